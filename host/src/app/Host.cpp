@@ -1,0 +1,79 @@
+#include "app/Host.h"
+
+#include <unistd.h>
+
+#include "common/Files.h"
+#include "common/Json.h"
+#include "common/Log.h"
+#include "db/Connection.h"
+#include "db/Migrator.h"
+#include "server/HealthRoutes.h"
+
+namespace tributary::app {
+
+Host::Host(config::Config cfg, HostOptions options) : cfg_(std::move(cfg)), options_(std::move(options)) {}
+
+Host::~Host() { stop(); }
+
+void Host::start() {
+  log::info("serve", "tributary {} starting with {}", TRIBUTARY_VERSION, cfg_.file.string());
+  database_ = db::DatabaseHandle::open(cfg_, db::DatabaseHandle::Mode::Own, "serve");
+  {
+    db::Connection conn(database_->conninfo());
+    db::Migrator migrator(conn, cfg_.migrationsDir);
+    auto applied = migrator.apply();
+    log::info("serve", "migrations current ({} applied now)", applied.size());
+  }
+  pool_ = std::make_shared<db::Pool>(database_->conninfo(), cfg_.database.pool);
+
+  router_ = std::make_shared<server::Router>();
+  auto health = std::make_shared<server::HealthRoutes>(pool_, cfg_.migrationsDir);
+  health->install(*router_);
+  // The routes hold `health` through the router's lifetime.
+  router_->add("GET", "/", [health](const server::Request&) {
+    return server::Response::json(200, {{"name", "tributary"}, {"version", TRIBUTARY_VERSION},
+                                        {"health", "/health"}, {"ready", "/ready"}});
+  });
+
+  http_ = std::make_unique<server::HttpServer>(options_.bind.value_or(cfg_.server.bind),
+                                               options_.port.value_or(cfg_.server.port), router_);
+  http_->start();
+  apiUrl_ = http_->baseUrl();
+  writeReadyFile();
+  started_ = true;
+}
+
+void Host::writeReadyFile() {
+  if (!options_.readyFile) return;
+  Json j = {{"pid", ::getpid()},
+            {"api_url", apiUrl_},
+            {"port", http_->port()},
+            {"database", database_->embedded() ? "embedded" : "external"}};
+  if (database_->embedded()) j["postgres_socket_dir"] = database_->embedded()->socketDir().string();
+  files::writeFileAtomic(*options_.readyFile, j.dump(2) + "\n");
+}
+
+std::string Host::checkHealth() {
+  if (database_ && database_->embedded() && !database_->embedded()->running()) {
+    return "the embedded PostgreSQL exited unexpectedly; see " +
+           database_->embedded()->logFile().string();
+  }
+  return "";
+}
+
+void Host::stop() {
+  if (http_) {
+    http_->stop();
+    http_.reset();
+  }
+  router_.reset();
+  pool_.reset();
+  if (database_) {
+    database_->close();
+    database_.reset();
+  }
+  if (started_) log::info("serve", "stopped");
+  started_ = false;
+}
+
+}  // namespace tributary::app

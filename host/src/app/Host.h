@@ -1,0 +1,50 @@
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/Config.h"
+#include "db/DatabaseHandle.h"
+#include "db/Pool.h"
+#include "server/HttpServer.h"
+#include "server/Router.h"
+
+namespace tributary::app {
+
+struct HostOptions {
+  std::optional<std::string> bind;        // overrides server.bind
+  std::optional<int> port;                // overrides server.port (0: any free port)
+  std::optional<std::filesystem::path> readyFile;
+};
+
+// Everything `tributary serve` runs, started in order and stopped in reverse.
+class Host {
+ public:
+  Host(config::Config cfg, HostOptions options);
+  ~Host();
+
+  // Database (embedded or not), migrations, HTTP. Throws std::runtime_error on failure.
+  void start();
+  void stop();
+  // A fatal condition found while running (the embedded cluster died), or "".
+  std::string checkHealth();
+
+  const std::string& apiUrl() const { return apiUrl_; }
+
+ private:
+  void writeReadyFile();
+
+  config::Config cfg_;
+  HostOptions options_;
+  std::unique_ptr<db::DatabaseHandle> database_;
+  std::shared_ptr<db::Pool> pool_;
+  std::shared_ptr<server::Router> router_;
+  std::unique_ptr<server::HttpServer> http_;
+  std::string apiUrl_;
+  bool started_ = false;
+};
+
+}  // namespace tributary::app

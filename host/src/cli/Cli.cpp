@@ -1,0 +1,97 @@
+#include <Poco/Exception.h>
+#include <signal.h>
+
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "cli/Command.h"
+#include "cli/ConfigCheckCommand.h"
+#include "cli/MigrateCommand.h"
+#include "cli/ServeCommand.h"
+#include "cli/VersionCommand.h"
+
+namespace tributary::cli {
+namespace {
+
+struct Entry {
+  std::string words;  // "config check"
+  std::string summary;
+  std::function<std::unique_ptr<Command>()> make;
+};
+
+const std::vector<Entry>& commands() {
+  static const std::vector<Entry> kCommands = {
+      {"serve", "run the API, the scheduler and the workers (foreground)",
+       [] { return std::make_unique<ServeCommand>(); }},
+      {"migrate", "apply database migrations (--status lists them)",
+       [] { return std::make_unique<MigrateCommand>(); }},
+      {"config check", "validate a configuration file",
+       [] { return std::make_unique<ConfigCheckCommand>(); }},
+      {"version", "print the version", [] { return std::make_unique<VersionCommand>(); }},
+  };
+  return kCommands;
+}
+
+void printUsage(std::ostream& out) {
+  out << "usage: tributary COMMAND [options]   (tributary COMMAND --help for details)\n\n"
+         "Tributary keeps SaaS data synced into PostgreSQL.\n\ncommands:\n";
+  for (const auto& c : commands()) {
+    out << "  " << c.words << std::string(c.words.size() < 16 ? 16 - c.words.size() : 1, ' ')
+        << c.summary << "\n";
+  }
+}
+
+}  // namespace
+
+int runCli(int argc, char** argv) {
+  ::signal(SIGPIPE, SIG_IGN);
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+      std::string(argv[1]) == "help") {
+    printUsage(argc < 2 ? std::cerr : std::cout);
+    return argc < 2 ? kUsage : kOk;
+  }
+  if (std::string(argv[1]) == "--version") argv[1] = const_cast<char*>("version");
+  // Longest match on the leading words: "config check" before "config".
+  const Entry* chosen = nullptr;
+  int consumed = 0;
+  for (const auto& c : commands()) {
+    std::vector<std::string> words;
+    size_t start = 0;
+    while (start <= c.words.size()) {
+      size_t sp = c.words.find(' ', start);
+      words.push_back(c.words.substr(start, sp == std::string::npos ? std::string::npos : sp - start));
+      if (sp == std::string::npos) break;
+      start = sp + 1;
+    }
+    if (static_cast<int>(words.size()) > argc - 1) continue;
+    bool match = true;
+    for (size_t i = 0; i < words.size(); ++i) match = match && words[i] == argv[1 + i];
+    if (match && static_cast<int>(words.size()) > consumed) {
+      chosen = &c;
+      consumed = static_cast<int>(words.size());
+    }
+  }
+  if (!chosen) {
+    std::cerr << "tributary: unknown command \"" << argv[1] << "\"\n\n";
+    printUsage(std::cerr);
+    return kUsage;
+  }
+  // Poco sees "tributary-<command>" as argv[0] and the rest as options and arguments.
+  std::vector<char*> rest;
+  std::string prog = std::string("tributary ") + chosen->words;
+  rest.push_back(prog.data());
+  for (int i = 1 + consumed; i < argc; ++i) rest.push_back(argv[i]);
+  auto cmd = chosen->make();
+  try {
+    cmd->init(static_cast<int>(rest.size()), rest.data());
+  } catch (const Poco::Exception& e) {
+    std::cerr << "tributary " << chosen->words << ": " << e.displayText() << "\n"
+              << "run 'tributary " << chosen->words << " --help' for usage\n";
+    return kUsage;
+  }
+  return cmd->run();
+}
+
+}  // namespace tributary::cli

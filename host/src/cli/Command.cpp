@@ -1,0 +1,101 @@
+#include "cli/Command.h"
+
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+
+#include <iostream>
+
+#include "common/Log.h"
+#include "config/ConfigLoader.h"
+#include "config/Paths.h"
+
+namespace tributary::cli {
+
+using Poco::Util::Option;
+
+Command::Command(std::string name, std::string synopsis, std::string description)
+    : name_(std::move(name)), synopsis_(std::move(synopsis)), description_(std::move(description)) {
+  setUnixOptions(true);
+}
+
+void Command::defineOptions(Poco::Util::OptionSet& options) {
+  options.addOption(Option("help", "h", "show this help and exit").required(false).repeatable(false));
+  if (needsConfig()) {
+    options.addOption(Option("config", "c",
+                             "configuration file (default: ./config/tributary.yaml when it exists, "
+                             "else /etc/tributary/tributary.yaml)")
+                          .required(false).repeatable(false).argument("FILE"));
+    options.addOption(Option("migrations-dir", "", "where migrations are read from")
+                          .required(false).repeatable(false).argument("DIR"));
+    options.addOption(Option("log-level", "", "trace, debug, info, warn or error (overrides logging.level)")
+                          .required(false).repeatable(false).argument("LEVEL"));
+  }
+  defineCommandOptions(options);
+}
+
+void Command::handleOption(const std::string& name, const std::string& value) {
+  Poco::Util::Application::handleOption(name, value);
+  if (name == "help") {
+    help_ = true;
+    stopOptionsProcessing();
+  } else if (name == "config") {
+    configFile_ = value;
+  } else if (name == "migrations-dir") {
+    migrationsDir_ = value;
+  } else if (name == "log-level") {
+    log::Level l;
+    if (!log::parseLevel(value, l)) throw Poco::InvalidArgumentException("--log-level", value);
+    logLevel_ = value;
+  } else {
+    handleCommandOption(name, value);
+  }
+}
+
+void Command::printHelp() const {
+  Poco::Util::HelpFormatter help(options());
+  help.setUnixStyle(true);
+  help.setCommand("tributary " + name_);
+  help.setUsage(synopsis_);
+  help.setHeader(description_);
+  help.setIndent(4);
+  help.format(std::cout);
+}
+
+std::filesystem::path Command::configPath() const {
+  return configFile_ ? std::filesystem::absolute(*configFile_) : config::defaultConfigFile();
+}
+
+std::optional<config::Config> Command::loadConfig() {
+  config::ConfigLoader loader;
+  auto r = loader.loadFile(configPath());
+  if (!r.ok()) {
+    std::cerr << r.diagnostics.format();
+    std::cerr << "tributary " << name_ << ": " << r.diagnostics.size()
+              << " problem(s) in the configuration; nothing was started\n";
+    return std::nullopt;
+  }
+  if (migrationsDir_) r.config.migrationsDir = std::filesystem::absolute(*migrationsDir_);
+  if (logLevel_) log::parseLevel(*logLevel_, r.config.logging.level);
+  log::configure(r.config.logging.level, r.config.logging.format);
+  return r.config;
+}
+
+int Command::main(const std::vector<std::string>& args) {
+  if (help_) {
+    printHelp();
+    return kOk;
+  }
+  if (logLevel_) {
+    log::Level l = log::Level::Info;
+    log::parseLevel(*logLevel_, l);
+    log::configure(l, log::Format::Text);
+  }
+  try {
+    return execute(args);
+  } catch (const std::exception& e) {
+    std::cerr << "tributary " << name_ << ": " << e.what() << "\n";
+    return kFailure;
+  }
+}
+
+}  // namespace tributary::cli

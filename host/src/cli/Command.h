@@ -1,0 +1,56 @@
+#pragma once
+
+#include <Poco/Util/Application.h>
+#include <Poco/Util/OptionSet.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/Config.h"
+
+namespace tributary::cli {
+
+// Exit codes shared by every subcommand.
+enum ExitCode { kOk = 0, kFailure = 1, kUsage = 2 };
+
+// One subcommand of `tributary`: Poco::Util option handling plus what every subcommand shares
+// (--help, --config, --migrations-dir, --log-level).
+class Command : public Poco::Util::Application {
+ public:
+  Command(std::string name, std::string synopsis, std::string description);
+
+ protected:
+  // Subclasses add their own options here.
+  virtual void defineCommandOptions(Poco::Util::OptionSet&) {}
+  // Returns true when the option was theirs.
+  virtual bool handleCommandOption(const std::string&, const std::string&) { return false; }
+  virtual int execute(const std::vector<std::string>& args) = 0;
+  // Whether this command reads a configuration file at all.
+  virtual bool needsConfig() const { return true; }
+
+  // Loads --config (or the default); prints every problem and returns nullopt when invalid.
+  std::optional<config::Config> loadConfig();
+  std::filesystem::path configPath() const;
+  const std::string& commandName() const { return name_; }
+
+  void defineOptions(Poco::Util::OptionSet& options) override;
+  void handleOption(const std::string& name, const std::string& value) override;
+  int main(const std::vector<std::string>& args) override;
+  void initialize(Poco::Util::Application&) override {}
+  void uninitialize() override {}
+
+ private:
+  void printHelp() const;
+  std::string name_, synopsis_, description_;
+  bool help_ = false;
+  std::optional<std::filesystem::path> configFile_;
+  std::optional<std::filesystem::path> migrationsDir_;
+  std::optional<std::string> logLevel_;
+};
+
+// Runs `tributary ARGS...`; returns the process exit code.
+int runCli(int argc, char** argv);
+
+}  // namespace tributary::cli

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tributary::strings {
+
+std::string_view trim(std::string_view s);
+std::vector<std::string> split(std::string_view s, char sep);
+bool startsWith(std::string_view s, std::string_view prefix);
+bool endsWith(std::string_view s, std::string_view suffix);
+std::string toLower(std::string_view s);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+// Edit distance, for "did you mean" suggestions.
+size_t levenshtein(std::string_view a, std::string_view b);
+// The closest candidate within a small distance, or "" when none is close enough.
+std::string closestMatch(std::string_view word, const std::vector<std::string>& candidates);
+
+// Quotes a value for a libpq conninfo string.
+std::string conninfoQuote(std::string_view value);
+// Quotes an identifier for SQL.
+std::string quoteIdent(std::string_view ident);
+// Quotes a string literal for SQL (standard_conforming_strings on).
+std::string quoteLiteral(std::string_view value);
+
+}  // namespace tributary::strings

@@ -1,0 +1,56 @@
+#include "db/DatabaseHandle.h"
+
+#include <libpq-fe.h>
+
+#include <stdexcept>
+
+#include "common/Log.h"
+
+namespace tributary::db {
+
+std::unique_ptr<DatabaseHandle> DatabaseHandle::open(const config::Config& cfg, Mode mode,
+                                                     const std::string& role) {
+  auto h = std::unique_ptr<DatabaseHandle>(new DatabaseHandle());
+  if (!cfg.database.embeddedMode()) {
+    h->conninfo_ = cfg.database.url;
+    return h;
+  }
+  if (mode == Mode::Own) {
+    h->lock_ = StateDirLock::acquire(cfg.stateDir, role);
+  } else {
+    h->lock_ = StateDirLock::tryAcquire(cfg.stateDir, role);
+    if (!h->lock_) {
+      // A serve holds the state dir: use its cluster.
+      h->conninfo_ = EmbeddedPostgres::conninfoFor(cfg.stateDir, cfg.database.embedded);
+      const std::string ping = h->conninfo_ + " connect_timeout=5";
+      if (PQping(ping.c_str()) != PQPING_OK) {
+        std::string holder = StateDirLock::describeHolder(cfg.stateDir);
+        throw std::runtime_error("state_dir " + cfg.stateDir.string() + " is held by " +
+                                 (holder.empty() ? "another tributary" : holder) +
+                                 ", but its embedded PostgreSQL does not answer on " +
+                                 EmbeddedPostgres::socketDirFor(cfg.stateDir).string() +
+                                 ": wait for it to finish starting, or stop it");
+      }
+      log::debug("db", "joined the embedded cluster of {}", StateDirLock::describeHolder(cfg.stateDir));
+      return h;
+    }
+  }
+  EmbeddedPostgres::Options o;
+  o.stateDir = cfg.stateDir;
+  o.settings = cfg.database.embedded;
+  o.lifetime = EmbeddedPostgres::Lifetime::Child;
+  h->pg_ = std::make_unique<EmbeddedPostgres>(o);
+  h->pg_->start();
+  h->conninfo_ = h->pg_->conninfo();
+  return h;
+}
+
+void DatabaseHandle::close() {
+  if (pg_) {
+    pg_->stop();
+    pg_.reset();
+  }
+  lock_.reset();
+}
+
+}  // namespace tributary::db

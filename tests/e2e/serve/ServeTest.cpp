@@ -1,0 +1,209 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "TestSupport.h"
+#include "common/Files.h"
+#include "db/Connection.h"
+#include "db/EmbeddedPostgres.h"
+
+using namespace tributary;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> serveArgs(const fs::path& cfg, const fs::path& ready,
+                                   std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {test::tributaryBinary().string(), "serve", "--config", cfg.string(),
+                                "--port", "0", "--ready-file", ready.string()};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+bool exitedWith(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
+
+}  // namespace
+
+TEST(Serve, AnswersHealthAndReadyOverHttp) {
+  test::TestDatabase db;
+  test::TempDir dir;
+  auto cfg = dir.write("t.yaml", "database:\n  url: \"" + db.conninfo() + "\"\n");
+  test::ServerProcess serve(serveArgs(cfg, dir / "ready.json"), dir / "serve.log");
+  auto ready = serve.waitForReadyFile(dir / "ready.json");
+  ASSERT_TRUE(ready) << serve.log();
+  const std::string api = ready->at("api_url");
+  EXPECT_EQ(api.rfind("http://127.0.0.1:", 0), 0u);
+  EXPECT_EQ(ready->at("database"), "external");
+
+  auto health = test::httpGet(api + "/health");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.json()["status"], "ok");
+  EXPECT_EQ(health.headers["content-type"], "application/json");
+  auto r = test::httpGet(api + "/ready");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["status"], "ready");
+  EXPECT_EQ(r.json()["checks"]["database"], "ok");
+  EXPECT_EQ(test::httpGet(api + "/nope").status, 404);
+
+  // One access-log line per request.
+  EXPECT_TRUE(test::eventually([&] { return serve.log().find("GET /health 200") != std::string::npos; }))
+      << serve.log();
+  EXPECT_TRUE(exitedWith(serve.stop(), 0)) << serve.log();
+}
+
+// /ready follows the database: 503 with the reason while it is down, 200 again once it is back,
+// and the host never restarts.
+TEST(Serve, ReadyIs503WhileTheDatabaseIsDownAnd200WhenItReturns) {
+  test::TempDir dir;
+  db::EmbeddedPostgres::Options o;
+  o.stateDir = dir / "pg";
+  o.lifetime = db::EmbeddedPostgres::Lifetime::Detached;
+  o.unsafeFastSettings = true;
+  auto pg = std::make_unique<db::EmbeddedPostgres>(o);
+  pg->start();
+  auto cfg = dir.write("t.yaml", "database:\n  url: \"" + pg->conninfo() +
+                                     "\"\n  pool: {health_check_on_borrow: true}\n");
+  test::ServerProcess serve(serveArgs(cfg, dir / "ready.json"), dir / "serve.log");
+  auto ready = serve.waitForReadyFile(dir / "ready.json");
+  ASSERT_TRUE(ready) << serve.log();
+  const std::string api = ready->at("api_url");
+  EXPECT_EQ(test::httpGet(api + "/ready").status, 200);
+
+  ASSERT_TRUE(db::EmbeddedPostgres::stopDetached(o.stateDir));
+  test::HttpResult down;
+  ASSERT_TRUE(test::eventually([&] {
+    down = test::httpGet(api + "/ready");
+    return down.status == 503;
+  })) << down.status << " " << down.body;
+  EXPECT_EQ(down.json()["status"], "not_ready");
+  EXPECT_EQ(down.json()["reason"].get<std::string>().rfind("database unavailable: ", 0), 0u) << down.body;
+  EXPECT_EQ(test::httpGet(api + "/health").status, 200) << "health must not depend on the database";
+
+  pg = std::make_unique<db::EmbeddedPostgres>(o);
+  pg->start();
+  EXPECT_TRUE(test::eventually([&] { return test::httpGet(api + "/ready").status == 200; }))
+      << serve.log();
+  EXPECT_FALSE(serve.waitForExit(std::chrono::milliseconds(0))) << "the host restarted";
+  serve.stop();
+  db::EmbeddedPostgres::stopDetached(o.stateDir);
+}
+
+TEST(Serve, ReadyIs503WhileAMigrationIsPending) {
+  test::TestDatabase db;
+  test::TempDir dir;
+  fs::copy(test::migrationsDir(), dir / "migrations");
+  auto cfg = dir.write("t.yaml", "database:\n  url: \"" + db.conninfo() + "\"\n");
+  test::ServerProcess serve(serveArgs(cfg, dir / "ready.json", {"--migrations-dir", (dir / "migrations").string()}),
+                            dir / "serve.log");
+  auto ready = serve.waitForReadyFile(dir / "ready.json");
+  ASSERT_TRUE(ready) << serve.log();
+  const std::string api = ready->at("api_url");
+  EXPECT_EQ(test::httpGet(api + "/ready").status, 200);
+  dir.write("migrations/999_later.sql", "SELECT 1;\n");
+  auto r = test::httpGet(api + "/ready");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.json()["reason"], "1 migration(s) pending, first 999_later");
+}
+
+TEST(Serve, ASecondServeOnTheSameStateDirIsRefused) {
+  test::TempDir dir;
+  auto cfg = dir.write("t.yaml", "state_dir: state\n");
+  test::ServerProcess first(serveArgs(cfg, dir / "ready.json"), dir / "first.log");
+  auto ready = first.waitForReadyFile(dir / "ready.json");
+  ASSERT_TRUE(ready) << first.log();
+  EXPECT_EQ(ready->at("database"), "embedded");
+
+  test::ServerProcess second(serveArgs(cfg, dir / "ready2.json"), dir / "second.log");
+  auto st = second.waitForExit(std::chrono::seconds(30));
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(exitedWith(*st, 1));
+  EXPECT_NE(second.log().find("cannot start: state_dir " + (dir / "state").string() +
+                              " is in use by another tributary (pid " + std::to_string(first.pid()) +
+                              ", serve): stop it first, or give this one its own state_dir"),
+            std::string::npos)
+      << second.log();
+  // The first one and its cluster are untouched.
+  EXPECT_EQ(test::httpGet(ready->at("api_url").get<std::string>() + "/ready").status, 200);
+  EXPECT_TRUE(exitedWith(first.stop(), 0)) << first.log();
+  EXPECT_FALSE(fs::exists(dir / "state" / "postgres" / "postmaster.pid")) << "not stopped cleanly";
+}
+
+TEST(Serve, RefusesToStartOnAnInvalidConfig) {
+  test::TempDir dir;
+  auto cfg = dir.write("t.yaml", "server:\n  prot: 1\n");
+  auto r = test::runProgram({test::tributaryBinary().string(), "serve", "--config", cfg.string()});
+  EXPECT_TRUE(exitedWith(r.status, 1));
+  EXPECT_NE(r.output.find(cfg.string() + ":2:3: server.prot: unknown key (did you mean \"port\"?)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("1 problem(s) in the configuration; nothing was started"), std::string::npos);
+}
+
+TEST(Serve, MissingPostgresBinariesNameTheDebianPackage) {
+  test::TempDir dir;
+  fs::create_directories(dir / "nobin");
+  auto cfg = dir.write("t.yaml", "state_dir: state\ndatabase:\n  embedded:\n    bin_dir: nobin\n");
+  auto r = test::runProgram(serveArgs(cfg, dir / "ready.json"));
+  EXPECT_TRUE(exitedWith(r.status, 1));
+  EXPECT_NE(r.output.find("install the Debian package postgresql"), std::string::npos) << r.output;
+}
+
+TEST(Cli, ConfigCheckPrintsEveryProblemAndExits1) {
+  test::TempDir dir;
+  auto bad = dir.write("bad.yaml", "server: {port: x}\nlogging: {level: loud}\n");
+  auto r = test::runProgram({test::tributaryBinary().string(), "config", "check", bad.string()});
+  EXPECT_TRUE(exitedWith(r.status, 1));
+  EXPECT_EQ(r.output, bad.string() + ":1:16: server.port: expected an integer, got \"x\"\n" + bad.string() +
+                          ":2:18: logging.level: must be one of trace, debug, info, warn, error, off, got "
+                          "\"loud\"\n" +
+                          bad.string() + ": 2 problem(s)\n");
+  auto good = dir.write("good.yaml", "server: {port: 9000}\n");
+  r = test::runProgram({test::tributaryBinary().string(), "config", "check", good.string()});
+  EXPECT_TRUE(exitedWith(r.status, 0));
+  EXPECT_EQ(r.output, good.string() + ": OK\n");
+}
+
+TEST(Cli, EverySubcommandHasHelp) {
+  for (std::vector<std::string> cmd : {std::vector<std::string>{"serve"}, {"migrate"}, {"config", "check"}, {"version"}}) {
+    std::vector<std::string> argv = {test::tributaryBinary().string()};
+    argv.insert(argv.end(), cmd.begin(), cmd.end());
+    argv.push_back("--help");
+    auto r = test::runProgram(argv);
+    EXPECT_TRUE(exitedWith(r.status, 0)) << cmd[0];
+    EXPECT_NE(r.output.find("usage: tributary " + cmd[0]), std::string::npos) << r.output;
+  }
+  auto r = test::runProgram({test::tributaryBinary().string(), "frobnicate"});
+  EXPECT_TRUE(exitedWith(r.status, 2));
+  EXPECT_NE(r.output.find("tributary: unknown command \"frobnicate\""), std::string::npos);
+  r = test::runProgram({test::tributaryBinary().string(), "serve", "--bogus"});
+  EXPECT_TRUE(exitedWith(r.status, 2)) << r.output;
+}
+
+TEST(Cli, MigrateStatusListsAppliedAndPending) {
+  test::TestDatabase db;
+  test::TempDir dir;
+  dir.write("m/001_one.sql", "CREATE TABLE one (id int);\n");
+  dir.write("m/002_two.sql", "CREATE TABLE two (id int);\n");
+  auto cfg = dir.write("t.yaml", "database:\n  url: \"" + db.conninfo() + "\"\n");
+  const auto bin = test::tributaryBinary().string();
+  auto r = test::runProgram({bin, "migrate", "--status", "--config", cfg.string(), "--migrations-dir", (dir / "m").string()});
+  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_EQ(r.output, "pending  001_one\npending  002_two\n0 applied, 2 pending\n");
+  r = test::runProgram({bin, "migrate", "--config", cfg.string(), "--migrations-dir", (dir / "m").string()});
+  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_NE(r.output.find("applied 2 migration(s)"), std::string::npos) << r.output;
+  r = test::runProgram({bin, "migrate", "--status", "--config", cfg.string(), "--migrations-dir", (dir / "m").string()});
+  EXPECT_NE(r.output.find("applied  001_one  "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("2 applied, 0 pending"), std::string::npos) << r.output;
+}
+
+// `migrate` on an embedded state dir that a serve holds joins that serve's cluster.
+TEST(Cli, MigrateJoinsTheClusterOfARunningServe) {
+  test::TempDir dir;
+  auto cfg = dir.write("t.yaml", "state_dir: state\n");
+  test::ServerProcess serve(serveArgs(cfg, dir / "ready.json"), dir / "serve.log");
+  ASSERT_TRUE(serve.waitForReadyFile(dir / "ready.json")) << serve.log();
+  auto r = test::runProgram({test::tributaryBinary().string(), "migrate", "--status", "--config", cfg.string()});
+  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_NE(r.output.find(" applied, 0 pending"), std::string::npos) << r.output;
+}

@@ -1,0 +1,37 @@
+#include "common/Strings.h"
+
+#include <gtest/gtest.h>
+
+#include "config/Duration.h"
+
+using namespace tributary;
+
+TEST(Strings, ClosestMatchFindsNearMisspellings) {
+  EXPECT_EQ(strings::closestMatch("prot", {"bind", "port"}), "port");
+  EXPECT_EQ(strings::closestMatch("concurency", {"processes", "concurrency"}), "concurrency");
+  EXPECT_EQ(strings::closestMatch("zzzzzz", {"bind", "port"}), "");
+}
+
+TEST(Strings, QuotesForSqlAndConninfo) {
+  EXPECT_EQ(strings::quoteIdent("a\"b"), "\"a\"\"b\"");
+  EXPECT_EQ(strings::quoteLiteral("it's"), "'it''s'");
+  EXPECT_EQ(strings::conninfoQuote("/tmp/a b'c"), "'/tmp/a b\\'c'");
+}
+
+TEST(Strings, SplitKeepsEmptyParts) {
+  EXPECT_EQ(strings::split("a,,b", ','), (std::vector<std::string>{"a", "", "b"}));
+}
+
+TEST(Duration, ParsesUnitsAndBareSeconds) {
+  using namespace std::chrono;
+  EXPECT_EQ(config::parseDuration("250ms"), milliseconds(250));
+  EXPECT_EQ(config::parseDuration("30s"), seconds(30));
+  EXPECT_EQ(config::parseDuration("5m"), minutes(5));
+  EXPECT_EQ(config::parseDuration("2h"), hours(2));
+  EXPECT_EQ(config::parseDuration("1d"), hours(24));
+  EXPECT_EQ(config::parseDuration("1.5s"), milliseconds(1500));
+  EXPECT_EQ(config::parseDuration("12"), seconds(12));
+  EXPECT_FALSE(config::parseDuration("5 parsecs"));
+  EXPECT_FALSE(config::parseDuration("-1s"));
+  EXPECT_FALSE(config::parseDuration(""));
+}
