@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,38 @@ struct WorkersConfig {
   int processes = 0;             // 0: one per core
   int concurrency = 8;
   int memoryLimitMb = 0;         // 0: no cap
+  bool testJobKinds = false;     // register the test.* job kinds (for the test suite only)
+};
+
+// How often a failing job is retried, and how long it waits in between: attempt n waits a random
+// time in [0, min(cap, base * factor^(n-1))] ("full jitter").
+struct RetryPolicy {
+  int maxAttempts = 3;
+  milliseconds base{2'000};
+  double factor = 2.0;
+  milliseconds cap{300'000};
+};
+
+struct QueueConfig {
+  milliseconds pollInterval{5'000};       // fallback poll; workers wake on NOTIFY first
+  milliseconds lease{30'000};             // a job whose worker stops heartbeating is rescued after this
+  milliseconds heartbeatInterval{10'000};
+  milliseconds rescueInterval{5'000};     // how often expired leases are looked for
+  milliseconds timeoutGrace{30'000};      // after a timeout's cancel, before the worker is killed
+  milliseconds shutdownGrace{30'000};     // on stop, for running jobs to reach a checkpoint
+  milliseconds retention{30LL * 86'400'000};  // finished jobs are pruned after this
+  milliseconds initialTimeout{2LL * 3'600'000};
+  milliseconds incrementalTimeout{30LL * 60'000};
+  milliseconds backfillTimeout{2LL * 3'600'000};
+  milliseconds defaultTimeout{3'600'000};
+  int claimBatch = 64;                    // most jobs one claim takes
+  RetryPolicy defaultRetry;
+  std::map<std::string, RetryPolicy> retryByKind;
+
+  const RetryPolicy& retryFor(const std::string& kind) const {
+    auto it = retryByKind.find(kind);
+    return it == retryByKind.end() ? defaultRetry : it->second;
+  }
 };
 
 struct LoggingConfig {
@@ -62,6 +95,7 @@ struct Config {
   DatabaseConfig database;
   PluginsConfig plugins;
   WorkersConfig workers;
+  QueueConfig queue;
   LoggingConfig logging;
 
   std::filesystem::path embeddedDataDir() const { return stateDir / "postgres"; }

@@ -46,6 +46,49 @@ void readWorkers(Section s, WorkersConfig& out) {
   out.processes = static_cast<int>(s.integer("processes", out.processes, 0, 256));
   out.concurrency = static_cast<int>(s.integer("concurrency", out.concurrency, 1, 1024));
   out.memoryLimitMb = static_cast<int>(s.integer("memory_limit_mb", out.memoryLimitMb, 0, 1 << 20));
+  out.testJobKinds = s.boolean("test_job_kinds", out.testJobKinds);
+  s.finish();
+}
+
+RetryPolicy readRetry(Section s, RetryPolicy out) {
+  out.maxAttempts = static_cast<int>(s.integer("max_attempts", out.maxAttempts, 1, 1000));
+  out.base = s.duration("base", out.base);
+  out.factor = s.number("factor", out.factor, 1.0, 100.0);
+  out.cap = s.duration("cap", out.cap);
+  s.finish();
+  return out;
+}
+
+void readQueue(Section s, QueueConfig& out) {
+  using std::chrono::milliseconds;
+  out.pollInterval = s.duration("poll_interval", out.pollInterval, milliseconds(10));
+  out.lease = s.duration("lease", out.lease, milliseconds(100));
+  out.heartbeatInterval = s.duration("heartbeat_interval", out.heartbeatInterval, milliseconds(10));
+  out.rescueInterval = s.duration("rescue_interval", out.rescueInterval, milliseconds(10));
+  out.timeoutGrace = s.duration("timeout_grace", out.timeoutGrace);
+  out.shutdownGrace = s.duration("shutdown_grace", out.shutdownGrace);
+  out.retention = s.duration("retention", out.retention);
+  out.claimBatch = static_cast<int>(s.integer("claim_batch", out.claimBatch, 1, 10000));
+  if (out.heartbeatInterval >= out.lease) {
+    s.error("heartbeat_interval", "must be shorter than queue.lease, or every job would be rescued");
+  }
+  {
+    Section t = s.section("timeouts");
+    out.initialTimeout = t.duration("initial", out.initialTimeout, milliseconds(1));
+    out.incrementalTimeout = t.duration("incremental", out.incrementalTimeout, milliseconds(1));
+    out.backfillTimeout = t.duration("backfill", out.backfillTimeout, milliseconds(1));
+    out.defaultTimeout = t.duration("default", out.defaultTimeout, milliseconds(1));
+    t.finish();
+  }
+  {
+    Section r = s.section("retry");
+    out.defaultRetry = readRetry(r.section("default"), out.defaultRetry);
+    for (const auto& kind : r.keys()) {
+      if (kind == "default") continue;
+      out.retryByKind[kind] = readRetry(r.section(kind), out.defaultRetry);
+    }
+    r.finish();
+  }
   s.finish();
 }
 
@@ -110,6 +153,7 @@ LoadResult ConfigLoader::loadString(const std::string& yaml, const std::string& 
     plugins.finish();
   }
   readWorkers(top.section("workers"), cfg.workers);
+  readQueue(top.section("queue"), cfg.queue);
   readLogging(top.section("logging"), cfg.logging);
   top.finish();
   return result;

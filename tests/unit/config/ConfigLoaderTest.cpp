@@ -246,8 +246,43 @@ TEST(ConfigLoader, DocumentedDefaultFileEqualsTheBuiltInDefaults) {
   EXPECT_EQ(a.workers.processes, b.workers.processes);
   EXPECT_EQ(a.workers.concurrency, b.workers.concurrency);
   EXPECT_EQ(a.workers.memoryLimitMb, b.workers.memoryLimitMb);
+  EXPECT_EQ(a.workers.testJobKinds, b.workers.testJobKinds);
+  EXPECT_EQ(a.queue.pollInterval, b.queue.pollInterval);
+  EXPECT_EQ(a.queue.lease, b.queue.lease);
+  EXPECT_EQ(a.queue.heartbeatInterval, b.queue.heartbeatInterval);
+  EXPECT_EQ(a.queue.rescueInterval, b.queue.rescueInterval);
+  EXPECT_EQ(a.queue.timeoutGrace, b.queue.timeoutGrace);
+  EXPECT_EQ(a.queue.shutdownGrace, b.queue.shutdownGrace);
+  EXPECT_EQ(a.queue.retention, b.queue.retention);
+  EXPECT_EQ(a.queue.claimBatch, b.queue.claimBatch);
+  EXPECT_EQ(a.queue.initialTimeout, b.queue.initialTimeout);
+  EXPECT_EQ(a.queue.incrementalTimeout, b.queue.incrementalTimeout);
+  EXPECT_EQ(a.queue.backfillTimeout, b.queue.backfillTimeout);
+  EXPECT_EQ(a.queue.defaultTimeout, b.queue.defaultTimeout);
+  EXPECT_EQ(a.queue.defaultRetry.maxAttempts, b.queue.defaultRetry.maxAttempts);
+  EXPECT_EQ(a.queue.defaultRetry.base, b.queue.defaultRetry.base);
+  EXPECT_EQ(a.queue.defaultRetry.factor, b.queue.defaultRetry.factor);
+  EXPECT_EQ(a.queue.defaultRetry.cap, b.queue.defaultRetry.cap);
+  EXPECT_TRUE(a.queue.retryByKind.empty());
   EXPECT_EQ(a.logging.level, b.logging.level);
   EXPECT_EQ(a.logging.format, b.logging.format);
+}
+
+TEST(ConfigLoader, RetryPolicyPerKindInheritsTheDefault) {
+  auto r = load("queue:\n  retry:\n    default: {max_attempts: 4, base: 1s}\n    sync: {cap: 10s}\n");
+  ASSERT_TRUE(r.ok()) << r.diagnostics.format();
+  const auto& sync = r.config.queue.retryFor("sync");
+  EXPECT_EQ(sync.maxAttempts, 4);
+  EXPECT_EQ(sync.base, std::chrono::seconds(1));
+  EXPECT_EQ(sync.cap, std::chrono::seconds(10));
+  EXPECT_EQ(r.config.queue.retryFor("noop").cap, std::chrono::minutes(5));
+}
+
+TEST(ConfigLoader, HeartbeatMustBeShorterThanTheLease) {
+  auto r = load("queue: {lease: 5s, heartbeat_interval: 5s}\n");
+  EXPECT_EQ(messages(r), std::vector<std::string>{
+                             "t.yaml:1:40: queue.heartbeat_interval: must be shorter than queue.lease, "
+                             "or every job would be rescued"});
 }
 
 TEST(ConfigLoader, DemoConfigIsValid) {

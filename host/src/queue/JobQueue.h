@@ -1,0 +1,112 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/Config.h"
+#include "db/Pool.h"
+#include "queue/Job.h"
+
+namespace tributary::queue {
+
+struct JobFilter {
+  std::optional<std::string> workspaceId;
+  std::optional<std::string> connectionId;
+  std::optional<std::string> kind;
+  std::vector<JobStatus> statuses;  // empty: any
+  int limit = 50;
+};
+
+enum class CancelOutcome {
+  Cancelled,       // it was pending: cancelled now
+  Requested,       // it is running: its worker is asked to stop at the next check
+  AlreadyFinished, // completed, failed, cancelled or discarded before
+  NotFound,
+};
+
+// What a worker reports when a job's run ends.
+struct Outcome {
+  enum class Kind {
+    Completed,  // done; `result` is stored
+    Retry,      // transient: retried under the kind's policy, discarded after the last attempt
+    Fatal,      // permanent: failed now, no retry
+    Wait,       // quota or rate limit: back to pending until `until`, using no attempt
+    Cancelled,  // stopped on request
+    Released,   // handed back on shutdown: pending again, using no attempt
+  };
+  Kind kind = Kind::Completed;
+  std::string error;
+  Json result;
+  std::optional<TimePoint> until;  // for Wait
+  std::string waitReason;          // for Wait: quota or rate_limit
+};
+
+// The PostgreSQL job queue: enqueue with unique keys, claim with FOR UPDATE SKIP LOCKED, leases
+// kept by heartbeats, retries with backoff, a dead-letter state, cancellation and rescue of jobs
+// whose worker is gone. Thread-safe: every call borrows its own pooled connection.
+class JobQueue {
+ public:
+  static constexpr const char* kNotifyChannel = "tributary_jobs";
+  static constexpr const char* kCancelChannel = "tributary_job_cancel";
+
+  JobQueue(std::shared_ptr<db::Pool> pool, config::QueueConfig cfg);
+
+  EnqueueResult enqueue(const EnqueueRequest& request);
+  // The same inside the caller's transaction (the NOTIFY goes out when it commits).
+  EnqueueResult enqueue(db::Connection& conn, const EnqueueRequest& request);
+  // Many at once, in one statement: the scheduler's fan-out.
+  std::vector<EnqueueResult> enqueueMany(db::Connection& conn,
+                                         const std::vector<EnqueueRequest>& requests);
+
+  std::optional<Job> get(const std::string& jobId);
+  std::vector<Job> list(const JobFilter& filter);
+  CancelOutcome cancel(const std::string& jobId);
+  // Puts a discarded, failed or cancelled job back to pending with fresh attempts. False when
+  // the job is not in one of those states.
+  bool retry(const std::string& jobId);
+  // Deletes completed, failed and cancelled jobs older than the retention. Returns the count.
+  int64_t prune();
+
+  // ---- the worker's side ----
+  // Claims up to `max` runnable jobs of `kinds` (all kinds when empty) for `workerId`.
+  std::vector<Job> claim(const std::string& workerId, int max, const std::vector<std::string>& kinds = {});
+  // Renews the leases of `jobIds`; returns those whose cancellation was requested, and those no
+  // longer held by this worker (rescued elsewhere: stop working on them).
+  struct HeartbeatReply {
+    std::vector<std::string> cancelRequested;
+    std::vector<std::string> lost;
+  };
+  HeartbeatReply heartbeat(const std::string& workerId, const std::vector<std::string>& jobIds);
+  // Records how a claimed job's run ended. False when the worker no longer held it.
+  bool finish(const std::string& jobId, const std::string& workerId, const Outcome& outcome);
+  // Many completions in one statement, for throughput.
+  void completeMany(const std::vector<std::string>& jobIds, const std::string& workerId);
+  void setProgress(const std::string& jobId, const Json& progress);
+  // Names what runs the job (plugin and version), so a crash report can say it.
+  void setExecutor(const std::string& jobId, const Json& executor);
+
+  // Rescues every running job whose lease has expired. Returns how many.
+  int rescueExpired();
+  // Rescues every running job of a worker known to be gone, with `reason`.
+  int rescueWorker(const std::string& workerId, const std::string& reason);
+  // The earliest run_at among pending jobs, to sleep until.
+  std::optional<TimePoint> nextRunAt();
+
+  // The wait before attempt `attempt` + 1 under `policy`: uniform in [0, min(cap, base*factor^(attempt-1))].
+  static std::chrono::milliseconds backoff(const config::RetryPolicy& policy, int attempt);
+  // The default timeout of a job of `kind` whose payload may name a sync mode.
+  int64_t defaultTimeoutMs(const std::string& kind, const Json& payload) const;
+
+  const config::QueueConfig& config() const { return cfg_; }
+  db::Pool& pool() const { return *pool_; }
+
+ private:
+  int rescue(db::Connection& conn, const std::string& where, const std::vector<db::Param>& params,
+             const std::string& reason);
+  std::shared_ptr<db::Pool> pool_;
+  config::QueueConfig cfg_;
+};
+
+}  // namespace tributary::queue
