@@ -47,6 +47,7 @@ struct PluginsConfig {
 struct WorkersConfig {
   int processes = 0;             // 0: one per core
   int concurrency = 8;
+  int prefetch = 0;              // jobs claimed ahead of free threads (for many short jobs)
   int memoryLimitMb = 0;         // 0: no cap
   bool testJobKinds = false;     // register the test.* job kinds (for the test suite only)
 };

@@ -45,6 +45,7 @@ void readDatabase(Section s, DatabaseConfig& out) {
 void readWorkers(Section s, WorkersConfig& out) {
   out.processes = static_cast<int>(s.integer("processes", out.processes, 0, 256));
   out.concurrency = static_cast<int>(s.integer("concurrency", out.concurrency, 1, 1024));
+  out.prefetch = static_cast<int>(s.integer("prefetch", out.prefetch, 0, 10000));
   out.memoryLimitMb = static_cast<int>(s.integer("memory_limit_mb", out.memoryLimitMb, 0, 1 << 20));
   out.testJobKinds = s.boolean("test_job_kinds", out.testJobKinds);
   s.finish();
