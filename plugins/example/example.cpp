@@ -226,6 +226,8 @@ class ExampleConnector : public tributary::Connector {
       ctx.progress(emitted, initial && !request.hasCursor() ? s_.records : -1,
                    "page " + std::to_string(page));
     }
+    host().debug("stream '" + std::string(request.stream) + "': " + std::to_string(emitted) +
+                 " records in " + std::to_string(page) + " pages");
   }
 
  private:
@@ -425,16 +427,18 @@ class ExampleConnector : public tributary::Connector {
     //    is not of its type, exactly what real vendors occasionally do.
     char updatedAt[32];
     std::string_view updated(updatedAt, sanitize::formatTimestampTo(p.modifiedAtMs, updatedAt));
-    if (poison) updated = "TBD";
+    if (poison && spec.idPrefix[0] != 'd') updated = "TBD";  // deals: a bad amount instead
     Vendor v = vendorValues(spec, p.index, h, poison);
     writeRaw(record.rawBuffer(), id, updated, p.state.deleted, v);
 
-    // 2. The canonical fields, through the SDK's sanitizers.
+    // 2. The canonical fields, through the SDK's sanitizers. A value that is present but
+    //    not of its type makes the record poison: report it with the field's name, and go on.
+    const char* field = "updatedAt";
     try {
-      sanitize::timestampMs(updated);  // a record without a valid updatedAt is poison
-      if (!p.state.deleted) mapFields(spec, v, record);
+      sanitize::timestampMs(updated);
+      if (!p.state.deleted) mapFields(spec, v, record, field);
     } catch (const tributary::InvalidValue& e) {
-      ctx.emitRecordError(spec.name, id, e.what(), record.rawJson());
+      ctx.emitRecordError(spec.name, id, std::string(field) + ": " + e.what(), record.rawJson());
       return;
     }
     ctx.emit(record);
@@ -528,9 +532,11 @@ class ExampleConnector : public tributary::Connector {
   }
 
   // The mapping onto docs/canonical-model.md, in the order of its table.
-  void mapFields(const StreamSpec& spec, const Vendor& v, tributary::Record& r) {
+  // `field` names the field being read, for the poison message.
+  void mapFields(const StreamSpec& spec, const Vendor& v, tributary::Record& r, const char*& field) {
     switch (spec.idPrefix[0]) {
       case 'd':
+        field = "amount";
         r.text("name", sanitize::text(v.name, 255))
             .number("amount", sanitize::number(v.amount))
             .text("stage", sanitize::text(v.stage))
@@ -546,6 +552,7 @@ class ExampleConnector : public tributary::Connector {
             .text("account_id", v.accountId);
         break;
       case 'a':
+        field = "website";
         r.text("name", sanitize::text(v.name, 255))
             .text("domain", sanitize::domain(v.website))
             .text("industry", sanitize::text(v.industry));

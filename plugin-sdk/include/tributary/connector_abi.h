@@ -326,8 +326,10 @@ typedef struct tributary_connector_v1 {
   /* Make an instance. `host` and `instance` stay valid until destroy returns; keep them.
    * Settings are read through host->get_config / get_secret. On success return
    * TRIBUTARY_OK and set *out; otherwise set_error(ctx, ...) and return RETRY or FATAL.
-   * create must not do I/O or reject settings (that is check's job): the host probes every
-   * plugin at load with create + destroy and only the declared defaults. */
+   * The host has already validated the settings' keys and types against the schema.
+   * create must do no I/O and must succeed with the declared defaults alone: the host
+   * probes every plugin at load with create + destroy and no connection settings. Deeper
+   * validation (ranges, credentials, connectivity) belongs in check. */
   tributary_result (*create)(const tributary_host_api_v1* host, tributary_host_instance* instance,
                              tributary_host_ctx* ctx, tributary_instance** out);
   /* Free an instance made by create. Never fails. */

@@ -148,6 +148,9 @@ class Record {
     raw_.assign(jsonText);
     return *this;
   }
+  Record& raw(const char* jsonText) { return raw(std::string_view(jsonText)); }
+  Record& raw(const std::string& jsonText) { return raw(std::string_view(jsonText)); }
+  // The source record from parsed JSON, serialized.
   Record& raw(const nlohmann::json& value) {
     raw_ = value.dump();
     return *this;
