@@ -22,8 +22,8 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <iterator>
 #include <optional>
@@ -38,7 +38,7 @@ namespace {
 using tributary::sanitize::OnInvalid;
 namespace sanitize = tributary::sanitize;
 
-constexpr int64_t kEpochMs = 1700000000000;               // 2023-11-14T22:13:20Z
+constexpr int64_t kEpochMs = 1700000000000;              // 2023-11-14T22:13:20Z
 constexpr int64_t kGenerationSpanMs = 365LL * 86400000;  // generation g starts at g * span
 constexpr int64_t kMaxRecords = 10000000;
 
@@ -108,8 +108,8 @@ struct Settings {
     auto range = [](const char* key, int64_t v, int64_t lo, int64_t hi) {
       if (v < lo || v > hi) {
         throw tributary::FatalError("setting '" + std::string(key) + "' must be between " +
-                                    std::to_string(lo) + " and " + std::to_string(hi) +
-                                    ", got " + std::to_string(v));
+                                    std::to_string(lo) + " and " + std::to_string(hi) + ", got " +
+                                    std::to_string(v));
       }
     };
     range("records", records, 0, kMaxRecords);
@@ -140,20 +140,24 @@ class ExampleConnector : public tributary::Connector {
 
   static tributary::ConnectorInfo describe() {
     using tributary::ConfigType;
-    tributary::ConnectorInfo info{"tributary.example", "1.0.0",
+    tributary::ConnectorInfo info{"tributary.example",
+                                  "1.0.0",
                                   "Deterministic demo data from a seed; no credentials needed",
-                                  {}, {}};
+                                  {},
+                                  {}};
     for (const StreamSpec& s : kStreams) {
       info.stream({s.name, "id", "updatedAt", s.entity, s.description});
     }
     auto setting = [&](const char* key, ConfigType type, const char* def, const char* doc) {
-      info.setting({key, type, false, def ? std::optional<std::string>(def) : std::nullopt,
-                    false, doc});
+      info.setting(
+          {key, type, false, def ? std::optional<std::string>(def) : std::nullopt, false, doc});
     };
     setting("seed", ConfigType::Integer, "42", "Seed of all generated data");
     setting("records", ConfigType::Integer, "1000", "Records per stream (at most 10,000,000)");
-    setting("page_size", ConfigType::Integer, "100", "Records per page; a checkpoint follows each page");
-    setting("same_timestamp", ConfigType::Integer, "3", "Consecutive records sharing one modification time");
+    setting("page_size", ConfigType::Integer, "100",
+            "Records per page; a checkpoint follows each page");
+    setting("same_timestamp", ConfigType::Integer, "3",
+            "Consecutive records sharing one modification time");
     setting("generation", ConfigType::Integer, "0", "How many rounds of changes the data has seen");
     setting("poison_ids", ConfigType::String, "", "Comma-separated ids to emit as poison records");
     setting("fail_at_page", ConfigType::Integer, "0", "Fail at this page of each call (0: never)");
@@ -163,7 +167,8 @@ class ExampleConnector : public tributary::Connector {
     setting("crash_mode", ConfigType::String, "abort", "How to crash: abort or segfault");
     setting("latency_ms", ConfigType::Integer, "0", "Sleep per page, honouring cancellation");
     setting("check_fail", ConfigType::String, "", "Make check fail: retry or fatal (empty: pass)");
-    setting("base_url", ConfigType::String, "", "If set, check GETs <base_url>/health through the host");
+    setting("base_url", ConfigType::String, "",
+            "If set, check GETs <base_url>/health through the host");
     info.setting({"api_key", ConfigType::String, false, std::nullopt, true,
                   "Demo credential; the value 'invalid' fails check with FATAL"});
     return info;
@@ -172,16 +177,20 @@ class ExampleConnector : public tributary::Connector {
   void check(tributary::Context& ctx) override {
     s_.validate();
     if (host().secret("api_key").value_or("") == "invalid") {
-      throw tributary::FatalError("authentication failed: api_key was rejected; set a valid api_key");
+      throw tributary::FatalError(
+          "authentication failed: api_key was rejected; set a valid api_key");
     }
-    if (s_.checkFail == "fatal") throw tributary::FatalError("check failed (setting check_fail=fatal)");
-    if (s_.checkFail == "retry") throw tributary::RetryError("check failed (setting check_fail=retry)");
+    if (s_.checkFail == "fatal")
+      throw tributary::FatalError("check failed (setting check_fail=fatal)");
+    if (s_.checkFail == "retry")
+      throw tributary::RetryError("check failed (setting check_fail=retry)");
     if (!s_.baseUrl.empty()) {
       tributary::HttpRequest request;
       request.url = s_.baseUrl + "/health";
       tributary::HttpResponse response = ctx.http(request);
       if (response.status() >= 500 || response.status() == 429) {
-        throw tributary::RetryError("GET " + request.url + " answered " + std::to_string(response.status()));
+        throw tributary::RetryError("GET " + request.url + " answered " +
+                                    std::to_string(response.status()));
       }
       if (response.status() < 200 || response.status() >= 300) {
         throw tributary::FatalError("GET " + request.url + " answered " +
@@ -338,8 +347,9 @@ class ExampleConnector : public tributary::Connector {
                                     "); run a full resync of stream '" +
                                     kStreams[streamIndex].name + "'");
       }
-      if (index < 0) throw tributary::FatalError("cannot resume: the cursor's id is not a " +
-                                                 std::string(kStreams[streamIndex].name) + " id");
+      if (index < 0)
+        throw tributary::FatalError("cannot resume: the cursor's id is not a " +
+                                    std::string(kStreams[streamIndex].name) + " id");
       if (byIds_) {
         afterIndex_ = index;
         return;
@@ -397,12 +407,13 @@ class ExampleConnector : public tributary::Connector {
     }
     if (s_.failAtPage == page && (s_.failStream.empty() || s_.failStream == stream)) {
       std::string why = "simulated failure at page " + std::to_string(page) + " of stream '" +
-                        std::string(stream) + "' (setting fail_at_page=" +
-                        std::to_string(page) + ")";
+                        std::string(stream) + "' (setting fail_at_page=" + std::to_string(page) +
+                        ")";
       if (s_.failMode == "fatal") throw tributary::FatalError(why);
       if (s_.failMode == "wait") {
         int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
         throw tributary::RateLimited(now + 1000, "simulated rate limit: " + why);
       }
       throw tributary::RetryError(why);
@@ -454,26 +465,30 @@ class ExampleConnector : public tributary::Connector {
     static const char* const kStages[] = {"appointmentscheduled", "qualifiedtobuy", "closedwon",
                                           "closedlost"};
     static const char* const kFirst[] = {"Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken"};
-    static const char* const kLast[] = {"Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson"};
+    static const char* const kLast[] = {"Lovelace", "Hopper", "Turing",
+                                        "Dijkstra", "Liskov", "Thompson"};
     static const char* const kIndustries[] = {"software", "retail", "finance", "health"};
     static const char* const kTypes[] = {"page_view", "email_open", "meeting", "call"};
     Vendor v;
     auto fmt = [](char* buf, size_t n, const char* f, auto... args) {
       int len = std::snprintf(buf, n, f, args...);
-      return std::string_view(buf, static_cast<size_t>(std::max(0, std::min(len, static_cast<int>(n) - 1))));
+      return std::string_view(
+          buf, static_cast<size_t>(std::max(0, std::min(len, static_cast<int>(n) - 1))));
     };
     const long long i = static_cast<long long>(index);
     using ull = unsigned long long;
     const ull g = static_cast<ull>(h >> 32);
-    v.accountId = fmt(accountBuf_, sizeof accountBuf_, "account-%09lld",
-                      static_cast<long long>((h >> 8) % static_cast<uint64_t>(std::max<int64_t>(s_.records, 1))));
+    v.accountId = fmt(
+        accountBuf_, sizeof accountBuf_, "account-%09lld",
+        static_cast<long long>((h >> 8) % static_cast<uint64_t>(std::max<int64_t>(s_.records, 1))));
     switch (spec.idPrefix[0]) {
       case 'd':  // deals: amounts as strings, sometimes blank; dates sometimes blank
         v.name = fmt(nameBuf_, sizeof nameBuf_, "Deal %lld (%llx)", i, g & 0xFFFF);
         v.amount = poison ? std::string_view("TBD")
-                   : h % 13 == 0 ? std::string_view("")
-                   : fmt(amountBuf_, sizeof amountBuf_, "%llu.%02llu", static_cast<ull>((h >> 16) % 100000),
-                       static_cast<ull>(h % 100));
+                   : h % 13 == 0
+                       ? std::string_view("")
+                       : fmt(amountBuf_, sizeof amountBuf_, "%llu.%02llu",
+                             static_cast<ull>((h >> 16) % 100000), static_cast<ull>(h % 100));
         v.stage = kStages[(h >> 4) % 4];
         v.closeDate = h % 11 == 0 ? std::string_view("")
                                   : fmt(dateBuf_, sizeof dateBuf_, "2024-%02llu-%02lluT00:00:00Z",
@@ -488,7 +503,8 @@ class ExampleConnector : public tributary::Connector {
         break;
       case 'a':  // accounts: a website URL; the canonical domain is derived from it
         v.name = fmt(nameBuf_, sizeof nameBuf_, "Company %lld", i);
-        v.website = fmt(websiteBuf_, sizeof websiteBuf_, "https://www.company%lld.example/about", i);
+        v.website =
+            fmt(websiteBuf_, sizeof websiteBuf_, "https://www.company%lld.example/about", i);
         v.industry = kIndustries[(h >> 4) % 4];
         break;
       default:
@@ -533,7 +549,8 @@ class ExampleConnector : public tributary::Connector {
 
   // The mapping onto docs/canonical-model.md, in the order of its table.
   // `field` names the field being read, for the poison message.
-  void mapFields(const StreamSpec& spec, const Vendor& v, tributary::Record& r, const char*& field) {
+  void mapFields(const StreamSpec& spec, const Vendor& v, tributary::Record& r,
+                 const char*& field) {
     switch (spec.idPrefix[0]) {
       case 'd':
         field = "amount";
@@ -566,8 +583,7 @@ class ExampleConnector : public tributary::Connector {
   std::string poisonKey_;
   // Scratch buffers reused for every record.
   char idBuf_[48];
-  char nameBuf_[64], amountBuf_[32], dateBuf_[32], emailBuf_[96], websiteBuf_[80],
-      accountBuf_[32];
+  char nameBuf_[64], amountBuf_[32], dateBuf_[32], emailBuf_[96], websiteBuf_[80], accountBuf_[32];
 };
 
 }  // namespace

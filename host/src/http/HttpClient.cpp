@@ -48,7 +48,8 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
   try {
     uri = Poco::URI(request.url);
   } catch (const Poco::Exception& e) {
-    throw HttpError(HttpError::Kind::InvalidRequest, "invalid URL '" + request.url + "': " + e.displayText());
+    throw HttpError(HttpError::Kind::InvalidRequest,
+                    "invalid URL '" + request.url + "': " + e.displayText());
   }
   const std::string scheme = uri.getScheme();
   if (scheme != "http" && scheme != "https") {
@@ -59,7 +60,8 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
     throw HttpError(HttpError::Kind::InvalidRequest, "URL '" + request.url + "' has no host");
   }
   if (request.method.empty()) {
-    throw HttpError(HttpError::Kind::InvalidRequest, "request to '" + request.url + "' has no method");
+    throw HttpError(HttpError::Kind::InvalidRequest,
+                    "request to '" + request.url + "' has no method");
   }
 
   const auto timeout = request.timeout.count() > 0 ? request.timeout : options_.defaultTimeout;
@@ -67,11 +69,13 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
   try {
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
     if (scheme == "https") {
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), tlsContext());
+      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
+                                                                tlsContext());
     } else {
       session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
     }
-    session->setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout.count()) * 1000));
+    session->setTimeout(
+        Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout.count()) * 1000));
 
     const std::string pathEtc = uri.getPathEtc();
     const std::string target = pathEtc.empty() ? std::string("/") : pathEtc;
@@ -92,8 +96,9 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
     while (body.read(buf, sizeof buf) || body.gcount() > 0) {
       response.body.append(buf, static_cast<std::size_t>(body.gcount()));
       if (response.body.size() > options_.maxBodyBytes) {
-        throw HttpError(HttpError::Kind::Transient,
-                        where + ": response body exceeds " + std::to_string(options_.maxBodyBytes) + " bytes");
+        throw HttpError(
+            HttpError::Kind::Transient,
+            where + ": response body exceeds " + std::to_string(options_.maxBodyBytes) + " bytes");
       }
     }
     return response;

@@ -70,7 +70,8 @@ ConnectorInstance::Created ConnectorInstance::create(std::shared_ptr<const Conne
   }
   auto host = std::make_unique<tributary_host_instance>();
   host->connectorName = plugin->name();
-  host->logPrefix = "[" + plugin->name() + (options.label.empty() ? "" : " " + options.label) + "] ";
+  host->logPrefix =
+      "[" + plugin->name() + (options.label.empty() ? "" : " " + options.label) + "] ";
   host->options = std::move(options);
 
   std::unique_ptr<ConnectorInstance> instance(new ConnectorInstance(plugin, std::move(host)));
@@ -111,7 +112,8 @@ ConnectorInstance::~ConnectorInstance() {
 
 CallResult ConnectorInstance::check(RunServices& services) {
   if (busy_.exchange(true)) {
-    return {ResultCode::Fatal, "check called while another call runs on this instance (host bug)", std::nullopt};
+    return {ResultCode::Fatal, "check called while another call runs on this instance (host bug)",
+            std::nullopt};
   }
   tributary_host_ctx ctx;
   ctx.hook = "check";
@@ -136,7 +138,8 @@ CallResult ConnectorInstance::backfill(const SyncRequest& request, RunServices& 
   return sync(SyncMode::Backfill, request, services);
 }
 
-CallResult ConnectorInstance::sync(SyncMode mode, const SyncRequest& request, RunServices& services) {
+CallResult ConnectorInstance::sync(SyncMode mode, const SyncRequest& request,
+                                   RunServices& services) {
   const tributary_connector_v1& d = plugin_->descriptor();
   const char* hook = mode == SyncMode::Initial       ? "initial_sync"
                      : mode == SyncMode::Incremental ? "incremental_sync"
@@ -148,7 +151,8 @@ CallResult ConnectorInstance::sync(SyncMode mode, const SyncRequest& request, Ru
             std::nullopt};
   }
   if (busy_.exchange(true)) {
-    return {ResultCode::Fatal, std::string(hook) + " called while another call runs on this instance (host bug)",
+    return {ResultCode::Fatal,
+            std::string(hook) + " called while another call runs on this instance (host bug)",
             std::nullopt};
   }
   std::vector<tributary_str> ids;
@@ -171,7 +175,9 @@ CallResult ConnectorInstance::sync(SyncMode mode, const SyncRequest& request, Ru
   tributary_host_ctx ctx;
   ctx.hook = hook;
   ctx.services = &services;
-  auto fn = mode == SyncMode::Initial ? d.initial_sync : mode == SyncMode::Incremental ? d.incremental_sync : d.backfill;
+  auto fn = mode == SyncMode::Initial       ? d.initial_sync
+            : mode == SyncMode::Incremental ? d.incremental_sync
+                                            : d.backfill;
   CallResult result;
   try {
     result = finish(ctx, fn(self_, &ctx, &r));

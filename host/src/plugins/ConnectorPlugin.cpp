@@ -6,10 +6,14 @@ namespace tributary::plugins {
 
 std::string_view toString(ConfigType type) {
   switch (type) {
-    case ConfigType::String: return "string";
-    case ConfigType::Integer: return "integer";
-    case ConfigType::Number: return "number";
-    case ConfigType::Boolean: return "boolean";
+    case ConfigType::String:
+      return "string";
+    case ConfigType::Integer:
+      return "integer";
+    case ConfigType::Number:
+      return "number";
+    case ConfigType::Boolean:
+      return "boolean";
   }
   return "?";
 }
@@ -76,12 +80,13 @@ nlohmann::json ConnectorPlugin::toJson() const {
   }
   nlohmann::json config = nlohmann::json::array();
   for (const auto& k : config_) {
-    config.push_back({{"key", k.key},
-                      {"type", toString(k.type)},
-                      {"required", k.required},
-                      {"secret", k.secret},
-                      {"default", k.defaultValue ? nlohmann::json(*k.defaultValue) : nlohmann::json()},
-                      {"description", k.description}});
+    config.push_back(
+        {{"key", k.key},
+         {"type", toString(k.type)},
+         {"required", k.required},
+         {"secret", k.secret},
+         {"default", k.defaultValue ? nlohmann::json(*k.defaultValue) : nlohmann::json()},
+         {"description", k.description}});
   }
   return {{"name", name_},
           {"short_name", shortName()},

@@ -44,13 +44,13 @@ class ConnectorPlugin {
   ConnectorPlugin(std::shared_ptr<const void> library, const tributary_connector_v1* descriptor,
                   std::filesystem::path path);
 
-  const std::string& name() const { return name_; }            // "tributary.example"
-  std::string_view shortName() const;                          // "example"
+  const std::string& name() const { return name_; }  // "tributary.example"
+  std::string_view shortName() const;                // "example"
   const std::string& version() const { return version_; }
   const std::string& description() const { return description_; }
   const std::filesystem::path& path() const { return path_; }
   uint32_t abiVersion() const { return descriptor_->abi_version; }
-  std::string abiString() const;                               // "1.0"
+  std::string abiString() const;  // "1.0"
   const std::vector<StreamDescriptor>& streams() const { return streams_; }
   const std::vector<ConfigKeyDescriptor>& configSchema() const { return config_; }
   const StreamDescriptor* findStream(std::string_view name) const;

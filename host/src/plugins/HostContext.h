@@ -39,13 +39,14 @@ struct tributary_host_instance {
 
 // Completes the ABI's opaque tributary_host_ctx: one per hook call, on its stack.
 struct tributary_host_ctx {
-  const char* hook = "";                         // "initial_sync", for messages
+  const char* hook = "";                                // "initial_sync", for messages
   tributary::plugins::RunServices* services = nullptr;  // null during create
-  std::optional<std::string> error;              // set_error
-  std::optional<int64_t> retryAfterMs;           // set_retry_after
+  std::optional<std::string> error;                     // set_error
+  std::optional<int64_t> retryAfterMs;                  // set_retry_after
   // A RunServices method stopped the call (RunStopped, or threw): it overrides the
   // plugin's own result.
   std::optional<tributary::plugins::CallResult> hostFailure;
-  std::unordered_map<const tributary_http_response_v1*, std::unique_ptr<tributary::plugins::HttpResponseBox>>
+  std::unordered_map<const tributary_http_response_v1*,
+                     std::unique_ptr<tributary::plugins::HttpResponseBox>>
       responses;  // freed at the end of the call if the plugin did not free them
 };

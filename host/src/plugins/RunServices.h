@@ -19,9 +19,9 @@ struct RecordView {
   std::string_view sourceId;
   std::optional<int64_t> modifiedAtMs;  // the source's modification time, epoch ms
   bool deleted = false;
-  uint32_t flags = 0;          // the raw TRIBUTARY_RECORD_* bits
-  std::string_view fieldsJson; // canonical fields, flat JSON object; empty: no entity
-  std::string_view rawJson;    // the source record
+  uint32_t flags = 0;           // the raw TRIBUTARY_RECORD_* bits
+  std::string_view fieldsJson;  // canonical fields, flat JSON object; empty: no entity
+  std::string_view rawJson;     // the source record
 };
 
 // A poison record, borrowed like RecordView.

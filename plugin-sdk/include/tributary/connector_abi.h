@@ -45,8 +45,9 @@ extern "C" {
 
 #define TRIBUTARY_ABI_VERSION_MAJOR 1
 #define TRIBUTARY_ABI_VERSION_MINOR 0
-#define TRIBUTARY_ABI_VERSION \
-  ((uint32_t)(((uint32_t)TRIBUTARY_ABI_VERSION_MAJOR << 16) | (uint32_t)TRIBUTARY_ABI_VERSION_MINOR))
+#define TRIBUTARY_ABI_VERSION                                 \
+  ((uint32_t)(((uint32_t)TRIBUTARY_ABI_VERSION_MAJOR << 16) | \
+              (uint32_t)TRIBUTARY_ABI_VERSION_MINOR))
 #define TRIBUTARY_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define TRIBUTARY_ABI_MINOR_OF(v) ((uint32_t)(v)&0xFFFFu)
 
@@ -105,9 +106,9 @@ typedef struct tributary_instance tributary_instance;
 /* One record, borrowed for the emit_record call: the host copies what it needs before
  * emit_record returns, so the plugin may reuse every buffer for the next record. */
 typedef struct tributary_record_v1 {
-  uint32_t struct_size;   /* sizeof(tributary_record_v1) as the plugin was compiled */
-  uint32_t flags;         /* TRIBUTARY_RECORD_* bits; unknown bits are ignored */
-  tributary_str stream;   /* the stream's name as declared in the descriptor */
+  uint32_t struct_size;    /* sizeof(tributary_record_v1) as the plugin was compiled */
+  uint32_t flags;          /* TRIBUTARY_RECORD_* bits; unknown bits are ignored */
+  tributary_str stream;    /* the stream's name as declared in the descriptor */
   tributary_str source_id; /* the record's primary key in the source; never empty */
   /* The source's own modification time (epoch ms), or TRIBUTARY_TIME_NONE when the source
    * gives none. The host's watermarks come from these, never from its clock. */
@@ -155,9 +156,9 @@ typedef struct tributary_record_error_v1 {
  * time and/or to the ids listed (both when both are given). A backfill has its own
  * cursor and never moves the incremental one. */
 typedef struct tributary_sync_request_v1 {
-  uint32_t struct_size; /* sizeof(tributary_sync_request_v1) as the host was compiled */
-  uint32_t mode;        /* TRIBUTARY_SYNC_*: which hook is being called */
-  tributary_str stream; /* host-owned, borrowed for the call */
+  uint32_t struct_size;      /* sizeof(tributary_sync_request_v1) as the host was compiled */
+  uint32_t mode;             /* TRIBUTARY_SYNC_*: which hook is being called */
+  tributary_str stream;      /* host-owned, borrowed for the call */
   tributary_str cursor_json; /* host-owned, borrowed for the call; empty = none */
   int64_t since_ms;          /* TRIBUTARY_TIME_NONE = none */
   int64_t window_from_ms;    /* backfill only; TRIBUTARY_TIME_NONE = unbounded below */
@@ -249,8 +250,7 @@ typedef struct tributary_host_api_v1 {
   tributary_result (*http_request)(tributary_host_ctx* ctx,
                                    const tributary_http_request_v1* request,
                                    const tributary_http_response_v1** out_response);
-  void (*http_response_free)(tributary_host_ctx* ctx,
-                             const tributary_http_response_v1* response);
+  void (*http_response_free)(tributary_host_ctx* ctx, const tributary_http_response_v1* response);
 
   /* --- per instance: instance is the handle given to create --- */
 
@@ -268,9 +268,9 @@ typedef struct tributary_host_api_v1 {
 } tributary_host_api_v1;
 
 /* True when the host table has the function `field` (for functions added after 1.0). */
-#define TRIBUTARY_HOST_HAS(api, field)                                              \
-  ((api)->struct_size >= (uint32_t)((const char*)&(api)->field - (const char*)(api)) + \
-                             (uint32_t)sizeof((api)->field))
+#define TRIBUTARY_HOST_HAS(api, field) \
+  ((api)->struct_size >=               \
+   (uint32_t)((const char*)&(api)->field - (const char*)(api)) + (uint32_t)sizeof((api)->field))
 
 /* ---------------------------------------------------------------------------------------
  * The descriptor (everything below is plugin-owned, static)
@@ -279,8 +279,8 @@ typedef struct tributary_host_api_v1 {
 /* A stream. The entity names a canonical table (deals, contacts, accounts, calls,
  * documents, tasks) or is "" for the generic records table. */
 typedef struct tributary_stream_v1 {
-  uint32_t struct_size; /* sizeof(tributary_stream_v1); the same for every element */
-  uint32_t flags;       /* reserved, 0 */
+  uint32_t struct_size;     /* sizeof(tributary_stream_v1); the same for every element */
+  uint32_t flags;           /* reserved, 0 */
   const char* name;         /* NUL-terminated, unique within the connector: "deals" */
   const char* primary_key;  /* the source field holding source_id: "id" */
   const char* cursor_field; /* the source field holding the modification time: "updatedAt" */
@@ -299,10 +299,10 @@ typedef struct tributary_stream_v1 {
 /* One setting a connection may give. The host rejects unknown keys, missing required
  * keys and wrong types before create is ever called with them. */
 typedef struct tributary_config_key_v1 {
-  uint32_t struct_size; /* sizeof(tributary_config_key_v1); the same for every element */
-  uint32_t type;        /* TRIBUTARY_CONFIG_STRING .. BOOLEAN */
-  uint32_t flags;       /* TRIBUTARY_CONFIG_REQUIRED | TRIBUTARY_CONFIG_SECRET */
-  uint32_t reserved;    /* 0 */
+  uint32_t struct_size;      /* sizeof(tributary_config_key_v1); the same for every element */
+  uint32_t type;             /* TRIBUTARY_CONFIG_STRING .. BOOLEAN */
+  uint32_t flags;            /* TRIBUTARY_CONFIG_REQUIRED | TRIBUTARY_CONFIG_SECRET */
+  uint32_t reserved;         /* 0 */
   const char* key;           /* NUL-terminated: "page_size" */
   const char* default_value; /* its text form ("100", "true"), or NULL for none */
   const char* description;   /* one line for operators */

@@ -33,8 +33,12 @@ namespace detail {
 inline bool isSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
-inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-inline bool isDigit(char c) { return c >= '0' && c <= '9'; }
+inline char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+inline bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 inline std::string quoted(std::string_view v) {
   std::string out = "\"";
   out.append(v.substr(0, 64));
@@ -215,7 +219,9 @@ inline CivilDate civilFromDays(int64_t z) {
 }
 
 namespace detail {
-inline int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+inline int64_t floorDiv(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 inline bool validDate(int y, int m, int d) {
   static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (m < 1 || m > 12 || d < 1 || d > kDays[m - 1]) return false;
@@ -293,7 +299,8 @@ inline bool parseTimestamp(std::string_view s, int64_t& outMs) {
 
 // A point in time as epoch milliseconds, from ISO 8601 (a date alone is midnight UTC; no
 // zone means UTC) or from epoch milliseconds. nullopt when blank.
-inline std::optional<int64_t> timestampMs(std::string_view v, OnInvalid onInvalid = OnInvalid::Throw) {
+inline std::optional<int64_t> timestampMs(std::string_view v,
+                                          OnInvalid onInvalid = OnInvalid::Throw) {
   auto t = blankToNull(v);
   if (!t) return std::nullopt;
   int64_t ms = 0;
@@ -306,7 +313,8 @@ inline std::optional<int64_t> timestampMs(std::string_view v, OnInvalid onInvali
 inline std::string formatDate(int64_t days) {
   CivilDate c = civilFromDays(days);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(c.year), c.month, c.day);
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(c.year), c.month,
+                c.day);
   return buf;
 }
 
@@ -350,8 +358,10 @@ inline std::optional<std::string> domain(std::string_view v) {
   if (!t) return std::nullopt;
   std::string_view s = *t;
   size_t scheme = s.find("://");
-  if (scheme != std::string_view::npos) s.remove_prefix(scheme + 3);
-  else if (s.substr(0, 2) == "//") s.remove_prefix(2);
+  if (scheme != std::string_view::npos)
+    s.remove_prefix(scheme + 3);
+  else if (s.substr(0, 2) == "//")
+    s.remove_prefix(2);
   size_t end = s.find_first_of("/?#");
   if (end != std::string_view::npos) s = s.substr(0, end);
   size_t at = s.rfind('@');

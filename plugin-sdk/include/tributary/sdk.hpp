@@ -88,7 +88,9 @@ class HostStopped : public std::exception {
 inline std::string_view view(tributary_str s) {
   return s.data ? std::string_view(s.data, static_cast<size_t>(s.size)) : std::string_view();
 }
-inline tributary_str str(std::string_view s) { return tributary_str{s.data(), s.size()}; }
+inline tributary_str str(std::string_view s) {
+  return tributary_str{s.data(), s.size()};
+}
 
 enum class LogLevel : int32_t {
   Trace = TRIBUTARY_LOG_TRACE,
@@ -235,8 +237,8 @@ class Context {
     if (rc != TRIBUTARY_OK) throw HostStopped(rc);
   }
   // A poison record: stored with its id, the rest of the page goes on.
-  void emitRecordError(std::string_view stream, std::string_view sourceId,
-                       std::string_view message, std::string_view rawJson) {
+  void emitRecordError(std::string_view stream, std::string_view sourceId, std::string_view message,
+                       std::string_view rawJson) {
     tributary_record_error_v1 e{};
     e.struct_size = sizeof e;
     e.stream = str(stream);
@@ -319,11 +321,11 @@ enum class SyncMode : uint32_t {
 struct SyncRequest {
   SyncMode mode = SyncMode::Initial;
   std::string_view stream;
-  std::string_view cursor;             // empty: none
-  std::optional<int64_t> sinceMs;      // watermark minus overlap
-  std::optional<int64_t> windowFromMs; // backfill, inclusive
-  std::optional<int64_t> windowToMs;   // backfill, exclusive
-  std::vector<std::string_view> ids;   // backfill by id; empty: no filter
+  std::string_view cursor;              // empty: none
+  std::optional<int64_t> sinceMs;       // watermark minus overlap
+  std::optional<int64_t> windowFromMs;  // backfill, inclusive
+  std::optional<int64_t> windowToMs;    // backfill, exclusive
+  std::vector<std::string_view> ids;    // backfill by id; empty: no filter
 
   bool hasCursor() const { return !cursor.empty(); }
 
@@ -518,7 +520,8 @@ class Descriptor {
       tributary_config_key_v1 v{};
       v.struct_size = sizeof v;
       v.type = static_cast<uint32_t>(k.type);
-      v.flags = (k.required ? TRIBUTARY_CONFIG_REQUIRED : 0u) | (k.secret ? TRIBUTARY_CONFIG_SECRET : 0u);
+      v.flags =
+          (k.required ? TRIBUTARY_CONFIG_REQUIRED : 0u) | (k.secret ? TRIBUTARY_CONFIG_SECRET : 0u);
       v.key = k.key.c_str();
       v.default_value = k.defaultValue ? k.defaultValue->c_str() : nullptr;
       v.description = k.description.c_str();
@@ -553,7 +556,8 @@ class Descriptor {
 
 template <class C>
 const tributary_connector_v1* entry() noexcept {
-  static_assert(std::is_base_of_v<Connector, C>, "TRIBUTARY_CONNECTOR needs a tributary::Connector");
+  static_assert(std::is_base_of_v<Connector, C>,
+                "TRIBUTARY_CONNECTOR needs a tributary::Connector");
   static_assert(std::is_constructible_v<C, const Host&>,
                 "a connector needs a constructor taking (const tributary::Host&)");
   try {
@@ -569,10 +573,10 @@ const tributary_connector_v1* entry() noexcept {
 
 // Emits the plugin's entry symbol for ConnectorClass. Use once, at namespace scope, in one
 // source file of the plugin.
-#define TRIBUTARY_CONNECTOR(ConnectorClass)                                                  \
-  extern "C" __attribute__((visibility("default"))) const tributary_connector_v1*            \
-  tributary_connector_entry_v1(void) {                                                       \
-    return ::tributary::detail::entry<ConnectorClass>();                                     \
+#define TRIBUTARY_CONNECTOR(ConnectorClass)                                       \
+  extern "C" __attribute__((visibility("default"))) const tributary_connector_v1* \
+  tributary_connector_entry_v1(void) {                                            \
+    return ::tributary::detail::entry<ConnectorClass>();                          \
   }
 
 #endif  // TRIBUTARY_SDK_HPP

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <thread>
 
-#include <gtest/gtest.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -11,6 +10,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
+#include <gtest/gtest.h>
 
 #include "http/HttpError.h"
 
@@ -22,10 +22,11 @@ namespace {
 
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
-  void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) override {
+  void handleRequest(Poco::Net::HTTPServerRequest& req,
+                     Poco::Net::HTTPServerResponse& res) override {
     std::string body;
     Poco::StreamCopier::copyToString(req.stream(), body);
-    if (req.getURI() == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    if (req.getURI() == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(600));
     res.setStatus(req.getURI() == "/missing" ? Poco::Net::HTTPResponse::HTTP_NOT_FOUND
                                              : Poco::Net::HTTPResponse::HTTP_OK);
     res.set("X-Echo-Header", req.get("X-Test", "none"));
@@ -36,7 +37,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
     return new Handler;
   }
 };
@@ -44,10 +46,17 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
 // A loopback server on a free port for one test.
 class LocalServer {
  public:
-  LocalServer() : socket_(Poco::Net::SocketAddress("127.0.0.1", 0)), server_(new Factory, socket_, new Poco::Net::HTTPServerParams) {
+  LocalServer()
+      : socket_(Poco::Net::SocketAddress("127.0.0.1", 0)),
+        server_(new Factory, socket_, new Poco::Net::HTTPServerParams) {
     server_.start();
   }
-  ~LocalServer() { server_.stopAll(true); }
+  // Waits for handlers still running (the slow one outlives its client's timeout), so none
+  // writes into a process that is already tearing down.
+  ~LocalServer() {
+    server_.stop();
+    while (server_.currentConnections() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   std::string url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(socket_.address().port()) + path;
   }
@@ -71,7 +80,8 @@ TEST(client, SendsMethodHeadersAndBodyAndReturnsAnyStatus) {
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "POST /things?x=1 payload");
   bool echoed = false;
-  for (const auto& [name, value] : response.headers) echoed = echoed || (name == "X-Echo-Header" && value == "yes");
+  for (const auto& [name, value] : response.headers)
+    echoed = echoed || (name == "X-Echo-Header" && value == "yes");
   EXPECT_TRUE(echoed);
 
   request = HttpRequest{};

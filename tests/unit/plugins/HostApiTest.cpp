@@ -10,8 +10,12 @@ using namespace tributary::plugins::testing;
 
 namespace {
 
-tributary_str str(std::string_view s) { return {s.data(), s.size()}; }
-std::string s(tributary_str v) { return std::string(v.data ? v.data : "", v.size); }
+tributary_str str(std::string_view s) {
+  return {s.data(), s.size()};
+}
+std::string s(tributary_str v) {
+  return std::string(v.data ? v.data : "", v.size);
+}
 
 tributary_http_request_v1 get(const char* url) {
   tributary_http_request_v1 r{};
@@ -57,7 +61,8 @@ TEST(host_api, TruncatedRecordIsFatalForTheCall) {
   EXPECT_EQ(hostApiTable()->emit_record(&ctx, &r), TRIBUTARY_FATAL);
   ASSERT_TRUE(ctx.hostFailure);
   EXPECT_EQ(ctx.hostFailure->message,
-            "plugin emitted a record with struct_size 40 (ABI 1.0 needs 80); rebuild it against TributarySDK 1");
+            "plugin emitted a record with struct_size 40 (ABI 1.0 needs 80); rebuild it against "
+            "TributarySDK 1");
   EXPECT_TRUE(services.records.empty());
   EXPECT_EQ(hostApiTable()->is_cancelled(&ctx), 1);  // a failed call tells the plugin to stop
 }
@@ -67,8 +72,9 @@ TEST(host_api, RunServicesAreNotAvailableDuringCreate) {
   ctx.hook = "create";
   EXPECT_EQ(hostApiTable()->commit_checkpoint(&ctx, str("s"), str("{}")), TRIBUTARY_FATAL);
   ASSERT_TRUE(ctx.hostFailure);
-  EXPECT_EQ(ctx.hostFailure->message,
-            "plugin called commit_checkpoint during create, where it is not available; fix the plugin");
+  EXPECT_EQ(
+      ctx.hostFailure->message,
+      "plugin called commit_checkpoint during create, where it is not available; fix the plugin");
 }
 
 TEST(host_api, HttpGoesThroughRunServicesAndResponsesAreHostOwned) {
@@ -105,11 +111,14 @@ TEST(host_api, HttpGoesThroughRunServicesAndResponsesAreHostOwned) {
 
 TEST(host_api, HttpTransportFailureIsRetryAndInvalidUrlIsFatal) {
   RecordingRunServices services;
-  services.httpHandler = [](const tributary::http::HttpRequest& r) -> tributary::http::HttpResponse {
+  services.httpHandler =
+      [](const tributary::http::HttpRequest& r) -> tributary::http::HttpResponse {
     if (r.url == "http://down.test/") {
-      throw tributary::http::HttpError(tributary::http::HttpError::Kind::Transient, "GET http://down.test/: Connection refused");
+      throw tributary::http::HttpError(tributary::http::HttpError::Kind::Transient,
+                                       "GET http://down.test/: Connection refused");
     }
-    throw tributary::http::HttpError(tributary::http::HttpError::Kind::InvalidRequest, "URL 'x' must start with http:// or https://");
+    throw tributary::http::HttpError(tributary::http::HttpError::Kind::InvalidRequest,
+                                     "URL 'x' must start with http:// or https://");
   };
   tributary_host_ctx ctx;
   ctx.services = &services;
@@ -121,7 +130,7 @@ TEST(host_api, HttpTransportFailureIsRetryAndInvalidUrlIsFatal) {
   tributary_http_request_v1 bad = get("x");
   EXPECT_EQ(hostApiTable()->http_request(&ctx, &bad, &res), TRIBUTARY_FATAL);
   EXPECT_EQ(s(res->error), "URL 'x' must start with http:// or https://");
-  EXPECT_FALSE(ctx.hostFailure);  // the plugin decides what a failed request means
+  EXPECT_FALSE(ctx.hostFailure);        // the plugin decides what a failed request means
   EXPECT_EQ(ctx.responses.size(), 2u);  // not freed by the plugin: freed with the ctx
 }
 

@@ -43,7 +43,8 @@ TEST(loader, RefusesAFileThatIsNotElf) {
   TempDir dir;
   auto file = dir.copy(fixture("fixture_not_elf"), "not_elf.so", 0644);
   EXPECT_EQ(refusal(file),
-            "is not an ELF shared object (it does not start with the ELF magic bytes); remove it from the "
+            "is not an ELF shared object (it does not start with the ELF magic bytes); remove it "
+            "from the "
             "plugins dir, or rebuild it with tributary_add_connector()");
   std::ofstream(dir.path() / "empty.so").close();
   ::chmod((dir.path() / "empty.so").c_str(), 0644);
@@ -54,19 +55,22 @@ TEST(loader, RefusesAnElfFileThatIsNotASharedObject) {
   TempDir dir;
   auto object = dir.path() / "object.so";
   std::ofstream out(object, std::ios::binary);
-  const unsigned char header[18] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 /*ET_REL*/, 0};
+  const unsigned char header[18] = {0x7f, 'E', 'L', 'F',          2, 1, 1, 0, 0, 0, 0, 0, 0,
+                                    0,    0,   0,   1 /*ET_REL*/, 0};
   out.write(reinterpret_cast<const char*>(header), sizeof header);
   out.close();
   ::chmod(object.c_str(), 0644);
   EXPECT_EQ(refusal(object),
-            "is an ELF file but not a shared object (e_type 1); rebuild it with tributary_add_connector()");
+            "is an ELF file but not a shared object (e_type 1); rebuild it with "
+            "tributary_add_connector()");
 }
 
 TEST(loader, RefusesMissingEntrySymbol) {
   TempDir dir;
   auto file = dir.copy(fixture("fixture_missing_entry"), "missing_entry.so");
   EXPECT_EQ(refusal(file),
-            "has no entry symbol tributary_connector_entry_v1: it is not a Tributary connector, or it was built "
+            "has no entry symbol tributary_connector_entry_v1: it is not a Tributary connector, or "
+            "it was built "
             "without TRIBUTARY_CONNECTOR(...); rebuild it with tributary_add_connector()");
 }
 
@@ -75,9 +79,11 @@ TEST(loader, RefusesAbiMajorMismatchNamingBothVersionsAndTheFix) {
   auto file = dir.copy(fixture("fixture_abi_major"), "abi_major.so");
   PluginLoader::Outcome out = PluginLoader().load(file);
   ASSERT_TRUE(out.refused);
-  EXPECT_EQ(out.refused->reason,
-            "was built for connector ABI 2.0, but this host supports ABI 1.0 (the major versions differ); "
-            "rebuild the plugin against TributarySDK 1, or run a Tributary host that supports ABI 2");
+  EXPECT_EQ(
+      out.refused->reason,
+      "was built for connector ABI 2.0, but this host supports ABI 1.0 (the major versions "
+      "differ); "
+      "rebuild the plugin against TributarySDK 1, or run a Tributary host that supports ABI 2");
   EXPECT_EQ(out.refused->abi, "2.0");
   EXPECT_EQ(out.refused->message(), "plugin " + file.string() + " refused: " + out.refused->reason);
 }
@@ -88,7 +94,8 @@ TEST(loader, RefusesNewerMinorNamingBothVersionsAndTheFix) {
   PluginLoader::Outcome out = PluginLoader().load(file);
   ASSERT_TRUE(out.refused);
   EXPECT_EQ(out.refused->reason,
-            "was built for connector ABI 1.1, newer than this host's ABI 1.0; upgrade Tributary, or rebuild "
+            "was built for connector ABI 1.1, newer than this host's ABI 1.0; upgrade Tributary, "
+            "or rebuild "
             "the plugin against TributarySDK 1.0");
   EXPECT_EQ(out.refused->name, "tributary.fixture_abi_minor");
   EXPECT_EQ(out.refused->version, "0.0.1");
@@ -97,9 +104,19 @@ TEST(loader, RefusesNewerMinorNamingBothVersionsAndTheFix) {
 TEST(loader, RefusesUnresolvedSymbolNamingIt) {
   TempDir dir;
   auto file = dir.copy(fixture("fixture_unresolved"), "unresolved.so");
-  EXPECT_EQ(refusal(file), "cannot be loaded: " + file.string() +
-                               ": undefined symbol: tributary_fixture_symbol_nobody_defines; install the "
-                               "missing library, or rebuild the plugin against this machine's libraries");
+  EXPECT_EQ(refusal(file),
+            "cannot be loaded: " + file.string() +
+                ": undefined symbol: tributary_fixture_symbol_nobody_defines; install the "
+                "missing library, or rebuild the plugin against this machine's libraries");
+}
+
+TEST(loader, RefusesMissingDependencyNamingIt) {
+  TempDir dir;
+  auto file = dir.copy(fixture("fixture_missing_dependency"), "missing_dependency.so");
+  EXPECT_EQ(refusal(file),
+            "cannot be loaded: libtributary_fixture_missing_dependency.so: cannot open shared object file: "
+            "No such file or directory; install the missing library, or rebuild the plugin against this "
+            "machine's libraries");
 }
 
 TEST(loader, RefusesPluginWhoseCreateThrows) {
@@ -108,7 +125,8 @@ TEST(loader, RefusesPluginWhoseCreateThrows) {
   PluginLoader::Outcome out = PluginLoader().load(file);
   ASSERT_TRUE(out.refused);
   EXPECT_EQ(out.refused->reason,
-            "failed its load check: create returned RETRY: fixture: the constructor failed on purpose; fix "
+            "failed its load check: create returned RETRY: fixture: the constructor failed on "
+            "purpose; fix "
             "the plugin (create must succeed with only the declared defaults, and do no I/O)");
   EXPECT_EQ(out.refused->name, "tributary.fixture_throwing_create");
 }
@@ -116,11 +134,15 @@ TEST(loader, RefusesPluginWhoseCreateThrows) {
 TEST(loader, RefusesFilesOthersCanWrite) {
   TempDir dir;
   auto file = dir.copy(fixture("fixture_good"), "writable.so", 0666);
-  EXPECT_EQ(refusal(file), "is writable by group or others (mode 0666), so anyone could replace its code; run: "
-                           "chmod go-w '" + file.string() + "'");
+  EXPECT_EQ(refusal(file),
+            "is writable by group or others (mode 0666), so anyone could replace its code; run: "
+            "chmod go-w '" +
+                file.string() + "'");
   ::chmod(file.c_str(), 0775);
-  EXPECT_EQ(refusal(file), "is writable by group or others (mode 0775), so anyone could replace its code; run: "
-                           "chmod go-w '" + file.string() + "'");
+  EXPECT_EQ(refusal(file),
+            "is writable by group or others (mode 0775), so anyone could replace its code; run: "
+            "chmod go-w '" +
+                file.string() + "'");
 }
 
 TEST(loader, RefusesFilesOwnedBySomeoneElse) {
@@ -128,14 +150,16 @@ TEST(loader, RefusesFilesOwnedBySomeoneElse) {
   TempDir dir;
   auto file = dir.copy(fixture("fixture_good"), "foreign.so");
   ASSERT_EQ(::chown(file.c_str(), 4242, 4242), 0);
-  EXPECT_EQ(refusal(file), "is owned by uid 4242, neither root nor this host's user (uid 0); run: chown root '" +
-                               file.string() + "'");
+  EXPECT_EQ(refusal(file),
+            "is owned by uid 4242, neither root nor this host's user (uid 0); run: chown root '" +
+                file.string() + "'");
 }
 
 TEST(loader, RefusesWhatIsNotARegularFile) {
   TempDir dir;
   std::filesystem::create_directory(dir.path() / "dir.so");
-  EXPECT_EQ(refusal(dir.path() / "dir.so"), "is not a regular file; remove it from the plugins dir");
+  EXPECT_EQ(refusal(dir.path() / "dir.so"),
+            "is not a regular file; remove it from the plugins dir");
   EXPECT_EQ(refusal(dir.path() / "absent.so"), "cannot be read: No such file or directory");
 }
 

@@ -15,7 +15,9 @@ namespace {
 struct Logged {
   std::vector<std::pair<LogLevel, std::string>> lines;
   LogSink sink() {
-    return [this](LogLevel level, std::string_view line) { lines.emplace_back(level, std::string(line)); };
+    return [this](LogLevel level, std::string_view line) {
+      lines.emplace_back(level, std::string(line));
+    };
   }
 };
 
@@ -30,12 +32,14 @@ TEST(registry, ScansEveryFixtureSkippingEachBadFileWithOneLogLine) {
   const std::string dir = fixtureDir().string();
   std::vector<std::string> refused;
   for (const auto& r : registry.refused()) refused.push_back(r.path.filename().string());
-  EXPECT_EQ(refused, (std::vector<std::string>{"fixture_abi_major.so", "fixture_abi_minor.so",
-                                               "fixture_good_duplicate.so", "fixture_missing_entry.so",
-                                               "fixture_not_elf.so", "fixture_throwing_create.so",
-                                               "fixture_unresolved.so"}));
+  EXPECT_EQ(refused,
+            (std::vector<std::string>{"fixture_abi_major.so", "fixture_abi_minor.so",
+                                      "fixture_good_duplicate.so", "fixture_missing_dependency.so",
+                                               "fixture_missing_entry.so",
+                                      "fixture_not_elf.so", "fixture_throwing_create.so",
+                                      "fixture_unresolved.so"}));
   // One line per file: the good one at Info, each refusal at Error with its message.
-  ASSERT_EQ(logged.lines.size(), 8u);
+  ASSERT_EQ(logged.lines.size(), 9u);
   size_t errors = 0;
   for (const auto& [level, line] : logged.lines) {
     if (level == LogLevel::Error) {
@@ -43,10 +47,11 @@ TEST(registry, ScansEveryFixtureSkippingEachBadFileWithOneLogLine) {
       ++errors;
     } else {
       EXPECT_EQ(level, LogLevel::Info);
-      EXPECT_EQ(line, "plugin tributary.fixture_good 0.0.1 (ABI 1.0) loaded from " + dir + "/fixture_good.so");
+      EXPECT_EQ(line, "plugin tributary.fixture_good 0.0.1 (ABI 1.0) loaded from " + dir +
+                          "/fixture_good.so");
     }
   }
-  EXPECT_EQ(errors, 7u);
+  EXPECT_EQ(errors, 8u);
 }
 
 TEST(registry, DuplicateNameIsRefusedNamingBothFiles) {
@@ -58,8 +63,10 @@ TEST(registry, DuplicateNameIsRefusedNamingBothFiles) {
   EXPECT_EQ(registry.plugins()[0]->path(), first);
   ASSERT_EQ(registry.refused().size(), 1u);
   EXPECT_EQ(registry.refused()[0].message(),
-            "plugin " + second.string() + " refused: duplicate connector name 'tributary.fixture_good': already "
-            "loaded from " + first.string() + "; remove one of the two files");
+            "plugin " + second.string() +
+                " refused: duplicate connector name 'tributary.fixture_good': already "
+                "loaded from " +
+                first.string() + "; remove one of the two files");
 }
 
 TEST(registry, DirsAreScannedInOrderAndMissingDirsAreSkipped) {
@@ -73,8 +80,8 @@ TEST(registry, DirsAreScannedInOrderAndMissingDirsAreSkipped) {
   EXPECT_EQ(registry.plugins()[0]->name(), "tributary.example");
   EXPECT_EQ(registry.plugins()[1]->name(), "tributary.fixture_good");
   EXPECT_EQ(logged.lines.at(0).first, LogLevel::Warn);
-  EXPECT_EQ(logged.lines.at(0).second,
-            "plugins dir " + (one.path() / "absent").string() + " does not exist or is not a directory; skipped");
+  EXPECT_EQ(logged.lines.at(0).second, "plugins dir " + (one.path() / "absent").string() +
+                                           " does not exist or is not a directory; skipped");
   EXPECT_EQ(registry.find("tributary.example"), registry.plugins()[0]);
   EXPECT_EQ(registry.findByShortName("fixture_good"), registry.plugins()[1]);
   EXPECT_EQ(registry.find("example"), nullptr);
@@ -107,8 +114,11 @@ TEST(registry, ListingJsonHasNameVersionAbiPathStreamsStatusAndReason) {
   EXPECT_EQ(loaded["status"], "loaded");
   ASSERT_EQ(loaded["streams"].size(), 4u);
   EXPECT_EQ(loaded["streams"][0],
-            (nlohmann::json{{"name", "deals"}, {"primary_key", "id"}, {"cursor_field", "updatedAt"},
-                            {"entity", "deals"}, {"description", "Deals with amount, stage and close date"}}));
+            (nlohmann::json{{"name", "deals"},
+                            {"primary_key", "id"},
+                            {"cursor_field", "updatedAt"},
+                            {"entity", "deals"},
+                            {"description", "Deals with amount, stage and close date"}}));
   EXPECT_EQ(loaded["streams"][3]["entity"], nullptr);
   auto apiKey = std::find_if(loaded["config"].begin(), loaded["config"].end(),
                              [](const nlohmann::json& k) { return k["key"] == "api_key"; });
