@@ -58,6 +58,9 @@ function(tributary_add_connector NAME)
     set_target_properties(${NAME} PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON)
   endif()
   target_link_options(${NAME} PRIVATE "LINKER:--version-script=${version_script}")
+  # The host refuses plugin files that group or others can write; a umask of 002 must not
+  # make a fresh build unloadable.
+  add_custom_command(TARGET ${NAME} POST_BUILD COMMAND chmod go-w "$<TARGET_FILE:${NAME}>" VERBATIM)
   if(ARG_WERROR)
     target_compile_options(${NAME} PRIVATE -Wall -Wextra -Werror)
   endif()

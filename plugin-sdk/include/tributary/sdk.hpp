@@ -411,9 +411,11 @@ class Connector {
   virtual void incrementalSync(Context& ctx, const SyncRequest& request) { sync(ctx, request); }
   virtual void backfill(Context& ctx, const SyncRequest& request) { sync(ctx, request); }
   virtual void sync(Context&, const SyncRequest& request) {
-    throw FatalError("this connector does not implement sync mode " +
-                     std::to_string(static_cast<uint32_t>(request.mode)) + " for stream '" +
-                     std::string(request.stream) + "'");
+    const char* hook = request.mode == SyncMode::Initial       ? "initialSync"
+                       : request.mode == SyncMode::Incremental ? "incrementalSync"
+                                                               : "backfill";
+    throw FatalError(std::string("this connector does not implement ") + hook + " (stream '" +
+                     std::string(request.stream) + "')");
   }
 
   const Host& host() const { return host_; }

@@ -315,3 +315,23 @@ TEST(wrapper, SyncRequestFromAbiReadsEveryField) {
   EXPECT_FALSE(req.windowToMs);
   EXPECT_EQ(req.ids, (std::vector<std::string_view>{"a", "bc"}));
 }
+
+namespace {
+class CheckOnly : public tributary::Connector {
+ public:
+  using Connector::Connector;
+};
+}  // namespace
+
+TEST(wrapper, UnimplementedSyncModeIsFatalNamingIt) {
+  tributary_host_instance host;
+  tributary_host_ctx ctx;
+  CheckOnly connector(tributary::Host(fakeHost(), &host));
+  tributary::Context cx(fakeHost(), &ctx);
+  tributary::SyncRequest request;
+  request.mode = tributary::SyncMode::Incremental;
+  request.stream = "deals";
+  tributary_result rc = tributary::detail::guard(fakeHost(), &ctx, [&] { connector.incrementalSync(cx, request); });
+  EXPECT_EQ(rc, TRIBUTARY_FATAL);
+  EXPECT_EQ(ctx.error, "this connector does not implement incrementalSync (stream 'deals')");
+}
