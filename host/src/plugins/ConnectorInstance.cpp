@@ -61,8 +61,8 @@ CallResult escaped(const char* hook) {
 
 }  // namespace
 
-ConnectorInstance::Created ConnectorInstance::create(std::shared_ptr<const ConnectorPlugin> plugin,
-                                                     InstanceOptions options) {
+ConnectorInstance::Created ConnectorInstance::create(
+    const std::shared_ptr<const ConnectorPlugin>& plugin, InstanceOptions options) {
   for (const ConfigKeyDescriptor& key : plugin->configSchema()) {
     if (!key.defaultValue) continue;
     auto& target = key.secret ? options.secrets : options.settings;

@@ -28,7 +28,8 @@ class ConnectorInstance {
   };
 
   // Applies the schema's defaults to the settings, then calls create.
-  static Created create(std::shared_ptr<const ConnectorPlugin> plugin, InstanceOptions options);
+  static Created create(const std::shared_ptr<const ConnectorPlugin>& plugin,
+                        InstanceOptions options);
 
   ~ConnectorInstance();
   ConnectorInstance(const ConnectorInstance&) = delete;
