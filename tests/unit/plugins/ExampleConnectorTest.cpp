@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -24,14 +25,14 @@ std::shared_ptr<const ConnectorPlugin> example() {
   return plugin;
 }
 
-struct Run {
+struct SyncRun {
   CallResult result;
   RecordingRunServices services;
 };
 
-std::unique_ptr<Run> run(const Settings& settings, SyncMode mode, SyncRequest request) {
+std::unique_ptr<SyncRun> run(const Settings& settings, SyncMode mode, SyncRequest request) {
   auto instance = makeInstance(example(), settings);
-  auto out = std::make_unique<Run>();
+  auto out = std::make_unique<SyncRun>();
   out->result = instance->sync(mode, request, out->services);
   return out;
 }
@@ -43,7 +44,7 @@ SyncRequest streamRequest(const std::string& stream) {
 }
 
 // id -> modified_at of a run's records.
-std::map<std::string, int64_t> byId(const Run& r) {
+std::map<std::string, int64_t> byId(const SyncRun& r) {
   std::map<std::string, int64_t> out;
   for (const auto& rec : r.services.records) out[rec.sourceId] = *rec.modifiedAtMs;
   return out;
@@ -319,4 +320,24 @@ TEST(example, CrashAtPageAbortsTheProcess) {
       makeInstance(example(), {{"records", "50"}, {"page_size", "10"}, {"crash_at_page", "2"}});
   RecordingRunServices services;
   EXPECT_DEATH(instance->initialSync(streamRequest("deals"), services), "");
+}
+
+TEST(example, InstancesRunConcurrentlyOnTheirOwnThreads) {
+  Settings settings{{"records", "5000"}, {"page_size", "250"}, {"generation", "2"}};
+  auto reference = run(settings, SyncMode::Initial, streamRequest("deals"));
+  std::vector<std::unique_ptr<SyncRun>> runs(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    threads.emplace_back(
+        [&, i] { runs[i] = run(settings, SyncMode::Initial, streamRequest("deals")); });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& r : runs) {
+    ASSERT_TRUE(r->result.ok());
+    ASSERT_EQ(r->services.records.size(), reference->services.records.size());
+    for (size_t k = 0; k < r->services.records.size(); ++k) {
+      ASSERT_EQ(r->services.records[k].rawJson, reference->services.records[k].rawJson);
+      ASSERT_EQ(r->services.records[k].fieldsJson, reference->services.records[k].fieldsJson);
+    }
+  }
 }
