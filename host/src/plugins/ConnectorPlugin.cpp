@@ -1,6 +1,7 @@
 #include "plugins/ConnectorPlugin.h"
 
 #include "plugins/DescriptorReader.h"
+#include "tributary/sanitize.hpp"
 
 namespace tributary::plugins {
 
@@ -67,6 +68,48 @@ const ConfigKeyDescriptor* ConnectorPlugin::findConfigKey(std::string_view key) 
     if (k.key == key) return &k;
   }
   return nullptr;
+}
+
+std::optional<std::string> ConnectorPlugin::checkSetting(std::string_view key,
+                                                         std::string_view value) const {
+  const ConfigKeyDescriptor* k = findConfigKey(key);
+  if (!k) {
+    std::string known;
+    for (const auto& c : config_) known += (known.empty() ? "" : ", ") + c.key;
+    return "unknown setting '" + std::string(key) + "' for " + name_ +
+           (known.empty() ? " (it takes no settings)" : " (known: " + known + ")");
+  }
+  const char* expected = nullptr;
+  try {
+    switch (k->type) {
+      case ConfigType::String:
+        return std::nullopt;
+      case ConfigType::Integer:
+        expected = "an integer";
+        if (tributary::sanitize::integer(value)) return std::nullopt;
+        break;
+      case ConfigType::Number:
+        expected = "a number";
+        if (tributary::sanitize::number(value)) return std::nullopt;
+        break;
+      case ConfigType::Boolean:
+        expected = "a boolean (true or false)";
+        if (tributary::sanitize::boolean(value)) return std::nullopt;
+        break;
+    }
+  } catch (const tributary::InvalidValue&) {
+  }
+  return "setting '" + std::string(key) + "' of " + name_ + " must be " + expected + ", got \"" +
+         std::string(value) + "\"";
+}
+
+std::vector<std::string> ConnectorPlugin::missingRequired(
+    const std::function<bool(std::string_view)>& has) const {
+  std::vector<std::string> missing;
+  for (const auto& k : config_) {
+    if (k.required && !has(k.key)) missing.push_back(k.key);
+  }
+  return missing;
 }
 
 nlohmann::json ConnectorPlugin::toJson() const {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,14 @@ class ConnectorPlugin {
   const std::vector<ConfigKeyDescriptor>& configSchema() const { return config_; }
   const StreamDescriptor* findStream(std::string_view name) const;
   const ConfigKeyDescriptor* findConfigKey(std::string_view key) const;
+
+  // For the config loader: the problem with one setting of a connection, or nullopt when the
+  // key is declared and the text value has its type. Messages name the key and the plugin:
+  //   "unknown setting 'pagesize' for tributary.example (known: seed, records, ...)"
+  //   "setting 'page_size' of tributary.example must be an integer, got \"ten\""
+  std::optional<std::string> checkSetting(std::string_view key, std::string_view value) const;
+  // The required keys for which `has(key)` is false, in schema order.
+  std::vector<std::string> missingRequired(const std::function<bool(std::string_view)>& has) const;
 
   // The raw descriptor, for ConnectorInstance. Valid while this object lives.
   const tributary_connector_v1& descriptor() const { return *descriptor_; }

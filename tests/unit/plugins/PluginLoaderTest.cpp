@@ -113,10 +113,12 @@ TEST(loader, RefusesUnresolvedSymbolNamingIt) {
 TEST(loader, RefusesMissingDependencyNamingIt) {
   TempDir dir;
   auto file = dir.copy(fixture("fixture_missing_dependency"), "missing_dependency.so");
-  EXPECT_EQ(refusal(file),
-            "cannot be loaded: libtributary_fixture_missing_dependency.so: cannot open shared object file: "
-            "No such file or directory; install the missing library, or rebuild the plugin against this "
-            "machine's libraries");
+  EXPECT_EQ(
+      refusal(file),
+      "cannot be loaded: libtributary_fixture_missing_dependency.so: cannot open shared object "
+      "file: "
+      "No such file or directory; install the missing library, or rebuild the plugin against this "
+      "machine's libraries");
 }
 
 TEST(loader, RefusesPluginWhoseCreateThrows) {
@@ -168,4 +170,25 @@ TEST(loader, FollowsSymlinksToGoodPlugins) {
   auto file = dir.copy(fixture("fixture_good"), "real.so");
   std::filesystem::create_symlink(file, dir.path() / "link.so");
   EXPECT_EQ(refusal(dir.path() / "link.so"), "(loaded)");
+}
+
+TEST(loader, PluginChecksSettingsAgainstItsSchema) {
+  auto plugin = loadPlugin(examplePlugin());
+  EXPECT_FALSE(plugin->checkSetting("page_size", "50"));
+  EXPECT_FALSE(plugin->checkSetting("poison_ids", "anything at all"));
+  EXPECT_EQ(plugin->checkSetting("page_size", "ten"),
+            "setting 'page_size' of tributary.example must be an integer, got \"ten\"");
+  EXPECT_EQ(plugin->checkSetting("page_size", ""),
+            "setting 'page_size' of tributary.example must be an integer, got \"\"");
+  EXPECT_EQ(plugin->checkSetting("pagesize", "10"),
+            "unknown setting 'pagesize' for tributary.example (known: seed, records, page_size, "
+            "same_timestamp, "
+            "generation, poison_ids, fail_at_page, fail_mode, fail_stream, crash_at_page, "
+            "crash_mode, latency_ms, "
+            "check_fail, base_url, api_key)");
+  EXPECT_TRUE(plugin->missingRequired([](std::string_view) { return false; }).empty());
+
+  auto good = loadPlugin(fixture("fixture_good"));
+  EXPECT_EQ(good->checkSetting("nope", "1"),
+            "unknown setting 'nope' for tributary.fixture_good (known: greeting)");
 }
