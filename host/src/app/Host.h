@@ -10,6 +10,7 @@
 #include "db/DatabaseHandle.h"
 #include "app/Supervisor.h"
 #include "db/Pool.h"
+#include "plugins/PluginRegistry.h"
 #include "queue/JobQueue.h"
 #include "server/HttpServer.h"
 #include "server/Router.h"
@@ -47,6 +48,7 @@ class Host {
   HostOptions options_;
   std::unique_ptr<db::DatabaseHandle> database_;
   std::shared_ptr<db::Pool> pool_;
+  std::shared_ptr<plugins::PluginRegistry> registry_;
   std::shared_ptr<queue::JobQueue> queue_;
   std::unique_ptr<Supervisor> supervisor_;
   std::shared_ptr<server::Router> router_;

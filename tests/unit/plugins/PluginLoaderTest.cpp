@@ -34,8 +34,11 @@ TEST(loader, LoadsTheGoodFixtureAndReadsItsDescriptor) {
   ASSERT_EQ(p.streams().size(), 1u);
   EXPECT_EQ(p.streams()[0].name, "items");
   EXPECT_EQ(p.streams()[0].entity, "");
-  ASSERT_EQ(p.configSchema().size(), 1u);
+  ASSERT_EQ(p.configSchema().size(), 2u);
   EXPECT_EQ(p.configSchema()[0].key, "greeting");
+  EXPECT_EQ(p.configSchema()[1].key, "token");
+  EXPECT_TRUE(p.configSchema()[1].required);
+  EXPECT_TRUE(p.configSchema()[1].secret);
   EXPECT_EQ(p.configSchema()[0].defaultValue, "hello");
 }
 
@@ -190,5 +193,5 @@ TEST(loader, PluginChecksSettingsAgainstItsSchema) {
 
   auto good = loadPlugin(fixture("fixture_good"));
   EXPECT_EQ(good->checkSetting("nope", "1"),
-            "unknown setting 'nope' for tributary.fixture_good (known: greeting)");
+            "unknown setting 'nope' for tributary.fixture_good (known: greeting, token)");
 }
