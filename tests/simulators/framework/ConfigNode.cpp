@@ -36,7 +36,8 @@ std::string ConfigNode::keyPath(const std::string& key) const {
 void ConfigNode::fail(const std::string& key, const std::string& message) const {
   YAML::Node at = node_;
   if (!key.empty() && has(key)) at = lookup(node_, key);
-  throw ConfigError(where(at) + ": " + keyPath(key) + ": " + message);
+  const std::string path = keyPath(key);
+  throw ConfigError(where(at) + ": " + (path.empty() ? "" : path + ": ") + message);
 }
 
 bool ConfigNode::has(const std::string& key) const {
