@@ -91,6 +91,8 @@ std::unique_ptr<Vendor> SalesforceVendor::create(VendorContext& context) {
   settings.pageSize = query.count("page_size", 2000);
   if (settings.pageSize < 1 || settings.pageSize > 2000) query.fail("page_size", "expected 1 to 2000");
   settings.cursorTtlMs = static_cast<int64_t>(query.count("cursor_ttl_s", 900)) * 1000;
+  settings.maxOpenCursors = query.count("max_open_cursors", 200);
+  if (settings.maxOpenCursors < 1) query.fail("max_open_cursors", "expected at least 1");
   const ConfigNode bulk = config.child("bulk");
   bulk.allowOnly({"polls_to_complete", "max_records_per_page"});
   settings.pollsToComplete = static_cast<int>(bulk.count("polls_to_complete", 2));
@@ -104,7 +106,7 @@ SalesforceVendor::SalesforceVendor(VendorContext& context, const Settings& setti
     : clock_(context.clock),
       settings_(settings),
       daily_(settings.dailyMax, settings.dailyWindowMs, context.wallClock),
-      cursors_(settings.cursorTtlMs, 200),
+      cursors_(settings.cursorTtlMs, settings.maxOpenCursors),
       jobs_(settings.pollsToComplete) {
   const ConfigNode& config = context.config;
   const ConfigNode objects = config.child("objects");

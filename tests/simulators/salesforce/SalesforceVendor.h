@@ -37,6 +37,7 @@ class SalesforceVendor : public Vendor {
     int64_t dailyWindowMs = 86400000;
     size_t pageSize = 2000;
     int64_t cursorTtlMs = 15 * 60000;
+    size_t maxOpenCursors = 200;
     int pollsToComplete = 2;
     size_t bulkPageSize = 50000;
     bool rotateRefreshTokens = false;
