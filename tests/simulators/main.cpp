@@ -92,8 +92,7 @@ int main(int argc, char** argv) {
   std::cerr << "tributary-sim: ready " << simulator.readyDocument().dump() << "\n";
   int received = 0;
   sigwait(&stopSignals, &received);
-  std::cerr << "tributary-sim: " << (received == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", stopping\n";
+  std::cerr << "tributary-sim: " << (received == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping\n";
   simulator.stop();
   if (!options.readyFile.empty()) std::remove(options.readyFile.c_str());
   return 0;

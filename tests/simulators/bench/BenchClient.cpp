@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
           session.sendRequest(request);
           Poco::Net::HTTPResponse response;
           std::istream& in = session.receiveResponse(response);
-          const std::string body{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+          const std::string body{std::istreambuf_iterator<char>(in),
+                                 std::istreambuf_iterator<char>()};
           if (response.getStatus() != 200) {
             ++failures;
             continue;

@@ -24,19 +24,19 @@ void AdminApi::handle(const SimRequest& request, SimResponse& response) {
   const std::string& path = request.path;
   if (ClockAdmin::handle(clock_, request, response)) return;
   if (path == "/admin" || path == "/admin/") {
-    AdminReply::ok(
-        response,
-        {{"vendor", vendor_.name()},
-         {"routes",
-          {"GET /admin/clock", "POST /admin/clock/advance", "GET /admin/objects",
-           "GET /admin/ground-truth?object=NAME", "POST /admin/records/OBJECT",
-           "POST /admin/records/OBJECT/modify", "POST /admin/records/OBJECT/delete",
-           "GET /admin/records/OBJECT/ID", "POST /admin/quotas/reset", "POST /admin/tokens/expire",
-           "GET|POST|DELETE /admin/faults", "DELETE /admin/faults/ID",
-           "GET|DELETE /admin/requests"}}});
+    AdminReply::ok(response,
+                   {{"vendor", vendor_.name()},
+                    {"routes",
+                     {"GET /admin/clock", "POST /admin/clock/advance", "GET /admin/objects",
+                      "GET /admin/ground-truth?object=NAME", "POST /admin/records/OBJECT",
+                      "POST /admin/records/OBJECT/modify", "POST /admin/records/OBJECT/delete",
+                      "GET /admin/records/OBJECT/ID", "POST /admin/quotas/reset",
+                      "POST /admin/tokens/expire", "GET|POST|DELETE /admin/faults",
+                      "DELETE /admin/faults/ID", "GET|DELETE /admin/requests"}}});
     return;
   }
-  if (path == "/admin/ground-truth" && request.method == "GET") return groundTruth(request, response);
+  if (path == "/admin/ground-truth" && request.method == "GET")
+    return groundTruth(request, response);
   if (path == "/admin/objects" && request.method == "GET") return objects(response);
   if (path.rfind("/admin/records/", 0) == 0) return records(request, response);
   if (path == "/admin/quotas/reset" && request.method == "POST") {
@@ -49,7 +49,8 @@ void AdminApi::handle(const SimRequest& request, SimResponse& response) {
     AdminReply::ok(response, {{"expired", true}});
     return;
   }
-  if (path == "/admin/faults" || path.rfind("/admin/faults/", 0) == 0) return faults(request, response);
+  if (path == "/admin/faults" || path.rfind("/admin/faults/", 0) == 0)
+    return faults(request, response);
   if (path == "/admin/requests") return requests(request, response);
   AdminReply::error(response, 404,
                     request.method + " " + path + ": no such admin route (GET /admin lists them)");
@@ -58,16 +59,17 @@ void AdminApi::handle(const SimRequest& request, SimResponse& response) {
 void AdminApi::groundTruth(const SimRequest& request, SimResponse& response) {
   const auto name = request.param("object");
   if (!name) {
-    AdminReply::error(response, 400, "GET /admin/ground-truth: query parameter 'object' is required");
+    AdminReply::error(response, 400,
+                      "GET /admin/ground-truth: query parameter 'object' is required");
     return;
   }
   SimObject* object = vendor_.object(*name);
   if (!object) {
     std::string known;
     for (SimObject* o : vendor_.objects()) known += (known.empty() ? "" : ", ") + o->name();
-    AdminReply::error(response, 404, "GET /admin/ground-truth: object '" + *name +
-                                         "' is not an object of " + vendor_.name() +
-                                         " (known: " + known + ")");
+    AdminReply::error(response, 404,
+                      "GET /admin/ground-truth: object '" + *name + "' is not an object of " +
+                          vendor_.name() + " (known: " + known + ")");
     return;
   }
   response.status = 200;
@@ -109,8 +111,9 @@ void AdminApi::records(const SimRequest& request, SimResponse& response) {
   const std::string tail = slash == std::string::npos ? "" : rest.substr(slash + 1);
   SimObject* object = vendor_.object(objectName);
   if (!object) {
-    AdminReply::error(response, 404, request.path + ": no object '" + objectName + "' in " +
-                                         vendor_.name() + " (GET /admin/objects lists them)");
+    AdminReply::error(response, 404,
+                      request.path + ": no object '" + objectName + "' in " + vendor_.name() +
+                          " (GET /admin/objects lists them)");
     return;
   }
   if (request.method == "GET" && !tail.empty()) {
@@ -143,9 +146,10 @@ void AdminApi::records(const SimRequest& request, SimResponse& response) {
   if (!AdminReply::parseBody(request.body, body, response, "POST " + request.path)) return;
   if (tail.empty()) return create(*object, body, response);
   if (tail == "modify" || tail == "delete") return mutate(*object, tail, body, response);
-  AdminReply::error(response, 404, "POST " + request.path +
-                                       ": unknown action (use /modify or /delete, or POST to "
-                                       "/admin/records/OBJECT to create)");
+  AdminReply::error(response, 404,
+                    "POST " + request.path +
+                        ": unknown action (use /modify or /delete, or POST to "
+                        "/admin/records/OBJECT to create)");
 }
 
 void AdminApi::create(SimObject& object, const nlohmann::json& body, SimResponse& response) {
@@ -157,8 +161,8 @@ void AdminApi::create(SimObject& object, const nlohmann::json& body, SimResponse
       return;
     }
     for (size_t i = 0; i < body["records"].size(); ++i) {
-      const std::string problem = checkFields(object, body["records"][i],
-                                              where + ": records[" + std::to_string(i) + "]");
+      const std::string problem =
+          checkFields(object, body["records"][i], where + ": records[" + std::to_string(i) + "]");
       if (!problem.empty()) return AdminReply::error(response, 400, problem);
       batch.push_back(std::make_shared<const nlohmann::json>(body["records"][i]));
     }
@@ -172,7 +176,8 @@ void AdminApi::create(SimObject& object, const nlohmann::json& body, SimResponse
   }
   for (const auto& [key, value] : body.items()) {
     if (key != "records" && key != "count") {
-      AdminReply::error(response, 400, where + ": unknown field '" + key + "' (use count, records)");
+      AdminReply::error(response, 400,
+                        where + ": unknown field '" + key + "' (use count, records)");
       return;
     }
   }
@@ -192,7 +197,8 @@ void AdminApi::mutate(SimObject& object, const std::string& action, const nlohma
                       SimResponse& response) {
   const std::string where = "POST /admin/records/" + object.name() + "/" + action;
   for (const auto& [key, value] : body.items()) {
-    if (key != "ids" && key != "count" && key != "seed" && !(key == "fields" && action == "modify")) {
+    if (key != "ids" && key != "count" && key != "seed" &&
+        !(key == "fields" && action == "modify")) {
       AdminReply::error(response, 400,
                         where + ": unknown field '" + key + "' (use ids or count" +
                             (action == "modify" ? ", seed, fields)" : ", seed)"));
@@ -264,7 +270,8 @@ void AdminApi::faults(const SimRequest& request, SimResponse& response) {
         // Either one rule, or {"faults":[rules]}.
         nlohmann::json ids = nlohmann::json::array();
         if (body.contains("faults")) {
-          if (!body["faults"].is_array()) throw ConfigError("POST /admin/faults: faults: expected a list");
+          if (!body["faults"].is_array())
+            throw ConfigError("POST /admin/faults: faults: expected a list");
           std::vector<FaultRule> rules;
           for (size_t i = 0; i < body["faults"].size(); ++i) {
             rules.push_back(FaultRule::fromJson(
@@ -291,8 +298,9 @@ void AdminApi::faults(const SimRequest& request, SimResponse& response) {
     }
     return AdminReply::error(response, 404, "DELETE /admin/faults/" + id + ": no such fault id");
   }
-  AdminReply::error(response, 405, request.method + " " + request.path +
-                                       ": use GET, POST or DELETE /admin/faults");
+  AdminReply::error(
+      response, 405,
+      request.method + " " + request.path + ": use GET, POST or DELETE /admin/faults");
 }
 
 void AdminApi::requests(const SimRequest& request, SimResponse& response) {
@@ -309,12 +317,12 @@ void AdminApi::requests(const SimRequest& request, SimResponse& response) {
     if (auto value = request.param("since")) since = std::stoull(*value);
     if (auto value = request.param("limit")) limit = std::stoull(*value);
   } catch (const std::exception&) {
-    return AdminReply::error(response, 400,
-                             "GET /admin/requests: 'since' and 'limit' must be non-negative integers");
+    return AdminReply::error(
+        response, 400, "GET /admin/requests: 'since' and 'limit' must be non-negative integers");
   }
   const std::string prefix = request.param("path_prefix").value_or("");
-  AdminReply::ok(response, {{"last_seq", log_.lastSeq()},
-                            {"requests", log_.query(since, prefix, limit)}});
+  AdminReply::ok(response,
+                 {{"last_seq", log_.lastSeq()}, {"requests", log_.query(since, prefix, limit)}});
 }
 
 }  // namespace tributary::sim

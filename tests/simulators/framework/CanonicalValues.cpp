@@ -127,9 +127,8 @@ std::optional<std::string> CanonicalValues::date(const nlohmann::json& value) {
   auto raw = text(value);
   if (!raw) return std::nullopt;
   const std::string s = trim(*raw);
-  if (!s.empty() && s.size() <= 16 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-        return std::isdigit(c) != 0;
-      })) {
+  if (!s.empty() && s.size() <= 16 &&
+      std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
     return TimeFormat::isoDate(std::stoll(s));
   }
   auto ms = TimeFormat::parseIso(s);

@@ -63,8 +63,8 @@ void ConfigNode::allowOnly(const std::vector<std::string>& allowed) const {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       std::string known;
       for (const auto& name : allowed) known += (known.empty() ? "" : ", ") + name;
-      throw ConfigError(where(entry.first) + ": " + keyPath(key) + ": unknown key (allowed: " +
-                        known + ")");
+      throw ConfigError(where(entry.first) + ": " + keyPath(key) +
+                        ": unknown key (allowed: " + known + ")");
     }
   }
 }
@@ -208,6 +208,8 @@ nlohmann::json yamlToJson(const YAML::Node& node) {
 
 }  // namespace
 
-nlohmann::json ConfigNode::toJson() const { return yamlToJson(node_); }
+nlohmann::json ConfigNode::toJson() const {
+  return yamlToJson(node_);
+}
 
 }  // namespace tributary::sim

@@ -28,7 +28,9 @@ uint64_t DeterministicRandom::next() {
   return z ^ (z >> 31);
 }
 
-double DeterministicRandom::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double DeterministicRandom::uniform() {
+  return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
 
 int64_t DeterministicRandom::between(int64_t low, int64_t high) {
   const uint64_t span = static_cast<uint64_t>(high - low) + 1;
@@ -36,6 +38,8 @@ int64_t DeterministicRandom::between(int64_t low, int64_t high) {
   return low + static_cast<int64_t>(next() % span);
 }
 
-bool DeterministicRandom::chance(double probability) { return uniform() < probability; }
+bool DeterministicRandom::chance(double probability) {
+  return uniform() < probability;
+}
 
 }  // namespace tributary::sim

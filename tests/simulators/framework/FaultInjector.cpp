@@ -16,8 +16,8 @@ void requireType(bool ok, const std::string& where, const std::string& field,
 
 FaultRule FaultRule::fromJson(const nlohmann::json& body, const std::string& where) {
   if (!body.is_object()) throw ConfigError(where + ": expected an object");
-  static const std::vector<std::string> kFields = {"kind", "method",      "path",      "count",
-                                                   "probability", "seed", "status", "latency_ms"};
+  static const std::vector<std::string> kFields = {"kind",        "method", "path",   "count",
+                                                   "probability", "seed",   "status", "latency_ms"};
   for (const auto& [key, value] : body.items()) {
     if (std::find(kFields.begin(), kFields.end(), key) == kFields.end()) {
       throw ConfigError(where + "." + key +
@@ -64,9 +64,9 @@ FaultRule FaultRule::fromJson(const nlohmann::json& body, const std::string& whe
     rule.status = body["status"];
     requireType(rule.kind == FaultKind::ServerError, where, "status",
                 "no status (only server_error takes one)");
-    requireType(rule.status == 500 || rule.status == 502 || rule.status == 503 ||
-                    rule.status == 504,
-                where, "status", "500, 502, 503 or 504");
+    requireType(
+        rule.status == 500 || rule.status == 502 || rule.status == 503 || rule.status == 504, where,
+        "status", "500, 502, 503 or 504");
   }
   if (body.contains("latency_ms")) {
     requireType(body["latency_ms"].is_number_integer() && body["latency_ms"].get<int64_t>() >= 0 &&

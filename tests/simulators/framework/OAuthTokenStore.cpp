@@ -24,9 +24,8 @@ bool OAuthTokenStore::knownClient(const std::string& clientId) const {
 }
 
 bool OAuthTokenStore::clientMatches(const std::string& clientId, const std::string& secret) const {
-  return std::any_of(options_.clients.begin(), options_.clients.end(), [&](const Client& c) {
-    return c.id == clientId && c.secret == secret;
-  });
+  return std::any_of(options_.clients.begin(), options_.clients.end(),
+                     [&](const Client& c) { return c.id == clientId && c.secret == secret; });
 }
 
 std::string OAuthTokenStore::issueCode(const std::string& clientId,
@@ -65,8 +64,8 @@ OAuthTokenStore::Grant OAuthTokenStore::exchangeCode(const std::string& code,
   const Code issued = found->second;
   codes_.erase(found);
   if (issued.clientId != clientId) {
-    return {"invalid_grant", "authorization code was issued to another client", "", "", false, 0,
-            0};
+    return {
+        "invalid_grant", "authorization code was issued to another client", "", "", false, 0, 0};
   }
   if (!issued.redirectUri.empty() && issued.redirectUri != redirectUri) {
     return {"invalid_grant", "redirect_uri mismatch", "", "", false, 0, 0};

@@ -48,7 +48,8 @@ Scenario Scenario::parse(const std::string& text, const std::string& file,
   log.allowOnly({"capacity"});
   scenario.requestLogCapacity = log.count("capacity", 100000);
 
-  if (!top.has("vendors")) top.fail("", "missing key 'vendors' (a mapping of vendor name to its section)");
+  if (!top.has("vendors"))
+    top.fail("", "missing key 'vendors' (a mapping of vendor name to its section)");
   const ConfigNode vendors = top.child("vendors");
   for (const std::string& name : vendors.keys()) {
     if (std::find(knownVendors.begin(), knownVendors.end(), name) == knownVendors.end()) {

@@ -18,8 +18,8 @@ std::string SimRequest::header(const std::string& lowercaseName) const {
 
 std::string SimRequest::bearerToken() const {
   const std::string value = header("authorization");
-  if (value.size() > 7 && (value.compare(0, 7, "Bearer ") == 0 ||
-                           value.compare(0, 7, "bearer ") == 0)) {
+  if (value.size() > 7 &&
+      (value.compare(0, 7, "Bearer ") == 0 || value.compare(0, 7, "bearer ") == 0)) {
     return value.substr(7);
   }
   return value;

@@ -11,7 +11,9 @@ namespace tributary::sim {
 
 SimulatorProcess::SimulatorProcess(Options options) : options_(std::move(options)) {}
 
-SimulatorProcess::~SimulatorProcess() { stop(); }
+SimulatorProcess::~SimulatorProcess() {
+  stop();
+}
 
 void SimulatorProcess::start() {
   const Scenario scenario = Scenario::load(options_.scenarioPath, registeredVendorNames());

@@ -9,7 +9,10 @@
 namespace tributary::sim {
 
 HubSpotCompanies::HubSpotCompanies(ObjectStore::Options storeOptions, double dirtyRate)
-    : HubSpotObject({"companies", "accounts", kIdBase, "hs_lastmodifieddate",
+    : HubSpotObject({"companies",
+                     "accounts",
+                     kIdBase,
+                     "hs_lastmodifieddate",
                      {"createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"},
                      dirtyRate},
                     std::move(storeOptions)) {}
@@ -30,8 +33,9 @@ void HubSpotCompanies::fillProperties(const RecordState& state, DeterministicRan
   nlohmann::json nameValue = name;
   if (state.poison) {
     const int64_t variant = stable.between(0, 2);
-    nameValue = variant == 0 ? nlohmann::json("") : variant == 1 ? nlohmann::json(nullptr)
-                                                                 : nlohmann::json("   ");
+    nameValue = variant == 0   ? nlohmann::json("")
+                : variant == 1 ? nlohmann::json(nullptr)
+                               : nlohmann::json("   ");
   } else if (dirty(stable)) {
     nameValue = FakeData::overlongText(stable, name);
   }
@@ -43,12 +47,24 @@ void HubSpotCompanies::fillProperties(const RecordState& state, DeterministicRan
     std::transform(upper.begin(), upper.end(), upper.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     switch (stable.between(0, 5)) {
-      case 0: domain = "www." + slug; break;
-      case 1: domain = "https://www." + slug + "/about"; break;
-      case 2: domain = upper; break;
-      case 3: domain = "http://" + slug + ":8080/x?y=1"; break;
-      case 4: domain = ""; break;
-      default: domain = nullptr; break;
+      case 0:
+        domain = "www." + slug;
+        break;
+      case 1:
+        domain = "https://www." + slug + "/about";
+        break;
+      case 2:
+        domain = upper;
+        break;
+      case 3:
+        domain = "http://" + slug + ":8080/x?y=1";
+        break;
+      case 4:
+        domain = "";
+        break;
+      default:
+        domain = nullptr;
+        break;
     }
   }
   properties["domain"] = domain;

@@ -17,7 +17,8 @@ class HubSpotCompanies : public HubSpotObject {
 
  protected:
   void fillProperties(const RecordState& state, DeterministicRandom& stable,
-                      DeterministicRandom& volatileDraws, nlohmann::json& properties) const override;
+                      DeterministicRandom& volatileDraws,
+                      nlohmann::json& properties) const override;
 };
 
 }  // namespace tributary::sim

@@ -19,7 +19,8 @@ class HubSpotContacts : public HubSpotObject {
 
  protected:
   void fillProperties(const RecordState& state, DeterministicRandom& stable,
-                      DeterministicRandom& volatileDraws, nlohmann::json& properties) const override;
+                      DeterministicRandom& volatileDraws,
+                      nlohmann::json& properties) const override;
 
  private:
   const HubSpotAssociations& associations_;

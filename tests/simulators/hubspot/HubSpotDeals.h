@@ -16,7 +16,8 @@ class HubSpotDeals : public HubSpotObject {
 
  protected:
   void fillProperties(const RecordState& state, DeterministicRandom& stable,
-                      DeterministicRandom& volatileDraws, nlohmann::json& properties) const override;
+                      DeterministicRandom& volatileDraws,
+                      nlohmann::json& properties) const override;
 };
 
 }  // namespace tributary::sim

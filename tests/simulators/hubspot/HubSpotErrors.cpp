@@ -45,7 +45,8 @@ void HubSpotErrors::rateLimited(SimResponse& response, const std::string& policy
   if (policy == "DAILY") body["requestId"] = correlationId();
   response.setJson(429, body);
   // Whole seconds, rounded up: a client that honours it never comes back early.
-  response.setHeader("Retry-After", std::to_string(std::max<int64_t>(1, (retryAfterMs + 999) / 1000)));
+  response.setHeader("Retry-After",
+                     std::to_string(std::max<int64_t>(1, (retryAfterMs + 999) / 1000)));
 }
 
 }  // namespace tributary::sim

@@ -72,8 +72,8 @@ nlohmann::json HubSpotObject::project(const nlohmann::json& full,
     if (found != all.end()) properties[name] = *found;
   }
   // HubSpot always returns these three.
-  for (const std::string& name : {std::string("createdate"), lastModifiedProperty,
-                                  std::string("hs_object_id")}) {
+  for (const std::string& name :
+       {std::string("createdate"), lastModifiedProperty, std::string("hs_object_id")}) {
     properties[name] = all[name];
   }
   nlohmann::json out = {{"id", full["id"]},

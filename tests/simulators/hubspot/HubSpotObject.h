@@ -45,7 +45,8 @@ class HubSpotObject : public SimObject {
   // Fills the object's own properties; `stable` draws values that survive modifications,
   // `volatileDraws` values that change with each version.
   virtual void fillProperties(const RecordState& state, DeterministicRandom& stable,
-                              DeterministicRandom& volatileDraws, nlohmann::json& properties) const = 0;
+                              DeterministicRandom& volatileDraws,
+                              nlohmann::json& properties) const = 0;
   // True with the dirty rate: this field gets one of its dirty variants.
   bool dirty(DeterministicRandom& random) const { return random.chance(settings_.dirtyRate); }
 

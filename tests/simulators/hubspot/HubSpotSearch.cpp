@@ -9,9 +9,19 @@
 namespace tributary::sim {
 namespace {
 
-const std::vector<std::string> kOperators = {
-    "EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
-    "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"};
+const std::vector<std::string> kOperators = {"EQ",
+                                             "NEQ",
+                                             "LT",
+                                             "LTE",
+                                             "GT",
+                                             "GTE",
+                                             "BETWEEN",
+                                             "IN",
+                                             "NOT_IN",
+                                             "HAS_PROPERTY",
+                                             "NOT_HAS_PROPERTY",
+                                             "CONTAINS_TOKEN",
+                                             "NOT_CONTAINS_TOKEN"};
 
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -64,7 +74,9 @@ bool hasToken(const std::string& value, const std::string& pattern) {
     if (t.empty()) return false;
     if (prefix && suffix) return t.find(wanted) != std::string::npos;
     if (prefix) return t.rfind(wanted, 0) == 0;
-    if (suffix) return t.size() >= wanted.size() && t.compare(t.size() - wanted.size(), wanted.size(), wanted) == 0;
+    if (suffix)
+      return t.size() >= wanted.size() &&
+             t.compare(t.size() - wanted.size(), wanted.size(), wanted) == 0;
     return t == wanted;
   };
   for (char c : text + " ") {
@@ -215,7 +227,8 @@ bool HubSpotSearch::parse(const std::string& body, Request& out, std::string& er
       std::string name = sort;
       out.descending = !name.empty() && name[0] == '-';
       out.sortProperty = out.descending ? name.substr(1) : name;
-    } else if (sort.is_object() && sort.contains("propertyName") && sort["propertyName"].is_string()) {
+    } else if (sort.is_object() && sort.contains("propertyName") &&
+               sort["propertyName"].is_string()) {
       out.sortProperty = sort["propertyName"].get<std::string>();
       const std::string direction = sort.value("direction", "ASCENDING");
       if (direction != "ASCENDING" && direction != "DESCENDING") {
@@ -306,7 +319,8 @@ HubSpotSearch::Page HubSpotSearch::run(const Request& request, const HubSpotObje
       const std::string needle = lower(request.query);
       bool hit = false;
       for (const auto& [key, value] : (*full)["properties"].items()) {
-        if (value.is_string() && lower(value.get<std::string>()).find(needle) != std::string::npos) {
+        if (value.is_string() &&
+            lower(value.get<std::string>()).find(needle) != std::string::npos) {
           hit = true;
         }
       }
@@ -348,7 +362,8 @@ HubSpotSearch::Page HubSpotSearch::run(const Request& request, const HubSpotObje
   }
   Page page;
   page.total = found.size();
-  const uint64_t end = std::min<uint64_t>({request.after + request.limit, found.size(), kMaxResults});
+  const uint64_t end =
+      std::min<uint64_t>({request.after + request.limit, found.size(), kMaxResults});
   for (uint64_t k = request.after; k < end; ++k) {
     const nlohmann::json full = object.generate(found[k].state);
     page.results.push_back(HubSpotObject::project(full, request.properties,

@@ -35,17 +35,17 @@ std::string pluralType(const std::string& type) {
 
 std::unique_ptr<Vendor> HubSpotVendor::create(VendorContext& context) {
   const ConfigNode& config = context.config;
-  config.allowOnly({"objects", "dirty_rate", "poison_rate", "auth", "rate_limits", "search",
-                    "faults"});
+  config.allowOnly(
+      {"objects", "dirty_rate", "poison_rate", "auth", "rate_limits", "search", "faults"});
   const ConfigNode limits = config.child("rate_limits");
   limits.allowOnly({"app", "daily", "search"});
   const ConfigNode app = limits.child("app");
   const ConfigNode daily = limits.child("daily");
   const ConfigNode search = limits.child("search");
   for (const ConfigNode* node : {&app, &daily, &search}) node->allowOnly({"max", "window_ms"});
-  const Limits values{app.count("max", 100),    app.integer("window_ms", 10000),
+  const Limits values{app.count("max", 100),      app.integer("window_ms", 10000),
                       daily.count("max", 250000), daily.integer("window_ms", 86400000),
-                      search.count("max", 5),   search.integer("window_ms", 1000)};
+                      search.count("max", 5),     search.integer("window_ms", 1000)};
   for (const ConfigNode* node : {&app, &daily, &search}) {
     if (node->integer("window_ms", 1) <= 0) node->fail("window_ms", "expected a positive integer");
   }
@@ -97,7 +97,8 @@ HubSpotVendor::HubSpotVendor(VendorContext& context, const Limits& limits)
       if (!client.has("client_id") || !client.has("client_secret")) {
         client.fail("", "a client needs client_id and client_secret");
       }
-      tokenOptions.clients.push_back({client.text("client_id", ""), client.text("client_secret", "")});
+      tokenOptions.clients.push_back(
+          {client.text("client_id", ""), client.text("client_secret", "")});
     }
   } else {
     tokenOptions.clients.push_back({"hubspot-client", "hubspot-secret"});
@@ -132,7 +133,9 @@ void HubSpotVendor::resetQuotas() {
   search_.reset();
 }
 
-void HubSpotVendor::expireTokens() { tokens_->expireAll(); }
+void HubSpotVendor::expireTokens() {
+  tokens_->expireAll();
+}
 
 bool HubSpotVendor::carriesCursor(const SimRequest& request) const {
   if (request.method == "GET") return request.param("after").has_value();
@@ -233,13 +236,14 @@ void HubSpotVendor::handle(const SimRequest& request, SimResponse& response) {
   if (request.method == "GET" && request.path == "/oauth/authorize") {
     return authorizeRedirect(request, response);
   }
-  if (request.method == "POST" && request.path == "/oauth/v1/token") return token(request, response);
+  if (request.method == "POST" && request.path == "/oauth/v1/token")
+    return token(request, response);
   if (request.method == "DELETE" && parts.size() == 4 && parts[0] == "oauth" &&
       parts[2] == "refresh-tokens") {
     return revoke(parts[3], response);
   }
-  const bool isCrmV3 = parts.size() >= 4 && parts[0] == "crm" && parts[1] == "v3" &&
-                       parts[2] == "objects";
+  const bool isCrmV3 =
+      parts.size() >= 4 && parts[0] == "crm" && parts[1] == "v3" && parts[2] == "objects";
   const bool isAssociations = parts.size() == 7 && parts[0] == "crm" && parts[1] == "v4" &&
                               parts[2] == "associations" && parts[5] == "batch" &&
                               parts[6] == "read";
@@ -260,7 +264,8 @@ void HubSpotVendor::handle(const SimRequest& request, SimResponse& response) {
     }
     HubSpotObject* object = objectForType(parts[3]);
     if (!object) {
-      errors_.error(response, 400, "VALIDATION_ERROR", "Unable to infer object type from: " + parts[3]);
+      errors_.error(response, 400, "VALIDATION_ERROR",
+                    "Unable to infer object type from: " + parts[3]);
       return;
     }
     return search(request, response, *object);
@@ -271,7 +276,8 @@ void HubSpotVendor::handle(const SimRequest& request, SimResponse& response) {
   } else if (isCrmV3 && request.method == "GET" && (parts.size() == 4 || parts.size() == 5)) {
     HubSpotObject* object = objectForType(parts[3]);
     if (!object) {
-      errors_.error(response, 400, "VALIDATION_ERROR", "Unable to infer object type from: " + parts[3]);
+      errors_.error(response, 400, "VALIDATION_ERROR",
+                    "Unable to infer object type from: " + parts[3]);
     } else if (parts.size() == 4) {
       list(request, response, *object);
     } else {
@@ -356,11 +362,11 @@ void HubSpotVendor::list(const SimRequest& request, SimResponse& response, HubSp
   std::string body = "{\"results\":[" + results + "]";
   if (next) {
     const std::string after = object.sourceId(*next);
-    std::string link = request.baseUrl + request.path + "?after=" + after + "&limit=" +
-                       std::to_string(limit);
+    std::string link =
+        request.baseUrl + request.path + "?after=" + after + "&limit=" + std::to_string(limit);
     if (archived) link += "&archived=true";
-    body += ",\"paging\":{\"next\":{\"after\":\"" + after + "\",\"link\":" +
-            nlohmann::json(link).dump() + "}}";
+    body += ",\"paging\":{\"next\":{\"after\":\"" + after +
+            "\",\"link\":" + nlohmann::json(link).dump() + "}}";
   }
   body += "}";
   response.status = 200;
@@ -373,17 +379,19 @@ void HubSpotVendor::readOne(const std::string& id, const SimRequest& request, Si
   const auto state = index ? object.store().latest(*index) : std::nullopt;
   const bool archived = request.param("archived").value_or("false") == "true";
   if (!state || state->deleted != archived) {
-    errors_.error(response, 404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.");
+    errors_.error(response, 404, "OBJECT_NOT_FOUND",
+                  "Object not found.  objectId are usually numeric.");
     return;
   }
   bool given = false;
   const auto properties = requestedProperties(request, given);
-  response.setJson(200, HubSpotObject::project(object.generate(*state), properties, !given,
-                                               object.defaultProperties(),
-                                               object.lastModifiedProperty()));
+  response.setJson(
+      200, HubSpotObject::project(object.generate(*state), properties, !given,
+                                  object.defaultProperties(), object.lastModifiedProperty()));
 }
 
-void HubSpotVendor::search(const SimRequest& request, SimResponse& response, HubSpotObject& object) {
+void HubSpotVendor::search(const SimRequest& request, SimResponse& response,
+                           HubSpotObject& object) {
   HubSpotSearch::Request parsed;
   std::string error;
   if (!HubSpotSearch::parse(request.body, parsed, error)) {
@@ -411,7 +419,8 @@ void HubSpotVendor::associations(const std::string& from, const std::string& to,
   try {
     body = nlohmann::json::parse(request.body);
   } catch (const std::exception& e) {
-    errors_.error(response, 400, "VALIDATION_ERROR", std::string("Invalid input JSON: ") + e.what());
+    errors_.error(response, 400, "VALIDATION_ERROR",
+                  std::string("Invalid input JSON: ") + e.what());
     return;
   }
   if (!body.is_object() || !body.contains("inputs") || !body["inputs"].is_array()) {
@@ -427,21 +436,37 @@ void HubSpotVendor::associations(const std::string& from, const std::string& to,
   std::string pair;
   bool fromIsChild = true;
   int typeId = 0;
-  if (fromName == "deals" && toName == "companies") { pair = "deals->companies"; typeId = 5; }
-  else if (fromName == "companies" && toName == "deals") { pair = "deals->companies"; fromIsChild = false; typeId = 6; }
-  else if (fromName == "contacts" && toName == "companies") { pair = "contacts->companies"; typeId = 1; }
-  else if (fromName == "companies" && toName == "contacts") { pair = "contacts->companies"; fromIsChild = false; typeId = 2; }
-  else if (fromName == "deals" && toName == "contacts") { pair = "deals->contacts"; typeId = 3; }
-  else { pair = "deals->contacts"; fromIsChild = false; typeId = 4; }
+  if (fromName == "deals" && toName == "companies") {
+    pair = "deals->companies";
+    typeId = 5;
+  } else if (fromName == "companies" && toName == "deals") {
+    pair = "deals->companies";
+    fromIsChild = false;
+    typeId = 6;
+  } else if (fromName == "contacts" && toName == "companies") {
+    pair = "contacts->companies";
+    typeId = 1;
+  } else if (fromName == "companies" && toName == "contacts") {
+    pair = "contacts->companies";
+    fromIsChild = false;
+    typeId = 2;
+  } else if (fromName == "deals" && toName == "contacts") {
+    pair = "deals->contacts";
+    typeId = 3;
+  } else {
+    pair = "deals->contacts";
+    fromIsChild = false;
+    typeId = 4;
+  }
 
   const std::string started = TimeFormat::isoMillisZ(clock_.nowMs());
   nlohmann::json results = nlohmann::json::array();
   nlohmann::json errors = nlohmann::json::array();
   for (const auto& input : body["inputs"]) {
-    const std::string id = input.is_object() && input.contains("id")
-                               ? (input["id"].is_string() ? input["id"].get<std::string>()
-                                                          : input["id"].dump())
-                               : "";
+    const std::string id =
+        input.is_object() && input.contains("id")
+            ? (input["id"].is_string() ? input["id"].get<std::string>() : input["id"].dump())
+            : "";
     const auto index = fromObject->indexOf(id);
     const auto state = index ? fromObject->store().latest(*index) : std::nullopt;
     if (!state || state->deleted) {
@@ -462,9 +487,10 @@ void HubSpotVendor::associations(const std::string& from, const std::string& to,
     for (uint64_t target : targets) {
       const auto targetState = toObject->store().latest(target);
       if (!targetState || targetState->deleted) continue;
-      toList.push_back({{"toObjectId", std::stoull(toObject->sourceId(target))},
-                        {"associationTypes",
-                         {{{"category", "HUBSPOT_DEFINED"}, {"typeId", typeId}, {"label", nullptr}}}}});
+      toList.push_back(
+          {{"toObjectId", std::stoull(toObject->sourceId(target))},
+           {"associationTypes",
+            {{{"category", "HUBSPOT_DEFINED"}, {"typeId", typeId}, {"label", nullptr}}}}});
     }
     results.push_back({{"from", {{"id", id}}}, {"to", toList}});
   }
@@ -483,15 +509,16 @@ void HubSpotVendor::authorizeRedirect(const SimRequest& request, SimResponse& re
   const std::string clientId = request.param("client_id").value_or("");
   const std::string redirect = request.param("redirect_uri").value_or("");
   if (redirect.empty() || !tokens_->knownClient(clientId)) {
-    errors_.error(response, 400, "VALIDATION_ERROR",
-                  redirect.empty() ? "redirect_uri is required"
-                                   : "Unknown client_id '" + clientId + "'");
+    errors_.error(
+        response, 400, "VALIDATION_ERROR",
+        redirect.empty() ? "redirect_uri is required" : "Unknown client_id '" + clientId + "'");
     return;
   }
   const std::string code = tokens_->issueCode(clientId, redirect);
   std::string location = redirect + (redirect.find('?') == std::string::npos ? "?" : "&") +
                          "code=" + SimRequest::percentEncode(code);
-  if (auto state = request.param("state")) location += "&state=" + SimRequest::percentEncode(*state);
+  if (auto state = request.param("state"))
+    location += "&state=" + SimRequest::percentEncode(*state);
   response.status = 302;
   response.contentType = "text/plain";
   response.setHeader("Location", location);
@@ -513,8 +540,8 @@ void HubSpotVendor::token(const SimRequest& request, SimResponse& response) {
                                    field("redirect_uri"));
     status = "BAD_AUTH_CODE";
   } else if (grant == "refresh_token") {
-    result = tokens_->refresh(field("refresh_token"), field("client_id"), field("client_secret"),
-                              false);
+    result =
+        tokens_->refresh(field("refresh_token"), field("client_id"), field("client_secret"), false);
     status = "BAD_REFRESH_TOKEN";
   } else {
     response.setJson(400, {{"status", "BAD_GRANT_TYPE"},

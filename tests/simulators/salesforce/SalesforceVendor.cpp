@@ -78,8 +78,8 @@ std::string delimiterChar(const std::string& name) {
 
 std::unique_ptr<Vendor> SalesforceVendor::create(VendorContext& context) {
   const ConfigNode& config = context.config;
-  config.allowOnly({"objects", "dirty_rate", "poison_rate", "auth", "limits", "query", "bulk",
-                    "faults"});
+  config.allowOnly(
+      {"objects", "dirty_rate", "poison_rate", "auth", "limits", "query", "bulk", "faults"});
   Settings settings;
   const ConfigNode limits = config.child("limits");
   limits.allowOnly({"daily_api_requests", "window_ms"});
@@ -89,7 +89,8 @@ std::unique_ptr<Vendor> SalesforceVendor::create(VendorContext& context) {
   const ConfigNode query = config.child("query");
   query.allowOnly({"page_size", "cursor_ttl_s", "max_open_cursors"});
   settings.pageSize = query.count("page_size", 2000);
-  if (settings.pageSize < 1 || settings.pageSize > 2000) query.fail("page_size", "expected 1 to 2000");
+  if (settings.pageSize < 1 || settings.pageSize > 2000)
+    query.fail("page_size", "expected 1 to 2000");
   settings.cursorTtlMs = static_cast<int64_t>(query.count("cursor_ttl_s", 900)) * 1000;
   settings.maxOpenCursors = query.count("max_open_cursors", 200);
   if (settings.maxOpenCursors < 1) query.fail("max_open_cursors", "expected at least 1");
@@ -124,8 +125,8 @@ SalesforceVendor::SalesforceVendor(VendorContext& context, const Settings& setti
   };
   const auto accountOptions = options("Account");
   accounts_ = std::make_unique<SalesforceAccounts>(accountOptions, dirtyRate);
-  contacts_ = std::make_unique<SalesforceContacts>(options("Contact"), dirtyRate,
-                                                   accountOptions.baseCount);
+  contacts_ =
+      std::make_unique<SalesforceContacts>(options("Contact"), dirtyRate, accountOptions.baseCount);
   opportunities_ = std::make_unique<SalesforceOpportunities>(options("Opportunity"), dirtyRate,
                                                              accountOptions.baseCount);
 
@@ -145,7 +146,8 @@ SalesforceVendor::SalesforceVendor(VendorContext& context, const Settings& setti
       if (!client.has("client_id") || !client.has("client_secret")) {
         client.fail("", "a client needs client_id and client_secret");
       }
-      tokenOptions.clients.push_back({client.text("client_id", ""), client.text("client_secret", "")});
+      tokenOptions.clients.push_back(
+          {client.text("client_id", ""), client.text("client_secret", "")});
     }
   } else {
     tokenOptions.clients.push_back({"salesforce-client", "salesforce-secret"});
@@ -170,21 +172,27 @@ SalesforceObject* SalesforceVendor::sobject(const std::string& name) {
 }
 
 nlohmann::json SalesforceVendor::readyInfo(const std::string& baseUrl) const {
-  return {{"instance_url", baseUrl},
-          {"login_url", baseUrl},
-          {"token_url", baseUrl + "/services/oauth2/token"},
-          {"authorize_url", baseUrl + "/services/oauth2/authorize"},
-          {"api_versions", {{"min", std::to_string(kMinVersion) + ".0"},
-                            {"max", std::to_string(kMaxVersion) + ".0"}}}};
+  return {
+      {"instance_url", baseUrl},
+      {"login_url", baseUrl},
+      {"token_url", baseUrl + "/services/oauth2/token"},
+      {"authorize_url", baseUrl + "/services/oauth2/authorize"},
+      {"api_versions",
+       {{"min", std::to_string(kMinVersion) + ".0"}, {"max", std::to_string(kMaxVersion) + ".0"}}}};
 }
 
-void SalesforceVendor::resetQuotas() { daily_.reset(); }
+void SalesforceVendor::resetQuotas() {
+  daily_.reset();
+}
 
-void SalesforceVendor::expireTokens() { tokens_->expireAll(); }
+void SalesforceVendor::expireTokens() {
+  tokens_->expireAll();
+}
 
 void SalesforceVendor::errorArray(SimResponse& response, int status, const std::string& errorCode,
                                   const std::string& message) {
-  response.setJson(status, nlohmann::json::array({{{"message", message}, {"errorCode", errorCode}}}));
+  response.setJson(status,
+                   nlohmann::json::array({{{"message", message}, {"errorCode", errorCode}}}));
 }
 
 void SalesforceVendor::limitHeader(SimResponse& response) {
@@ -194,7 +202,8 @@ void SalesforceVendor::limitHeader(SimResponse& response) {
 
 bool SalesforceVendor::carriesCursor(const SimRequest& request) const {
   const auto parts = splitPath(request.path);
-  if (parts.size() == 5 && parts[0] == "services" && (parts[3] == "query" || parts[3] == "queryAll")) {
+  if (parts.size() == 5 && parts[0] == "services" &&
+      (parts[3] == "query" || parts[3] == "queryAll")) {
     return true;
   }
   return parts.size() == 7 && parts[3] == "jobs" && parts[6] == "results" &&
@@ -231,7 +240,8 @@ void SalesforceVendor::handle(const SimRequest& request, SimResponse& response) 
   const auto parts = splitPath(request.path);
   if (parts.size() >= 3 && parts[0] == "services" && parts[1] == "oauth2") {
     if (parts[2] == "token" && request.method == "POST") return token(request, response);
-    if (parts[2] == "authorize" && request.method == "GET") return authorizeRedirect(request, response);
+    if (parts[2] == "authorize" && request.method == "GET")
+      return authorizeRedirect(request, response);
     if (parts[2] == "revoke") return revoke(request, response);
   }
   if (parts.size() < 2 || parts[0] != "services" || parts[1] != "data") {
@@ -242,7 +252,8 @@ void SalesforceVendor::handle(const SimRequest& request, SimResponse& response) 
     nlohmann::json versions = nlohmann::json::array();
     for (int v = kMinVersion; v <= kMaxVersion; ++v) {
       const std::string text = std::to_string(v) + ".0";
-      versions.push_back({{"label", "Simulated " + text}, {"url", "/services/data/v" + text}, {"version", text}});
+      versions.push_back(
+          {{"label", "Simulated " + text}, {"url", "/services/data/v" + text}, {"version", text}});
     }
     response.setJson(200, versions);
     return;
@@ -277,8 +288,10 @@ void SalesforceVendor::data(const std::string& version, const std::vector<std::s
   const std::string resource = parts.size() > 3 ? parts[3] : "";
   if (parts.size() == 3) {
     const std::string base = "/services/data/v" + version;
-    response.setJson(200, {{"query", base + "/query"}, {"queryAll", base + "/queryAll"},
-                           {"sobjects", base + "/sobjects"}, {"jobs", base + "/jobs"},
+    response.setJson(200, {{"query", base + "/query"},
+                           {"queryAll", base + "/queryAll"},
+                           {"sobjects", base + "/sobjects"},
+                           {"jobs", base + "/jobs"},
                            {"limits", base + "/limits"}});
   } else if ((resource == "query" || resource == "queryAll") && request.method == "GET") {
     if (parts.size() == 4) return query(version, resource == "queryAll", request, response);
@@ -290,8 +303,10 @@ void SalesforceVendor::data(const std::string& version, const std::vector<std::s
   } else if (resource == "jobs" && parts.size() >= 5 && parts[4] == "query") {
     bulk(version, parts, request, response);
   } else if (resource == "limits" && parts.size() == 4) {
-    response.setJson(200, {{"DailyApiRequests",
-                            {{"Max", daily_.max()}, {"Remaining", daily_.max() - std::min(daily_.max(), daily_.used())}}}});
+    response.setJson(200,
+                     {{"DailyApiRequests",
+                       {{"Max", daily_.max()},
+                        {"Remaining", daily_.max() - std::min(daily_.max(), daily_.used())}}}});
   } else {
     errorArray(response, 404, "NOT_FOUND", "The requested resource does not exist");
   }
@@ -301,7 +316,8 @@ void SalesforceVendor::query(const std::string& version, bool scanAll, const Sim
                              SimResponse& response) {
   const auto q = request.param("q");
   if (!q || q->empty()) {
-    errorArray(response, 400, "MALFORMED_QUERY", "A query string must be provided in the q parameter.");
+    errorArray(response, 400, "MALFORMED_QUERY",
+               "A query string must be provided in the q parameter.");
     return;
   }
   SoqlQuery parsed = SoqlParser::parse(*q);
@@ -309,8 +325,8 @@ void SalesforceVendor::query(const std::string& version, bool scanAll, const Sim
   const int64_t now = clock_.nowMs();
   auto indexes = SoqlRunner::run(parsed, object, scanAll, now - 15 * kDayMs);
   if (parsed.count) {
-    response.setJson(200, {{"totalSize", indexes.size()}, {"done", true},
-                           {"records", nlohmann::json::array()}});
+    response.setJson(
+        200, {{"totalSize", indexes.size()}, {"done", true}, {"records", nlohmann::json::array()}});
     return;
   }
   size_t pageSize = settings_.pageSize;
@@ -391,7 +407,8 @@ void SalesforceVendor::feed(const std::string& objectName, bool deleted, const S
     return;
   }
   if (*start < now - 30 * kDayMs) {
-    errorArray(response, 400, "INVALID_REPLICATION_DATE", "startDate cannot be more than 30 days ago");
+    errorArray(response, 400, "INVALID_REPLICATION_DATE",
+               "startDate cannot be more than 30 days ago");
     return;
   }
   const int64_t earliest = TimeFormat::floorToMinute(now - 15 * kDayMs);
@@ -421,8 +438,8 @@ void SalesforceVendor::feed(const std::string& objectName, bool deleted, const S
                            {"earliestDateAvailable", TimeFormat::salesforceDateTime(earliest)},
                            {"latestDateCovered", TimeFormat::salesforceDateTime(latestCovered)}});
   } else {
-    response.setJson(200, {{"ids", list},
-                           {"latestDateCovered", TimeFormat::salesforceDateTime(latestCovered)}});
+    response.setJson(
+        200, {{"ids", list}, {"latestDateCovered", TimeFormat::salesforceDateTime(latestCovered)}});
   }
 }
 
@@ -459,12 +476,12 @@ void SalesforceVendor::bulk(const std::string& version, const std::vector<std::s
     job.createdMs = clock_.nowMs();
     auto text = [&](const char* key, const char* fallback) {
       return body.contains(key) && body[key].is_string() ? body[key].get<std::string>()
-                                                          : std::string(fallback);
+                                                         : std::string(fallback);
     };
     job.columnDelimiter = text("columnDelimiter", "COMMA");
     job.lineEnding = text("lineEnding", "LF");
-    job.indexes = SoqlRunner::run(parsed, object, operation == "queryAll",
-                                  job.createdMs - 15 * kDayMs);
+    job.indexes =
+        SoqlRunner::run(parsed, object, operation == "queryAll", job.createdMs - 15 * kDayMs);
     job.query = std::move(parsed);
     response.setJson(200, BulkQueryJobs::info(*jobs_.create(std::move(job))));
     return;
@@ -519,7 +536,8 @@ void SalesforceVendor::bulkResults(const std::string& version, BulkQueryJobs::Jo
     try {
       size_t used = 0;
       offset = std::stoull(*locator, &used, 36);
-      if (used != locator->size() || offset > job.indexes.size()) throw std::out_of_range("locator");
+      if (used != locator->size() || offset > job.indexes.size())
+        throw std::out_of_range("locator");
     } catch (const std::exception&) {
       errorArray(response, 400, "INVALID_QUERY_LOCATOR", "invalid query locator");
       return;
@@ -571,14 +589,17 @@ void SalesforceVendor::authorizeRedirect(const SimRequest& request, SimResponse&
   const std::string clientId = request.param("client_id").value_or("");
   const std::string redirect = request.param("redirect_uri").value_or("");
   if (redirect.empty() || !tokens_->knownClient(clientId)) {
-    response.setJson(400, {{"error", redirect.empty() ? "redirect_uri_missing" : "invalid_client_id"},
-                           {"error_description", redirect.empty() ? "redirect_uri must be provided"
-                                                                  : "client identifier invalid"}});
+    response.setJson(
+        400, {{"error", redirect.empty() ? "redirect_uri_missing" : "invalid_client_id"},
+              {"error_description",
+               redirect.empty() ? "redirect_uri must be provided" : "client identifier invalid"}});
     return;
   }
-  std::string location = redirect + (redirect.find('?') == std::string::npos ? "?" : "&") +
-                         "code=" + SimRequest::percentEncode(tokens_->issueCode(clientId, redirect));
-  if (auto state = request.param("state")) location += "&state=" + SimRequest::percentEncode(*state);
+  std::string location =
+      redirect + (redirect.find('?') == std::string::npos ? "?" : "&") +
+      "code=" + SimRequest::percentEncode(tokens_->issueCode(clientId, redirect));
+  if (auto state = request.param("state"))
+    location += "&state=" + SimRequest::percentEncode(*state);
   response.status = 302;
   response.contentType = "text/plain";
   response.setHeader("Location", location);

@@ -34,11 +34,23 @@ void checkLiteral(const std::string& query, const SalesforceField& field, const 
   bool ok = false;
   bool quoted = false;
   switch (field.type) {
-    case Type::Currency: ok = value.kind == Kind::Number; quoted = false; break;
-    case Type::Date: ok = value.kind == Kind::Date; break;
-    case Type::DateTime: ok = value.kind == Kind::DateTime; break;
-    case Type::Boolean: ok = value.kind == Kind::Boolean; break;
-    default: ok = value.kind == Kind::String; quoted = true; break;
+    case Type::Currency:
+      ok = value.kind == Kind::Number;
+      quoted = false;
+      break;
+    case Type::Date:
+      ok = value.kind == Kind::Date;
+      break;
+    case Type::DateTime:
+      ok = value.kind == Kind::DateTime;
+      break;
+    case Type::Boolean:
+      ok = value.kind == Kind::Boolean;
+      break;
+    default:
+      ok = value.kind == Kind::String;
+      quoted = true;
+      break;
   }
   if (ok) return;
   const std::string detail = "value of filter criterion for field '" + field.name +

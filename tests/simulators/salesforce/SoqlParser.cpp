@@ -25,7 +25,9 @@ struct Token {
 std::vector<Token> lex(const std::string& q) {
   std::vector<Token> tokens;
   size_t i = 0;
-  auto isDigit = [&](size_t at) { return at < q.size() && std::isdigit(static_cast<unsigned char>(q[at])); };
+  auto isDigit = [&](size_t at) {
+    return at < q.size() && std::isdigit(static_cast<unsigned char>(q[at]));
+  };
   while (i < q.size()) {
     const char c = q[i];
     if (std::isspace(static_cast<unsigned char>(c))) {
@@ -35,7 +37,9 @@ std::vector<Token> lex(const std::string& q) {
     const size_t column = i + 1;
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t j = i;
-      while (j < q.size() && (std::isalnum(static_cast<unsigned char>(q[j])) || q[j] == '_' || q[j] == '.' || q[j] == ':')) ++j;
+      while (j < q.size() && (std::isalnum(static_cast<unsigned char>(q[j])) || q[j] == '_' ||
+                              q[j] == '.' || q[j] == ':'))
+        ++j;
       tokens.push_back({Token::Kind::Word, q.substr(i, j - i), column});
       i = j;
       continue;
@@ -67,14 +71,17 @@ std::vector<Token> lex(const std::string& q) {
                            i + 4 < q.size() && q[i + 4] == '-';
     if (dateShape) {
       size_t j = i;
-      while (j < q.size() && !std::isspace(static_cast<unsigned char>(q[j])) && q[j] != ')' && q[j] != ',') ++j;
+      while (j < q.size() && !std::isspace(static_cast<unsigned char>(q[j])) && q[j] != ')' &&
+             q[j] != ',')
+        ++j;
       const std::string text = q.substr(i, j - i);
       const bool hasTime = text.size() > 10;
       tokens.push_back({hasTime ? Token::Kind::DateTime : Token::Kind::Date, text, column});
       i = j;
       continue;
     }
-    if (isDigit(i) || ((c == '-' || c == '+') && (isDigit(i + 1) || (i + 1 < q.size() && q[i + 1] == '.'))) ||
+    if (isDigit(i) ||
+        ((c == '-' || c == '+') && (isDigit(i + 1) || (i + 1 < q.size() && q[i + 1] == '.'))) ||
         (c == '.' && isDigit(i + 1))) {
       size_t j = i + 1;
       while (j < q.size() && (isDigit(j) || q[j] == '.')) ++j;
@@ -100,9 +107,9 @@ std::vector<Token> lex(const std::string& q) {
 }
 
 bool isKeyword(const std::string& word) {
-  static const char* const kKeywords[] = {"SELECT", "FROM",  "WHERE", "AND",   "OR",    "NOT",
-                                          "IN",     "LIKE",  "ORDER", "BY",    "ASC",   "DESC",
-                                          "NULLS",  "FIRST", "LAST",  "LIMIT", "OFFSET", "GROUP",
+  static const char* const kKeywords[] = {"SELECT", "FROM",  "WHERE", "AND",    "OR",     "NOT",
+                                          "IN",     "LIKE",  "ORDER", "BY",     "ASC",    "DESC",
+                                          "NULLS",  "FIRST", "LAST",  "LIMIT",  "OFFSET", "GROUP",
                                           "HAVING", "WITH",  "FOR",   "TYPEOF", "USING"};
   for (const char* k : kKeywords)
     if (strcasecmp(k, word.c_str()) == 0) return true;
@@ -163,7 +170,8 @@ class Parser {
     }
     if (acceptKeyword("LIMIT")) {
       const Token& n = peek();
-      if (n.kind != Token::Kind::Number || n.text.find_first_not_of("0123456789") != std::string::npos) {
+      if (n.kind != Token::Kind::Number ||
+          n.text.find_first_not_of("0123456789") != std::string::npos) {
         unexpected();
       }
       query.limit = std::stoull(n.text);
@@ -308,7 +316,8 @@ class Parser {
         // A datetime literal needs its zone: Z or +hh:mm / -hh:mm.
         const auto ms = TimeFormat::parseIso(t.text);
         const char last = t.text.back();
-        const bool zoned = last == 'Z' || last == 'z' || t.text.find('+', 10) != std::string::npos ||
+        const bool zoned = last == 'Z' || last == 'z' ||
+                           t.text.find('+', 10) != std::string::npos ||
                            t.text.find('-', 10) != std::string::npos;
         if (!ms || !zoned) unexpected();
         value.kind = SoqlLiteral::Kind::DateTime;
@@ -340,6 +349,8 @@ class Parser {
 
 }  // namespace
 
-SoqlQuery SoqlParser::parse(const std::string& soql) { return Parser(soql).run(); }
+SoqlQuery SoqlParser::parse(const std::string& soql) {
+  return Parser(soql).run();
+}
 
 }  // namespace tributary::sim

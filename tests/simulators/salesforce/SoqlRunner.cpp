@@ -41,7 +41,7 @@ std::vector<uint64_t> SoqlRunner::run(const SoqlQuery& query, const SalesforceOb
 }
 
 std::string SoqlRunner::project(const nlohmann::json& record, const SoqlQuery& query,
-                               const std::string& apiVersion) {
+                                const std::string& apiVersion) {
   // Salesforce writes attributes first, then the fields in SELECT order.
   nlohmann::ordered_json out;
   out["attributes"] = {{"type", query.object},

@@ -22,12 +22,14 @@ namespace tributary::sim::testing {
 namespace {
 
 std::string makeTempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "tributary-sim-e2e-XXXXXX").string();
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "tributary-sim-e2e-XXXXXX").string();
   if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
   return pattern;
 }
 
-int spawn(const std::string& scenario, const std::string& readyFile, const std::string& stderrFile) {
+int spawn(const std::string& scenario, const std::string& readyFile,
+          const std::string& stderrFile) {
   const pid_t pid = fork();
   if (pid == 0) {
     FILE* err = std::freopen(stderrFile.c_str(), "w", stderr);
@@ -79,7 +81,9 @@ int SimProcess::stop() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-bool SimProcess::readyFileExists() const { return std::filesystem::exists(readyFile_); }
+bool SimProcess::readyFileExists() const {
+  return std::filesystem::exists(readyFile_);
+}
 
 std::string SimProcess::baseUrl(const std::string& vendor) const {
   return ready_["vendors"][vendor]["base_url"];

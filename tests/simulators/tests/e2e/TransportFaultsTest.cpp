@@ -15,7 +15,8 @@ const char* const kScenario = "vendors:\n  hubspot: {objects: {deals: 300}}\n";
 const std::map<std::string, std::string> kAuth = {{"Authorization", "Bearer hubspot-test-token"}};
 
 HttpResult deals(SimProcess& sim, const std::string& query = "") {
-  return SimProcess::request("GET", sim.baseUrl("hubspot") + "/crm/v3/objects/deals" + query, "", kAuth);
+  return SimProcess::request("GET", sim.baseUrl("hubspot") + "/crm/v3/objects/deals" + query, "",
+                             kAuth);
 }
 
 void setFault(SimProcess& sim, const std::string& rule) {

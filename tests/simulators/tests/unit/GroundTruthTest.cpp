@@ -36,7 +36,8 @@ TEST(groundtruth, GeneratedDataIsDirtyAndHasPoisonAtTheConfiguredRates) {
     EXPECT_EQ(canonical.poisonReason.has_value(), state->poison) << "deal " << i;
     if (canonical.poisonReason) ++poison;
     for (const auto& [key, value] : p.items()) {
-      EXPECT_TRUE(value.is_string() || value.is_null()) << "HubSpot properties are strings: " << key;
+      EXPECT_TRUE(value.is_string() || value.is_null())
+          << "HubSpot properties are strings: " << key;
     }
   }
   EXPECT_GT(empty, 100);
@@ -67,7 +68,8 @@ TEST(groundtruth, RowsAndErrorsCoverEveryRecordAndFollowMutations) {
   hubspot.call("POST", "/admin/records/companies/modify",
                R"({"ids":[")" + other + R"("],"fields":{"name":"  "}})");
   after = hubspot.json(hubspot.call("GET", "/admin/ground-truth?object=companies"));
-  EXPECT_NE(std::find(after["errors"].begin(), after["errors"].end(), other), after["errors"].end());
+  EXPECT_NE(std::find(after["errors"].begin(), after["errors"].end(), other),
+            after["errors"].end());
 }
 
 TEST(groundtruth, BadAdminRequestsNameTheField) {
