@@ -147,13 +147,19 @@ CREATE TABLE records (
 CREATE TABLE stream_state (
   connection_id       uuid NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
   stream              text NOT NULL,
-  cursor              jsonb,        -- committed cursor once an initial sync completed: incremental runs resume here
+  initialized_at      timestamptz,  -- when an initial (full) sync of the stream first completed
   watermark           timestamptz,  -- the largest source modification time committed (never the host's clock)
-  initial_cursor      jsonb,        -- checkpoint of an initial (full) sync in progress, to resume it
-  initial_run_id      uuid,         -- the run that began it
-  initial_job_id      uuid,
-  initial_tracks_seen boolean NOT NULL DEFAULT false,  -- rows existed before: unseen ones are deleted at the end
-  initial_seen        bigint NOT NULL DEFAULT 0,       -- ids recorded in sync_seen for it
+  -- The last committed checkpoint of a run in progress (initial or incremental), so that a
+  -- retried or later run resumes there instead of starting again; cleared when the run ends.
+  cursor              jsonb,
+  cursor_mode         text CHECK (cursor_mode IN ('initial', 'incremental')),
+  cursor_since        timestamptz,  -- the since that incremental run began with
+  cursor_job_id       uuid,
+  -- An initial sync over rows that already existed records the ids it sees in sync_seen under
+  -- this run id; the rows it did not see are marked deleted when it completes.
+  initial_run_id      uuid,
+  initial_tracks_seen boolean NOT NULL DEFAULT false,
+  initial_seen        bigint NOT NULL DEFAULT 0,
   status              text NOT NULL DEFAULT 'idle'
                       CHECK (status IN ('idle', 'running', 'completed', 'failed', 'cancelled')),
   last_mode           text,

@@ -8,7 +8,7 @@ JOBS="${TRIBUTARY_JOBS:-$(nproc)}"
 TRIBUTARY_PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libpoco-dev libboost-dev libboost-filesystem-dev libyaml-cpp-dev libfmt-dev
-  libhowardhinnant-date-dev tzdata nlohmann-json3-dev libpq-dev libssl-dev
+  libhowardhinnant-date-dev tzdata nlohmann-json3-dev libpq-dev libssl-dev libxxhash-dev
   googletest libgtest-dev
   postgresql
   clang-14 libc++-14-dev libc++abi-14-dev

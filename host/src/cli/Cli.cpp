@@ -12,6 +12,7 @@
 #include "cli/MigrateCommand.h"
 #include "cli/PluginsListCommand.h"
 #include "cli/ServeCommand.h"
+#include "cli/SyncCommand.h"
 #include "cli/VersionCommand.h"
 #include "cli/WorkerCommand.h"
 
@@ -32,6 +33,8 @@ const std::vector<Entry>& commands() {
        [] { return std::make_unique<MigrateCommand>(); }},
       {"config check", "validate a configuration file",
        [] { return std::make_unique<ConfigCheckCommand>(); }},
+      {"sync", "sync a workspace's connections now (--follow shows progress)",
+       [] { return std::make_unique<SyncCommand>(); }},
       {"plugins list", "list plugins, loaded and refused (no database needed)",
        [] { return std::make_unique<PluginsListCommand>(); }},
       {"jobs list", "list jobs (--status, --kind, --workspace)",

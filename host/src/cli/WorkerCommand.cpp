@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "app/ConnectionValidator.h"
 #include "app/JobKinds.h"
 #include "common/Log.h"
 #include "common/Process.h"
@@ -63,8 +64,10 @@ int WorkerCommand::execute(const std::vector<std::string>& args) {
   poolCfg.max = std::max(poolCfg.max, cfg->workers.concurrency + 4);
   auto pool = std::make_shared<db::Pool>(conninfo, poolCfg);
   auto queue = std::make_shared<queue::JobQueue>(pool, cfg->queue);
+  auto sharedCfg = std::make_shared<const config::Config>(*cfg);
+  auto pluginRegistry = std::make_shared<const plugins::PluginRegistry>(app::loadPlugins(*cfg, /*quiet=*/true));
   auto registry = std::make_shared<queue::HandlerRegistry>();
-  app::registerJobKinds(*registry, *cfg);
+  app::registerJobKinds(*registry, sharedCfg, pluginRegistry);
 
   queue::Worker::Options opts;
   opts.concurrency = cfg->workers.concurrency;

@@ -86,6 +86,17 @@ struct QueueConfig {
   }
 };
 
+// The sync engine.
+struct SyncConfig {
+  milliseconds overlap{300'000};        // incremental runs start this long before the watermark
+  double failureThreshold = 0.05;       // a run with more failed records than this fails
+  int initialBatch = 1000;              // records per transaction, to start with
+  int minBatch = 200;
+  int maxBatch = 50'000;
+  milliseconds maxBatchAge{5'000};      // commit at the next checkpoint once a batch is this old
+  milliseconds progressInterval{1'000}; // progress is written at most this often
+};
+
 struct LoggingConfig {
   log::Level level = log::Level::Info;
   log::Format format = log::Format::Text;
@@ -145,6 +156,7 @@ struct Config {
   PluginsConfig plugins;
   WorkersConfig workers;
   QueueConfig queue;
+  SyncConfig sync;
   LoggingConfig logging;
   std::vector<WorkspaceConfig> workspaces;
   std::vector<ConnectionConfig> connections;

@@ -106,6 +106,22 @@ void readLogging(Section s, LoggingConfig& out) {
   s.finish();
 }
 
+void readSync(Section s, SyncConfig& out) {
+  out.overlap = s.duration("overlap", out.overlap);
+  out.failureThreshold = s.number("failure_threshold", out.failureThreshold, 0.0, 1.0);
+  {
+    Section b = s.section("batch");
+    out.initialBatch = static_cast<int>(b.integer("initial", out.initialBatch, 1, 10'000'000));
+    out.minBatch = static_cast<int>(b.integer("min", out.minBatch, 1, 10'000'000));
+    out.maxBatch = static_cast<int>(b.integer("max", out.maxBatch, 1, 10'000'000));
+    out.maxBatchAge = b.duration("max_age", out.maxBatchAge, std::chrono::milliseconds(1));
+    if (out.minBatch > out.maxBatch) b.error("min", "must not exceed sync.batch.max");
+    b.finish();
+  }
+  out.progressInterval = s.duration("progress_interval", out.progressInterval, std::chrono::milliseconds(1));
+  s.finish();
+}
+
 bool validSlug(const std::string& s) {
   if (s.empty() || s.size() > 63) return false;
   if (!(std::islower(static_cast<unsigned char>(s[0])) || std::isdigit(static_cast<unsigned char>(s[0])))) return false;
@@ -264,6 +280,7 @@ LoadResult ConfigLoader::loadString(const std::string& yaml, const std::string& 
   }
   readWorkers(top.section("workers"), cfg.workers);
   readQueue(top.section("queue"), cfg.queue);
+  readSync(top.section("sync"), cfg.sync);
   readLogging(top.section("logging"), cfg.logging);
   readWorkspaces(top, cfg);
   readConnections(top, cfg);

@@ -265,6 +265,13 @@ TEST(ConfigLoader, DocumentedDefaultFileEqualsTheBuiltInDefaults) {
   EXPECT_EQ(a.queue.defaultRetry.factor, b.queue.defaultRetry.factor);
   EXPECT_EQ(a.queue.defaultRetry.cap, b.queue.defaultRetry.cap);
   EXPECT_TRUE(a.queue.retryByKind.empty());
+  EXPECT_EQ(a.sync.overlap, b.sync.overlap);
+  EXPECT_EQ(a.sync.failureThreshold, b.sync.failureThreshold);
+  EXPECT_EQ(a.sync.initialBatch, b.sync.initialBatch);
+  EXPECT_EQ(a.sync.minBatch, b.sync.minBatch);
+  EXPECT_EQ(a.sync.maxBatch, b.sync.maxBatch);
+  EXPECT_EQ(a.sync.maxBatchAge, b.sync.maxBatchAge);
+  EXPECT_EQ(a.sync.progressInterval, b.sync.progressInterval);
   EXPECT_EQ(a.logging.level, b.logging.level);
   EXPECT_EQ(a.logging.format, b.logging.format);
 }

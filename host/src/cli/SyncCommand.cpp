@@ -1,0 +1,248 @@
+#include "cli/SyncCommand.h"
+
+#include <Poco/Util/Option.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "common/Strings.h"
+#include "common/Time.h"
+#include "db/DatabaseHandle.h"
+#include "db/Pool.h"
+#include "queue/JobQueue.h"
+
+namespace tributary::cli {
+
+using Poco::Util::Option;
+
+namespace {
+
+struct Target {
+  std::string connectionId;
+  std::string name;
+  std::string jobId;
+  bool existing = false;
+};
+
+std::string bar(int64_t current, int64_t total, int width) {
+  if (total <= 0) return std::string(static_cast<size_t>(width), '.');
+  const int filled = static_cast<int>(std::min<int64_t>(width, current * width / std::max<int64_t>(total, 1)));
+  return std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(width - filled), '-');
+}
+
+std::string thousands(int64_t n) {
+  std::string s = std::to_string(n < 0 ? -n : n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return n < 0 ? "-" + s : s;
+}
+
+bool terminal(queue::JobStatus s) {
+  return s == queue::JobStatus::Completed || s == queue::JobStatus::Failed || s == queue::JobStatus::Cancelled ||
+         s == queue::JobStatus::Discarded;
+}
+
+}  // namespace
+
+SyncCommand::SyncCommand()
+    : Command("sync", "WORKSPACE [--connection C] [--mode initial|incremental|backfill] [--from T --to T] [--follow]",
+              "Enqueues a sync of one connection (--connection) or of every enabled connection of WORKSPACE, as "
+              "manual work (it runs before scheduled work). The mode defaults to what each stream needs: "
+              "incremental once it has synced, initial before; --mode initial forces a full resync; --mode "
+              "backfill re-reads a time window (--from/--to, ISO 8601) or --ids without moving the incremental "
+              "cursor. --dry-run reports what would change and writes nothing. --follow shows each stream's "
+              "progress until the syncs end, and exits 1 if one fails.") {}
+
+void SyncCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
+  options.addOption(Option("connection", "", "only this connection (its name)").required(false).repeatable(false).argument("C"));
+  options.addOption(Option("mode", "", "auto (default), initial, incremental or backfill").required(false).repeatable(false).argument("M"));
+  options.addOption(Option("from", "", "backfill window start (ISO 8601)").required(false).repeatable(false).argument("T"));
+  options.addOption(Option("to", "", "backfill window end, exclusive (ISO 8601)").required(false).repeatable(false).argument("T"));
+  options.addOption(Option("streams", "", "only these streams (comma-separated)").required(false).repeatable(false).argument("S"));
+  options.addOption(Option("ids", "", "backfill these source ids (comma-separated)").required(false).repeatable(false).argument("IDS"));
+  options.addOption(Option("dry-run", "", "report what would change; write nothing").required(false).repeatable(false));
+  options.addOption(Option("follow", "f", "show progress until done; exit 1 on failure").required(false).repeatable(false));
+}
+
+bool SyncCommand::handleCommandOption(const std::string& name, const std::string& value) {
+  if (name == "connection") connection_ = value;
+  else if (name == "mode") {
+    if (value != "auto" && value != "initial" && value != "incremental" && value != "backfill") {
+      throw Poco::InvalidArgumentException("--mode must be auto, initial, incremental or backfill", value);
+    }
+    mode_ = value;
+  } else if (name == "from" || name == "to") {
+    if (!time::parseIso8601(value)) throw Poco::InvalidArgumentException("--" + name + " is not an ISO 8601 time", value);
+    (name == "from" ? from_ : to_) = value;
+  } else if (name == "streams") {
+    streams_ = strings::split(value, ',');
+  } else if (name == "ids") {
+    ids_ = strings::split(value, ',');
+  } else if (name == "dry-run") {
+    dryRun_ = true;
+  } else if (name == "follow") {
+    follow_ = true;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+int SyncCommand::execute(const std::vector<std::string>& args) {
+  if (args.size() != 1) {
+    std::cerr << "usage: tributary sync WORKSPACE [--connection C] [--mode M] [--from T --to T] [--follow]\n";
+    return kUsage;
+  }
+  if (mode_ == "backfill" && !from_ && !to_ && ids_.empty()) {
+    std::cerr << "tributary sync: --mode backfill needs --from/--to or --ids\n";
+    return kUsage;
+  }
+  if (mode_ != "backfill" && (from_ || to_ || !ids_.empty())) {
+    std::cerr << "tributary sync: --from, --to and --ids go with --mode backfill\n";
+    return kUsage;
+  }
+  auto cfg = loadConfig();
+  if (!cfg) return kFailure;
+  auto handle = db::DatabaseHandle::open(*cfg, db::DatabaseHandle::Mode::OwnOrAttach, "sync");
+  auto pool = std::make_shared<db::Pool>(handle->conninfo(), cfg->database.pool);
+  queue::JobQueue q(pool, cfg->queue);
+
+  std::vector<Target> targets;
+  {
+    auto c = pool->acquire();
+    auto ws = c->exec("SELECT id, enabled FROM workspaces WHERE slug = $1", args[0]);
+    if (ws.empty()) {
+      std::cerr << "tributary sync: no workspace \"" << args[0]
+                << "\" in the database (workspaces come from the configuration when serve starts)\n";
+      return kFailure;
+    }
+    auto r = c->exec("SELECT id, name, enabled FROM connections WHERE workspace_id = $1::uuid"
+                     " AND ($2::text IS NULL OR name = $2) ORDER BY name",
+                     ws.text(0, 0), connection_);
+    for (int i = 0; i < r.rows(); ++i) {
+      if (!r.boolean(i, 2)) {
+        if (connection_) {
+          std::cerr << "tributary sync: connection " << args[0] << "/" << *connection_ << " is disabled\n";
+          return kFailure;
+        }
+        continue;
+      }
+      targets.push_back({r.text(i, 0), r.text(i, 1), "", false});
+    }
+    if (targets.empty()) {
+      std::cerr << "tributary sync: " << (connection_ ? "no connection \"" + *connection_ + "\" in" : "no enabled connection in")
+                << " workspace " << args[0] << "\n";
+      return kFailure;
+    }
+    std::vector<queue::EnqueueRequest> reqs;
+    for (const auto& t : targets) {
+      queue::EnqueueRequest e;
+      e.kind = mode_ == "backfill" ? "backfill" : "sync";
+      e.workspaceId = ws.text(0, 0);
+      e.connectionId = t.connectionId;
+      e.priority = queue::kPriorityManual;
+      Json p = {{"mode", mode_}, {"sync_type", mode_ == "backfill" ? "backfill" : "manual"}};
+      if (dryRun_) p["dry_run"] = true;
+      if (!streams_.empty()) p["streams"] = streams_;
+      if (from_ || to_) {
+        p["window"] = Json::object();
+        if (from_) p["window"]["from"] = *from_;
+        if (to_) p["window"]["to"] = *to_;
+      }
+      if (!ids_.empty()) p["ids"] = ids_;
+      e.payload = p;
+      // One manual sync per connection at a time; a second request joins the first.
+      if (mode_ != "backfill" && !dryRun_) e.uniqueKey = "sync:" + t.connectionId + ":manual";
+      reqs.push_back(std::move(e));
+    }
+    auto results = q.enqueueMany(*c, reqs);
+    for (size_t i = 0; i < targets.size(); ++i) {
+      targets[i].jobId = results[i].jobId;
+      targets[i].existing = results[i].existing;
+      std::cout << (results[i].existing ? "already queued " : "queued ") << args[0] << "/" << targets[i].name
+                << (mode_ == "auto" ? "" : " (" + mode_ + ")") << (dryRun_ ? " [dry run]" : "") << ": job "
+                << results[i].jobId << "\n";
+    }
+  }
+  if (!follow_) return kOk;
+
+  const bool tty = ::isatty(STDOUT_FILENO);
+  int drawn = 0;
+  std::map<std::string, std::pair<int64_t, std::chrono::steady_clock::time_point>> lastCounts;
+  std::map<std::string, std::string> lastLine;
+  while (true) {
+    std::vector<std::string> lines;
+    bool done = true;
+    bool failed = false;
+    std::vector<std::string> errors;
+    auto c = pool->acquire();
+    for (const auto& t : targets) {
+      auto job = q.get(t.jobId);
+      if (!job) continue;
+      if (!terminal(job->status)) done = false;
+      auto run = c->exec("SELECT status, metadata FROM sync_runs WHERE job_id = $1::uuid ORDER BY started_at DESC LIMIT 1",
+                         t.jobId);
+      Json meta = run.empty() ? Json::object() : Json::parse(run.view(0, 1));
+      std::string state = std::string(queue::toString(job->status));
+      if (job->status == queue::JobStatus::Pending && job->waitReason) {
+        state += " (" + *job->waitReason + " until " + time::iso8601(job->runAt) + ")";
+      }
+      lines.push_back(fmt::format("{}/{}  {}  attempt {}/{}", args[0], t.name, state, job->attempts, job->maxAttempts));
+      Json streams = meta.value("streams", Json::object());
+      if (dryRun_ && job->result.is_object()) streams = job->result.value("streams", streams);
+      for (auto& [name, s] : streams.items()) {
+        const Json prog = s.value("progress", Json::object());
+        const Json counts = s.value("counts", Json::object());
+        const int64_t records = counts.value("records", int64_t{0});
+        const int64_t current = std::max(prog.value("current", int64_t{0}), records);
+        const int64_t total = prog.value("total", int64_t{0});
+        const std::string key = t.jobId + "/" + name;
+        auto now = std::chrono::steady_clock::now();
+        double rate = 0;
+        if (auto it = lastCounts.find(key); it != lastCounts.end()) {
+          const double secs = std::chrono::duration<double>(now - it->second.second).count();
+          if (secs > 0) rate = static_cast<double>(records - it->second.first) / secs;
+        }
+        lastCounts[key] = {records, now};
+        std::string line = fmt::format("  {:<14} {:<11} [{}] {:>11}/{:<11} {:>8}/s  {}", name, s.value("mode", ""),
+                                       bar(current, total, 24), thousands(current), total > 0 ? thousands(total) : "?",
+                                       thousands(static_cast<int64_t>(rate)),
+                                       s.value("status", "") == "running" ? prog.value("message", "")
+                                                                          : s.value("status", ""));
+        if (dryRun_ && s.contains("counts")) {
+          line += fmt::format("  would insert {}, update {}, delete {}", counts.value("inserted", 0),
+                              counts.value("updated", 0), s.value("would_delete", 0));
+        }
+        lines.push_back(line);
+      }
+      if (terminal(job->status) && job->status != queue::JobStatus::Completed) {
+        failed = true;
+        errors.push_back(args[0] + "/" + t.name + ": " + std::string(queue::toString(job->status)) + ": " +
+                         job->lastError.value_or("(no message)"));
+      }
+    }
+    if (tty) {
+      for (int i = 0; i < drawn; ++i) std::cout << "\x1b[1A\x1b[2K";
+      for (const auto& l : lines) std::cout << l << "\n";
+      drawn = static_cast<int>(lines.size());
+    } else {
+      for (const auto& l : lines) {
+        auto key = l.substr(0, l.find("  ", 2));
+        if (lastLine[key] != l || done) {
+          std::cout << l << "\n";
+          lastLine[key] = l;
+        }
+      }
+    }
+    std::cout.flush();
+    if (done) {
+      for (const auto& e : errors) std::cerr << "tributary sync: " << e << "\n";
+      return failed ? kFailure : kOk;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 250 : 1000));
+  }
+}
+
+}  // namespace tributary::cli

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <memory>
+
+#include "config/Config.h"
+#include "plugins/PluginRegistry.h"
+#include "queue/JobHandler.h"
+
+namespace tributary::engine {
+
+// Runs `sync` and `backfill` jobs: one connection, all (or the requested) streams, through its
+// plugin, into the canonical tables. See SyncRun.
+class SyncJobHandler : public queue::JobHandler {
+ public:
+  SyncJobHandler(std::shared_ptr<const config::Config> cfg, std::shared_ptr<const plugins::PluginRegistry> registry);
+  queue::Outcome run(queue::JobContext& ctx) override;
+
+ private:
+  std::shared_ptr<const config::Config> cfg_;
+  std::shared_ptr<const plugins::PluginRegistry> registry_;
+};
+
+}  // namespace tributary::engine
