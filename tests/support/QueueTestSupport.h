@@ -18,7 +18,8 @@ struct QueueDatabase {
   std::shared_ptr<queue::JobQueue> queue;
   config::QueueConfig cfg;
 
-  explicit QueueDatabase(config::QueueConfig c = fastQueueConfig()) : cfg(c) {
+  explicit QueueDatabase(config::QueueConfig c = fastQueueConfig(), const std::string& suffix = "")
+      : db(suffix), cfg(c) {
     db::Connection conn(db.conninfo());
     db::Migrator(conn, migrationsDir()).apply();
     config::PoolConfig p;

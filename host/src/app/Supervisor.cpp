@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "common/Log.h"
@@ -53,7 +54,26 @@ void Supervisor::spawn(Slot& slot) {
       o.addressSpaceLimit = static_cast<uint64_t>(options_.memoryLimitMb) * 1024 * 1024;
     }
   }
-  slot.child = process::Child::spawn(o);
+  // A pipe on which the worker names the job whose thread crashed it (see Worker).
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) == 0) {
+    o.passFd = fds[1];
+    o.env["TRIBUTARY_CRASH_FD"] = "3";
+  }
+  try {
+    slot.child = process::Child::spawn(o);
+  } catch (...) {
+    if (o.passFd >= 0) {
+      ::close(fds[0]);
+      ::close(fds[1]);
+    }
+    throw;
+  }
+  if (o.passFd >= 0) {
+    ::close(fds[1]);
+    if (slot.crashFd >= 0) ::close(slot.crashFd);
+    slot.crashFd = fds[0];
+  }
   slot.workerId = hostname_ + ":" + std::to_string(slot.child->pid());
   slot.startedAt = std::chrono::steady_clock::now();
   log::info("supervisor", "started worker {} (pid {})", slot.index, slot.child->pid());
@@ -82,8 +102,20 @@ void Supervisor::onExit(Slot& slot, int status) {
       std::chrono::seconds(30), std::chrono::milliseconds(500) * (1 << std::min(slot.consecutiveFailures - 1, 6)));
   const std::string cause = "worker process " + std::to_string(pid) + " " + process::describeStatus(status);
   log::error("supervisor", "worker {}: {}; restarting in {} ms", slot.index, cause, delay.count());
+  std::optional<std::string> culprit;
+  if (slot.crashFd >= 0) {
+    char buf[256];
+    ssize_t n = ::read(slot.crashFd, buf, sizeof buf - 1);
+    if (n > 0) {
+      std::string line(buf, static_cast<size_t>(n));
+      if (line.rfind("crash ", 0) == 0 && line.size() > 42) culprit = line.substr(6, 36);
+    }
+    ::close(slot.crashFd);
+    slot.crashFd = -1;
+  }
+  if (culprit) log::error("supervisor", "job {} crashed worker {}", *culprit, slot.index);
   try {
-    int n = queue_->rescueWorker(slot.workerId, "worker lost: " + cause);
+    int n = queue_->rescueWorker(slot.workerId, "worker lost: " + cause, culprit);
     if (n) log::warn("supervisor", "rescued {} job(s) of worker {}", n, slot.workerId);
   } catch (const std::exception& e) {
     log::error("supervisor", "rescuing the jobs of {} failed: {}; their leases will expire instead", slot.workerId,

@@ -54,6 +54,7 @@ class Supervisor {
     int consecutiveFailures = 0;
     std::chrono::steady_clock::time_point startedAt{};
     std::chrono::steady_clock::time_point restartAt{};
+    int crashFd = -1;  // read end of the child's crash-report pipe
   };
 
   void spawn(Slot& slot);

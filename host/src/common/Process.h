@@ -35,6 +35,7 @@ struct SpawnOptions {
   bool newProcessGroup = false;
   std::optional<std::string> workingDir;
   std::optional<uint64_t> addressSpaceLimit; // RLIMIT_AS in bytes
+  int passFd = -1;                           // made the child's fd 3 (e.g. a pipe's write end)
 };
 
 // A child process. Destroying the handle does not kill or reap the child.

@@ -330,7 +330,7 @@ void StreamWriter::dryRunCount() {
   c.failed = batchFailed_;
   if (batchRecords_ > 0) {
     const std::string target = t_.entity ? t_.entity->table : std::string("records");
-    const std::string streamCond = t_.entity ? "" : " AND t.stream = $4";
+    const std::string streamCond = t_.entity ? " AND $4::text IS NOT NULL" : " AND t.stream = $4";
     auto r = conn_.exec(
         "WITH src AS (SELECT DISTINCT ON (source_id) * FROM " + stagingTable() + " ORDER BY source_id, ord DESC)"
         " SELECT count(*), count(*) FILTER (WHERE t.source_id IS NULL),"

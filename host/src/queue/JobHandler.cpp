@@ -95,7 +95,7 @@ void registerBuiltinKinds(HandlerRegistry& registry, bool testKinds) {
   }));
   registry.add("test.crash", std::make_shared<FunctionHandler>([](JobContext& ctx) -> Outcome {
     ctx.setExecutor(Json{{"plugin", "test.crash"}, {"version", "1"}});
-    ::kill(::getpid(), ctx.job().payload.value("signal", SIGSEGV));
+    ::raise(ctx.job().payload.value("signal", SIGSEGV));
     std::this_thread::sleep_for(std::chrono::seconds(10));
     return Outcome{};
   }));

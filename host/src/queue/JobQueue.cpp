@@ -520,9 +520,23 @@ int JobQueue::rescueExpired() {
   return rescue(*conn, "lease_expires_at < now()", {}, "worker lost");
 }
 
-int JobQueue::rescueWorker(const std::string& workerId, const std::string& reason) {
+int JobQueue::rescueWorker(const std::string& workerId, const std::string& reason,
+                           const std::optional<std::string>& culprit) {
   auto conn = pool_->acquire();
-  return rescue(*conn, "worker_id = $2", {workerId}, reason);
+  if (!culprit) return rescue(*conn, "worker_id = $2", {workerId}, reason);
+  int n = rescue(*conn, "worker_id = $2 AND id = $3::uuid", {workerId, *culprit}, reason);
+  const std::string note = reason + " while running job " + *culprit +
+                           "; this job shared its process and was released without using an attempt";
+  auto r = conn->exec(
+      "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0), run_at = now(), wait_reason = NULL,"
+      " worker_id = NULL, lease_expires_at = NULL,"
+      " errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempts, 'at', now(), 'kind', 'released',"
+      "  'error', $2::text))"
+      " WHERE status = 'running' AND worker_id = $1 RETURNING id",
+      workerId, note);
+  for (int i = 0; i < r.rows(); ++i) log::info("queue", "released job {}: {}", r.text(i, 0), note);
+  if (r.rows() > 0) conn->exec("SELECT pg_notify($1, '')", kNotifyChannel);
+  return n + r.rows();
 }
 
 std::optional<TimePoint> JobQueue::nextRunAt() {

@@ -89,8 +89,11 @@ class JobQueue {
 
   // Rescues every running job whose lease has expired. Returns how many.
   int rescueExpired();
-  // Rescues every running job of a worker known to be gone, with `reason`.
-  int rescueWorker(const std::string& workerId, const std::string& reason);
+  // Rescues every running job of a worker known to be gone, with `reason`. When the job that
+  // brought the worker down is known (`culprit`), only it pays an attempt; the jobs that merely
+  // shared its process go back to pending without using one.
+  int rescueWorker(const std::string& workerId, const std::string& reason,
+                   const std::optional<std::string>& culprit = std::nullopt);
   // The earliest run_at among pending jobs, to sleep until.
   std::optional<TimePoint> nextRunAt();
 

@@ -51,6 +51,10 @@ class Worker {
   const std::string& id() const { return options_.workerId; }
   // "hostname:pid", what a worker process calls itself.
   static std::string processWorkerId();
+  // Makes a crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) in a job's thread write
+  // "crash <job id> <signal>\n" to `fd` before the process dies of it, so that the supervisor
+  // can tell the job that crashed from the ones that were merely beside it.
+  static void installCrashReporter(int fd);
 
  private:
   struct Running {
