@@ -92,6 +92,21 @@ void readQueue(Section s, QueueConfig& out) {
   s.finish();
 }
 
+void readScheduler(Section s, SchedulerConfig& out) {
+  using std::chrono::milliseconds;
+  out.enabled = s.boolean("enabled", out.enabled);
+  out.tick = s.duration("tick", out.tick, milliseconds(10));
+  out.leaderLease = s.duration("leader_lease", out.leaderLease, std::chrono::seconds(1));
+  out.misfireGrace = s.duration("misfire_grace", out.misfireGrace);
+  out.misfire = *parseMisfirePolicy(
+      s.choice("misfire", std::string(toString(out.misfire)), {"run_once", "skip"}));
+  if (out.tick >= out.leaderLease) {
+    s.error("tick", "must be shorter than scheduler.leader_lease, or another host could not take "
+                    "over within the lease");
+  }
+  s.finish();
+}
+
 void readLogging(Section s, LoggingConfig& out) {
   std::string level = s.choice("level", std::string(log::levelName(out.level)),
                                {"trace", "debug", "info", "warn", "error", "off"});
@@ -154,6 +169,7 @@ LoadResult ConfigLoader::loadString(const std::string& yaml, const std::string& 
   }
   readWorkers(top.section("workers"), cfg.workers);
   readQueue(top.section("queue"), cfg.queue);
+  readScheduler(top.section("scheduler"), cfg.scheduler);
   readLogging(top.section("logging"), cfg.logging);
   top.finish();
   return result;
