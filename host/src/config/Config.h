@@ -104,8 +104,9 @@ struct SchedulerConfig {
   // How often the leader looks for connections due (it also wakes for the next known slot),
   // and how often the other hosts try to become leader.
   milliseconds tick{1'000};
-  // The longest a leader that vanished without closing its session (its machine died, its
-  // network went) keeps the leadership: its PostgreSQL session is dropped by keepalives within it.
+  // The longest a leader that stopped working without closing its session (its process froze,
+  // its machine died, its network went) keeps the lead: PostgreSQL ends a quiet leader session
+  // after this (idle_session_timeout, keepalives). A leader that exits is replaced within a tick.
   milliseconds leaderLease{15'000};
   // A slot first seen more than this after its time is a misfire, handled by `misfire`.
   milliseconds misfireGrace{60'000};
