@@ -22,6 +22,8 @@ namespace tributary::scheduler {
 // lease (a healthy leader sends a statement every tick, so only a frozen or deadlocked one goes
 // quiet that long), and with TCP keepalives and a user timeout derived from it (a machine or
 // network that vanished). PostgreSQL then ends the session and frees the lock.
+// A session lock needs a real session: point database.url at PostgreSQL itself or at a pooler in
+// session mode, not at a transaction-mode pooler.
 class LeaderElection {
  public:
   // Lock key: the two-int4 form, so that it can never collide with the migrator's bigint key.

@@ -1,6 +1,7 @@
 #include "scheduler/Scheduler.h"
 
 #include <date/date.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -128,6 +129,7 @@ TickReport Scheduler::tickOnce() {
     if (!wasLeading) {
       log::info(kLog, "host {} now leads the scheduler", hostId());
       idleAnnounced_ = false;
+      announcedOnce_ = false;
       standbyAnnounced_ = false;
     }
     report.leader = true;
@@ -326,6 +328,7 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
   }
 
   std::vector<queue::EnqueueResult> results;
+  std::vector<std::string> queuedLines;  // logged once committed
   if (!firing.empty()) {
     std::vector<std::string> ids;
     for (const Due* d : firing) ids.push_back(d->candidate->id);
@@ -362,8 +365,9 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
                   iso(firing[i]->plan.slot), res.jobId);
       } else {
         ++report.queued;
-        log::debug(kLog, "queued {} for {}: job {} ({})", c.label(), iso(firing[i]->plan.slot),
-                   res.jobId, requests[i].payload["mode"].get<std::string>());
+        queuedLines.push_back(fmt::format("queued {} for {}: job {} ({})", c.label(),
+                                          iso(firing[i]->plan.slot), res.jobId,
+                                          requests[i].payload["mode"].get<std::string>()));
       }
       record(*firing[i], res.existing ? "already_queued" : "queued", res.jobId);
     }
@@ -387,6 +391,7 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
   }
   tx.commit();
 
+  for (const auto& line : queuedLines) log::debug(kLog, "{}", line);
   if (!results.empty()) {
     std::string extra =
         report.alreadyQueued ? ", " + std::to_string(report.alreadyQueued) + " already queued" : "";
@@ -408,9 +413,13 @@ void Scheduler::reportIdle(TickReport& report) {
     nextText = "next: " + next.text(0, 0) + " at " + iso(*report.nextSlot);
   }
   if (report.due > 0) return;
-  if (!idleAnnounced_) {
+  // Said once at info when the scheduler goes idle for a while (on taking the lead, and after a
+  // firing when the next slot is a minute or more away); every other idle tick says it at debug.
+  const bool longWait = !report.nextSlot || *report.nextSlot - now() >= std::chrono::minutes(1);
+  if (!idleAnnounced_ && (longWait || !announcedOnce_)) {
     log::info(kLog, "no scheduled syncs due; {}", nextText);
     idleAnnounced_ = true;
+    announcedOnce_ = true;
   } else {
     log::debug(kLog, "no scheduled syncs due; {}", nextText);
   }

@@ -83,7 +83,8 @@ class Scheduler {
   // Parsed expressions by "zone\nexpression".
   std::map<std::string, CompiledSchedule> cache_;
   std::set<std::string> reportedInvalid_;  // "connection\nzone\nexpression", logged once each
-  bool idleAnnounced_ = false;
+  bool idleAnnounced_ = false;   // "no scheduled syncs due" said at info since the last firing
+  bool announcedOnce_ = false;   // ... since taking the lead
   bool standbyAnnounced_ = false;
   bool unreachableAnnounced_ = false;
 

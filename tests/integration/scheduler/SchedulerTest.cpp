@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "SchedulerFixture.h"
+#include "SchedulerTestSupport.h"
 #include "common/Log.h"
 #include "db/Pool.h"
 
