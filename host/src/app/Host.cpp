@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <thread>
+
 #include "common/Files.h"
 #include "common/Json.h"
 #include "common/Log.h"
@@ -17,7 +19,10 @@ Host::~Host() { stop(); }
 
 void Host::start() {
   log::info("serve", "tributary {} starting with {}", TRIBUTARY_VERSION, cfg_.file.string());
-  database_ = db::DatabaseHandle::open(cfg_, db::DatabaseHandle::Mode::Own, "serve");
+  const bool workerOnly = options_.role == "worker";
+  database_ = db::DatabaseHandle::open(
+      cfg_, workerOnly ? db::DatabaseHandle::Mode::OwnOrAttach : db::DatabaseHandle::Mode::Own,
+      workerOnly ? "serve --role worker" : "serve");
   {
     db::Connection conn(database_->conninfo());
     db::Migrator migrator(conn, cfg_.migrationsDir);
@@ -25,6 +30,26 @@ void Host::start() {
     log::info("serve", "migrations current ({} applied now)", applied.size());
   }
   pool_ = std::make_shared<db::Pool>(database_->conninfo(), cfg_.database.pool);
+  queue_ = std::make_shared<queue::JobQueue>(pool_, cfg_.queue);
+
+  const int processes = cfg_.workers.processes > 0 ? cfg_.workers.processes
+                                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  Supervisor::Options so;
+  so.processes = processes;
+  so.executable = "/proc/self/exe";
+  so.configFile = cfg_.file;
+  so.conninfo = database_->conninfo();
+  so.memoryLimitMb = cfg_.workers.memoryLimitMb;
+  so.logLevel = options_.logLevel;
+  so.shutdownGrace = cfg_.queue.shutdownGrace;
+  supervisor_ = std::make_unique<Supervisor>(so, queue_);
+  supervisor_->start();
+
+  if (workerOnly) {
+    writeReadyFile();
+    started_ = true;
+    return;
+  }
 
   router_ = std::make_shared<server::Router>();
   auto health = std::make_shared<server::HealthRoutes>(pool_, cfg_.migrationsDir);
@@ -46,9 +71,15 @@ void Host::start() {
 void Host::writeReadyFile() {
   if (!options_.readyFile) return;
   Json j = {{"pid", ::getpid()},
-            {"api_url", apiUrl_},
-            {"port", http_->port()},
+            {"role", options_.role},
             {"database", database_->embedded() ? "embedded" : "external"}};
+  if (http_) {
+    j["api_url"] = apiUrl_;
+    j["port"] = http_->port();
+  }
+  Json workers = Json::array();
+  for (const auto& c : supervisor_->children()) workers.push_back({{"index", c.index}, {"pid", c.pid}, {"worker_id", c.workerId}});
+  j["workers"] = workers;
   if (database_->embedded()) j["postgres_socket_dir"] = database_->embedded()->socketDir().string();
   files::writeFileAtomic(*options_.readyFile, j.dump(2) + "\n");
 }
@@ -66,6 +97,11 @@ void Host::stop() {
     http_->stop();
     http_.reset();
   }
+  if (supervisor_) {
+    supervisor_->stop();
+    supervisor_.reset();
+  }
+  queue_.reset();
   router_.reset();
   pool_.reset();
   if (database_) {

@@ -8,7 +8,9 @@
 
 #include "config/Config.h"
 #include "db/DatabaseHandle.h"
+#include "app/Supervisor.h"
 #include "db/Pool.h"
+#include "queue/JobQueue.h"
 #include "server/HttpServer.h"
 #include "server/Router.h"
 
@@ -18,6 +20,10 @@ struct HostOptions {
   std::optional<std::string> bind;        // overrides server.bind
   std::optional<int> port;                // overrides server.port (0: any free port)
   std::optional<std::filesystem::path> readyFile;
+  // "all": API, scheduler and workers. "worker": workers only, adding capacity to a database
+  // that another host serves.
+  std::string role = "all";
+  std::string logLevel;  // handed to worker processes
 };
 
 // Everything `tributary serve` runs, started in order and stopped in reverse.
@@ -41,6 +47,8 @@ class Host {
   HostOptions options_;
   std::unique_ptr<db::DatabaseHandle> database_;
   std::shared_ptr<db::Pool> pool_;
+  std::shared_ptr<queue::JobQueue> queue_;
+  std::unique_ptr<Supervisor> supervisor_;
   std::shared_ptr<server::Router> router_;
   std::unique_ptr<server::HttpServer> http_;
   std::string apiUrl_;

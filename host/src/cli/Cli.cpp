@@ -8,9 +8,11 @@
 
 #include "cli/Command.h"
 #include "cli/ConfigCheckCommand.h"
+#include "cli/JobsCommand.h"
 #include "cli/MigrateCommand.h"
 #include "cli/ServeCommand.h"
 #include "cli/VersionCommand.h"
+#include "cli/WorkerCommand.h"
 
 namespace tributary::cli {
 namespace {
@@ -29,6 +31,16 @@ const std::vector<Entry>& commands() {
        [] { return std::make_unique<MigrateCommand>(); }},
       {"config check", "validate a configuration file",
        [] { return std::make_unique<ConfigCheckCommand>(); }},
+      {"jobs list", "list jobs (--status, --kind, --workspace)",
+       [] { return std::make_unique<JobsCommand>(JobsCommand::Action::List); }},
+      {"jobs show", "print one job with its error history",
+       [] { return std::make_unique<JobsCommand>(JobsCommand::Action::Show); }},
+      {"jobs retry", "put a discarded or failed job back to pending",
+       [] { return std::make_unique<JobsCommand>(JobsCommand::Action::Retry); }},
+      {"jobs cancel", "cancel a pending or running job",
+       [] { return std::make_unique<JobsCommand>(JobsCommand::Action::Cancel); }},
+      {"worker", "(internal) one worker process, as serve starts them",
+       [] { return std::make_unique<WorkerCommand>(); }},
       {"version", "print the version", [] { return std::make_unique<VersionCommand>(); }},
   };
   return kCommands;

@@ -75,7 +75,11 @@ std::optional<config::Config> Command::loadConfig() {
     return std::nullopt;
   }
   if (migrationsDir_) r.config.migrationsDir = std::filesystem::absolute(*migrationsDir_);
-  if (logLevel_) log::parseLevel(*logLevel_, r.config.logging.level);
+  if (logLevel_) {
+    log::parseLevel(*logLevel_, r.config.logging.level);
+  } else if (!logsAtConfiguredLevel() && r.config.logging.level < log::Level::Warn) {
+    r.config.logging.level = log::Level::Warn;
+  }
   log::configure(r.config.logging.level, r.config.logging.format);
   return r.config;
 }

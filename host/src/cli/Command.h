@@ -27,6 +27,9 @@ class Command : public Poco::Util::Application {
   // Returns true when the option was theirs.
   virtual bool handleCommandOption(const std::string&, const std::string&) { return false; }
   virtual int execute(const std::vector<std::string>& args) = 0;
+  // Long-running commands log at the configured level; one-shot commands only warnings and
+  // errors unless --log-level says otherwise, so that their output is their answer.
+  virtual bool logsAtConfiguredLevel() const { return false; }
   // Whether this command reads a configuration file at all.
   virtual bool needsConfig() const { return true; }
 
@@ -34,6 +37,7 @@ class Command : public Poco::Util::Application {
   std::optional<config::Config> loadConfig();
   std::filesystem::path configPath() const;
   const std::string& commandName() const { return name_; }
+  const std::optional<std::string>& logLevelOverride() const { return logLevel_; }
 
   void defineOptions(Poco::Util::OptionSet& options) override;
   void handleOption(const std::string& name, const std::string& value) override;

@@ -23,6 +23,8 @@ void ServeCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
                         .required(false).repeatable(false).argument("N"));
   options.addOption(Option("bind", "", "listen on this address instead of server.bind")
                         .required(false).repeatable(false).argument("ADDR"));
+  options.addOption(Option("role", "", "all (default): API, scheduler and workers; worker: workers only")
+                        .required(false).repeatable(false).argument("ROLE"));
   options.addOption(Option("ready-file", "", "once serving, write the bound ports here as JSON")
                         .required(false).repeatable(false).argument("PATH"));
 }
@@ -38,6 +40,11 @@ bool ServeCommand::handleCommandOption(const std::string& name, const std::strin
     hostOptions_.port = port;
   } else if (name == "bind") {
     hostOptions_.bind = value;
+  } else if (name == "role") {
+    if (value != "all" && value != "worker") {
+      throw Poco::InvalidArgumentException("--role must be all or worker", value);
+    }
+    hostOptions_.role = value;
   } else if (name == "ready-file") {
     hostOptions_.readyFile = std::filesystem::absolute(value);
   } else {
@@ -60,6 +67,7 @@ int ServeCommand::execute(const std::vector<std::string>& args) {
 
   auto cfg = loadConfig();
   if (!cfg) return kFailure;
+  hostOptions_.logLevel = logLevelOverride().value_or("");
   app::Host host(*cfg, hostOptions_);
   try {
     host.start();
@@ -68,8 +76,12 @@ int ServeCommand::execute(const std::vector<std::string>& args) {
     host.stop();
     return kFailure;
   }
-  log::info("serve", "API listening on {} (pid {}); stop with Ctrl-C or kill -TERM {}",
-            host.apiUrl(), ::getpid(), ::getpid());
+  if (hostOptions_.role == "worker") {
+    log::info("serve", "running workers only (pid {}); stop with Ctrl-C or kill -TERM {}", ::getpid(), ::getpid());
+  } else {
+    log::info("serve", "API listening on {} (pid {}); stop with Ctrl-C or kill -TERM {}", host.apiUrl(), ::getpid(),
+              ::getpid());
+  }
 
   int exitCode = kOk;
   while (true) {

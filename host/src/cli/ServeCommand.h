@@ -13,6 +13,7 @@ class ServeCommand : public Command {
   void defineCommandOptions(Poco::Util::OptionSet& options) override;
   bool handleCommandOption(const std::string& name, const std::string& value) override;
   int execute(const std::vector<std::string>& args) override;
+  bool logsAtConfiguredLevel() const override { return true; }
 
  private:
   app::HostOptions hostOptions_;

@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,6 +116,10 @@ Child Child::spawn(const SpawnOptions& options) {
     if (options.parentDeathSignal) {
       ::prctl(PR_SET_PDEATHSIG, options.parentDeathSignal);
       if (::getppid() != parent) ::_exit(1);
+    }
+    if (options.addressSpaceLimit) {
+      struct rlimit lim{*options.addressSpaceLimit, *options.addressSpaceLimit};
+      if (::setrlimit(RLIMIT_AS, &lim) != 0) childFail(errPipe[1], "setrlimit(RLIMIT_AS)");
     }
     sigset_t none;
     sigemptyset(&none);

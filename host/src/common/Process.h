@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,6 +34,7 @@ struct SpawnOptions {
   int parentDeathSignal = 0;                 // signal the child gets when this process dies
   bool newProcessGroup = false;
   std::optional<std::string> workingDir;
+  std::optional<uint64_t> addressSpaceLimit; // RLIMIT_AS in bytes
 };
 
 // A child process. Destroying the handle does not kill or reap the child.

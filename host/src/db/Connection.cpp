@@ -128,12 +128,16 @@ std::vector<Notification> Connection::drainNotifications() {
 }
 
 std::vector<Notification> Connection::waitForNotifications(std::chrono::milliseconds timeout) {
+  return waitForNotifications(timeout, -1);
+}
+
+std::vector<Notification> Connection::waitForNotifications(std::chrono::milliseconds timeout, int wakeFd) {
   auto out = drainNotifications();
   if (!out.empty()) return out;
-  struct pollfd p{PQsocket(conn_), POLLIN, 0};
-  if (p.fd < 0) throw DbError("connection lost while waiting for notifications");
-  int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
-  if (r > 0) {
+  struct pollfd p[2] = {{PQsocket(conn_), POLLIN, 0}, {wakeFd, POLLIN, 0}};
+  if (p[0].fd < 0) throw DbError("connection lost while waiting for notifications");
+  int r = ::poll(p, wakeFd >= 0 ? 2 : 1, static_cast<int>(std::max<int64_t>(0, timeout.count())));
+  if (r > 0 && (p[0].revents & (POLLIN | POLLERR | POLLHUP))) {
     if (!PQconsumeInput(conn_)) {
       throw DbError(std::string("connection lost while waiting for notifications: ") +
                     PQerrorMessage(conn_));

@@ -71,6 +71,8 @@ class Connection {
   void unlisten(const std::string& channel);
   // Waits up to `timeout` for notifications; returns what arrived (possibly nothing).
   std::vector<Notification> waitForNotifications(std::chrono::milliseconds timeout);
+  // The same, also waking when `wakeFd` becomes readable (which the caller then drains).
+  std::vector<Notification> waitForNotifications(std::chrono::milliseconds timeout, int wakeFd);
 
   // True when the server answers a trivial round trip now.
   bool ping();

@@ -1,0 +1,151 @@
+#include "app/Supervisor.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/Log.h"
+
+namespace tributary::app {
+
+namespace {
+
+bool sanitizerBuild() {
+#if defined(__SANITIZE_ADDRESS__)
+  return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return true;
+#else
+  return false;
+#endif
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+Supervisor::Supervisor(Options options, std::shared_ptr<queue::JobQueue> queue)
+    : options_(std::move(options)), queue_(std::move(queue)) {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  hostname_ = host;
+}
+
+Supervisor::~Supervisor() { stop(); }
+
+void Supervisor::spawn(Slot& slot) {
+  process::SpawnOptions o;
+  o.argv = {options_.executable.string(), "worker", "--config", options_.configFile.string(),
+            "--worker-index", std::to_string(slot.index)};
+  if (!options_.logLevel.empty()) {
+    o.argv.push_back("--log-level");
+    o.argv.push_back(options_.logLevel);
+  }
+  o.env["TRIBUTARY_WORKER_CONNINFO"] = options_.conninfo;
+  o.parentDeathSignal = SIGTERM;  // a supervisor that dies takes its workers down gracefully
+  if (options_.memoryLimitMb > 0) {
+    if (sanitizerBuild()) {
+      log::warn("supervisor", "workers.memory_limit_mb is ignored in a sanitizer build (ASan reserves "
+                              "terabytes of address space)");
+    } else {
+      o.addressSpaceLimit = static_cast<uint64_t>(options_.memoryLimitMb) * 1024 * 1024;
+    }
+  }
+  slot.child = process::Child::spawn(o);
+  slot.workerId = hostname_ + ":" + std::to_string(slot.child->pid());
+  slot.startedAt = std::chrono::steady_clock::now();
+  log::info("supervisor", "started worker {} (pid {})", slot.index, slot.child->pid());
+}
+
+void Supervisor::start() {
+  std::lock_guard lock(mu_);
+  if (options_.memoryLimitMb > 0 && !sanitizerBuild()) {
+    log::info("supervisor", "capping each worker at {} MiB with RLIMIT_AS", options_.memoryLimitMb);
+  }
+  for (int i = 0; i < options_.processes; ++i) {
+    Slot s;
+    s.index = i;
+    slots_.push_back(std::move(s));
+  }
+  for (auto& s : slots_) spawn(s);
+  thread_ = std::thread(&Supervisor::loop, this);
+}
+
+void Supervisor::onExit(Slot& slot, int status) {
+  const pid_t pid = slot.child->pid();
+  slot.child.reset();
+  const auto ran = std::chrono::steady_clock::now() - slot.startedAt;
+  slot.consecutiveFailures = ran > std::chrono::minutes(1) ? 1 : slot.consecutiveFailures + 1;
+  const auto delay = std::min<std::chrono::milliseconds>(
+      std::chrono::seconds(30), std::chrono::milliseconds(500) * (1 << std::min(slot.consecutiveFailures - 1, 6)));
+  const std::string cause = "worker process " + std::to_string(pid) + " " + process::describeStatus(status);
+  log::error("supervisor", "worker {}: {}; restarting in {} ms", slot.index, cause, delay.count());
+  try {
+    int n = queue_->rescueWorker(slot.workerId, "worker lost: " + cause);
+    if (n) log::warn("supervisor", "rescued {} job(s) of worker {}", n, slot.workerId);
+  } catch (const std::exception& e) {
+    log::error("supervisor", "rescuing the jobs of {} failed: {}; their leases will expire instead", slot.workerId,
+               e.what());
+  }
+  slot.restartAt = std::chrono::steady_clock::now() + delay;
+  ++slot.restarts;
+}
+
+void Supervisor::loop() {
+  while (!stopping_) {
+    {
+      std::lock_guard lock(mu_);
+      for (auto& slot : slots_) {
+        if (stopping_) break;
+        if (slot.child) {
+          if (auto st = slot.child->poll()) onExit(slot, *st);
+        } else if (std::chrono::steady_clock::now() >= slot.restartAt) {
+          try {
+            spawn(slot);
+          } catch (const std::exception& e) {
+            log::error("supervisor", "cannot start worker {}: {}", slot.index, e.what());
+            slot.restartAt = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+          }
+        }
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+void Supervisor::stop() {
+  if (stopping_.exchange(true)) return;
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mu_);
+  for (auto& s : slots_) {
+    if (s.child) s.child->signal(SIGTERM);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options_.shutdownGrace + std::chrono::seconds(5);
+  for (auto& s : slots_) {
+    if (!s.child) continue;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto st = s.child->waitFor(std::max(left, std::chrono::milliseconds(0)));
+    if (!st) {
+      log::warn("supervisor", "worker {} (pid {}) did not stop in time; killing it", s.index, s.child->pid());
+      s.child->signal(SIGKILL);
+      s.child->wait();
+      try {
+        queue_->rescueWorker(s.workerId, "worker lost: worker process killed at shutdown");
+      } catch (...) {
+      }
+    }
+    s.child.reset();
+  }
+  log::info("supervisor", "all workers stopped");
+}
+
+std::vector<Supervisor::ChildInfo> Supervisor::children() const {
+  std::lock_guard lock(mu_);
+  std::vector<ChildInfo> out;
+  for (const auto& s : slots_) out.push_back({s.index, s.child ? s.child->pid() : 0, s.workerId, s.restarts});
+  return out;
+}
+
+}  // namespace tributary::app

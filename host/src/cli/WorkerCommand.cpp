@@ -1,0 +1,78 @@
+#include "cli/WorkerCommand.h"
+
+#include <Poco/Util/Option.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "app/JobKinds.h"
+#include "common/Log.h"
+#include "common/Process.h"
+#include "db/DatabaseHandle.h"
+#include "queue/Worker.h"
+
+namespace tributary::cli {
+
+WorkerCommand::WorkerCommand()
+    : Command("worker", "[--worker-index N]",
+              "Runs one worker process: claims jobs and runs them on threads. `tributary serve` "
+              "starts and supervises these; run it by hand only to debug.") {}
+
+void WorkerCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
+  options.addOption(Poco::Util::Option("worker-index", "", "this worker's number under its supervisor")
+                        .required(false).repeatable(false).argument("N"));
+}
+
+bool WorkerCommand::handleCommandOption(const std::string& name, const std::string& value) {
+  if (name != "worker-index") return false;
+  index_ = std::atoi(value.c_str());
+  return true;
+}
+
+int WorkerCommand::execute(const std::vector<std::string>& args) {
+  if (!args.empty()) return kUsage;
+  // A crash in a job must end this process with its real signal, so that the supervisor can
+  // record it: nothing here may turn SIGSEGV into an exception or an abort.
+  for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) ::signal(s, SIG_DFL);
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  for (int s : {SIGINT, SIGTERM, SIGQUIT, SIGHUP}) sigaddset(&stopSignals, s);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+
+  auto cfg = loadConfig();
+  if (!cfg) return kFailure;
+  log::setProcessTag("worker-" + std::to_string(index_));
+
+  std::unique_ptr<db::DatabaseHandle> handle;
+  std::string conninfo;
+  if (const char* c = std::getenv("TRIBUTARY_WORKER_CONNINFO")) {
+    conninfo = c;
+    ::unsetenv("TRIBUTARY_WORKER_CONNINFO");
+  } else {
+    handle = db::DatabaseHandle::open(*cfg, db::DatabaseHandle::Mode::OwnOrAttach, "worker");
+    conninfo = handle->conninfo();
+  }
+  config::PoolConfig poolCfg = cfg->database.pool;
+  poolCfg.max = std::max(poolCfg.max, cfg->workers.concurrency + 4);
+  auto pool = std::make_shared<db::Pool>(conninfo, poolCfg);
+  auto queue = std::make_shared<queue::JobQueue>(pool, cfg->queue);
+  auto registry = std::make_shared<queue::HandlerRegistry>();
+  app::registerJobKinds(*registry, *cfg);
+
+  queue::Worker::Options opts;
+  opts.concurrency = cfg->workers.concurrency;
+  queue::Worker worker(queue, registry, conninfo, opts);
+  worker.start();
+  int sig = 0;
+  while (sig <= 0) {
+    struct timespec tick{1, 0};
+    sig = sigtimedwait(&stopSignals, nullptr, &tick);
+  }
+  log::info("worker", "received {}; finishing running jobs (up to {} ms)", process::signalName(sig),
+            cfg->queue.shutdownGrace.count());
+  worker.stop();
+  return kOk;
+}
+
+}  // namespace tributary::cli

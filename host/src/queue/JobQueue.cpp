@@ -1,0 +1,535 @@
+#include "queue/JobQueue.h"
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <set>
+
+#include "common/Log.h"
+#include "common/Time.h"
+
+namespace tributary::queue {
+namespace {
+
+// Timestamps come back as epoch milliseconds so that parsing is exact and cheap.
+constexpr const char* kColumns =
+    "id, kind, workspace_id, connection_id, parent_job_id, payload, priority,"
+    " (extract(epoch from run_at) * 1000)::bigint, status, wait_reason, attempts, max_attempts,"
+    " last_error, errors, (extract(epoch from lease_expires_at) * 1000)::bigint,"
+    " (extract(epoch from heartbeat_at) * 1000)::bigint, worker_id, timeout_ms, unique_key,"
+    " progress, result, cancel_requested_at IS NOT NULL,"
+    " (extract(epoch from created_at) * 1000)::bigint, (extract(epoch from started_at) * 1000)::bigint,"
+    " (extract(epoch from completed_at) * 1000)::bigint";
+
+std::string columnsOf(const std::string& alias) {
+  if (alias.empty()) return kColumns;
+  // Qualify every bare column with the alias (used where a FROM clause makes names ambiguous).
+  std::string out;
+  std::string cols = kColumns;
+  static const char* names[] = {"id", "kind", "workspace_id", "connection_id", "parent_job_id",
+                                "payload", "priority", "run_at", "status", "wait_reason", "attempts",
+                                "max_attempts", "last_error", "errors", "lease_expires_at",
+                                "heartbeat_at", "worker_id", "timeout_ms", "unique_key", "progress",
+                                "result", "cancel_requested_at", "created_at", "started_at",
+                                "completed_at"};
+  size_t i = 0;
+  while (i < cols.size()) {
+    bool replaced = false;
+    if (std::isalpha(static_cast<unsigned char>(cols[i])) &&
+        (i == 0 || !(std::isalnum(static_cast<unsigned char>(cols[i - 1])) || cols[i - 1] == '_' || cols[i - 1] == ':'))) {
+      for (const char* n : names) {
+        size_t len = std::strlen(n);
+        if (cols.compare(i, len, n) == 0 &&
+            (i + len == cols.size() || !(std::isalnum(static_cast<unsigned char>(cols[i + len])) || cols[i + len] == '_'))) {
+          out += alias + "." + n;
+          i += len;
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) out.push_back(cols[i++]);
+  }
+  return out;
+}
+
+std::optional<TimePoint> optTime(const db::Result& r, int row, int col) {
+  auto v = r.optInt64(row, col);
+  if (!v) return std::nullopt;
+  return time::fromEpochMs(*v);
+}
+
+Job parseJob(const db::Result& r, int row) {
+  Job j;
+  j.id = r.text(row, 0);
+  j.kind = r.text(row, 1);
+  j.workspaceId = r.optText(row, 2);
+  j.connectionId = r.optText(row, 3);
+  j.parentJobId = r.optText(row, 4);
+  j.payload = Json::parse(r.view(row, 5));
+  j.priority = static_cast<int>(r.int64(row, 6));
+  j.runAt = time::fromEpochMs(r.int64(row, 7));
+  j.status = parseJobStatus(r.view(row, 8)).value_or(JobStatus::Pending);
+  j.waitReason = r.optText(row, 9);
+  j.attempts = static_cast<int>(r.int64(row, 10));
+  j.maxAttempts = static_cast<int>(r.int64(row, 11));
+  j.lastError = r.optText(row, 12);
+  j.errors = Json::parse(r.view(row, 13));
+  j.leaseExpiresAt = optTime(r, row, 14);
+  j.heartbeatAt = optTime(r, row, 15);
+  j.workerId = r.optText(row, 16);
+  j.timeoutMs = r.int64(row, 17);
+  j.uniqueKey = r.optText(row, 18);
+  j.progress = Json::parse(r.view(row, 19));
+  if (!r.isNull(row, 20)) j.result = Json::parse(r.view(row, 20));
+  j.cancelRequested = r.boolean(row, 21);
+  j.createdAt = time::fromEpochMs(r.int64(row, 22));
+  j.startedAt = optTime(r, row, 23);
+  j.completedAt = optTime(r, row, 24);
+  return j;
+}
+
+std::string uuidArray(const std::vector<std::string>& ids) {
+  std::string out = "{";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    out += ids[i];
+  }
+  return out + "}";
+}
+
+std::string textArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string intervalMs(std::chrono::milliseconds d) { return std::to_string(d.count()) + " milliseconds"; }
+
+}  // namespace
+
+JobQueue::JobQueue(std::shared_ptr<db::Pool> pool, config::QueueConfig cfg)
+    : pool_(std::move(pool)), cfg_(std::move(cfg)) {}
+
+std::chrono::milliseconds JobQueue::backoff(const config::RetryPolicy& policy, int attempt) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  double ceiling = static_cast<double>(policy.base.count()) * std::pow(policy.factor, std::max(0, attempt - 1));
+  ceiling = std::min(ceiling, static_cast<double>(policy.cap.count()));
+  std::uniform_real_distribution<double> dist(0.0, std::max(0.0, ceiling));
+  return std::chrono::milliseconds(static_cast<int64_t>(dist(rng)));
+}
+
+int64_t JobQueue::defaultTimeoutMs(const std::string& kind, const Json& payload) const {
+  std::string mode = payload.is_object() ? payload.value("mode", "") : "";
+  if (kind == "backfill" || mode == "backfill") return cfg_.backfillTimeout.count();
+  if (kind == "sync" && mode == "initial") return cfg_.initialTimeout.count();
+  if (kind == "sync") return cfg_.incrementalTimeout.count();
+  return cfg_.defaultTimeout.count();
+}
+
+EnqueueResult JobQueue::enqueue(const EnqueueRequest& request) {
+  auto conn = pool_->acquire();
+  return enqueue(*conn, request);
+}
+
+EnqueueResult JobQueue::enqueue(db::Connection& conn, const EnqueueRequest& request) {
+  auto r = enqueueMany(conn, {request});
+  return r.front();
+}
+
+std::vector<EnqueueResult> JobQueue::enqueueMany(db::Connection& conn,
+                                                 const std::vector<EnqueueRequest>& requests) {
+  if (requests.empty()) return {};
+  // One INSERT ... SELECT FROM unnest(...) for the batch. Rows whose unique key is taken by a
+  // pending or running job insert nothing; the existing job is looked up and returned instead.
+  std::vector<std::string> kinds, workspaces, connections, parents, payloads, priorities, runAts,
+      maxAttempts, timeouts, keys;
+  auto nullable = [](const std::optional<std::string>& v) { return v ? *v : std::string("\x01NULL"); };
+  for (const auto& r : requests) {
+    if (r.kind.empty()) throw std::invalid_argument("enqueue: a job needs a kind");
+    kinds.push_back(r.kind);
+    workspaces.push_back(nullable(r.workspaceId));
+    connections.push_back(nullable(r.connectionId));
+    parents.push_back(nullable(r.parentJobId));
+    payloads.push_back(r.payload.dump());
+    priorities.push_back(std::to_string(r.priority));
+    runAts.push_back(r.runAt ? std::to_string(time::toEpochMs(*r.runAt)) : std::string("\x01NULL"));
+    maxAttempts.push_back(std::to_string(r.maxAttempts.value_or(cfg_.retryFor(r.kind).maxAttempts)));
+    timeouts.push_back(std::to_string(r.timeoutMs.value_or(defaultTimeoutMs(r.kind, r.payload))));
+    keys.push_back(nullable(r.uniqueKey));
+  }
+  auto arr = [](const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i) out += ',';
+      if (items[i] == "\x01NULL") {
+        out += "NULL";
+        continue;
+      }
+      out += '"';
+      for (char c : items[i]) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '"';
+    }
+    return out + "}";
+  };
+  const std::string sql =
+      "WITH input AS MATERIALIZED ("
+      " SELECT *, gen_random_uuid() AS new_id FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::int[],"
+      "  $7::bigint[], $8::int[], $9::bigint[], $10::text[]) WITH ORDINALITY"
+      "  AS i(kind, workspace_id, connection_id, parent_job_id, payload, priority, run_at_ms,"
+      "       max_attempts, timeout_ms, unique_key, ord)),"
+      " ins AS ("
+      " INSERT INTO jobs (id, kind, workspace_id, connection_id, parent_job_id, payload, priority, run_at,"
+      "                   max_attempts, timeout_ms, unique_key)"
+      " SELECT new_id, kind, workspace_id, connection_id, parent_job_id, payload, priority,"
+      "        coalesce(to_timestamp(run_at_ms / 1000.0), now()), max_attempts, timeout_ms, unique_key"
+      " FROM input ORDER BY ord"
+      " ON CONFLICT (unique_key) WHERE status IN ('pending', 'running') DO NOTHING"
+      " RETURNING id, status)"
+      " SELECT i.ord, coalesce(ins.id, j.id), coalesce(ins.status, j.status), ins.id IS NULL"
+      " FROM input i"
+      " LEFT JOIN ins ON ins.id = i.new_id"
+      " LEFT JOIN jobs j ON ins.id IS NULL AND i.unique_key IS NOT NULL AND j.unique_key = i.unique_key"
+      "   AND j.status IN ('pending', 'running')"
+      " ORDER BY i.ord";
+  const bool anyKey = std::any_of(requests.begin(), requests.end(), [](const auto& r) { return r.uniqueKey.has_value(); });
+  const std::string plainSql =
+      "INSERT INTO jobs (kind, workspace_id, connection_id, parent_job_id, payload, priority, run_at,"
+      " max_attempts, timeout_ms, unique_key)"
+      " SELECT kind, workspace_id, connection_id, parent_job_id, payload, priority,"
+      "  coalesce(to_timestamp(run_at_ms / 1000.0), now()), max_attempts, timeout_ms, unique_key"
+      " FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::int[],"
+      "  $7::bigint[], $8::int[], $9::bigint[], $10::text[])"
+      "  AS i(kind, workspace_id, connection_id, parent_job_id, payload, priority, run_at_ms,"
+      "       max_attempts, timeout_ms, unique_key)"
+      " RETURNING id, status";
+  std::vector<db::Param> params = {arr(kinds),    arr(workspaces), arr(connections), arr(parents),
+                                   arr(payloads), arr(priorities), arr(runAts),      arr(maxAttempts),
+                                   arr(timeouts), arr(keys)};
+  for (int attempt = 0;; ++attempt) {
+    auto r = conn.execParams(anyKey ? sql : plainSql, params);
+    std::vector<EnqueueResult> out;
+    bool vanished = false;
+    for (int i = 0; i < r.rows(); ++i) {
+      int c = anyKey ? 1 : 0;
+      if (r.isNull(i, c)) {
+        // The equal job finished between the conflict and the lookup: try again.
+        vanished = true;
+        break;
+      }
+      EnqueueResult e;
+      e.jobId = r.text(i, c);
+      e.status = parseJobStatus(r.view(i, c + 1)).value_or(JobStatus::Pending);
+      e.existing = anyKey ? r.boolean(i, 3) : false;
+      out.push_back(std::move(e));
+    }
+    if (!vanished && out.size() == requests.size()) return out;
+    if (attempt >= 5) throw db::DbError("enqueue: could not settle a unique-key race after 5 tries");
+  }
+}
+
+std::optional<Job> JobQueue::get(const std::string& jobId) {
+  auto conn = pool_->acquire();
+  auto r = conn->exec(std::string("SELECT ") + kColumns + " FROM jobs WHERE id = $1::uuid", jobId);
+  if (r.empty()) return std::nullopt;
+  return parseJob(r, 0);
+}
+
+std::vector<Job> JobQueue::list(const JobFilter& f) {
+  std::vector<std::string> statuses;
+  for (auto s : f.statuses) statuses.emplace_back(toString(s));
+  auto conn = pool_->acquire();
+  auto r = conn->exec(std::string("SELECT ") + kColumns +
+                          " FROM jobs WHERE ($1::uuid IS NULL OR workspace_id = $1::uuid)"
+                          " AND ($2::uuid IS NULL OR connection_id = $2::uuid)"
+                          " AND ($3::text IS NULL OR kind = $3)"
+                          " AND ($4::text[] IS NULL OR status = ANY($4::text[]))"
+                          " ORDER BY created_at DESC LIMIT $5",
+                      f.workspaceId, f.connectionId, f.kind,
+                      statuses.empty() ? db::Param() : db::Param(textArray(statuses)), f.limit);
+  std::vector<Job> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(parseJob(r, i));
+  return out;
+}
+
+CancelOutcome JobQueue::cancel(const std::string& jobId) {
+  auto conn = pool_->acquire();
+  auto r = conn->exec(
+      "UPDATE jobs SET status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,"
+      " completed_at = CASE WHEN status = 'pending' THEN now() ELSE completed_at END,"
+      " cancel_requested_at = now()"
+      " WHERE id = $1::uuid AND status IN ('pending', 'running') RETURNING status",
+      jobId);
+  if (!r.empty()) {
+    if (r.view(0, 0) == "cancelled") {
+      log::info("queue", "job {} cancelled before it ran", jobId);
+      return CancelOutcome::Cancelled;
+    }
+    conn->exec("SELECT pg_notify($1, $2)", kCancelChannel, jobId);
+    log::info("queue", "job {} is running; its worker was asked to stop", jobId);
+    return CancelOutcome::Requested;
+  }
+  auto e = conn->exec("SELECT 1 FROM jobs WHERE id = $1::uuid", jobId);
+  return e.empty() ? CancelOutcome::NotFound : CancelOutcome::AlreadyFinished;
+}
+
+bool JobQueue::retry(const std::string& jobId) {
+  auto conn = pool_->acquire();
+  try {
+    auto r = conn->exec(
+        "UPDATE jobs SET status = 'pending', attempts = 0, run_at = now(), wait_reason = NULL,"
+        " completed_at = NULL, cancel_requested_at = NULL, worker_id = NULL, lease_expires_at = NULL,"
+        " heartbeat_at = NULL"
+        " WHERE id = $1::uuid AND status IN ('discarded', 'failed', 'cancelled') RETURNING id",
+        jobId);
+    if (r.empty()) return false;
+  } catch (const db::DbError& e) {
+    if (e.isUniqueViolation()) {
+      throw std::runtime_error("job " + jobId + " cannot be retried: an equal job (same unique key) is "
+                               "already pending or running");
+    }
+    throw;
+  }
+  conn->exec("SELECT pg_notify($1, '')", kNotifyChannel);
+  log::info("queue", "job {} put back to pending by request", jobId);
+  return true;
+}
+
+int64_t JobQueue::prune() {
+  auto conn = pool_->acquire();
+  int64_t total = 0;
+  while (true) {
+    auto r = conn->exec(
+        "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE status IN ('completed', 'failed', 'cancelled')"
+        " AND completed_at < now() - $1::interval LIMIT 5000)",
+        intervalMs(cfg_.retention));
+    total += r.affected();
+    if (r.affected() < 5000) break;
+  }
+  if (total) log::info("queue", "pruned {} finished jobs older than {} days", total, cfg_.retention.count() / 86'400'000);
+  return total;
+}
+
+std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std::vector<std::string>& kinds) {
+  if (max <= 0) return {};
+  auto conn = pool_->acquire();
+  const std::string sql =
+      "WITH c AS ("
+      " SELECT id FROM jobs j"
+      " WHERE status = 'pending' AND run_at <= now() AND ($3::text[] IS NULL OR kind = ANY($3::text[]))"
+      // One job per (connection, kind) at a time: none of its siblings may be running, and only
+      // the first pending sibling in claim order is eligible, so one batch never holds two.
+      "  AND (connection_id IS NULL OR (NOT EXISTS (SELECT 1 FROM jobs r WHERE r.status = 'running'"
+      "       AND r.connection_id = j.connection_id AND r.kind = j.kind)"
+      "   AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.status = 'pending' AND p.run_at <= now()"
+      "       AND p.connection_id = j.connection_id AND p.kind = j.kind AND p.id <> j.id"
+      "       AND (p.priority > j.priority OR (p.priority = j.priority"
+      "            AND (p.run_at, p.created_at, p.id) < (j.run_at, j.created_at, j.id))))))"
+      " ORDER BY priority DESC, run_at, created_at"
+      " LIMIT $2 FOR UPDATE SKIP LOCKED)"
+      " UPDATE jobs SET status = 'running', attempts = attempts + 1, worker_id = $1, started_at = now(),"
+      "  heartbeat_at = now(), lease_expires_at = now() + $4::interval, wait_reason = NULL, executor = NULL"
+      " FROM c WHERE jobs.id = c.id"
+      " RETURNING " + columnsOf("jobs");
+  const db::Param kindsParam = kinds.empty() ? db::Param() : db::Param(textArray(kinds));
+  for (int n = max;; n = 1) {
+    try {
+      auto r = conn->exec(sql, workerId, n, kindsParam, intervalMs(cfg_.lease));
+      std::vector<Job> out;
+      out.reserve(static_cast<size_t>(r.rows()));
+      for (int i = 0; i < r.rows(); ++i) out.push_back(parseJob(r, i));
+      return out;
+    } catch (const db::DbError& e) {
+      // Two pending jobs of one connection and kind met in one claim (or in two at once); the
+      // second must wait for the first. One at a time cannot collide with itself.
+      if (!e.isUniqueViolation() || n == 1) {
+        if (e.isUniqueViolation()) return {};
+        throw;
+      }
+    }
+  }
+}
+
+JobQueue::HeartbeatReply JobQueue::heartbeat(const std::string& workerId, const std::vector<std::string>& jobIds) {
+  HeartbeatReply reply;
+  if (jobIds.empty()) return reply;
+  auto conn = pool_->acquire();
+  auto r = conn->exec(
+      "UPDATE jobs SET heartbeat_at = now(), lease_expires_at = now() + $3::interval"
+      " WHERE id = ANY($1::uuid[]) AND worker_id = $2 AND status = 'running'"
+      " RETURNING id, cancel_requested_at IS NOT NULL",
+      uuidArray(jobIds), workerId, intervalMs(cfg_.lease));
+  std::set<std::string> held;
+  for (int i = 0; i < r.rows(); ++i) {
+    held.insert(r.text(i, 0));
+    if (r.boolean(i, 1)) reply.cancelRequested.push_back(r.text(i, 0));
+  }
+  for (const auto& id : jobIds) {
+    if (!held.count(id)) reply.lost.push_back(id);
+  }
+  return reply;
+}
+
+bool JobQueue::finish(const std::string& jobId, const std::string& workerId, const Outcome& o) {
+  auto conn = pool_->acquire();
+  db::Result r;
+  using K = Outcome::Kind;
+  switch (o.kind) {
+    case K::Completed:
+      r = conn->exec(
+          "UPDATE jobs SET status = 'completed', completed_at = now(), result = $3::jsonb,"
+          " lease_expires_at = NULL WHERE id = $1::uuid AND worker_id = $2 AND status = 'running'"
+          " RETURNING id",
+          jobId, workerId, o.result.is_null() ? db::Param() : db::Param(o.result.dump()));
+      break;
+    case K::Fatal:
+    case K::Cancelled:
+      r = conn->exec(
+          "UPDATE jobs SET status = $3, completed_at = now(), last_error = $4,"
+          " errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempts, 'at', now(),"
+          "  'kind', $5::text, 'error', $4::text)),"
+          " result = coalesce($6::jsonb, result), lease_expires_at = NULL"
+          " WHERE id = $1::uuid AND worker_id = $2 AND status = 'running' RETURNING id",
+          jobId, workerId, o.kind == K::Fatal ? "failed" : "cancelled",
+          o.error.empty() ? (o.kind == K::Cancelled ? "cancelled on request" : "failed") : o.error,
+          o.kind == K::Fatal ? "fatal" : "cancelled",
+          o.result.is_null() ? db::Param() : db::Param(o.result.dump()));
+      break;
+    case K::Retry: {
+      auto cur = conn->exec("SELECT kind, attempts, max_attempts FROM jobs WHERE id = $1::uuid", jobId);
+      if (cur.empty()) return false;
+      const std::string kind = cur.text(0, 0);
+      const int attempts = static_cast<int>(cur.int64(0, 1));
+      const int maxAttempts = static_cast<int>(cur.int64(0, 2));
+      const bool exhausted = attempts >= maxAttempts;
+      const auto delay = exhausted ? std::chrono::milliseconds(0) : backoff(cfg_.retryFor(kind), attempts);
+      r = conn->exec(
+          "UPDATE jobs SET status = $3, last_error = $4,"
+          " errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempts, 'at', now(),"
+          "  'kind', 'retry', 'error', $4::text)),"
+          " run_at = now() + $5::interval, wait_reason = CASE WHEN $3 = 'pending' THEN 'backoff' END,"
+          " completed_at = CASE WHEN $3 = 'discarded' THEN now() END,"
+          " lease_expires_at = NULL, worker_id = CASE WHEN $3 = 'pending' THEN NULL ELSE worker_id END,"
+          " result = coalesce($6::jsonb, result)"
+          " WHERE id = $1::uuid AND worker_id = $2 AND status = 'running' RETURNING id",
+          jobId, workerId, exhausted ? "discarded" : "pending", o.error, intervalMs(delay),
+          o.result.is_null() ? db::Param() : db::Param(o.result.dump()));
+      if (!r.empty()) {
+        if (exhausted) {
+          log::warn("queue", "job {} ({}) failed attempt {}/{}: {}; no attempts left, discarded (tributary jobs retry {})",
+                    jobId, kind, attempts, maxAttempts, o.error, jobId);
+        } else {
+          log::warn("queue", "job {} ({}) failed attempt {}/{}: {}; retrying in {:.1f}s", jobId, kind, attempts,
+                    maxAttempts, o.error, static_cast<double>(delay.count()) / 1000.0);
+        }
+      }
+      break;
+    }
+    case K::Wait: {
+      auto until = o.until.value_or(Clock::now() + std::chrono::seconds(1));
+      r = conn->exec(
+          "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0),"
+          " run_at = to_timestamp($3::bigint / 1000.0), wait_reason = $4, worker_id = NULL,"
+          " lease_expires_at = NULL, last_error = coalesce(nullif($5, ''), last_error)"
+          " WHERE id = $1::uuid AND worker_id = $2 AND status = 'running' RETURNING id",
+          jobId, workerId, time::toEpochMs(until), o.waitReason.empty() ? "rate_limit" : o.waitReason, o.error);
+      if (!r.empty()) {
+        log::info("queue", "job {} waits until {} ({}){}", jobId, time::iso8601(until),
+                  o.waitReason.empty() ? "rate_limit" : o.waitReason, o.error.empty() ? "" : ": " + o.error);
+      }
+      break;
+    }
+    case K::Released:
+      r = conn->exec(
+          "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0), run_at = now(),"
+          " wait_reason = 'shutdown', worker_id = NULL, lease_expires_at = NULL"
+          " WHERE id = $1::uuid AND worker_id = $2 AND status = 'running' RETURNING id",
+          jobId, workerId);
+      if (!r.empty()) conn->exec("SELECT pg_notify($1, '')", kNotifyChannel);
+      break;
+  }
+  return !r.empty();
+}
+
+void JobQueue::completeMany(const std::vector<std::string>& jobIds, const std::string& workerId) {
+  if (jobIds.empty()) return;
+  auto conn = pool_->acquire();
+  conn->exec(
+      "UPDATE jobs SET status = 'completed', completed_at = now(), lease_expires_at = NULL"
+      " WHERE id = ANY($1::uuid[]) AND worker_id = $2 AND status = 'running'",
+      uuidArray(jobIds), workerId);
+}
+
+void JobQueue::setProgress(const std::string& jobId, const Json& progress) {
+  auto conn = pool_->acquire();
+  conn->exec("UPDATE jobs SET progress = $2::jsonb WHERE id = $1::uuid AND status = 'running'", jobId, progress);
+}
+
+void JobQueue::setExecutor(const std::string& jobId, const Json& executor) {
+  auto conn = pool_->acquire();
+  conn->exec("UPDATE jobs SET executor = $2::jsonb WHERE id = $1::uuid", jobId, executor);
+}
+
+int JobQueue::rescue(db::Connection& conn, const std::string& where, const std::vector<db::Param>& params,
+                     const std::string& reason) {
+  // Retry if attempts remain, else fail; close the job's sync run with the same reason.
+  const std::string sql =
+      "WITH lost AS ("
+      " UPDATE jobs SET"
+      "  status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'failed' END,"
+      "  completed_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,"
+      "  run_at = now(), wait_reason = NULL, worker_id = NULL, lease_expires_at = NULL,"
+      "  last_error = $1 || coalesce(' while running plugin ' || (executor->>'plugin') || ' '"
+      "                               || coalesce(executor->>'version', ''), ''),"
+      "  errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempts, 'at', now(),"
+      "   'kind', 'worker_lost', 'error', $1 || coalesce(' while running plugin ' || (executor->>'plugin')"
+      "   || ' ' || coalesce(executor->>'version', ''), '')))"
+      " WHERE status = 'running' AND " + where +
+      " RETURNING id, status, last_error),"
+      " closed AS ("
+      " UPDATE sync_runs SET status = 'failed', completed_at = now(),"
+      "  duration_ms = (extract(epoch from now() - started_at) * 1000)::bigint,"
+      "  errors = errors || jsonb_build_array(lost.last_error)"
+      " FROM lost WHERE sync_runs.job_id = lost.id AND sync_runs.status IN ('pending', 'running')"
+      " RETURNING sync_runs.id)"
+      " SELECT lost.id, lost.status, lost.last_error, (SELECT count(*) FROM closed) FROM lost";
+  std::vector<db::Param> all = {reason};
+  all.insert(all.end(), params.begin(), params.end());
+  auto r = conn.execParams(sql, all);
+  for (int i = 0; i < r.rows(); ++i) {
+    log::warn("queue", "rescued job {}: {}; {}", r.text(i, 0), r.text(i, 2),
+              r.view(i, 1) == "pending" ? "it will be retried" : "no attempts left, failed");
+  }
+  if (r.rows() > 0) conn.exec("SELECT pg_notify($1, '')", kNotifyChannel);
+  return r.rows();
+}
+
+int JobQueue::rescueExpired() {
+  auto conn = pool_->acquire();
+  return rescue(*conn, "lease_expires_at < now()", {}, "worker lost");
+}
+
+int JobQueue::rescueWorker(const std::string& workerId, const std::string& reason) {
+  auto conn = pool_->acquire();
+  return rescue(*conn, "worker_id = $2", {workerId}, reason);
+}
+
+std::optional<TimePoint> JobQueue::nextRunAt() {
+  auto conn = pool_->acquire();
+  auto r = conn->exec(
+      "SELECT (extract(epoch from min(run_at)) * 1000)::bigint FROM jobs WHERE status = 'pending'");
+  return optTime(r, 0, 0);
+}
+
+}  // namespace tributary::queue

@@ -1,0 +1,381 @@
+#include "queue/Worker.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <fmt/ranges.h>
+
+#include "common/Log.h"
+#include "db/Connection.h"
+
+namespace tributary::queue {
+
+using SteadyClock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+std::string Worker::processWorkerId() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
+
+Worker::Worker(std::shared_ptr<JobQueue> queue, std::shared_ptr<const HandlerRegistry> registry,
+               std::string conninfo, Options options)
+    : queue_(std::move(queue)),
+      registry_(std::move(registry)),
+      conninfo_(std::move(conninfo)),
+      options_(std::move(options)) {
+  if (options_.workerId.empty()) options_.workerId = processWorkerId();
+  if (options_.kinds.empty()) options_.kinds = registry_->kinds();
+  if (!options_.onUnstoppableJob) {
+    options_.onUnstoppableJob = [this](const std::string& jobId) {
+      log::error("worker", "job {} did not stop within {} ms of its timeout; ending worker process {}",
+                 jobId, queue_->config().timeoutGrace.count(), options_.workerId);
+      releaseAllRunning(jobId);
+      ::_exit(75);
+    };
+  }
+  wakeFd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+Worker::~Worker() {
+  stop();
+  if (wakeFd_ >= 0) ::close(wakeFd_);
+}
+
+void Worker::start() {
+  log::info("worker", "worker {} running up to {} jobs at once (kinds: {})", options_.workerId,
+            options_.concurrency, fmt::join(options_.kinds, ", "));
+  threads_.emplace_back(&Worker::claimLoop, this);
+  for (int i = 0; i < options_.concurrency; ++i) threads_.emplace_back(&Worker::executorLoop, this);
+  threads_.emplace_back(&Worker::heartbeatLoop, this);
+  threads_.emplace_back(&Worker::watchdogLoop, this);
+  threads_.emplace_back(&Worker::completerLoop, this);
+}
+
+int Worker::running() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(running_.size());
+}
+
+void Worker::wake() {
+  uint64_t one = 1;
+  ssize_t ignored = ::write(wakeFd_, &one, sizeof one);
+  (void)ignored;
+}
+
+void Worker::drainWake() {
+  uint64_t v;
+  while (::read(wakeFd_, &v, sizeof v) > 0) {
+  }
+}
+
+void Worker::onNotification(const std::string& channel, const std::string& payload) {
+  if (channel != JobQueue::kCancelChannel) return;
+  std::lock_guard lock(mu_);
+  auto it = running_.find(payload);
+  if (it != running_.end()) {
+    log::info("worker", "job {} cancelled on request; asking it to stop", payload);
+    it->second.ctx->requestStop(StopReason::Cancel);
+  }
+}
+
+void Worker::claimLoop() {
+  std::unique_ptr<db::Connection> listener;
+  const auto& cfg = queue_->config();
+  while (!stopping_) {
+    try {
+      if (!listener || listener->isBroken()) {
+        listener = std::make_unique<db::Connection>(conninfo_);
+        listener->listen(JobQueue::kNotifyChannel);
+        listener->listen(JobQueue::kCancelChannel);
+      }
+      int free;
+      {
+        std::lock_guard lock(mu_);
+        free = options_.concurrency - inflight_;
+      }
+      bool full = false;
+      milliseconds timeout = cfg.pollInterval;
+      if (free > 0) {
+        const int want = std::min(free, cfg.claimBatch);
+        auto jobs = queue_->claim(options_.workerId, want, options_.kinds);
+        {
+          std::lock_guard lock(mu_);
+          for (auto& job : jobs) {
+            auto ctx = std::make_shared<JobContext>(std::move(job), *queue_, options_.workerId);
+            const auto deadline = SteadyClock::now() + milliseconds(ctx->job().timeoutMs);
+            running_[ctx->job().id] = Running{ctx, deadline, std::nullopt};
+            ++inflight_;
+            ready_.push_back(std::move(ctx));
+          }
+        }
+        cv_.notify_all();
+        full = static_cast<int>(jobs.size()) == want;
+        if (jobs.empty()) {
+          if (auto next = queue_->nextRunAt()) {
+            auto until = std::chrono::duration_cast<milliseconds>(*next - Clock::now()) + milliseconds(1);
+            timeout = std::clamp(until, milliseconds(0), cfg.pollInterval);
+          }
+        }
+      }
+      if (full) {
+        // There may be more: only pick up cancellations, then claim again.
+        for (auto& n : listener->waitForNotifications(milliseconds(0), -1)) onNotification(n.channel, n.payload);
+        continue;
+      }
+      for (auto& n : listener->waitForNotifications(timeout, wakeFd_)) onNotification(n.channel, n.payload);
+      drainWake();
+    } catch (const std::exception& e) {
+      log::error("worker", "claiming jobs failed: {}; retrying in 1 s", e.what());
+      listener.reset();
+      std::unique_lock lock(stopMu_);
+      stopCv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_.load(); });
+    }
+  }
+}
+
+void Worker::executorLoop() {
+  while (true) {
+    std::shared_ptr<JobContext> ctx;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return !ready_.empty() || stopping_; });
+      if (ready_.empty()) return;
+      ctx = std::move(ready_.front());
+      ready_.pop_front();
+    }
+    execute(ctx);
+  }
+}
+
+void Worker::execute(const std::shared_ptr<JobContext>& ctx) {
+  const Job& job = ctx->job();
+  Outcome o;
+  if (stopping_ && ctx->stopReason() == StopReason::None) ctx->requestStop(StopReason::Shutdown);
+  if (ctx->stopReason() == StopReason::Shutdown) {
+    o.kind = Outcome::Kind::Released;  // claimed but never started
+  } else if (JobHandler* handler = registry_->find(job.kind)) {
+    try {
+      o = handler->run(*ctx);
+    } catch (const std::exception& e) {
+      o = Outcome{Outcome::Kind::Retry, e.what(), {}, {}, {}};
+    } catch (...) {
+      o = Outcome{Outcome::Kind::Retry, "the job's handler threw a non-standard exception", {}, {}, {}};
+    }
+  } else {
+    o = Outcome{Outcome::Kind::Fatal,
+                "no handler for job kind '" + job.kind + "' in worker " + options_.workerId, {}, {}, {}};
+  }
+
+  const StopReason reason = ctx->stopReason();
+  bool report = true;
+  if (o.kind != Outcome::Kind::Completed) {
+    switch (reason) {
+      case StopReason::Timeout:
+        o = Outcome{Outcome::Kind::Retry,
+                    "Job " + job.id + " exceeded timeout of " + std::to_string(job.timeoutMs) + "ms",
+                    o.result, {}, {}};
+        break;
+      case StopReason::Shutdown:
+        if (o.kind != Outcome::Kind::Fatal) o = Outcome{Outcome::Kind::Released, "", o.result, {}, {}};
+        break;
+      case StopReason::Cancel:
+        if (o.kind != Outcome::Kind::Fatal) o = Outcome{Outcome::Kind::Cancelled, "cancelled on request", o.result, {}, {}};
+        break;
+      case StopReason::Lost:
+        report = false;  // rescued elsewhere; its new owner reports
+        break;
+      case StopReason::None:
+        break;
+    }
+  }
+  if (report) {
+    if (o.kind == Outcome::Kind::Completed && o.result.is_null()) {
+      std::lock_guard lock(completeMu_);
+      toComplete_.push_back(job.id);
+      completeCv_.notify_one();
+    } else {
+      try {
+        if (!queue_->finish(job.id, options_.workerId, o)) {
+          log::warn("worker", "job {} was no longer held by {} when it ended", job.id, options_.workerId);
+        }
+      } catch (const std::exception& e) {
+        log::error("worker", "recording the end of job {} failed: {}; its lease will expire and it will be rescued",
+                   job.id, e.what());
+      }
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    running_.erase(job.id);
+    --inflight_;
+  }
+  idleCv_.notify_all();
+  wake();
+}
+
+void Worker::heartbeatLoop() {
+  const auto interval = queue_->config().heartbeatInterval;
+  while (true) {
+    {
+      std::unique_lock lock(stopMu_);
+      if (stopCv_.wait_for(lock, interval, [this] { return stopped_.load(); })) return;
+    }
+    std::vector<std::string> ids;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [id, _] : running_) ids.push_back(id);
+    }
+    if (ids.empty()) continue;
+    try {
+      auto reply = queue_->heartbeat(options_.workerId, ids);
+      std::lock_guard lock(mu_);
+      for (const auto& id : reply.cancelRequested) {
+        if (auto it = running_.find(id); it != running_.end()) it->second.ctx->requestStop(StopReason::Cancel);
+      }
+      for (const auto& id : reply.lost) {
+        if (auto it = running_.find(id); it != running_.end()) {
+          log::warn("worker", "job {} is no longer held by {} (its lease expired and it was rescued); stopping it",
+                    id, options_.workerId);
+          it->second.ctx->requestStop(StopReason::Lost);
+        }
+      }
+    } catch (const std::exception& e) {
+      log::error("worker", "heartbeat failed: {}", e.what());
+    }
+  }
+}
+
+void Worker::watchdogLoop() {
+  const auto& cfg = queue_->config();
+  auto nextRescue = SteadyClock::now();
+  auto nextPrune = SteadyClock::now() + std::chrono::minutes(1);
+  while (true) {
+    {
+      std::unique_lock lock(stopMu_);
+      if (stopCv_.wait_for(lock, milliseconds(100), [this] { return stopped_.load(); })) return;
+    }
+    const auto now = SteadyClock::now();
+    std::vector<std::pair<std::string, int64_t>> unstoppable;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [id, r] : running_) {
+        if (!r.killAt && now > r.deadline) {
+          log::warn("worker", "job {} exceeded its timeout of {} ms; asking it to stop", id, r.ctx->job().timeoutMs);
+          r.ctx->requestStop(StopReason::Timeout);
+          r.killAt = now + cfg.timeoutGrace;
+        } else if (r.killAt && now > *r.killAt && r.ctx->stopReason() == StopReason::Timeout) {
+          unstoppable.emplace_back(id, r.ctx->job().timeoutMs);
+          r.killAt = now + std::chrono::hours(24 * 365);
+        }
+      }
+    }
+    for (const auto& [id, timeoutMs] : unstoppable) {
+      try {
+        queue_->finish(id, options_.workerId,
+                       Outcome{Outcome::Kind::Retry,
+                               "Job " + id + " exceeded timeout of " + std::to_string(timeoutMs) + "ms", {}, {}, {}});
+      } catch (const std::exception& e) {
+        log::error("worker", "recording the timeout of job {} failed: {}", id, e.what());
+      }
+      options_.onUnstoppableJob(id);
+    }
+    if (now >= nextRescue) {
+      nextRescue = now + cfg.rescueInterval;
+      try {
+        queue_->rescueExpired();
+      } catch (const std::exception& e) {
+        log::error("worker", "rescuing expired jobs failed: {}", e.what());
+      }
+    }
+    if (now >= nextPrune) {
+      nextPrune = now + std::chrono::hours(1);
+      try {
+        queue_->prune();
+      } catch (const std::exception& e) {
+        log::error("worker", "pruning old jobs failed: {}", e.what());
+      }
+    }
+  }
+}
+
+void Worker::completerLoop() {
+  while (true) {
+    std::vector<std::string> batch;
+    {
+      std::unique_lock lock(completeMu_);
+      completeCv_.wait(lock, [this] { return !toComplete_.empty() || stopped_; });
+      if (toComplete_.empty()) return;
+      batch.swap(toComplete_);
+    }
+    try {
+      queue_->completeMany(batch, options_.workerId);
+    } catch (const std::exception& e) {
+      log::error("worker", "completing {} jobs failed: {}; their leases will expire and they will be rescued",
+                 batch.size(), e.what());
+    }
+  }
+}
+
+void Worker::releaseAllRunning(const std::string& except) {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, _] : running_) {
+      if (id != except) ids.push_back(id);
+    }
+  }
+  for (const auto& id : ids) {
+    try {
+      queue_->finish(id, options_.workerId, Outcome{Outcome::Kind::Released, "", {}, {}, {}});
+    } catch (const std::exception& e) {
+      log::error("worker", "releasing job {} failed: {}", id, e.what());
+    }
+  }
+}
+
+void Worker::stop() {
+  std::lock_guard lifecycle(lifecycleMu_);
+  if (stopped_) return;
+  const auto grace = queue_->config().shutdownGrace;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    for (auto& [id, r] : running_) r.ctx->requestStop(StopReason::Shutdown);
+  }
+  cv_.notify_all();
+  wake();
+  bool idle;
+  {
+    std::unique_lock lock(mu_);
+    idle = idleCv_.wait_for(lock, grace, [this] { return running_.empty(); });
+  }
+  if (!idle) {
+    log::warn("worker", "{} job(s) still running after the shutdown grace of {} ms; releasing them", running(),
+              grace.count());
+    releaseAllRunning("");
+  }
+  {
+    std::lock_guard lock(stopMu_);
+    stopped_ = true;
+  }
+  stopCv_.notify_all();
+  {
+    std::lock_guard lock(completeMu_);
+  }
+  completeCv_.notify_all();
+  for (auto& t : threads_) {
+    if (!t.joinable()) continue;
+    if (idle) {
+      t.join();
+    } else {
+      t.detach();  // a handler that ignores stop requests; the process is about to end
+    }
+  }
+  threads_.clear();
+  log::info("worker", "worker {} stopped", options_.workerId);
+}
+
+
+}  // namespace tributary::queue

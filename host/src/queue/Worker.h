@@ -1,0 +1,93 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/Config.h"
+#include "queue/JobHandler.h"
+#include "queue/JobQueue.h"
+
+namespace tributary::queue {
+
+// Runs jobs inside one process: claims what it has room for, runs each on one of `concurrency`
+// threads, renews their leases, enforces their timeouts, passes on cancellations, rescues the
+// expired leases of others, and batches completions.
+class Worker {
+ public:
+  struct Options {
+    std::string workerId;
+    int concurrency = 8;
+    std::vector<std::string> kinds;  // empty: every kind the registry has
+    // Called when a job ignores its timeout past the grace period; the default ends the
+    // process (after recording the job and releasing the others), which is what a worker
+    // process wants. Tests running a Worker in-process can observe instead.
+    std::function<void(const std::string& jobId)> onUnstoppableJob;
+  };
+
+  Worker(std::shared_ptr<JobQueue> queue, std::shared_ptr<const HandlerRegistry> registry,
+         std::string conninfo, Options options);
+  ~Worker();
+
+  void start();
+  // Stops claiming, asks running jobs to stop, waits up to the shutdown grace for them to end,
+  // releases the rest back to pending (using no attempt), and joins every thread.
+  // Safe to call more than once, and from more than one thread.
+  void stop();
+
+  int running() const;
+  const std::string& id() const { return options_.workerId; }
+  // "hostname:pid", what a worker process calls itself.
+  static std::string processWorkerId();
+
+ private:
+  struct Running {
+    std::shared_ptr<JobContext> ctx;
+    std::chrono::steady_clock::time_point deadline;
+    std::optional<std::chrono::steady_clock::time_point> killAt;
+  };
+
+  void claimLoop();
+  void executorLoop();
+  void heartbeatLoop();
+  void watchdogLoop();
+  void completerLoop();
+  void execute(const std::shared_ptr<JobContext>& ctx);
+  void wake();
+  void drainWake();
+  void onNotification(const std::string& channel, const std::string& payload);
+  void releaseAllRunning(const std::string& except);
+
+  std::shared_ptr<JobQueue> queue_;
+  std::shared_ptr<const HandlerRegistry> registry_;
+  std::string conninfo_;
+  Options options_;
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopped_{false};
+  int wakeFd_ = -1;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;            // executors wait for work
+  std::condition_variable idleCv_;        // stop() waits for running jobs to end
+  std::deque<std::shared_ptr<JobContext>> ready_;
+  std::map<std::string, Running> running_;
+  int inflight_ = 0;                       // claimed and not yet finished
+
+  std::mutex completeMu_;
+  std::condition_variable completeCv_;
+  std::vector<std::string> toComplete_;
+
+  std::vector<std::thread> threads_;
+  std::mutex lifecycleMu_;
+  std::mutex stopMu_;
+  std::condition_variable stopCv_;
+};
+
+}  // namespace tributary::queue
