@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -56,7 +57,7 @@ class LeaderElection {
   std::string hostId_;
   std::chrono::milliseconds lease_;
   std::unique_ptr<db::Connection> session_;
-  bool leading_ = false;
+  std::atomic<bool> leading_{false};  // read by other threads through Scheduler::leading()
 };
 
 }  // namespace tributary::scheduler

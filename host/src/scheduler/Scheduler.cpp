@@ -38,6 +38,29 @@ constexpr const char* kScheduled =
     "c.enabled AND w.enabled AND coalesce(btrim(c.schedule), '') <> ''";
 constexpr const char* kZone = "coalesce(nullif(btrim(c.schedule_timezone), ''), 'UTC')";
 
+// State of connections no longer scheduled is dropped, so that a schedule given back later
+// starts afresh instead of counting the time in between as missed.
+const std::string kForgetUnscheduled =
+    std::string("DELETE FROM schedule_state s WHERE NOT EXISTS (SELECT 1 FROM connections c "
+                "JOIN workspaces w ON w.id = c.workspace_id WHERE c.id = s.connection_id AND ") +
+    kScheduled + ")";
+
+// Scheduled connections whose state is missing or stale (another expression or zone), or whose
+// next slot has come by $1.
+const std::string kCandidates =
+    std::string("SELECT c.id::text, c.workspace_id::text, w.slug, c.name, btrim(c.schedule), ") +
+    kZone +
+    ", c.misfire, s.next_slot::text, (extract(epoch FROM s.next_slot) * 1000)::bigint, "
+    "(s.connection_id IS NULL OR s.schedule <> btrim(c.schedule) OR s.schedule_timezone <> " +
+    kZone +
+    ") AS stale "
+    "FROM connections c JOIN workspaces w ON w.id = c.workspace_id "
+    "LEFT JOIN schedule_state s ON s.connection_id = c.id "
+    "WHERE " +
+    kScheduled +
+    " AND (s.connection_id IS NULL OR s.schedule <> btrim(c.schedule) OR s.schedule_timezone <> " +
+    kZone + " OR s.next_slot <= $1::timestamptz) ORDER BY w.slug, c.name";
+
 }  // namespace
 
 struct Scheduler::Candidate {
@@ -173,35 +196,11 @@ const CronExpression* Scheduler::compiled(const Candidate& c) {
   return it->second.cron.get();
 }
 
-void Scheduler::fire(TimePoint now, TickReport& report) {
-  db::Connection& conn = election_.session();
-  const std::string nowText =
-      date::format("%FT%TZ", std::chrono::floor<std::chrono::microseconds>(now));
-
-  // Connections no longer scheduled lose their state, so that a schedule given back later
-  // starts afresh instead of counting the time in between as missed.
-  conn.exec(std::string("DELETE FROM schedule_state s WHERE NOT EXISTS (SELECT 1 FROM connections "
-                        "c JOIN workspaces w ON w.id = c.workspace_id WHERE c.id = s.connection_id "
-                        "AND ") +
-            kScheduled + ")");
-
-  auto rows = conn.exec(
-      std::string("SELECT c.id::text, c.workspace_id::text, w.slug, c.name, btrim(c.schedule), ") +
-          kZone + ", c.misfire, s.next_slot::text, "
-          "(extract(epoch FROM s.next_slot) * 1000)::bigint, "
-          "(s.connection_id IS NULL OR s.schedule <> btrim(c.schedule) OR s.schedule_timezone <> " +
-          kZone +
-          ") "
-          "FROM connections c JOIN workspaces w ON w.id = c.workspace_id "
-          "LEFT JOIN schedule_state s ON s.connection_id = c.id "
-          "WHERE " +
-          kScheduled +
-          " AND (s.connection_id IS NULL OR s.schedule <> btrim(c.schedule) "
-          "OR s.schedule_timezone <> " +
-          kZone + " OR s.next_slot <= $1::timestamptz) ORDER BY w.slug, c.name",
-      nowText);
-
-  std::vector<Candidate> candidates;
+std::vector<Scheduler::Candidate> Scheduler::loadCandidates(db::Connection& conn, TimePoint now) {
+  auto rows = conn.exec(kCandidates,
+                        date::format("%FT%TZ", std::chrono::floor<std::chrono::microseconds>(now)));
+  std::vector<Candidate> out;
+  out.reserve(static_cast<size_t>(rows.rows()));
   for (int i = 0; i < rows.rows(); ++i) {
     Candidate c;
     c.id = rows.text(i, 0);
@@ -213,9 +212,16 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
     if (auto m = rows.optText(i, 6)) c.misfire = config::parseMisfirePolicy(*m);
     c.storedNextText = rows.optText(i, 7);
     if (auto ms = rows.optInt64(i, 8)) c.storedNext = fromMillis(*ms);
-    c.stale = rows.boolean(i, 9);
-    candidates.push_back(std::move(c));
+    c.stale = rows.boolean(i, 9) || !c.storedNext;
+    out.push_back(std::move(c));
   }
+  return out;
+}
+
+void Scheduler::fire(TimePoint now, TickReport& report) {
+  db::Connection& conn = election_.session();
+  conn.exec(kForgetUnscheduled);
+  std::vector<Candidate> candidates = loadCandidates(conn, now);
 
   struct Due {
     const Candidate* candidate;

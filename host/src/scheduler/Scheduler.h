@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "config/Config.h"
 #include "queue/JobQueue.h"
@@ -66,6 +67,7 @@ class Scheduler {
   struct Candidate;
   struct StateUpdate;
   void run();
+  std::vector<Candidate> loadCandidates(db::Connection& conn, TimePoint now);
   void fire(TimePoint now, TickReport& report);
   const CronExpression* compiled(const Candidate& c);
   void reportIdle(TickReport& report);
