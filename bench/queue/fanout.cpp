@@ -39,7 +39,8 @@ namespace {
 
 fs::path migrationsDir() {
   fs::path inTree = fs::path(TRIBUTARY_SOURCE_DIR) / "migrations";
-  return fs::exists(inTree) ? inTree : fs::path(TRIBUTARY_INSTALL_PREFIX) / "share/tributary/migrations";
+  return fs::exists(inTree) ? inTree
+                            : fs::path(TRIBUTARY_INSTALL_PREFIX) / "share/tributary/migrations";
 }
 
 }  // namespace
@@ -50,11 +51,15 @@ int main(int argc, char** argv) {
   int rounds = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--conninfo") adminConninfo = argv[i + 1];
-    else if (flag == "--connections") connections = std::stoi(argv[i + 1]);
-    else if (flag == "--rounds") rounds = std::stoi(argv[i + 1]);
+    if (flag == "--conninfo")
+      adminConninfo = argv[i + 1];
+    else if (flag == "--connections")
+      connections = std::stoi(argv[i + 1]);
+    else if (flag == "--rounds")
+      rounds = std::stoi(argv[i + 1]);
     else {
-      std::cerr << "usage: tributary-bench-fanout [--conninfo CONNINFO] [--connections N] [--rounds R]\n";
+      std::cerr
+          << "usage: tributary-bench-fanout [--conninfo CONNINFO] [--connections N] [--rounds R]\n";
       return 2;
     }
   }
@@ -91,7 +96,9 @@ int main(int argc, char** argv) {
         "INSERT INTO workspaces (slug, name) VALUES ('bench', 'bench');"
         "INSERT INTO connections (workspace_id, name, connector, schedule) "
         "SELECT w.id, 'c' || n, 'tributary.example', '0 * * * *' "
-        "FROM workspaces w, generate_series(1, " + std::to_string(connections) + ") n;"
+        "FROM workspaces w, generate_series(1, " +
+        std::to_string(connections) +
+        ") n;"
         // Half have synced before: their jobs are incremental.
         "UPDATE connections SET last_sync_at = now() WHERE name ~ '[02468]$';"
         "ANALYZE");
@@ -127,7 +134,8 @@ int main(int argc, char** argv) {
       std::cerr << "round " << r + 1 << ": " << connections << " syncs queued in " << ms.back()
                 << " ms\n";
       // The workers' part, untimed: the jobs finish, so the next slot does not find them busy.
-      sql.execScript("UPDATE jobs SET status = 'completed', completed_at = now() WHERE status = 'pending'");
+      sql.execScript(
+          "UPDATE jobs SET status = 'completed', completed_at = now() WHERE status = 'pending'");
     }
     auto sorted = ms;
     std::sort(sorted.begin(), sorted.end());

@@ -52,10 +52,12 @@ void Host::start() {
   }
 
   if (cfg_.scheduler.enabled) {
-    scheduler_ = std::make_unique<scheduler::Scheduler>(database_->conninfo(), queue_, cfg_.scheduler);
+    scheduler_ =
+        std::make_unique<scheduler::Scheduler>(database_->conninfo(), queue_, cfg_.scheduler);
     scheduler_->start();
   } else {
-    log::info("serve", "the scheduler is off (scheduler.enabled: false): connections sync on demand only");
+    log::info("serve", "the scheduler is off (scheduler.enabled: false): connections sync on "
+                       "demand only");
   }
 
   router_ = std::make_shared<server::Router>();

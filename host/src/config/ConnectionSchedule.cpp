@@ -17,7 +17,8 @@ ConnectionSchedule readConnectionSchedule(Section& connection) {
   }
   if (auto text = connection.scalar("schedule")) {
     if (strings::trim(*text).empty()) {
-      connection.error("schedule", "is empty; remove the key for a connection synced only on demand");
+      connection.error("schedule",
+                       "is empty; remove the key for a connection synced only on demand");
     } else {
       scheduler::CronError error;
       if (scheduler::CronExpression::parse(*text, "UTC", &error)) {
@@ -32,8 +33,9 @@ ConnectionSchedule readConnectionSchedule(Section& connection) {
     // choice() words the error, with a suggestion.
     if (!out.misfire) connection.choice("misfire", "run_once", {"run_once", "skip"});
     if (!connection.has("schedule")) {
-      connection.error("misfire", "applies only to a scheduled connection; add a schedule or "
-                                  "remove this key");
+      connection.error("misfire",
+                       "applies only to a scheduled connection; add a schedule or "
+                       "remove this key");
     }
   }
   return out;

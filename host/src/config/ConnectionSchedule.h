@@ -11,9 +11,9 @@ namespace tributary::config {
 // A connection's schedule keys, as written in its YAML and stored in its `connections` row
 // (columns schedule, schedule_timezone, misfire).
 struct ConnectionSchedule {
-  std::optional<std::string> schedule;          // cron expression; nullopt: synced on demand only
-  std::optional<std::string> timeZone;          // IANA name; nullopt: UTC
-  std::optional<MisfirePolicy> misfire;         // nullopt: scheduler.misfire
+  std::optional<std::string> schedule;   // cron expression; nullopt: synced on demand only
+  std::optional<std::string> timeZone;   // IANA name; nullopt: UTC
+  std::optional<MisfirePolicy> misfire;  // nullopt: scheduler.misfire
 };
 
 // Reads `schedule`, `schedule_timezone` and `misfire` from a connection's section, validating

@@ -25,8 +25,8 @@ enum class Names { None, Months, Weekdays };
 struct FieldSpec {
   const char* name;
   int min;
-  int max;        // the largest value written (7 for day-of-week: Sunday again)
-  int starMax;    // the largest value `*` and open-ended steps reach
+  int max;      // the largest value written (7 for day-of-week: Sunday again)
+  int starMax;  // the largest value `*` and open-ended steps reach
   Names names;
 };
 
@@ -53,9 +53,13 @@ constexpr std::array<Macro, 7> kMacros = {{{"@yearly", "0 0 1 1 *"},
                                            {"@midnight", "0 0 * * *"},
                                            {"@hourly", "0 * * * *"}}};
 
-int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+int64_t floorDiv(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
-bool isLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool isLeap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 int daysInMonth(int y, int m) {
   static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -157,10 +161,12 @@ class FieldParser {
     int step = 1;
     bool hasStep = parts.size() > 1;
     if (hasStep) {
-      Token stepTok{item.text.substr(base.text.size() + 1), base.offset + static_cast<int>(base.text.size()) + 1};
+      Token stepTok{item.text.substr(base.text.size() + 1),
+                    base.offset + static_cast<int>(base.text.size()) + 1};
       const int span = spec.starMax - spec.min + 1;
       if (!allDigits(stepTok.text)) {
-        return fail(stepTok.offset, fmt::format("{} step \"{}\" is not a number", spec.name, stepTok.text));
+        return fail(stepTok.offset,
+                    fmt::format("{} step \"{}\" is not a number", spec.name, stepTok.text));
       }
       if (stepTok.text.size() > 3 || std::stoi(std::string(stepTok.text)) < 1 ||
           std::stoi(std::string(stepTok.text)) > span) {
@@ -209,7 +215,8 @@ class FieldParser {
       return true;
     }
     std::string upper;
-    for (char c : t.text) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    for (char c : t.text)
+      upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
     if (spec.names == Names::Months) {
       for (size_t i = 0; i < kMonthNames.size(); ++i) {
         if (upper == kMonthNames[i]) {
@@ -217,7 +224,8 @@ class FieldParser {
           return true;
         }
       }
-      return fail(t.offset, fmt::format("month \"{}\" is not a number or a month name (JAN-DEC)", t.text));
+      return fail(t.offset,
+                  fmt::format("month \"{}\" is not a number or a month name (JAN-DEC)", t.text));
     }
     if (spec.names == Names::Weekdays) {
       for (size_t i = 0; i < kDayNames.size(); ++i) {
@@ -226,8 +234,9 @@ class FieldParser {
           return true;
         }
       }
-      return fail(t.offset,
-                  fmt::format("day-of-week \"{}\" is not a number or a day name (SUN-SAT)", t.text));
+      return fail(
+          t.offset,
+          fmt::format("day-of-week \"{}\" is not a number or a day name (SUN-SAT)", t.text));
     }
     return fail(t.offset, fmt::format("{} \"{}\" is not a number", spec.name, t.text));
   }
@@ -259,9 +268,10 @@ const date::time_zone* CronExpression::findTimeZone(std::string_view name, std::
     error = "the time zone database is empty; install the tzdata package";
     return nullptr;
   }
-  error = fmt::format("unknown time zone \"{}\"; use an IANA name such as Europe/Berlin or "
-                      "America/New_York (the names under /usr/share/zoneinfo)",
-                      name);
+  error = fmt::format(
+      "unknown time zone \"{}\"; use an IANA name such as Europe/Berlin or "
+      "America/New_York (the names under /usr/share/zoneinfo)",
+      name);
   auto suggestion = strings::closestMatch(name, names);
   if (!suggestion.empty()) error += fmt::format(" (did you mean \"{}\"?)", suggestion);
   return nullptr;
@@ -288,8 +298,9 @@ std::optional<CronExpression> CronExpression::parse(std::string_view expression,
 
   std::vector<Token> fields = splitFields(expression);
   if (fields.empty()) {
-    parser.fail(0, "the expression is empty; write five fields (minute hour day-of-month month "
-                   "day-of-week), six with a leading seconds field, or a macro such as @daily");
+    parser.fail(0,
+                "the expression is empty; write five fields (minute hour day-of-month month "
+                "day-of-week), six with a leading seconds field, or a macro such as @daily");
     return std::nullopt;
   }
 
@@ -302,8 +313,9 @@ std::optional<CronExpression> CronExpression::parse(std::string_view expression,
     }
     std::string lower = strings::toLower(macro.text);
     if (lower == "@reboot") {
-      parser.fail(macro.offset, "@reboot is not supported: a connection syncs on a schedule or on "
-                                "demand");
+      parser.fail(macro.offset,
+                  "@reboot is not supported: a connection syncs on a schedule or on "
+                  "demand");
       return std::nullopt;
     }
     const Macro* found = nullptr;
@@ -581,8 +593,7 @@ int64_t CronExpression::toInstant(int64_t local, LocalKind& kind, int64_t& bound
 }
 
 std::optional<CronExpression::TimePoint> CronExpression::next(TimePoint after) const {
-  const int64_t a =
-      std::chrono::floor<Seconds>(after).time_since_epoch().count();
+  const int64_t a = std::chrono::floor<Seconds>(after).time_since_epoch().count();
   int64_t from = toLocal(a + 1);
   // Each retry moves past one gap or overlap; a handful is plenty.
   for (int attempt = 0; attempt < 8; ++attempt) {

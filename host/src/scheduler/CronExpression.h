@@ -36,7 +36,8 @@ struct CronError {
 //  - a local time that a spring-forward gap skips fires once, at the instant the clocks jump
 //    (the first valid instant after it): `30 2 * * *` in Europe/Berlin on 2024-03-31 fires at
 //    03:00 CEST. Several skipped times (`*/15 2 * * *`) fire once together at that instant.
-//  - a local time that a fall-back overlap repeats fires once, at its first occurrence: `30 2 * * *`
+//  - a local time that a fall-back overlap repeats fires once, at its first occurrence: `30 2 * *
+//  *`
 //    on 2024-10-27 fires at 02:30 CEST and not again at 02:30 CET. This holds for every field,
 //    so `0 * * * *` does not fire at the repeated 02:00 either.
 class CronExpression {

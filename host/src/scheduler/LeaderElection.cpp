@@ -12,7 +12,9 @@ LeaderElection::LeaderElection(std::string conninfo, std::string hostId,
                                std::chrono::milliseconds lease)
     : conninfo_(std::move(conninfo)), hostId_(std::move(hostId)), lease_(lease) {}
 
-LeaderElection::~LeaderElection() { resign(); }
+LeaderElection::~LeaderElection() {
+  resign();
+}
 
 void LeaderElection::open() {
   session_ = std::make_unique<db::Connection>(conninfo_);
@@ -37,13 +39,15 @@ void LeaderElection::open() {
 bool LeaderElection::tryLead() {
   if (leading_) return true;
   if (!session_ || session_->isBroken()) open();
-  auto r = session_->exec("SELECT pg_try_advisory_lock($1::int4, $2::int4)", kLockClass, kLockObject);
+  auto r =
+      session_->exec("SELECT pg_try_advisory_lock($1::int4, $2::int4)", kLockClass, kLockObject);
   leading_ = r.boolean(0, 0);
   return leading_;
 }
 
 db::Connection& LeaderElection::session() {
-  if (!leading_ || !session_) throw std::logic_error("the scheduler session is used while not leading");
+  if (!leading_ || !session_)
+    throw std::logic_error("the scheduler session is used while not leading");
   return *session_;
 }
 
@@ -67,7 +71,8 @@ void LeaderElection::resign() {
     try {
       session_->exec("SELECT pg_advisory_unlock($1::int4, $2::int4)", kLockClass, kLockObject);
     } catch (const std::exception& e) {
-      log::debug("scheduler", "unlocking the scheduler lead failed ({}); closing the session frees it",
+      log::debug("scheduler",
+                 "unlocking the scheduler lead failed ({}); closing the session frees it",
                  e.what());
     }
   }

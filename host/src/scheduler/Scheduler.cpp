@@ -41,8 +41,9 @@ constexpr const char* kZone = "coalesce(nullif(btrim(c.schedule_timezone), ''), 
 // State of connections no longer scheduled is dropped, so that a schedule given back later
 // starts afresh instead of counting the time in between as missed.
 const std::string kForgetUnscheduled =
-    std::string("DELETE FROM schedule_state s WHERE NOT EXISTS (SELECT 1 FROM connections c "
-                "JOIN workspaces w ON w.id = c.workspace_id WHERE c.id = s.connection_id AND ") +
+    std::string(
+        "DELETE FROM schedule_state s WHERE NOT EXISTS (SELECT 1 FROM connections c "
+        "JOIN workspaces w ON w.id = c.workspace_id WHERE c.id = s.connection_id AND ") +
     kScheduled + ")";
 
 // Scheduled connections whose state is missing or stale (another expression or zone), or whose
@@ -83,12 +84,14 @@ Scheduler::Scheduler(std::string conninfo, std::shared_ptr<queue::JobQueue> queu
     : queue_(std::move(queue)),
       cfg_(cfg),
       options_(std::move(options)),
-      election_(std::move(conninfo),
-                options_.hostId.empty() ? defaultHostId() : options_.hostId, cfg.leaderLease) {
+      election_(std::move(conninfo), options_.hostId.empty() ? defaultHostId() : options_.hostId,
+                cfg.leaderLease) {
   if (!queue_) throw std::invalid_argument("the scheduler needs a job queue");
 }
 
-Scheduler::~Scheduler() { stop(); }
+Scheduler::~Scheduler() {
+  stop();
+}
 
 Scheduler::TimePoint Scheduler::now() const {
   return options_.clock ? options_.clock() : std::chrono::system_clock::now();
@@ -238,14 +241,15 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
     if (c.stale) {
       auto first = cron->next(now);
       if (!first) continue;
-      armed.push_back({{"id", c.id}, {"schedule", c.schedule}, {"zone", c.zone}, {"next", iso(*first)}});
+      armed.push_back(
+          {{"id", c.id}, {"schedule", c.schedule}, {"zone", c.zone}, {"next", iso(*first)}});
       log::log(candidates.size() <= 20 ? log::Level::Info : log::Level::Debug, kLog,
                "{} is scheduled \"{}\" ({}); first slot {}", c.label(), c.schedule, c.zone,
                iso(*first));
       continue;
     }
-    SlotPlan plan = planSlot(*cron, *c.storedNext, now, cfg_.misfireGrace,
-                             c.misfire.value_or(cfg_.misfire));
+    SlotPlan plan =
+        planSlot(*cron, *c.storedNext, now, cfg_.misfireGrace, c.misfire.value_or(cfg_.misfire));
     if (plan.action != SlotPlan::Action::Wait) due.push_back({&c, plan});
   }
   report.armed = static_cast<int>(armed.size());
@@ -356,7 +360,8 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
       r.uniqueKey = "sync:" + c.id + ":" + slot;
       requests.push_back(std::move(r));
     }
-    log::info(kLog, "queueing {} scheduled sync{}", requests.size(), requests.size() == 1 ? "" : "s");
+    log::info(kLog, "queueing {} scheduled sync{}", requests.size(),
+              requests.size() == 1 ? "" : "s");
     results = queue_->enqueueMany(conn, requests);
     if (results.size() != requests.size()) {
       throw std::runtime_error("the queue answered " + std::to_string(results.size()) +
@@ -390,8 +395,8 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
     if (updated.affected() != static_cast<int64_t>(handled.size())) {
       // Only a second writer could do this; the transaction (and its jobs) is rolled back.
       throw std::runtime_error(
-          "schedule_state changed under the leader (" + std::to_string(updated.affected()) + " of " +
-          std::to_string(handled.size()) +
+          "schedule_state changed under the leader (" + std::to_string(updated.affected()) +
+          " of " + std::to_string(handled.size()) +
           " rows matched); is another scheduler writing to this database without the lock?");
     }
   }

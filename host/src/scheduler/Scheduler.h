@@ -21,15 +21,15 @@ namespace tributary::scheduler {
 
 // What one tick did.
 struct TickReport {
-  bool leader = false;   // this host led during the tick
-  int armed = 0;         // connections whose schedule was new or changed: first slot computed
-  int due = 0;           // connections with a slot that came
-  int queued = 0;        // syncs enqueued
-  int alreadyQueued = 0; // the queue already held the slot's job (its unique key)
-  int skippedBusy = 0;   // a sync of the connection was still pending or running
-  int misfiresRun = 0;   // missed slots fired once (run_once)
+  bool leader = false;      // this host led during the tick
+  int armed = 0;            // connections whose schedule was new or changed: first slot computed
+  int due = 0;              // connections with a slot that came
+  int queued = 0;           // syncs enqueued
+  int alreadyQueued = 0;    // the queue already held the slot's job (its unique key)
+  int skippedBusy = 0;      // a sync of the connection was still pending or running
+  int misfiresRun = 0;      // missed slots fired once (run_once)
   int misfiresSkipped = 0;  // missed slots not fired (skip)
-  int invalid = 0;       // connections whose stored schedule does not parse
+  int invalid = 0;          // connections whose stored schedule does not parse
   std::optional<CronExpression::TimePoint> nextSlot;  // the earliest slot to come, if any
 };
 
@@ -42,8 +42,8 @@ class Scheduler {
  public:
   using TimePoint = CronExpression::TimePoint;
   struct Options {
-    std::string hostId;                   // empty: HOSTNAME:PID
-    std::function<TimePoint()> clock;     // empty: the system clock (tests set their own)
+    std::string hostId;                // empty: HOSTNAME:PID
+    std::function<TimePoint()> clock;  // empty: the system clock (tests set their own)
   };
 
   Scheduler(std::string conninfo, std::shared_ptr<queue::JobQueue> queue,
@@ -85,8 +85,8 @@ class Scheduler {
   // Parsed expressions by "zone\nexpression".
   std::map<std::string, CompiledSchedule> cache_;
   std::set<std::string> reportedInvalid_;  // "connection\nzone\nexpression", logged once each
-  bool idleAnnounced_ = false;   // "no scheduled syncs due" said at info since the last firing
-  bool announcedOnce_ = false;   // ... since taking the lead
+  bool idleAnnounced_ = false;  // "no scheduled syncs due" said at info since the last firing
+  bool announcedOnce_ = false;  // ... since taking the lead
   bool standbyAnnounced_ = false;
   bool unreachableAnnounced_ = false;
 

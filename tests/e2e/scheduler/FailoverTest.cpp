@@ -31,8 +31,9 @@ class CompletingWorker {
       : thread_([this, conninfo] {
           db::Connection conn(conninfo);
           while (!stop_) {
-            conn.exec("UPDATE jobs SET status = 'completed', completed_at = now() "
-                      "WHERE kind = 'sync' AND status = 'pending'");
+            conn.exec(
+                "UPDATE jobs SET status = 'completed', completed_at = now() "
+                "WHERE kind = 'sync' AND status = 'pending'");
             std::this_thread::sleep_for(50ms);
           }
         }) {}
@@ -52,12 +53,11 @@ class SchedulerFailoverTest : public ::testing::Test {
     std::string ws = db.addWorkspace("acme");
     alpha = db.addConnection(ws, "alpha", "* * * * * *");
     beta = db.addConnection(ws, "beta", "* * * * * *");
-    configFile = dir.write("tributary.yaml",
-                           "database:\n  url: \"" + db.conninfo() +
-                               "\"\n  pool: {min: 0, max: 2}\n"
-                               "scheduler:\n  tick: 100ms\n  leader_lease: 2s\n"
-                               "  misfire_grace: 10s\n"
-                               "logging:\n  level: debug\n");
+    configFile = dir.write("tributary.yaml", "database:\n  url: \"" + db.conninfo() +
+                                                 "\"\n  pool: {min: 0, max: 2}\n"
+                                                 "scheduler:\n  tick: 100ms\n  leader_lease: 2s\n"
+                                                 "  misfire_grace: 10s\n"
+                                                 "logging:\n  level: debug\n");
   }
 
   void startHosts(int n) {
@@ -67,8 +67,8 @@ class SchedulerFailoverTest : public ::testing::Test {
       logs.push_back(dir / (id + ".log"));
       hosts.push_back(std::make_unique<test::ServerProcess>(
           std::vector<std::string>{(test::buildDir() / "bin" / "tributary-test-scheduler").string(),
-                                   "--config", configFile.string(), "--host-id", id,
-                                   "--ready-file", ready.string()},
+                                   "--config", configFile.string(), "--host-id", id, "--ready-file",
+                                   ready.string()},
           logs.back()));
       ASSERT_TRUE(hosts.back()->waitForReadyFile(ready)) << hosts.back()->log();
     }

@@ -14,8 +14,14 @@ namespace fs = std::filesystem;
 namespace {
 
 std::vector<std::string> serveArgs(const fs::path& cfg, const fs::path& ready) {
-  return {test::tributaryBinary().string(), "serve", "--config", cfg.string(), "--port", "0",
-          "--ready-file", ready.string()};
+  return {test::tributaryBinary().string(),
+          "serve",
+          "--config",
+          cfg.string(),
+          "--port",
+          "0",
+          "--ready-file",
+          ready.string()};
 }
 
 }  // namespace
@@ -56,8 +62,9 @@ TEST(ServeScheduler, ServeFiresAScheduleAndSkipsItWhileItsSyncIsPending) {
 TEST(ServeScheduler, SchedulerOffMeansNoLeaderAndSaysSo) {
   test::SchedulerDatabase db;
   test::TempDir dir;
-  auto cfg = dir.write("t.yaml", "database:\n  url: \"" + db.conninfo() +
-                                     "\"\nworkers:\n  processes: 1\nscheduler:\n  enabled: false\n");
+  auto cfg =
+      dir.write("t.yaml", "database:\n  url: \"" + db.conninfo() +
+                              "\"\nworkers:\n  processes: 1\nscheduler:\n  enabled: false\n");
   test::ServerProcess serve(serveArgs(cfg, dir / "ready.json"), dir / "serve.log");
   ASSERT_TRUE(serve.waitForReadyFile(dir / "ready.json")) << serve.log();
   EXPECT_NE(serve.log().find("the scheduler is off (scheduler.enabled: false): connections sync on "

@@ -134,8 +134,9 @@ TEST_F(SchedulerTest, ModeIsIncrementalWhenTheConnectionHasACursor) {
   auto synced = db.addConnection(workspace, "synced", "0 2 * * *");
   auto cursor = db.addConnection(workspace, "cursor", "0 2 * * *");
   db.sql().exec("UPDATE connections SET last_sync_at = now() WHERE id = $1", synced);
-  db.sql().exec("UPDATE connections SET sync_cursor = '{\"lastSyncMode\":\"initial\"}' WHERE id = $1",
-                cursor);
+  db.sql().exec(
+      "UPDATE connections SET sync_cursor = '{\"lastSyncMode\":\"initial\"}' WHERE id = $1",
+      cursor);
   auto s = makeScheduler();
   tickAt(*s, "2024-01-15T10:30:00Z");
   EXPECT_EQ(tickAt(*s, "2024-01-16T02:00:00Z").queued, 3);
@@ -164,11 +165,13 @@ TEST_F(SchedulerTest, ConnectionWithARunningOrPendingSyncIsSkippedByName) {
   EXPECT_EQ(r.skippedBusy, 2);
   EXPECT_EQ(r.queued, 1);
   EXPECT_NE(logged.find("skipping the scheduled sync of acme/hubspot for 2024-01-16T02:00:00Z: its "
-                        "sync job " + runningJob + " is still running; next slot 2024-01-17T02:00:00Z"),
+                        "sync job " +
+                        runningJob + " is still running; next slot 2024-01-17T02:00:00Z"),
             std::string::npos)
       << logged;
   EXPECT_NE(logged.find("skipping the scheduled sync of acme/gong for 2024-01-16T02:00:00Z: its "
-                        "sync job " + pendingJob + " is still pending; next slot 2024-01-17T02:00:00Z"),
+                        "sync job " +
+                        pendingJob + " is still pending; next slot 2024-01-17T02:00:00Z"),
             std::string::npos)
       << logged;
   EXPECT_NE(logged.find("queueing 1 scheduled sync\n"), std::string::npos) << logged;
@@ -215,8 +218,9 @@ TEST_F(SchedulerTest, MissedSlotsSetFarInThePastRunOnce) {
   cfg.misfireGrace = std::chrono::seconds(2);
   auto s = makeScheduler(cfg);
   tickAt(*s, "2024-01-15T10:30:00Z");
-  db.sql().exec("UPDATE schedule_state SET next_slot = '2023-06-01T00:00:00Z' WHERE connection_id = $1",
-                conn);
+  db.sql().exec(
+      "UPDATE schedule_state SET next_slot = '2023-06-01T00:00:00Z' WHERE connection_id = $1",
+      conn);
   auto r = tickAt(*s, "2024-01-15T10:31:05Z");
   EXPECT_EQ(r.queued, 1);
   EXPECT_EQ(r.misfiresRun, 1);
@@ -292,7 +296,8 @@ TEST_F(SchedulerTest, ChangedScheduleStartsAfreshWithoutFiring) {
   EXPECT_EQ(r.armed, 1);
   EXPECT_EQ(r.queued, 0);
   EXPECT_EQ(stateText(conn, "next_slot"), "2024-01-16T04:00:00Z");
-  db.sql().exec("UPDATE connections SET schedule_timezone = 'America/New_York' WHERE id = $1", conn);
+  db.sql().exec("UPDATE connections SET schedule_timezone = 'America/New_York' WHERE id = $1",
+                conn);
   EXPECT_EQ(tickAt(*s, "2024-01-15T10:31:00Z").armed, 1);
   EXPECT_EQ(stateText(conn, "next_slot"), "2024-01-16T09:00:00Z");
 }
@@ -361,7 +366,8 @@ TEST_F(SchedulerTest, WithoutScheduledConnectionsItSaysSo) {
   std::string logged;
   auto r = tickAt(*s, "2024-01-15T10:30:00Z", &logged);
   EXPECT_TRUE(r.leader);
-  EXPECT_NE(logged.find("no scheduled syncs due; no connection has a schedule\n"), std::string::npos)
+  EXPECT_NE(logged.find("no scheduled syncs due; no connection has a schedule\n"),
+            std::string::npos)
       << logged;
 }
 
@@ -372,8 +378,9 @@ TEST_F(SchedulerTest, OnlyOneSchedulerLeadsAndAnotherTakesOverWhenItStops) {
   EXPECT_TRUE(tickAt(*first, "2024-01-15T10:30:00Z").leader);
   std::string logged;
   EXPECT_FALSE(tickAt(*second, "2024-01-15T10:30:00Z", &logged).leader);
-  EXPECT_NE(logged.find("\"tributary scheduler host-a\" leads the scheduler; host host-b stands by"),
-            std::string::npos)
+  EXPECT_NE(
+      logged.find("\"tributary scheduler host-a\" leads the scheduler; host host-b stands by"),
+      std::string::npos)
       << logged;
   EXPECT_EQ(db.sql().exec("SELECT application_name FROM scheduler_leader").text(0, 0),
             "tributary scheduler host-a");
@@ -414,10 +421,11 @@ TEST_F(SchedulerTest, ThreadFiresPerSecondSlotsUntilStopped) {
   cfg.tick = std::chrono::milliseconds(100);
   Scheduler::Options options;
   options.hostId = "threaded";
-  Scheduler s(db.conninfo(), std::make_shared<queue::JobQueue>(
-                                 std::make_shared<db::Pool>(db.conninfo(), config::PoolConfig{}),
-                                 config::QueueConfig{}),
-              cfg, options);
+  Scheduler s(
+      db.conninfo(),
+      std::make_shared<queue::JobQueue>(
+          std::make_shared<db::Pool>(db.conninfo(), config::PoolConfig{}), config::QueueConfig{}),
+      cfg, options);
   s.start();
   EXPECT_TRUE(test::eventually(
       [&] {

@@ -175,13 +175,15 @@ TEST(CronExpression, NewYorkSpringGapAndFallOverlap) {
 TEST(CronExpression, PreviousIsTheLastFireAtOrBefore) {
   EXPECT_EQ(iso(cron("0 2 * * *").previous(at("2024-01-16T02:00:00Z"))), "2024-01-16T02:00:00Z");
   EXPECT_EQ(iso(cron("0 2 * * *").previous(at("2024-01-16T01:59:59Z"))), "2024-01-15T02:00:00Z");
-  EXPECT_EQ(iso(cron("0 2 * * *").previous(at("2024-01-16T02:00:00.900Z"))), "2024-01-16T02:00:00Z");
+  EXPECT_EQ(iso(cron("0 2 * * *").previous(at("2024-01-16T02:00:00.900Z"))),
+            "2024-01-16T02:00:00Z");
   EXPECT_EQ(iso(cron("*/15 * * * *").previous(at("2024-01-01T00:07:00Z"))), "2024-01-01T00:00:00Z");
   EXPECT_EQ(iso(cron("*/15 * * * *").previous(at("2024-01-01T00:00:00Z"))), "2024-01-01T00:00:00Z");
   EXPECT_EQ(iso(cron("0 0 1 1 *").previous(at("2024-01-01T00:00:00Z"))), "2024-01-01T00:00:00Z");
   EXPECT_EQ(iso(cron("0 0 1 1 *").previous(at("2023-12-31T23:59:59Z"))), "2023-01-01T00:00:00Z");
   EXPECT_EQ(iso(cron("0 0 29 2 *").previous(at("2027-01-01T00:00:00Z"))), "2024-02-29T00:00:00Z");
-  EXPECT_EQ(iso(cron("*/10 * * * * *").previous(at("2024-01-15T10:30:05Z"))), "2024-01-15T10:30:00Z");
+  EXPECT_EQ(iso(cron("*/10 * * * * *").previous(at("2024-01-15T10:30:05Z"))),
+            "2024-01-15T10:30:00Z");
   // A skipped local time counts at the instant it fired.
   EXPECT_EQ(iso(cron("30 2 * * *", "America/New_York").previous(at("2024-03-10T07:00:30Z"))),
             "2024-03-10T07:00:00Z");
@@ -232,12 +234,14 @@ TEST(CronExpression, UtcAgreesWithHandWrittenPredicates) {
                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count())};
   };
   const std::vector<std::pair<const char*, std::function<bool(const Civil&)>>> schedules = {
-      {"*/13 3-7 * * *", [](const Civil& c) { return c.minute % 13 == 0 && c.hour >= 3 && c.hour <= 7; }},
+      {"*/13 3-7 * * *",
+       [](const Civil& c) { return c.minute % 13 == 0 && c.hour >= 3 && c.hour <= 7; }},
       {"0 0 */3 * MON",
        [](const Civil& c) {
          return c.minute == 0 && c.hour == 0 && ((c.day - 1) % 3 == 0 || c.weekday == 1);
        }},
-      {"5,10 * 2 * *", [](const Civil& c) { return (c.minute == 5 || c.minute == 10) && c.day == 2; }},
+      {"5,10 * 2 * *",
+       [](const Civil& c) { return (c.minute == 5 || c.minute == 10) && c.day == 2; }},
       {"0 12 * FEB-APR 1-5",
        [](const Civil& c) {
          return c.minute == 0 && c.hour == 12 && c.month >= 2 && c.month <= 4 && c.weekday >= 1 &&
@@ -271,12 +275,15 @@ TEST(CronExpression, RemembersItsTextAndZone) {
 
 TEST(CronExpression, InvalidExpressionsSayWhereAndWhy) {
   const std::vector<std::pair<const char*, const char*>> cases = {
-      {"", "position 1: the expression is empty; write five fields (minute hour day-of-month month "
-           "day-of-week), six with a leading seconds field, or a macro such as @daily"},
-      {"0 2 * *", "position 8: expected 5 fields (minute hour day-of-month month day-of-week) or 6 "
-                  "with a leading seconds field, got 4"},
-      {"0 0 0 2 * * *", "position 13: expected 5 fields (minute hour day-of-month month "
-                        "day-of-week) or 6 with a leading seconds field, got 7"},
+      {"",
+       "position 1: the expression is empty; write five fields (minute hour day-of-month month "
+       "day-of-week), six with a leading seconds field, or a macro such as @daily"},
+      {"0 2 * *",
+       "position 8: expected 5 fields (minute hour day-of-month month day-of-week) or 6 "
+       "with a leading seconds field, got 4"},
+      {"0 0 0 2 * * *",
+       "position 13: expected 5 fields (minute hour day-of-month month "
+       "day-of-week) or 6 with a leading seconds field, got 7"},
       {"*/15 10,25 * * *", "position 9: hour 25 is out of range 0-23"},
       {"0 25 * * *", "position 3: hour 25 is out of range 0-23"},
       {"  0 25 * * *", "position 5: hour 25 is out of range 0-23"},
@@ -296,7 +303,8 @@ TEST(CronExpression, InvalidExpressionsSayWhereAndWhy) {
       {"0 */25 * * *", "position 5: hour step 25 is out of range 1-24"},
       {"*/x * * * *", "position 3: minute step \"x\" is not a number"},
       {"*/2/3 * * * *", "position 3: minute step \"2/3\" is not a number"},
-      {"30-10 * * * *", "position 1: minute range 30-10 runs backwards (its start is after its end)"},
+      {"30-10 * * * *",
+       "position 1: minute range 30-10 runs backwards (its start is after its end)"},
       {"0 0 * * FRI-MON",
        "position 9: day-of-week range FRI-MON runs backwards (its start is after its end)"},
       {"1,,2 * * * *", "position 2: minute list \"1,,2\" has an empty item"},
@@ -304,15 +312,19 @@ TEST(CronExpression, InvalidExpressionsSayWhereAndWhy) {
       {",1 * * * *", "position 1: minute list \",1\" has an empty item"},
       {"-5 * * * *", "position 1: minute range \"-5\" is missing its start"},
       {"5- * * * *", "position 1: minute range \"5-\" is missing its end"},
-      {"@fortnightly", "position 1: unknown macro \"@fortnightly\"; use @yearly, @annually, "
-                       "@monthly, @weekly, @daily, @midnight or @hourly"},
-      {"@reboot", "position 1: @reboot is not supported: a connection syncs on a schedule or on "
-                  "demand"},
+      {"@fortnightly",
+       "position 1: unknown macro \"@fortnightly\"; use @yearly, @annually, "
+       "@monthly, @weekly, @daily, @midnight or @hourly"},
+      {"@reboot",
+       "position 1: @reboot is not supported: a connection syncs on a schedule or on "
+       "demand"},
       {"@daily 5", "position 8: nothing may follow @daily"},
-      {"0 0 30 2 *", "position 5: day-of-month 30 never occurs in month 2, so the schedule would "
-                     "never fire"},
-      {"0 0 31 4,6 *", "position 5: day-of-month 31 never occurs in month 4,6, so the schedule "
-                       "would never fire"},
+      {"0 0 30 2 *",
+       "position 5: day-of-month 30 never occurs in month 2, so the schedule would "
+       "never fire"},
+      {"0 0 31 4,6 *",
+       "position 5: day-of-month 31 never occurs in month 4,6, so the schedule "
+       "would never fire"},
   };
   for (const auto& [expr, message] : cases) {
     EXPECT_EQ(parseError(expr), message) << "\"" << expr << "\"";
