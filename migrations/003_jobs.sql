@@ -36,17 +36,24 @@ CREATE TABLE jobs (
 
 -- Polling: the next runnable job by priority, then run_at, then age.
 CREATE INDEX jobs_poll ON jobs (priority DESC, run_at, created_at) WHERE status = 'pending';
-CREATE INDEX jobs_workspace ON jobs (workspace_id, created_at DESC);
+-- Partial where they can be, so that jobs without a workspace, connection or unique key (the
+-- bulk of internal work) cost no index entries there: every status change writes a new row
+-- version into each index that covers it.
+CREATE INDEX jobs_workspace ON jobs (workspace_id, created_at DESC) WHERE workspace_id IS NOT NULL;
 CREATE INDEX jobs_kind_status ON jobs (kind, status);
 -- At most one running job per (workspace, connection, kind).
-CREATE UNIQUE INDEX jobs_one_running ON jobs (workspace_id, connection_id, kind) WHERE status = 'running';
+CREATE UNIQUE INDEX jobs_one_running ON jobs (workspace_id, connection_id, kind)
+  WHERE status = 'running' AND connection_id IS NOT NULL;
 -- Enqueueing an equal job while one is pending or running returns that one.
-CREATE UNIQUE INDEX jobs_unique_key ON jobs (unique_key) WHERE status IN ('pending', 'running');
+CREATE UNIQUE INDEX jobs_unique_key ON jobs (unique_key)
+  WHERE unique_key IS NOT NULL AND status IN ('pending', 'running');
 -- The claim's sibling checks: pending jobs of one connection and kind.
-CREATE INDEX jobs_pending_connection ON jobs (connection_id, kind) WHERE status = 'pending';
-CREATE INDEX jobs_lease ON jobs (lease_expires_at) WHERE status = 'running';
-CREATE INDEX jobs_worker ON jobs (worker_id) WHERE status = 'running';
-CREATE INDEX jobs_finished ON jobs (completed_at) WHERE status IN ('completed', 'failed', 'cancelled');
+CREATE INDEX jobs_pending_connection ON jobs (connection_id, kind)
+  WHERE status = 'pending' AND connection_id IS NOT NULL;
+-- Rescue: expired leases, and the jobs of a dead worker (few rows: only running ones).
+CREATE INDEX jobs_lease ON jobs (lease_expires_at, worker_id) WHERE status = 'running';
+-- Pruning by age: BRIN, nearly free to maintain, since rows finish roughly in table order.
+CREATE INDEX jobs_finished ON jobs USING brin (completed_at);
 
 -- Every insert wakes the workers (one notification per statement).
 CREATE FUNCTION jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$

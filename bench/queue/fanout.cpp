@@ -1,13 +1,14 @@
-// tributary-bench-fanout: the scheduler's fan-out, for bench/queue/run. Times the leader's tick
+// tributary-fanout-bench: the scheduler's fan-out, for bench/queue/run. Times the leader's tick
 // that finds N connections due in the same slot and enqueues one sync job for each (the due
 // query, the busy check, the mode lookup, JobQueue::enqueueMany, the schedule-state update and
 // the commit), on a fresh database. Prints one JSON line: {"fanout_1000_ms": N} (the median of
 // the rounds; the key names the connection count).
 //
-//   tributary-bench-fanout [--conninfo CONNINFO] [--connections N] [--rounds R]
+//   tributary-fanout-bench [CONNINFO] [--connections N] [--rounds R]
 //
-// Without --conninfo it starts its own PostgreSQL cluster in a temporary directory (with the
-// durable settings a real host has) and removes it afterwards.
+// CONNINFO names a fresh, empty database (bench/queue/run makes one); it is migrated and filled.
+// Without it the program starts its own PostgreSQL cluster in a temporary directory (with the
+// durable settings a real host has), makes the database there, and removes both afterwards.
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,7 +24,6 @@
 
 #include "common/Json.h"
 #include "common/Log.h"
-#include "common/Strings.h"
 #include "db/Connection.h"
 #include "db/EmbeddedPostgres.h"
 #include "db/Migrator.h"
@@ -46,20 +46,19 @@ fs::path migrationsDir() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string adminConninfo;
+  std::string givenConninfo;
   int connections = 1000;
   int rounds = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--conninfo")
-      adminConninfo = argv[i + 1];
-    else if (flag == "--connections")
-      connections = std::stoi(argv[i + 1]);
-    else if (flag == "--rounds")
-      rounds = std::stoi(argv[i + 1]);
-    else {
-      std::cerr
-          << "usage: tributary-bench-fanout [--conninfo CONNINFO] [--connections N] [--rounds R]\n";
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--connections" && i + 1 < argc) {
+      connections = std::stoi(argv[++i]);
+    } else if (arg == "--rounds" && i + 1 < argc) {
+      rounds = std::stoi(argv[++i]);
+    } else if (givenConninfo.empty() && arg.rfind("--", 0) != 0) {
+      givenConninfo = arg;
+    } else {
+      std::cerr << "usage: tributary-fanout-bench [CONNINFO] [--connections N] [--rounds R]\n";
       return 2;
     }
   }
@@ -68,7 +67,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<db::EmbeddedPostgres> pg;
   fs::path scratch;
   try {
-    if (adminConninfo.empty()) {
+    std::string conninfo = givenConninfo;
+    if (conninfo.empty()) {
       std::string tmpl = "/tmp/trib-fanout-XXXXXX";
       if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
       scratch = tmpl;
@@ -80,16 +80,10 @@ int main(int argc, char** argv) {
       ::chmod(o.stateDir.c_str(), 0711);
       pg = std::make_unique<db::EmbeddedPostgres>(o);
       pg->start();
-      adminConninfo = pg->conninfo("postgres");
+      db::Connection admin(pg->conninfo("postgres"));
+      admin.execScript("CREATE DATABASE tributary_fanout");
+      conninfo = pg->conninfo("postgres") + " dbname=tributary_fanout";
     }
-
-    const std::string dbName = "tributary_fanout_" + std::to_string(::getpid());
-    {
-      db::Connection admin(adminConninfo);
-      admin.execScript("DROP DATABASE IF EXISTS " + strings::quoteIdent(dbName));
-      admin.execScript("CREATE DATABASE " + strings::quoteIdent(dbName));
-    }
-    const std::string conninfo = adminConninfo + " dbname=" + dbName;
     db::Connection sql(conninfo);
     db::Migrator(sql, migrationsDir()).apply();
     sql.execScript(
@@ -142,10 +136,6 @@ int main(int argc, char** argv) {
     double median = sorted[sorted.size() / 2];
     s.stop();
     pool.reset();
-    {
-      db::Connection admin(adminConninfo);
-      admin.execScript("DROP DATABASE IF EXISTS " + strings::quoteIdent(dbName) + " WITH (FORCE)");
-    }
     if (pg) pg->stop();
     if (!scratch.empty()) fs::remove_all(scratch);
     Json out;

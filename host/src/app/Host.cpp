@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "app/ConfigSync.h"
+#include "app/ConnectionValidator.h"
 #include "common/Files.h"
 #include "common/Json.h"
 #include "common/Log.h"
@@ -19,6 +21,15 @@ Host::~Host() { stop(); }
 
 void Host::start() {
   log::info("serve", "tributary {} starting with {}", TRIBUTARY_VERSION, cfg_.file.string());
+  registry_ = std::make_shared<plugins::PluginRegistry>(loadPlugins(cfg_));
+  {
+    config::Diagnostics problems;
+    validateConnections(cfg_, *registry_, problems);
+    if (!problems.empty()) {
+      throw std::runtime_error(std::to_string(problems.size()) + " problem(s) with the configured connections:\n" +
+                               problems.format());
+    }
+  }
   const bool workerOnly = options_.role == "worker";
   database_ = db::DatabaseHandle::open(
       cfg_, workerOnly ? db::DatabaseHandle::Mode::OwnOrAttach : db::DatabaseHandle::Mode::Own,
@@ -28,6 +39,11 @@ void Host::start() {
     db::Migrator migrator(conn, cfg_.migrationsDir);
     auto applied = migrator.apply();
     log::info("serve", "migrations current ({} applied now)", applied.size());
+    if (!workerOnly) {
+      auto synced = syncConfigToDatabase(conn, cfg_, *registry_);
+      log::info("serve", "configuration: {} workspace(s), {} connection(s), {} disabled", synced.workspaces,
+                synced.connections, synced.disabled);
+    }
   }
   pool_ = std::make_shared<db::Pool>(database_->conninfo(), cfg_.database.pool);
   queue_ = std::make_shared<queue::JobQueue>(pool_, cfg_.queue);
@@ -63,6 +79,10 @@ void Host::start() {
   router_ = std::make_shared<server::Router>();
   auto health = std::make_shared<server::HealthRoutes>(pool_, cfg_.migrationsDir);
   health->install(*router_);
+  auto registry = registry_;
+  router_->add("GET", "/api/plugins", [registry](const server::Request&) {
+    return server::Response::json(200, Json::parse(registry->toJson().dump()));
+  });
   // The routes hold `health` through the router's lifetime.
   router_->add("GET", "/", [health](const server::Request&) {
     return server::Response::json(200, {{"name", "tributary"}, {"version", TRIBUTARY_VERSION},
@@ -117,6 +137,7 @@ void Host::stop() {
   queue_.reset();
   router_.reset();
   pool_.reset();
+  registry_.reset();
   if (database_) {
     database_->close();
     database_.reset();

@@ -10,6 +10,7 @@
 #include "db/DatabaseHandle.h"
 #include "app/Supervisor.h"
 #include "db/Pool.h"
+#include "plugins/PluginRegistry.h"
 #include "queue/JobQueue.h"
 #include "scheduler/Scheduler.h"
 #include "server/HttpServer.h"
@@ -48,6 +49,7 @@ class Host {
   HostOptions options_;
   std::unique_ptr<db::DatabaseHandle> database_;
   std::shared_ptr<db::Pool> pool_;
+  std::shared_ptr<plugins::PluginRegistry> registry_;
   std::shared_ptr<queue::JobQueue> queue_;
   std::unique_ptr<Supervisor> supervisor_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;  // role "all" with scheduler.enabled

@@ -10,6 +10,7 @@
 #include "cli/ConfigCheckCommand.h"
 #include "cli/JobsCommand.h"
 #include "cli/MigrateCommand.h"
+#include "cli/PluginsListCommand.h"
 #include "cli/ServeCommand.h"
 #include "cli/VersionCommand.h"
 #include "cli/WorkerCommand.h"
@@ -31,6 +32,8 @@ const std::vector<Entry>& commands() {
        [] { return std::make_unique<MigrateCommand>(); }},
       {"config check", "validate a configuration file",
        [] { return std::make_unique<ConfigCheckCommand>(); }},
+      {"plugins list", "list plugins, loaded and refused (no database needed)",
+       [] { return std::make_unique<PluginsListCommand>(); }},
       {"jobs list", "list jobs (--status, --kind, --workspace)",
        [] { return std::make_unique<JobsCommand>(JobsCommand::Action::List); }},
       {"jobs show", "print one job with its error history",

@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "app/ConnectionValidator.h"
+#include "common/Log.h"
 #include "config/ConfigLoader.h"
 
 namespace tributary::cli {
@@ -19,12 +21,18 @@ int ConfigCheckCommand::execute(const std::vector<std::string>& args) {
   auto file = args.empty() ? configPath() : std::filesystem::absolute(args[0]);
   config::ConfigLoader loader;
   auto r = loader.loadFile(file);
+  if (r.ok() && !r.config.connections.empty()) {
+    // Settings are checked against what each connector declares, so the plugins are loaded.
+    auto registry = app::loadPlugins(r.config, /*quiet=*/true);
+    app::validateConnections(r.config, registry, r.diagnostics);
+  }
   if (!r.ok()) {
     std::cout << r.diagnostics.format();
     std::cout << file.string() << ": " << r.diagnostics.size() << " problem(s)\n";
     return kFailure;
   }
-  std::cout << file.string() << ": OK\n";
+  std::cout << file.string() << ": OK (" << r.config.workspaces.size() << " workspace(s), "
+            << r.config.connections.size() << " connection(s))\n";
   return kOk;
 }
 

@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "tributary/connector_abi.h"
+
 
 namespace tributary::cli {
 
@@ -13,7 +15,8 @@ int VersionCommand::execute(const std::vector<std::string>& args) {
     std::cerr << "tributary version: takes no arguments\n";
     return kUsage;
   }
-  std::cout << "tributary " << TRIBUTARY_VERSION << "\n";
+  std::cout << "tributary " << TRIBUTARY_VERSION << " (connector ABI " << TRIBUTARY_ABI_VERSION_MAJOR << "."
+            << TRIBUTARY_ABI_VERSION_MINOR << ")\n";
   return kOk;
 }
 

@@ -22,9 +22,15 @@ WorkerCommand::WorkerCommand()
 void WorkerCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
   options.addOption(Poco::Util::Option("worker-index", "", "this worker's number under its supervisor")
                         .required(false).repeatable(false).argument("N"));
+  options.addOption(Poco::Util::Option("once", "", "exit once no job is runnable and none runs")
+                        .required(false).repeatable(false));
 }
 
 bool WorkerCommand::handleCommandOption(const std::string& name, const std::string& value) {
+  if (name == "once") {
+    once_ = true;
+    return true;
+  }
   if (name != "worker-index") return false;
   index_ = std::atoi(value.c_str());
   return true;
@@ -62,15 +68,19 @@ int WorkerCommand::execute(const std::vector<std::string>& args) {
 
   queue::Worker::Options opts;
   opts.concurrency = cfg->workers.concurrency;
+  opts.prefetch = cfg->workers.prefetch;
+  opts.exitWhenIdle = once_;
   queue::Worker worker(queue, registry, conninfo, opts);
   worker.start();
   int sig = 0;
-  while (sig <= 0) {
-    struct timespec tick{1, 0};
+  while (sig <= 0 && !worker.idle()) {
+    struct timespec tick{0, once_ ? 5'000'000 : 500'000'000};
     sig = sigtimedwait(&stopSignals, nullptr, &tick);
   }
-  log::info("worker", "received {}; finishing running jobs (up to {} ms)", process::signalName(sig),
-            cfg->queue.shutdownGrace.count());
+  if (sig > 0) {
+    log::info("worker", "received {}; finishing running jobs (up to {} ms)", process::signalName(sig),
+              cfg->queue.shutdownGrace.count());
+  }
   worker.stop();
   return kOk;
 }

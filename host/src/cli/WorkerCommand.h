@@ -18,6 +18,7 @@ class WorkerCommand : public Command {
 
  private:
   int index_ = 0;
+  bool once_ = false;
 };
 
 }  // namespace tributary::cli

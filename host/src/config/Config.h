@@ -43,12 +43,15 @@ struct DatabaseConfig {
 };
 
 struct PluginsConfig {
+  // Empty: the defaults (PluginRegistry::defaultDirs: the build's plugins in a checkout, the
+  // package's plugin dir when installed).
   std::vector<std::filesystem::path> dirs;
 };
 
 struct WorkersConfig {
   int processes = 0;             // 0: one per core
   int concurrency = 8;
+  int prefetch = 0;              // jobs claimed ahead of free threads (for many short jobs)
   int memoryLimitMb = 0;         // 0: no cap
   bool testJobKinds = false;     // register the test.* job kinds (for the test suite only)
 };
@@ -119,6 +122,51 @@ struct LoggingConfig {
   log::Format format = log::Format::Text;
 };
 
+// Where a value came from: secrets may only come from the environment or a secret file.
+enum class ValueSource { Literal, Environment, SecretFile };
+
+// A position in a configuration file, for messages.
+struct Location {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string format() const {
+    return line > 0 ? file + ":" + std::to_string(line) + ":" + std::to_string(column) : file;
+  }
+};
+
+struct SettingValue {
+  std::string value;
+  ValueSource source = ValueSource::Literal;
+  Location location;
+  std::string path;  // "connections[0].settings.page_size"
+};
+
+struct WorkspaceConfig {
+  std::string slug;
+  std::string name;
+  Location location;
+};
+
+struct ConnectionConfig {
+  std::string workspace;             // the workspace's slug
+  std::string name;                  // default: the connector's short name
+  std::string connector;             // dotted plugin name, e.g. tributary.hubspot
+  std::optional<std::string> schedule;  // cron expression; none: on demand only
+  std::string timezone = "UTC";
+  std::string misfire;               // run_once or skip; empty: scheduler.misfire
+  bool enabled = true;
+  std::optional<std::string> baseUrl;   // overrides the connector's API base URL
+  std::map<std::string, std::string> rateLimit;  // overrides of the vendor's limits
+  std::map<std::string, SettingValue> settings;
+  Location location;                 // the list item
+  Location connectorLocation;
+  Location scheduleLocation;
+  std::string path;                  // "connections[0]"
+
+  std::string qualifiedName() const { return workspace + "/" + name; }
+};
+
 struct Config {
   std::filesystem::path file;       // where it was read from; empty for built-in defaults
   std::filesystem::path stateDir;
@@ -130,6 +178,15 @@ struct Config {
   QueueConfig queue;
   SchedulerConfig scheduler;
   LoggingConfig logging;
+  std::vector<WorkspaceConfig> workspaces;
+  std::vector<ConnectionConfig> connections;
+
+  const ConnectionConfig* findConnection(const std::string& workspace, const std::string& name) const {
+    for (const auto& c : connections) {
+      if (c.workspace == workspace && c.name == name) return &c;
+    }
+    return nullptr;
+  }
 
   std::filesystem::path embeddedDataDir() const { return stateDir / "postgres"; }
 };

@@ -1,8 +1,11 @@
 #include "config/ConfigLoader.h"
 
+#include <algorithm>
+#include <cctype>
 #include <thread>
 
 #include "common/Files.h"
+#include "common/Strings.h"
 #include "config/Paths.h"
 #include "config/Section.h"
 
@@ -45,6 +48,7 @@ void readDatabase(Section s, DatabaseConfig& out) {
 void readWorkers(Section s, WorkersConfig& out) {
   out.processes = static_cast<int>(s.integer("processes", out.processes, 0, 256));
   out.concurrency = static_cast<int>(s.integer("concurrency", out.concurrency, 1, 1024));
+  out.prefetch = static_cast<int>(s.integer("prefetch", out.prefetch, 0, 10000));
   out.memoryLimitMb = static_cast<int>(s.integer("memory_limit_mb", out.memoryLimitMb, 0, 1 << 20));
   out.testJobKinds = s.boolean("test_job_kinds", out.testJobKinds);
   s.finish();
@@ -117,6 +121,113 @@ void readLogging(Section s, LoggingConfig& out) {
   s.finish();
 }
 
+bool validSlug(const std::string& s) {
+  if (s.empty() || s.size() > 63) return false;
+  if (!(std::islower(static_cast<unsigned char>(s[0])) || std::isdigit(static_cast<unsigned char>(s[0])))) return false;
+  for (char c : s) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void readWorkspaces(Section& top, Config& cfg) {
+  for (auto& w : top.sectionList("workspaces")) {
+    WorkspaceConfig ws;
+    ws.slug = w.string("slug", "");
+    ws.location = w.location("slug");
+    if (!w.has("slug")) {
+      w.error("slug", "a workspace needs a slug (lowercase letters, digits, - and _)");
+    } else if (!validSlug(ws.slug)) {
+      w.error("slug", "\"" + ws.slug + "\" is not a valid slug: use 1-63 lowercase letters, digits, - and _, "
+                                         "starting with a letter or digit");
+    }
+    ws.name = w.string("name", ws.slug);
+    w.finish();
+    cfg.workspaces.push_back(std::move(ws));
+  }
+}
+
+void readConnections(Section& top, Config& cfg) {
+  for (auto& c : top.sectionList("connections")) {
+    ConnectionConfig conn;
+    conn.path = c.path();
+    conn.location = c.location();
+    conn.workspace = c.string("workspace", "");
+    if (!c.has("workspace")) c.error("workspace", "a connection needs the slug of its workspace");
+    conn.connector = c.string("connector", "");
+    conn.connectorLocation = c.location("connector");
+    if (!c.has("connector")) {
+      c.error("connector", "a connection needs a connector (a plugin's dotted name, e.g. tributary.hubspot)");
+    }
+    auto dot = conn.connector.rfind('.');
+    conn.name = c.string("name", dot == std::string::npos ? conn.connector : conn.connector.substr(dot + 1));
+    if (!conn.name.empty() && !validSlug(conn.name)) {
+      c.error("name", "\"" + conn.name + "\" is not a valid connection name: use lowercase letters, digits, - and _");
+    }
+    if (c.has("schedule")) {
+      conn.schedule = c.string("schedule", "");
+      conn.scheduleLocation = c.location("schedule");
+    } else {
+      c.accept("schedule");
+    }
+    conn.timezone = c.string("timezone", conn.timezone);
+    conn.misfire = c.choice("misfire", "", {"run_once", "skip"});
+    conn.enabled = c.boolean("enabled", conn.enabled);
+    if (c.has("base_url")) conn.baseUrl = c.string("base_url", "");
+    else c.accept("base_url");
+    {
+      Section rl = c.section("rate_limit");
+      for (const auto& k : rl.keys()) conn.rateLimit[k] = rl.string(k, "");
+      rl.finish();
+    }
+    {
+      Section settings = c.section("settings");
+      for (const auto& k : settings.keys()) {
+        ValueSource src;
+        auto v = settings.scalar(k, src);
+        if (!v) continue;
+        SettingValue sv{*v, src, settings.location(k), settings.path() + "." + k};
+        conn.settings[k] = std::move(sv);
+      }
+      settings.finish();
+    }
+    c.finish();
+    cfg.connections.push_back(std::move(conn));
+  }
+}
+
+// Cross-checks between entries, once every file is read.
+void checkReferences(Config& cfg, Diagnostics& diags) {
+  std::map<std::string, const WorkspaceConfig*> slugs;
+  for (const auto& w : cfg.workspaces) {
+    if (w.slug.empty()) continue;
+    auto [it, fresh] = slugs.emplace(w.slug, &w);
+    if (!fresh) {
+      diags.add({w.location.file, w.location.line, w.location.column, "workspaces",
+                 "workspace \"" + w.slug + "\" is defined twice (first at " + it->second->location.format() + ")"});
+    }
+  }
+  std::vector<std::string> known;
+  for (const auto& [slug, _] : slugs) known.push_back(slug);
+  std::map<std::string, const ConnectionConfig*> names;
+  for (const auto& c : cfg.connections) {
+    if (!c.workspace.empty() && !slugs.count(c.workspace)) {
+      std::string msg = "no workspace \"" + c.workspace + "\" is defined";
+      auto s = strings::closestMatch(c.workspace, known);
+      msg += s.empty() ? " (add it under workspaces:)" : " (did you mean \"" + s + "\"?)";
+      diags.add({c.location.file, c.location.line, c.location.column, c.path + ".workspace", msg});
+    }
+    auto [it, fresh] = names.emplace(c.qualifiedName(), &c);
+    if (!fresh && !c.name.empty()) {
+      diags.add({c.location.file, c.location.line, c.location.column, c.path,
+                 "connection \"" + c.name + "\" of workspace \"" + c.workspace + "\" is defined twice (first at " +
+                     it->second->location.format() + "); give one of them another name"});
+    }
+  }
+}
+
 }  // namespace
 
 LoadResult ConfigLoader::loadFile(const std::filesystem::path& file) const {
@@ -141,7 +252,6 @@ LoadResult ConfigLoader::loadString(const std::string& yaml, const std::string& 
   Config& cfg = result.config;
   cfg.stateDir = defaultStateDir();
   cfg.migrationsDir = defaultMigrationsDir();
-  cfg.plugins.dirs = {defaultPluginsDir()};
 
   YAML::Node root;
   try {
@@ -171,7 +281,45 @@ LoadResult ConfigLoader::loadString(const std::string& yaml, const std::string& 
   readQueue(top.section("queue"), cfg.queue);
   readScheduler(top.section("scheduler"), cfg.scheduler);
   readLogging(top.section("logging"), cfg.logging);
+  readWorkspaces(top, cfg);
+  readConnections(top, cfg);
   top.finish();
+
+  // connections.d/*.yaml beside the main file: more workspaces and connections, one file each
+  // as an operator likes.
+  std::error_code ec;
+  const auto dropIn = baseDir / "connections.d";
+  if (std::filesystem::is_directory(dropIn, ec)) {
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(dropIn, ec)) {
+      auto ext = e.path().extension();
+      if (e.is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      std::string text;
+      try {
+        text = files::readFile(f);
+      } catch (const std::exception& e) {
+        result.diagnostics.add({f.string(), 0, 0, "", e.what()});
+        continue;
+      }
+      YAML::Node doc;
+      try {
+        doc = YAML::Load(text);
+      } catch (const YAML::ParserException& e) {
+        result.diagnostics.add({f.string(), e.mark.line + 1, e.mark.column + 1, "", "malformed YAML: " + e.msg});
+        continue;
+      }
+      auto fctx = std::make_shared<FileContext>(*ctx);
+      fctx->file = f.string();
+      Section part(fctx, doc, "");
+      readWorkspaces(part, cfg);
+      readConnections(part, cfg);
+      part.finish();
+    }
+  }
+  checkReferences(cfg, result.diagnostics);
   return result;
 }
 

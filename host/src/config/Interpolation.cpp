@@ -14,7 +14,8 @@ EnvLookup processEnvironment() {
 }
 
 std::optional<std::string> interpolate(std::string_view text, const EnvLookup& env,
-                                       std::string& error) {
+                                       std::string& error, bool* usedEnvironment) {
+  if (usedEnvironment) *usedEnvironment = false;
   std::string out;
   out.reserve(text.size());
   size_t i = 0;
@@ -47,6 +48,7 @@ std::optional<std::string> interpolate(std::string_view text, const EnvLookup& e
       return std::nullopt;
     }
     auto value = env(std::string(name));
+    if (usedEnvironment) *usedEnvironment = true;
     if (value && (!fallback || !value->empty())) {
       out += *value;
     } else if (fallback) {

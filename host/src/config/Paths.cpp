@@ -29,11 +29,6 @@ std::filesystem::path defaultMigrationsDir() {
   return std::filesystem::path(TRIBUTARY_INSTALL_PREFIX) / "share/tributary/migrations";
 }
 
-std::filesystem::path defaultPluginsDir() {
-  if (runningFromBuildTree()) return TRIBUTARY_BUILD_PLUGIN_DIR;
-  return std::filesystem::path(TRIBUTARY_INSTALL_PREFIX) / "lib/tributary/plugins";
-}
-
 std::filesystem::path defaultStateDir() { return "/var/lib/tributary"; }
 
 }  // namespace tributary::config

@@ -9,7 +9,6 @@ namespace tributary::config {
 bool runningFromBuildTree();
 std::filesystem::path defaultConfigFile();
 std::filesystem::path defaultMigrationsDir();
-std::filesystem::path defaultPluginsDir();
 std::filesystem::path defaultStateDir();
 std::filesystem::path executablePath();
 

@@ -72,6 +72,27 @@ void Section::error(const std::string& key, const std::string& message) const {
 void Section::accept(const std::string& key) { known_.insert(key); }
 
 std::optional<std::string> Section::scalar(const std::string& key) {
+  ValueSource ignored;
+  return scalar(key, ignored);
+}
+
+Location Section::location() const {
+  Location l{ctx_->file, 0, 0};
+  if (node_ && node_.Mark().line >= 0) {
+    l.line = node_.Mark().line + 1;
+    l.column = node_.Mark().column + 1;
+  }
+  return l;
+}
+
+Location Section::location(const std::string& key) const {
+  YAML::Node v = raw(key);
+  if (!v.IsDefined()) return location();
+  return Location{ctx_->file, v.Mark().line + 1, v.Mark().column + 1};
+}
+
+std::optional<std::string> Section::scalar(const std::string& key, ValueSource& source) {
+  source = ValueSource::Literal;
   known_.insert(key);
   YAML::Node v = raw(key);
   if (!v.IsDefined() || v.IsNull()) return std::nullopt;
@@ -85,6 +106,7 @@ std::optional<std::string> Section::scalar(const std::string& key) {
         return std::nullopt;
       }
       auto p = files::resolveAgainst(ctx_->baseDir, *expanded);
+      source = ValueSource::SecretFile;
       try {
         std::string content = files::readFile(p);
         while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) {
@@ -106,11 +128,13 @@ std::optional<std::string> Section::scalar(const std::string& key) {
     return std::nullopt;
   }
   std::string err;
-  auto expanded = interpolate(v.Scalar(), ctx_->env, err);
+  bool fromEnv = false;
+  auto expanded = interpolate(v.Scalar(), ctx_->env, err, &fromEnv);
   if (!expanded) {
     errorAt(v, childPath(key), err);
     return std::nullopt;
   }
+  if (fromEnv) source = ValueSource::Environment;
   return expanded;
 }
 

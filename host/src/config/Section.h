@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "config/Config.h"
 #include "config/Diagnostic.h"
 #include "config/Interpolation.h"
 
@@ -58,6 +59,11 @@ class Section {
   // Resolves the scalar at `key`: ${ENV} interpolation, or {secret_file: PATH}. nullopt when
   // absent or null, or when resolution failed (a diagnostic was recorded).
   std::optional<std::string> scalar(const std::string& key);
+  // The same, saying where the value came from.
+  std::optional<std::string> scalar(const std::string& key, ValueSource& source);
+  // Where the value at `key` sits (or the mapping itself when the key is absent).
+  Location location(const std::string& key) const;
+  Location location() const;
   YAML::Node raw(const std::string& key) const;
 
   // Reports unknown keys. Call once, after every getter.

@@ -195,7 +195,7 @@ std::vector<EnqueueResult> JobQueue::enqueueMany(db::Connection& conn,
       " SELECT new_id, kind, workspace_id, connection_id, parent_job_id, payload, priority,"
       "        coalesce(to_timestamp(run_at_ms / 1000.0), now()), max_attempts, timeout_ms, unique_key"
       " FROM input ORDER BY ord"
-      " ON CONFLICT (unique_key) WHERE status IN ('pending', 'running') DO NOTHING"
+      " ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN ('pending', 'running') DO NOTHING"
       " RETURNING id, status)"
       " SELECT i.ord, coalesce(ins.id, j.id), coalesce(ins.status, j.status), ins.id IS NULL"
       " FROM input i"

@@ -90,13 +90,17 @@ void Worker::claimLoop() {
         listener->listen(JobQueue::kNotifyChannel);
         listener->listen(JobQueue::kCancelChannel);
       }
+      // Refill when at most half the capacity is taken, in one claim, rather than one job per
+      // finished job: claims are round trips.
+      const int capacity = options_.concurrency + options_.prefetch;
       int free;
       {
         std::lock_guard lock(mu_);
-        free = options_.concurrency - inflight_;
+        free = capacity - inflight_;
+        if (inflight_ > 0 && free < (capacity + 1) / 2) free = 0;
       }
       bool full = false;
-      milliseconds timeout = cfg.pollInterval;
+      milliseconds timeout = options_.exitWhenIdle ? milliseconds(5) : cfg.pollInterval;
       if (free > 0) {
         const int want = std::min(free, cfg.claimBatch);
         auto jobs = queue_->claim(options_.workerId, want, options_.kinds);
@@ -104,16 +108,24 @@ void Worker::claimLoop() {
           std::lock_guard lock(mu_);
           for (auto& job : jobs) {
             auto ctx = std::make_shared<JobContext>(std::move(job), *queue_, options_.workerId);
-            const auto deadline = SteadyClock::now() + milliseconds(ctx->job().timeoutMs);
-            running_[ctx->job().id] = Running{ctx, deadline, std::nullopt};
+            running_[ctx->job().id] = Running{ctx, SteadyClock::time_point::max(), false, std::nullopt};
             ++inflight_;
             ready_.push_back(std::move(ctx));
           }
         }
         cv_.notify_all();
         full = static_cast<int>(jobs.size()) == want;
+        if (jobs.empty() && options_.exitWhenIdle) {
+          std::lock_guard lock(mu_);
+          if (inflight_ == 0) {
+            idle_ = true;
+            return;
+          }
+        }
         if (jobs.empty()) {
-          if (auto next = queue_->nextRunAt()) {
+          if (options_.exitWhenIdle) {
+            // Poll briefly until the last claimed job ends.
+          } else if (auto next = queue_->nextRunAt()) {
             auto until = std::chrono::duration_cast<milliseconds>(*next - Clock::now()) + milliseconds(1);
             timeout = std::clamp(until, milliseconds(0), cfg.pollInterval);
           }
@@ -151,6 +163,12 @@ void Worker::executorLoop() {
 
 void Worker::execute(const std::shared_ptr<JobContext>& ctx) {
   const Job& job = ctx->job();
+  {
+    std::lock_guard lock(mu_);
+    auto& r = running_[job.id];
+    r.started = true;
+    r.deadline = SteadyClock::now() + milliseconds(job.timeoutMs);
+  }
   Outcome o;
   if (stopping_ && ctx->stopReason() == StopReason::None) ctx->requestStop(StopReason::Shutdown);
   if (ctx->stopReason() == StopReason::Shutdown) {

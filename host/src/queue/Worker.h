@@ -24,11 +24,15 @@ class Worker {
   struct Options {
     std::string workerId;
     int concurrency = 8;
+    // Jobs claimed ahead of free threads, so short jobs do not wait for a claim round trip.
+    int prefetch = 0;
     std::vector<std::string> kinds;  // empty: every kind the registry has
     // Called when a job ignores its timeout past the grace period; the default ends the
     // process (after recording the job and releasing the others), which is what a worker
     // process wants. Tests running a Worker in-process can observe instead.
     std::function<void(const std::string& jobId)> onUnstoppableJob;
+    // Finish once nothing is runnable and nothing runs (`tributary worker --once`).
+    bool exitWhenIdle = false;
   };
 
   Worker(std::shared_ptr<JobQueue> queue, std::shared_ptr<const HandlerRegistry> registry,
@@ -42,6 +46,8 @@ class Worker {
   void stop();
 
   int running() const;
+  // With exitWhenIdle: true once the queue ran dry and every claimed job ended.
+  bool idle() const { return idle_.load(); }
   const std::string& id() const { return options_.workerId; }
   // "hostname:pid", what a worker process calls itself.
   static std::string processWorkerId();
@@ -49,7 +55,8 @@ class Worker {
  private:
   struct Running {
     std::shared_ptr<JobContext> ctx;
-    std::chrono::steady_clock::time_point deadline;
+    std::chrono::steady_clock::time_point deadline;  // set when the job starts
+    bool started = false;
     std::optional<std::chrono::steady_clock::time_point> killAt;
   };
 
@@ -71,6 +78,7 @@ class Worker {
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> idle_{false};
   int wakeFd_ = -1;
 
   mutable std::mutex mu_;

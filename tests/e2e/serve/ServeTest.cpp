@@ -160,7 +160,7 @@ TEST(Cli, ConfigCheckPrintsEveryProblemAndExits1) {
   auto good = dir.write("good.yaml", "server: {port: 9000}\n");
   r = test::runProgram({test::tributaryBinary().string(), "config", "check", good.string()});
   EXPECT_TRUE(exitedWith(r.status, 0));
-  EXPECT_EQ(r.output, good.string() + ": OK\n");
+  EXPECT_EQ(r.output, good.string() + ": OK (0 workspace(s), 0 connection(s))\n");
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
@@ -206,4 +206,83 @@ TEST(Cli, MigrateJoinsTheClusterOfARunningServe) {
   auto r = test::runProgram({test::tributaryBinary().string(), "migrate", "--status", "--config", cfg.string()});
   EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
   EXPECT_NE(r.output.find(" applied, 0 pending"), std::string::npos) << r.output;
+}
+
+// On a fresh build: the example loaded, every fixture refused with its reason.
+TEST(Cli, PluginsListShowsLoadedAndRefusedPlugins) {
+  test::TempDir dir;
+  auto r = test::runProgram({test::tributaryBinary().string(), "plugins", "list", "--json"});
+  ASSERT_TRUE(r.ok()) << r.output;
+  auto j = Json::parse(r.output);
+  std::map<std::string, Json> byFile;
+  for (const auto& p : j["plugins"]) byFile[fs::path(p["path"].get<std::string>()).filename().string()] = p;
+  ASSERT_TRUE(byFile.count("libtributary_example.so") || byFile.count("tributary_example.so")) << r.output;
+  const Json& example = byFile.count("libtributary_example.so") ? byFile["libtributary_example.so"] : byFile["tributary_example.so"];
+  EXPECT_EQ(example["status"], "loaded");
+  EXPECT_EQ(example["name"], "tributary.example");
+  EXPECT_EQ(example["abi"], "1.0");
+  EXPECT_EQ(example["streams"].size(), 4u);
+  for (const char* refused : {"fixture_abi_major.so", "fixture_abi_minor.so", "fixture_good_duplicate.so",
+                              "fixture_missing_dependency.so", "fixture_missing_entry.so", "fixture_not_elf.so",
+                              "fixture_throwing_create.so", "fixture_unresolved.so"}) {
+    ASSERT_TRUE(byFile.count(refused)) << refused;
+    EXPECT_EQ(byFile[refused]["status"], "refused") << refused;
+    EXPECT_FALSE(byFile[refused]["reason"].get<std::string>().empty()) << refused;
+  }
+  auto text = test::runProgram({test::tributaryBinary().string(), "plugins", "list"});
+  EXPECT_NE(text.output.find("loaded   tributary.example 1.0.0 (ABI 1.0)"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("2 loaded, 8 refused"), std::string::npos) << text.output;
+}
+
+// YAML owns workspaces and connections: serve syncs them in, and a connection removed from the
+// file is disabled, not deleted.
+TEST(Serve, SyncsYamlConnectionsAndDisablesRemovedOnes) {
+  test::TestDatabase db;
+  test::TempDir dir;
+  const std::string head = "database:\n  url: \"" + db.conninfo() + "\"\nworkers: {processes: 1}\n"
+                           "workspaces:\n  - {slug: acme, name: Acme}\nconnections:\n";
+  auto cfg = dir.write("t.yaml", head +
+                                     "  - {workspace: acme, connector: tributary.example, schedule: '0 2 * * *',"
+                                     " settings: {records: 10, api_key: '${KEY:-k1}'}}\n"
+                                     "  - {workspace: acme, name: second, connector: tributary.example}\n");
+  {
+    test::ServerProcess serve(serveArgs(cfg, dir / "ready.json"), dir / "serve.log");
+    auto ready = serve.waitForReadyFile(dir / "ready.json");
+    ASSERT_TRUE(ready) << serve.log();
+    auto plugins = test::httpGet(ready->at("api_url").get<std::string>() + "/api/plugins");
+    EXPECT_EQ(plugins.status, 200);
+    EXPECT_NE(plugins.body.find("\"tributary.example\""), std::string::npos);
+  }
+  db::Connection c(db.conninfo());
+  auto r = c.exec("SELECT name, connector, schedule, settings::text, enabled, status FROM connections ORDER BY name");
+  ASSERT_EQ(r.rows(), 2);
+  EXPECT_EQ(r.text(0, 0), "example");
+  EXPECT_EQ(r.text(0, 2), "0 2 * * *");
+  EXPECT_EQ(r.text(0, 3), "{\"records\": \"10\"}") << "secret settings never reach the database";
+  EXPECT_TRUE(r.boolean(1, 4));
+
+  fs::remove(dir / "ready.json");
+  dir.write("t.yaml", head + "  - {workspace: acme, connector: tributary.example}\n");
+  test::ServerProcess again(serveArgs(cfg, dir / "ready.json"), dir / "serve2.log");
+  ASSERT_TRUE(again.waitForReadyFile(dir / "ready.json")) << again.log();
+  r = c.exec("SELECT name, enabled, status FROM connections ORDER BY name");
+  ASSERT_EQ(r.rows(), 2) << "a removed connection is kept";
+  EXPECT_FALSE(r.boolean(1, 1));
+  EXPECT_EQ(r.text(1, 2), "disabled");
+  EXPECT_NE(again.log().find("connection acme/second is no longer in the configuration: disabled (its data is kept)"),
+            std::string::npos)
+      << again.log();
+}
+
+TEST(Serve, RefusesConnectionsThatDoNotMatchTheirPlugin) {
+  test::TempDir dir;
+  auto cfg = dir.write("t.yaml", "workspaces: [{slug: acme}]\nconnections:\n"
+                                 "  - {workspace: acme, connector: tributary.example, settings: {page_size: ten}}\n");
+  auto r = test::runProgram(serveArgs(cfg, dir / "ready.json"));
+  EXPECT_TRUE(exitedWith(r.status, 1));
+  EXPECT_NE(r.output.find("1 problem(s) with the configured connections:\n" + cfg.string() +
+                          ":3:75: connections[0].settings.page_size: setting 'page_size' of tributary.example must "
+                          "be an integer, got \"ten\""),
+            std::string::npos)
+      << r.output;
 }

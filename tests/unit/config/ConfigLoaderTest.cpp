@@ -245,6 +245,7 @@ TEST(ConfigLoader, DocumentedDefaultFileEqualsTheBuiltInDefaults) {
   EXPECT_EQ(a.plugins.dirs, b.plugins.dirs);
   EXPECT_EQ(a.workers.processes, b.workers.processes);
   EXPECT_EQ(a.workers.concurrency, b.workers.concurrency);
+  EXPECT_EQ(a.workers.prefetch, b.workers.prefetch);
   EXPECT_EQ(a.workers.memoryLimitMb, b.workers.memoryLimitMb);
   EXPECT_EQ(a.workers.testJobKinds, b.workers.testJobKinds);
   EXPECT_EQ(a.queue.pollInterval, b.queue.pollInterval);

@@ -1,0 +1,72 @@
+#include "app/ConnectionValidator.h"
+
+#include "common/Log.h"
+#include "common/Strings.h"
+
+namespace tributary::app {
+
+std::vector<std::filesystem::path> pluginDirs(const config::Config& cfg) {
+  return cfg.plugins.dirs.empty() ? plugins::PluginRegistry::defaultDirs() : cfg.plugins.dirs;
+}
+
+plugins::PluginRegistry loadPlugins(const config::Config& cfg, bool quiet) {
+  plugins::PluginRegistry::Options o;
+  o.dirs = pluginDirs(cfg);
+  if (quiet) return plugins::PluginRegistry::scan(o);
+  o.log = [](plugins::LogLevel level, std::string_view message) {
+    switch (level) {
+      case plugins::LogLevel::Error: log::error("plugins", "{}", message); break;
+      case plugins::LogLevel::Warn: log::warn("plugins", "{}", message); break;
+      case plugins::LogLevel::Info: log::info("plugins", "{}", message); break;
+      default: log::debug("plugins", "{}", message); break;
+    }
+  };
+  return plugins::PluginRegistry::scan(o);
+}
+
+void validateConnections(const config::Config& cfg, const plugins::PluginRegistry& registry,
+                         config::Diagnostics& diagnostics) {
+  auto add = [&](const config::Location& at, const std::string& path, const std::string& message) {
+    diagnostics.add({at.file, at.line, at.column, path, message});
+  };
+  std::vector<std::string> loaded;
+  for (const auto& p : registry.plugins()) loaded.push_back(p->name());
+  for (const auto& c : cfg.connections) {
+    if (c.connector.empty()) continue;
+    auto plugin = registry.find(c.connector);
+    if (!plugin) {
+      std::string msg = "connector \"" + c.connector + "\" is not loaded";
+      const plugins::RefusedPlugin* refusedAs = nullptr;
+      for (const auto& refused : registry.refused()) {
+        if (refused.name == c.connector) refusedAs = &refused;
+      }
+      if (refusedAs) {
+        msg += ": its plugin " + refusedAs->path.string() + " was refused (" + refusedAs->reason + ")";
+      } else {
+        auto s = strings::closestMatch(c.connector, loaded);
+        if (!s.empty()) msg += " (did you mean \"" + s + "\"?)";
+        msg += "; loaded: " + (loaded.empty() ? std::string("none") : strings::join(loaded, ", "));
+      }
+      add(c.connectorLocation, c.path + ".connector", msg);
+      continue;
+    }
+    for (const auto& [key, value] : c.settings) {
+      if (auto problem = plugin->checkSetting(key, value.value)) {
+        add(value.location, value.path, *problem);
+        continue;
+      }
+      const auto* decl = plugin->findConfigKey(key);
+      if (decl && decl->secret && value.source == config::ValueSource::Literal) {
+        add(value.location, value.path,
+            "setting '" + key + "' of " + plugin->name() +
+                " is a secret: give it as ${ENV_VAR} or {secret_file: PATH}, never in the file");
+      }
+    }
+    for (const auto& missing : plugin->missingRequired([&](std::string_view k) { return c.settings.count(std::string(k)) > 0; })) {
+      add(c.location, c.path + ".settings",
+          "missing required setting '" + missing + "' of " + plugin->name());
+    }
+  }
+}
+
+}  // namespace tributary::app

@@ -1,0 +1,23 @@
+#pragma once
+
+#include "config/Config.h"
+#include "config/Diagnostic.h"
+#include "plugins/PluginRegistry.h"
+
+namespace tributary::app {
+
+// Checks each connection against its plugin: the connector is loaded, every setting is one it
+// declares and has its type, every required setting is there, and every secret setting comes
+// from ${ENV} or a secret_file rather than sitting in the file. Problems are positioned at the
+// offending key.
+void validateConnections(const config::Config& cfg, const plugins::PluginRegistry& registry,
+                         config::Diagnostics& diagnostics);
+
+// The plugin dirs to scan: the configured ones, or the defaults.
+std::vector<std::filesystem::path> pluginDirs(const config::Config& cfg);
+
+// Scans the plugin dirs, logging one line per plugin loaded or refused (unless `quiet`, for
+// commands whose output is the listing itself).
+plugins::PluginRegistry loadPlugins(const config::Config& cfg, bool quiet = false);
+
+}  // namespace tributary::app

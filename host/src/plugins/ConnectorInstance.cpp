@@ -1,0 +1,191 @@
+#include "plugins/ConnectorInstance.h"
+
+#include <string>
+#include <vector>
+
+#include "plugins/HostContext.h"
+
+namespace tributary::plugins {
+namespace {
+
+// Turns what a hook returned, and what happened on the host's side during it, into the
+// call's result.
+CallResult finish(tributary_host_ctx& ctx, tributary_result rc) {
+  ctx.responses.clear();  // the plugin's unfreed HTTP responses
+  if (ctx.hostFailure) return *ctx.hostFailure;
+  CallResult r;
+  std::string message = ctx.error.value_or("");
+  const std::string hook = ctx.hook;
+  switch (rc) {
+    case TRIBUTARY_OK:
+      return r;
+    case TRIBUTARY_RETRY:
+      r.code = ResultCode::Retry;
+      r.retryAfterMs = ctx.retryAfterMs;
+      break;
+    case TRIBUTARY_FATAL:
+      r.code = ResultCode::Fatal;
+      break;
+    case TRIBUTARY_WAIT:
+      if (ctx.retryAfterMs) {
+        r.code = ResultCode::Wait;
+        r.retryAfterMs = ctx.retryAfterMs;
+      } else {
+        r.code = ResultCode::Retry;
+        message += " (the plugin returned WAIT without set_retry_after; treated as RETRY)";
+      }
+      break;
+    case TRIBUTARY_CANCELLED:
+      r.code = ResultCode::Cancelled;
+      break;
+    default:
+      r.code = ResultCode::Fatal;
+      r.message = hook + " returned the unknown result code " + std::to_string(rc) +
+                  (message.empty() ? "" : " (message: " + message + ")") +
+                  "; the plugin is broken or built for another ABI";
+      return r;
+  }
+  if (message.empty()) {
+    message = hook + " returned " + std::string(toString(r.code)) + " without a message";
+  }
+  r.message = std::move(message);
+  return r;
+}
+
+CallResult escaped(const char* hook) {
+  return {ResultCode::Fatal,
+          std::string("an exception escaped the plugin's ") + hook +
+              " hook (a bug in the plugin: hooks must not throw; the C++ SDK catches everything)",
+          std::nullopt};
+}
+
+}  // namespace
+
+ConnectorInstance::Created ConnectorInstance::create(
+    const std::shared_ptr<const ConnectorPlugin>& plugin, InstanceOptions options) {
+  for (const ConfigKeyDescriptor& key : plugin->configSchema()) {
+    if (!key.defaultValue) continue;
+    auto& target = key.secret ? options.secrets : options.settings;
+    target.emplace(key.key, *key.defaultValue);  // keeps a value given by the connection
+  }
+  auto host = std::make_unique<tributary_host_instance>();
+  host->connectorName = plugin->name();
+  host->logPrefix =
+      "[" + plugin->name() + (options.label.empty() ? "" : " " + options.label) + "] ";
+  host->options = std::move(options);
+
+  std::unique_ptr<ConnectorInstance> instance(new ConnectorInstance(plugin, std::move(host)));
+  tributary_host_ctx ctx;
+  ctx.hook = "create";
+  tributary_instance* self = nullptr;
+  tributary_result rc;
+  try {
+    rc = plugin->descriptor().create(hostApiTable(), instance->host_.get(), &ctx, &self);
+  } catch (...) {
+    return {nullptr, escaped("create")};
+  }
+  CallResult result = finish(ctx, rc);
+  if (result.ok() && !self) {
+    result = {ResultCode::Fatal, "create returned OK but no instance", std::nullopt};
+  }
+  if (!result.ok()) {
+    if (self) plugin->descriptor().destroy(self);
+    return {nullptr, std::move(result)};
+  }
+  instance->self_ = self;
+  return {std::move(instance), std::move(result)};
+}
+
+ConnectorInstance::ConnectorInstance(std::shared_ptr<const ConnectorPlugin> plugin,
+                                     std::unique_ptr<tributary_host_instance> host)
+    : plugin_(std::move(plugin)), host_(std::move(host)) {}
+
+ConnectorInstance::~ConnectorInstance() {
+  if (self_) {
+    try {
+      plugin_->descriptor().destroy(self_);
+    } catch (...) {
+      // A throwing destroy is a plugin bug; there is nothing left to do with it.
+    }
+  }
+}
+
+CallResult ConnectorInstance::check(RunServices& services) {
+  if (busy_.exchange(true)) {
+    return {ResultCode::Fatal, "check called while another call runs on this instance (host bug)",
+            std::nullopt};
+  }
+  tributary_host_ctx ctx;
+  ctx.hook = "check";
+  ctx.services = &services;
+  CallResult result;
+  try {
+    result = finish(ctx, plugin_->descriptor().check(self_, &ctx));
+  } catch (...) {
+    result = escaped("check");
+  }
+  busy_ = false;
+  return result;
+}
+
+CallResult ConnectorInstance::initialSync(const SyncRequest& request, RunServices& services) {
+  return sync(SyncMode::Initial, request, services);
+}
+CallResult ConnectorInstance::incrementalSync(const SyncRequest& request, RunServices& services) {
+  return sync(SyncMode::Incremental, request, services);
+}
+CallResult ConnectorInstance::backfill(const SyncRequest& request, RunServices& services) {
+  return sync(SyncMode::Backfill, request, services);
+}
+
+CallResult ConnectorInstance::sync(SyncMode mode, const SyncRequest& request,
+                                   RunServices& services) {
+  const tributary_connector_v1& d = plugin_->descriptor();
+  const char* hook = mode == SyncMode::Initial       ? "initial_sync"
+                     : mode == SyncMode::Incremental ? "incremental_sync"
+                                                     : "backfill";
+  if (!plugin_->findStream(request.stream)) {
+    return {ResultCode::Fatal,
+            std::string(hook) + ": '" + request.stream + "' is not a stream of " + plugin_->name() +
+                " (see `tributary plugins list`)",
+            std::nullopt};
+  }
+  if (busy_.exchange(true)) {
+    return {ResultCode::Fatal,
+            std::string(hook) + " called while another call runs on this instance (host bug)",
+            std::nullopt};
+  }
+  std::vector<tributary_str> ids;
+  ids.reserve(request.ids.size());
+  for (const std::string& id : request.ids) ids.push_back({id.data(), id.size()});
+
+  tributary_sync_request_v1 r{};
+  r.struct_size = sizeof r;
+  r.mode = mode == SyncMode::Initial       ? TRIBUTARY_SYNC_INITIAL
+           : mode == SyncMode::Incremental ? TRIBUTARY_SYNC_INCREMENTAL
+                                           : TRIBUTARY_SYNC_BACKFILL;
+  r.stream = {request.stream.data(), request.stream.size()};
+  r.cursor_json = {request.cursorJson.data(), request.cursorJson.size()};
+  r.since_ms = request.sinceMs.value_or(TRIBUTARY_TIME_NONE);
+  r.window_from_ms = request.windowFromMs.value_or(TRIBUTARY_TIME_NONE);
+  r.window_to_ms = request.windowToMs.value_or(TRIBUTARY_TIME_MAX);
+  r.ids = ids.empty() ? nullptr : ids.data();
+  r.id_count = ids.size();
+
+  tributary_host_ctx ctx;
+  ctx.hook = hook;
+  ctx.services = &services;
+  auto fn = mode == SyncMode::Initial       ? d.initial_sync
+            : mode == SyncMode::Incremental ? d.incremental_sync
+                                            : d.backfill;
+  CallResult result;
+  try {
+    result = finish(ctx, fn(self_, &ctx, &r));
+  } catch (...) {
+    result = escaped(hook);
+  }
+  busy_ = false;
+  return result;
+}
+
+}  // namespace tributary::plugins

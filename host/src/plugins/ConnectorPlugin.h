@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tributary/connector_abi.h"
+
+namespace tributary::plugins {
+
+struct StreamDescriptor {
+  std::string name;
+  std::string primaryKey;
+  std::string cursorField;
+  std::string entity;  // canonical entity, or "" for the generic records table
+  std::string description;
+};
+
+enum class ConfigType { String, Integer, Number, Boolean };
+std::string_view toString(ConfigType type);
+
+struct ConfigKeyDescriptor {
+  std::string key;
+  ConfigType type = ConfigType::String;
+  bool required = false;
+  bool secret = false;
+  std::optional<std::string> defaultValue;
+  std::string description;
+};
+
+// One loaded connector library: its descriptor, copied into C++ values for the host, and
+// the library itself, kept loaded for as long as this object or any instance made from it
+// lives. Made by PluginLoader; shared by the registry and every ConnectorInstance.
+class ConnectorPlugin {
+ public:
+  // `library` keeps the shared object loaded; `descriptor` points into it and has been
+  // validated by PluginLoader.
+  ConnectorPlugin(std::shared_ptr<const void> library, const tributary_connector_v1* descriptor,
+                  std::filesystem::path path);
+
+  const std::string& name() const { return name_; }  // "tributary.example"
+  std::string_view shortName() const;                // "example"
+  const std::string& version() const { return version_; }
+  const std::string& description() const { return description_; }
+  const std::filesystem::path& path() const { return path_; }
+  uint32_t abiVersion() const { return descriptor_->abi_version; }
+  std::string abiString() const;  // "1.0"
+  const std::vector<StreamDescriptor>& streams() const { return streams_; }
+  const std::vector<ConfigKeyDescriptor>& configSchema() const { return config_; }
+  const StreamDescriptor* findStream(std::string_view name) const;
+  const ConfigKeyDescriptor* findConfigKey(std::string_view key) const;
+
+  // For the config loader: the problem with one setting of a connection, or nullopt when the
+  // key is declared and the text value has its type. Messages name the key and the plugin:
+  //   "unknown setting 'pagesize' for tributary.example (known: seed, records, ...)"
+  //   "setting 'page_size' of tributary.example must be an integer, got \"ten\""
+  std::optional<std::string> checkSetting(std::string_view key, std::string_view value) const;
+  // The required keys for which `has(key)` is false, in schema order.
+  std::vector<std::string> missingRequired(const std::function<bool(std::string_view)>& has) const;
+
+  // The raw descriptor, for ConnectorInstance. Valid while this object lives.
+  const tributary_connector_v1& descriptor() const { return *descriptor_; }
+
+  // {name, short_name, version, description, abi, path, status: "loaded", streams, config}
+  nlohmann::json toJson() const;
+
+ private:
+  std::shared_ptr<const void> library_;
+  const tributary_connector_v1* descriptor_;
+  std::filesystem::path path_;
+  std::string name_, version_, description_;
+  std::vector<StreamDescriptor> streams_;
+  std::vector<ConfigKeyDescriptor> config_;
+};
+
+}  // namespace tributary::plugins

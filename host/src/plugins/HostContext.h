@@ -1,0 +1,52 @@
+#pragma once
+
+// The host's side of the ABI's opaque handles, and the host API table that serves them.
+// Only ConnectorInstance and HostApi.cpp use this header.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "http/HttpResponse.h"
+#include "plugins/CallResult.h"
+#include "plugins/InstanceOptions.h"
+#include "tributary/connector_abi.h"
+
+namespace tributary::plugins {
+class RunServices;
+
+// A response handed to a plugin: the C view and the storage it points into.
+struct HttpResponseBox {
+  tributary_http_response_v1 view{};
+  http::HttpResponse response;
+  std::vector<tributary_http_header> headers;
+  std::string error;
+};
+
+// The host API table (static, lives for the process).
+const tributary_host_api_v1* hostApiTable();
+}  // namespace tributary::plugins
+
+// Completes the ABI's opaque tributary_host_instance: one per plugin instance.
+struct tributary_host_instance {
+  std::string connectorName;
+  tributary::plugins::InstanceOptions options;  // settings with defaults applied
+  std::string logPrefix;                        // "[tributary.example acme/demo] "
+};
+
+// Completes the ABI's opaque tributary_host_ctx: one per hook call, on its stack.
+struct tributary_host_ctx {
+  const char* hook = "";                                // "initial_sync", for messages
+  tributary::plugins::RunServices* services = nullptr;  // null during create
+  std::optional<std::string> error;                     // set_error
+  std::optional<int64_t> retryAfterMs;                  // set_retry_after
+  // A RunServices method stopped the call (RunStopped, or threw): it overrides the
+  // plugin's own result.
+  std::optional<tributary::plugins::CallResult> hostFailure;
+  std::unordered_map<const tributary_http_response_v1*,
+                     std::unique_ptr<tributary::plugins::HttpResponseBox>>
+      responses;  // freed at the end of the call if the plugin did not free them
+};

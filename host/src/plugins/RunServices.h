@@ -1,0 +1,67 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "http/HttpRequest.h"
+#include "http/HttpResponse.h"
+#include "plugins/CallResult.h"
+
+namespace tributary::plugins {
+
+// One emitted record, borrowed: every view dies when emitRecord returns, so copy (or
+// serialize into the batch) before returning.
+struct RecordView {
+  std::string_view stream;
+  std::string_view sourceId;
+  std::optional<int64_t> modifiedAtMs;  // the source's modification time, epoch ms
+  bool deleted = false;
+  uint32_t flags = 0;           // the raw TRIBUTARY_RECORD_* bits
+  std::string_view fieldsJson;  // canonical fields, flat JSON object; empty: no entity
+  std::string_view rawJson;     // the source record
+};
+
+// A poison record, borrowed like RecordView.
+struct RecordErrorView {
+  std::string_view stream;
+  std::string_view sourceId;
+  std::string_view message;
+  std::string_view rawJson;
+};
+
+// Thrown by a RunServices method to stop the plugin: the hook's call then ends with this
+// code and message, whatever the plugin returns (for example Cancelled on a timeout, or
+// Retry when the batch write failed).
+class RunStopped : public std::runtime_error {
+ public:
+  RunStopped(ResultCode code, const std::string& message)
+      : std::runtime_error(message), code_(code) {}
+  ResultCode code() const { return code_; }
+
+ private:
+  ResultCode code_;
+};
+
+// The host services one hook call uses; the sync engine implements them. Every method is
+// called on the thread running the hook. A method may throw RunStopped to end the call; any
+// other exception ends it as Retry with "host error in <function>: <what>".
+class RunServices {
+ public:
+  virtual ~RunServices() = default;
+
+  // The hot path: once per record (1,000,000 times in the ingest benchmark).
+  virtual void emitRecord(const RecordView& record) = 0;
+  virtual void emitRecordError(const RecordErrorView& error) = 0;
+  // The records emitted since the previous checkpoint form one batch with this cursor.
+  virtual void commitCheckpoint(std::string_view stream, std::string_view cursorJson) = 0;
+  virtual void reportProgress(int64_t current, int64_t total, std::string_view message) = 0;
+  virtual bool isCancelled() = 0;
+  // Defaults to the shared plain http::HttpClient; the engine overrides it to count calls
+  // and 429s (and, later, to throttle per vendor).
+  virtual http::HttpResponse httpRequest(const http::HttpRequest& request);
+};
+
+}  // namespace tributary::plugins

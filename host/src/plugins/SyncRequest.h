@@ -1,0 +1,22 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tributary::plugins {
+
+enum class SyncMode { Initial, Incremental, Backfill };
+
+// One sync hook call: one stream. See tributary_sync_request_v1 in connector_abi.h.
+struct SyncRequest {
+  std::string stream;
+  std::string cursorJson;  // the last committed checkpoint of this stream and mode; "" for none
+  std::optional<int64_t> sinceMs;       // watermark minus overlap, epoch ms
+  std::optional<int64_t> windowFromMs;  // backfill: inclusive
+  std::optional<int64_t> windowToMs;    // backfill: exclusive
+  std::vector<std::string> ids;         // backfill by id
+};
+
+}  // namespace tributary::plugins

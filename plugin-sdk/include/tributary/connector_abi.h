@@ -1,0 +1,358 @@
+/*
+ * Tributary connector ABI, version 1.
+ *
+ * This pure C header is the whole contract between the Tributary host and a connector
+ * plugin (a shared object). Nothing else crosses the boundary: only fixed-width integers,
+ * {pointer,length} strings, opaque handles and function pointers. No exception, no C++
+ * type, no allocator crosses it; each side frees only what it allocated.
+ *
+ * Versioning (see docs/connector-authors.md):
+ *  - TRIBUTARY_ABI_VERSION is (major << 16) | minor. The host refuses a plugin built for
+ *    another major, or for a newer minor than it knows.
+ *  - Structs only ever grow at the end, and a minor version may add fields or host
+ *    functions there. Every struct starts with (or carries) a uint32_t struct_size, set by
+ *    its producer to sizeof() as it was compiled; a reader never touches a field that lies
+ *    beyond the struct_size it was given. tests/unit/sdk/AbiLayoutTest pins every released
+ *    offset, so an accidental change fails the build.
+ *  - An incompatible change gets new names (tributary_connector_entry_v2, ..._v2 structs).
+ *
+ * Ownership words used below:
+ *  - "plugin-owned, static": lives in the plugin's read-only data; valid while the
+ *    library is loaded.
+ *  - "borrowed for the call": the callee may read it only until the function returns; copy
+ *    what you need.
+ *  - "host-owned": allocated by the host; the comment says how long it stays valid and
+ *    how it is released.
+ *
+ * Threading: the host may create several instances of one plugin and use them at once on
+ * different threads, but it calls the hooks of ONE instance from one thread at a time.
+ * Anything the plugin shares between instances (globals, caches) is the plugin's to guard.
+ * Host functions taking a tributary_host_ctx may be called only on the thread running the
+ * hook that received that ctx, and only until that hook returns.
+ */
+#ifndef TRIBUTARY_CONNECTOR_ABI_H
+#define TRIBUTARY_CONNECTOR_ABI_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * Versions and the entry symbol
+ * ------------------------------------------------------------------------------------- */
+
+#define TRIBUTARY_ABI_VERSION_MAJOR 1
+#define TRIBUTARY_ABI_VERSION_MINOR 0
+#define TRIBUTARY_ABI_VERSION                                 \
+  ((uint32_t)(((uint32_t)TRIBUTARY_ABI_VERSION_MAJOR << 16) | \
+              (uint32_t)TRIBUTARY_ABI_VERSION_MINOR))
+#define TRIBUTARY_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
+#define TRIBUTARY_ABI_MINOR_OF(v) ((uint32_t)(v)&0xFFFFu)
+
+/* The one symbol every plugin exports (with default visibility, extern "C"). */
+#define TRIBUTARY_CONNECTOR_ENTRY_SYMBOL "tributary_connector_entry_v1"
+
+/* Times are Unix epoch milliseconds (UTC). These mark "none". */
+#define TRIBUTARY_TIME_NONE INT64_MIN
+#define TRIBUTARY_TIME_MAX INT64_MAX
+
+/* ---------------------------------------------------------------------------------------
+ * Basic types
+ * ------------------------------------------------------------------------------------- */
+
+/* A UTF-8 string as {pointer, length}; NOT NUL-terminated. {NULL, 0} is the empty string
+ * (and "absent" where a comment says so). Ownership is stated wherever one appears. */
+typedef struct tributary_str {
+  const char* data;
+  uint64_t size;
+} tributary_str;
+
+/* The result of every hook and of the host functions that can fail. */
+typedef int32_t tributary_result;
+
+/* Done. For a sync hook: the stream's data for this request was delivered completely. */
+#define TRIBUTARY_OK 0
+/* Transient failure (network, 5xx, a vendor hiccup): the job is retried under its policy,
+ * resuming from the last committed checkpoint. set_retry_after() may give the earliest
+ * time for the next attempt. */
+#define TRIBUTARY_RETRY 1
+/* Permanent failure (bad credentials, a config error): no further attempts; the
+ * connection is marked `error` and the message is shown to the operator. */
+#define TRIBUTARY_FATAL 2
+/* A vendor quota or rate limit: park the job until the time given with set_retry_after()
+ * (required; without it the host treats WAIT as RETRY). Uses no attempt. */
+#define TRIBUTARY_WAIT 3
+/* The hook stopped early because is_cancelled() said so. Never OK after a cancellation:
+ * OK claims completeness, and a full refresh deletes what it did not see. */
+#define TRIBUTARY_CANCELLED 4
+
+/* Opaque handles. */
+/* Host-side, one per plugin instance; valid from create until destroy returns. */
+typedef struct tributary_host_instance tributary_host_instance;
+/* Host-side, one per hook call; valid only during that call, on its thread. */
+typedef struct tributary_host_ctx tributary_host_ctx;
+/* Plugin-side instance state, returned by create and freed by destroy. */
+typedef struct tributary_instance tributary_instance;
+
+/* ---------------------------------------------------------------------------------------
+ * Records (the hot path: one call per record)
+ * ------------------------------------------------------------------------------------- */
+
+/* The source reported this record as deleted; fields_json may be empty. */
+#define TRIBUTARY_RECORD_DELETED 0x1u
+
+/* One record, borrowed for the emit_record call: the host copies what it needs before
+ * emit_record returns, so the plugin may reuse every buffer for the next record. */
+typedef struct tributary_record_v1 {
+  uint32_t struct_size;    /* sizeof(tributary_record_v1) as the plugin was compiled */
+  uint32_t flags;          /* TRIBUTARY_RECORD_* bits; unknown bits are ignored */
+  tributary_str stream;    /* the stream's name as declared in the descriptor */
+  tributary_str source_id; /* the record's primary key in the source; never empty */
+  /* The source's own modification time (epoch ms), or TRIBUTARY_TIME_NONE when the source
+   * gives none. The host's watermarks come from these, never from its clock. */
+  int64_t modified_at_ms;
+  /* The canonical entity's fields as one flat JSON object, already sanitized (see
+   * docs/canonical-model.md and tributary/sanitize.hpp): dates "YYYY-MM-DD", timestamps
+   * ISO 8601 UTC "YYYY-MM-DDTHH:MM:SS.sssZ", numerics as JSON numbers, absent/blank as
+   * null; jsonb fields (a call's transcript) as JSON values. Empty for a stream with no
+   * canonical entity. */
+  tributary_str fields_json;
+  /* The source record, whole, as JSON text (stored as `raw` JSONB and hashed). */
+  tributary_str raw_json;
+} tributary_record_v1;
+
+/* A record the plugin could not map without losing meaning (the poison rule of
+ * docs/canonical-model.md). Borrowed for the emit_record_error call. */
+typedef struct tributary_record_error_v1 {
+  uint32_t struct_size; /* sizeof(tributary_record_error_v1) as compiled */
+  uint32_t reserved;    /* 0 */
+  tributary_str stream;
+  tributary_str source_id; /* may be empty when the source record has no usable id */
+  tributary_str message;   /* what is wrong, naming the field: "amount: not a number: \"TBD\"" */
+  tributary_str raw_json;  /* the source record as received (may be empty) */
+} tributary_record_error_v1;
+
+/* ---------------------------------------------------------------------------------------
+ * Sync requests
+ * ------------------------------------------------------------------------------------- */
+
+#define TRIBUTARY_SYNC_INITIAL 1
+#define TRIBUTARY_SYNC_INCREMENTAL 2
+#define TRIBUTARY_SYNC_BACKFILL 3
+
+/* One sync hook call covers one stream. Borrowed for the call.
+ *
+ * Where to start, in this order:
+ *  1. cursor_json non-empty: resume strictly after that checkpoint (the opaque JSON this
+ *     plugin passed to commit_checkpoint for the same stream and mode). An interrupted
+ *     initial sync is resumed by calling initial_sync with its last checkpoint.
+ *  2. otherwise since_ms != TRIBUTARY_TIME_NONE: records modified at or after since_ms
+ *     (the host's watermark minus its overlap window; re-reading a few records is fine,
+ *     the host upserts).
+ *  3. otherwise: everything.
+ * Backfill also restricts to the window [window_from_ms, window_to_ms) on modification
+ * time and/or to the ids listed (both when both are given). A backfill has its own
+ * cursor and never moves the incremental one. */
+typedef struct tributary_sync_request_v1 {
+  uint32_t struct_size;      /* sizeof(tributary_sync_request_v1) as the host was compiled */
+  uint32_t mode;             /* TRIBUTARY_SYNC_*: which hook is being called */
+  tributary_str stream;      /* host-owned, borrowed for the call */
+  tributary_str cursor_json; /* host-owned, borrowed for the call; empty = none */
+  int64_t since_ms;          /* TRIBUTARY_TIME_NONE = none */
+  int64_t window_from_ms;    /* backfill only; TRIBUTARY_TIME_NONE = unbounded below */
+  int64_t window_to_ms;      /* backfill only, exclusive; TRIBUTARY_TIME_MAX = unbounded */
+  const tributary_str* ids;  /* backfill only; host-owned array, borrowed for the call */
+  uint64_t id_count;         /* 0 = no id filter */
+} tributary_sync_request_v1;
+
+/* ---------------------------------------------------------------------------------------
+ * HTTP through the host: the ONLY way a plugin reaches the network
+ * ------------------------------------------------------------------------------------- */
+
+typedef struct tributary_http_header {
+  tributary_str name;
+  tributary_str value;
+} tributary_http_header;
+
+/* Borrowed for the http_request call. */
+typedef struct tributary_http_request_v1 {
+  uint32_t struct_size; /* sizeof(tributary_http_request_v1) as the plugin was compiled */
+  uint32_t timeout_ms;  /* 0 = the host's default */
+  tributary_str method; /* "GET", "POST", ... */
+  tributary_str url;    /* absolute http:// or https:// URL */
+  const tributary_http_header* headers;
+  uint64_t header_count;
+  tributary_str body; /* may be empty */
+} tributary_http_request_v1;
+
+/* Host-owned. Valid until http_response_free(ctx, response) or until the hook that made
+ * the request returns, whichever comes first (the host frees leftovers itself). */
+typedef struct tributary_http_response_v1 {
+  uint32_t struct_size; /* sizeof(tributary_http_response_v1) as the host was compiled */
+  int32_t status;       /* HTTP status; 0 when no response arrived (see error) */
+  const tributary_http_header* headers;
+  uint64_t header_count;
+  tributary_str body;
+  tributary_str error; /* why no response arrived (timeout, refused, TLS, ...); else empty */
+} tributary_http_response_v1;
+
+/* ---------------------------------------------------------------------------------------
+ * The host API table
+ * ------------------------------------------------------------------------------------- */
+
+#define TRIBUTARY_LOG_TRACE 0
+#define TRIBUTARY_LOG_DEBUG 1
+#define TRIBUTARY_LOG_INFO 2
+#define TRIBUTARY_LOG_WARN 3
+#define TRIBUTARY_LOG_ERROR 4
+
+/* Host services. Host-owned and static: the pointer given to create stays valid for the
+ * life of the process. The table only grows at the end: before calling a function added
+ * in a later minor, check struct_size (TRIBUTARY_HOST_HAS(api, field)). */
+typedef struct tributary_host_api_v1 {
+  uint32_t struct_size; /* sizeof(tributary_host_api_v1) as the host was compiled */
+  uint32_t abi_version; /* the host's TRIBUTARY_ABI_VERSION */
+
+  /* --- per call: ctx is the one given to the running hook --- */
+
+  /* Emit one record (borrowed; copied before return). Returns TRIBUTARY_OK to go on; any
+   * other value means the host cannot take more (its write failed, the run is being
+   * stopped): return that value from the hook promptly. */
+  tributary_result (*emit_record)(tributary_host_ctx* ctx, const tributary_record_v1* record);
+  /* Report a poison record (borrowed; copied before return). Same return rule. */
+  tributary_result (*emit_record_error)(tributary_host_ctx* ctx,
+                                        const tributary_record_error_v1* error);
+  /* Close a batch: the records emitted since the previous checkpoint commit together with
+   * this cursor (opaque JSON text, borrowed; copied). A resumed run gets the last committed
+   * cursor back in tributary_sync_request_v1.cursor_json. Same return rule. */
+  tributary_result (*commit_checkpoint)(tributary_host_ctx* ctx, tributary_str stream,
+                                        tributary_str cursor_json);
+  /* Progress for operators: current and total items (total < 0 when unknown), and a short
+   * message (borrowed). The host rate-limits what it stores; call it per page. */
+  void (*report_progress)(tributary_host_ctx* ctx, int64_t current, int64_t total,
+                          tributary_str message);
+  /* Non-zero once the run is cancelled or timed out: stop at the next safe point and
+   * return TRIBUTARY_CANCELLED. Cheap; call it per page or per slice of a long wait. */
+  int32_t (*is_cancelled)(tributary_host_ctx* ctx);
+  /* The message for the result the hook is about to return (borrowed; copied). The last
+   * call wins. Say what failed, where, and what to do. */
+  void (*set_error)(tributary_host_ctx* ctx, tributary_str message);
+  /* Earliest time (epoch ms) the host should call again: required with TRIBUTARY_WAIT,
+   * optional with TRIBUTARY_RETRY (e.g. a Retry-After header). */
+  void (*set_retry_after)(tributary_host_ctx* ctx, int64_t until_ms);
+  /* Perform an HTTP request through the host's client (throttling, retries and OAuth are
+   * the host's). *out_response is always set to a host-owned response (see its type) and
+   * must be released with http_response_free. Returns TRIBUTARY_OK when a response arrived
+   * (whatever its status), TRIBUTARY_RETRY when none did (response->error says why), or
+   * TRIBUTARY_FATAL for a request the host will never send (bad URL, scheme not allowed). */
+  tributary_result (*http_request)(tributary_host_ctx* ctx,
+                                   const tributary_http_request_v1* request,
+                                   const tributary_http_response_v1** out_response);
+  void (*http_response_free)(tributary_host_ctx* ctx, const tributary_http_response_v1* response);
+
+  /* --- per instance: instance is the handle given to create --- */
+
+  /* Log a line (borrowed) at a TRIBUTARY_LOG_* level. The host adds the connector and
+   * connection names. Never log secrets. Callable from any thread of this instance. */
+  void (*log)(tributary_host_instance* instance, int32_t level, tributary_str message);
+  /* Read a setting. Returns 1 and sets *out_value (host-owned, valid until destroy) when
+   * the key has a value (including its declared default), else 0 and sets it empty.
+   * Secret keys are not readable here. */
+  int32_t (*get_config)(tributary_host_instance* instance, tributary_str key,
+                        tributary_str* out_value);
+  /* Read a secret (a key declared with TRIBUTARY_CONFIG_SECRET). Same contract. */
+  int32_t (*get_secret)(tributary_host_instance* instance, tributary_str key,
+                        tributary_str* out_value);
+} tributary_host_api_v1;
+
+/* True when the host table has the function `field` (for functions added after 1.0). */
+#define TRIBUTARY_HOST_HAS(api, field) \
+  ((api)->struct_size >=               \
+   (uint32_t)((const char*)&(api)->field - (const char*)(api)) + (uint32_t)sizeof((api)->field))
+
+/* ---------------------------------------------------------------------------------------
+ * The descriptor (everything below is plugin-owned, static)
+ * ------------------------------------------------------------------------------------- */
+
+/* A stream. The entity names a canonical table (deals, contacts, accounts, calls,
+ * documents, tasks) or is "" for the generic records table. */
+typedef struct tributary_stream_v1 {
+  uint32_t struct_size;     /* sizeof(tributary_stream_v1); the same for every element */
+  uint32_t flags;           /* reserved, 0 */
+  const char* name;         /* NUL-terminated, unique within the connector: "deals" */
+  const char* primary_key;  /* the source field holding source_id: "id" */
+  const char* cursor_field; /* the source field holding the modification time: "updatedAt" */
+  const char* entity;       /* canonical entity or "" */
+  const char* description;  /* one line, may be "" */
+} tributary_stream_v1;
+
+#define TRIBUTARY_CONFIG_STRING 1
+#define TRIBUTARY_CONFIG_INTEGER 2
+#define TRIBUTARY_CONFIG_NUMBER 3
+#define TRIBUTARY_CONFIG_BOOLEAN 4
+
+#define TRIBUTARY_CONFIG_REQUIRED 0x1u
+#define TRIBUTARY_CONFIG_SECRET 0x2u /* read with get_secret only; never logged or shown */
+
+/* One setting a connection may give. The host rejects unknown keys, missing required
+ * keys and wrong types before create is ever called with them. */
+typedef struct tributary_config_key_v1 {
+  uint32_t struct_size;      /* sizeof(tributary_config_key_v1); the same for every element */
+  uint32_t type;             /* TRIBUTARY_CONFIG_STRING .. BOOLEAN */
+  uint32_t flags;            /* TRIBUTARY_CONFIG_REQUIRED | TRIBUTARY_CONFIG_SECRET */
+  uint32_t reserved;         /* 0 */
+  const char* key;           /* NUL-terminated: "page_size" */
+  const char* default_value; /* its text form ("100", "true"), or NULL for none */
+  const char* description;   /* one line for operators */
+} tributary_config_key_v1;
+
+typedef struct tributary_connector_v1 {
+  uint32_t abi_version; /* TRIBUTARY_ABI_VERSION the plugin was built with */
+  uint32_t struct_size; /* sizeof(tributary_connector_v1) as the plugin was compiled */
+  /* Dotted, unique, lowercase [a-z0-9_] parts: "tributary.hubspot". The last part is the
+   * short name and the default connection name. */
+  const char* name;
+  const char* version;     /* the plugin's own version: "1.4.2" */
+  const char* description; /* one line */
+
+  /* Arrays: element i is at (const char*)array + i * array[0].struct_size. */
+  const tributary_stream_v1* streams;
+  uint32_t stream_count;
+  uint32_t config_key_count;
+  const tributary_config_key_v1* config_keys;
+
+  /* Make an instance. `host` and `instance` stay valid until destroy returns; keep them.
+   * Settings are read through host->get_config / get_secret. On success return
+   * TRIBUTARY_OK and set *out; otherwise set_error(ctx, ...) and return RETRY or FATAL.
+   * The host has already validated the settings' keys and types against the schema.
+   * create must do no I/O and must succeed with the declared defaults alone: the host
+   * probes every plugin at load with create + destroy and no connection settings. Deeper
+   * validation (ranges, credentials, connectivity) belongs in check. */
+  tributary_result (*create)(const tributary_host_api_v1* host, tributary_host_instance* instance,
+                             tributary_host_ctx* ctx, tributary_instance** out);
+  /* Free an instance made by create. Never fails. */
+  void (*destroy)(tributary_instance* self);
+  /* Validate settings, credentials and connectivity; runs before every sync. */
+  tributary_result (*check)(tributary_instance* self, tributary_host_ctx* ctx);
+  /* The sync hooks, one stream per call. Emit records, commit a checkpoint after each page,
+   * return OK when the request is complete. */
+  tributary_result (*initial_sync)(tributary_instance* self, tributary_host_ctx* ctx,
+                                   const tributary_sync_request_v1* request);
+  tributary_result (*incremental_sync)(tributary_instance* self, tributary_host_ctx* ctx,
+                                       const tributary_sync_request_v1* request);
+  tributary_result (*backfill)(tributary_instance* self, tributary_host_ctx* ctx,
+                               const tributary_sync_request_v1* request);
+} tributary_connector_v1;
+
+/* The entry point: returns the plugin's descriptor (plugin-owned, static; the same pointer
+ * on every call), or NULL if the plugin cannot describe itself. Must not fail otherwise,
+ * block, or call the host. */
+typedef const tributary_connector_v1* (*tributary_connector_entry_v1_fn)(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TRIBUTARY_CONNECTOR_ABI_H */

@@ -1,0 +1,584 @@
+// The Tributary connector SDK for C++17: derive from tributary::Connector, describe the
+// connector in a static describe(), and emit the entry symbol with one line:
+//
+//   class MyConnector : public tributary::Connector { ... };
+//   TRIBUTARY_CONNECTOR(MyConnector)
+//
+// Header-only, and it wraps connector_abi.h and nothing else: no host library is linked.
+// Every exception stops at the boundary and becomes a result code:
+//   FatalError -> FATAL, RateLimited -> WAIT (until a time), RetryError and any other
+//   exception -> RETRY, Cancelled -> CANCELLED.
+// plugins/example/ is the reference; docs/connector-authors.md walks through it.
+#ifndef TRIBUTARY_SDK_HPP
+#define TRIBUTARY_SDK_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "tributary/connector_abi.h"
+#include "tributary/record.hpp"
+#include "tributary/sanitize.hpp"
+
+namespace tributary {
+
+// ---------------------------------------------------------------------------------------
+// Errors that choose the result code
+// ---------------------------------------------------------------------------------------
+
+// Permanent: bad credentials, a config error. No retry; the operator reads what().
+class FatalError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Transient, retried under the job's policy; optionally not before retryAfterMs.
+class RetryError : public std::runtime_error {
+ public:
+  explicit RetryError(const std::string& message, int64_t retryAfterMs = TRIBUTARY_TIME_NONE)
+      : std::runtime_error(message), retryAfterMs_(retryAfterMs) {}
+  int64_t retryAfterMs() const { return retryAfterMs_; }
+
+ private:
+  int64_t retryAfterMs_;
+};
+
+// A vendor quota or rate limit: the job is parked until untilMs (epoch ms), using no attempt.
+class RateLimited : public std::runtime_error {
+ public:
+  RateLimited(int64_t untilMs, const std::string& message)
+      : std::runtime_error(message), untilMs_(untilMs) {}
+  int64_t untilMs() const { return untilMs_; }
+
+ private:
+  int64_t untilMs_;
+};
+
+// The run was cancelled (Context::throwIfCancelled, Context::sleep).
+class Cancelled : public std::runtime_error {
+ public:
+  Cancelled() : std::runtime_error("cancelled") {}
+};
+
+// The host refused more (its write failed, the run is stopping). Carries the host's code;
+// the host already knows why, so there is no message to set.
+class HostStopped : public std::exception {
+ public:
+  explicit HostStopped(tributary_result code) : code_(code) {}
+  tributary_result code() const { return code_; }
+  const char* what() const noexcept override { return "the host stopped the run"; }
+
+ private:
+  tributary_result code_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Small conversions
+// ---------------------------------------------------------------------------------------
+
+inline std::string_view view(tributary_str s) {
+  return s.data ? std::string_view(s.data, static_cast<size_t>(s.size)) : std::string_view();
+}
+inline tributary_str str(std::string_view s) {
+  return tributary_str{s.data(), s.size()};
+}
+
+enum class LogLevel : int32_t {
+  Trace = TRIBUTARY_LOG_TRACE,
+  Debug = TRIBUTARY_LOG_DEBUG,
+  Info = TRIBUTARY_LOG_INFO,
+  Warn = TRIBUTARY_LOG_WARN,
+  Error = TRIBUTARY_LOG_ERROR,
+};
+
+// ---------------------------------------------------------------------------------------
+// Host: the instance's services (settings, secrets, log), valid for the instance's life
+// ---------------------------------------------------------------------------------------
+
+class Host {
+ public:
+  Host(const tributary_host_api_v1* api, tributary_host_instance* instance)
+      : api_(api), instance_(instance) {}
+
+  // A setting's text (its declared default when the connection gives none), or nullopt.
+  std::optional<std::string_view> config(std::string_view key) const {
+    tributary_str out{nullptr, 0};
+    if (!api_->get_config(instance_, str(key), &out)) return std::nullopt;
+    return view(out);
+  }
+  // A secret's text, or nullopt. Never log it.
+  std::optional<std::string_view> secret(std::string_view key) const {
+    tributary_str out{nullptr, 0};
+    if (!api_->get_secret(instance_, str(key), &out)) return std::nullopt;
+    return view(out);
+  }
+  std::string configString(std::string_view key, std::string_view fallback = {}) const {
+    auto v = config(key);
+    return std::string(v ? *v : fallback);
+  }
+  // An integer setting; a value that is not an integer throws FatalError naming the key.
+  int64_t configInt(std::string_view key, int64_t fallback = 0) const {
+    auto v = config(key);
+    if (!v) return fallback;
+    try {
+      auto n = sanitize::integer(*v);
+      return n ? *n : fallback;
+    } catch (const InvalidValue& e) {
+      throw FatalError("setting '" + std::string(key) + "': " + e.what());
+    }
+  }
+  bool configBool(std::string_view key, bool fallback = false) const {
+    auto v = config(key);
+    if (!v) return fallback;
+    try {
+      auto b = sanitize::boolean(*v);
+      return b ? *b : fallback;
+    } catch (const InvalidValue& e) {
+      throw FatalError("setting '" + std::string(key) + "': " + e.what());
+    }
+  }
+
+  void log(LogLevel level, std::string_view message) const {
+    api_->log(instance_, static_cast<int32_t>(level), str(message));
+  }
+  void debug(std::string_view m) const { log(LogLevel::Debug, m); }
+  void info(std::string_view m) const { log(LogLevel::Info, m); }
+  void warn(std::string_view m) const { log(LogLevel::Warn, m); }
+  void error(std::string_view m) const { log(LogLevel::Error, m); }
+
+  const tributary_host_api_v1* api() const { return api_; }
+  tributary_host_instance* handle() const { return instance_; }
+
+ private:
+  const tributary_host_api_v1* api_;
+  tributary_host_instance* instance_;
+};
+
+// ---------------------------------------------------------------------------------------
+// HTTP through the host
+// ---------------------------------------------------------------------------------------
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  uint32_t timeoutMs = 0;  // 0 = the host's default
+};
+
+// A response owned by the host, released when this object dies.
+class HttpResponse {
+ public:
+  HttpResponse(const tributary_host_api_v1* api, tributary_host_ctx* ctx,
+               const tributary_http_response_v1* response)
+      : api_(api), ctx_(ctx), response_(response) {}
+  HttpResponse(HttpResponse&& o) noexcept
+      : api_(o.api_), ctx_(o.ctx_), response_(std::exchange(o.response_, nullptr)) {}
+  HttpResponse& operator=(HttpResponse&& o) noexcept {
+    if (this != &o) {
+      release();
+      api_ = o.api_;
+      ctx_ = o.ctx_;
+      response_ = std::exchange(o.response_, nullptr);
+    }
+    return *this;
+  }
+  HttpResponse(const HttpResponse&) = delete;
+  HttpResponse& operator=(const HttpResponse&) = delete;
+  ~HttpResponse() { release(); }
+
+  int status() const { return response_->status; }
+  std::string_view body() const { return view(response_->body); }
+  // The first header of that name (case-insensitive), or nullopt.
+  std::optional<std::string_view> header(std::string_view name) const {
+    for (uint64_t i = 0; i < response_->header_count; ++i) {
+      std::string_view n = view(response_->headers[i].name);
+      if (n.size() != name.size()) continue;
+      bool same = true;
+      for (size_t k = 0; k < n.size() && same; ++k) {
+        same = sanitize::detail::lower(n[k]) == sanitize::detail::lower(name[k]);
+      }
+      if (same) return view(response_->headers[i].value);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  void release() {
+    if (response_) api_->http_response_free(ctx_, response_);
+    response_ = nullptr;
+  }
+  const tributary_host_api_v1* api_;
+  tributary_host_ctx* ctx_;
+  const tributary_http_response_v1* response_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Context: the services of one hook call (valid only during it, on its thread)
+// ---------------------------------------------------------------------------------------
+
+class Context {
+ public:
+  Context(const tributary_host_api_v1* api, tributary_host_ctx* ctx) : api_(api), ctx_(ctx) {}
+
+  // The hot path. The host copies the record before returning; reuse it freely.
+  void emit(const Record& record) {
+    tributary_record_v1 r = record.view();
+    tributary_result rc = api_->emit_record(ctx_, &r);
+    if (rc != TRIBUTARY_OK) throw HostStopped(rc);
+  }
+  // A poison record: stored with its id, the rest of the page goes on.
+  void emitRecordError(std::string_view stream, std::string_view sourceId, std::string_view message,
+                       std::string_view rawJson) {
+    tributary_record_error_v1 e{};
+    e.struct_size = sizeof e;
+    e.stream = str(stream);
+    e.source_id = str(sourceId);
+    e.message = str(message);
+    e.raw_json = str(rawJson);
+    tributary_result rc = api_->emit_record_error(ctx_, &e);
+    if (rc != TRIBUTARY_OK) throw HostStopped(rc);
+  }
+  // Closes the batch of records emitted since the previous checkpoint.
+  void checkpoint(std::string_view stream, std::string_view cursorJson) {
+    tributary_result rc = api_->commit_checkpoint(ctx_, str(stream), str(cursorJson));
+    if (rc != TRIBUTARY_OK) throw HostStopped(rc);
+  }
+  void progress(int64_t current, int64_t total, std::string_view message = {}) {
+    api_->report_progress(ctx_, current, total, str(message));
+  }
+  bool cancelled() const { return api_->is_cancelled(ctx_) != 0; }
+  void throwIfCancelled() const {
+    if (cancelled()) throw Cancelled();
+  }
+  // Sleeps, waking every 20 ms to honour cancellation (throws Cancelled).
+  void sleep(std::chrono::milliseconds duration) const {
+    auto until = std::chrono::steady_clock::now() + duration;
+    for (;;) {
+      throwIfCancelled();
+      auto now = std::chrono::steady_clock::now();
+      if (now >= until) return;
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          until - now, std::chrono::milliseconds(20)));
+    }
+  }
+
+  // Sends a request through the host. A response of any status is returned; no response
+  // at all throws RetryError (or FatalError for a request the host will never send).
+  HttpResponse http(const HttpRequest& request) {
+    std::vector<tributary_http_header> headers;
+    headers.reserve(request.headers.size());
+    for (const auto& [name, value] : request.headers) headers.push_back({str(name), str(value)});
+    tributary_http_request_v1 r{};
+    r.struct_size = sizeof r;
+    r.timeout_ms = request.timeoutMs;
+    r.method = str(request.method);
+    r.url = str(request.url);
+    r.headers = headers.data();
+    r.header_count = headers.size();
+    r.body = str(request.body);
+    const tributary_http_response_v1* out = nullptr;
+    tributary_result rc = api_->http_request(ctx_, &r, &out);
+    HttpResponse response(api_, ctx_, out);
+    if (rc != TRIBUTARY_OK) {
+      std::string why = request.method + " " + request.url + ": " +
+                        std::string(out ? view(out->error) : std::string_view("no response"));
+      if (rc == TRIBUTARY_FATAL) throw FatalError(why);
+      throw RetryError(why);
+    }
+    return response;
+  }
+
+  const tributary_host_api_v1* api() const { return api_; }
+  tributary_host_ctx* handle() const { return ctx_; }
+
+ private:
+  const tributary_host_api_v1* api_;
+  tributary_host_ctx* ctx_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Sync requests
+// ---------------------------------------------------------------------------------------
+
+enum class SyncMode : uint32_t {
+  Initial = TRIBUTARY_SYNC_INITIAL,
+  Incremental = TRIBUTARY_SYNC_INCREMENTAL,
+  Backfill = TRIBUTARY_SYNC_BACKFILL,
+};
+
+// A tributary_sync_request_v1 as C++ views (borrowed for the call). See connector_abi.h for
+// the order of precedence: cursor, then since, then everything.
+struct SyncRequest {
+  SyncMode mode = SyncMode::Initial;
+  std::string_view stream;
+  std::string_view cursor;              // empty: none
+  std::optional<int64_t> sinceMs;       // watermark minus overlap
+  std::optional<int64_t> windowFromMs;  // backfill, inclusive
+  std::optional<int64_t> windowToMs;    // backfill, exclusive
+  std::vector<std::string_view> ids;    // backfill by id; empty: no filter
+
+  bool hasCursor() const { return !cursor.empty(); }
+
+  static SyncRequest fromAbi(const tributary_sync_request_v1* r) {
+    SyncRequest out;
+    out.mode = static_cast<SyncMode>(r->mode);
+    out.stream = view(r->stream);
+    out.cursor = view(r->cursor_json);
+    if (r->since_ms != TRIBUTARY_TIME_NONE) out.sinceMs = r->since_ms;
+    if (r->window_from_ms != TRIBUTARY_TIME_NONE) out.windowFromMs = r->window_from_ms;
+    if (r->window_to_ms != TRIBUTARY_TIME_MAX) out.windowToMs = r->window_to_ms;
+    out.ids.reserve(static_cast<size_t>(r->id_count));
+    for (uint64_t i = 0; i < r->id_count; ++i) out.ids.push_back(view(r->ids[i]));
+    return out;
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+// Describing a connector
+// ---------------------------------------------------------------------------------------
+
+struct StreamInfo {
+  std::string name;
+  std::string primaryKey;
+  std::string cursorField;
+  std::string entity;  // canonical entity, or "" for the generic records table
+  std::string description;
+};
+
+enum class ConfigType : uint32_t {
+  String = TRIBUTARY_CONFIG_STRING,
+  Integer = TRIBUTARY_CONFIG_INTEGER,
+  Number = TRIBUTARY_CONFIG_NUMBER,
+  Boolean = TRIBUTARY_CONFIG_BOOLEAN,
+};
+
+struct ConfigKey {
+  std::string key;
+  ConfigType type = ConfigType::String;
+  bool required = false;
+  std::optional<std::string> defaultValue;
+  bool secret = false;
+  std::string description;
+};
+
+struct ConnectorInfo {
+  std::string name;  // dotted: "tributary.example"
+  std::string version;
+  std::string description;
+  std::vector<StreamInfo> streams;
+  std::vector<ConfigKey> config;
+
+  ConnectorInfo& stream(StreamInfo s) {
+    streams.push_back(std::move(s));
+    return *this;
+  }
+  ConnectorInfo& setting(ConfigKey k) {
+    config.push_back(std::move(k));
+    return *this;
+  }
+};
+
+// ---------------------------------------------------------------------------------------
+// The base class
+// ---------------------------------------------------------------------------------------
+
+// Derive, give a constructor taking `const tributary::Host&`, a static
+// `tributary::ConnectorInfo describe()`, and override check() and sync() (or the three
+// mode hooks). One instance serves one connection on one thread at a time.
+class Connector {
+ public:
+  explicit Connector(const Host& host) : host_(host) {}
+  virtual ~Connector() = default;
+  Connector(const Connector&) = delete;
+  Connector& operator=(const Connector&) = delete;
+
+  // Settings, credentials, connectivity: runs before every sync. Throw FatalError for bad
+  // settings or credentials.
+  virtual void check(Context&) {}
+
+  // One stream per call. The three hooks share sync() unless overridden.
+  virtual void initialSync(Context& ctx, const SyncRequest& request) { sync(ctx, request); }
+  virtual void incrementalSync(Context& ctx, const SyncRequest& request) { sync(ctx, request); }
+  virtual void backfill(Context& ctx, const SyncRequest& request) { sync(ctx, request); }
+  virtual void sync(Context&, const SyncRequest& request) {
+    const char* hook = request.mode == SyncMode::Initial       ? "initialSync"
+                       : request.mode == SyncMode::Incremental ? "incrementalSync"
+                                                               : "backfill";
+    throw FatalError(std::string("this connector does not implement ") + hook + " (stream '" +
+                     std::string(request.stream) + "')");
+  }
+
+  const Host& host() const { return host_; }
+
+ private:
+  Host host_;
+};
+
+// ---------------------------------------------------------------------------------------
+// The boundary (used by TRIBUTARY_CONNECTOR; not for authors)
+// ---------------------------------------------------------------------------------------
+
+namespace detail {
+
+inline void setError(const tributary_host_api_v1* api, tributary_host_ctx* ctx,
+                     const char* message) noexcept {
+  api->set_error(ctx, tributary_str{message, std::strlen(message)});
+}
+
+// Runs f, turning every exception into a result code. Allocates nothing on the way out.
+template <class F>
+tributary_result guard(const tributary_host_api_v1* api, tributary_host_ctx* ctx, F&& f) noexcept {
+  try {
+    f();
+    return TRIBUTARY_OK;
+  } catch (const HostStopped& e) {
+    return e.code();
+  } catch (const Cancelled& e) {
+    setError(api, ctx, e.what());
+    return TRIBUTARY_CANCELLED;
+  } catch (const FatalError& e) {
+    setError(api, ctx, e.what());
+    return TRIBUTARY_FATAL;
+  } catch (const RateLimited& e) {
+    setError(api, ctx, e.what());
+    api->set_retry_after(ctx, e.untilMs());
+    return TRIBUTARY_WAIT;
+  } catch (const RetryError& e) {
+    setError(api, ctx, e.what());
+    if (e.retryAfterMs() != TRIBUTARY_TIME_NONE) api->set_retry_after(ctx, e.retryAfterMs());
+    return TRIBUTARY_RETRY;
+  } catch (const std::exception& e) {
+    setError(api, ctx, e.what());
+    return TRIBUTARY_RETRY;
+  } catch (...) {
+    setError(api, ctx, "unknown exception (not derived from std::exception)");
+    return TRIBUTARY_RETRY;
+  }
+}
+
+template <class C>
+struct Adapter {
+  static Connector* self(tributary_instance* p) { return reinterpret_cast<Connector*>(p); }
+
+  static tributary_result create(const tributary_host_api_v1* api,
+                                 tributary_host_instance* instance, tributary_host_ctx* ctx,
+                                 tributary_instance** out) noexcept {
+    *out = nullptr;
+    return guard(api, ctx, [&] {
+      std::unique_ptr<Connector> c = std::make_unique<C>(Host(api, instance));
+      *out = reinterpret_cast<tributary_instance*>(c.release());
+    });
+  }
+  static void destroy(tributary_instance* p) noexcept { delete self(p); }
+  static tributary_result check(tributary_instance* p, tributary_host_ctx* ctx) noexcept {
+    Connector* c = self(p);
+    return guard(c->host().api(), ctx, [&] {
+      Context cx(c->host().api(), ctx);
+      c->check(cx);
+    });
+  }
+  template <void (Connector::*Hook)(Context&, const SyncRequest&)>
+  static tributary_result run(tributary_instance* p, tributary_host_ctx* ctx,
+                              const tributary_sync_request_v1* request) noexcept {
+    Connector* c = self(p);
+    return guard(c->host().api(), ctx, [&] {
+      Context cx(c->host().api(), ctx);
+      SyncRequest r = SyncRequest::fromAbi(request);
+      (c->*Hook)(cx, r);
+    });
+  }
+};
+
+template <class C>
+struct Tag {};
+
+// Owns the descriptor and the strings and arrays it points into. Built in place and never
+// moved: the descriptor points into its own strings.
+class Descriptor {
+ public:
+  template <class C>
+  Descriptor(ConnectorInfo info, Tag<C>) : info_(std::move(info)) {
+    for (const StreamInfo& s : info_.streams) {
+      tributary_stream_v1 v{};
+      v.struct_size = sizeof v;
+      v.name = s.name.c_str();
+      v.primary_key = s.primaryKey.c_str();
+      v.cursor_field = s.cursorField.c_str();
+      v.entity = s.entity.c_str();
+      v.description = s.description.c_str();
+      streams_.push_back(v);
+    }
+    for (const ConfigKey& k : info_.config) {
+      tributary_config_key_v1 v{};
+      v.struct_size = sizeof v;
+      v.type = static_cast<uint32_t>(k.type);
+      v.flags =
+          (k.required ? TRIBUTARY_CONFIG_REQUIRED : 0u) | (k.secret ? TRIBUTARY_CONFIG_SECRET : 0u);
+      v.key = k.key.c_str();
+      v.default_value = k.defaultValue ? k.defaultValue->c_str() : nullptr;
+      v.description = k.description.c_str();
+      config_.push_back(v);
+    }
+    c_.abi_version = TRIBUTARY_ABI_VERSION;
+    c_.struct_size = sizeof c_;
+    c_.name = info_.name.c_str();
+    c_.version = info_.version.c_str();
+    c_.description = info_.description.c_str();
+    c_.streams = streams_.data();
+    c_.stream_count = static_cast<uint32_t>(streams_.size());
+    c_.config_keys = config_.data();
+    c_.config_key_count = static_cast<uint32_t>(config_.size());
+    c_.create = &Adapter<C>::create;
+    c_.destroy = &Adapter<C>::destroy;
+    c_.check = &Adapter<C>::check;
+    c_.initial_sync = &Adapter<C>::template run<&Connector::initialSync>;
+    c_.incremental_sync = &Adapter<C>::template run<&Connector::incrementalSync>;
+    c_.backfill = &Adapter<C>::template run<&Connector::backfill>;
+  }
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  const tributary_connector_v1* get() const { return &c_; }
+
+ private:
+  ConnectorInfo info_;
+  std::vector<tributary_stream_v1> streams_;
+  std::vector<tributary_config_key_v1> config_;
+  tributary_connector_v1 c_{};
+};
+
+template <class C>
+const tributary_connector_v1* entry() noexcept {
+  static_assert(std::is_base_of_v<Connector, C>,
+                "TRIBUTARY_CONNECTOR needs a tributary::Connector");
+  static_assert(std::is_constructible_v<C, const Host&>,
+                "a connector needs a constructor taking (const tributary::Host&)");
+  try {
+    static const Descriptor descriptor(C::describe(), Tag<C>{});
+    return descriptor.get();
+  } catch (...) {
+    return nullptr;  // describe() threw: the host refuses the plugin with a clear message
+  }
+}
+
+}  // namespace detail
+}  // namespace tributary
+
+// Emits the plugin's entry symbol for ConnectorClass. Use once, at namespace scope, in one
+// source file of the plugin.
+#define TRIBUTARY_CONNECTOR(ConnectorClass)                                       \
+  extern "C" __attribute__((visibility("default"))) const tributary_connector_v1* \
+  tributary_connector_entry_v1(void) {                                            \
+    return ::tributary::detail::entry<ConnectorClass>();                          \
+  }
+
+#endif  // TRIBUTARY_SDK_HPP

@@ -1,0 +1,197 @@
+// The loader against every bad plugin file we know of, asserting the exact reason.
+#include "plugins/PluginLoader.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "PluginTestSupport.h"
+
+using namespace tributary::plugins;
+using namespace tributary::plugins::testing;
+
+namespace {
+
+std::string refusal(const std::filesystem::path& file) {
+  PluginLoader::Outcome out = PluginLoader().load(file);
+  if (out.plugin) return "(loaded)";
+  return out.refused->reason;
+}
+
+}  // namespace
+
+TEST(loader, LoadsTheGoodFixtureAndReadsItsDescriptor) {
+  TempDir dir;
+  auto file = dir.copy(fixture("fixture_good"), "good.so");
+  PluginLoader::Outcome out = PluginLoader().load(file);
+  ASSERT_TRUE(out.plugin) << out.refused->reason;
+  const ConnectorPlugin& p = *out.plugin;
+  EXPECT_EQ(p.name(), "tributary.fixture_good");
+  EXPECT_EQ(p.shortName(), "fixture_good");
+  EXPECT_EQ(p.version(), "0.0.1");
+  EXPECT_EQ(p.abiString(), "1.0");
+  EXPECT_EQ(p.path(), file);
+  ASSERT_EQ(p.streams().size(), 1u);
+  EXPECT_EQ(p.streams()[0].name, "items");
+  EXPECT_EQ(p.streams()[0].entity, "");
+  ASSERT_EQ(p.configSchema().size(), 2u);
+  EXPECT_EQ(p.configSchema()[0].key, "greeting");
+  EXPECT_EQ(p.configSchema()[1].key, "token");
+  EXPECT_TRUE(p.configSchema()[1].required);
+  EXPECT_TRUE(p.configSchema()[1].secret);
+  EXPECT_EQ(p.configSchema()[0].defaultValue, "hello");
+}
+
+TEST(loader, RefusesAFileThatIsNotElf) {
+  TempDir dir;
+  auto file = dir.copy(fixture("fixture_not_elf"), "not_elf.so", 0644);
+  EXPECT_EQ(refusal(file),
+            "is not an ELF shared object (it does not start with the ELF magic bytes); remove it "
+            "from the "
+            "plugins dir, or rebuild it with tributary_add_connector()");
+  std::ofstream(dir.path() / "empty.so").close();
+  ::chmod((dir.path() / "empty.so").c_str(), 0644);
+  EXPECT_EQ(refusal(dir.path() / "empty.so"), refusal(file));
+}
+
+TEST(loader, RefusesAnElfFileThatIsNotASharedObject) {
+  TempDir dir;
+  auto object = dir.path() / "object.so";
+  std::ofstream out(object, std::ios::binary);
+  const unsigned char header[18] = {0x7f, 'E', 'L', 'F',          2, 1, 1, 0, 0, 0, 0, 0, 0,
+                                    0,    0,   0,   1 /*ET_REL*/, 0};
+  out.write(reinterpret_cast<const char*>(header), sizeof header);
+  out.close();
+  ::chmod(object.c_str(), 0644);
+  EXPECT_EQ(refusal(object),
+            "is an ELF file but not a shared object (e_type 1); rebuild it with "
+            "tributary_add_connector()");
+}
+
+TEST(loader, RefusesMissingEntrySymbol) {
+  TempDir dir;
+  auto file = dir.copy(fixture("fixture_missing_entry"), "missing_entry.so");
+  EXPECT_EQ(refusal(file),
+            "has no entry symbol tributary_connector_entry_v1: it is not a Tributary connector, or "
+            "it was built "
+            "without TRIBUTARY_CONNECTOR(...); rebuild it with tributary_add_connector()");
+}
+
+TEST(loader, RefusesAbiMajorMismatchNamingBothVersionsAndTheFix) {
+  TempDir dir;
+  auto file = dir.copy(fixture("fixture_abi_major"), "abi_major.so");
+  PluginLoader::Outcome out = PluginLoader().load(file);
+  ASSERT_TRUE(out.refused);
+  EXPECT_EQ(
+      out.refused->reason,
+      "was built for connector ABI 2.0, but this host supports ABI 1.0 (the major versions "
+      "differ); "
+      "rebuild the plugin against TributarySDK 1, or run a Tributary host that supports ABI 2");
+  EXPECT_EQ(out.refused->abi, "2.0");
+  EXPECT_EQ(out.refused->message(), "plugin " + file.string() + " refused: " + out.refused->reason);
+}
+
+TEST(loader, RefusesNewerMinorNamingBothVersionsAndTheFix) {
+  TempDir dir;
+  auto file = dir.copy(fixture("fixture_abi_minor"), "abi_minor.so");
+  PluginLoader::Outcome out = PluginLoader().load(file);
+  ASSERT_TRUE(out.refused);
+  EXPECT_EQ(out.refused->reason,
+            "was built for connector ABI 1.1, newer than this host's ABI 1.0; upgrade Tributary, "
+            "or rebuild "
+            "the plugin against TributarySDK 1.0");
+  EXPECT_EQ(out.refused->name, "tributary.fixture_abi_minor");
+  EXPECT_EQ(out.refused->version, "0.0.1");
+}
+
+TEST(loader, RefusesUnresolvedSymbolNamingIt) {
+  TempDir dir;
+  auto file = dir.copy(fixture("fixture_unresolved"), "unresolved.so");
+  EXPECT_EQ(refusal(file),
+            "cannot be loaded: " + file.string() +
+                ": undefined symbol: tributary_fixture_symbol_nobody_defines; install the "
+                "missing library, or rebuild the plugin against this machine's libraries");
+}
+
+TEST(loader, RefusesMissingDependencyNamingIt) {
+  TempDir dir;
+  auto file = dir.copy(fixture("fixture_missing_dependency"), "missing_dependency.so");
+  EXPECT_EQ(
+      refusal(file),
+      "cannot be loaded: libtributary_fixture_missing_dependency.so: cannot open shared object "
+      "file: "
+      "No such file or directory; install the missing library, or rebuild the plugin against this "
+      "machine's libraries");
+}
+
+TEST(loader, RefusesPluginWhoseCreateThrows) {
+  TempDir dir;
+  auto file = dir.copy(fixture("fixture_throwing_create"), "throwing_create.so");
+  PluginLoader::Outcome out = PluginLoader().load(file);
+  ASSERT_TRUE(out.refused);
+  EXPECT_EQ(out.refused->reason,
+            "failed its load check: create returned RETRY: fixture: the constructor failed on "
+            "purpose; fix "
+            "the plugin (create must succeed with only the declared defaults, and do no I/O)");
+  EXPECT_EQ(out.refused->name, "tributary.fixture_throwing_create");
+}
+
+TEST(loader, RefusesFilesOthersCanWrite) {
+  TempDir dir;
+  auto file = dir.copy(fixture("fixture_good"), "writable.so", 0666);
+  EXPECT_EQ(refusal(file),
+            "is writable by group or others (mode 0666), so anyone could replace its code; run: "
+            "chmod go-w '" +
+                file.string() + "'");
+  ::chmod(file.c_str(), 0775);
+  EXPECT_EQ(refusal(file),
+            "is writable by group or others (mode 0775), so anyone could replace its code; run: "
+            "chmod go-w '" +
+                file.string() + "'");
+}
+
+TEST(loader, RefusesFilesOwnedBySomeoneElse) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a file away";
+  TempDir dir;
+  auto file = dir.copy(fixture("fixture_good"), "foreign.so");
+  ASSERT_EQ(::chown(file.c_str(), 4242, 4242), 0);
+  EXPECT_EQ(refusal(file),
+            "is owned by uid 4242, neither root nor this host's user (uid 0); run: chown root '" +
+                file.string() + "'");
+}
+
+TEST(loader, RefusesWhatIsNotARegularFile) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.path() / "dir.so");
+  EXPECT_EQ(refusal(dir.path() / "dir.so"),
+            "is not a regular file; remove it from the plugins dir");
+  EXPECT_EQ(refusal(dir.path() / "absent.so"), "cannot be read: No such file or directory");
+}
+
+TEST(loader, FollowsSymlinksToGoodPlugins) {
+  TempDir dir;
+  auto file = dir.copy(fixture("fixture_good"), "real.so");
+  std::filesystem::create_symlink(file, dir.path() / "link.so");
+  EXPECT_EQ(refusal(dir.path() / "link.so"), "(loaded)");
+}
+
+TEST(loader, PluginChecksSettingsAgainstItsSchema) {
+  auto plugin = loadPlugin(examplePlugin());
+  EXPECT_FALSE(plugin->checkSetting("page_size", "50"));
+  EXPECT_FALSE(plugin->checkSetting("poison_ids", "anything at all"));
+  EXPECT_EQ(plugin->checkSetting("page_size", "ten"),
+            "setting 'page_size' of tributary.example must be an integer, got \"ten\"");
+  EXPECT_EQ(plugin->checkSetting("page_size", ""),
+            "setting 'page_size' of tributary.example must be an integer, got \"\"");
+  EXPECT_EQ(plugin->checkSetting("pagesize", "10"),
+            "unknown setting 'pagesize' for tributary.example (known: seed, records, page_size, "
+            "same_timestamp, "
+            "generation, poison_ids, fail_at_page, fail_mode, fail_stream, crash_at_page, "
+            "crash_mode, latency_ms, "
+            "check_fail, base_url, api_key)");
+  EXPECT_TRUE(plugin->missingRequired([](std::string_view) { return false; }).empty());
+
+  auto good = loadPlugin(fixture("fixture_good"));
+  EXPECT_EQ(good->checkSetting("nope", "1"),
+            "unknown setting 'nope' for tributary.fixture_good (known: greeting, token)");
+}

@@ -1,0 +1,121 @@
+/* The released layout of connector_abi.h, pinned in C: the build fails if a field moves.
+ * Every released field's offset is listed; a new minor adds its fields at the end of a
+ * struct and pins them here (and in AbiLayoutTest.cpp). LP64 (x86-64, aarch64 Linux). */
+#include <stddef.h>
+
+#include "tributary/connector_abi.h"
+
+_Static_assert(sizeof(void*) == 8, "the pinned layout is LP64's");
+_Static_assert(TRIBUTARY_ABI_VERSION_MAJOR == 1, "a new major gets new struct names (_v2) and its own pins");
+_Static_assert(TRIBUTARY_ABI_VERSION == 0x10000u + TRIBUTARY_ABI_VERSION_MINOR, "abi_version is major<<16|minor");
+_Static_assert(TRIBUTARY_OK == 0 && TRIBUTARY_RETRY == 1 && TRIBUTARY_FATAL == 2 && TRIBUTARY_WAIT == 3 &&
+               TRIBUTARY_CANCELLED == 4, "result codes are released values");
+_Static_assert(TRIBUTARY_RECORD_DELETED == 1u, "record flags are released values");
+
+/* tributary_str */
+_Static_assert(offsetof(tributary_str, data) == 0, "tributary_str.data moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_str, size) == 8, "tributary_str.size moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_str) == 16, "tributary_str changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_record_v1 */
+_Static_assert(offsetof(tributary_record_v1, struct_size) == 0, "tributary_record_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_record_v1, flags) == 4, "tributary_record_v1.flags moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_record_v1, stream) == 8, "tributary_record_v1.stream moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_record_v1, source_id) == 24, "tributary_record_v1.source_id moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_record_v1, modified_at_ms) == 40, "tributary_record_v1.modified_at_ms moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_record_v1, fields_json) == 48, "tributary_record_v1.fields_json moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_record_v1, raw_json) == 64, "tributary_record_v1.raw_json moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_record_v1) == 80, "tributary_record_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_record_error_v1 */
+_Static_assert(offsetof(tributary_record_error_v1, struct_size) == 0, "tributary_record_error_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_record_error_v1, reserved) == 4, "tributary_record_error_v1.reserved moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_record_error_v1, stream) == 8, "tributary_record_error_v1.stream moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_record_error_v1, source_id) == 24, "tributary_record_error_v1.source_id moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_record_error_v1, message) == 40, "tributary_record_error_v1.message moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_record_error_v1, raw_json) == 56, "tributary_record_error_v1.raw_json moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_record_error_v1) == 72, "tributary_record_error_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_sync_request_v1 */
+_Static_assert(offsetof(tributary_sync_request_v1, struct_size) == 0, "tributary_sync_request_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_sync_request_v1, mode) == 4, "tributary_sync_request_v1.mode moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_sync_request_v1, stream) == 8, "tributary_sync_request_v1.stream moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_sync_request_v1, cursor_json) == 24, "tributary_sync_request_v1.cursor_json moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_sync_request_v1, since_ms) == 40, "tributary_sync_request_v1.since_ms moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_sync_request_v1, window_from_ms) == 48, "tributary_sync_request_v1.window_from_ms moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_sync_request_v1, window_to_ms) == 56, "tributary_sync_request_v1.window_to_ms moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_sync_request_v1, ids) == 64, "tributary_sync_request_v1.ids moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_sync_request_v1, id_count) == 72, "tributary_sync_request_v1.id_count moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_sync_request_v1) == 80, "tributary_sync_request_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_http_header */
+_Static_assert(offsetof(tributary_http_header, name) == 0, "tributary_http_header.name moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_header, value) == 16, "tributary_http_header.value moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_http_header) == 32, "tributary_http_header changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_http_request_v1 */
+_Static_assert(offsetof(tributary_http_request_v1, struct_size) == 0, "tributary_http_request_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_request_v1, timeout_ms) == 4, "tributary_http_request_v1.timeout_ms moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_request_v1, method) == 8, "tributary_http_request_v1.method moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_request_v1, url) == 24, "tributary_http_request_v1.url moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_request_v1, headers) == 40, "tributary_http_request_v1.headers moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_request_v1, header_count) == 48, "tributary_http_request_v1.header_count moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_request_v1, body) == 56, "tributary_http_request_v1.body moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_http_request_v1) == 72, "tributary_http_request_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_http_response_v1 */
+_Static_assert(offsetof(tributary_http_response_v1, struct_size) == 0, "tributary_http_response_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_response_v1, status) == 4, "tributary_http_response_v1.status moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_response_v1, headers) == 8, "tributary_http_response_v1.headers moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_response_v1, header_count) == 16, "tributary_http_response_v1.header_count moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_response_v1, body) == 24, "tributary_http_response_v1.body moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_response_v1, error) == 40, "tributary_http_response_v1.error moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_http_response_v1) == 56, "tributary_http_response_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_host_api_v1 */
+_Static_assert(offsetof(tributary_host_api_v1, struct_size) == 0, "tributary_host_api_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, abi_version) == 4, "tributary_host_api_v1.abi_version moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, emit_record) == 8, "tributary_host_api_v1.emit_record moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, emit_record_error) == 16, "tributary_host_api_v1.emit_record_error moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, commit_checkpoint) == 24, "tributary_host_api_v1.commit_checkpoint moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, report_progress) == 32, "tributary_host_api_v1.report_progress moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, is_cancelled) == 40, "tributary_host_api_v1.is_cancelled moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, set_error) == 48, "tributary_host_api_v1.set_error moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, set_retry_after) == 56, "tributary_host_api_v1.set_retry_after moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, http_request) == 64, "tributary_host_api_v1.http_request moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, http_response_free) == 72, "tributary_host_api_v1.http_response_free moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, log) == 80, "tributary_host_api_v1.log moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, get_config) == 88, "tributary_host_api_v1.get_config moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, get_secret) == 96, "tributary_host_api_v1.get_secret moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_host_api_v1) == 104, "tributary_host_api_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_stream_v1 */
+_Static_assert(offsetof(tributary_stream_v1, struct_size) == 0, "tributary_stream_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_stream_v1, flags) == 4, "tributary_stream_v1.flags moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_stream_v1, name) == 8, "tributary_stream_v1.name moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_stream_v1, primary_key) == 16, "tributary_stream_v1.primary_key moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_stream_v1, cursor_field) == 24, "tributary_stream_v1.cursor_field moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_stream_v1, entity) == 32, "tributary_stream_v1.entity moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_stream_v1, description) == 40, "tributary_stream_v1.description moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_stream_v1) == 48, "tributary_stream_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_config_key_v1 */
+_Static_assert(offsetof(tributary_config_key_v1, struct_size) == 0, "tributary_config_key_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_config_key_v1, type) == 4, "tributary_config_key_v1.type moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_config_key_v1, flags) == 8, "tributary_config_key_v1.flags moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_config_key_v1, reserved) == 12, "tributary_config_key_v1.reserved moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_config_key_v1, key) == 16, "tributary_config_key_v1.key moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_config_key_v1, default_value) == 24, "tributary_config_key_v1.default_value moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_config_key_v1, description) == 32, "tributary_config_key_v1.description moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_config_key_v1) == 40, "tributary_config_key_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_connector_v1 */
+_Static_assert(offsetof(tributary_connector_v1, abi_version) == 0, "tributary_connector_v1.abi_version moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, struct_size) == 4, "tributary_connector_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, name) == 8, "tributary_connector_v1.name moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, version) == 16, "tributary_connector_v1.version moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, description) == 24, "tributary_connector_v1.description moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, streams) == 32, "tributary_connector_v1.streams moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, stream_count) == 40, "tributary_connector_v1.stream_count moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, config_key_count) == 44, "tributary_connector_v1.config_key_count moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, config_keys) == 48, "tributary_connector_v1.config_keys moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, create) == 56, "tributary_connector_v1.create moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, destroy) == 64, "tributary_connector_v1.destroy moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, check) == 72, "tributary_connector_v1.check moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, initial_sync) == 80, "tributary_connector_v1.initial_sync moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, incremental_sync) == 88, "tributary_connector_v1.incremental_sync moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, backfill) == 96, "tributary_connector_v1.backfill moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_connector_v1) == 104, "tributary_connector_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+
+/* Referenced by AbiLayoutTest.cpp so this file is linked in, not just compiled. */
+int tributary_abi_layout_c_pinned(void) { return 1; }
