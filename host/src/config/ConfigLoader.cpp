@@ -6,6 +6,7 @@
 
 #include "common/Files.h"
 #include "common/Strings.h"
+#include "config/ConnectionSchedule.h"
 #include "config/Paths.h"
 #include "config/Section.h"
 
@@ -166,14 +167,14 @@ void readConnections(Section& top, Config& cfg) {
     if (!conn.name.empty() && !validSlug(conn.name)) {
       c.error("name", "\"" + conn.name + "\" is not a valid connection name: use lowercase letters, digits, - and _");
     }
-    if (c.has("schedule")) {
-      conn.schedule = c.string("schedule", "");
+    {
+      // Validated here, so that `config check` reports a bad expression or zone at its key.
+      ConnectionSchedule schedule = readConnectionSchedule(c);
+      conn.schedule = schedule.schedule;
       conn.scheduleLocation = c.location("schedule");
-    } else {
-      c.accept("schedule");
+      conn.timezone = schedule.timeZone.value_or(conn.timezone);
+      conn.misfire = schedule.misfire ? std::string(toString(*schedule.misfire)) : "";
     }
-    conn.timezone = c.string("timezone", conn.timezone);
-    conn.misfire = c.choice("misfire", "", {"run_once", "skip"});
     conn.enabled = c.boolean("enabled", conn.enabled);
     if (c.has("base_url")) conn.baseUrl = c.string("base_url", "");
     else c.accept("base_url");

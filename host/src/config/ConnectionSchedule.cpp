@@ -7,14 +7,6 @@ namespace tributary::config {
 
 ConnectionSchedule readConnectionSchedule(Section& connection) {
   ConnectionSchedule out;
-  if (auto zone = connection.scalar("schedule_timezone")) {
-    std::string error;
-    if (scheduler::CronExpression::findTimeZone(strings::trim(*zone), error)) {
-      out.timeZone = std::string(strings::trim(*zone));
-    } else {
-      connection.error("schedule_timezone", error);
-    }
-  }
   if (auto text = connection.scalar("schedule")) {
     if (strings::trim(*text).empty()) {
       connection.error("schedule",
@@ -28,15 +20,18 @@ ConnectionSchedule readConnectionSchedule(Section& connection) {
       }
     }
   }
+  if (auto zone = connection.scalar("timezone")) {
+    std::string error;
+    if (scheduler::CronExpression::findTimeZone(strings::trim(*zone), error)) {
+      out.timeZone = std::string(strings::trim(*zone));
+    } else {
+      connection.error("timezone", error);
+    }
+  }
   if (auto policy = connection.scalar("misfire")) {
     out.misfire = parseMisfirePolicy(strings::trim(*policy));
     // choice() words the error, with a suggestion.
     if (!out.misfire) connection.choice("misfire", "run_once", {"run_once", "skip"});
-    if (!connection.has("schedule")) {
-      connection.error("misfire",
-                       "applies only to a scheduled connection; add a schedule or "
-                       "remove this key");
-    }
   }
   return out;
 }
