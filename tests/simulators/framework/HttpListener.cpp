@@ -1,0 +1,192 @@
+#include "HttpListener.h"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/ThreadPool.h>
+
+#include <cctype>
+#include <chrono>
+#include <istream>
+#include <iterator>
+#include <thread>
+
+namespace tributary::sim {
+namespace {
+
+std::string reasonFor(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 207:
+      return "Multi-Status";
+    case 302:
+      return "Found";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Status";
+  }
+}
+
+void dropConnection(Poco::Net::HTTPServerRequest& request, bool reset) {
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
+  if (impl == nullptr) return;
+  Poco::Net::StreamSocket& socket = impl->socket();
+  try {
+    if (reset) {
+      // Linger 0 makes close() send RST: the client sees "connection reset by peer".
+      socket.setLinger(true, 0);
+      socket.close();
+    } else {
+      socket.shutdown();
+    }
+  } catch (const Poco::Exception&) {
+  }
+}
+
+class SimRequestHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  SimRequestHandler(const HttpListener::Handler& handler, const std::string& baseUrl)
+      : handler_(handler), baseUrl_(baseUrl) {}
+
+  void handleRequest(Poco::Net::HTTPServerRequest& request,
+                     Poco::Net::HTTPServerResponse& response) override {
+    SimRequest sim;
+    sim.method = request.getMethod();
+    const std::string& target = request.getURI();
+    const size_t question = target.find('?');
+    sim.path = SimRequest::percentDecode(std::string_view(target).substr(0, question), false);
+    if (question != std::string::npos) {
+      sim.rawQuery = target.substr(question + 1);
+      sim.query = SimRequest::parseQuery(sim.rawQuery);
+    }
+    for (const auto& [name, value] : request) {
+      std::string lower;
+      lower.reserve(name.size());
+      for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      sim.headers[lower] = value;
+    }
+    std::istream& in = request.stream();
+    sim.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    sim.baseUrl = baseUrl_;
+
+    const SimResponse out = handler_(sim);
+    if (out.latencyMs > 0) std::this_thread::sleep_for(std::chrono::milliseconds(out.latencyMs));
+    if (out.delivery == SimResponse::Delivery::ResetConnection) {
+      response.setKeepAlive(false);
+      dropConnection(request, true);
+      return;
+    }
+    response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status),
+                                reasonFor(out.status));
+    if (!out.contentType.empty() && !(out.body.empty() && out.status == 204)) {
+      response.setContentType(out.contentType);
+    }
+    for (const auto& [name, value] : out.headers) response.set(name, value);
+    if (out.delivery == SimResponse::Delivery::TruncatedBody) {
+      response.setKeepAlive(false);
+      response.setContentLength(static_cast<std::streamsize>(out.body.size()));
+      std::ostream& stream = response.send();
+      stream.write(out.body.data(), static_cast<std::streamsize>(out.body.size() / 2));
+      stream.flush();
+      dropConnection(request, false);
+      return;
+    }
+    response.sendBuffer(out.body.data(), out.body.size());
+  }
+
+ private:
+  const HttpListener::Handler& handler_;
+  const std::string& baseUrl_;
+};
+
+class SimHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  SimHandlerFactory(const HttpListener::Handler& handler, const std::string& baseUrl)
+      : handler_(handler), baseUrl_(baseUrl) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
+    return new SimRequestHandler(handler_, baseUrl_);
+  }
+
+ private:
+  const HttpListener::Handler& handler_;
+  const std::string& baseUrl_;
+};
+
+}  // namespace
+
+HttpListener::HttpListener(const std::string& bindAddress, uint16_t port, int threads,
+                           Handler handler)
+    : bindAddress_(bindAddress), port_(port), handler_(std::move(handler)) {
+  pool_ = std::make_unique<Poco::ThreadPool>(1, threads);
+  (void)threads;
+}
+
+HttpListener::~HttpListener() {
+  stop();
+}
+
+std::string HttpListener::baseUrl() const {
+  return "http://" + bindAddress_ + ":" + std::to_string(port_);
+}
+
+void HttpListener::start() {
+  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(bindAddress_, port_), 256);
+  port_ = socket.address().port();
+  baseUrlCache_ = baseUrl();
+  auto* params = new Poco::Net::HTTPServerParams;
+  params->setKeepAlive(true);
+  params->setMaxKeepAliveRequests(0);
+  params->setKeepAliveTimeout(Poco::Timespan(30, 0));
+  params->setMaxThreads(pool_->capacity());
+  params->setMaxQueued(1024);
+  server_ = std::make_unique<Poco::Net::HTTPServer>(new SimHandlerFactory(handler_, baseUrlCache_),
+                                                    *pool_, socket, params);
+  server_->start();
+}
+
+void HttpListener::stop() {
+  if (server_) {
+    server_->stopAll(true);
+    server_.reset();
+  }
+  if (pool_) pool_->joinAll();
+}
+
+}  // namespace tributary::sim
