@@ -10,7 +10,9 @@ std::unordered_map<std::string, std::string> scheduledSyncModes(
   if (connectionIds.empty()) return out;
   Json ids = connectionIds;
   auto rows = conn.exec(
-      "SELECT c.id::text, (c.sync_cursor IS NOT NULL OR c.last_sync_at IS NOT NULL) "
+      "SELECT c.id::text, (c.sync_cursor IS NOT NULL OR c.last_sync_at IS NOT NULL "
+      "  OR EXISTS (SELECT 1 FROM stream_state s WHERE s.connection_id = c.id "
+      "             AND s.cursor IS NOT NULL)) "
       "FROM connections c "
       "WHERE c.id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)",
       ids);

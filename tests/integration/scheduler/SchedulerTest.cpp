@@ -133,13 +133,22 @@ TEST_F(SchedulerTest, ModeIsIncrementalWhenTheConnectionHasACursor) {
   auto fresh = db.addConnection(workspace, "fresh", "0 2 * * *");
   auto synced = db.addConnection(workspace, "synced", "0 2 * * *");
   auto cursor = db.addConnection(workspace, "cursor", "0 2 * * *");
+  auto streams = db.addConnection(workspace, "streams", "0 2 * * *");
+  auto started = db.addConnection(workspace, "started", "0 2 * * *");
   db.sql().exec("UPDATE connections SET last_sync_at = now() WHERE id = $1", synced);
   db.sql().exec(
       "UPDATE connections SET sync_cursor = '{\"lastSyncMode\":\"initial\"}' WHERE id = $1",
       cursor);
+  // A committed stream cursor counts; an initial sync's checkpoint alone does not.
+  db.sql().exec("INSERT INTO stream_state (connection_id, stream, cursor) VALUES ($1, 'deals', "
+                "'{\"after\": \"2024-01-01\"}')",
+                streams);
+  db.sql().exec("INSERT INTO stream_state (connection_id, stream, initial_cursor) VALUES ($1, "
+                "'deals', '{\"page\": 3}')",
+                started);
   auto s = makeScheduler();
   tickAt(*s, "2024-01-15T10:30:00Z");
-  EXPECT_EQ(tickAt(*s, "2024-01-16T02:00:00Z").queued, 3);
+  EXPECT_EQ(tickAt(*s, "2024-01-16T02:00:00Z").queued, 5);
   auto mode = [&](const std::string& id) {
     return db.sql()
         .exec("SELECT payload->>'mode' FROM jobs WHERE connection_id = $1", id)
@@ -148,6 +157,8 @@ TEST_F(SchedulerTest, ModeIsIncrementalWhenTheConnectionHasACursor) {
   EXPECT_EQ(mode(fresh), "initial");
   EXPECT_EQ(mode(synced), "incremental");
   EXPECT_EQ(mode(cursor), "incremental");
+  EXPECT_EQ(mode(streams), "incremental");
+  EXPECT_EQ(mode(started), "initial");
 }
 
 TEST_F(SchedulerTest, ConnectionWithARunningOrPendingSyncIsSkippedByName) {
