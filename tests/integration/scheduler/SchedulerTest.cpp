@@ -140,12 +140,14 @@ TEST_F(SchedulerTest, ModeIsIncrementalWhenTheConnectionHasACursor) {
       "UPDATE connections SET sync_cursor = '{\"lastSyncMode\":\"initial\"}' WHERE id = $1",
       cursor);
   // A committed stream cursor counts; an initial sync's checkpoint alone does not.
-  db.sql().exec("INSERT INTO stream_state (connection_id, stream, cursor) VALUES ($1, 'deals', "
-                "'{\"after\": \"2024-01-01\"}')",
-                streams);
-  db.sql().exec("INSERT INTO stream_state (connection_id, stream, initial_cursor) VALUES ($1, "
-                "'deals', '{\"page\": 3}')",
-                started);
+  db.sql().exec(
+      "INSERT INTO stream_state (connection_id, stream, cursor) VALUES ($1, 'deals', "
+      "'{\"after\": \"2024-01-01\"}')",
+      streams);
+  db.sql().exec(
+      "INSERT INTO stream_state (connection_id, stream, initial_cursor) VALUES ($1, "
+      "'deals', '{\"page\": 3}')",
+      started);
   auto s = makeScheduler();
   tickAt(*s, "2024-01-15T10:30:00Z");
   EXPECT_EQ(tickAt(*s, "2024-01-16T02:00:00Z").queued, 5);
