@@ -35,16 +35,20 @@ ConfigSyncResult syncConfigToDatabase(db::Connection& conn, const config::Config
     }
     if (c.baseUrl) settings["base_url"] = *c.baseUrl;
     auto r = conn.exec(
-        "INSERT INTO connections (workspace_id, name, connector, schedule, settings, enabled, status)"
-        " SELECT w.id, $2, $3, $4, $5::jsonb, $6, CASE WHEN $6 THEN 'pending' ELSE 'disabled' END"
+        "INSERT INTO connections (workspace_id, name, connector, schedule, settings, enabled, status,"
+        "                         schedule_timezone, misfire)"
+        " SELECT w.id, $2, $3, $4, $5::jsonb, $6, CASE WHEN $6 THEN 'pending' ELSE 'disabled' END,"
+        "        $7, $8"
         " FROM workspaces w WHERE w.slug = $1"
         " ON CONFLICT (workspace_id, name) DO UPDATE SET connector = EXCLUDED.connector,"
         "  schedule = EXCLUDED.schedule, settings = EXCLUDED.settings, enabled = EXCLUDED.enabled,"
+        "  schedule_timezone = EXCLUDED.schedule_timezone, misfire = EXCLUDED.misfire,"
         "  status = CASE WHEN NOT EXCLUDED.enabled THEN 'disabled'"
         "                WHEN connections.status = 'disabled' THEN 'pending' ELSE connections.status END,"
         "  updated_at = now()"
         " RETURNING id",
-        c.workspace, c.name, c.connector, c.schedule, settings, c.enabled);
+        c.workspace, c.name, c.connector, c.schedule, settings, c.enabled, c.timezone,
+        c.misfire.empty() ? std::optional<std::string>() : std::optional<std::string>(c.misfire));
     if (!r.empty()) {
       keep.push_back(r.text(0, 0));
       ++out.connections;

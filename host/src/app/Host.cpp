@@ -67,6 +67,15 @@ void Host::start() {
     return;
   }
 
+  if (cfg_.scheduler.enabled) {
+    scheduler_ =
+        std::make_unique<scheduler::Scheduler>(database_->conninfo(), queue_, cfg_.scheduler);
+    scheduler_->start();
+  } else {
+    log::info("serve", "the scheduler is off (scheduler.enabled: false): connections sync on "
+                       "demand only");
+  }
+
   router_ = std::make_shared<server::Router>();
   auto health = std::make_shared<server::HealthRoutes>(pool_, cfg_.migrationsDir);
   health->install(*router_);
@@ -116,6 +125,10 @@ void Host::stop() {
   if (http_) {
     http_->stop();
     http_.reset();
+  }
+  if (scheduler_) {
+    scheduler_->stop();
+    scheduler_.reset();
   }
   if (supervisor_) {
     supervisor_->stop();

@@ -12,6 +12,7 @@
 #include "db/Pool.h"
 #include "plugins/PluginRegistry.h"
 #include "queue/JobQueue.h"
+#include "scheduler/Scheduler.h"
 #include "server/HttpServer.h"
 #include "server/Router.h"
 
@@ -51,6 +52,7 @@ class Host {
   std::shared_ptr<plugins::PluginRegistry> registry_;
   std::shared_ptr<queue::JobQueue> queue_;
   std::unique_ptr<Supervisor> supervisor_;
+  std::unique_ptr<scheduler::Scheduler> scheduler_;  // role "all" with scheduler.enabled
   std::shared_ptr<server::Router> router_;
   std::unique_ptr<server::HttpServer> http_;
   std::string apiUrl_;

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/Log.h"
@@ -97,6 +98,36 @@ struct SyncConfig {
   milliseconds progressInterval{1'000}; // progress is written at most this often
 };
 
+// What the scheduler does with slots missed while no host ran it (or that it found too late).
+enum class MisfirePolicy {
+  RunOnce,  // fire one sync for all of them (the latest slot), not one per missed slot
+  Skip,     // fire none; wait for the next regular slot
+};
+
+inline std::string_view toString(MisfirePolicy p) {
+  return p == MisfirePolicy::Skip ? "skip" : "run_once";
+}
+inline std::optional<MisfirePolicy> parseMisfirePolicy(std::string_view s) {
+  if (s == "run_once") return MisfirePolicy::RunOnce;
+  if (s == "skip") return MisfirePolicy::Skip;
+  return std::nullopt;
+}
+
+struct SchedulerConfig {
+  bool enabled = true;
+  // How often the leader looks for connections due (it also wakes for the next known slot),
+  // and how often the other hosts try to become leader.
+  milliseconds tick{1'000};
+  // The longest a leader that stopped working without closing its session (its process froze,
+  // its machine died, its network went) keeps the lead: PostgreSQL ends a quiet leader session
+  // after this (idle_session_timeout, keepalives). A leader that exits is replaced within a tick.
+  milliseconds leaderLease{15'000};
+  // A slot first seen more than this after its time is a misfire, handled by `misfire`.
+  milliseconds misfireGrace{60'000};
+  // The default policy; a connection's `misfire` key overrides it.
+  MisfirePolicy misfire = MisfirePolicy::RunOnce;
+};
+
 struct LoggingConfig {
   log::Level level = log::Level::Info;
   log::Format format = log::Format::Text;
@@ -157,6 +188,7 @@ struct Config {
   WorkersConfig workers;
   QueueConfig queue;
   SyncConfig sync;
+  SchedulerConfig scheduler;
   LoggingConfig logging;
   std::vector<WorkspaceConfig> workspaces;
   std::vector<ConnectionConfig> connections;

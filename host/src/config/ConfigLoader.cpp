@@ -6,6 +6,7 @@
 
 #include "common/Files.h"
 #include "common/Strings.h"
+#include "config/ConnectionSchedule.h"
 #include "config/Paths.h"
 #include "config/Section.h"
 
@@ -96,6 +97,21 @@ void readQueue(Section s, QueueConfig& out) {
   s.finish();
 }
 
+void readScheduler(Section s, SchedulerConfig& out) {
+  using std::chrono::milliseconds;
+  out.enabled = s.boolean("enabled", out.enabled);
+  out.tick = s.duration("tick", out.tick, milliseconds(10));
+  out.leaderLease = s.duration("leader_lease", out.leaderLease, std::chrono::seconds(1));
+  out.misfireGrace = s.duration("misfire_grace", out.misfireGrace);
+  out.misfire = *parseMisfirePolicy(
+      s.choice("misfire", std::string(toString(out.misfire)), {"run_once", "skip"}));
+  if (out.tick >= out.leaderLease) {
+    s.error("tick", "must be shorter than scheduler.leader_lease, or another host could not take "
+                    "over within the lease");
+  }
+  s.finish();
+}
+
 void readLogging(Section s, LoggingConfig& out) {
   std::string level = s.choice("level", std::string(log::levelName(out.level)),
                                {"trace", "debug", "info", "warn", "error", "off"});
@@ -167,14 +183,14 @@ void readConnections(Section& top, Config& cfg) {
     if (!conn.name.empty() && !validSlug(conn.name)) {
       c.error("name", "\"" + conn.name + "\" is not a valid connection name: use lowercase letters, digits, - and _");
     }
-    if (c.has("schedule")) {
-      conn.schedule = c.string("schedule", "");
+    {
+      // Validated here, so that `config check` reports a bad expression or zone at its key.
+      ConnectionSchedule schedule = readConnectionSchedule(c);
+      conn.schedule = schedule.schedule;
       conn.scheduleLocation = c.location("schedule");
-    } else {
-      c.accept("schedule");
+      conn.timezone = schedule.timeZone.value_or(conn.timezone);
+      conn.misfire = schedule.misfire ? std::string(toString(*schedule.misfire)) : "";
     }
-    conn.timezone = c.string("timezone", conn.timezone);
-    conn.misfire = c.choice("misfire", "", {"run_once", "skip"});
     conn.enabled = c.boolean("enabled", conn.enabled);
     if (c.has("base_url")) conn.baseUrl = c.string("base_url", "");
     else c.accept("base_url");
@@ -281,6 +297,7 @@ LoadResult ConfigLoader::loadString(const std::string& yaml, const std::string& 
   readWorkers(top.section("workers"), cfg.workers);
   readQueue(top.section("queue"), cfg.queue);
   readSync(top.section("sync"), cfg.sync);
+  readScheduler(top.section("scheduler"), cfg.scheduler);
   readLogging(top.section("logging"), cfg.logging);
   readWorkspaces(top, cfg);
   readConnections(top, cfg);

@@ -272,6 +272,11 @@ TEST(ConfigLoader, DocumentedDefaultFileEqualsTheBuiltInDefaults) {
   EXPECT_EQ(a.sync.maxBatch, b.sync.maxBatch);
   EXPECT_EQ(a.sync.maxBatchAge, b.sync.maxBatchAge);
   EXPECT_EQ(a.sync.progressInterval, b.sync.progressInterval);
+  EXPECT_EQ(a.scheduler.enabled, b.scheduler.enabled);
+  EXPECT_EQ(a.scheduler.tick, b.scheduler.tick);
+  EXPECT_EQ(a.scheduler.leaderLease, b.scheduler.leaderLease);
+  EXPECT_EQ(a.scheduler.misfireGrace, b.scheduler.misfireGrace);
+  EXPECT_EQ(a.scheduler.misfire, b.scheduler.misfire);
   EXPECT_EQ(a.logging.level, b.logging.level);
   EXPECT_EQ(a.logging.format, b.logging.format);
 }
@@ -291,6 +296,42 @@ TEST(ConfigLoader, HeartbeatMustBeShorterThanTheLease) {
   EXPECT_EQ(messages(r), std::vector<std::string>{
                              "t.yaml:1:40: queue.heartbeat_interval: must be shorter than queue.lease, "
                              "or every job would be rescued"});
+}
+
+TEST(ConfigLoader, SchedulerDefaults) {
+  auto r = load("");
+  ASSERT_TRUE(r.ok()) << r.diagnostics.format();
+  EXPECT_TRUE(r.config.scheduler.enabled);
+  EXPECT_EQ(r.config.scheduler.tick, std::chrono::seconds(1));
+  EXPECT_EQ(r.config.scheduler.leaderLease, std::chrono::seconds(15));
+  EXPECT_EQ(r.config.scheduler.misfireGrace, std::chrono::minutes(1));
+  EXPECT_EQ(r.config.scheduler.misfire, MisfirePolicy::RunOnce);
+}
+
+TEST(ConfigLoader, ReadsTheSchedulerSection) {
+  auto r = load("scheduler: {enabled: false, tick: 200ms, leader_lease: 3s, misfire_grace: 2s, "
+                "misfire: skip}\n");
+  ASSERT_TRUE(r.ok()) << r.diagnostics.format();
+  EXPECT_FALSE(r.config.scheduler.enabled);
+  EXPECT_EQ(r.config.scheduler.tick, std::chrono::milliseconds(200));
+  EXPECT_EQ(r.config.scheduler.leaderLease, std::chrono::seconds(3));
+  EXPECT_EQ(r.config.scheduler.misfireGrace, std::chrono::seconds(2));
+  EXPECT_EQ(r.config.scheduler.misfire, MisfirePolicy::Skip);
+}
+
+TEST(ConfigLoader, SchedulerTickMustBeShorterThanTheLease) {
+  auto r = load("scheduler:\n  tick: 5s\n  leader_lease: 5s\n");
+  EXPECT_EQ(messages(r), std::vector<std::string>{
+                             "t.yaml:2:9: scheduler.tick: must be shorter than "
+                             "scheduler.leader_lease, or another host could not take over within "
+                             "the lease"});
+}
+
+TEST(ConfigLoader, BadMisfirePolicySuggestsTheClosest) {
+  auto r = load("scheduler:\n  misfire: run-once\n");
+  EXPECT_EQ(messages(r), std::vector<std::string>{
+                             "t.yaml:2:12: scheduler.misfire: must be one of run_once, skip, got "
+                             "\"run-once\" (did you mean \"run_once\"?)"});
 }
 
 TEST(ConfigLoader, DemoConfigIsValid) {
