@@ -187,7 +187,7 @@ CREATE TABLE sync_seen (
   stream              text NOT NULL,
   source_id           text NOT NULL
 );
-CREATE INDEX sync_seen_run ON sync_seen (run_id, stream);
+CREATE INDEX sync_seen_run ON sync_seen (run_id, stream, source_id);
 
 -- Poison records: what failed, where, and the record itself, for `tributary records replay`.
 CREATE TABLE sync_record_errors (

@@ -33,6 +33,14 @@ std::string firstLine(const std::string& s) {
   return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
+// The database's complaint about one record, without the statement it came from.
+std::string refusal(const std::string& what) {
+  std::string message = firstLine(what);
+  if (auto in = message.find(" ["); in != std::string::npos) message = message.substr(0, in);
+  if (auto in = message.find(" (in: "); in != std::string::npos) message = message.substr(0, in);
+  return "the database refused the record: " + message;
+}
+
 }  // namespace
 
 WriteCounts& WriteCounts::operator+=(const WriteCounts& o) {
@@ -46,10 +54,35 @@ WriteCounts& WriteCounts::operator+=(const WriteCounts& o) {
   return *this;
 }
 
-StreamWriter::StreamWriter(db::Connection& conn, StreamTarget target, Options options, CommitHook hook)
-    : conn_(conn), t_(std::move(target)), o_(std::move(options)), hook_(std::move(hook)), encoder_(t_.entity) {
+void StreamWriter::Batch::clear() {
+  copyBuf.clear();
+  records = 0;
+  deleted = 0;
+  failed = 0;
+  maxModified.reset();
+  duplicates = false;
+  ids.clear();
+  errors.clear();
+  errorBytes = 0;
+  cursor.reset();
+  start = std::chrono::steady_clock::now();
+}
+
+StreamWriter::StreamWriter(std::vector<db::Connection*> connections, StreamTarget target, Options options,
+                           CommitHook hook)
+    : t_(std::move(target)), o_(std::move(options)), hook_(std::move(hook)), encoder_(t_.entity) {
+  if (connections.empty()) throw std::invalid_argument("StreamWriter needs a connection");
+  const size_t n = o_.dryRun ? 1 : connections.size();
+  slots_.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    Batch b;
+    b.conn = connections[i];
+    b.start = std::chrono::steady_clock::now();
+    slots_.push_back(std::move(b));
+  }
   target_ = o_.initialBatch;
-  ensureStaging();
+  plainInsert_ = o_.targetEmpty && !o_.dryRun;
+  for (auto& b : slots_) ensureStaging(b);
 }
 
 StreamWriter::~StreamWriter() {
@@ -59,61 +92,62 @@ StreamWriter::~StreamWriter() {
   }
 }
 
-std::string StreamWriter::stagingTable() const { return "trib_stage_" + (t_.entity ? t_.entity->table : std::string("records")); }
+std::string StreamWriter::stagingTable() const {
+  return "trib_stage_" + (t_.entity ? t_.entity->table : std::string("records"));
+}
 
-void StreamWriter::ensureStaging() {
-  if (stagingReady_) return;
+void StreamWriter::ensureStaging(Batch& b) {
+  if (b.stagingReady) return;
   std::string sql = "CREATE TEMP TABLE IF NOT EXISTS " + stagingTable() +
                     " (ord bigint, source_id text, modified_ms bigint, deleted boolean, hash bigint, raw text";
   if (t_.entity) {
     for (const auto& c : t_.entity->columns) sql += ", " + strings::quoteIdent(c.name) + " text";
   }
   sql += ") ON COMMIT DELETE ROWS";
-  conn_.execScript(sql);
-  if (o_.dryRun) conn_.execScript("CREATE TEMP TABLE IF NOT EXISTS trib_dry_seen (stream text, source_id text)");
-  stagingReady_ = true;
+  b.conn->execScript(sql);
+  if (o_.dryRun) b.conn->execScript("CREATE TEMP TABLE IF NOT EXISTS trib_dry_seen (stream text, source_id text)");
+  b.stagingReady = true;
 }
 
-void StreamWriter::beginBatch() {
-  if (!o_.dryRun && !inTx_) conn_.execScript("BEGIN");
-  inTx_ = true;
-  batchStart_ = std::chrono::steady_clock::now();
+void StreamWriter::begin(Batch& b) {
+  if (!o_.dryRun && !b.inTx) b.conn->execScript("BEGIN");
+  b.inTx = true;
 }
 
-void StreamWriter::startCopy() {
+void StreamWriter::startCopy(Batch& b) {
   std::string sql = "COPY " + stagingTable() + " (ord, source_id, modified_ms, deleted, hash, raw";
   if (t_.entity) {
     for (const auto& c : t_.entity->columns) sql += ", " + strings::quoteIdent(c.name);
   }
   sql += ") FROM STDIN";
-  PGresult* r = PQexec(conn_.raw(), sql.c_str());
+  PGresult* r = PQexec(b.conn->raw(), sql.c_str());
   const bool ok = r && PQresultStatus(r) == PGRES_COPY_IN;
-  std::string err = ok ? "" : PQerrorMessage(conn_.raw());
+  std::string err = ok ? "" : PQerrorMessage(b.conn->raw());
   if (r) PQclear(r);
   if (!ok) throw db::DbError("cannot start COPY into " + stagingTable() + ": " + err);
-  inCopy_ = true;
+  b.inCopy = true;
 }
 
-void StreamWriter::flushCopyBuffer() {
-  if (copyBuf_.empty()) return;
-  if (PQputCopyData(conn_.raw(), copyBuf_.data(), static_cast<int>(copyBuf_.size())) != 1) {
-    throw db::DbError(std::string("COPY failed: ") + PQerrorMessage(conn_.raw()));
+void StreamWriter::flushCopy(Batch& b) {
+  if (b.copyBuf.empty()) return;
+  if (PQputCopyData(b.conn->raw(), b.copyBuf.data(), static_cast<int>(b.copyBuf.size())) != 1) {
+    throw db::DbError(std::string("COPY failed: ") + PQerrorMessage(b.conn->raw()));
   }
-  copyBuf_.clear();
+  b.copyBuf.clear();
 }
 
-void StreamWriter::endCopy() {
-  if (!inCopy_) return;
-  flushCopyBuffer();
-  inCopy_ = false;
-  if (PQputCopyEnd(conn_.raw(), nullptr) != 1) {
-    throw db::DbError(std::string("COPY failed: ") + PQerrorMessage(conn_.raw()));
+void StreamWriter::endCopy(Batch& b) {
+  if (!b.inCopy) return;
+  flushCopy(b);
+  b.inCopy = false;
+  if (PQputCopyEnd(b.conn->raw(), nullptr) != 1) {
+    throw db::DbError(std::string("COPY failed: ") + PQerrorMessage(b.conn->raw()));
   }
-  PGresult* r = PQgetResult(conn_.raw());
+  PGresult* r = PQgetResult(b.conn->raw());
   const bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
-  std::string err = ok ? "" : (r ? PQresultErrorMessage(r) : PQerrorMessage(conn_.raw()));
+  std::string err = ok ? "" : (r ? PQresultErrorMessage(r) : PQerrorMessage(b.conn->raw()));
   if (r) PQclear(r);
-  while (PGresult* extra = PQgetResult(conn_.raw())) PQclear(extra);
+  while (PGresult* extra = PQgetResult(b.conn->raw())) PQclear(extra);
   if (!ok) throw db::DbError("COPY into " + stagingTable() + " failed: " + err);
 }
 
@@ -127,8 +161,9 @@ void StreamWriter::add(const plugins::RecordView& rec) {
              "the record is not valid UTF-8 (or holds a NUL byte)", validText(rec.rawJson) ? rec.rawJson : "");
     return;
   }
+  Batch& b = cur();
   line_.clear();
-  line_ += std::to_string(batchRecords_);
+  line_ += std::to_string(b.records);
   line_ += '\t';
   appendCopyText(line_, rec.sourceId);
   line_ += '\t';
@@ -151,78 +186,188 @@ void StreamWriter::add(const plugins::RecordView& rec) {
     }
   }
   line_ += '\n';
-  if (!inTx_) beginBatch();
-  if (!inCopy_) startCopy();
-  if (!batchIds_.insert(XXH3_64bits(rec.sourceId.data(), rec.sourceId.size())).second) batchHasDuplicates_ = true;
-  copyBuf_ += line_;
-  if (copyBuf_.size() >= kCopyFlushBytes) flushCopyBuffer();
-  ++batchRecords_;
-  if (rec.deleted) ++batchDeleted_;
-  if (rec.modifiedAtMs && (!batchMaxModified_ || *rec.modifiedAtMs > *batchMaxModified_)) {
-    batchMaxModified_ = rec.modifiedAtMs;
-  }
+  begin(b);
+  if (!b.inCopy) startCopy(b);
+  if (!b.ids.insert(XXH3_64bits(rec.sourceId.data(), rec.sourceId.size())).second) b.duplicates = true;
+  b.copyBuf += line_;
+  if (b.copyBuf.size() >= kCopyFlushBytes) flushCopy(b);
+  ++b.records;
+  if (rec.deleted) ++b.deleted;
+  if (rec.modifiedAtMs && (!b.maxModified || *rec.modifiedAtMs > *b.maxModified)) b.maxModified = rec.modifiedAtMs;
 }
 
 void StreamWriter::addError(std::string_view sourceId, std::string_view stage, std::string_view message,
                             std::string_view raw) {
+  Batch& b = cur();
   std::string rawCopy(validText(raw) ? raw : std::string_view());
-  errorBytes_ += static_cast<int64_t>(rawCopy.size() + message.size());
-  ++batchFailed_;
-  errors_.push_back({std::string(sourceId), std::string(stage), std::string(message), std::move(rawCopy)});
-  if (!o_.dryRun && errorBytes_ > kErrorFlushBytes) {
+  b.errorBytes += static_cast<int64_t>(rawCopy.size() + message.size());
+  ++b.failed;
+  b.errors.push_back({std::string(sourceId), std::string(stage), std::string(message), std::move(rawCopy)});
+  if (!o_.dryRun && b.errorBytes > kErrorFlushBytes) {
     // Many or large errors: write them now, inside the open batch, to keep memory bounded.
-    if (!inTx_) beginBatch();
-    endCopy();
-    writeErrors();
+    begin(b);
+    endCopy(b);
+    writeErrors(b);
   }
 }
 
 bool StreamWriter::checkpoint(std::string_view cursor) {
-  cursor_ = std::string(cursor);
-  const auto age = std::chrono::steady_clock::now() - batchStart_;
-  const int64_t size = batchRecords_ + static_cast<int64_t>(errors_.size());
-  if (size == 0 && !inTx_) return false;  // nothing to store yet; the cursor rides with the next batch
+  Batch& b = cur();
+  b.cursor = std::string(cursor);
+  const auto age = std::chrono::steady_clock::now() - b.start;
+  const int64_t size = b.records + static_cast<int64_t>(b.errors.size()) + b.failed;
+  if (size == 0 && !b.inTx) return false;  // nothing to store yet; the cursor rides with the next batch
   if (size >= target_ || age >= o_.maxBatchAge) {
-    commit();
+    startCommit();
     return true;
   }
   return false;
 }
 
-void StreamWriter::finish() {
-  if (batchRecords_ > 0 || !errors_.empty() || cursor_ || inTx_) commit();
+void StreamWriter::collect() {
+  if (!inflight_.valid()) return;
+  CommitResult r = inflight_.get();  // rethrows a commit's failure
+  totals_ += r.counts;
+  if (r.conflicted) plainInsert_ = false;
+  if (r.took < o_.fastCommit && r.counts.records >= target_) target_ = std::min(o_.maxBatch, target_ * 2);
+  else if (r.took > o_.slowCommit) target_ = std::max(o_.minBatch, target_ / 2);
 }
 
-void StreamWriter::abort() {
-  if (inCopy_) {
-    PQputCopyEnd(conn_.raw(), "the batch was abandoned");
-    while (PGresult* r = PQgetResult(conn_.raw())) PQclear(r);
-    inCopy_ = false;
+void StreamWriter::startCommit() {
+  if (o_.dryRun) {
+    dryRunCount(cur());
+    return;
   }
-  if (inTx_ && !o_.dryRun && !conn_.isBroken()) conn_.execScript("ROLLBACK");
-  inTx_ = false;
-  copyBuf_.clear();
-  batchRecords_ = 0;
-  batchDeleted_ = 0;
-  batchMaxModified_.reset();
-  batchHasDuplicates_ = false;
-  batchIds_.clear();
-  errors_.clear();
-  errorBytes_ = 0;
-  batchFailed_ = 0;
-  cursor_.reset();
+  collect();  // one commit at a time, in checkpoint order
+  Batch& b = cur();
+  const bool plain = plainInsert_;
+  if (slots_.size() == 1) {
+    auto r = commitBatch(b, plain);
+    std::promise<CommitResult> done;
+    done.set_value(r);
+    inflight_ = done.get_future();
+    collect();
+    return;
+  }
+  // The batch commits on its own connection while the next one fills the other.
+  endCopy(b);  // the COPY stream belongs to this thread's protocol exchange; finish it here
+  inflight_ = std::async(std::launch::async, [this, &b, plain] { return commitBatch(b, plain); });
+  cur_ = (cur_ + 1) % slots_.size();
+  cur().clear();
 }
 
-std::string StreamWriter::upsertSql(bool ranged) const {
+int64_t StreamWriter::plainInsert(Batch& b) {
+  return b.conn->exec(insertSql(), t_.workspaceId, t_.source, t_.connectionId, t_.stream).affected();
+}
+
+StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
+  const auto started = std::chrono::steady_clock::now();
+  CommitResult result;
+  begin(b);
+  endCopy(b);
+  CommitInfo info;
+  info.cursor = b.cursor.value_or("");
+  info.maxModifiedMs = b.maxModified;
+  WriteCounts& c = info.counts;
+  c.records = b.records;
+  c.batches = 1;
+  if (b.records > 0) {
+    b.conn->execScript("SAVEPOINT trib_batch");
+    bool done = false;
+    if (plain && !b.duplicates) {
+      try {
+        c.inserted = plainInsert(b);
+        c.deleted = b.deleted;
+        b.conn->execScript("RELEASE SAVEPOINT trib_batch");
+        done = true;
+      } catch (const db::DbError& e) {
+        if (b.conn->isBroken()) throw;
+        b.conn->execScript("ROLLBACK TO SAVEPOINT trib_batch");
+        result.conflicted = true;  // rows exist after all: upsert from now on
+        log::debug("engine", "plain insert into {} met existing rows ({}); upserting", t_.stream, firstLine(e.what()));
+      }
+    }
+    if (!done) {
+      try {
+        c += upsert(b, 0, b.records - 1);
+        b.conn->execScript("RELEASE SAVEPOINT trib_batch");
+      } catch (const db::DbError& e) {
+        if (b.conn->isBroken()) throw;
+        b.conn->execScript("ROLLBACK TO SAVEPOINT trib_batch");
+        log::info("engine", "a batch of {} records of {} failed to write ({}); isolating the bad records", b.records,
+                  t_.stream, firstLine(e.what()));
+        isolate(b, 0, b.records - 1, c);
+      }
+    }
+    if (o_.trackSeen) {
+      auto r = b.conn->exec(
+          "INSERT INTO sync_seen (run_id, stream, source_id) SELECT DISTINCT $1::uuid, $2, source_id FROM " +
+              stagingTable(),
+          o_.runId, t_.stream);
+      info.seenAdded = r.affected();
+    }
+    if (o_.resolveErrors) {
+      b.conn->exec(
+          "UPDATE sync_record_errors SET resolved_at = now() WHERE resolved_at IS NULL AND connection_id = $1::uuid"
+          " AND stream = $2 AND source_id IN (SELECT source_id FROM " + stagingTable() + ")",
+          t_.connectionId, t_.stream);
+    }
+  }
+  writeErrors(b);
+  c.failed = b.failed;
+  if (c.records > 0 && c.failed * 10 > c.records + c.failed) {
+    log::warn("engine", "{} of {} records of stream {} failed in one batch (over 10%)", c.failed, c.records + c.failed,
+              t_.stream);
+  }
+  hook_(*b.conn, info);
+  b.conn->execScript("COMMIT");
+  b.inTx = false;
+  result.counts = c;
+  result.took = std::chrono::steady_clock::now() - started;
+  b.clear();
+  return result;
+}
+
+std::string StreamWriter::insertSql() const {
+  const std::string modified =
+      "CASE WHEN s.modified_ms IS NULL THEN NULL ELSE 'epoch'::timestamptz + s.modified_ms * interval '1 millisecond' END";
+  if (!t_.entity) {
+    return "INSERT INTO records (workspace_id, source, stream, source_id, connection_id, data, raw_hash,"
+           " source_modified_at, deleted_at) SELECT $1::uuid, $2, $4, s.source_id, $3::uuid, s.raw::jsonb, s.hash, " +
+           modified + ", CASE WHEN s.deleted THEN now() END FROM " + stagingTable() + " s";
+  }
+  std::string cols, exprs;
+  for (const auto& c : t_.entity->columns) {
+    const std::string q = strings::quoteIdent(c.name);
+    cols += ", " + q;
+    exprs += ", s." + q + (c.type == ColumnType::Text ? "" : "::" + std::string(sqlType(c.type)));
+  }
+  return "INSERT INTO " + t_.entity->table + " (workspace_id, source, source_id, connection_id, stream" + cols +
+         ", raw, raw_hash, source_modified_at, deleted_at) SELECT $1::uuid, $2, s.source_id, $3::uuid, $4" + exprs +
+         ", s.raw::jsonb, s.hash, " + modified + ", CASE WHEN s.deleted THEN now() END FROM " + stagingTable() + " s";
+}
+
+std::string StreamWriter::upsertSql(const Batch& b, bool ranged) const {
   const std::string stage = stagingTable();
-  std::string src = batchHasDuplicates_
+  std::string src = b.duplicates
                         ? "SELECT DISTINCT ON (source_id) * FROM " + stage + (ranged ? " WHERE ord BETWEEN $5 AND $6" : "") +
                               " ORDER BY source_id, ord DESC"
                         : "SELECT * FROM " + stage + (ranged ? " WHERE ord BETWEEN $5 AND $6" : "");
   const std::string modified =
       "CASE WHEN s.modified_ms IS NULL THEN NULL ELSE 'epoch'::timestamptz + s.modified_ms * interval '1 millisecond' END";
-  std::string cols, exprs, sets;
+  // Written only when the digest or the deletion changed, and never over a newer source version.
+  const std::string onConflict =
+      ", raw_hash = EXCLUDED.raw_hash, source_modified_at = EXCLUDED.source_modified_at,"
+      " deleted_at = CASE WHEN EXCLUDED.deleted_at IS NULL THEN NULL ELSE coalesce(t.deleted_at, EXCLUDED.deleted_at) END,"
+      " updated_at = now()"
+      " WHERE (t.raw_hash <> EXCLUDED.raw_hash OR (t.deleted_at IS NULL) <> (EXCLUDED.deleted_at IS NULL))"
+      " AND (EXCLUDED.source_modified_at IS NULL OR t.source_modified_at IS NULL"
+      "      OR EXCLUDED.source_modified_at >= t.source_modified_at)"
+      " RETURNING (xmax = 0) AS inserted, deleted_at IS NOT NULL AS deleted)"
+      " SELECT (SELECT count(*) FROM src), count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),"
+      " count(*) FILTER (WHERE deleted) FROM up";
   if (t_.entity) {
+    std::string cols, exprs, sets;
     for (const auto& c : t_.entity->columns) {
       const std::string q = strings::quoteIdent(c.name);
       cols += ", " + q;
@@ -235,16 +380,7 @@ std::string StreamWriter::upsertSql(bool ranged) const {
            " SELECT $1::uuid, $2, s.source_id, $3::uuid, $4" + exprs + ", s.raw::jsonb, s.hash, " + modified +
            ", CASE WHEN s.deleted THEN now() END FROM src s"
            " ON CONFLICT (workspace_id, source, source_id) DO UPDATE SET connection_id = EXCLUDED.connection_id,"
-           " stream = EXCLUDED.stream" + sets +
-           ", raw = EXCLUDED.raw, raw_hash = EXCLUDED.raw_hash, source_modified_at = EXCLUDED.source_modified_at,"
-           " deleted_at = CASE WHEN EXCLUDED.deleted_at IS NULL THEN NULL ELSE coalesce(t.deleted_at, EXCLUDED.deleted_at) END,"
-           " updated_at = now()"
-           " WHERE (t.raw_hash <> EXCLUDED.raw_hash OR (t.deleted_at IS NULL) <> (EXCLUDED.deleted_at IS NULL))"
-           " AND (EXCLUDED.source_modified_at IS NULL OR t.source_modified_at IS NULL"
-           "      OR EXCLUDED.source_modified_at >= t.source_modified_at)"
-           " RETURNING (xmax = 0) AS inserted, deleted_at IS NOT NULL AS deleted)"
-           " SELECT (SELECT count(*) FROM src), count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),"
-           " count(*) FILTER (WHERE deleted) FROM up";
+           " stream = EXCLUDED.stream" + sets + ", raw = EXCLUDED.raw" + onConflict;
   }
   return "WITH src AS (" + src +
          "), up AS (INSERT INTO records AS t (workspace_id, source, stream, source_id, connection_id, data, raw_hash,"
@@ -252,21 +388,13 @@ std::string StreamWriter::upsertSql(bool ranged) const {
          " SELECT $1::uuid, $2, $4, s.source_id, $3::uuid, s.raw::jsonb, s.hash, " + modified +
          ", CASE WHEN s.deleted THEN now() END FROM src s"
          " ON CONFLICT (workspace_id, source, stream, source_id) DO UPDATE SET connection_id = EXCLUDED.connection_id,"
-         " data = EXCLUDED.data, raw_hash = EXCLUDED.raw_hash, source_modified_at = EXCLUDED.source_modified_at,"
-         " deleted_at = CASE WHEN EXCLUDED.deleted_at IS NULL THEN NULL ELSE coalesce(t.deleted_at, EXCLUDED.deleted_at) END,"
-         " updated_at = now()"
-         " WHERE (t.raw_hash <> EXCLUDED.raw_hash OR (t.deleted_at IS NULL) <> (EXCLUDED.deleted_at IS NULL))"
-         " AND (EXCLUDED.source_modified_at IS NULL OR t.source_modified_at IS NULL"
-         "      OR EXCLUDED.source_modified_at >= t.source_modified_at)"
-         " RETURNING (xmax = 0) AS inserted, deleted_at IS NOT NULL AS deleted)"
-         " SELECT (SELECT count(*) FROM src), count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),"
-         " count(*) FILTER (WHERE deleted) FROM up";
+         " data = EXCLUDED.data" + onConflict;
 }
 
-WriteCounts StreamWriter::upsert(int64_t lo, int64_t hi) {
-  const bool ranged = lo > 0 || hi < batchRecords_ - 1;
-  db::Result r = ranged ? conn_.exec(upsertSql(true), t_.workspaceId, t_.source, t_.connectionId, t_.stream, lo, hi)
-                        : conn_.exec(upsertSql(false), t_.workspaceId, t_.source, t_.connectionId, t_.stream);
+WriteCounts StreamWriter::upsert(Batch& b, int64_t lo, int64_t hi) {
+  const bool ranged = lo > 0 || hi < b.records - 1;
+  db::Result r = ranged ? b.conn->exec(upsertSql(b, true), t_.workspaceId, t_.source, t_.connectionId, t_.stream, lo, hi)
+                        : b.conn->exec(upsertSql(b, false), t_.workspaceId, t_.source, t_.connectionId, t_.stream);
   WriteCounts c;
   const int64_t distinct = r.int64(0, 0);
   c.inserted = r.int64(0, 1);
@@ -276,62 +404,58 @@ WriteCounts StreamWriter::upsert(int64_t lo, int64_t hi) {
   return c;
 }
 
-void StreamWriter::isolate(int64_t lo, int64_t hi, WriteCounts& counts) {
-  conn_.execScript("SAVEPOINT trib_part");
+void StreamWriter::isolate(Batch& b, int64_t lo, int64_t hi, WriteCounts& counts) {
+  b.conn->execScript("SAVEPOINT trib_part");
   try {
-    counts += upsert(lo, hi);
-    conn_.execScript("RELEASE SAVEPOINT trib_part");
+    counts += upsert(b, lo, hi);
+    b.conn->execScript("RELEASE SAVEPOINT trib_part");
     return;
   } catch (const db::DbError& e) {
-    if (conn_.isBroken()) throw;
-    conn_.execScript("ROLLBACK TO SAVEPOINT trib_part");
-    conn_.execScript("RELEASE SAVEPOINT trib_part");
+    if (b.conn->isBroken()) throw;
+    b.conn->execScript("ROLLBACK TO SAVEPOINT trib_part");
+    b.conn->execScript("RELEASE SAVEPOINT trib_part");
     if (lo == hi) {
-      auto row = conn_.exec("SELECT source_id, raw FROM " + stagingTable() + " WHERE ord = $1", lo);
-      std::string message = firstLine(e.what());
-      if (auto in = message.find(" [22"); in != std::string::npos) message = message.substr(0, in);
-      if (auto in = message.find(" (in: "); in != std::string::npos) message = message.substr(0, in);
-      errors_.push_back({row.empty() ? "" : row.text(0, 0), "write", "the database refused the record: " + message,
-                         row.empty() ? "" : row.text(0, 1)});
-      ++batchFailed_;
-      (void)counts;
+      auto row = b.conn->exec("SELECT source_id, raw FROM " + stagingTable() + " WHERE ord = $1", lo);
+      b.errors.push_back(
+          {row.empty() ? "" : row.text(0, 0), "write", refusal(e.what()), row.empty() ? "" : row.text(0, 1)});
+      ++b.failed;
       return;
     }
   }
   const int64_t mid = lo + (hi - lo) / 2;
-  isolate(lo, mid, counts);
-  isolate(mid + 1, hi, counts);
+  isolate(b, lo, mid, counts);
+  isolate(b, mid + 1, hi, counts);
 }
 
-void StreamWriter::writeErrors() {
-  if (errors_.empty()) return;
+void StreamWriter::writeErrors(Batch& b) {
+  if (b.errors.empty()) return;
   std::vector<std::string> ids, stages, messages, raws;
-  for (auto& e : errors_) {
+  for (auto& e : b.errors) {
     ids.push_back(e.sourceId);
     stages.push_back(e.stage);
     messages.push_back(e.message);
     raws.push_back(e.raw);
   }
-  conn_.exec(
+  b.conn->exec(
       "INSERT INTO sync_record_errors (workspace_id, connection_id, run_id, job_id, stream, source_id, stage, error, raw)"
       " SELECT $1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, nullif(i, ''), s, m, nullif(r, '')"
       " FROM unnest($6::text[], $7::text[], $8::text[], $9::text[]) AS u(i, s, m, r)",
       t_.workspaceId, t_.connectionId, o_.runId.empty() ? db::Param() : db::Param(o_.runId),
       o_.jobId.empty() ? db::Param() : db::Param(o_.jobId), t_.stream, pgArray(ids), pgArray(stages),
       pgArray(messages), pgArray(raws));
-  errors_.clear();
-  errorBytes_ = 0;
+  b.errors.clear();
+  b.errorBytes = 0;
 }
 
-void StreamWriter::dryRunCount() {
-  endCopy();
+void StreamWriter::dryRunCount(Batch& b) {
+  endCopy(b);
   WriteCounts c;
-  c.records = batchRecords_;
-  c.failed = batchFailed_;
-  if (batchRecords_ > 0) {
+  c.records = b.records;
+  c.failed = b.failed;
+  if (b.records > 0) {
     const std::string target = t_.entity ? t_.entity->table : std::string("records");
     const std::string streamCond = t_.entity ? " AND $4::text IS NOT NULL" : " AND t.stream = $4";
-    auto r = conn_.exec(
+    auto r = b.conn->exec(
         "WITH src AS (SELECT DISTINCT ON (source_id) * FROM " + stagingTable() + " ORDER BY source_id, ord DESC)"
         " SELECT count(*), count(*) FILTER (WHERE t.source_id IS NULL),"
         " count(*) FILTER (WHERE t.source_id IS NOT NULL AND (t.raw_hash <> s.hash OR (t.deleted_at IS NULL) = s.deleted)),"
@@ -343,93 +467,60 @@ void StreamWriter::dryRunCount() {
     c.updated = r.int64(0, 2);
     c.deleted = r.int64(0, 3);
     c.unchanged = r.int64(0, 0) - c.inserted - c.updated;
-    conn_.exec("INSERT INTO trib_dry_seen SELECT $1, source_id FROM " + stagingTable(), t_.stream);
-    conn_.execScript("TRUNCATE " + stagingTable());
+    b.conn->exec("INSERT INTO trib_dry_seen SELECT $1, source_id FROM " + stagingTable(), t_.stream);
+    b.conn->execScript("TRUNCATE " + stagingTable());
   }
   c.batches = 1;
   totals_ += c;
-  batchRecords_ = 0;
-  batchDeleted_ = 0;
-  batchMaxModified_.reset();
-  batchHasDuplicates_ = false;
-  batchIds_.clear();
-  errors_.clear();
-  errorBytes_ = 0;
-  batchFailed_ = 0;
-  cursor_.reset();
-  batchStart_ = std::chrono::steady_clock::now();
+  b.clear();
 }
 
 int64_t StreamWriter::countUnseen() {
   const std::string target = t_.entity ? t_.entity->table : std::string("records");
-  auto r = conn_.exec("SELECT count(*) FROM " + target +
-                          " t WHERE t.workspace_id = $1::uuid AND t.source = $2 AND t.stream = $3 AND t.deleted_at IS NULL"
-                          " AND NOT EXISTS (SELECT 1 FROM trib_dry_seen d WHERE d.stream = $3 AND d.source_id = t.source_id)",
-                      t_.workspaceId, t_.source, t_.stream);
+  auto r = slots_[0].conn->exec("SELECT count(*) FROM " + target +
+                                    " t WHERE t.workspace_id = $1::uuid AND t.source = $2 AND t.stream = $3"
+                                    " AND t.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM trib_dry_seen d"
+                                    " WHERE d.stream = $3 AND d.source_id = t.source_id)",
+                                t_.workspaceId, t_.source, t_.stream);
   return r.int64(0, 0);
 }
 
-void StreamWriter::commit() {
-  if (o_.dryRun) {
-    dryRunCount();
-    return;
-  }
-  const auto started = std::chrono::steady_clock::now();
-  if (!inTx_) beginBatch();
-  endCopy();
-  CommitInfo info;
-  info.cursor = cursor_.value_or("");
-  info.maxModifiedMs = batchMaxModified_;
-  WriteCounts& c = info.counts;
-  c.records = batchRecords_;
-  c.batches = 1;
-  if (batchRecords_ > 0) {
-    conn_.execScript("SAVEPOINT trib_batch");
-    try {
-      c += upsert(0, batchRecords_ - 1);
-      conn_.execScript("RELEASE SAVEPOINT trib_batch");
-    } catch (const db::DbError& e) {
-      if (conn_.isBroken()) throw;
-      conn_.execScript("ROLLBACK TO SAVEPOINT trib_batch");
-      log::info("engine", "batch of {} records of {} failed to write ({}); isolating the bad records", batchRecords_,
-                t_.stream, firstLine(e.what()));
-      isolate(0, batchRecords_ - 1, c);
-    }
-    if (o_.trackSeen) {
-      auto r = conn_.exec("INSERT INTO sync_seen (run_id, stream, source_id) SELECT DISTINCT $1::uuid, $2, source_id FROM " +
-                              stagingTable(),
-                          o_.runId, t_.stream);
-      info.seenAdded = r.affected();
-    }
-    if (o_.resolveErrors) {
-      conn_.exec(
-          "UPDATE sync_record_errors SET resolved_at = now() WHERE resolved_at IS NULL AND connection_id = $1::uuid"
-          " AND stream = $2 AND source_id IN (SELECT source_id FROM " + stagingTable() + ")",
-          t_.connectionId, t_.stream);
+void StreamWriter::finish() {
+  collect();
+  Batch& b = cur();
+  if (b.records > 0 || !b.errors.empty() || b.failed > 0 || b.cursor || b.inTx) {
+    if (o_.dryRun) {
+      dryRunCount(b);
+    } else {
+      auto r = commitBatch(b, plainInsert_);
+      std::promise<CommitResult> done;
+      done.set_value(r);
+      inflight_ = done.get_future();
+      collect();
     }
   }
-  writeErrors();
-  c.failed = batchFailed_;
-  if (c.records > 0 && c.failed * 10 > c.records + c.failed) {
-    log::warn("engine", "{} of {} records of stream {} failed in one batch (over 10%)", c.failed, c.records + c.failed,
-              t_.stream);
-  }
-  hook_(conn_, info);
-  conn_.execScript("COMMIT");
-  inTx_ = false;
-  totals_ += c;
+}
 
-  const auto took = std::chrono::steady_clock::now() - started;
-  if (took < o_.fastCommit && batchRecords_ >= target_) target_ = std::min(o_.maxBatch, target_ * 2);
-  else if (took > o_.slowCommit) target_ = std::max(o_.minBatch, target_ / 2);
-  batchRecords_ = 0;
-  batchDeleted_ = 0;
-  batchMaxModified_.reset();
-  batchHasDuplicates_ = false;
-  batchIds_.clear();
-  batchFailed_ = 0;
-  cursor_.reset();
-  batchStart_ = std::chrono::steady_clock::now();
+void StreamWriter::abortBatch(Batch& b) {
+  if (b.inCopy) {
+    PQputCopyEnd(b.conn->raw(), "the batch was abandoned");
+    while (PGresult* r = PQgetResult(b.conn->raw())) PQclear(r);
+    b.inCopy = false;
+  }
+  if (b.inTx && !o_.dryRun && !b.conn->isBroken()) b.conn->execScript("ROLLBACK");
+  b.inTx = false;
+  b.clear();
+}
+
+void StreamWriter::abort() {
+  if (inflight_.valid()) {
+    try {
+      collect();
+    } catch (const std::exception& e) {
+      log::warn("engine", "a commit of stream {} failed while the run was stopping: {}", t_.stream, e.what());
+    }
+  }
+  for (auto& b : slots_) abortBatch(b);
 }
 
 }  // namespace tributary::engine

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -38,25 +39,32 @@ struct WriteCounts {
 
 // What a commit stores beside its records (in the same transaction).
 struct CommitInfo {
-  std::string cursor;                  // the checkpoint closing the batch
+  std::string cursor;                    // the checkpoint closing the batch
   std::optional<int64_t> maxModifiedMs;  // the batch's largest source modification time
-  WriteCounts counts;                  // of this batch
-  int64_t seenAdded = 0;               // ids added to sync_seen
+  WriteCounts counts;                    // of this batch
+  int64_t seenAdded = 0;                 // ids added to sync_seen
 };
 
-// Writes one stream's records exactly once: records stream into COPY into a staging table as
-// they are emitted (memory stays bounded whatever the batch size); at a checkpoint the batch
-// is upserted with one INSERT ... ON CONFLICT, its errors and cursor written, and all of it
-// committed in one transaction. Rows whose digest is unchanged are not rewritten; a row never
-// moves back to an older source version. A record whose write fails is isolated by splitting
-// the batch under savepoints, so the rest lands. Batch sizes adapt: they grow while commits are
-// fast and shrink when they are slow.
+// Writes one stream's records exactly once. Records stream into COPY into a temporary staging
+// table as they are emitted, so memory stays bounded whatever the batch size. At a checkpoint
+// the batch is upserted with one INSERT ... ON CONFLICT, its errors and cursor are written, and
+// all of it commits in one transaction. Rows whose digest is unchanged are not rewritten, and a
+// row never moves back to an older source version. A record whose write fails is isolated by
+// splitting the batch under savepoints, so the rest lands. Batch sizes adapt: they grow while
+// commits are fast and shrink when they are slow.
+//
+// With two connections the writer double-buffers: one batch commits on one connection while
+// the plugin fills the next through the other. Commits still happen one at a time and in
+// checkpoint order, so a crash leaves exactly the batches before some checkpoint.
 class StreamWriter {
  public:
   struct Options {
-    bool dryRun = false;       // count what would change; the caller owns the transaction
-    bool trackSeen = false;    // record ids in sync_seen (a full refresh over existing rows)
+    bool dryRun = false;         // count what would change; the caller owns the transaction
+    bool trackSeen = false;      // record ids in sync_seen (a full refresh over existing rows)
     bool resolveErrors = false;  // mark open record errors of stored ids resolved
+    // The target held no row of this source when the stream began (a first initial sync): a
+    // plain INSERT does, with no conflict handling, until a conflict says otherwise.
+    bool targetEmpty = false;
     std::string runId;
     std::string jobId;
     int initialBatch = 1000;
@@ -66,70 +74,90 @@ class StreamWriter {
     std::chrono::milliseconds slowCommit{2000};
     std::chrono::milliseconds maxBatchAge{5000};
   };
-  // Runs inside the batch's transaction, before COMMIT: the caller stores the cursor, the
-  // watermark and progress there.
+  // Runs inside the batch's transaction, before COMMIT, possibly on another thread than the
+  // plugin's: the caller stores the cursor, the watermark and progress there.
   using CommitHook = std::function<void(db::Connection&, const CommitInfo&)>;
 
-  StreamWriter(db::Connection& conn, StreamTarget target, Options options, CommitHook hook);
+  // `connections`: one, or two to double-buffer (not for dry runs).
+  StreamWriter(std::vector<db::Connection*> connections, StreamTarget target, Options options, CommitHook hook);
   ~StreamWriter();
 
   void add(const plugins::RecordView& record);
-  void addError(std::string_view sourceId, std::string_view stage, std::string_view message,
-                std::string_view raw);
-  // A checkpoint: commits when the batch is big or old enough. Returns true if it committed.
+  void addError(std::string_view sourceId, std::string_view stage, std::string_view message, std::string_view raw);
+  // A checkpoint: commits when the batch is big or old enough. Returns true if it committed
+  // (or started committing).
   bool checkpoint(std::string_view cursor);
-  // Commits whatever is open, with the last checkpoint's cursor (the end of a successful call).
+  // Commits whatever is open, with the last checkpoint's cursor, and waits for every commit
+  // (the end of a successful call). Throws what a commit threw.
   void finish();
-  // Drops the open batch (a failed or cancelled call): nothing of it is stored.
+  // Drops the open batch (a failed or cancelled call): nothing of it is stored. A commit
+  // already under way completes, since it holds an earlier checkpoint.
   void abort();
 
-  const WriteCounts& totals() const { return totals_; }
+  WriteCounts totals() const { return totals_; }
   int batchTarget() const { return target_; }
-  bool open() const { return inTx_; }
   // For a dry run's end: rows of this stream the target holds but the run did not see.
   int64_t countUnseen();
 
  private:
-  void ensureStaging();
-  void beginBatch();
-  void startCopy();
-  void endCopy();
-  void flushCopyBuffer();
-  void commit();
-  WriteCounts upsert(int64_t lo, int64_t hi);
-  void isolate(int64_t lo, int64_t hi, WriteCounts& counts);
-  void writeErrors();
-  void dryRunCount();
-  std::string stagingTable() const;
-  std::string upsertSql(bool ranged) const;
+  struct PendingError {
+    std::string sourceId, stage, message, raw;
+  };
+  // One batch being filled or committed, on its own connection.
+  struct Batch {
+    db::Connection* conn = nullptr;
+    bool stagingReady = false;
+    bool inTx = false;
+    bool inCopy = false;
+    std::string copyBuf;
+    int64_t records = 0;
+    int64_t deleted = 0;
+    int64_t failed = 0;
+    std::optional<int64_t> maxModified;
+    bool duplicates = false;
+    std::unordered_set<uint64_t> ids;
+    std::vector<PendingError> errors;
+    int64_t errorBytes = 0;
+    std::optional<std::string> cursor;
+    std::chrono::steady_clock::time_point start;
+    void clear();
+  };
+  struct CommitResult {
+    WriteCounts counts;
+    std::chrono::steady_clock::duration took{};
+    bool conflicted = false;  // the plain INSERT met an existing row
+  };
 
-  db::Connection& conn_;
+  Batch& cur() { return slots_[cur_]; }
+  void ensureStaging(Batch& b);
+  void begin(Batch& b);
+  void startCopy(Batch& b);
+  void endCopy(Batch& b);
+  void flushCopy(Batch& b);
+  void startCommit();
+  void collect();
+  CommitResult commitBatch(Batch& b, bool plainInsert);
+  WriteCounts upsert(Batch& b, int64_t lo, int64_t hi);
+  int64_t plainInsert(Batch& b);
+  void isolate(Batch& b, int64_t lo, int64_t hi, WriteCounts& counts);
+  void writeErrors(Batch& b);
+  void dryRunCount(Batch& b);
+  void abortBatch(Batch& b);
+  std::string stagingTable() const;
+  std::string upsertSql(const Batch& b, bool ranged) const;
+  std::string insertSql() const;
+
   StreamTarget t_;
   Options o_;
   CommitHook hook_;
   RecordEncoder encoder_;
-
-  bool stagingReady_ = false;
-  bool inTx_ = false;
-  bool inCopy_ = false;
+  std::vector<Batch> slots_;
+  size_t cur_ = 0;
+  std::future<CommitResult> inflight_;
+  bool plainInsert_ = false;
   std::string line_;
-  std::string copyBuf_;
-  int64_t batchRecords_ = 0;
-  int64_t batchDeleted_ = 0;
-  std::optional<int64_t> batchMaxModified_;
-  bool batchHasDuplicates_ = false;
-  std::unordered_set<uint64_t> batchIds_;
-  std::optional<std::string> cursor_;  // latest checkpoint not yet committed
-  std::chrono::steady_clock::time_point batchStart_;
-  struct PendingError {
-    std::string sourceId, stage, message, raw;
-  };
-  std::vector<PendingError> errors_;
-  int64_t errorBytes_ = 0;
-  int64_t batchFailed_ = 0;
   int target_;
   WriteCounts totals_;
-  bool dryStaged_ = false;
 };
 
 }  // namespace tributary::engine

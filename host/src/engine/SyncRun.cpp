@@ -407,6 +407,13 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
         " AND resolved_at IS NULL)",
         connectionId_, s.name);
     wo.resolveErrors = open.boolean(0, 0);
+    // No row of this source at all (a first sync): plain INSERTs until a conflict says otherwise.
+    const std::string table = tableOf(s);
+    auto none = conn.exec("SELECT NOT EXISTS (SELECT 1 FROM " + table + " WHERE workspace_id = $1::uuid AND source = $2" +
+                              (table == "records" ? std::string(" AND stream = $3") : std::string(" AND $3::text IS NOT NULL")) +
+                              ")",
+                          workspaceId_, name_, s.name);
+    wo.targetEmpty = none.boolean(0, 0);
   }
   const StreamMode mode = p.mode;
   const std::string streamName = s.name;
@@ -426,7 +433,12 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
     }
   };
   if (dryRun_) conn.execScript("BEGIN");
-  StreamWriter writer(conn, target, wo, hook);
+  // A second connection lets one batch commit while the plugin fills the next.
+  db::PooledConnection second;
+  if (!dryRun_) second = ctx_.pool().acquire();
+  std::vector<db::Connection*> conns = {&conn};
+  if (second) conns.push_back(&*second);
+  StreamWriter writer(conns, target, wo, hook);
   auto onProgress = [&](int64_t current, int64_t total, std::string_view message) {
     progress_ = Json{{"current", current}, {"total", total}, {"message", std::string(message)}, {"stream", streamName}};
     meta["progress"] = progress_;
@@ -515,6 +527,8 @@ void SyncRun::completeStream(db::Connection& conn, const StreamPlan& p, StreamRe
                            "unseen rows deleted",
                  workspaceSlug_, name_, s.name, have, expected);
     } else {
+      // Fresh statistics, so the anti-join below is planned for the set's real size.
+      conn.execScript("ANALYZE sync_seen");
       const std::string table = tableOf(s);
       auto swept = conn.exec("UPDATE " + table +
                                  " t SET deleted_at = now(), updated_at = now() WHERE t.workspace_id = $1::uuid"

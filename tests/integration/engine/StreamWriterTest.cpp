@@ -1,0 +1,177 @@
+#include "engine/StreamWriter.h"
+
+#include <gtest/gtest.h>
+
+#include "QueueTestSupport.h"
+
+using namespace tributary;
+using namespace tributary::engine;
+
+namespace {
+
+struct Writer : ::testing::Test {
+  test::QueueDatabase q;
+  db::PooledConnection a = q.pool->acquire();
+  db::PooledConnection b = q.pool->acquire();
+  std::string ws, conn;
+  std::vector<CommitInfo> commits;
+
+  void SetUp() override {
+    ws = q.workspace();
+    conn = q.connection(ws);
+  }
+
+  std::unique_ptr<StreamWriter> make(StreamWriter::Options o = {}, int connections = 2) {
+    o.initialBatch = o.minBatch = o.maxBatch = 2;
+    std::vector<db::Connection*> cs = {&*a};
+    if (connections == 2) cs.push_back(&*b);
+    return std::make_unique<StreamWriter>(cs, StreamTarget{ws, "example", conn, "deals", findEntity("deals")}, o,
+                                          [this](db::Connection&, const CommitInfo& i) { commits.push_back(i); });
+  }
+
+  static plugins::RecordView rec(std::string_view id, int64_t modified, std::string_view fields,
+                                 std::string_view raw = "{}", bool deleted = false) {
+    return plugins::RecordView{"deals", id, modified, deleted, 0, fields, raw};
+  }
+
+  db::Result rows() {
+    auto c = q.pool->acquire();
+    return c->exec(
+        "SELECT source_id, name, amount::text, (extract(epoch from source_modified_at) * 1000)::bigint,"
+        " deleted_at IS NOT NULL FROM deals ORDER BY source_id");
+  }
+};
+
+}  // namespace
+
+TEST_F(Writer, ABatchCommitsWithItsCheckpointAndNothingBefore) {
+  auto w = make();
+  w->add(rec("d1", 1000, R"({"name":"one"})"));
+  w->add(rec("d2", 2000, R"({"name":"two"})"));
+  EXPECT_TRUE(w->checkpoint(R"({"page":1})"));
+  w->add(rec("d3", 3000, R"({"name":"three"})"));
+  w->abort();  // the uncommitted record is dropped, the committed batch stays
+  auto r = rows();
+  ASSERT_EQ(r.rows(), 2);
+  ASSERT_EQ(commits.size(), 1u);
+  EXPECT_EQ(commits[0].cursor, R"({"page":1})");
+  EXPECT_EQ(commits[0].maxModifiedMs, 2000);
+  EXPECT_EQ(commits[0].counts.inserted, 2);
+}
+
+TEST_F(Writer, ThePlainInsertFallsBackToUpsertWhenARowExistsAfterAll) {
+  StreamWriter::Options o;
+  o.targetEmpty = true;
+  auto w = make(o);
+  w->add(rec("d1", 1000, R"({"name":"one"})", R"({"v":1})"));
+  w->add(rec("d2", 1000, R"({"name":"two"})"));
+  w->checkpoint("{}");
+  // The source sends d1 again in a later page (it changed while we paged).
+  w->add(rec("d1", 5000, R"({"name":"one, later"})", R"({"v":2})"));
+  w->add(rec("d3", 1000, R"({"name":"three"})"));
+  w->checkpoint("{}");
+  w->finish();
+  auto r = rows();
+  ASSERT_EQ(r.rows(), 3);
+  EXPECT_EQ(r.text(0, 1), "one, later");
+  EXPECT_EQ(w->totals().inserted, 3);
+  EXPECT_EQ(w->totals().updated, 1);
+}
+
+TEST_F(Writer, DuplicatesInOneBatchKeepTheLastAndOlderVersionsNeverWin) {
+  auto w = make({}, 1);
+  w->add(rec("d1", 2000, R"({"name":"new"})", R"({"v":2})"));
+  w->add(rec("d1", 3000, R"({"name":"newer"})", R"({"v":3})"));
+  w->checkpoint("{}");
+  w->add(rec("d1", 1000, R"({"name":"old"})", R"({"v":1})"));  // a late backfill of an old version
+  w->add(rec("d9", 1000, R"({"name":"x"})"));
+  w->checkpoint("{}");
+  w->finish();
+  auto r = rows();
+  EXPECT_EQ(r.text(0, 1), "newer");
+  EXPECT_EQ(r.int64(0, 3), 3000);
+}
+
+TEST_F(Writer, DeletionsSetDeletedAtAndAReturnClearsIt) {
+  auto w = make({}, 1);
+  w->add(rec("d1", 1000, R"({"name":"one"})"));
+  w->add(rec("d2", 1000, R"({"name":"two"})"));
+  w->checkpoint("{}");
+  w->add(rec("d1", 2000, "", R"({"id":"d1"})", true));
+  w->add(rec("d2", 2000, R"({"name":"two"})", R"({"v":2})"));
+  w->checkpoint("{}");
+  w->add(rec("d1", 3000, R"({"name":"back"})", R"({"v":3})"));
+  w->add(rec("d3", 1000, "", R"({"id":"d3"})", true));
+  w->checkpoint("{}");
+  w->finish();
+  auto r = rows();
+  ASSERT_EQ(r.rows(), 3);
+  EXPECT_FALSE(r.boolean(0, 4)) << "a record that returns is live again";
+  EXPECT_EQ(r.text(0, 1), "back");
+  EXPECT_TRUE(r.boolean(2, 4)) << "a deletion of an unknown record leaves a tombstone";
+}
+
+TEST_F(Writer, InvalidRecordsBecomeErrorsAndTheRestLands) {
+  StreamWriter::Options o;
+  o.runId = "";
+  auto w = make(o, 1);
+  w->add(rec("d1", 1000, R"({"amount":"TBD"})", R"({"amount":"TBD"})"));
+  w->add(rec("", 1000, R"({"name":"no id"})"));
+  w->add(rec("d3", 1000, R"({"name":"fine"})"));
+  w->add(rec("d4", 1000, R"({"name":"fine too"})"));
+  w->checkpoint("{}");
+  w->add(rec("d5", 1000, R"({"name":"ok"})", std::string_view("{\"bad\":\"\xff\"}")));
+  w->finish();
+  EXPECT_EQ(rows().rows(), 2);
+  EXPECT_EQ(w->totals().failed, 3);
+  auto c = q.pool->acquire();
+  auto e = c->exec("SELECT coalesce(source_id, '-'), stage, error FROM sync_record_errors ORDER BY id");
+  ASSERT_EQ(e.rows(), 3);
+  EXPECT_EQ(e.text(0, 0), "d1");
+  EXPECT_EQ(e.text(0, 2), "amount: expected a number, got \"TBD\"");
+  EXPECT_EQ(e.text(1, 0), "-");
+  EXPECT_EQ(e.text(1, 2), "the record has no source id");
+  EXPECT_EQ(e.text(2, 0), "d5");
+  EXPECT_EQ(e.text(2, 2), "the record is not valid UTF-8 (or holds a NUL byte)");
+}
+
+TEST_F(Writer, ARecordTheDatabaseRefusesIsIsolatedByItsId) {
+  {
+    auto c = q.pool->acquire();
+    c->execScript("ALTER TABLE deals ADD CONSTRAINT no_negative CHECK (amount >= 0)");
+  }
+  StreamWriter::Options o;
+  o.initialBatch = 8;
+  auto w = make({}, 1);
+  for (int i = 0; i < 7; ++i) {
+    w->add(rec("d" + std::to_string(i), 1000, i == 5 ? R"({"amount":-1})" : R"({"amount":1})"));
+  }
+  w->finish();
+  EXPECT_EQ(rows().rows(), 6);
+  auto c = q.pool->acquire();
+  auto e = c->exec("SELECT source_id, stage, error, raw FROM sync_record_errors");
+  ASSERT_EQ(e.rows(), 1);
+  EXPECT_EQ(e.text(0, 0), "d5");
+  EXPECT_EQ(e.text(0, 1), "write");
+  EXPECT_EQ(e.text(0, 2), "the database refused the record: ERROR:  new row for relation \"deals\" violates check "
+                          "constraint \"no_negative\"");
+  EXPECT_EQ(e.text(0, 3), "{}");
+}
+
+TEST_F(Writer, UnchangedRowsAreCountedAndNotRewritten) {
+  auto w = make({}, 1);
+  w->add(rec("d1", 1000, R"({"name":"one"})"));
+  w->add(rec("d2", 1000, R"({"name":"two"})"));
+  w->finish();
+  auto c = q.pool->acquire();
+  auto before = c->exec("SELECT xmin::text FROM deals ORDER BY source_id");
+  auto again = make({}, 1);
+  again->add(rec("d1", 1000, R"({"name":"one"})"));
+  again->add(rec("d2", 1000, R"({"name":"two, changed"})"));
+  again->finish();
+  EXPECT_EQ(again->totals().unchanged, 1);
+  EXPECT_EQ(again->totals().updated, 1);
+  auto after = c->exec("SELECT xmin::text FROM deals ORDER BY source_id");
+  EXPECT_EQ(after.text(0, 0), before.text(0, 0));
+  EXPECT_NE(after.text(1, 0), before.text(1, 0));
+}
