@@ -82,6 +82,21 @@ Result Connection::execParams(const std::string& sql, const std::vector<Param>& 
                sql);
 }
 
+Result Connection::execPreparedParams(const std::string& sql, const std::vector<Param>& params) {
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    std::string name = "trib_" + std::to_string(prepared_.size() + 1);
+    check(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr), sql);
+    it = prepared_.emplace(sql, std::move(name)).first;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return check(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                              nullptr, 0),
+               sql);
+}
+
 int64_t Connection::copyIn(const std::string& copySql,
                            const std::function<bool(std::string&)>& produce) {
   check(PQexec(conn_, copySql.c_str()), copySql);

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "common/Json.h"
@@ -63,6 +64,14 @@ class Connection {
     return execParams(sql, std::vector<Param>{toParam(args)...});
   }
 
+  // The same through a prepared statement, prepared on first use on this connection: for hot
+  // statements, whose planning would otherwise cost as much as running them.
+  Result execPreparedParams(const std::string& sql, const std::vector<Param>& params);
+  template <typename... Args>
+  Result execPrepared(const std::string& sql, const Args&... args) {
+    return execPreparedParams(sql, std::vector<Param>{toParam(args)...});
+  }
+
   // COPY ... FROM STDIN: `produce` is called repeatedly and appends data to its buffer; it
   // returns false when there is no more. Returns the number of rows copied.
   int64_t copyIn(const std::string& copySql, const std::function<bool(std::string&)>& produce);
@@ -87,6 +96,7 @@ class Connection {
   std::vector<Notification> drainNotifications();
   PGconn* conn_ = nullptr;
   std::string target_;
+  std::unordered_map<std::string, std::string> prepared_;
 };
 
 // BEGIN on construction; ROLLBACK on destruction unless commit() ran.

@@ -21,38 +21,6 @@ constexpr const char* kColumns =
     " (extract(epoch from created_at) * 1000)::bigint, (extract(epoch from started_at) * 1000)::bigint,"
     " (extract(epoch from completed_at) * 1000)::bigint";
 
-std::string columnsOf(const std::string& alias) {
-  if (alias.empty()) return kColumns;
-  // Qualify every bare column with the alias (used where a FROM clause makes names ambiguous).
-  std::string out;
-  std::string cols = kColumns;
-  static const char* names[] = {"id", "kind", "workspace_id", "connection_id", "parent_job_id",
-                                "payload", "priority", "run_at", "status", "wait_reason", "attempts",
-                                "max_attempts", "last_error", "errors", "lease_expires_at",
-                                "heartbeat_at", "worker_id", "timeout_ms", "unique_key", "progress",
-                                "result", "cancel_requested_at", "created_at", "started_at",
-                                "completed_at"};
-  size_t i = 0;
-  while (i < cols.size()) {
-    bool replaced = false;
-    if (std::isalpha(static_cast<unsigned char>(cols[i])) &&
-        (i == 0 || !(std::isalnum(static_cast<unsigned char>(cols[i - 1])) || cols[i - 1] == '_' || cols[i - 1] == ':'))) {
-      for (const char* n : names) {
-        size_t len = std::strlen(n);
-        if (cols.compare(i, len, n) == 0 &&
-            (i + len == cols.size() || !(std::isalnum(static_cast<unsigned char>(cols[i + len])) || cols[i + len] == '_'))) {
-          out += alias + "." + n;
-          i += len;
-          replaced = true;
-          break;
-        }
-      }
-    }
-    if (!replaced) out.push_back(cols[i++]);
-  }
-  return out;
-}
-
 std::optional<TimePoint> optTime(const db::Result& r, int row, int col) {
   auto v = r.optInt64(row, col);
   if (!v) return std::nullopt;
@@ -218,7 +186,7 @@ std::vector<EnqueueResult> JobQueue::enqueueMany(db::Connection& conn,
                                    arr(payloads), arr(priorities), arr(runAts),      arr(maxAttempts),
                                    arr(timeouts), arr(keys)};
   for (int attempt = 0;; ++attempt) {
-    auto r = conn.execParams(anyKey ? sql : plainSql, params);
+    auto r = conn.execPreparedParams(anyKey ? sql : plainSql, params);
     std::vector<EnqueueResult> out;
     bool vanished = false;
     for (int i = 0; i < r.rows(); ++i) {
@@ -234,7 +202,12 @@ std::vector<EnqueueResult> JobQueue::enqueueMany(db::Connection& conn,
       e.existing = anyKey ? r.boolean(i, 3) : false;
       out.push_back(std::move(e));
     }
-    if (!vanished && out.size() == requests.size()) return out;
+    if (!vanished && out.size() == requests.size()) {
+      // A bulk insert can double the table before autovacuum notices; until it does, the
+      // claim would be planned for the old size (a scan of every row instead of the index).
+      if (requests.size() >= 1000) conn.execScript("ANALYZE jobs");
+      return out;
+    }
     if (attempt >= 5) throw db::DbError("enqueue: could not settle a unique-key race after 5 tries");
   }
 }
@@ -325,7 +298,9 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
   if (max <= 0) return {};
   auto conn = pool_->acquire();
   const std::string sql =
-      "WITH c AS ("
+      // The candidates are an array computed once: whatever plan PostgreSQL caches for this
+      // prepared statement, the update then goes row by row through the primary key.
+      "WITH c AS MATERIALIZED (SELECT ARRAY("
       " SELECT id FROM jobs j"
       " WHERE status = 'pending' AND run_at <= now() AND ($3::text[] IS NULL OR kind = ANY($3::text[]))"
       // One job per (connection, kind) at a time: none of its siblings may be running, and only
@@ -337,19 +312,50 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
       "       AND (p.priority > j.priority OR (p.priority = j.priority"
       "            AND (p.run_at, p.created_at, p.id) < (j.run_at, j.created_at, j.id))))))"
       " ORDER BY priority DESC, run_at, created_at"
-      " LIMIT $2 FOR UPDATE SKIP LOCKED)"
+      " LIMIT $2 FOR UPDATE SKIP LOCKED) AS ids)"
       " UPDATE jobs SET status = 'running', attempts = attempts + 1, worker_id = $1, started_at = now(),"
       "  heartbeat_at = now(), lease_expires_at = now() + $4::interval, wait_reason = NULL, executor = NULL"
-      " FROM c WHERE jobs.id = c.id"
-      " RETURNING " + columnsOf("jobs");
+      " FROM c WHERE jobs.id = ANY(c.ids)"
+      // What a worker needs to run the job, and no more: conversions here cost per job.
+      " RETURNING jobs.id, kind, workspace_id, connection_id, parent_job_id, payload, priority, attempts,"
+      "  max_attempts, timeout_ms, unique_key, array_position(c.ids, jobs.id)";
   const db::Param kindsParam = kinds.empty() ? db::Param() : db::Param(textArray(kinds));
   for (int n = max;; n = 1) {
     try {
-      auto r = conn->exec(sql, workerId, n, kindsParam, intervalMs(cfg_.lease));
+      auto r = conn->execPrepared(sql, workerId, n, kindsParam, intervalMs(cfg_.lease));
       std::vector<Job> out;
+      std::vector<int64_t> order;
       out.reserve(static_cast<size_t>(r.rows()));
-      for (int i = 0; i < r.rows(); ++i) out.push_back(parseJob(r, i));
-      return out;
+      const auto now = Clock::now();
+      for (int i = 0; i < r.rows(); ++i) {
+        Job j;
+        j.id = r.text(i, 0);
+        j.kind = r.text(i, 1);
+        j.workspaceId = r.optText(i, 2);
+        j.connectionId = r.optText(i, 3);
+        j.parentJobId = r.optText(i, 4);
+        const auto payload = r.view(i, 5);
+        if (payload != "{}") j.payload = Json::parse(payload);
+        j.priority = static_cast<int>(r.int64(i, 6));
+        j.attempts = static_cast<int>(r.int64(i, 7));
+        j.maxAttempts = static_cast<int>(r.int64(i, 8));
+        j.timeoutMs = r.int64(i, 9);
+        j.uniqueKey = r.optText(i, 10);
+        j.status = JobStatus::Running;
+        j.workerId = workerId;
+        j.startedAt = now;
+        j.priority = static_cast<int>(r.int64(i, 6));
+        out.push_back(std::move(j));
+        order.push_back(r.int64(i, 11));
+      }
+      // In claim order (priority, then run_at, then age), which the update itself does not keep.
+      std::vector<size_t> idx(out.size());
+      for (size_t k = 0; k < idx.size(); ++k) idx[k] = k;
+      std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return order[a] < order[b]; });
+      std::vector<Job> sorted;
+      sorted.reserve(out.size());
+      for (size_t k : idx) sorted.push_back(std::move(out[k]));
+      return sorted;
     } catch (const db::DbError& e) {
       // Two pending jobs of one connection and kind met in one claim (or in two at once); the
       // second must wait for the first. One at a time cannot collide with itself.
@@ -365,7 +371,7 @@ JobQueue::HeartbeatReply JobQueue::heartbeat(const std::string& workerId, const 
   HeartbeatReply reply;
   if (jobIds.empty()) return reply;
   auto conn = pool_->acquire();
-  auto r = conn->exec(
+  auto r = conn->execPrepared(
       "UPDATE jobs SET heartbeat_at = now(), lease_expires_at = now() + $3::interval"
       " WHERE id = ANY($1::uuid[]) AND worker_id = $2 AND status = 'running'"
       " RETURNING id, cancel_requested_at IS NOT NULL",
@@ -465,7 +471,7 @@ bool JobQueue::finish(const std::string& jobId, const std::string& workerId, con
 void JobQueue::completeMany(const std::vector<std::string>& jobIds, const std::string& workerId) {
   if (jobIds.empty()) return;
   auto conn = pool_->acquire();
-  conn->exec(
+  conn->execPrepared(
       "UPDATE jobs SET status = 'completed', completed_at = now(), lease_expires_at = NULL"
       " WHERE id = ANY($1::uuid[]) AND worker_id = $2 AND status = 'running'",
       uuidArray(jobIds), workerId);

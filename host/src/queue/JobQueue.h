@@ -70,7 +70,9 @@ class JobQueue {
   int64_t prune();
 
   // ---- the worker's side ----
-  // Claims up to `max` runnable jobs of `kinds` (all kinds when empty) for `workerId`.
+  // Claims up to `max` runnable jobs of `kinds` (all kinds when empty) for `workerId`, in claim
+  // order. The jobs carry what a worker needs to run them (id, kind, workspace, connection,
+  // payload, priority, attempts, timeout, unique key), not the rest of the row.
   std::vector<Job> claim(const std::string& workerId, int max, const std::vector<std::string>& kinds = {});
   // Renews the leases of `jobIds`; returns those whose cancellation was requested, and those no
   // longer held by this worker (rescued elsewhere: stop working on them).

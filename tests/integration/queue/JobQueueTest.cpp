@@ -112,7 +112,7 @@ TEST(JobQueue, ClaimsManualWorkFirstThenByRunAtThenAge) {
     EXPECT_EQ(j.status, JobStatus::Running);
     EXPECT_EQ(j.attempts, 1);
     EXPECT_EQ(j.workerId, "w");
-    EXPECT_TRUE(j.leaseExpiresAt.has_value());
+    EXPECT_TRUE(q.job(j.id).leaseExpiresAt.has_value()) << "a claimed job holds a lease";
   }
   EXPECT_TRUE(q.queue->claim("w", 10).empty());
   auto next = q.queue->nextRunAt();
