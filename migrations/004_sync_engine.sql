@@ -202,11 +202,13 @@ CREATE TABLE sync_record_errors (
   stage               text NOT NULL CHECK (stage IN ('transform', 'validate', 'write')),
   raw                 text,
   created_at          timestamptz NOT NULL DEFAULT now(),
+  occurrences         integer NOT NULL DEFAULT 1,  -- how many runs failed on it since it was opened
   resolved_at         timestamptz,            -- set when a later sync stored the record
-  replay_job_id       uuid
+  replay_job_id       uuid                    -- the last `tributary records replay` job for it
 );
-CREATE INDEX sync_record_errors_open ON sync_record_errors (connection_id, stream, source_id)
-  WHERE resolved_at IS NULL;
+-- One open error per record: a record that fails again updates it.
+CREATE UNIQUE INDEX sync_record_errors_open ON sync_record_errors (connection_id, stream, source_id)
+  WHERE resolved_at IS NULL AND source_id IS NOT NULL;
 CREATE INDEX sync_record_errors_run ON sync_record_errors (run_id);
 
 -- The events outbox: written in the same transaction as the change it announces; webhooks and

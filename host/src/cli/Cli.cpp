@@ -11,6 +11,7 @@
 #include "cli/JobsCommand.h"
 #include "cli/MigrateCommand.h"
 #include "cli/PluginsListCommand.h"
+#include "cli/RecordsReplayCommand.h"
 #include "cli/ServeCommand.h"
 #include "cli/SyncCommand.h"
 #include "cli/VersionCommand.h"
@@ -35,6 +36,8 @@ const std::vector<Entry>& commands() {
        [] { return std::make_unique<ConfigCheckCommand>(); }},
       {"sync", "sync a workspace's connections now (--follow shows progress)",
        [] { return std::make_unique<SyncCommand>(); }},
+      {"records replay", "re-read the records that failed to sync, by id",
+       [] { return std::make_unique<RecordsReplayCommand>(); }},
       {"plugins list", "list plugins, loaded and refused (no database needed)",
        [] { return std::make_unique<PluginsListCommand>(); }},
       {"jobs list", "list jobs (--status, --kind, --workspace)",

@@ -5,6 +5,8 @@
 
 #include <libpq-fe.h>
 
+#include <unordered_map>
+
 #include "common/Log.h"
 #include "common/Strings.h"
 
@@ -429,17 +431,33 @@ void StreamWriter::isolate(Batch& b, int64_t lo, int64_t hi, WriteCounts& counts
 
 void StreamWriter::writeErrors(Batch& b) {
   if (b.errors.empty()) return;
+  // One row per record: the last error of a record that failed twice in the batch wins.
   std::vector<std::string> ids, stages, messages, raws;
+  std::unordered_map<std::string, size_t> seen;
   for (auto& e : b.errors) {
+    if (!e.sourceId.empty()) {
+      if (auto it = seen.find(e.sourceId); it != seen.end()) {
+        stages[it->second] = e.stage;
+        messages[it->second] = e.message;
+        raws[it->second] = e.raw;
+        continue;
+      }
+      seen.emplace(e.sourceId, ids.size());
+    }
     ids.push_back(e.sourceId);
     stages.push_back(e.stage);
     messages.push_back(e.message);
     raws.push_back(e.raw);
   }
+  // A record with an open error that fails again updates that error, so the list stays one row
+  // per broken record however often it is retried.
   b.conn->exec(
       "INSERT INTO sync_record_errors (workspace_id, connection_id, run_id, job_id, stream, source_id, stage, error, raw)"
       " SELECT $1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, nullif(i, ''), s, m, nullif(r, '')"
-      " FROM unnest($6::text[], $7::text[], $8::text[], $9::text[]) AS u(i, s, m, r)",
+      " FROM unnest($6::text[], $7::text[], $8::text[], $9::text[]) AS u(i, s, m, r)"
+      " ON CONFLICT (connection_id, stream, source_id) WHERE resolved_at IS NULL AND source_id IS NOT NULL"
+      " DO UPDATE SET stage = EXCLUDED.stage, error = EXCLUDED.error, raw = EXCLUDED.raw, run_id = EXCLUDED.run_id,"
+      " job_id = EXCLUDED.job_id, occurrences = sync_record_errors.occurrences + 1, created_at = now()",
       t_.workspaceId, t_.connectionId, o_.runId.empty() ? db::Param() : db::Param(o_.runId),
       o_.jobId.empty() ? db::Param() : db::Param(o_.jobId), t_.stream, pgArray(ids), pgArray(stages),
       pgArray(messages), pgArray(raws));

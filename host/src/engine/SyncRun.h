@@ -89,6 +89,7 @@ class SyncRun {
   std::string requestedMode_ = "auto";
   std::string syncType_ = "manual";
   bool dryRun_ = false;
+  bool replay_ = false;
   std::vector<std::string> streamNames_;
   std::optional<int64_t> windowFrom_, windowTo_;
   std::vector<std::string> ids_;

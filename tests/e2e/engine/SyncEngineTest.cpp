@@ -362,3 +362,47 @@ TEST(SyncEngine, ACrashingPluginIsRecordedAndOtherJobsGoOn) {
   }
   EXPECT_EQ(count(q, "SELECT count(*) FROM accounts WHERE source = 'healthy'"), 200);
 }
+
+// `tributary records replay` re-reads failed records by id: those that now work are stored
+// and their errors resolved; those that fail again keep one open error, counted.
+TEST(SyncEngine, RecordsReplayReReadsFailedRecordsByIdAndResolvesTheirErrors) {
+  test::QueueDatabase q;
+  EngineHost h(q, "{records: 300, page_size: 50, poison_ids: 'deal-000000007,deal-000000008'}");
+  {
+    auto c = q.pool->acquire();
+    c->execScript("ALTER TABLE deals ADD CONSTRAINT refuse_13 CHECK (source_id <> 'deal-000000013')");
+  }
+  ASSERT_EQ(h.waitJob(h.enqueue(Json{{"streams", {"deals"}}})).status, JobStatus::Completed) << h.log();
+  EXPECT_EQ(count(q, "SELECT count(*) FROM sync_record_errors WHERE resolved_at IS NULL"), 3);
+
+  // The vendor fixed deal 7, the database now takes deal 13; deal 8 is still broken.
+  {
+    auto c = q.pool->acquire();
+    c->execScript("ALTER TABLE deals DROP CONSTRAINT refuse_13");
+  }
+  h.restart("{records: 300, page_size: 50, poison_ids: 'deal-000000008'}");
+  const auto cfg = h.dir / "tributary.yaml";
+  auto replay = test::runProgram({test::tributaryBinary().string(), "records", "replay", "acme", "--config", cfg.string()});
+  ASSERT_TRUE(replay.ok()) << replay.output;
+  EXPECT_NE(replay.output.find("queued a replay of 3 record(s) of acme/example stream deals: job "), std::string::npos)
+      << replay.output;
+  auto jobId = replay.output.substr(replay.output.rfind("job ") + 4, 36);
+  auto job = h.waitJob(jobId);
+  ASSERT_EQ(job.status, JobStatus::Completed) << job.toJson().dump(2) << h.log();
+  EXPECT_EQ(result(job)["streams"]["deals"]["mode"], "backfill");
+  EXPECT_EQ(result(job)["streams"]["deals"]["counts"]["records"], 2) << "only the replayed ids were read";
+
+  auto c = q.pool->acquire();
+  auto open = c->exec("SELECT source_id, occurrences FROM sync_record_errors WHERE resolved_at IS NULL");
+  ASSERT_EQ(open.rows(), 1);
+  EXPECT_EQ(open.text(0, 0), "deal-000000008");
+  EXPECT_EQ(open.int64(0, 1), 2);
+  EXPECT_EQ(count(q, "SELECT count(*) FROM sync_record_errors WHERE resolved_at IS NOT NULL"), 2);
+  auto deals = h.rows("deals");
+  EXPECT_TRUE(deals.count("deal-000000007") && deals.count("deal-000000013"));
+  EXPECT_FALSE(deals.count("deal-000000008"));
+
+  auto list = test::runProgram({test::tributaryBinary().string(), "records", "replay", "acme", "--list", "--config", cfg.string()});
+  EXPECT_NE(list.output.find("acme/example stream deals: 1 open error(s)\ndeal-000000008: "), std::string::npos)
+      << list.output;
+}
