@@ -84,6 +84,14 @@ std::optional<config::Config> Command::loadConfig() {
   return r.config;
 }
 
+sigset_t blockStopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGINT, SIGTERM, SIGQUIT, SIGHUP}) sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
 int Command::main(const std::vector<std::string>& args) {
   if (help_) {
     printHelp();

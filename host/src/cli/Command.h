@@ -2,6 +2,7 @@
 
 #include <Poco/Util/Application.h>
 #include <Poco/Util/OptionSet.h>
+#include <signal.h>
 
 #include <filesystem>
 #include <optional>
@@ -53,6 +54,10 @@ class Command : public Poco::Util::Application {
   std::optional<std::filesystem::path> migrationsDir_;
   std::optional<std::string> logLevel_;
 };
+
+// Blocks SIGINT, SIGTERM, SIGQUIT and SIGHUP in the calling thread (so in every thread it
+// starts afterwards) and returns the set, for a long-running command to sigtimedwait on.
+sigset_t blockStopSignals();
 
 // Runs `tributary ARGS...`; returns the process exit code.
 int runCli(int argc, char** argv);

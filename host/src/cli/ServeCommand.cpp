@@ -60,10 +60,7 @@ int ServeCommand::execute(const std::vector<std::string>& args) {
   }
   // Block the stop signals before any thread starts, so that every thread inherits the mask and
   // only the sigtimedwait below receives them.
-  sigset_t stopSignals;
-  sigemptyset(&stopSignals);
-  for (int s : {SIGINT, SIGTERM, SIGQUIT, SIGHUP}) sigaddset(&stopSignals, s);
-  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+  sigset_t stopSignals = blockStopSignals();
 
   auto cfg = loadConfig();
   if (!cfg) return kFailure;

@@ -43,10 +43,7 @@ int WorkerCommand::execute(const std::vector<std::string>& args) {
   // record it: nothing here may turn SIGSEGV into an exception or an abort.
   for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) ::signal(s, SIG_DFL);
   if (const char* fd = std::getenv("TRIBUTARY_CRASH_FD")) queue::Worker::installCrashReporter(std::atoi(fd));
-  sigset_t stopSignals;
-  sigemptyset(&stopSignals);
-  for (int s : {SIGINT, SIGTERM, SIGQUIT, SIGHUP}) sigaddset(&stopSignals, s);
-  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+  sigset_t stopSignals = blockStopSignals();
 
   auto cfg = loadConfig();
   if (!cfg) return kFailure;

@@ -9,26 +9,13 @@
 
 #include "common/Log.h"
 #include "common/Strings.h"
+#include "db/PgArray.h"
 
 namespace tributary::engine {
 namespace {
 
 constexpr size_t kCopyFlushBytes = 256 * 1024;
 constexpr int64_t kErrorFlushBytes = 4 * 1024 * 1024;
-
-std::string pgArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
 
 std::string firstLine(const std::string& s) {
   auto nl = s.find('\n');
@@ -459,8 +446,8 @@ void StreamWriter::writeErrors(Batch& b) {
       " DO UPDATE SET stage = EXCLUDED.stage, error = EXCLUDED.error, raw = EXCLUDED.raw, run_id = EXCLUDED.run_id,"
       " job_id = EXCLUDED.job_id, occurrences = sync_record_errors.occurrences + 1, created_at = now()",
       t_.workspaceId, t_.connectionId, o_.runId.empty() ? db::Param() : db::Param(o_.runId),
-      o_.jobId.empty() ? db::Param() : db::Param(o_.jobId), t_.stream, pgArray(ids), pgArray(stages),
-      pgArray(messages), pgArray(raws));
+      o_.jobId.empty() ? db::Param() : db::Param(o_.jobId), t_.stream, db::textArray(ids), db::textArray(stages),
+      db::textArray(messages), db::textArray(raws));
   b.errors.clear();
   b.errorBytes = 0;
 }

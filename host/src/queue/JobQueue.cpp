@@ -7,6 +7,7 @@
 
 #include "common/Log.h"
 #include "common/Time.h"
+#include "db/PgArray.h"
 
 namespace tributary::queue {
 namespace {
@@ -57,29 +58,6 @@ Job parseJob(const db::Result& r, int row) {
   return j;
 }
 
-std::string uuidArray(const std::vector<std::string>& ids) {
-  std::string out = "{";
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i) out += ',';
-    out += ids[i];
-  }
-  return out + "}";
-}
-
-std::string textArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
 std::string intervalMs(std::chrono::milliseconds d) { return std::to_string(d.count()) + " milliseconds"; }
 
 }  // namespace
@@ -118,39 +96,21 @@ std::vector<EnqueueResult> JobQueue::enqueueMany(db::Connection& conn,
   if (requests.empty()) return {};
   // One INSERT ... SELECT FROM unnest(...) for the batch. Rows whose unique key is taken by a
   // pending or running job insert nothing; the existing job is looked up and returned instead.
-  std::vector<std::string> kinds, workspaces, connections, parents, payloads, priorities, runAts,
+  std::vector<std::optional<std::string>> kinds, workspaces, connections, parents, payloads, priorities, runAts,
       maxAttempts, timeouts, keys;
-  auto nullable = [](const std::optional<std::string>& v) { return v ? *v : std::string("\x01NULL"); };
   for (const auto& r : requests) {
     if (r.kind.empty()) throw std::invalid_argument("enqueue: a job needs a kind");
     kinds.push_back(r.kind);
-    workspaces.push_back(nullable(r.workspaceId));
-    connections.push_back(nullable(r.connectionId));
-    parents.push_back(nullable(r.parentJobId));
+    workspaces.push_back(r.workspaceId);
+    connections.push_back(r.connectionId);
+    parents.push_back(r.parentJobId);
     payloads.push_back(r.payload.dump());
     priorities.push_back(std::to_string(r.priority));
-    runAts.push_back(r.runAt ? std::to_string(time::toEpochMs(*r.runAt)) : std::string("\x01NULL"));
+    runAts.push_back(r.runAt ? std::optional<std::string>(std::to_string(time::toEpochMs(*r.runAt))) : std::nullopt);
     maxAttempts.push_back(std::to_string(r.maxAttempts.value_or(cfg_.retryFor(r.kind).maxAttempts)));
     timeouts.push_back(std::to_string(r.timeoutMs.value_or(defaultTimeoutMs(r.kind, r.payload))));
-    keys.push_back(nullable(r.uniqueKey));
+    keys.push_back(r.uniqueKey);
   }
-  auto arr = [](const std::vector<std::string>& items) {
-    std::string out = "{";
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (i) out += ',';
-      if (items[i] == "\x01NULL") {
-        out += "NULL";
-        continue;
-      }
-      out += '"';
-      for (char c : items[i]) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-      }
-      out += '"';
-    }
-    return out + "}";
-  };
   const std::string sql =
       "WITH input AS MATERIALIZED ("
       " SELECT *, gen_random_uuid() AS new_id FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::int[],"
@@ -182,9 +142,11 @@ std::vector<EnqueueResult> JobQueue::enqueueMany(db::Connection& conn,
       "  AS i(kind, workspace_id, connection_id, parent_job_id, payload, priority, run_at_ms,"
       "       max_attempts, timeout_ms, unique_key)"
       " RETURNING id, status";
-  std::vector<db::Param> params = {arr(kinds),    arr(workspaces), arr(connections), arr(parents),
-                                   arr(payloads), arr(priorities), arr(runAts),      arr(maxAttempts),
-                                   arr(timeouts), arr(keys)};
+  std::vector<db::Param> params;
+  for (const auto* column : {&kinds, &workspaces, &connections, &parents, &payloads, &priorities, &runAts,
+                             &maxAttempts, &timeouts, &keys}) {
+    params.push_back(db::textArray(*column));
+  }
   for (int attempt = 0;; ++attempt) {
     auto r = conn.execPreparedParams(anyKey ? sql : plainSql, params);
     std::vector<EnqueueResult> out;
@@ -230,7 +192,7 @@ std::vector<Job> JobQueue::list(const JobFilter& f) {
                           " AND ($4::text[] IS NULL OR status = ANY($4::text[]))"
                           " ORDER BY created_at DESC LIMIT $5",
                       f.workspaceId, f.connectionId, f.kind,
-                      statuses.empty() ? db::Param() : db::Param(textArray(statuses)), f.limit);
+                      statuses.empty() ? db::Param() : db::Param(db::textArray(statuses)), f.limit);
   std::vector<Job> out;
   for (int i = 0; i < r.rows(); ++i) out.push_back(parseJob(r, i));
   return out;
@@ -319,7 +281,7 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
       // What a worker needs to run the job, and no more: conversions here cost per job.
       " RETURNING jobs.id, kind, workspace_id, connection_id, parent_job_id, payload, priority, attempts,"
       "  max_attempts, timeout_ms, unique_key, array_position(c.ids, jobs.id)";
-  const db::Param kindsParam = kinds.empty() ? db::Param() : db::Param(textArray(kinds));
+  const db::Param kindsParam = kinds.empty() ? db::Param() : db::Param(db::textArray(kinds));
   for (int n = max;; n = 1) {
     try {
       auto r = conn->execPrepared(sql, workerId, n, kindsParam, intervalMs(cfg_.lease));
@@ -375,7 +337,7 @@ JobQueue::HeartbeatReply JobQueue::heartbeat(const std::string& workerId, const 
       "UPDATE jobs SET heartbeat_at = now(), lease_expires_at = now() + $3::interval"
       " WHERE id = ANY($1::uuid[]) AND worker_id = $2 AND status = 'running'"
       " RETURNING id, cancel_requested_at IS NOT NULL",
-      uuidArray(jobIds), workerId, intervalMs(cfg_.lease));
+      db::textArray(jobIds), workerId, intervalMs(cfg_.lease));
   std::set<std::string> held;
   for (int i = 0; i < r.rows(); ++i) {
     held.insert(r.text(i, 0));
@@ -474,7 +436,7 @@ void JobQueue::completeMany(const std::vector<std::string>& jobIds, const std::s
   conn->execPrepared(
       "UPDATE jobs SET status = 'completed', completed_at = now(), lease_expires_at = NULL"
       " WHERE id = ANY($1::uuid[]) AND worker_id = $2 AND status = 'running'",
-      uuidArray(jobIds), workerId);
+      db::textArray(jobIds), workerId);
 }
 
 void JobQueue::setProgress(const std::string& jobId, const Json& progress) {
