@@ -158,6 +158,7 @@ CREATE TABLE stream_state (
   -- An initial sync over rows that already existed records the ids it sees in sync_seen under
   -- this run id; the rows it did not see are marked deleted when it completes.
   initial_run_id      uuid,
+  initial_started_at  timestamptz,
   initial_tracks_seen boolean NOT NULL DEFAULT false,
   initial_seen        bigint NOT NULL DEFAULT 0,
   status              text NOT NULL DEFAULT 'idle'

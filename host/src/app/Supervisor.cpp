@@ -71,6 +71,9 @@ void Supervisor::spawn(Slot& slot) {
   }
   if (o.passFd >= 0) {
     ::close(fds[1]);
+    // Read without waiting: a worker killed before it could write leaves the pipe empty, and
+    // anything it started may still hold the write end.
+    ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
     if (slot.crashFd >= 0) ::close(slot.crashFd);
     slot.crashFd = fds[0];
   }

@@ -59,7 +59,9 @@ int WorkerCommand::execute(const std::vector<std::string>& args) {
     conninfo = handle->conninfo();
   }
   config::PoolConfig poolCfg = cfg->database.pool;
-  poolCfg.max = std::max(poolCfg.max, cfg->workers.concurrency + 4);
+  // A sync holds two connections (double-buffered batches) and briefly a third for progress;
+  // heartbeats, claims and completions must never wait behind them.
+  poolCfg.max = std::max(poolCfg.max, 3 * cfg->workers.concurrency + 4);
   auto pool = std::make_shared<db::Pool>(conninfo, poolCfg);
   auto queue = std::make_shared<queue::JobQueue>(pool, cfg->queue);
   auto sharedCfg = std::make_shared<const config::Config>(*cfg);

@@ -107,7 +107,11 @@ Child Child::spawn(const SpawnOptions& options) {
     }
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
-    if (options.passFd >= 0 && ::dup2(options.passFd, 3) < 0) childFail(errPipe[1], "dup2(3)");
+    if (options.passFd == 3) {
+      ::fcntl(3, F_SETFD, 0);  // dup2(3, 3) would keep its close-on-exec flag
+    } else if (options.passFd >= 0 && ::dup2(options.passFd, 3) < 0) {
+      childFail(errPipe[1], "dup2(3)");
+    }
     if (options.runAs) {
       if (::setgroups(0, nullptr) != 0) childFail(errPipe[1], "setgroups");
       if (::setgid(options.runAs->gid) != 0) childFail(errPipe[1], "setgid");

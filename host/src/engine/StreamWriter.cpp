@@ -10,6 +10,7 @@
 #include "common/Log.h"
 #include "common/Strings.h"
 #include "db/PgArray.h"
+#include "queue/Worker.h"
 
 namespace tributary::engine {
 namespace {
@@ -20,6 +21,14 @@ constexpr int64_t kErrorFlushBytes = 4 * 1024 * 1024;
 std::string firstLine(const std::string& s) {
   auto nl = s.find('\n');
   return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+// Errors that say nothing about the records: a deadlock, a serialization failure, a lock or
+// statement timeout, resources. The batch is tried again (or the call fails), never split.
+bool transient(const db::DbError& e) {
+  const std::string& s = e.sqlstate();
+  return s.rfind("40", 0) == 0 || s.rfind("55", 0) == 0 || s.rfind("57", 0) == 0 || s.rfind("53", 0) == 0 ||
+         e.isConnectionFailure();
 }
 
 // The database's complaint about one record, without the statement it came from.
@@ -55,6 +64,8 @@ void StreamWriter::Batch::clear() {
   errorBytes = 0;
   cursor.reset();
   start = std::chrono::steady_clock::now();
+  failedIds.clear();
+  seenAdded = 0;
 }
 
 StreamWriter::StreamWriter(std::vector<db::Connection*> connections, StreamTarget target, Options options,
@@ -191,9 +202,13 @@ void StreamWriter::addError(std::string_view sourceId, std::string_view stage, s
   std::string rawCopy(validText(raw) ? raw : std::string_view());
   b.errorBytes += static_cast<int64_t>(rawCopy.size() + message.size());
   ++b.failed;
+  if (sourceId.empty()) ++unidentified_;
+  else b.failedIds.emplace_back(sourceId);
   b.errors.push_back({std::string(sourceId), std::string(stage), std::string(message), std::move(rawCopy)});
   if (!o_.dryRun && b.errorBytes > kErrorFlushBytes) {
-    // Many or large errors: write them now, inside the open batch, to keep memory bounded.
+    // Many or large errors: write them now, inside the open batch, to keep memory bounded. The
+    // batch committing on the other connection goes first: both may touch the same error rows.
+    collect();
     begin(b);
     endCopy(b);
     writeErrors(b);
@@ -240,7 +255,11 @@ void StreamWriter::startCommit() {
   }
   // The batch commits on its own connection while the next one fills the other.
   endCopy(b);  // the COPY stream belongs to this thread's protocol exchange; finish it here
-  inflight_ = std::async(std::launch::async, [this, &b, plain] { return commitBatch(b, plain); });
+  inflight_ = std::async(std::launch::async, [this, &b, plain] {
+    // A crash here is this job's, for the supervisor's account.
+    queue::setCrashTag(o_.jobId);
+    return commitBatch(b, plain);
+  });
   cur_ = (cur_ + 1) % slots_.size();
   cur().clear();
 }
@@ -276,16 +295,26 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
         log::debug("engine", "plain insert into {} met existing rows ({}); upserting", t_.stream, firstLine(e.what()));
       }
     }
-    if (!done) {
+    for (int attempt = 1; !done; ++attempt) {
       try {
         c += upsert(b, 0, b.records - 1);
         b.conn->execScript("RELEASE SAVEPOINT trib_batch");
+        done = true;
       } catch (const db::DbError& e) {
         if (b.conn->isBroken()) throw;
         b.conn->execScript("ROLLBACK TO SAVEPOINT trib_batch");
+        if (transient(e)) {
+          // Two runs upserting the same rows in different orders (a backfill beside a sync):
+          // PostgreSQL picked this one as the deadlock's victim. Try again, then give up.
+          if (attempt >= 3) throw;
+          log::info("engine", "a batch of {} records of {} hit {}; trying it again", b.records, t_.stream,
+                    firstLine(e.what()));
+          continue;
+        }
         log::info("engine", "a batch of {} records of {} failed to write ({}); isolating the bad records", b.records,
                   t_.stream, firstLine(e.what()));
         isolate(b, 0, b.records - 1, c);
+        done = true;
       }
     }
     if (o_.trackSeen) {
@@ -296,13 +325,16 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
       info.seenAdded = r.affected();
     }
     if (o_.resolveErrors) {
+      // Stored now, so their open errors are resolved; not the ones that failed again here.
       b.conn->exec(
           "UPDATE sync_record_errors SET resolved_at = now() WHERE resolved_at IS NULL AND connection_id = $1::uuid"
-          " AND stream = $2 AND source_id IN (SELECT source_id FROM " + stagingTable() + ")",
-          t_.connectionId, t_.stream);
+          " AND stream = $2 AND source_id IN (SELECT source_id FROM " + stagingTable() + ")"
+          " AND NOT (source_id = ANY($3::text[]))",
+          t_.connectionId, t_.stream, db::textArray(b.failedIds));
     }
   }
   writeErrors(b);
+  info.seenAdded += b.seenAdded;
   c.failed = b.failed;
   if (c.records > 0 && c.failed * 10 > c.records + c.failed) {
     log::warn("engine", "{} of {} records of stream {} failed in one batch (over 10%)", c.failed, c.records + c.failed,
@@ -403,10 +435,12 @@ void StreamWriter::isolate(Batch& b, int64_t lo, int64_t hi, WriteCounts& counts
     if (b.conn->isBroken()) throw;
     b.conn->execScript("ROLLBACK TO SAVEPOINT trib_part");
     b.conn->execScript("RELEASE SAVEPOINT trib_part");
+    if (transient(e)) throw;  // not the record's fault: the call fails and is retried
     if (lo == hi) {
       auto row = b.conn->exec("SELECT source_id, raw FROM " + stagingTable() + " WHERE ord = $1", lo);
       b.errors.push_back(
           {row.empty() ? "" : row.text(0, 0), "write", refusal(e.what()), row.empty() ? "" : row.text(0, 1)});
+      if (!row.empty()) b.failedIds.push_back(row.text(0, 0));
       ++b.failed;
       return;
     }
@@ -448,6 +482,19 @@ void StreamWriter::writeErrors(Batch& b) {
       t_.workspaceId, t_.connectionId, o_.runId.empty() ? db::Param() : db::Param(o_.runId),
       o_.jobId.empty() ? db::Param() : db::Param(o_.jobId), t_.stream, db::textArray(ids), db::textArray(stages),
       db::textArray(messages), db::textArray(raws));
+  if (o_.trackSeen) {
+    // A record that failed was still seen: a full refresh must not take its row for deleted.
+    std::vector<std::string> named;
+    for (const auto& id : ids) {
+      if (!id.empty()) named.push_back(id);
+    }
+    if (!named.empty()) {
+      b.seenAdded += b.conn->exec("INSERT INTO sync_seen (run_id, stream, source_id) SELECT $1::uuid, $2, i"
+                                  " FROM unnest($3::text[]) AS i",
+                                  o_.runId, t_.stream, db::textArray(named))
+                         .affected();
+    }
+  }
   b.errors.clear();
   b.errorBytes = 0;
 }

@@ -95,6 +95,8 @@ class StreamWriter {
   void abort();
 
   WriteCounts totals() const { return totals_; }
+  // Failed records that had no source id: a full refresh cannot tell which rows they were.
+  int64_t unidentifiedErrors() const { return unidentified_; }
   int batchTarget() const { return target_; }
   // For a dry run's end: rows of this stream the target holds but the run did not see.
   int64_t countUnseen();
@@ -120,6 +122,8 @@ class StreamWriter {
     int64_t errorBytes = 0;
     std::optional<std::string> cursor;
     std::chrono::steady_clock::time_point start;
+    std::vector<std::string> failedIds;  // of this batch's errors, written or not
+    int64_t seenAdded = 0;               // error ids already put in sync_seen
     void clear();
   };
   struct CommitResult {
@@ -158,6 +162,7 @@ class StreamWriter {
   std::string line_;
   int target_;
   WriteCounts totals_;
+  int64_t unidentified_ = 0;
 };
 
 }  // namespace tributary::engine

@@ -385,6 +385,7 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
           " cursor_mode = $3, cursor_job_id = $5::uuid,"
           " cursor_since = CASE WHEN $6 = '' THEN NULL ELSE 'epoch'::timestamptz + $6::bigint * interval '1 millisecond' END,"
           " initial_run_id = CASE WHEN $3 = 'initial' THEN $4::uuid END,"
+          " initial_started_at = CASE WHEN $3 = 'initial' THEN now() END,"
           " initial_tracks_seen = ($3 = 'initial' AND $7), initial_seen = 0, updated_at = now()"
           " WHERE connection_id = $1::uuid AND stream = $2",
           connectionId_, s.name, modeName(p.mode), runId_, job_.id, tsParam(p.sinceMs), p.trackSeen);
@@ -434,12 +435,19 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
     }
   };
   if (dryRun_) conn.execScript("BEGIN");
-  // A second connection lets one batch commit while the plugin fills the next.
+  // A second connection lets one batch commit while the plugin fills the next; without a free
+  // one at once, the stream runs single-buffered rather than wait.
   db::PooledConnection second;
-  if (!dryRun_) second = ctx_.pool().acquire();
+  if (!dryRun_) {
+    try {
+      second = ctx_.pool().acquire(std::chrono::milliseconds(50));
+    } catch (const db::DbError&) {
+    }
+  }
   std::vector<db::Connection*> conns = {&conn};
   if (second) conns.push_back(&*second);
-  StreamWriter writer(conns, target, wo, hook);
+  auto writerPtr = std::make_unique<StreamWriter>(conns, target, wo, hook);
+  StreamWriter& writer = *writerPtr;
   auto onProgress = [&](int64_t current, int64_t total, std::string_view message) {
     progress_ = Json{{"current", current}, {"total", total}, {"message", std::string(message)}, {"stream", streamName}};
     meta["progress"] = progress_;
@@ -468,9 +476,11 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   if (result.call.ok() && ctx_.stopRequested()) {
     result.call = CallResult{ResultCode::Cancelled, "stopped on request", std::nullopt};
   }
+  bool discardConnections = false;
   try {
     if (result.call.ok()) {
       writer.finish();
+      result.unidentifiedErrors = writer.unidentifiedErrors();
       if (dryRun_) {
         if (mode == StreamMode::Initial) result.wouldDelete = writer.countUnseen();
         conn.execScript("ROLLBACK");
@@ -489,12 +499,18 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
       }
     }
   } catch (const db::DbError& e) {
-    pooled.discard();
+    discardConnections = true;
     result.call = CallResult{ResultCode::Retry, std::string("database error finishing stream ") + s.name + ": " + e.what(),
                              std::nullopt};
   }
-  if (services.databaseError() && !conn.isBroken() && conn.inTransaction()) pooled.discard();
+  if (services.databaseError()) discardConnections = true;
   result.counts = writer.totals();
+  // The writer goes before its connections: it may still roll back on them.
+  writerPtr.reset();
+  if (discardConnections) {
+    pooled.discard();
+    second.discard();
+  }
   meta["status"] = result.call.ok() ? "completed" : (result.call.code == ResultCode::Cancelled ? "cancelled" : "failed");
   meta["counts"] = countsJson(result.counts);
   meta["pages"] = result.pages;
@@ -523,7 +539,11 @@ void SyncRun::completeStream(db::Connection& conn, const StreamPlan& p, StreamRe
     const int64_t have = conn.exec("SELECT count(*) FROM sync_seen WHERE run_id = $1::uuid AND stream = $2", seenRun,
                                    s.name)
                              .int64(0, 0);
-    if (have != expected) {
+    if (result.unidentifiedErrors > 0) {
+      log::warn("engine", "{}/{} stream {}: {} failed record(s) had no id, so the full refresh cannot tell which rows "
+                          "it missed; not marking unseen rows deleted",
+                workspaceSlug_, name_, s.name, result.unidentifiedErrors);
+    } else if (have != expected) {
       log::error("engine", "{}/{} stream {}: the full refresh's seen set holds {} ids, {} were recorded; not marking "
                            "unseen rows deleted",
                  workspaceSlug_, name_, s.name, have, expected);
@@ -533,10 +553,14 @@ void SyncRun::completeStream(db::Connection& conn, const StreamPlan& p, StreamRe
       const std::string table = tableOf(s);
       auto swept = conn.exec("UPDATE " + table +
                                  " t SET deleted_at = now(), updated_at = now() WHERE t.workspace_id = $1::uuid"
-                                 " AND t.source = $2 AND t.stream = $3 AND t.deleted_at IS NULL AND NOT EXISTS"
-                                 " (SELECT 1 FROM sync_seen s WHERE s.run_id = $4::uuid AND s.stream = $3"
-                                 "  AND s.source_id = t.source_id)",
-                             workspaceId_, name_, s.name, seenRun);
+                                 " AND t.source = $2 AND t.stream = $3 AND t.deleted_at IS NULL"
+                                 // A row written since the refresh began (by a backfill beside it)
+                                 // is not the refresh's to judge.
+                                 " AND t.updated_at < (SELECT initial_started_at FROM stream_state"
+                                 "   WHERE connection_id = $5::uuid AND stream = $3)"
+                                 " AND NOT EXISTS (SELECT 1 FROM sync_seen s WHERE s.run_id = $4::uuid"
+                                 "  AND s.stream = $3 AND s.source_id = t.source_id)",
+                             workspaceId_, name_, s.name, seenRun, connectionId_);
       result.swept = swept.affected();
       if (result.swept) {
         log::info("engine", "{}/{} stream {}: the full refresh marked {} rows it did not see deleted", workspaceSlug_,
@@ -547,7 +571,8 @@ void SyncRun::completeStream(db::Connection& conn, const StreamPlan& p, StreamRe
   }
   conn.exec(
       "UPDATE stream_state SET initialized_at = coalesce(initialized_at, now()), cursor = NULL, cursor_mode = NULL,"
-      " cursor_since = NULL, cursor_job_id = NULL, initial_run_id = NULL, initial_tracks_seen = false, initial_seen = 0,"
+      " cursor_since = NULL, cursor_job_id = NULL, initial_run_id = NULL, initial_started_at = NULL,"
+      " initial_tracks_seen = false, initial_seen = 0,"
       " status = 'completed', last_error = NULL, last_success_at = now(), updated_at = now()"
       " WHERE connection_id = $1::uuid AND stream = $2",
       connectionId_, s.name);

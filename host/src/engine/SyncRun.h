@@ -57,6 +57,7 @@ class SyncRun {
     int64_t pages = 0;
     int64_t wouldDelete = 0;  // dry runs
     int64_t swept = 0;        // rows a completed full refresh marked deleted
+    int64_t unidentifiedErrors = 0;  // failed records with no id
   };
 
   queue::Outcome fail(queue::Outcome::Kind kind, const std::string& message);

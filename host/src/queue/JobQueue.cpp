@@ -93,6 +93,11 @@ EnqueueResult JobQueue::enqueue(db::Connection& conn, const EnqueueRequest& requ
 
 std::vector<EnqueueResult> JobQueue::enqueueMany(db::Connection& conn,
                                                  const std::vector<EnqueueRequest>& requests) {
+  return enqueueBatch(conn, requests, 1);
+}
+
+std::vector<EnqueueResult> JobQueue::enqueueBatch(db::Connection& conn, const std::vector<EnqueueRequest>& requests,
+                                                  int settleRaces) {
   if (requests.empty()) return {};
   // One INSERT ... SELECT FROM unnest(...) for the batch. Rows whose unique key is taken by a
   // pending or running job insert nothing; the existing job is looked up and returned instead.
@@ -147,31 +152,47 @@ std::vector<EnqueueResult> JobQueue::enqueueMany(db::Connection& conn,
                              &maxAttempts, &timeouts, &keys}) {
     params.push_back(db::textArray(*column));
   }
-  for (int attempt = 0;; ++attempt) {
-    auto r = conn.execPreparedParams(anyKey ? sql : plainSql, params);
-    std::vector<EnqueueResult> out;
-    bool vanished = false;
+  auto r = conn.execPreparedParams(anyKey ? sql : plainSql, params);
+  std::vector<EnqueueResult> out(requests.size());
+  if (settleRaces == 0) {
+    // A single retry of a raced request: report it unresolved rather than recurse.
     for (int i = 0; i < r.rows(); ++i) {
-      int c = anyKey ? 1 : 0;
-      if (r.isNull(i, c)) {
-        // The equal job finished between the conflict and the lookup: try again.
-        vanished = true;
+      const int c = anyKey ? 1 : 0;
+      if (r.isNull(i, c)) return out;
+      out[0].jobId = r.text(i, c);
+      out[0].status = parseJobStatus(r.view(i, c + 1)).value_or(JobStatus::Pending);
+      out[0].existing = anyKey ? r.boolean(i, 3) : false;
+    }
+    return out;
+  }
+  std::vector<size_t> unresolved;
+  for (int i = 0; i < r.rows(); ++i) {
+    const int c = anyKey ? 1 : 0;
+    const size_t at = anyKey ? static_cast<size_t>(r.int64(i, 0) - 1) : static_cast<size_t>(i);
+    if (r.isNull(i, c)) {
+      // Its key was taken by a job that committed after this statement's snapshot (or by an
+      // earlier row of this batch): resolve it alone below.
+      unresolved.push_back(at);
+      continue;
+    }
+    out[at].jobId = r.text(i, c);
+    out[at].status = parseJobStatus(r.view(i, c + 1)).value_or(JobStatus::Pending);
+    out[at].existing = anyKey ? r.boolean(i, 3) : false;
+  }
+  for (size_t at : unresolved) {
+    for (int attempt = 0;; ++attempt) {
+      auto one = enqueueBatch(conn, {requests[at]}, 0);
+      if (!one.front().jobId.empty()) {
+        out[at] = one.front();
         break;
       }
-      EnqueueResult e;
-      e.jobId = r.text(i, c);
-      e.status = parseJobStatus(r.view(i, c + 1)).value_or(JobStatus::Pending);
-      e.existing = anyKey ? r.boolean(i, 3) : false;
-      out.push_back(std::move(e));
+      if (attempt >= 5) throw db::DbError("enqueue: could not settle a unique-key race after 5 tries");
     }
-    if (!vanished && out.size() == requests.size()) {
-      // A bulk insert can double the table before autovacuum notices; until it does, the
-      // claim would be planned for the old size (a scan of every row instead of the index).
-      if (requests.size() >= 1000) conn.execScript("ANALYZE jobs");
-      return out;
-    }
-    if (attempt >= 5) throw db::DbError("enqueue: could not settle a unique-key race after 5 tries");
   }
+  // A bulk insert can double the table before autovacuum notices; until it does, the claim
+  // would be planned for the old size (a scan of every row instead of the index).
+  if (requests.size() >= 1000) conn.execScript("ANALYZE jobs");
+  return out;
 }
 
 std::optional<Job> JobQueue::get(const std::string& jobId) {
@@ -507,11 +528,20 @@ int JobQueue::rescueWorker(const std::string& workerId, const std::string& reaso
   return n + r.rows();
 }
 
-std::optional<TimePoint> JobQueue::nextRunAt() {
+std::optional<TimePoint> JobQueue::nextRunAt(const std::vector<std::string>& kinds) {
   auto conn = pool_->acquire();
-  auto r = conn->exec(
-      "SELECT (extract(epoch from min(run_at)) * 1000)::bigint FROM jobs WHERE status = 'pending'");
+  // Only what is still ahead: a job due now that cannot be claimed (its sibling runs) must not
+  // make the workers spin; they wake again on the notification of that sibling's end.
+  auto r = conn->execPrepared(
+      "SELECT (extract(epoch from min(run_at)) * 1000)::bigint FROM jobs WHERE status = 'pending'"
+      " AND run_at > now() AND ($1::text[] IS NULL OR kind = ANY($1::text[]))",
+      kinds.empty() ? db::Param() : db::Param(db::textArray(kinds)));
   return optTime(r, 0, 0);
+}
+
+void JobQueue::notifyWorkers() {
+  auto conn = pool_->acquire();
+  conn->execPrepared("SELECT pg_notify($1, '')", kNotifyChannel);
 }
 
 }  // namespace tributary::queue

@@ -96,8 +96,10 @@ class JobQueue {
   // shared its process go back to pending without using one.
   int rescueWorker(const std::string& workerId, const std::string& reason,
                    const std::optional<std::string>& culprit = std::nullopt);
-  // The earliest run_at among pending jobs, to sleep until.
-  std::optional<TimePoint> nextRunAt();
+  // The earliest future run_at among pending jobs of `kinds` (all when empty), to sleep until.
+  std::optional<TimePoint> nextRunAt(const std::vector<std::string>& kinds = {});
+  // Wakes the workers (a job of a connection ended: its next sibling may run now).
+  void notifyWorkers();
 
   // The wait before attempt `attempt` + 1 under `policy`: uniform in [0, min(cap, base*factor^(attempt-1))].
   static std::chrono::milliseconds backoff(const config::RetryPolicy& policy, int attempt);
@@ -108,6 +110,9 @@ class JobQueue {
   db::Pool& pool() const { return *pool_; }
 
  private:
+  // settleRaces 0: one attempt, unresolved results left with an empty jobId.
+  std::vector<EnqueueResult> enqueueBatch(db::Connection& conn, const std::vector<EnqueueRequest>& requests,
+                                          int settleRaces);
   int rescue(db::Connection& conn, const std::string& where, const std::vector<db::Param>& params,
              const std::string& reason);
   std::shared_ptr<db::Pool> pool_;

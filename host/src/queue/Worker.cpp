@@ -1,5 +1,6 @@
 #include "queue/Worker.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -48,7 +49,14 @@ void ensureAltStack() {
 
 }  // namespace
 
+void setCrashTag(const std::string& jobId) {
+  std::snprintf(tCurrentJob, sizeof tCurrentJob, "%s", jobId.c_str());
+  if (gCrashFd >= 0) ensureAltStack();
+}
+
 void Worker::installCrashReporter(int fd) {
+  // Not inherited by anything a job starts: only this process reports on this pipe.
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   gCrashFd = fd;
   struct sigaction sa {};
   sa.sa_handler = onCrash;
@@ -172,7 +180,7 @@ void Worker::claimLoop() {
         if (jobs.empty()) {
           if (options_.exitWhenIdle) {
             // Poll briefly until the last claimed job ends.
-          } else if (auto next = queue_->nextRunAt()) {
+          } else if (auto next = queue_->nextRunAt(options_.kinds)) {
             auto until = std::chrono::duration_cast<milliseconds>(*next - Clock::now()) + milliseconds(1);
             timeout = std::clamp(until, milliseconds(0), cfg.pollInterval);
           }
@@ -278,6 +286,13 @@ void Worker::execute(const std::shared_ptr<JobContext>& ctx) {
     std::lock_guard lock(mu_);
     running_.erase(job.id);
     --inflight_;
+  }
+  // The next job of the same connection and kind may be waiting on this one: wake the workers.
+  if (report && job.connectionId) {
+    try {
+      queue_->notifyWorkers();
+    } catch (const std::exception&) {
+    }
   }
   idleCv_.notify_all();
   wake();

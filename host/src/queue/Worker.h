@@ -16,6 +16,11 @@
 
 namespace tributary::queue {
 
+// Names the job the calling thread works for, so that a crash on it (see
+// Worker::installCrashReporter) is charged to that job. Executor threads are named by the
+// worker; a thread a job starts for itself names itself.
+void setCrashTag(const std::string& jobId);
+
 // Runs jobs inside one process: claims what it has room for, runs each on one of `concurrency`
 // threads, renews their leases, enforces their timeouts, passes on cancellations, rescues the
 // expired leases of others, and batches completions.

@@ -406,3 +406,19 @@ TEST(SyncEngine, RecordsReplayReReadsFailedRecordsByIdAndResolvesTheirErrors) {
   EXPECT_NE(list.output.find("acme/example stream deals: 1 open error(s)\ndeal-000000008: "), std::string::npos)
       << list.output;
 }
+
+// A record that fails during a full refresh was still seen: its row must not be taken for
+// deleted when the refresh completes.
+TEST(SyncEngine, AFullRefreshDoesNotDeleteTheRowsOfRecordsThatFailed) {
+  test::QueueDatabase q;
+  EngineHost h(q, "{records: 200, page_size: 50}");
+  ASSERT_EQ(h.waitJob(h.enqueue(Json{{"streams", {"deals"}}})).status, JobStatus::Completed) << h.log();
+  h.restart("{records: 200, page_size: 50, poison_ids: 'deal-000000005'}");
+  auto job = h.waitJob(h.enqueue(Json{{"mode", "initial"}, {"streams", {"deals"}}}));
+  ASSERT_EQ(job.status, JobStatus::Completed) << job.toJson().dump(2) << h.log();
+  EXPECT_EQ(result(job)["failed"], 1);
+  auto rows = h.rows("deals");
+  ASSERT_TRUE(rows.count("deal-000000005"));
+  EXPECT_FALSE(rows["deal-000000005"].deleted) << "a row whose record failed was swept as unseen";
+  EXPECT_EQ(live(rows).size(), 200u);
+}
