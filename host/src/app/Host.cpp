@@ -56,6 +56,7 @@ void Host::start() {
   so.configFile = cfg_.file;
   so.conninfo = database_->conninfo();
   so.memoryLimitMb = cfg_.workers.memoryLimitMb;
+  so.memoryCap = cfg_.workers.memoryCap;
   so.logLevel = options_.logLevel;
   so.shutdownGrace = cfg_.queue.shutdownGrace;
   supervisor_ = std::make_unique<Supervisor>(so, queue_);

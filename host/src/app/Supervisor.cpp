@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <stdexcept>
+
 #include "common/Log.h"
 
 namespace tributary::app {
@@ -46,13 +48,15 @@ void Supervisor::spawn(Slot& slot) {
   }
   o.env["TRIBUTARY_WORKER_CONNINFO"] = options_.conninfo;
   o.parentDeathSignal = SIGTERM;  // a supervisor that dies takes its workers down gracefully
-  if (options_.memoryLimitMb > 0) {
-    if (sanitizerBuild()) {
-      log::warn("supervisor", "workers.memory_limit_mb is ignored in a sanitizer build (ASan reserves "
-                              "terabytes of address space)");
-    } else {
-      o.addressSpaceLimit = static_cast<uint64_t>(options_.memoryLimitMb) * 1024 * 1024;
+  if (cgroups_) {
+    try {
+      o.cgroupProcsFile = cgroups_->prepareWorker(slot.index).string();
+      slot.oomKillsAtStart = cgroups_->oomKills(slot.index);
+    } catch (const std::exception& e) {
+      log::error("supervisor", "worker {} runs without its memory cap: {}", slot.index, e.what());
     }
+  } else if (rlimitCap_) {
+    o.addressSpaceLimit = static_cast<uint64_t>(options_.memoryLimitMb) * 1024 * 1024;
   }
   // A pipe on which the worker names the job whose thread crashed it (see Worker).
   int fds[2];
@@ -82,11 +86,49 @@ void Supervisor::spawn(Slot& slot) {
   log::info("supervisor", "started worker {} (pid {})", slot.index, slot.child->pid());
 }
 
+void Supervisor::setUpMemoryCap() {
+  if (options_.memoryLimitMb <= 0) return;
+  const uint64_t bytes = static_cast<uint64_t>(options_.memoryLimitMb) * 1024 * 1024;
+  std::string whyNot;
+  if (options_.memoryCap != "rlimit") {
+    try {
+      auto dir = cgroup::ownCgroupDir(options_.procFiles, whyNot);
+      if (dir) {
+        cgroups_ = cgroup::WorkerMemoryCgroups::setUp(*dir, bytes, options_.procFiles);
+        log::info("supervisor", "capping each worker at {} MiB with cgroup v2 ({}/worker-N, memory.max)",
+                  options_.memoryLimitMb, dir->string());
+        return;
+      }
+    } catch (const std::exception& e) {
+      whyNot = e.what();
+    }
+    if (options_.memoryCap == "cgroup") {
+      throw std::runtime_error("workers.memory_cap is cgroup, but cgroup v2 cannot be used: " + whyNot);
+    }
+  }
+  if (sanitizerBuild()) {
+    log::warn("supervisor", "workers.memory_limit_mb is not enforced: {}{}and RLIMIT_AS cannot be used in a "
+                            "sanitizer build (ASan reserves terabytes of address space)",
+              whyNot, whyNot.empty() ? "" : "; ");
+    return;
+  }
+  rlimitCap_ = true;
+  if (whyNot.empty()) {
+    log::info("supervisor", "capping each worker at {} MiB with RLIMIT_AS", options_.memoryLimitMb);
+  } else {
+    log::info("supervisor", "capping each worker at {} MiB with RLIMIT_AS (no cgroup v2: {})",
+              options_.memoryLimitMb, whyNot);
+  }
+}
+
+std::string Supervisor::memoryCapMethod() const {
+  std::lock_guard lock(mu_);
+  return cgroups_ ? "cgroup" : rlimitCap_ ? "rlimit" : "";
+}
+
 void Supervisor::start() {
   std::lock_guard lock(mu_);
-  if (options_.memoryLimitMb > 0 && !sanitizerBuild()) {
-    log::info("supervisor", "capping each worker at {} MiB with RLIMIT_AS", options_.memoryLimitMb);
-  }
+  setUpMemoryCap();
   for (int i = 0; i < options_.processes; ++i) {
     Slot s;
     s.index = i;
@@ -103,7 +145,11 @@ void Supervisor::onExit(Slot& slot, int status) {
   slot.consecutiveFailures = ran > std::chrono::minutes(1) ? 1 : slot.consecutiveFailures + 1;
   const auto delay = std::min<std::chrono::milliseconds>(
       std::chrono::seconds(30), std::chrono::milliseconds(500) * (1 << std::min(slot.consecutiveFailures - 1, 6)));
-  const std::string cause = "worker process " + std::to_string(pid) + " " + process::describeStatus(status);
+  std::string cause = "worker process " + std::to_string(pid) + " " + process::describeStatus(status);
+  if (cgroups_ && cgroups_->oomKills(slot.index) > slot.oomKillsAtStart) {
+    cause += " by the kernel's OOM killer: over its memory cap of " + std::to_string(options_.memoryLimitMb) +
+             " MiB (workers.memory_limit_mb)";
+  }
   log::error("supervisor", "worker {}: {}; restarting in {} ms", slot.index, cause, delay.count());
   std::optional<std::string> culprit;
   if (slot.crashFd >= 0) {
@@ -173,6 +219,7 @@ void Supervisor::stop() {
     }
     s.child.reset();
   }
+  if (cgroups_) cgroups_->removeWorkers(static_cast<int>(slots_.size()));
   log::info("supervisor", "all workers stopped");
 }
 

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/Cgroup.h"
 #include "common/Process.h"
 #include "queue/JobQueue.h"
 
@@ -26,6 +27,8 @@ class Supervisor {
     std::filesystem::path configFile;
     std::string conninfo;               // handed to workers in the environment, never on argv
     int memoryLimitMb = 0;
+    std::string memoryCap = "auto";     // auto, cgroup or rlimit (workers.memory_cap)
+    cgroup::ProcFiles procFiles;        // where the host's own cgroup is read from
     std::string logLevel;
     std::chrono::milliseconds shutdownGrace{30'000};
   };
@@ -40,7 +43,10 @@ class Supervisor {
   Supervisor(Options options, std::shared_ptr<queue::JobQueue> queue);
   ~Supervisor();
 
+  // Throws when memoryCap is "cgroup" and no cgroup can be used.
   void start();
+  // How the memory cap is enforced: "cgroup", "rlimit", or "" for none.
+  std::string memoryCapMethod() const;
   // SIGTERM to every worker (they release their jobs), SIGKILL after the grace.
   void stop();
   std::vector<ChildInfo> children() const;
@@ -55,8 +61,10 @@ class Supervisor {
     std::chrono::steady_clock::time_point startedAt{};
     std::chrono::steady_clock::time_point restartAt{};
     int crashFd = -1;  // read end of the child's crash-report pipe
+    uint64_t oomKillsAtStart = 0;
   };
 
+  void setUpMemoryCap();
   void spawn(Slot& slot);
   void loop();
   void onExit(Slot& slot, int status);
@@ -66,6 +74,8 @@ class Supervisor {
   std::string hostname_;
   mutable std::mutex mu_;
   std::vector<Slot> slots_;
+  std::optional<cgroup::WorkerMemoryCgroups> cgroups_;
+  bool rlimitCap_ = false;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

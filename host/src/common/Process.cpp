@@ -93,6 +93,7 @@ Child Child::spawn(const SpawnOptions& options) {
   int errPipe[2];
   if (::pipe2(errPipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
 
+  const char* cgroupProcs = options.cgroupProcsFile ? options.cgroupProcsFile->c_str() : nullptr;
   const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
@@ -111,6 +112,18 @@ Child Child::spawn(const SpawnOptions& options) {
       ::fcntl(3, F_SETFD, 0);  // dup2(3, 3) would keep its close-on-exec flag
     } else if (options.passFd >= 0 && ::dup2(options.passFd, 3) < 0) {
       childFail(errPipe[1], "dup2(3)");
+    }
+    if (cgroupProcs) {
+      // Joins before exec, so that nothing the program allocates escapes the cgroup's limits.
+      char digits[24];
+      int len = 0;
+      for (pid_t p = ::getpid(); p > 0; p /= 10) digits[len++] = static_cast<char>('0' + p % 10);
+      char line[24];
+      for (int i = 0; i < len; ++i) line[i] = digits[len - 1 - i];
+      line[len++] = '\n';
+      int fd = ::open(cgroupProcs, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (fd < 0 || ::write(fd, line, static_cast<size_t>(len)) != len) childFail(errPipe[1], cgroupProcs);
+      ::close(fd);
     }
     if (options.runAs) {
       if (::setgroups(0, nullptr) != 0) childFail(errPipe[1], "setgroups");

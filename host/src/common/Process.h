@@ -35,6 +35,7 @@ struct SpawnOptions {
   bool newProcessGroup = false;
   std::optional<std::string> workingDir;
   std::optional<uint64_t> addressSpaceLimit; // RLIMIT_AS in bytes
+  std::optional<std::string> cgroupProcsFile;  // the child joins this cgroup before it runs anything
   int passFd = -1;                           // made the child's fd 3 (e.g. a pipe's write end)
 };
 

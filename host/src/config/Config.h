@@ -53,6 +53,7 @@ struct WorkersConfig {
   int concurrency = 8;
   int prefetch = 0;              // jobs claimed ahead of free threads (for many short jobs)
   int memoryLimitMb = 0;         // 0: no cap
+  std::string memoryCap = "auto";  // how memoryLimitMb is enforced: auto, cgroup or rlimit
   bool testJobKinds = false;     // register the test.* job kinds (for the test suite only)
 };
 

@@ -51,6 +51,7 @@ void readWorkers(Section s, WorkersConfig& out) {
   out.concurrency = static_cast<int>(s.integer("concurrency", out.concurrency, 1, 1024));
   out.prefetch = static_cast<int>(s.integer("prefetch", out.prefetch, 0, 10000));
   out.memoryLimitMb = static_cast<int>(s.integer("memory_limit_mb", out.memoryLimitMb, 0, 1 << 20));
+  out.memoryCap = s.choice("memory_cap", out.memoryCap, {"auto", "cgroup", "rlimit"});
   out.testJobKinds = s.boolean("test_job_kinds", out.testJobKinds);
   s.finish();
 }

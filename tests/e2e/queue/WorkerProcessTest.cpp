@@ -267,7 +267,7 @@ TEST(WorkerProcesses, MemoryCapFailsAnOversizedJobAndSparesTheRest) {
   host.serve->stop();
   test::TempDir dir;
   auto cfg = dir.write("t.yaml", "database:\n  url: \"" + q.db.conninfo() +
-                                     "\"\nworkers: {processes: 1, test_job_kinds: true, memory_limit_mb: 1024}\n"
+                                     "\"\nworkers: {processes: 1, test_job_kinds: true, memory_limit_mb: 1024, memory_cap: rlimit}\n"
                                      "queue: {retry: {default: {base: 10ms, cap: 10ms}}}\n");
   test::ServerProcess capped({test::tributaryBinary().string(), "serve", "--role", "worker", "--config", cfg.string(),
                               "--ready-file", (dir / "ready.json").string()},
