@@ -77,7 +77,7 @@ struct RecordState {
 struct Settings {
   int64_t seed, records, pageSize, sameTimestamp, generation;
   int64_t failAtPage, crashAtPage, latencyMs;
-  std::string failMode, failStream, crashMode, checkFail, baseUrl;
+  std::string failMode, failStream, crashMode, checkFail, baseUrl, order;
   std::unordered_set<std::string> poisonIds;
 
   explicit Settings(const tributary::Host& host)
@@ -93,7 +93,8 @@ struct Settings {
         failStream(host.configString("fail_stream")),
         crashMode(host.configString("crash_mode", "abort")),
         checkFail(host.configString("check_fail")),
-        baseUrl(host.configString("base_url")) {
+        baseUrl(host.configString("base_url")),
+        order(host.configString("order", "modified")) {
     std::string_view ids = host.config("poison_ids").value_or("");
     while (!ids.empty()) {
       size_t comma = ids.find(',');
@@ -131,6 +132,7 @@ struct Settings {
     oneOf("fail_mode", failMode, {"retry", "fatal", "wait"});
     oneOf("crash_mode", crashMode, {"abort", "segfault"});
     oneOf("check_fail", checkFail, {"", "retry", "fatal"});
+    oneOf("order", order, {"modified", "id"});
   }
 };
 
@@ -167,6 +169,8 @@ class ExampleConnector : public tributary::Connector {
     setting("crash_mode", ConfigType::String, "abort", "How to crash: abort or segfault");
     setting("latency_ms", ConfigType::Integer, "0", "Sleep per page, honouring cancellation");
     setting("check_fail", ConfigType::String, "", "Make check fail: retry or fatal (empty: pass)");
+    setting("order", ConfigType::String, "modified",
+            "Order of an initial sync: modified, or id (as a vendor's list endpoint pages)");
     setting("base_url", ConfigType::String, "",
             "If set, check GETs <base_url>/health through the host");
     info.setting({"api_key", ConfigType::String, false, std::nullopt, true,
@@ -246,7 +250,8 @@ class ExampleConnector : public tributary::Connector {
     RecordState state;
   };
 
-  // Walks the stream in (modified_at, id) order within the request's bounds.
+  // Walks the stream in (modified_at, id) order within the request's bounds; with order: id, a
+  // whole-stream initial sync walks in id order instead.
   class Scan {
    public:
     Scan(const Settings& s, int streamIndex, const tributary::SyncRequest& r)
@@ -265,6 +270,8 @@ class ExampleConnector : public tributary::Connector {
         ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
         byIds_ = true;
       }
+      byIndex_ = s.order == "id" && r.mode == tributary::SyncMode::Initial && !byIds_ &&
+                 from_ == TRIBUTARY_TIME_NONE && to_ == TRIBUTARY_TIME_MAX;
       if (r.hasCursor()) resumeAfter(streamIndex, r.cursor);
     }
 
@@ -281,6 +288,12 @@ class ExampleConnector : public tributary::Connector {
    private:
     std::optional<Position> advance() {
       if (byIds_) return nextById();
+      if (byIndex_) {
+        if (index_ >= s_.records) return std::nullopt;
+        int64_t i = index_++;
+        RecordState st = state(i);
+        return Position{i, modifiedAt(st.layer, i), st};
+      }
       while (layer_ <= s_.generation) {
         while (index_ < s_.records) {
           int64_t i = index_++;
@@ -354,6 +367,10 @@ class ExampleConnector : public tributary::Connector {
         afterIndex_ = index;
         return;
       }
+      if (byIndex_) {
+        index_ = index + 1;
+        return;
+      }
       int64_t layer = t < kEpochMs ? 0 : (t - kEpochMs) / kGenerationSpanMs;
       if (layer > layer_ || (layer == layer_ && index + 1 > index_)) {
         layer_ = layer;
@@ -365,7 +382,7 @@ class ExampleConnector : public tributary::Connector {
     uint64_t stream_;
     int64_t layer_ = 0, index_ = 0;
     int64_t from_ = TRIBUTARY_TIME_NONE, to_ = TRIBUTARY_TIME_MAX;
-    bool byIds_ = false;
+    bool byIds_ = false, byIndex_ = false;
     std::vector<int64_t> ids_;
     size_t idPos_ = 0;
     int64_t afterIndex_ = -1;

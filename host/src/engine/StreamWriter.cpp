@@ -58,6 +58,8 @@ void StreamWriter::Batch::clear() {
   deleted = 0;
   failed = 0;
   maxModified.reset();
+  firstModified.reset();
+  outOfOrder = false;
   duplicates = false;
   ids.clear();
   errors.clear();
@@ -193,7 +195,15 @@ void StreamWriter::add(const plugins::RecordView& rec) {
   if (b.copyBuf.size() >= kCopyFlushBytes) flushCopy(b);
   ++b.records;
   if (rec.deleted) ++b.deleted;
-  if (rec.modifiedAtMs && (!b.maxModified || *rec.modifiedAtMs > *b.maxModified)) b.maxModified = rec.modifiedAtMs;
+  if (rec.modifiedAtMs) {
+    if (!b.maxModified) {
+      b.maxModified = b.firstModified = rec.modifiedAtMs;
+    } else if (*rec.modifiedAtMs > *b.maxModified) {
+      b.maxModified = rec.modifiedAtMs;
+    } else if (*rec.modifiedAtMs < *b.maxModified) {
+      b.outOfOrder = true;
+    }
+  }
 }
 
 void StreamWriter::addError(std::string_view sourceId, std::string_view stage, std::string_view message,
@@ -276,6 +286,8 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
   CommitInfo info;
   info.cursor = b.cursor.value_or("");
   info.maxModifiedMs = b.maxModified;
+  info.firstModifiedMs = b.firstModified;
+  info.outOfOrder = b.outOfOrder;
   WriteCounts& c = info.counts;
   c.records = b.records;
   c.batches = 1;

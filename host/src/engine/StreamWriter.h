@@ -41,6 +41,8 @@ struct WriteCounts {
 struct CommitInfo {
   std::string cursor;                    // the checkpoint closing the batch
   std::optional<int64_t> maxModifiedMs;  // the batch's largest source modification time
+  std::optional<int64_t> firstModifiedMs;  // the first record's, in emit order
+  bool outOfOrder = false;               // a record came with an older modification time than one before it
   WriteCounts counts;                    // of this batch
   int64_t seenAdded = 0;                 // ids added to sync_seen
 };
@@ -116,6 +118,8 @@ class StreamWriter {
     int64_t deleted = 0;
     int64_t failed = 0;
     std::optional<int64_t> maxModified;
+    std::optional<int64_t> firstModified;
+    bool outOfOrder = false;
     bool duplicates = false;
     std::unordered_set<uint64_t> ids;
     std::vector<PendingError> errors;

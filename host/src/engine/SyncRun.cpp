@@ -386,7 +386,8 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
           " cursor_since = CASE WHEN $6 = '' THEN NULL ELSE 'epoch'::timestamptz + $6::bigint * interval '1 millisecond' END,"
           " initial_run_id = CASE WHEN $3 = 'initial' THEN $4::uuid END,"
           " initial_started_at = CASE WHEN $3 = 'initial' THEN now() END,"
-          " initial_tracks_seen = ($3 = 'initial' AND $7), initial_seen = 0, updated_at = now()"
+          " initial_tracks_seen = ($3 = 'initial' AND $7), initial_seen = 0,"
+          " initial_floor = NULL, initial_last_modified = NULL, initial_unordered = false, updated_at = now()"
           " WHERE connection_id = $1::uuid AND stream = $2",
           connectionId_, s.name, modeName(p.mode), runId_, job_.id, tsParam(p.sinceMs), p.trackSeen);
       tx.commit();
@@ -432,6 +433,19 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
           "   'epoch'::timestamptz + $5::bigint * interval '1 millisecond') END, updated_at = now()"
           " WHERE connection_id = $1::uuid AND stream = $2",
           connectionId_, streamName, info.cursor, info.seenAdded, maxMs);
+      if (mode == StreamMode::Initial && info.maxModifiedMs) {
+        // Whether this initial sync reads in modification order (see migration 006). A resumed
+        // run starts strictly after its checkpoint, so order holds across a resume too.
+        c.exec(
+            "UPDATE stream_state SET"
+            " initial_floor = coalesce(initial_floor, 'epoch'::timestamptz + $3::bigint * interval '1 millisecond'),"
+            " initial_unordered = initial_unordered OR $5 OR coalesce(initial_last_modified >"
+            "   'epoch'::timestamptz + $4::bigint * interval '1 millisecond', false),"
+            " initial_last_modified = greatest(initial_last_modified,"
+            "   'epoch'::timestamptz + $3::bigint * interval '1 millisecond')"
+            " WHERE connection_id = $1::uuid AND stream = $2",
+            connectionId_, streamName, maxMs, tsParam(info.firstModifiedMs), info.outOfOrder);
+      }
     }
   };
   if (dryRun_) conn.execScript("BEGIN");
@@ -569,10 +583,25 @@ void SyncRun::completeStream(db::Connection& conn, const StreamPlan& p, StreamRe
     }
     conn.exec("DELETE FROM sync_seen WHERE run_id = $1::uuid AND stream = $2", seenRun, s.name);
   }
+  if (p.mode == StreamMode::Initial) {
+    // An initial sync read out of modification order: the next incremental starts from its first
+    // batch, so that what changed while it ran is read (see migration 006).
+    auto lowered = conn.exec(
+        "UPDATE stream_state SET watermark = least(watermark, initial_floor)"
+        " WHERE connection_id = $1::uuid AND stream = $2 AND initial_unordered AND initial_floor < watermark"
+        " RETURNING initial_floor::text",
+        connectionId_, s.name);
+    if (!lowered.empty()) {
+      log::info("engine", "{}/{} stream {}: the initial sync did not read in modification order; the next incremental "
+                          "starts from its first batch's time ({}) so that changes made while it ran are not missed",
+                workspaceSlug_, name_, s.name, lowered.text(0, 0));
+    }
+  }
   conn.exec(
       "UPDATE stream_state SET initialized_at = coalesce(initialized_at, now()), cursor = NULL, cursor_mode = NULL,"
       " cursor_since = NULL, cursor_job_id = NULL, initial_run_id = NULL, initial_started_at = NULL,"
       " initial_tracks_seen = false, initial_seen = 0,"
+      " initial_floor = NULL, initial_last_modified = NULL, initial_unordered = false,"
       " status = 'completed', last_error = NULL, last_success_at = now(), updated_at = now()"
       " WHERE connection_id = $1::uuid AND stream = $2",
       connectionId_, s.name);

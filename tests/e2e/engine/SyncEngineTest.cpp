@@ -158,6 +158,49 @@ TEST(SyncEngine, RecordsSharingATimestampAcrossPageBoundariesAreNeverLost) {
             test::referenceRows("{records: 500, page_size: 1000, same_timestamp: 10, generation: 1}", "deals"));
 }
 
+TEST(SyncEngine, AnInitialSyncReadOutOfModificationOrderLowersTheWatermarkToItsFirstBatch) {
+  // Listed by id over data that has seen a round of changes: later ids are not later times.
+  // Had the initial sync run for hours, a record read early and changed later would keep a time
+  // below the newest one read, so the next incremental must start from the first batch.
+  auto watermarkAndPrefix = [](test::QueueDatabase& q) {
+    auto c = q.pool->acquire();
+    auto r = c->exec(
+        "WITH w AS (SELECT watermark FROM stream_state WHERE stream = 'deals'),"
+        " r AS (SELECT source_modified_at AS m, row_number() OVER (ORDER BY source_id) AS n FROM deals)"
+        " SELECT (SELECT watermark < (SELECT max(source_modified_at) FROM deals) FROM w),"
+        // the fewest whole pages (50 live records each, by id) whose newest time is the watermark
+        "  (SELECT min(k * 50) FROM generate_series(1, 60) k, w WHERE (SELECT max(m) FROM r WHERE n <= k * 50)"
+        "     = w.watermark)");
+    return std::make_pair(r.boolean(0, 0), r.optInt64(0, 1));
+  };
+  {
+    test::QueueDatabase q;
+    EngineHost h(q, "{records: 3000, page_size: 50, generation: 1, order: id}", "",
+                 "{progress_interval: 100ms, overlap: 1s}");
+    ASSERT_EQ(h.waitJob(h.enqueue(Json{{"streams", {"deals"}}})).status, JobStatus::Completed) << h.log();
+    EXPECT_EQ(live(h.rows("deals")), test::referenceRows("{records: 3000, page_size: 1000, generation: 1}", "deals"));
+    auto [belowMax, prefix] = watermarkAndPrefix(q);
+    EXPECT_TRUE(belowMax) << "the watermark is the newest time read, though the stream was not read in time order";
+    ASSERT_TRUE(prefix) << "the watermark is no page's newest time";
+    EXPECT_LE(*prefix, 1100) << "the first batch (about 1,000 records) sets the watermark";
+    EXPECT_NE(h.log().find("did not read in modification order"), std::string::npos) << h.log();
+    // The next incremental starts there and ends exactly where a full sync would.
+    h.restart("{records: 3000, page_size: 50, generation: 2, order: id}");
+    auto inc = h.waitJob(h.enqueue(Json{{"streams", {"deals"}}}));
+    ASSERT_EQ(inc.status, JobStatus::Completed) << h.log();
+    EXPECT_EQ(result(inc)["streams"]["deals"]["mode"], "incremental");
+    EXPECT_EQ(live(h.rows("deals")), test::referenceRows("{records: 3000, page_size: 1000, generation: 2}", "deals"));
+  }
+  {
+    // Read in time order, the same data keeps the newest time read.
+    test::QueueDatabase q;
+    EngineHost h(q, "{records: 3000, page_size: 50, generation: 1}", "", "{progress_interval: 100ms, overlap: 1s}");
+    ASSERT_EQ(h.waitJob(h.enqueue(Json{{"streams", {"deals"}}})).status, JobStatus::Completed) << h.log();
+    EXPECT_FALSE(watermarkAndPrefix(q).first);
+    EXPECT_EQ(h.log().find("did not read in modification order"), std::string::npos);
+  }
+}
+
 TEST(SyncEngine, PoisonRecordsAndWriteFailuresAreIsolatedWithTheirIds) {
   test::QueueDatabase q;
   EngineHost h(q, "{records: 300, page_size: 50, poison_ids: 'deal-000000007,contact-000000011'}");
