@@ -6,6 +6,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "PluginTestSupport.h"
@@ -75,19 +77,33 @@ TEST(example, InitialSyncListsEveryRecordInKeysetOrderWithACheckpointPerPage) {
 
 TEST(example, ResumingFromAnyCheckpointYieldsExactlyTheRestEvenAcrossEqualTimestamps) {
   // page_size 10 and 3 records per timestamp: groups straddle every page boundary.
-  Settings settings{
-      {"records", "95"}, {"page_size", "10"}, {"same_timestamp", "3"}, {"generation", "2"}};
-  auto full = run(settings, SyncMode::Initial, streamRequest("contacts"));
-  ASSERT_TRUE(full->result.ok());
-  const auto& all = full->services.records;
-  for (const auto& cp : full->services.checkpoints) {
-    SyncRequest resume = streamRequest("contacts");
-    resume.cursorJson = cp.cursorJson;
-    auto rest = run(settings, SyncMode::Initial, resume);
-    ASSERT_TRUE(rest->result.ok());
-    std::vector<std::string> expected;
-    for (size_t i = cp.recordsBefore; i < all.size(); ++i) expected.push_back(all[i].sourceId);
-    EXPECT_EQ(rest->services.ids(), expected) << "resumed after " << cp.cursorJson;
+  std::map<std::string, int64_t> inTimeOrder;
+  for (const char* order : {"modified", "id"}) {
+    Settings settings{{"records", "95"}, {"page_size", "10"}, {"same_timestamp", "3"},
+                      {"generation", "2"}, {"order", order}};
+    auto full = run(settings, SyncMode::Initial, streamRequest("contacts"));
+    ASSERT_TRUE(full->result.ok()) << full->result.message;
+    const auto& all = full->services.records;
+    if (std::string(order) == "modified") {
+      inTimeOrder = byId(*full);
+    } else {
+      // Listed by id, the same records, though no longer in time order.
+      EXPECT_EQ(byId(*full), inTimeOrder);
+      EXPECT_TRUE(std::is_sorted(all.begin(), all.end(),
+                                 [](const auto& a, const auto& b) { return a.sourceId < b.sourceId; }));
+      EXPECT_FALSE(std::is_sorted(all.begin(), all.end(), [](const auto& a, const auto& b) {
+        return *a.modifiedAtMs < *b.modifiedAtMs;
+      }));
+    }
+    for (const auto& cp : full->services.checkpoints) {
+      SyncRequest resume = streamRequest("contacts");
+      resume.cursorJson = cp.cursorJson;
+      auto rest = run(settings, SyncMode::Initial, resume);
+      ASSERT_TRUE(rest->result.ok());
+      std::vector<std::string> expected;
+      for (size_t i = cp.recordsBefore; i < all.size(); ++i) expected.push_back(all[i].sourceId);
+      EXPECT_EQ(rest->services.ids(), expected) << order << ": resumed after " << cp.cursorJson;
+    }
   }
 }
 

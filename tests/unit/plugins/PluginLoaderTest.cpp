@@ -188,7 +188,7 @@ TEST(loader, PluginChecksSettingsAgainstItsSchema) {
             "same_timestamp, "
             "generation, poison_ids, fail_at_page, fail_mode, fail_stream, crash_at_page, "
             "crash_mode, latency_ms, "
-            "check_fail, base_url, api_key)");
+            "check_fail, order, base_url, api_key)");
   EXPECT_TRUE(plugin->missingRequired([](std::string_view) { return false; }).empty());
 
   auto good = loadPlugin(fixture("fixture_good"));
