@@ -371,6 +371,7 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
           connectionId_, s.name, modeName(p.mode), runId_, job_.id);
     } else {
       db::Transaction tx(conn);
+      fence(conn);
       auto old = conn.exec("SELECT initial_run_id FROM stream_state WHERE connection_id = $1::uuid AND stream = $2",
                            connectionId_, s.name);
       if (!old.empty() && !old.isNull(0, 0)) {
@@ -421,6 +422,7 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   const StreamMode mode = p.mode;
   const std::string streamName = s.name;
   auto hook = [&, mode, streamName](db::Connection& c, const CommitInfo& info) {
+    fence(c);
     const std::string maxMs = tsParam(info.maxModifiedMs);
     if (mode == StreamMode::Backfill) {
       c.exec("UPDATE backfill_cursors SET cursor = coalesce(nullif($3, '')::jsonb, cursor), updated_at = now()"
@@ -506,10 +508,13 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
       if (dryRun_) {
         conn.execScript("ROLLBACK");
       } else if (mode != StreamMode::Backfill) {
+        // Not over a run that took this one's place (see fence).
         conn.exec(
             "UPDATE stream_state SET status = $3, last_error = $4, updated_at = now()"
-            " WHERE connection_id = $1::uuid AND stream = $2",
-            connectionId_, s.name, result.call.code == ResultCode::Cancelled ? "cancelled" : "failed", result.call.message);
+            " WHERE connection_id = $1::uuid AND stream = $2 AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM jobs"
+            "   WHERE id = $6::uuid AND status = 'running' AND worker_id = $5))",
+            connectionId_, s.name, result.call.code == ResultCode::Cancelled ? "cancelled" : "failed", result.call.message,
+            job_.workerId, job_.id);
       }
     }
   } catch (const db::DbError& e) {
@@ -534,9 +539,22 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   return result;
 }
 
+void SyncRun::fence(db::Connection& conn) const {
+  if (!job_.workerId || dryRun_) return;
+  auto held = conn.exec("SELECT 1 FROM jobs WHERE id = $1::uuid AND status = 'running' AND worker_id = $2 FOR SHARE",
+                        job_.id, *job_.workerId);
+  if (held.empty()) {
+    throw db::DbError("job " + job_.id + " is no longer held by " + *job_.workerId +
+                          " (its lease expired and it was rescued, or it was released); nothing more of this run is "
+                          "committed",
+                      "55000");
+  }
+}
+
 void SyncRun::completeStream(db::Connection& conn, const StreamPlan& p, StreamResult& result) {
   const auto& s = *p.stream;
   db::Transaction tx(conn);
+  fence(conn);
   if (p.mode == StreamMode::Backfill) {
     conn.exec("UPDATE backfill_cursors SET done = true, updated_at = now() WHERE job_id = $1::uuid AND stream = $2",
               job_.id, s.name);

@@ -68,6 +68,10 @@ class SyncRun {
   void openRun(const std::vector<StreamPlan>& plans);
   StreamResult runStream(StreamPlan& plan);
   void completeStream(db::Connection& conn, const StreamPlan& plan, StreamResult& result);
+  // Throws unless this job still runs on this worker, and keeps it so until `conn`'s transaction
+  // ends: a run whose job was rescued elsewhere (its lease expired) or released never commits
+  // another batch, cursor or sweep over the run that took its place.
+  void fence(db::Connection& conn) const;
   queue::Outcome finishRun(const std::vector<StreamPlan>& plans, const std::vector<StreamResult>& results);
   queue::Outcome outcomeOf(const plugins::CallResult& r, const std::string& where);
   void recordFailure(const std::string& status, const std::string& error, bool connectionError);

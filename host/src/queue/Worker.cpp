@@ -274,7 +274,8 @@ void Worker::execute(const std::shared_ptr<JobContext>& ctx) {
     } else {
       try {
         if (!queue_->finish(job.id, options_.workerId, o)) {
-          log::warn("worker", "job {} was no longer held by {} when it ended", job.id, options_.workerId);
+          log::warn("worker", "job {} was no longer held by {} when it ended{}{}", job.id, options_.workerId,
+                    o.error.empty() ? "" : ": ", o.error);
         }
       } catch (const std::exception& e) {
         log::error("worker", "recording the end of job {} failed: {}; its lease will expire and it will be rescued",

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <thread>
+
 #include "EngineTestSupport.h"
 #include "common/Strings.h"
 
@@ -143,6 +145,34 @@ TEST(SyncEngine, ResumesFromTheLastCheckpointAfterAWorkerIsKilled) {
             std::string::npos)
       << run.text(0, 1);
   EXPECT_EQ(h.rows("deals"), test::referenceRows("{records: 3000, page_size: 100}", "deals"));
+}
+
+TEST(SyncEngine, ARunWhoseJobWasTakenOverCommitsNothingMore) {
+  test::QueueDatabase q;
+  EngineHost h(q, "{records: 3000, page_size: 100, latency_ms: 60}", "",
+               "{progress_interval: 100ms, batch: {initial: 100, min: 100, max: 100}}");
+  auto id = h.enqueue(Json{{"streams", {"deals"}}});
+  auto c = q.pool->acquire();
+  ASSERT_TRUE(test::eventually([&] {
+    return !c->exec("SELECT 1 FROM stream_state WHERE stream = 'deals' AND cursor IS NOT NULL").empty();
+  }, seconds(60))) << h.log();
+  // As if its lease had run out and another host had claimed it: the old run is still going.
+  c->exec("UPDATE jobs SET worker_id = 'elsewhere:1', lease_expires_at = now() + interval '1 hour'"
+          " WHERE id = $1::uuid AND status = 'running'", id);
+  auto snapshot = [&] {
+    return c->exec("SELECT (SELECT count(*) FROM deals)::text || ' ' || (SELECT cursor::text || status"
+                   " FROM stream_state WHERE stream = 'deals')").text(0, 0);
+  };
+  const std::string atTakeover = snapshot();
+  // Its next commit finds the job gone, and the run ends without a trace in the tables.
+  ASSERT_TRUE(test::eventually([&] { return h.log().find("when it ended") != std::string::npos; }, seconds(30)))
+      << h.log();
+  EXPECT_NE(h.log().find("is no longer held by"), std::string::npos) << h.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(snapshot(), atTakeover) << "the old run wrote over the one that took its place\n" << h.log();
+  auto job = q.job(id);
+  EXPECT_EQ(job.status, JobStatus::Running);
+  EXPECT_EQ(job.workerId, "elsewhere:1") << "the old worker finished a job it no longer held";
 }
 
 TEST(SyncEngine, RecordsSharingATimestampAcrossPageBoundariesAreNeverLost) {
