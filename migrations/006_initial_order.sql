@@ -14,3 +14,8 @@ ALTER TABLE stream_state
   ADD COLUMN initial_floor         timestamptz,                  -- the first committed batch's newest time
   ADD COLUMN initial_last_modified timestamptz,                  -- the newest time committed so far
   ADD COLUMN initial_unordered     boolean NOT NULL DEFAULT false;
+
+-- An initial sync already under way when this runs: what it read before is of unknown order and
+-- began at an unknown time, so its floor is the beginning of time. Should it turn out not to be
+-- in order, the next incremental reads everything once.
+UPDATE stream_state SET initial_floor = 'epoch'::timestamptz WHERE cursor_mode = 'initial';

@@ -53,7 +53,13 @@ void Supervisor::spawn(Slot& slot) {
       o.cgroupProcsFile = cgroups_->prepareWorker(slot.index).string();
       slot.oomKillsAtStart = cgroups_->oomKills(slot.index);
     } catch (const std::exception& e) {
-      log::error("supervisor", "worker {} runs without its memory cap: {}", slot.index, e.what());
+      if (sanitizerBuild()) {
+        log::error("supervisor", "worker {} runs without its memory cap: {}", slot.index, e.what());
+      } else {
+        log::error("supervisor", "worker {} is capped with RLIMIT_AS instead of its cgroup: {}", slot.index,
+                   e.what());
+        o.addressSpaceLimit = static_cast<uint64_t>(options_.memoryLimitMb) * 1024 * 1024;
+      }
     }
   } else if (rlimitCap_) {
     o.addressSpaceLimit = static_cast<uint64_t>(options_.memoryLimitMb) * 1024 * 1024;

@@ -34,16 +34,23 @@ std::string unescapeMountField(const std::string& s) {
   return out;
 }
 
-void writeFile(const fs::path& file, const std::string& content, bool append) {
+// 0, or the errno of the failed open or write.
+int tryWrite(const fs::path& file, const std::string& content, bool append) {
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
-  if (fd < 0) throw std::runtime_error("cannot open " + file.string() + ": " + std::strerror(errno));
+  if (fd < 0) return errno;
   ssize_t n = ::write(fd, content.data(), content.size());
-  int err = errno;
+  int err = n < 0 ? errno : (n != static_cast<ssize_t>(content.size()) ? EIO : 0);
   ::close(fd);
-  if (n != static_cast<ssize_t>(content.size())) {
-    throw std::runtime_error("cannot write \"" + std::string(strings::trim(content)) + "\" to " + file.string() + ": " +
-                             std::strerror(n < 0 ? err : EIO));
-  }
+  return err;
+}
+
+[[noreturn]] void writeFailed(const fs::path& file, const std::string& content, int err) {
+  throw std::runtime_error("cannot write \"" + std::string(strings::trim(content)) + "\" to " + file.string() + ": " +
+                           std::strerror(err));
+}
+
+void writeFile(const fs::path& file, const std::string& content, bool append) {
+  if (int err = tryWrite(file, content, append)) writeFailed(file, content, err);
 }
 
 std::set<std::string> words(const std::string& s) {
@@ -140,26 +147,45 @@ WorkerMemoryCgroups WorkerMemoryCgroups::setUp(const fs::path& dir, uint64_t lim
                              std::strerror(errno));
   }
   const pid_t self = files.self ? files.self : ::getpid();
-  if (!words(readFile(dir / "cgroup.subtree_control")).count("memory")) {
-    // "No internal processes": move ours to a leaf first, and only ours.
-    std::vector<pid_t> members;
+  // The processes in `dir` that are not yet moved. Any that is not the host's refuses the
+  // cgroup, whatever its state: the real root cgroup, a login session, someone else's service.
+  std::set<pid_t> moved;
+  auto members = [&] {
+    std::vector<pid_t> out;
     for (const auto& w : words(readFile(dir / "cgroup.procs"))) {
       pid_t pid = static_cast<pid_t>(std::strtol(w.c_str(), nullptr, 10));
-      if (pid <= 0) continue;
+      if (pid <= 0 || moved.count(pid)) continue;
       if (!isSelfOrDescendant(files.proc, pid, self)) {
+        if (!fs::exists(files.proc / std::to_string(pid))) continue;  // gone meanwhile
         throw std::runtime_error(dir.string() + " also holds process " + std::to_string(pid) +
                                  ", which is not this host's; run it in a cgroup of its own (systemd: "
                                  "Delegate=yes)");
       }
-      members.push_back(pid);
+      out.push_back(pid);
     }
-    if (!members.empty()) {
+    return out;
+  };
+  auto pending = members();
+  if (words(readFile(dir / "cgroup.subtree_control")).count("memory")) return WorkerMemoryCgroups(dir, limitBytes);
+  // "No internal processes": ours move to a leaf first. Our processes may fork meanwhile (the
+  // embedded PostgreSQL starts backends), so move until none is left, a few rounds at most.
+  for (int round = 0; round < 10; ++round) {
+    for (pid_t pid : pending) {
+      if (!isSelfOrDescendant(files.proc, pid, self)) continue;  // exited, or its pid reused
       fs::create_directories(dir / "host");
-      for (pid_t pid : members) writeFile(dir / "host" / "cgroup.procs", std::to_string(pid) + "\n", true);
+      const fs::path procs = dir / "host" / "cgroup.procs";
+      if (int err = tryWrite(procs, std::to_string(pid) + "\n", true); err && err != ESRCH) {
+        writeFailed(procs, std::to_string(pid), err);
+      }
+      moved.insert(pid);
     }
-    writeFile(dir / "cgroup.subtree_control", "+memory\n", true);
+    const int err = tryWrite(dir / "cgroup.subtree_control", "+memory\n", true);
+    if (err == 0) return WorkerMemoryCgroups(dir, limitBytes);
+    if (err != EBUSY) writeFailed(dir / "cgroup.subtree_control", "+memory", err);
+    pending = members();  // EBUSY: a process started in `dir` while we moved the others
   }
-  return WorkerMemoryCgroups(dir, limitBytes);
+  throw std::runtime_error("cannot enable the memory controller in " + dir.string() +
+                           ": processes keep starting in it");
 }
 
 fs::path WorkerMemoryCgroups::prepareWorker(int index) const {

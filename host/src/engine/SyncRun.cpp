@@ -326,6 +326,7 @@ void SyncRun::openRun(const std::vector<StreamPlan>& plans) {
       Json{{"run_id", runId_}, {"job_id", job_.id}, {"workspace", workspaceSlug_}, {"connection", name_},
            {"connector", connector_}, {"mode", mode}, {"sync_type", syncType_}, {"streams", names},
            {"attempt", job_.attempts}});
+  fence(*conn);
   tx.commit();
 }
 
@@ -333,6 +334,7 @@ void SyncRun::writeProgress(bool force) {
   auto now = std::chrono::steady_clock::now();
   if (!force && now - lastProgressWrite_ < cfg_.sync.progressInterval) return;
   lastProgressWrite_ = now;
+  if (lost_) return;
   const std::string message = progress_.value("message", "");
   ctx_.reportProgress(progress_.value("current", int64_t{0}), progress_.value("total", int64_t{0}), message, true);
   if (dryRun_ || runId_.empty()) return;
@@ -346,6 +348,7 @@ void SyncRun::writeProgress(bool force) {
         " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, 'sync.progress', $5::jsonb)",
         workspaceId_, connectionId_, runId_, job_.id,
         Json{{"run_id", runId_}, {"connection", name_}, {"progress", progress_}, {"streams", streamsMeta_}});
+    fence(*conn);
     tx.commit();
   } catch (const std::exception& e) {
     log::warn("engine", "writing the progress of run {} failed: {}", runId_, e.what());
@@ -365,13 +368,15 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
       conn.exec("INSERT INTO backfill_cursors (job_id, stream) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING", job_.id,
                 s.name);
     } else if (p.resume) {
+      db::Transaction tx(conn);
       conn.exec(
           "UPDATE stream_state SET status = 'running', last_mode = $3, last_run_id = $4::uuid, cursor_job_id = $5::uuid,"
           " updated_at = now() WHERE connection_id = $1::uuid AND stream = $2",
           connectionId_, s.name, modeName(p.mode), runId_, job_.id);
+      fence(conn);
+      tx.commit();
     } else {
       db::Transaction tx(conn);
-      fence(conn);
       auto old = conn.exec("SELECT initial_run_id FROM stream_state WHERE connection_id = $1::uuid AND stream = $2",
                            connectionId_, s.name);
       if (!old.empty() && !old.isNull(0, 0)) {
@@ -391,6 +396,7 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
           " initial_floor = NULL, initial_last_modified = NULL, initial_unordered = false, updated_at = now()"
           " WHERE connection_id = $1::uuid AND stream = $2",
           connectionId_, s.name, modeName(p.mode), runId_, job_.id, tsParam(p.sinceMs), p.trackSeen);
+      fence(conn);
       tx.commit();
     }
   }
@@ -422,7 +428,6 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   const StreamMode mode = p.mode;
   const std::string streamName = s.name;
   auto hook = [&, mode, streamName](db::Connection& c, const CommitInfo& info) {
-    fence(c);
     const std::string maxMs = tsParam(info.maxModifiedMs);
     if (mode == StreamMode::Backfill) {
       c.exec("UPDATE backfill_cursors SET cursor = coalesce(nullif($3, '')::jsonb, cursor), updated_at = now()"
@@ -443,12 +448,15 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
             " initial_floor = coalesce(initial_floor, 'epoch'::timestamptz + $3::bigint * interval '1 millisecond'),"
             " initial_unordered = initial_unordered OR $5 OR coalesce(initial_last_modified >"
             "   'epoch'::timestamptz + $4::bigint * interval '1 millisecond', false),"
-            " initial_last_modified = greatest(initial_last_modified,"
-            "   'epoch'::timestamptz + $3::bigint * interval '1 millisecond')"
+            // Only a batch with a checkpoint moves it: a resume starts after the last checkpoint, so
+            // a final batch without one may be sent again, and must not look out of order then.
+            " initial_last_modified = CASE WHEN $6 THEN greatest(initial_last_modified,"
+            "   'epoch'::timestamptz + $3::bigint * interval '1 millisecond') ELSE initial_last_modified END"
             " WHERE connection_id = $1::uuid AND stream = $2",
-            connectionId_, streamName, maxMs, tsParam(info.firstModifiedMs), info.outOfOrder);
+            connectionId_, streamName, maxMs, tsParam(info.firstModifiedMs), info.outOfOrder, !info.cursor.empty());
       }
     }
+    fence(c);  // last before COMMIT, so the job row is held only for the commit itself
   };
   if (dryRun_) conn.execScript("BEGIN");
   // A second connection lets one batch commit while the plugin fills the next; without a free
@@ -507,14 +515,15 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
       writer.abort();
       if (dryRun_) {
         conn.execScript("ROLLBACK");
-      } else if (mode != StreamMode::Backfill) {
-        // Not over a run that took this one's place (see fence).
+      } else if (mode != StreamMode::Backfill && !lost_) {
+        // Never over a run that took this one's place (see fence).
+        db::Transaction tx(conn);
         conn.exec(
             "UPDATE stream_state SET status = $3, last_error = $4, updated_at = now()"
-            " WHERE connection_id = $1::uuid AND stream = $2 AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM jobs"
-            "   WHERE id = $6::uuid AND status = 'running' AND worker_id = $5))",
-            connectionId_, s.name, result.call.code == ResultCode::Cancelled ? "cancelled" : "failed", result.call.message,
-            job_.workerId, job_.id);
+            " WHERE connection_id = $1::uuid AND stream = $2",
+            connectionId_, s.name, result.call.code == ResultCode::Cancelled ? "cancelled" : "failed", result.call.message);
+        fence(conn);
+        tx.commit();
       }
     }
   } catch (const db::DbError& e) {
@@ -540,10 +549,13 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
 }
 
 void SyncRun::fence(db::Connection& conn) const {
-  if (!job_.workerId || dryRun_) return;
-  auto held = conn.exec("SELECT 1 FROM jobs WHERE id = $1::uuid AND status = 'running' AND worker_id = $2 FOR SHARE",
-                        job_.id, *job_.workerId);
+  if (!job_.workerId || !job_.claimUs || dryRun_) return;
+  auto held = conn.exec(
+      "SELECT 1 FROM jobs WHERE id = $1::uuid AND status = 'running' AND worker_id = $2"
+      " AND (extract(epoch from started_at) * 1000000)::bigint = $3 FOR SHARE",
+      job_.id, *job_.workerId, *job_.claimUs);
   if (held.empty()) {
+    lost_ = true;
     throw db::DbError("job " + job_.id + " is no longer held by " + *job_.workerId +
                           " (its lease expired and it was rescued, or it was released); nothing more of this run is "
                           "committed",
@@ -554,10 +566,10 @@ void SyncRun::fence(db::Connection& conn) const {
 void SyncRun::completeStream(db::Connection& conn, const StreamPlan& p, StreamResult& result) {
   const auto& s = *p.stream;
   db::Transaction tx(conn);
-  fence(conn);
   if (p.mode == StreamMode::Backfill) {
     conn.exec("UPDATE backfill_cursors SET done = true, updated_at = now() WHERE job_id = $1::uuid AND stream = $2",
               job_.id, s.name);
+    fence(conn);
     tx.commit();
     return;
   }
@@ -601,6 +613,7 @@ void SyncRun::completeStream(db::Connection& conn, const StreamPlan& p, StreamRe
     }
     conn.exec("DELETE FROM sync_seen WHERE run_id = $1::uuid AND stream = $2", seenRun, s.name);
   }
+  std::optional<std::string> loweredTo;
   if (p.mode == StreamMode::Initial) {
     // An initial sync read out of modification order: the next incremental starts from its first
     // batch, so that what changed while it ran is read (see migration 006).
@@ -609,11 +622,7 @@ void SyncRun::completeStream(db::Connection& conn, const StreamPlan& p, StreamRe
         " WHERE connection_id = $1::uuid AND stream = $2 AND initial_unordered AND initial_floor < watermark"
         " RETURNING initial_floor::text",
         connectionId_, s.name);
-    if (!lowered.empty()) {
-      log::info("engine", "{}/{} stream {}: the initial sync did not read in modification order; the next incremental "
-                          "starts from its first batch's time ({}) so that changes made while it ran are not missed",
-                workspaceSlug_, name_, s.name, lowered.text(0, 0));
-    }
+    if (!lowered.empty()) loweredTo = lowered.text(0, 0);
   }
   conn.exec(
       "UPDATE stream_state SET initialized_at = coalesce(initialized_at, now()), cursor = NULL, cursor_mode = NULL,"
@@ -623,7 +632,14 @@ void SyncRun::completeStream(db::Connection& conn, const StreamPlan& p, StreamRe
       " status = 'completed', last_error = NULL, last_success_at = now(), updated_at = now()"
       " WHERE connection_id = $1::uuid AND stream = $2",
       connectionId_, s.name);
+  // Last, so that the job row is held only for the commit, not through the sweep.
+  fence(conn);
   tx.commit();
+  if (loweredTo) {
+    log::info("engine", "{}/{} stream {}: the initial sync did not read in modification order; the next incremental "
+                        "starts from its first batch's time ({}) so that changes made while it ran are not missed",
+              workspaceSlug_, name_, s.name, *loweredTo);
+  }
 }
 
 queue::Outcome SyncRun::outcomeOf(const CallResult& r, const std::string& where) {
@@ -644,7 +660,7 @@ queue::Outcome SyncRun::outcomeOf(const CallResult& r, const std::string& where)
 }
 
 void SyncRun::recordFailure(const std::string& status, const std::string& error, bool connectionError) {
-  if (dryRun_ || runId_.empty()) return;
+  if (dryRun_ || runId_.empty() || lost_) return;  // a run that lost its job reports nothing over its successor
   try {
     auto conn = ctx_.pool().acquire();
     db::Transaction tx(*conn);
@@ -665,6 +681,7 @@ void SyncRun::recordFailure(const std::string& status, const std::string& error,
         Json{{"run_id", runId_}, {"job_id", job_.id}, {"connection", name_}, {"status", status}, {"error", error},
              {"will_retry", !connectionError && status == "failed" && job_.attempts < job_.maxAttempts},
              {"streams", streamsMeta_}});
+    fence(*conn);
     tx.commit();
   } catch (const std::exception& e) {
     log::error("engine", "recording the failure of run {} failed: {}", runId_, e.what());
@@ -739,6 +756,7 @@ queue::Outcome SyncRun::finishRun(const std::vector<StreamPlan>& plans, const st
         Json{{"run_id", runId_}, {"job_id", job_.id}, {"workspace", workspaceSlug_}, {"connection", name_},
              {"connector", connector_}, {"status", status}, {"error", error}, {"streams", perStream},
              {"totals", countsJson(total)}});
+    fence(*conn);
     tx.commit();
   }
   log::info("engine", "{}/{}: {} in {} ms: {} records ({} new, {} updated, {} unchanged, {} deleted, {} failed){}",

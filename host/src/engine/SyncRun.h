@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -72,6 +74,7 @@ class SyncRun {
   // ends: a run whose job was rescued elsewhere (its lease expired) or released never commits
   // another batch, cursor or sweep over the run that took its place.
   void fence(db::Connection& conn) const;
+  mutable std::atomic<bool> lost_{false};  // a fence failed: this run reports nothing more
   queue::Outcome finishRun(const std::vector<StreamPlan>& plans, const std::vector<StreamResult>& results);
   queue::Outcome outcomeOf(const plugins::CallResult& r, const std::string& where);
   void recordFailure(const std::string& status, const std::string& error, bool connectionError);

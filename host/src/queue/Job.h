@@ -40,6 +40,9 @@ struct Job {
   std::optional<TimePoint> leaseExpiresAt;
   std::optional<TimePoint> heartbeatAt;
   std::optional<std::string> workerId;
+  // Which claim of the job this is (its started_at in microseconds, set by claim): a run checks
+  // it before it commits, so that a stale run never writes over a later claim's.
+  std::optional<int64_t> claimUs;
   int64_t timeoutMs = 0;
   std::optional<std::string> uniqueKey;
   Json progress = Json::object();

@@ -301,7 +301,8 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
       " FROM c WHERE jobs.id = ANY(c.ids)"
       // What a worker needs to run the job, and no more: conversions here cost per job.
       " RETURNING jobs.id, kind, workspace_id, connection_id, parent_job_id, payload, priority, attempts,"
-      "  max_attempts, timeout_ms, unique_key, array_position(c.ids, jobs.id)";
+      "  max_attempts, timeout_ms, unique_key, array_position(c.ids, jobs.id),"
+      "  (extract(epoch from started_at) * 1000000)::bigint";
   const db::Param kindsParam = kinds.empty() ? db::Param() : db::Param(db::textArray(kinds));
   for (int n = max;; n = 1) {
     try {
@@ -328,6 +329,7 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
         j.workerId = workerId;
         j.startedAt = now;
         j.priority = static_cast<int>(r.int64(i, 6));
+        j.claimUs = r.int64(i, 12);
         out.push_back(std::move(j));
         order.push_back(r.int64(i, 11));
       }

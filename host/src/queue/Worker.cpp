@@ -159,9 +159,17 @@ void Worker::claimLoop() {
       if (free > 0) {
         const int want = std::min(free, cfg.claimBatch);
         auto jobs = queue_->claim(options_.workerId, want, options_.kinds);
+        std::vector<std::string> stillStopping;
         {
           std::lock_guard lock(mu_);
           for (auto& job : jobs) {
+            if (auto old = running_.find(job.id); old != running_.end()) {
+              // Rescued (its lease ran out while this worker could not renew it) and claimed
+              // again here, while the old run has not yet stopped: that one goes first.
+              old->second.ctx->requestStop(StopReason::Lost);
+              stillStopping.push_back(job.id);
+              continue;
+            }
             auto ctx = std::make_shared<JobContext>(std::move(job), *queue_, options_.workerId);
             running_[ctx->job().id] = Running{ctx, SteadyClock::time_point::max(), false, std::nullopt};
             ++inflight_;
@@ -169,6 +177,14 @@ void Worker::claimLoop() {
           }
         }
         cv_.notify_all();
+        for (const auto& id : stillStopping) {
+          log::warn("worker", "job {} was claimed again while its previous run here is still stopping; it waits",
+                    id);
+          Outcome wait{Outcome::Kind::Wait, "", {}, {}, {}};
+          wait.until = Clock::now() + std::chrono::seconds(1);
+          wait.waitReason = "backoff";
+          queue_->finish(id, options_.workerId, wait);
+        }
         full = static_cast<int>(jobs.size()) == want;
         if (jobs.empty() && options_.exitWhenIdle) {
           std::lock_guard lock(mu_);

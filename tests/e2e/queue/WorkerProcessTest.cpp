@@ -192,6 +192,30 @@ TEST(WorkerProcesses, CancellingARunningJobStopsItPromptly) {
   EXPECT_EQ(q.job(id).lastError, "cancelled on request");
 }
 
+TEST(WorkerProcesses, AJobClaimedAgainWhileItsOldRunStillStopsWaitsForIt) {
+  test::QueueDatabase q;
+  WorkerHost host(q, 1, 2);
+  // A run that takes 3 s whatever it is told.
+  auto id = q.queue->enqueue(req("test.sleep", {{"ms", 3000}, {"ignore_stop", true}})).jobId;
+  ASSERT_TRUE(waitForStatus(q, id, JobStatus::Running)) << host.log();
+  // As a rescue does when the worker could not renew the lease: pending again, at once.
+  {
+    auto c = q.pool->acquire();
+    c->exec("UPDATE jobs SET status = 'pending', worker_id = NULL, lease_expires_at = NULL, run_at = now()"
+            " WHERE id = $1::uuid", id);
+    c->exec("SELECT pg_notify($1, '')", JobQueue::kNotifyChannel);
+  }
+  ASSERT_TRUE(test::eventually([&] {
+    return host.log().find("job " + id + " was claimed again while its previous run here is still stopping") !=
+           std::string::npos;
+  }, seconds(10))) << host.log();
+  // It runs once more after the old run ends, and the old run's end is not taken for the new one's.
+  ASSERT_TRUE(waitForStatus(q, id, JobStatus::Completed, seconds(30))) << host.log();
+  auto j = q.job(id);
+  EXPECT_TRUE(j.errors.empty()) << j.errors.dump();
+  EXPECT_EQ(j.attempts, 2) << "the waits while the old run stopped used an attempt";
+}
+
 TEST(WorkerProcesses, RetriesDeadLettersAndRevivesThroughTheCli) {
   test::QueueDatabase q;
   WorkerHost host(q, 1, 2);

@@ -124,11 +124,33 @@ TEST(Cgroup, NeverMovesProcessesThatAreNotTheHosts) {
 
 TEST(Cgroup, UsesAnEnabledControllerWithoutMovingAnything) {
   test::TempDir dir;
-  auto cg = fakeCgroup(dir, "memory\n", "1\n", "memory\n");
+  // A cgroup that hands on its controllers holds no processes (the host left for host/ before).
+  auto cg = fakeCgroup(dir, "memory\n", "", "memory\n");
   auto caps = cgroup::WorkerMemoryCgroups::setUp(cg, 1 << 30);
   EXPECT_FALSE(fs::exists(cg / "host"));
   caps.prepareWorker(0);
   EXPECT_EQ(slurp(cg / "worker-0" / "memory.max"), "1073741824\n");
+}
+
+TEST(Cgroup, RefusesTheRootCgroupEvenWithItsControllerEnabled) {
+  if (::getpid() == 1) GTEST_SKIP() << "this test needs a process 1 that is not itself";
+  test::TempDir dir;
+  // The real root: the controller is on, and the whole system's processes are in it.
+  auto cg = fakeCgroup(dir, "cpu memory pids\n", "1\n2\n" + std::to_string(::getpid()) + "\n", "cpu memory pids\n");
+  EXPECT_THROW(cgroup::WorkerMemoryCgroups::setUp(cg, 1 << 30), std::runtime_error);
+  EXPECT_FALSE(fs::exists(cg / "worker-0"));
+}
+
+TEST(Cgroup, AProcessThatExitedMeanwhileIsSkipped) {
+  test::TempDir dir;
+  process::SpawnOptions o;
+  o.argv = {"/bin/true"};
+  auto gone = process::Child::spawn(o);
+  gone.wait();  // reaped: its pid names no process now
+  auto cg = fakeCgroup(dir, "memory\n", std::to_string(gone.pid()) + "\n" + std::to_string(::getpid()) + "\n");
+  cgroup::WorkerMemoryCgroups::setUp(cg, 1 << 30);
+  EXPECT_EQ(slurp(cg / "host" / "cgroup.procs"), std::to_string(::getpid()) + "\n");
+  EXPECT_EQ(slurp(cg / "cgroup.subtree_control"), "+memory\n");
 }
 
 TEST(Cgroup, RefusesWithoutTheMemoryControllerAndNamesTheDirectory) {
