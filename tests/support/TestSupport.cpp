@@ -109,12 +109,13 @@ fs::path buildDir() { return TRIBUTARY_BUILD_DIR; }
 fs::path migrationsDir() { return sourceDir() / "migrations"; }
 
 ServerProcess::ServerProcess(std::vector<std::string> argv, fs::path logFile,
-                             std::map<std::string, std::string> env)
+                             std::map<std::string, std::string> env, bool ownProcessGroup)
     : logFile_(std::move(logFile)) {
   process::SpawnOptions o;
   o.argv = std::move(argv);
   o.outputFile = logFile_.string();
   o.env = std::move(env);
+  o.newProcessGroup = ownProcessGroup;
   // If the test dies, its servers die with it.
   o.parentDeathSignal = SIGKILL;
   child_ = process::Child::spawn(o);

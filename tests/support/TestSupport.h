@@ -60,8 +60,9 @@ std::filesystem::path migrationsDir();
 // A program started for a test: output goes to a log file; stopped (by its pid) on destruction.
 class ServerProcess {
  public:
+  // `ownProcessGroup`: the process leads a new process group (as a shell's foreground job does).
   ServerProcess(std::vector<std::string> argv, std::filesystem::path logFile,
-                std::map<std::string, std::string> env = {});
+                std::map<std::string, std::string> env = {}, bool ownProcessGroup = false);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
 

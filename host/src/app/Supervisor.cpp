@@ -48,6 +48,9 @@ void Supervisor::spawn(Slot& slot) {
   }
   o.env["TRIBUTARY_WORKER_CONNINFO"] = options_.conninfo;
   o.parentDeathSignal = SIGTERM;  // a supervisor that dies takes its workers down gracefully
+  // Their own process group: a terminal's Ctrl-C goes to the host, which stops them in order
+  // (SIGTERM, the grace, then the database), rather than to every process at once.
+  o.newProcessGroup = true;
   if (cgroups_) {
     try {
       o.cgroupProcsFile = cgroups_->prepareWorker(slot.index).string();

@@ -246,11 +246,10 @@ void EmbeddedPostgres::launch() {
   o.runAs = runAs_;
   o.outputFile = logFile().string();
   o.workingDir = "/";
-  if (options_.lifetime == Lifetime::Child) {
-    o.parentDeathSignal = SIGINT;
-  } else {
-    o.newProcessGroup = true;
-  }
+  // Its own process group, so that a terminal's Ctrl-C reaches the host alone, which stops its
+  // workers and only then the database; a child cluster still goes when the host dies.
+  o.newProcessGroup = true;
+  if (options_.lifetime == Lifetime::Child) o.parentDeathSignal = SIGINT;
   child_ = process::Child::spawn(o);
 }
 

@@ -128,6 +128,34 @@ TEST(Serve, ASecondServeOnTheSameStateDirIsRefused) {
   EXPECT_FALSE(fs::exists(dir / "state" / "postgres" / "postmaster.pid")) << "not stopped cleanly";
 }
 
+// Ctrl-C in a terminal signals the whole foreground process group. Only serve may act on it:
+// it stops its workers (SIGTERM, with their grace) and only then the embedded database.
+TEST(Serve, CtrlCStopsTheWorkersFirstAndTheDatabaseLast) {
+  test::TempDir dir;
+  auto cfg = dir.write("t.yaml", "state_dir: state\nworkers: {processes: 2}\n");
+  test::ServerProcess serve(serveArgs(cfg, dir / "ready.json"), dir / "serve.log", {}, true);
+  ASSERT_TRUE(serve.waitForReadyFile(dir / "ready.json")) << serve.log();
+  ASSERT_TRUE(test::eventually([&] {
+    return serve.log().find("started worker 1") != std::string::npos;
+  }, std::chrono::seconds(30))) << serve.log();
+  ASSERT_EQ(::kill(-serve.pid(), SIGINT), 0);
+  auto st = serve.waitForExit(std::chrono::seconds(60));
+  ASSERT_TRUE(st) << serve.log();
+  EXPECT_TRUE(exitedWith(*st, 0)) << serve.log();
+  const std::string log = serve.log();
+  EXPECT_EQ(log.find("worker-0 received SIGINT"), std::string::npos) << "a worker heard the terminal\n" << log;
+  EXPECT_NE(log.find("worker-0 received SIGTERM"), std::string::npos) << log;
+  EXPECT_NE(log.find("worker-1 received SIGTERM"), std::string::npos) << log;
+  EXPECT_EQ(log.find("error [supervisor]"), std::string::npos) << log;
+  EXPECT_EQ(log.find("error [worker]"), std::string::npos) << log;
+  const auto workersStopped = log.find("all workers stopped");
+  const auto databaseStopped = log.find("embedded PostgreSQL stopped");
+  ASSERT_NE(workersStopped, std::string::npos) << log;
+  ASSERT_NE(databaseStopped, std::string::npos) << log;
+  EXPECT_LT(workersStopped, databaseStopped) << log;
+  EXPECT_FALSE(fs::exists(dir / "state" / "postgres" / "postmaster.pid")) << "not stopped cleanly";
+}
+
 TEST(Serve, RefusesToStartOnAnInvalidConfig) {
   test::TempDir dir;
   auto cfg = dir.write("t.yaml", "server:\n  prot: 1\n");
