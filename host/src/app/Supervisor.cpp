@@ -51,22 +51,18 @@ void Supervisor::spawn(Slot& slot) {
   // Their own process group: a terminal's Ctrl-C goes to the host, which stops them in order
   // (SIGTERM, the grace, then the database), rather than to every process at once.
   o.newProcessGroup = true;
+  bool rlimit = rlimitCap_;
   if (cgroups_) {
     try {
       o.cgroupProcsFile = cgroups_->prepareWorker(slot.index).string();
       slot.oomKillsAtStart = cgroups_->oomKills(slot.index);
     } catch (const std::exception& e) {
-      if (sanitizerBuild()) {
-        log::error("supervisor", "worker {} runs without its memory cap: {}", slot.index, e.what());
-      } else {
-        log::error("supervisor", "worker {} is capped with RLIMIT_AS instead of its cgroup: {}", slot.index,
-                   e.what());
-        o.addressSpaceLimit = static_cast<uint64_t>(options_.memoryLimitMb) * 1024 * 1024;
-      }
+      rlimit = !sanitizerBuild();
+      log::error("supervisor", "worker {} {}: {}", slot.index,
+                 rlimit ? "is capped with RLIMIT_AS instead of its cgroup" : "runs without its memory cap", e.what());
     }
-  } else if (rlimitCap_) {
-    o.addressSpaceLimit = static_cast<uint64_t>(options_.memoryLimitMb) * 1024 * 1024;
   }
+  if (rlimit) o.addressSpaceLimit = capBytes();
   // A pipe on which the worker names the job whose thread crashed it (see Worker).
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) == 0) {
@@ -97,13 +93,12 @@ void Supervisor::spawn(Slot& slot) {
 
 void Supervisor::setUpMemoryCap() {
   if (options_.memoryLimitMb <= 0) return;
-  const uint64_t bytes = static_cast<uint64_t>(options_.memoryLimitMb) * 1024 * 1024;
   std::string whyNot;
   if (options_.memoryCap != "rlimit") {
     try {
       auto dir = cgroup::ownCgroupDir(options_.procFiles, whyNot);
       if (dir) {
-        cgroups_ = cgroup::WorkerMemoryCgroups::setUp(*dir, bytes, options_.procFiles);
+        cgroups_ = cgroup::WorkerMemoryCgroups::setUp(*dir, capBytes(), options_.procFiles);
         log::info("supervisor", "capping each worker at {} MiB with cgroup v2 ({}/worker-N, memory.max)",
                   options_.memoryLimitMb, dir->string());
         return;

@@ -65,6 +65,7 @@ class Supervisor {
   };
 
   void setUpMemoryCap();
+  uint64_t capBytes() const { return static_cast<uint64_t>(options_.memoryLimitMb) * 1024 * 1024; }
   void spawn(Slot& slot);
   void loop();
   void onExit(Slot& slot, int status);

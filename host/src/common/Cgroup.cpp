@@ -6,11 +6,11 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 
+#include "common/Files.h"
 #include "common/Strings.h"
 
 namespace fs = std::filesystem;
@@ -18,6 +18,9 @@ namespace fs = std::filesystem;
 namespace tributary::cgroup {
 
 namespace {
+
+// A cgroup or /proc file whole; "" when it cannot be read (absent, or its process gone).
+std::string readOrEmpty(const fs::path& file) { return files::tryReadFile(file).value_or(""); }
 
 // Mount points in mountinfo escape space, tab, newline and backslash as \ooo.
 std::string unescapeMountField(const std::string& s) {
@@ -63,7 +66,7 @@ std::set<std::string> words(const std::string& s) {
 
 // The parent of `pid` from /proc/PID/stat, or 0 when it cannot be read.
 pid_t parentOf(const fs::path& proc, pid_t pid) {
-  std::string stat = readFile(proc / std::to_string(pid) / "stat");
+  std::string stat = readOrEmpty(proc / std::to_string(pid) / "stat");
   auto close = stat.rfind(')');  // the command name may hold spaces and parentheses
   if (close == std::string::npos) return 0;
   std::istringstream in(stat.substr(close + 1));
@@ -83,18 +86,10 @@ bool isSelfOrDescendant(const fs::path& proc, pid_t pid, pid_t self) {
 
 }  // namespace
 
-std::string readFile(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) return "";
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::optional<fs::path> ownCgroupDir(const ProcFiles& files, std::string& whyNot) {
   std::string cgroupPath;
   {
-    std::istringstream in(readFile(files.selfCgroup));
+    std::istringstream in(readOrEmpty(files.selfCgroup));
     std::string line;
     while (std::getline(in, line)) {
       if (line.rfind("0::", 0) == 0) cgroupPath = line.substr(3);
@@ -104,7 +99,7 @@ std::optional<fs::path> ownCgroupDir(const ProcFiles& files, std::string& whyNot
     whyNot = files.selfCgroup.string() + " names no cgroup v2 (unified) membership";
     return std::nullopt;
   }
-  std::istringstream in(readFile(files.mountinfo));
+  std::istringstream in(readOrEmpty(files.mountinfo));
   std::string line;
   while (std::getline(in, line)) {
     auto dash = line.find(" - ");
@@ -137,7 +132,7 @@ WorkerMemoryCgroups WorkerMemoryCgroups::setUp(const fs::path& dir, uint64_t lim
   if (!fs::exists(dir / "cgroup.controllers")) {
     throw std::runtime_error(dir.string() + " is not a cgroup v2 directory (it has no cgroup.controllers)");
   }
-  const std::string available = readFile(dir / "cgroup.controllers");
+  const std::string available = readOrEmpty(dir / "cgroup.controllers");
   if (!words(available).count("memory")) {
     throw std::runtime_error("the memory controller is not delegated to " + dir.string() +
                              " (its cgroup.controllers: \"" + std::string(strings::trim(available)) + "\")");
@@ -152,7 +147,7 @@ WorkerMemoryCgroups WorkerMemoryCgroups::setUp(const fs::path& dir, uint64_t lim
   std::set<pid_t> moved;
   auto members = [&] {
     std::vector<pid_t> out;
-    for (const auto& w : words(readFile(dir / "cgroup.procs"))) {
+    for (const auto& w : words(readOrEmpty(dir / "cgroup.procs"))) {
       pid_t pid = static_cast<pid_t>(std::strtol(w.c_str(), nullptr, 10));
       if (pid <= 0 || moved.count(pid)) continue;
       if (!isSelfOrDescendant(files.proc, pid, self)) {
@@ -166,7 +161,7 @@ WorkerMemoryCgroups WorkerMemoryCgroups::setUp(const fs::path& dir, uint64_t lim
     return out;
   };
   auto pending = members();
-  if (words(readFile(dir / "cgroup.subtree_control")).count("memory")) return WorkerMemoryCgroups(dir, limitBytes);
+  if (words(readOrEmpty(dir / "cgroup.subtree_control")).count("memory")) return WorkerMemoryCgroups(dir, limitBytes);
   // "No internal processes": ours move to a leaf first. Our processes may fork meanwhile (the
   // embedded PostgreSQL starts backends), so move until none is left, a few rounds at most.
   for (int round = 0; round < 10; ++round) {
@@ -203,7 +198,7 @@ fs::path WorkerMemoryCgroups::prepareWorker(int index) const {
 }
 
 uint64_t WorkerMemoryCgroups::oomKills(int index) const {
-  std::istringstream in(readFile(dir_ / ("worker-" + std::to_string(index)) / "memory.events"));
+  std::istringstream in(readOrEmpty(dir_ / ("worker-" + std::to_string(index)) / "memory.events"));
   std::string key;
   uint64_t value = 0;
   while (in >> key >> value) {

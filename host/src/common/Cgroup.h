@@ -52,7 +52,4 @@ class WorkerMemoryCgroups {
   uint64_t limitBytes_;
 };
 
-// Reads a cgroup interface file whole ("" when it cannot be read).
-std::string readFile(const std::filesystem::path& file);
-
 }  // namespace tributary::cgroup

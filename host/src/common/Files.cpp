@@ -10,14 +10,18 @@
 
 namespace tributary::files {
 
-std::string readFile(const std::filesystem::path& path) {
+std::optional<std::string> tryReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw std::runtime_error("cannot read " + path.string() + ": " + std::strerror(errno));
-  }
+  if (!in) return std::nullopt;
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string readFile(const std::filesystem::path& path) {
+  auto content = tryReadFile(path);
+  if (!content) throw std::runtime_error("cannot read " + path.string() + ": " + std::strerror(errno));
+  return std::move(*content);
 }
 
 void writeFileAtomic(const std::filesystem::path& path, const std::string& content) {

@@ -8,11 +8,14 @@
 #include <gtest/gtest.h>
 
 #include "QueueTestSupport.h"
+#include "common/Files.h"
 
 using namespace tributary;
 namespace fs = std::filesystem;
 
 namespace {
+
+std::string slurp(const fs::path& p) { return files::tryReadFile(p).value_or(""); }
 
 struct FakeCgroupHost {
   test::TempDir dir;
@@ -49,20 +52,20 @@ TEST(SupervisorMemoryCap, PutsEachWorkerInItsOwnCappedCgroup) {
   app::Supervisor sup(options(h, "auto"), q.queue);
   sup.start();
   EXPECT_EQ(sup.memoryCapMethod(), "cgroup");
-  EXPECT_EQ(cgroup::readFile(h.cg / "host" / "cgroup.procs"), std::to_string(::getpid()) + "\n");
-  EXPECT_EQ(cgroup::readFile(h.cg / "cgroup.subtree_control"), "+memory\n");
+  EXPECT_EQ(slurp(h.cg / "host" / "cgroup.procs"), std::to_string(::getpid()) + "\n");
+  EXPECT_EQ(slurp(h.cg / "cgroup.subtree_control"), "+memory\n");
   for (int i = 0; i < 2; ++i) {
     const fs::path w = h.cg / ("worker-" + std::to_string(i));
-    EXPECT_EQ(cgroup::readFile(w / "memory.max"), std::to_string(256 << 20) + "\n");
+    EXPECT_EQ(slurp(w / "memory.max"), std::to_string(256 << 20) + "\n");
     // Every start of the worker joins, restarts included.
     EXPECT_TRUE(test::eventually([&] {
-      std::istringstream in(cgroup::readFile(w / "cgroup.procs"));
+      std::istringstream in(slurp(w / "cgroup.procs"));
       int pids = 0;
       std::string pid;
       while (in >> pid) ++pids;
       return pids >= 2;
     }, std::chrono::seconds(10)))
-        << cgroup::readFile(w / "cgroup.procs");
+        << slurp(w / "cgroup.procs");
   }
   sup.stop();
 }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "TestSupport.h"
+#include "common/Files.h"
 #include "common/Process.h"
 
 using namespace tributary;
@@ -37,7 +38,7 @@ fs::path fakeCgroup(const test::TempDir& dir, const std::string& controllers, co
   return dir / "cg";
 }
 
-std::string slurp(const fs::path& p) { return cgroup::readFile(p); }
+std::string slurp(const fs::path& p) { return files::tryReadFile(p).value_or(""); }
 
 }  // namespace
 
