@@ -55,8 +55,8 @@ int sync(const std::string& conninfo, const std::filesystem::path& cfgFile, cons
   auto job = q.enqueue(r);
   const auto started = Clock::now();
   process::SpawnOptions o;
-  o.argv = {(std::filesystem::path(TRIBUTARY_BUILD_DIR) / "bin" / "tributary").string(), "worker", "--once",
-            "--config", cfgFile.string()};
+  o.argv = {(std::filesystem::path(TRIBUTARY_BUILD_DIR) / "bin" / "tributary").string(), "worker", "--once", "--config",
+            cfgFile.string()};
   auto child = process::Child::spawn(o);
   int st = child.wait();
   const double secs = secondsSince(started);
@@ -127,7 +127,8 @@ int references(const std::string& conninfo, const std::filesystem::path& dir) {
     c.execScript("CREATE TEMP TABLE deals_stage (LIKE deals) ON COMMIT DROP");
     copyIn(c, "COPY deals_stage (" + cols + ") FROM STDIN", rows);
     c.execScript(
-        "INSERT INTO deals_twin AS t (" + cols + ") SELECT " + cols + " FROM deals_stage"
+        "INSERT INTO deals_twin AS t (" + cols + ") SELECT " + cols +
+        " FROM deals_stage"
         " ON CONFLICT (workspace_id, source, source_id) DO UPDATE SET connection_id = EXCLUDED.connection_id,"
         " stream = EXCLUDED.stream, name = EXCLUDED.name, amount = EXCLUDED.amount, stage = EXCLUDED.stage,"
         " close_date = EXCLUDED.close_date, pipeline = EXCLUDED.pipeline, owner_id = EXCLUDED.owner_id,"

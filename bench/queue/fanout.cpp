@@ -39,8 +39,7 @@ namespace {
 
 fs::path migrationsDir() {
   fs::path inTree = fs::path(TRIBUTARY_SOURCE_DIR) / "migrations";
-  return fs::exists(inTree) ? inTree
-                            : fs::path(TRIBUTARY_INSTALL_PREFIX) / "share/tributary/migrations";
+  return fs::exists(inTree) ? inTree : fs::path(TRIBUTARY_INSTALL_PREFIX) / "share/tributary/migrations";
 }
 
 }  // namespace
@@ -109,8 +108,8 @@ int main(int argc, char** argv) {
     now = hour + std::chrono::minutes(30);
     auto armed = s.tickOnce();
     if (!armed.leader || armed.armed != connections) {
-      throw std::runtime_error("arming failed: " + std::to_string(armed.armed) + " of " +
-                               std::to_string(connections) + " armed");
+      throw std::runtime_error("arming failed: " + std::to_string(armed.armed) + " of " + std::to_string(connections) +
+                               " armed");
     }
 
     std::vector<double> ms;
@@ -120,16 +119,13 @@ int main(int argc, char** argv) {
       auto report = s.tickOnce();
       auto t1 = Clock::now();
       if (report.queued != connections) {
-        throw std::runtime_error("round " + std::to_string(r + 1) + " queued " +
-                                 std::to_string(report.queued) + " of " +
-                                 std::to_string(connections));
+        throw std::runtime_error("round " + std::to_string(r + 1) + " queued " + std::to_string(report.queued) +
+                                 " of " + std::to_string(connections));
       }
       ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-      std::cerr << "round " << r + 1 << ": " << connections << " syncs queued in " << ms.back()
-                << " ms\n";
+      std::cerr << "round " << r + 1 << ": " << connections << " syncs queued in " << ms.back() << " ms\n";
       // The workers' part, untimed: the jobs finish, so the next slot does not find them busy.
-      sql.execScript(
-          "UPDATE jobs SET status = 'completed', completed_at = now() WHERE status = 'pending'");
+      sql.execScript("UPDATE jobs SET status = 'completed', completed_at = now() WHERE status = 'pending'");
     }
     auto sorted = ms;
     std::sort(sorted.begin(), sorted.end());

@@ -25,9 +25,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double msSince(Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-}
+double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
 std::shared_ptr<queue::JobQueue> makeQueue(const std::string& conninfo) {
   config::PoolConfig p;
@@ -58,10 +56,10 @@ int throughput(const std::string& conninfo, int jobs, int processes, int concurr
   db::Migrator(conn, std::filesystem::path(TRIBUTARY_SOURCE_DIR) / "migrations").apply();
   std::filesystem::create_directories(dir);
   auto cfg = dir / "bench.yaml";
-  files::writeFileAtomic(cfg, "database:\n  url: \"" + conninfo + "\"\n  pool: {max: " +
-                                  std::to_string(concurrency + 4) + "}\nworkers:\n  concurrency: " +
-                                  std::to_string(concurrency) + "\n  prefetch: " + std::to_string(prefetch) +
-                                  "\nqueue:\n  claim_batch: 500\nlogging: {level: warn}\n");
+  files::writeFileAtomic(
+      cfg, "database:\n  url: \"" + conninfo + "\"\n  pool: {max: " + std::to_string(concurrency + 4) +
+               "}\nworkers:\n  concurrency: " + std::to_string(concurrency) +
+               "\n  prefetch: " + std::to_string(prefetch) + "\nqueue:\n  claim_batch: 500\nlogging: {level: warn}\n");
   const auto exe = std::filesystem::path(TRIBUTARY_BUILD_DIR) / "bin" / "tributary";
   const double startupMs = runWorkers(exe, cfg, processes);
   auto q = makeQueue(conninfo);
@@ -78,9 +76,9 @@ int throughput(const std::string& conninfo, int jobs, int processes, int concurr
     return 1;
   }
   const double jps = jobs / ((runMs - startupMs) / 1000.0);
-  std::cout << Json{{"jobs", jobs}, {"processes", processes}, {"concurrency", concurrency}, {"prefetch", prefetch},
-                    {"startup_ms", startupMs},
-                    {"run_ms", runMs}, {"jobs_per_s", jps}}
+  std::cout << Json{{"jobs", jobs},         {"processes", processes},  {"concurrency", concurrency},
+                    {"prefetch", prefetch}, {"startup_ms", startupMs}, {"run_ms", runMs},
+                    {"jobs_per_s", jps}}
                    .dump()
             << std::endl;
   return 0;
@@ -96,13 +94,13 @@ int latency(const std::string& conninfo, int samples) {
   Clock::time_point startedAt;
   auto registry = std::make_shared<queue::HandlerRegistry>();
   registry->add("bench.latency", std::make_shared<queue::FunctionHandler>([&](queue::JobContext& ctx) {
-    auto now = Clock::now();
-    std::lock_guard lock(mu);
-    seen = ctx.job().payload.value("i", -1);
-    startedAt = now;
-    cv.notify_all();
-    return queue::Outcome{};
-  }));
+                  auto now = Clock::now();
+                  std::lock_guard lock(mu);
+                  seen = ctx.job().payload.value("i", -1);
+                  startedAt = now;
+                  cv.notify_all();
+                  return queue::Outcome{};
+                }));
   queue::Worker::Options wo;
   wo.concurrency = 1;
   wo.workerId = "latency-bench";
@@ -125,7 +123,8 @@ int latency(const std::string& conninfo, int samples) {
   worker.stop();
   std::sort(lat.begin(), lat.end());
   auto pct = [&](double p) { return lat[static_cast<size_t>(p * static_cast<double>(lat.size() - 1))]; };
-  std::cout << Json{{"samples", samples}, {"pickup_p50_ms", pct(0.5)}, {"pickup_p99_ms", pct(0.99)}}.dump() << std::endl;
+  std::cout << Json{{"samples", samples}, {"pickup_p50_ms", pct(0.5)}, {"pickup_p99_ms", pct(0.99)}}.dump()
+            << std::endl;
   return 0;
 }
 
@@ -153,7 +152,10 @@ int claimLoop(const std::string& conninfo, int jobs, int batchSize) {
     q->completeMany(ids, "bench");
     completeMs += msSince(t2);
   }
-  std::cout << Json{{"jobs", claimed}, {"enqueue_ms", enqueueMs}, {"claim_ms", claimMs}, {"complete_ms", completeMs},
+  std::cout << Json{{"jobs", claimed},
+                    {"enqueue_ms", enqueueMs},
+                    {"claim_ms", claimMs},
+                    {"complete_ms", completeMs},
                     {"jobs_per_s", claimed / ((claimMs + completeMs) / 1000.0)}}
                    .dump()
             << std::endl;
@@ -167,7 +169,8 @@ int main(int argc, char** argv) {
   try {
     std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "throughput" && argc == 8) {
-      return throughput(argv[2], std::stoi(argv[3]), std::stoi(argv[4]), std::stoi(argv[5]), std::stoi(argv[6]), argv[7]);
+      return throughput(argv[2], std::stoi(argv[3]), std::stoi(argv[4]), std::stoi(argv[5]), std::stoi(argv[6]),
+                        argv[7]);
     }
     if (mode == "latency" && argc == 4) return latency(argv[2], std::stoi(argv[3]));
     if (mode == "claimloop" && argc == 5) return claimLoop(argv[2], std::stoi(argv[3]), std::stoi(argv[4]));

@@ -108,9 +108,8 @@ struct Settings {
   void validate() const {
     auto range = [](const char* key, int64_t v, int64_t lo, int64_t hi) {
       if (v < lo || v > hi) {
-        throw tributary::FatalError("setting '" + std::string(key) + "' must be between " +
-                                    std::to_string(lo) + " and " + std::to_string(hi) + ", got " +
-                                    std::to_string(v));
+        throw tributary::FatalError("setting '" + std::string(key) + "' must be between " + std::to_string(lo) +
+                                    " and " + std::to_string(hi) + ", got " + std::to_string(v));
       }
     };
     range("records", records, 0, kMaxRecords);
@@ -126,8 +125,7 @@ struct Settings {
       }
       std::string list;
       for (const char* o : ok) list += std::string(list.empty() ? "" : ", ") + "'" + o + "'";
-      throw tributary::FatalError("setting '" + std::string(key) + "' must be one of " + list +
-                                  ", got '" + v + "'");
+      throw tributary::FatalError("setting '" + std::string(key) + "' must be one of " + list + ", got '" + v + "'");
     };
     oneOf("fail_mode", failMode, {"retry", "fatal", "wait"});
     oneOf("crash_mode", crashMode, {"abort", "segfault"});
@@ -142,24 +140,18 @@ class ExampleConnector : public tributary::Connector {
 
   static tributary::ConnectorInfo describe() {
     using tributary::ConfigType;
-    tributary::ConnectorInfo info{"tributary.example",
-                                  "1.0.0",
-                                  "Deterministic demo data from a seed; no credentials needed",
-                                  {},
-                                  {}};
+    tributary::ConnectorInfo info{
+        "tributary.example", "1.0.0", "Deterministic demo data from a seed; no credentials needed", {}, {}};
     for (const StreamSpec& s : kStreams) {
       info.stream({s.name, "id", "updatedAt", s.entity, s.description});
     }
     auto setting = [&](const char* key, ConfigType type, const char* def, const char* doc) {
-      info.setting(
-          {key, type, false, def ? std::optional<std::string>(def) : std::nullopt, false, doc});
+      info.setting({key, type, false, def ? std::optional<std::string>(def) : std::nullopt, false, doc});
     };
     setting("seed", ConfigType::Integer, "42", "Seed of all generated data");
     setting("records", ConfigType::Integer, "1000", "Records per stream (at most 10,000,000)");
-    setting("page_size", ConfigType::Integer, "100",
-            "Records per page; a checkpoint follows each page");
-    setting("same_timestamp", ConfigType::Integer, "3",
-            "Consecutive records sharing one modification time");
+    setting("page_size", ConfigType::Integer, "100", "Records per page; a checkpoint follows each page");
+    setting("same_timestamp", ConfigType::Integer, "3", "Consecutive records sharing one modification time");
     setting("generation", ConfigType::Integer, "0", "How many rounds of changes the data has seen");
     setting("poison_ids", ConfigType::String, "", "Comma-separated ids to emit as poison records");
     setting("fail_at_page", ConfigType::Integer, "0", "Fail at this page of each call (0: never)");
@@ -171,8 +163,7 @@ class ExampleConnector : public tributary::Connector {
     setting("check_fail", ConfigType::String, "", "Make check fail: retry or fatal (empty: pass)");
     setting("order", ConfigType::String, "modified",
             "Order of an initial sync: modified, or id (as a vendor's list endpoint pages)");
-    setting("base_url", ConfigType::String, "",
-            "If set, check GETs <base_url>/health through the host");
+    setting("base_url", ConfigType::String, "", "If set, check GETs <base_url>/health through the host");
     info.setting({"api_key", ConfigType::String, false, std::nullopt, true,
                   "Demo credential; the value 'invalid' fails check with FATAL"});
     return info;
@@ -181,24 +172,20 @@ class ExampleConnector : public tributary::Connector {
   void check(tributary::Context& ctx) override {
     s_.validate();
     if (host().secret("api_key").value_or("") == "invalid") {
-      throw tributary::FatalError(
-          "authentication failed: api_key was rejected; set a valid api_key");
+      throw tributary::FatalError("authentication failed: api_key was rejected; set a valid api_key");
     }
-    if (s_.checkFail == "fatal")
-      throw tributary::FatalError("check failed (setting check_fail=fatal)");
-    if (s_.checkFail == "retry")
-      throw tributary::RetryError("check failed (setting check_fail=retry)");
+    if (s_.checkFail == "fatal") throw tributary::FatalError("check failed (setting check_fail=fatal)");
+    if (s_.checkFail == "retry") throw tributary::RetryError("check failed (setting check_fail=retry)");
     if (!s_.baseUrl.empty()) {
       tributary::HttpRequest request;
       request.url = s_.baseUrl + "/health";
       tributary::HttpResponse response = ctx.http(request);
       if (response.status() >= 500 || response.status() == 429) {
-        throw tributary::RetryError("GET " + request.url + " answered " +
-                                    std::to_string(response.status()));
+        throw tributary::RetryError("GET " + request.url + " answered " + std::to_string(response.status()));
       }
       if (response.status() < 200 || response.status() >= 300) {
-        throw tributary::FatalError("GET " + request.url + " answered " +
-                                    std::to_string(response.status()) + "; check base_url");
+        throw tributary::FatalError("GET " + request.url + " answered " + std::to_string(response.status()) +
+                                    "; check base_url");
       }
     }
   }
@@ -236,11 +223,10 @@ class ExampleConnector : public tributary::Connector {
       cursor.push_back('}');
       ctx.checkpoint(request.stream, cursor);
       emitted += inPage;
-      ctx.progress(emitted, initial && !request.hasCursor() ? s_.records : -1,
-                   "page " + std::to_string(page));
+      ctx.progress(emitted, initial && !request.hasCursor() ? s_.records : -1, "page " + std::to_string(page));
     }
-    host().debug("stream '" + std::string(request.stream) + "': " + std::to_string(emitted) +
-                 " records in " + std::to_string(page) + " pages");
+    host().debug("stream '" + std::string(request.stream) + "': " + std::to_string(emitted) + " records in " +
+                 std::to_string(page) + " pages");
   }
 
  private:
@@ -270,8 +256,8 @@ class ExampleConnector : public tributary::Connector {
         ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
         byIds_ = true;
       }
-      byIndex_ = s.order == "id" && r.mode == tributary::SyncMode::Initial && !byIds_ &&
-                 from_ == TRIBUTARY_TIME_NONE && to_ == TRIBUTARY_TIME_MAX;
+      byIndex_ = s.order == "id" && r.mode == tributary::SyncMode::Initial && !byIds_ && from_ == TRIBUTARY_TIME_NONE &&
+                 to_ == TRIBUTARY_TIME_MAX;
       if (r.hasCursor()) resumeAfter(streamIndex, r.cursor);
     }
 
@@ -328,8 +314,7 @@ class ExampleConnector : public tributary::Connector {
     RecordState state(int64_t i) const {
       RecordState st;
       for (int64_t g = 1; g <= s_.generation; ++g) {
-        uint64_t h = hash(static_cast<uint64_t>(s_.seed), stream_, static_cast<uint64_t>(i),
-                          static_cast<uint64_t>(g));
+        uint64_t h = hash(static_cast<uint64_t>(s_.seed), stream_, static_cast<uint64_t>(i), static_cast<uint64_t>(g));
         if (h % 50 == 1) return {g, true};  // deleted in generation g, and stays deleted
         if (h % 10 == 0) st.layer = g;
       }
@@ -357,8 +342,7 @@ class ExampleConnector : public tributary::Connector {
       } catch (const std::exception& e) {
         throw tributary::FatalError("cannot resume: the cursor " + std::string(cursor) +
                                     " is not one this connector wrote (" + e.what() +
-                                    "); run a full resync of stream '" +
-                                    kStreams[streamIndex].name + "'");
+                                    "); run a full resync of stream '" + kStreams[streamIndex].name + "'");
       }
       if (index < 0)
         throw tributary::FatalError("cannot resume: the cursor's id is not a " +
@@ -399,14 +383,12 @@ class ExampleConnector : public tributary::Connector {
 
   // "deal-000000042". Returns a view into a buffer reused per call.
   std::string_view formatId(const StreamSpec& spec, int64_t index) {
-    int n = std::snprintf(idBuf_, sizeof idBuf_, "%s-%09lld", spec.idPrefix,
-                          static_cast<long long>(index));
+    int n = std::snprintf(idBuf_, sizeof idBuf_, "%s-%09lld", spec.idPrefix, static_cast<long long>(index));
     return std::string_view(idBuf_, static_cast<size_t>(n));
   }
   static int64_t parseId(int streamIndex, std::string_view id) {
     std::string_view prefix = kStreams[streamIndex].idPrefix;
-    if (id.size() <= prefix.size() + 1 || id.substr(0, prefix.size()) != prefix ||
-        id[prefix.size()] != '-') {
+    if (id.size() <= prefix.size() + 1 || id.substr(0, prefix.size()) != prefix || id[prefix.size()] != '-') {
       return -1;
     }
     auto n = sanitize::integer(id.substr(prefix.size() + 1));
@@ -423,14 +405,13 @@ class ExampleConnector : public tributary::Connector {
       std::abort();
     }
     if (s_.failAtPage == page && (s_.failStream.empty() || s_.failStream == stream)) {
-      std::string why = "simulated failure at page " + std::to_string(page) + " of stream '" +
-                        std::string(stream) + "' (setting fail_at_page=" + std::to_string(page) +
-                        ")";
+      std::string why = "simulated failure at page " + std::to_string(page) + " of stream '" + std::string(stream) +
+                        "' (setting fail_at_page=" + std::to_string(page) + ")";
       if (s_.failMode == "fatal") throw tributary::FatalError(why);
       if (s_.failMode == "wait") {
-        int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+        int64_t now =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
         throw tributary::RateLimited(now + 1000, "simulated rate limit: " + why);
       }
       throw tributary::RetryError(why);
@@ -439,16 +420,15 @@ class ExampleConnector : public tributary::Connector {
 
   // Builds the vendor's record, maps it onto the canonical entity, and emits it (or a
   // record error when it is poison).
-  void emitRecord(tributary::Context& ctx, const StreamSpec& spec, const Position& p,
-                  tributary::Record& record) {
+  void emitRecord(tributary::Context& ctx, const StreamSpec& spec, const Position& p, tributary::Record& record) {
     std::string_view id = formatId(spec, p.index);
     bool poison = false;
     if (!s_.poisonIds.empty()) {
       poisonKey_.assign(id);
       poison = s_.poisonIds.count(poisonKey_) > 0;
     }
-    const uint64_t h = hash(static_cast<uint64_t>(s_.seed), 1000 + (&spec - kStreams),
-                            static_cast<uint64_t>(p.index), static_cast<uint64_t>(p.state.layer));
+    const uint64_t h = hash(static_cast<uint64_t>(s_.seed), 1000 + (&spec - kStreams), static_cast<uint64_t>(p.index),
+                            static_cast<uint64_t>(p.state.layer));
     record.reset(spec.name, id).modifiedAt(p.modifiedAtMs).deleted(p.state.deleted);
 
     // 1. The source record, as a vendor would send it. Poison records carry a value that
@@ -479,59 +459,50 @@ class ExampleConnector : public tributary::Connector {
   };
 
   Vendor vendorValues(const StreamSpec& spec, int64_t index, uint64_t h, bool poison) {
-    static const char* const kStages[] = {"appointmentscheduled", "qualifiedtobuy", "closedwon",
-                                          "closedlost"};
+    static const char* const kStages[] = {"appointmentscheduled", "qualifiedtobuy", "closedwon", "closedlost"};
     static const char* const kFirst[] = {"Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken"};
-    static const char* const kLast[] = {"Lovelace", "Hopper", "Turing",
-                                        "Dijkstra", "Liskov", "Thompson"};
+    static const char* const kLast[] = {"Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson"};
     static const char* const kIndustries[] = {"software", "retail", "finance", "health"};
     static const char* const kTypes[] = {"page_view", "email_open", "meeting", "call"};
     Vendor v;
     auto fmt = [](char* buf, size_t n, const char* f, auto... args) {
       int len = std::snprintf(buf, n, f, args...);
-      return std::string_view(
-          buf, static_cast<size_t>(std::max(0, std::min(len, static_cast<int>(n) - 1))));
+      return std::string_view(buf, static_cast<size_t>(std::max(0, std::min(len, static_cast<int>(n) - 1))));
     };
     const long long i = static_cast<long long>(index);
     using ull = unsigned long long;
     const ull g = static_cast<ull>(h >> 32);
-    v.accountId = fmt(
-        accountBuf_, sizeof accountBuf_, "account-%09lld",
-        static_cast<long long>((h >> 8) % static_cast<uint64_t>(std::max<int64_t>(s_.records, 1))));
+    v.accountId = fmt(accountBuf_, sizeof accountBuf_, "account-%09lld",
+                      static_cast<long long>((h >> 8) % static_cast<uint64_t>(std::max<int64_t>(s_.records, 1))));
     switch (spec.idPrefix[0]) {
       case 'd':  // deals: amounts as strings, sometimes blank; dates sometimes blank
         v.name = fmt(nameBuf_, sizeof nameBuf_, "Deal %lld (%llx)", i, g & 0xFFFF);
-        v.amount = poison ? std::string_view("TBD")
-                   : h % 13 == 0
-                       ? std::string_view("")
-                       : fmt(amountBuf_, sizeof amountBuf_, "%llu.%02llu",
-                             static_cast<ull>((h >> 16) % 100000), static_cast<ull>(h % 100));
+        v.amount = poison        ? std::string_view("TBD")
+                   : h % 13 == 0 ? std::string_view("")
+                                 : fmt(amountBuf_, sizeof amountBuf_, "%llu.%02llu",
+                                       static_cast<ull>((h >> 16) % 100000), static_cast<ull>(h % 100));
         v.stage = kStages[(h >> 4) % 4];
         v.closeDate = h % 11 == 0 ? std::string_view("")
                                   : fmt(dateBuf_, sizeof dateBuf_, "2024-%02llu-%02lluT00:00:00Z",
-                                        static_cast<ull>((h >> 12) % 12 + 1),
-                                        static_cast<ull>((h >> 20) % 28 + 1));
+                                        static_cast<ull>((h >> 12) % 12 + 1), static_cast<ull>((h >> 20) % 28 + 1));
         break;
       case 'c':  // contacts: emails with stray case and spaces, as vendors send them
         v.first = kFirst[(h >> 4) % 6];
         v.last = kLast[(h >> 8) % 6];
-        v.email = fmt(emailBuf_, sizeof emailBuf_, " %s.%s%lld@Example.COM ", v.first.data(),
-                      v.last.data(), i);
+        v.email = fmt(emailBuf_, sizeof emailBuf_, " %s.%s%lld@Example.COM ", v.first.data(), v.last.data(), i);
         break;
       case 'a':  // accounts: a website URL; the canonical domain is derived from it
         v.name = fmt(nameBuf_, sizeof nameBuf_, "Company %lld", i);
-        v.website =
-            fmt(websiteBuf_, sizeof websiteBuf_, "https://www.company%lld.example/about", i);
+        v.website = fmt(websiteBuf_, sizeof websiteBuf_, "https://www.company%lld.example/about", i);
         v.industry = kIndustries[(h >> 4) % 4];
         break;
-      default:
-        v.type = kTypes[(h >> 4) % 4];
+      default: v.type = kTypes[(h >> 4) % 4];
     }
     return v;
   }
 
-  static void writeRaw(std::string& out, std::string_view id, std::string_view updatedAt,
-                       bool deleted, const Vendor& v) {
+  static void writeRaw(std::string& out, std::string_view id, std::string_view updatedAt, bool deleted,
+                       const Vendor& v) {
     auto field = [&out](const char* name, std::string_view value) {
       out += ",\"";
       out += name;
@@ -566,8 +537,7 @@ class ExampleConnector : public tributary::Connector {
 
   // The mapping onto docs/canonical-model.md, in the order of its table.
   // `field` names the field being read, for the poison message.
-  void mapFields(const StreamSpec& spec, const Vendor& v, tributary::Record& r,
-                 const char*& field) {
+  void mapFields(const StreamSpec& spec, const Vendor& v, tributary::Record& r, const char*& field) {
     switch (spec.idPrefix[0]) {
       case 'd':
         field = "amount";
@@ -591,8 +561,7 @@ class ExampleConnector : public tributary::Connector {
             .text("domain", sanitize::domain(v.website))
             .text("industry", sanitize::text(v.industry));
         break;
-      default:
-        break;  // no canonical entity: the raw record is all there is
+      default: break;  // no canonical entity: the raw record is all there is
     }
   }
 

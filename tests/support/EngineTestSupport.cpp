@@ -21,7 +21,9 @@ void EngineHost::start() {
                            "workers: {processes: 1, concurrency: 4}\n"
                            "queue: {poll_interval: 500ms, lease: 3s, heartbeat_interval: 500ms, rescue_interval: 300ms,"
                            " timeout_grace: 2s, shutdown_grace: 3s, retry: {default: {base: 50ms, cap: 200ms}}}\n"
-                           "sync: " + sync_ + "\n"
+                           "sync: " +
+                           sync_ +
+                           "\n"
                            "workspaces: [{slug: acme}]\n"
                            "connections:\n  - workspace: acme\n    connector: tributary.example\n    settings: " +
                            settings_ + "\n" + extra_);
@@ -90,10 +92,11 @@ std::vector<int> EngineHost::workerPids() {
 
 std::map<std::string, RowState> EngineHost::rows(const std::string& table, const std::string& stream) {
   auto c = q.pool->acquire();
-  auto r = c->exec("SELECT source_id, raw_hash, coalesce(to_char(source_modified_at AT TIME ZONE 'UTC',"
-                   " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS'), ''), deleted_at IS NOT NULL FROM " + table +
-                   " WHERE ($1 = '' OR stream = $1)",
-                   stream);
+  auto r = c->exec(
+      "SELECT source_id, raw_hash, coalesce(to_char(source_modified_at AT TIME ZONE 'UTC',"
+      " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS'), ''), deleted_at IS NOT NULL FROM " +
+          table + " WHERE ($1 = '' OR stream = $1)",
+      stream);
   std::map<std::string, RowState> out;
   for (int i = 0; i < r.rows(); ++i) out[r.text(i, 0)] = RowState{r.int64(i, 1), r.text(i, 2), r.boolean(i, 3)};
   return out;

@@ -48,9 +48,11 @@ struct QueueDatabase {
   }
   std::string connection(const std::string& workspaceId, const std::string& name = "example") {
     auto c = pool->acquire();
-    return c->exec("INSERT INTO connections (workspace_id, name, connector) VALUES ($1::uuid, $2, 'tributary.example')"
-                   " RETURNING id",
-                   workspaceId, name)
+    return c
+        ->exec(
+            "INSERT INTO connections (workspace_id, name, connector) VALUES ($1::uuid, $2, 'tributary.example')"
+            " RETURNING id",
+            workspaceId, name)
         .text(0, 0);
   }
   queue::Job job(const std::string& id) { return *queue->get(id); }

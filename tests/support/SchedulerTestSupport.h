@@ -19,9 +19,7 @@ class SchedulerDatabase {
   db::Connection& sql() { return conn_; }
 
   std::string addWorkspace(const std::string& slug) {
-    return conn_
-        .exec("INSERT INTO workspaces (slug, name) VALUES ($1, $1) RETURNING id::text", slug)
-        .text(0, 0);
+    return conn_.exec("INSERT INTO workspaces (slug, name) VALUES ($1, $1) RETURNING id::text", slug).text(0, 0);
   }
 
   // A connection with a schedule (null for none) and, optionally, its zone and misfire policy.
@@ -38,8 +36,7 @@ class SchedulerDatabase {
   }
 
   // A sync job for the connection in `status`, as a manual sync or a worker would leave it.
-  std::string addSyncJob(const std::string& workspaceId, const std::string& connectionId,
-                         const std::string& status) {
+  std::string addSyncJob(const std::string& workspaceId, const std::string& connectionId, const std::string& status) {
     return conn_
         .exec(
             "INSERT INTO jobs (kind, workspace_id, connection_id, status, timeout_ms, payload) "

@@ -50,9 +50,7 @@ std::string currentTestName() {
   return out;
 }
 
-std::string withDbname(const std::string& conninfo, const std::string& db) {
-  return conninfo + " dbname=" + db;
-}
+std::string withDbname(const std::string& conninfo, const std::string& db) { return conninfo + " dbname=" + db; }
 
 }  // namespace
 
@@ -108,8 +106,8 @@ fs::path sourceDir() { return TRIBUTARY_SOURCE_DIR; }
 fs::path buildDir() { return TRIBUTARY_BUILD_DIR; }
 fs::path migrationsDir() { return sourceDir() / "migrations"; }
 
-ServerProcess::ServerProcess(std::vector<std::string> argv, fs::path logFile,
-                             std::map<std::string, std::string> env, bool ownProcessGroup)
+ServerProcess::ServerProcess(std::vector<std::string> argv, fs::path logFile, std::map<std::string, std::string> env,
+                             bool ownProcessGroup)
     : logFile_(std::move(logFile)) {
   process::SpawnOptions o;
   o.argv = std::move(argv);
@@ -178,8 +176,7 @@ std::string ServerProcess::log() const {
   }
 }
 
-process::RunResult runProgram(const std::vector<std::string>& argv,
-                              const std::map<std::string, std::string>& env) {
+process::RunResult runProgram(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
   process::SpawnOptions o;
   o.argv = argv;
   o.env = env;

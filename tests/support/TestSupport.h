@@ -86,8 +86,7 @@ class ServerProcess {
 };
 
 // Runs a program to completion, capturing output.
-process::RunResult runProgram(const std::vector<std::string>& argv,
-                              const std::map<std::string, std::string>& env = {});
+process::RunResult runProgram(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
 
 struct HttpResult {
   int status = 0;  // 0 when the request failed to connect
@@ -95,12 +94,11 @@ struct HttpResult {
   std::map<std::string, std::string> headers;
   Json json() const;
 };
-HttpResult httpRequest(const std::string& method, const std::string& url,
-                       const std::string& body = "", const std::map<std::string, std::string>& headers = {});
+HttpResult httpRequest(const std::string& method, const std::string& url, const std::string& body = "",
+                       const std::map<std::string, std::string>& headers = {});
 inline HttpResult httpGet(const std::string& url) { return httpRequest("GET", url); }
 
 // Polls `condition` every 50 ms until it holds or `timeout` passes.
-bool eventually(const std::function<bool()>& condition,
-                std::chrono::milliseconds timeout = std::chrono::seconds(20));
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 }  // namespace tributary::test

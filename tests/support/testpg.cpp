@@ -63,8 +63,7 @@ int main(int argc, char** argv) {
       bool stopped = EmbeddedPostgres::stopDetached(state);
       std::error_code ec;
       fs::remove(dir / "conninfo", ec);
-      std::cout << (stopped ? "stopped the test cluster in " : "no test cluster ran in ")
-                << state.string() << "\n";
+      std::cout << (stopped ? "stopped the test cluster in " : "no test cluster ran in ") << state.string() << "\n";
       return 0;
     }
     // A cluster left by an interrupted run is stopped first, so every run starts clean.

@@ -34,8 +34,7 @@ class CountingRunServices : public RunServices {
   void emitRecord(const RecordView& r) override {
     ++records;
     bytes += r.rawJson.size() + r.fieldsJson.size();
-    if (r.modifiedAtMs && (!maxModifiedAt || *r.modifiedAtMs > *maxModifiedAt))
-      maxModifiedAt = r.modifiedAtMs;
+    if (r.modifiedAtMs && (!maxModifiedAt || *r.modifiedAtMs > *maxModifiedAt)) maxModifiedAt = r.modifiedAtMs;
   }
   void emitRecordError(const RecordErrorView& e) override { errorIds.emplace_back(e.sourceId); }
   void commitCheckpoint(std::string_view, std::string_view cursor) override {
@@ -52,13 +51,12 @@ class CountingRunServices : public RunServices {
 };
 
 [[noreturn]] void usage(const std::string& why) {
-  std::cerr
-      << "tributary-plugin-probe: " << why << "\n"
-      << "usage: tributary-plugin-probe list [--dir D]... [--expect-loaded NAME]... "
-         "[--expect-refused N]\n"
-      << "       tributary-plugin-probe run [--dir D]... --connector NAME --stream S [--mode M]\n"
-      << "           [--set K=V]... [--secret K=V]... [--cursor JSON] [--since MS] [--from MS] "
-         "[--to MS] [--ids A,B]\n";
+  std::cerr << "tributary-plugin-probe: " << why << "\n"
+            << "usage: tributary-plugin-probe list [--dir D]... [--expect-loaded NAME]... "
+               "[--expect-refused N]\n"
+            << "       tributary-plugin-probe run [--dir D]... --connector NAME --stream S [--mode M]\n"
+            << "           [--set K=V]... [--secret K=V]... [--cursor JSON] [--since MS] [--from MS] "
+               "[--to MS] [--ids A,B]\n";
   std::exit(2);
 }
 
@@ -97,30 +95,19 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) usage(arg + " needs a value");
       return argv[++i];
     };
-    if (arg == "--dir")
-      options.dirs.emplace_back(value());
-    else if (arg == "--expect-loaded")
-      expectLoaded.push_back(value());
-    else if (arg == "--expect-refused")
-      expectRefused = static_cast<size_t>(number(value()));
-    else if (arg == "--connector")
-      connector = value();
-    else if (arg == "--stream")
-      stream = value();
-    else if (arg == "--mode")
-      mode = value();
+    if (arg == "--dir") options.dirs.emplace_back(value());
+    else if (arg == "--expect-loaded") expectLoaded.push_back(value());
+    else if (arg == "--expect-refused") expectRefused = static_cast<size_t>(number(value()));
+    else if (arg == "--connector") connector = value();
+    else if (arg == "--stream") stream = value();
+    else if (arg == "--mode") mode = value();
     else if (arg == "--set" || arg == "--secret") {
       auto [key, v] = keyValue(value());
-      (arg == "--set" ? instanceOptions.settings : instanceOptions.secrets)
-          .insert_or_assign(key, v);
-    } else if (arg == "--cursor")
-      request.cursorJson = value();
-    else if (arg == "--since")
-      request.sinceMs = number(value());
-    else if (arg == "--from")
-      request.windowFromMs = number(value());
-    else if (arg == "--to")
-      request.windowToMs = number(value());
+      (arg == "--set" ? instanceOptions.settings : instanceOptions.secrets).insert_or_assign(key, v);
+    } else if (arg == "--cursor") request.cursorJson = value();
+    else if (arg == "--since") request.sinceMs = number(value());
+    else if (arg == "--from") request.windowFromMs = number(value());
+    else if (arg == "--to") request.windowToMs = number(value());
     else if (arg == "--ids") {
       std::string ids = value();
       for (size_t start = 0; start <= ids.size();) {
@@ -129,8 +116,7 @@ int main(int argc, char** argv) {
         if (comma > start) request.ids.push_back(ids.substr(start, comma - start));
         start = comma + 1;
       }
-    } else
-      usage("unknown argument '" + arg + "'");
+    } else usage("unknown argument '" + arg + "'");
   }
   if (options.dirs.empty()) options.dirs = PluginRegistry::defaultDirs();
 
@@ -146,8 +132,7 @@ int main(int argc, char** argv) {
       }
     }
     if (expectRefused && registry.refused().size() != *expectRefused) {
-      std::cerr << "expected " << *expectRefused << " refused files, got "
-                << registry.refused().size() << "\n";
+      std::cerr << "expected " << *expectRefused << " refused files, got " << registry.refused().size() << "\n";
       rc = 1;
     }
     return rc;
@@ -162,17 +147,14 @@ int main(int argc, char** argv) {
   }
   SyncMode syncMode = mode == "initial"       ? SyncMode::Initial
                       : mode == "incremental" ? SyncMode::Incremental
-                      : mode == "backfill"
-                          ? SyncMode::Backfill
-                          : (usage("unknown mode '" + mode + "'"), SyncMode::Initial);
+                      : mode == "backfill"    ? SyncMode::Backfill
+                                              : (usage("unknown mode '" + mode + "'"), SyncMode::Initial);
   instanceOptions.log = options.log;
   instanceOptions.label = "probe";
   auto created = ConnectorInstance::create(plugin, std::move(instanceOptions));
   nlohmann::json out;
   if (!created.instance) {
-    out = {{"result", toString(created.result.code)},
-           {"message", created.result.message},
-           {"stage", "create"}};
+    out = {{"result", toString(created.result.code)}, {"message", created.result.message}, {"stage", "create"}};
     std::cout << out.dump() << "\n";
     return 1;
   }
@@ -193,8 +175,7 @@ int main(int argc, char** argv) {
          {"record_errors", services.errorIds},
          {"checkpoints", services.checkpoints},
          {"last_cursor", services.lastCursor},
-         {"max_modified_at",
-          services.maxModifiedAt ? nlohmann::json(*services.maxModifiedAt) : nlohmann::json()},
+         {"max_modified_at", services.maxModifiedAt ? nlohmann::json(*services.maxModifiedAt) : nlohmann::json()},
          {"bytes", services.bytes},
          {"seconds", seconds},
          {"records_per_s", seconds > 0 ? static_cast<double>(services.records) / seconds : 0.0}};

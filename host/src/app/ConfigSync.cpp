@@ -60,7 +60,8 @@ ConfigSyncResult syncConfigToDatabase(db::Connection& conn, const config::Config
       " RETURNING (SELECT slug FROM workspaces WHERE id = workspace_id) || '/' || name",
       keep);
   for (int i = 0; i < gone.rows(); ++i) {
-    log::warn("config", "connection {} is no longer in the configuration: disabled (its data is kept)", gone.text(i, 0));
+    log::warn("config", "connection {} is no longer in the configuration: disabled (its data is kept)",
+              gone.text(i, 0));
   }
   out.disabled = gone.rows();
   tx.commit();

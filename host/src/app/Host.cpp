@@ -31,9 +31,9 @@ void Host::start() {
     }
   }
   const bool workerOnly = options_.role == "worker";
-  database_ = db::DatabaseHandle::open(
-      cfg_, workerOnly ? db::DatabaseHandle::Mode::OwnOrAttach : db::DatabaseHandle::Mode::Own,
-      workerOnly ? "serve --role worker" : "serve");
+  database_ =
+      db::DatabaseHandle::open(cfg_, workerOnly ? db::DatabaseHandle::Mode::OwnOrAttach : db::DatabaseHandle::Mode::Own,
+                               workerOnly ? "serve --role worker" : "serve");
   {
     db::Connection conn(database_->conninfo());
     db::Migrator migrator(conn, cfg_.migrationsDir);
@@ -48,8 +48,9 @@ void Host::start() {
   pool_ = std::make_shared<db::Pool>(database_->conninfo(), cfg_.database.pool);
   queue_ = std::make_shared<queue::JobQueue>(pool_, cfg_.queue);
 
-  const int processes = cfg_.workers.processes > 0 ? cfg_.workers.processes
-                                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int processes = cfg_.workers.processes > 0
+                            ? cfg_.workers.processes
+                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   Supervisor::Options so;
   so.processes = processes;
   so.executable = "/proc/self/exe";
@@ -69,12 +70,12 @@ void Host::start() {
   }
 
   if (cfg_.scheduler.enabled) {
-    scheduler_ =
-        std::make_unique<scheduler::Scheduler>(database_->conninfo(), queue_, cfg_.scheduler);
+    scheduler_ = std::make_unique<scheduler::Scheduler>(database_->conninfo(), queue_, cfg_.scheduler);
     scheduler_->start();
   } else {
-    log::info("serve", "the scheduler is off (scheduler.enabled: false): connections sync on "
-                       "demand only");
+    log::info("serve",
+              "the scheduler is off (scheduler.enabled: false): connections sync on "
+              "demand only");
   }
 
   router_ = std::make_shared<server::Router>();
@@ -86,8 +87,8 @@ void Host::start() {
   });
   // The routes hold `health` through the router's lifetime.
   router_->add("GET", "/", [health](const server::Request&) {
-    return server::Response::json(200, {{"name", "tributary"}, {"version", TRIBUTARY_VERSION},
-                                        {"health", "/health"}, {"ready", "/ready"}});
+    return server::Response::json(
+        200, {{"name", "tributary"}, {"version", TRIBUTARY_VERSION}, {"health", "/health"}, {"ready", "/ready"}});
   });
 
   http_ = std::make_unique<server::HttpServer>(options_.bind.value_or(cfg_.server.bind),
@@ -100,15 +101,15 @@ void Host::start() {
 
 void Host::writeReadyFile() {
   if (!options_.readyFile) return;
-  Json j = {{"pid", ::getpid()},
-            {"role", options_.role},
-            {"database", database_->embedded() ? "embedded" : "external"}};
+  Json j = {
+      {"pid", ::getpid()}, {"role", options_.role}, {"database", database_->embedded() ? "embedded" : "external"}};
   if (http_) {
     j["api_url"] = apiUrl_;
     j["port"] = http_->port();
   }
   Json workers = Json::array();
-  for (const auto& c : supervisor_->children()) workers.push_back({{"index", c.index}, {"pid", c.pid}, {"worker_id", c.workerId}});
+  for (const auto& c : supervisor_->children())
+    workers.push_back({{"index", c.index}, {"pid", c.pid}, {"worker_id", c.workerId}});
   j["workers"] = workers;
   if (database_->embedded()) j["postgres_socket_dir"] = database_->embedded()->socketDir().string();
   files::writeFileAtomic(*options_.readyFile, j.dump(2) + "\n");
@@ -116,8 +117,7 @@ void Host::writeReadyFile() {
 
 std::string Host::checkHealth() {
   if (database_ && database_->embedded() && !database_->embedded()->running()) {
-    return "the embedded PostgreSQL exited unexpectedly; see " +
-           database_->embedded()->logFile().string();
+    return "the embedded PostgreSQL exited unexpectedly; see " + database_->embedded()->logFile().string();
   }
   return "";
 }

@@ -6,9 +6,9 @@
 #include <optional>
 #include <string>
 
+#include "app/Supervisor.h"
 #include "config/Config.h"
 #include "db/DatabaseHandle.h"
-#include "app/Supervisor.h"
 #include "db/Pool.h"
 #include "plugins/PluginRegistry.h"
 #include "queue/JobQueue.h"
@@ -19,8 +19,8 @@
 namespace tributary::app {
 
 struct HostOptions {
-  std::optional<std::string> bind;        // overrides server.bind
-  std::optional<int> port;                // overrides server.port (0: any free port)
+  std::optional<std::string> bind;  // overrides server.bind
+  std::optional<int> port;          // overrides server.port (0: any free port)
   std::optional<std::filesystem::path> readyFile;
   // "all": API, scheduler and workers. "worker": workers only, adding capacity to a database
   // that another host serves.

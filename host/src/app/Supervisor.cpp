@@ -1,8 +1,8 @@
 #include "app/Supervisor.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <stdexcept>
@@ -40,8 +40,8 @@ Supervisor::~Supervisor() { stop(); }
 
 void Supervisor::spawn(Slot& slot) {
   process::SpawnOptions o;
-  o.argv = {options_.executable.string(), "worker", "--config", options_.configFile.string(),
-            "--worker-index", std::to_string(slot.index)};
+  o.argv = {options_.executable.string(), "worker",         "--config",
+            options_.configFile.string(), "--worker-index", std::to_string(slot.index)};
   if (!options_.logLevel.empty()) {
     o.argv.push_back("--log-level");
     o.argv.push_back(options_.logLevel);
@@ -111,8 +111,9 @@ void Supervisor::setUpMemoryCap() {
     }
   }
   if (sanitizerBuild()) {
-    log::warn("supervisor", "workers.memory_limit_mb is not enforced: {}{}and RLIMIT_AS cannot be used in a "
-                            "sanitizer build (ASan reserves terabytes of address space)",
+    log::warn("supervisor",
+              "workers.memory_limit_mb is not enforced: {}{}and RLIMIT_AS cannot be used in a "
+              "sanitizer build (ASan reserves terabytes of address space)",
               whyNot, whyNot.empty() ? "" : "; ");
     return;
   }
@@ -120,8 +121,8 @@ void Supervisor::setUpMemoryCap() {
   if (whyNot.empty()) {
     log::info("supervisor", "capping each worker at {} MiB with RLIMIT_AS", options_.memoryLimitMb);
   } else {
-    log::info("supervisor", "capping each worker at {} MiB with RLIMIT_AS (no cgroup v2: {})",
-              options_.memoryLimitMb, whyNot);
+    log::info("supervisor", "capping each worker at {} MiB with RLIMIT_AS (no cgroup v2: {})", options_.memoryLimitMb,
+              whyNot);
   }
 }
 

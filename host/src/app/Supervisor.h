@@ -23,12 +23,12 @@ class Supervisor {
  public:
   struct Options {
     int processes = 1;
-    std::filesystem::path executable;   // this binary
+    std::filesystem::path executable;  // this binary
     std::filesystem::path configFile;
-    std::string conninfo;               // handed to workers in the environment, never on argv
+    std::string conninfo;  // handed to workers in the environment, never on argv
     int memoryLimitMb = 0;
-    std::string memoryCap = "auto";     // auto, cgroup or rlimit (workers.memory_cap)
-    cgroup::ProcFiles procFiles;        // where the host's own cgroup is read from
+    std::string memoryCap = "auto";  // auto, cgroup or rlimit (workers.memory_cap)
+    cgroup::ProcFiles procFiles;     // where the host's own cgroup is read from
     std::string logLevel;
     std::chrono::milliseconds shutdownGrace{30'000};
   };

@@ -30,10 +30,8 @@ const std::vector<Entry>& commands() {
   static const std::vector<Entry> kCommands = {
       {"serve", "run the API, the scheduler and the workers (foreground)",
        [] { return std::make_unique<ServeCommand>(); }},
-      {"migrate", "apply database migrations (--status lists them)",
-       [] { return std::make_unique<MigrateCommand>(); }},
-      {"config check", "validate a configuration file",
-       [] { return std::make_unique<ConfigCheckCommand>(); }},
+      {"migrate", "apply database migrations (--status lists them)", [] { return std::make_unique<MigrateCommand>(); }},
+      {"config check", "validate a configuration file", [] { return std::make_unique<ConfigCheckCommand>(); }},
       {"sync", "sync a workspace's connections now (--follow shows progress)",
        [] { return std::make_unique<SyncCommand>(); }},
       {"records replay", "re-read the records that failed to sync, by id",
@@ -59,8 +57,7 @@ void printUsage(std::ostream& out) {
   out << "usage: tributary COMMAND [options]   (tributary COMMAND --help for details)\n\n"
          "Tributary keeps SaaS data synced into PostgreSQL.\n\ncommands:\n";
   for (const auto& c : commands()) {
-    out << "  " << c.words << std::string(c.words.size() < 16 ? 16 - c.words.size() : 1, ' ')
-        << c.summary << "\n";
+    out << "  " << c.words << std::string(c.words.size() < 16 ? 16 - c.words.size() : 1, ' ') << c.summary << "\n";
   }
 }
 
@@ -68,8 +65,7 @@ void printUsage(std::ostream& out) {
 
 int runCli(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
-  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
-      std::string(argv[1]) == "help") {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" || std::string(argv[1]) == "help") {
     printUsage(argc < 2 ? std::cerr : std::cout);
     return argc < 2 ? kUsage : kOk;
   }

@@ -24,11 +24,17 @@ void Command::defineOptions(Poco::Util::OptionSet& options) {
     options.addOption(Option("config", "c",
                              "configuration file (default: ./config/tributary.yaml when it exists, "
                              "else /etc/tributary/tributary.yaml)")
-                          .required(false).repeatable(false).argument("FILE"));
+                          .required(false)
+                          .repeatable(false)
+                          .argument("FILE"));
     options.addOption(Option("migrations-dir", "", "where migrations are read from")
-                          .required(false).repeatable(false).argument("DIR"));
+                          .required(false)
+                          .repeatable(false)
+                          .argument("DIR"));
     options.addOption(Option("log-level", "", "trace, debug, info, warn or error (overrides logging.level)")
-                          .required(false).repeatable(false).argument("LEVEL"));
+                          .required(false)
+                          .repeatable(false)
+                          .argument("LEVEL"));
   }
   defineCommandOptions(options);
 }

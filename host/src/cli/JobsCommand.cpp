@@ -45,8 +45,7 @@ std::string describe(JobsCommand::Action a) {
     case JobsCommand::Action::Show: return "Prints one job as JSON, with its whole error history.";
     case JobsCommand::Action::Retry:
       return "Puts a discarded, failed or cancelled job back to pending with fresh attempts.";
-    case JobsCommand::Action::Cancel:
-      return "Cancels a job: a pending one at once, a running one at its next check.";
+    case JobsCommand::Action::Cancel: return "Cancels a job: a pending one at once, a running one at its next check.";
   }
   return "";
 }
@@ -65,13 +64,16 @@ bool isUuid(const std::string& s) {
 
 }  // namespace
 
-JobsCommand::JobsCommand(Action action) : Command(wordOf(action), synopsis(action), describe(action)), action_(action) {}
+JobsCommand::JobsCommand(Action action)
+    : Command(wordOf(action), synopsis(action), describe(action)), action_(action) {}
 
 void JobsCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
   if (action_ != Action::List) return;
-  options.addOption(Option("status", "", "only these statuses (comma-separated)").required(false).repeatable(false).argument("S"));
+  options.addOption(
+      Option("status", "", "only these statuses (comma-separated)").required(false).repeatable(false).argument("S"));
   options.addOption(Option("kind", "", "only this job kind").required(false).repeatable(false).argument("K"));
-  options.addOption(Option("workspace", "", "only this workspace (its slug)").required(false).repeatable(false).argument("SLUG"));
+  options.addOption(
+      Option("workspace", "", "only this workspace (its slug)").required(false).repeatable(false).argument("SLUG"));
   options.addOption(Option("limit", "", "at most N jobs (default 50)").required(false).repeatable(false).argument("N"));
   options.addOption(Option("json", "", "one JSON object per line").required(false).repeatable(false));
 }
@@ -140,9 +142,8 @@ int JobsCommand::execute(const std::vector<std::string>& args) {
       for (auto& j : jobs) {
         std::string err = j.lastError.value_or("");
         if (err.size() > 60) err = err.substr(0, 57) + "...";
-        std::cout << fmt::format("{:<36}  {:<12}  {:<9}  {:>8}  {:<24}  {}\n", j.id, j.kind,
-                                 queue::toString(j.status), fmt::format("{}/{}", j.attempts, j.maxAttempts),
-                                 time::iso8601(j.createdAt), err);
+        std::cout << fmt::format("{:<36}  {:<12}  {:<9}  {:>8}  {:<24}  {}\n", j.id, j.kind, queue::toString(j.status),
+                                 fmt::format("{}/{}", j.attempts, j.maxAttempts), time::iso8601(j.createdAt), err);
       }
       return kOk;
     }

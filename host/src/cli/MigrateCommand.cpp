@@ -17,8 +17,8 @@ MigrateCommand::MigrateCommand()
               "changes nothing.") {}
 
 void MigrateCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
-  options.addOption(Poco::Util::Option("status", "", "list applied and pending migrations")
-                        .required(false).repeatable(false));
+  options.addOption(
+      Poco::Util::Option("status", "", "list applied and pending migrations").required(false).repeatable(false));
 }
 
 bool MigrateCommand::handleCommandOption(const std::string& name, const std::string&) {

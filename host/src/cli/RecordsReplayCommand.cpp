@@ -75,12 +75,15 @@ int RecordsReplayCommand::execute(const std::vector<std::string>& args) {
     r.workspaceId = ws.text(0, 0);
     r.connectionId = errs.text(i, 0);
     r.priority = queue::kPriorityManual;
-    r.payload = Json{{"sync_type", "backfill"}, {"streams", {errs.text(i, 2)}}, {"ids", Json::parse(idsRow.view(0, 0))},
+    r.payload = Json{{"sync_type", "backfill"},
+                     {"streams", {errs.text(i, 2)}},
+                     {"ids", Json::parse(idsRow.view(0, 0))},
                      {"replay", true}};
     auto job = q.enqueue(*c, r);
-    c->exec("UPDATE sync_record_errors SET replay_job_id = $1::uuid WHERE connection_id = $2::uuid AND stream = $3"
-            " AND resolved_at IS NULL",
-            job.jobId, errs.text(i, 0), errs.text(i, 2));
+    c->exec(
+        "UPDATE sync_record_errors SET replay_job_id = $1::uuid WHERE connection_id = $2::uuid AND stream = $3"
+        " AND resolved_at IS NULL",
+        job.jobId, errs.text(i, 0), errs.text(i, 2));
     std::cout << fmt::format("queued a replay of {} record(s) of {}: job {}\n", errs.int64(i, 4), where, job.jobId);
   }
   return kOk;

@@ -20,13 +20,21 @@ ServeCommand::ServeCommand()
 
 void ServeCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
   options.addOption(Option("port", "p", "listen on this port instead of server.port (0: any free port)")
-                        .required(false).repeatable(false).argument("N"));
+                        .required(false)
+                        .repeatable(false)
+                        .argument("N"));
   options.addOption(Option("bind", "", "listen on this address instead of server.bind")
-                        .required(false).repeatable(false).argument("ADDR"));
+                        .required(false)
+                        .repeatable(false)
+                        .argument("ADDR"));
   options.addOption(Option("role", "", "all (default): API, scheduler and workers; worker: workers only")
-                        .required(false).repeatable(false).argument("ROLE"));
+                        .required(false)
+                        .repeatable(false)
+                        .argument("ROLE"));
   options.addOption(Option("ready-file", "", "once serving, write the bound ports here as JSON")
-                        .required(false).repeatable(false).argument("PATH"));
+                        .required(false)
+                        .repeatable(false)
+                        .argument("PATH"));
 }
 
 bool ServeCommand::handleCommandOption(const std::string& name, const std::string& value) {
@@ -82,7 +90,9 @@ int ServeCommand::execute(const std::vector<std::string>& args) {
 
   int exitCode = kOk;
   while (true) {
-    struct timespec tick{0, 500'000'000};
+    struct timespec tick {
+      0, 500'000'000
+    };
     int sig = sigtimedwait(&stopSignals, nullptr, &tick);
     if (sig > 0) {
       log::info("serve", "received {}; shutting down", process::signalName(sig));

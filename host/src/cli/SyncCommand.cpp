@@ -56,14 +56,25 @@ SyncCommand::SyncCommand()
               "progress until the syncs end, and exits 1 if one fails.") {}
 
 void SyncCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
-  options.addOption(Option("connection", "", "only this connection (its name)").required(false).repeatable(false).argument("C"));
-  options.addOption(Option("mode", "", "auto (default), initial, incremental or backfill").required(false).repeatable(false).argument("M"));
-  options.addOption(Option("from", "", "backfill window start (ISO 8601)").required(false).repeatable(false).argument("T"));
-  options.addOption(Option("to", "", "backfill window end, exclusive (ISO 8601)").required(false).repeatable(false).argument("T"));
-  options.addOption(Option("streams", "", "only these streams (comma-separated)").required(false).repeatable(false).argument("S"));
-  options.addOption(Option("ids", "", "backfill these source ids (comma-separated)").required(false).repeatable(false).argument("IDS"));
+  options.addOption(
+      Option("connection", "", "only this connection (its name)").required(false).repeatable(false).argument("C"));
+  options.addOption(Option("mode", "", "auto (default), initial, incremental or backfill")
+                        .required(false)
+                        .repeatable(false)
+                        .argument("M"));
+  options.addOption(
+      Option("from", "", "backfill window start (ISO 8601)").required(false).repeatable(false).argument("T"));
+  options.addOption(
+      Option("to", "", "backfill window end, exclusive (ISO 8601)").required(false).repeatable(false).argument("T"));
+  options.addOption(
+      Option("streams", "", "only these streams (comma-separated)").required(false).repeatable(false).argument("S"));
+  options.addOption(Option("ids", "", "backfill these source ids (comma-separated)")
+                        .required(false)
+                        .repeatable(false)
+                        .argument("IDS"));
   options.addOption(Option("dry-run", "", "report what would change; write nothing").required(false).repeatable(false));
-  options.addOption(Option("follow", "f", "show progress until done; exit 1 on failure").required(false).repeatable(false));
+  options.addOption(
+      Option("follow", "f", "show progress until done; exit 1 on failure").required(false).repeatable(false));
 }
 
 bool SyncCommand::handleCommandOption(const std::string& name, const std::string& value) {
@@ -74,7 +85,8 @@ bool SyncCommand::handleCommandOption(const std::string& name, const std::string
     }
     mode_ = value;
   } else if (name == "from" || name == "to") {
-    if (!time::parseIso8601(value)) throw Poco::InvalidArgumentException("--" + name + " is not an ISO 8601 time", value);
+    if (!time::parseIso8601(value))
+      throw Poco::InvalidArgumentException("--" + name + " is not an ISO 8601 time", value);
     (name == "from" ? from_ : to_) = value;
   } else if (name == "streams") {
     streams_ = strings::split(value, ',');
@@ -118,9 +130,10 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
                 << "\" in the database (workspaces come from the configuration when serve starts)\n";
       return kFailure;
     }
-    auto r = c->exec("SELECT id, name, enabled FROM connections WHERE workspace_id = $1::uuid"
-                     " AND ($2::text IS NULL OR name = $2) ORDER BY name",
-                     ws.text(0, 0), connection_);
+    auto r = c->exec(
+        "SELECT id, name, enabled FROM connections WHERE workspace_id = $1::uuid"
+        " AND ($2::text IS NULL OR name = $2) ORDER BY name",
+        ws.text(0, 0), connection_);
     for (int i = 0; i < r.rows(); ++i) {
       if (!r.boolean(i, 2)) {
         if (connection_) {
@@ -132,7 +145,8 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
       targets.push_back({r.text(i, 0), r.text(i, 1), "", false});
     }
     if (targets.empty()) {
-      std::cerr << "tributary sync: " << (connection_ ? "no connection \"" + *connection_ + "\" in" : "no enabled connection in")
+      std::cerr << "tributary sync: "
+                << (connection_ ? "no connection \"" + *connection_ + "\" in" : "no enabled connection in")
                 << " workspace " << args[0] << "\n";
       return kFailure;
     }
@@ -182,8 +196,8 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
       auto job = q.get(t.jobId);
       if (!job) continue;
       if (!terminal(job->status)) done = false;
-      auto run = c->exec("SELECT status, metadata FROM sync_runs WHERE job_id = $1::uuid ORDER BY started_at DESC LIMIT 1",
-                         t.jobId);
+      auto run = c->exec(
+          "SELECT status, metadata FROM sync_runs WHERE job_id = $1::uuid ORDER BY started_at DESC LIMIT 1", t.jobId);
       Json meta = run.empty() ? Json::object() : Json::parse(run.view(0, 1));
       std::string state = std::string(queue::toString(job->status));
       if (job->status == queue::JobStatus::Pending && job->waitReason) {
@@ -206,11 +220,10 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
           if (secs > 0) rate = static_cast<double>(records - it->second.first) / secs;
         }
         lastCounts[key] = {records, now};
-        std::string line = fmt::format("  {:<14} {:<11} [{}] {:>11}/{:<11} {:>8}/s  {}", name, s.value("mode", ""),
-                                       bar(current, total, 24), thousands(current), total > 0 ? thousands(total) : "?",
-                                       thousands(static_cast<int64_t>(rate)),
-                                       s.value("status", "") == "running" ? prog.value("message", "")
-                                                                          : s.value("status", ""));
+        std::string line = fmt::format(
+            "  {:<14} {:<11} [{}] {:>11}/{:<11} {:>8}/s  {}", name, s.value("mode", ""), bar(current, total, 24),
+            thousands(current), total > 0 ? thousands(total) : "?", thousands(static_cast<int64_t>(rate)),
+            s.value("status", "") == "running" ? prog.value("message", "") : s.value("status", ""));
         if (dryRun_ && s.contains("counts")) {
           line += fmt::format("  would insert {}, update {}, delete {}", counts.value("inserted", 0),
                               counts.value("updated", 0), s.value("would_delete", 0));

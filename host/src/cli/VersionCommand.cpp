@@ -4,7 +4,6 @@
 
 #include "tributary/connector_abi.h"
 
-
 namespace tributary::cli {
 
 VersionCommand::VersionCommand()

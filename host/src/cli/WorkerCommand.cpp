@@ -22,9 +22,11 @@ WorkerCommand::WorkerCommand()
 
 void WorkerCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
   options.addOption(Poco::Util::Option("worker-index", "", "this worker's number under its supervisor")
-                        .required(false).repeatable(false).argument("N"));
-  options.addOption(Poco::Util::Option("once", "", "exit once no job is runnable and none runs")
-                        .required(false).repeatable(false));
+                        .required(false)
+                        .repeatable(false)
+                        .argument("N"));
+  options.addOption(
+      Poco::Util::Option("once", "", "exit once no job is runnable and none runs").required(false).repeatable(false));
 }
 
 bool WorkerCommand::handleCommandOption(const std::string& name, const std::string& value) {
@@ -77,7 +79,9 @@ int WorkerCommand::execute(const std::vector<std::string>& args) {
   worker.start();
   int sig = 0;
   while (sig <= 0 && !worker.idle()) {
-    struct timespec tick{0, once_ ? 5'000'000 : 500'000'000};
+    struct timespec tick {
+      0, once_ ? 5'000'000 : 500'000'000
+    };
     sig = sigtimedwait(&stopSignals, nullptr, &tick);
   }
   if (sig > 0) {

@@ -32,8 +32,7 @@ std::optional<std::filesystem::path> ownCgroupDir(const ProcFiles& files, std::s
 class WorkerMemoryCgroups {
  public:
   // Throws std::runtime_error with the reason when the cgroup cannot be used this way.
-  static WorkerMemoryCgroups setUp(const std::filesystem::path& dir, uint64_t limitBytes,
-                                   const ProcFiles& files = {});
+  static WorkerMemoryCgroups setUp(const std::filesystem::path& dir, uint64_t limitBytes, const ProcFiles& files = {});
 
   const std::filesystem::path& dir() const { return dir_; }
   uint64_t limitBytes() const { return limitBytes_; }
@@ -46,8 +45,7 @@ class WorkerMemoryCgroups {
   void removeWorkers(int count) const;
 
  private:
-  WorkerMemoryCgroups(std::filesystem::path dir, uint64_t limitBytes)
-      : dir_(std::move(dir)), limitBytes_(limitBytes) {}
+  WorkerMemoryCgroups(std::filesystem::path dir, uint64_t limitBytes) : dir_(std::move(dir)), limitBytes_(limitBytes) {}
   std::filesystem::path dir_;
   uint64_t limitBytes_;
 };

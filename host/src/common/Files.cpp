@@ -42,8 +42,7 @@ void writeFileAtomic(const std::filesystem::path& path, const std::string& conte
   }
 }
 
-std::filesystem::path resolveAgainst(const std::filesystem::path& base,
-                                     const std::filesystem::path& p) {
+std::filesystem::path resolveAgainst(const std::filesystem::path& base, const std::filesystem::path& p) {
   if (p.empty()) return p;
   if (p.is_absolute()) return p.lexically_normal();
   return (base / p).lexically_normal();

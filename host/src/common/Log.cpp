@@ -24,18 +24,17 @@ std::string timestampUtc() {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
   return buf;
 }
 
 }  // namespace
 
 bool parseLevel(std::string_view name, Level& out) {
-  static constexpr std::pair<std::string_view, Level> kNames[] = {
-      {"trace", Level::Trace}, {"debug", Level::Debug}, {"info", Level::Info},
-      {"warn", Level::Warn},   {"error", Level::Error}, {"off", Level::Off}};
+  static constexpr std::pair<std::string_view, Level> kNames[] = {{"trace", Level::Trace}, {"debug", Level::Debug},
+                                                                  {"info", Level::Info},   {"warn", Level::Warn},
+                                                                  {"error", Level::Error}, {"off", Level::Off}};
   for (const auto& [n, l] : kNames) {
     if (n == name) {
       out = l;
@@ -64,9 +63,7 @@ void configure(Level level, Format format) {
 
 Level level() { return static_cast<Level>(gLevel.load()); }
 
-bool enabled(Level lvl) {
-  return lvl != Level::Off && static_cast<int>(lvl) >= gLevel.load(std::memory_order_relaxed);
-}
+bool enabled(Level lvl) { return lvl != Level::Off && static_cast<int>(lvl) >= gLevel.load(std::memory_order_relaxed); }
 
 void setProcessTag(std::string tag) {
   std::lock_guard lock(gTagMutex);
@@ -89,8 +86,8 @@ void write(Level lvl, std::string_view component, std::string_view message) {
     if (!tag.empty()) j["process"] = tag;
     line = j.dump(-1, ' ', false, Json::error_handler_t::replace);
   } else {
-    line = fmt::format("{} {:<5} [{}]{}{} {}", timestampUtc(), levelName(lvl), component,
-                       tag.empty() ? "" : " ", tag, message);
+    line = fmt::format("{} {:<5} [{}]{}{} {}", timestampUtc(), levelName(lvl), component, tag.empty() ? "" : " ", tag,
+                       message);
   }
   line.push_back('\n');
   // One write() per line keeps lines whole when several processes share stderr.

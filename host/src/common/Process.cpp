@@ -136,7 +136,9 @@ Child Child::spawn(const SpawnOptions& options) {
       if (::getppid() != parent) ::_exit(1);
     }
     if (options.addressSpaceLimit) {
-      struct rlimit lim{*options.addressSpaceLimit, *options.addressSpaceLimit};
+      struct rlimit lim {
+        *options.addressSpaceLimit, *options.addressSpaceLimit
+      };
       if (::setrlimit(RLIMIT_AS, &lim) != 0) childFail(errPipe[1], "setrlimit(RLIMIT_AS)");
     }
     sigset_t none;
@@ -171,7 +173,9 @@ void Child::drainOutput(bool untilEof) {
   if (outFd_ < 0) return;
   char buf[4096];
   while (true) {
-    struct pollfd p{outFd_, POLLIN, 0};
+    struct pollfd p {
+      outFd_, POLLIN, 0
+    };
     int r = ::poll(&p, 1, untilEof ? -1 : 0);
     if (r <= 0) return;
     ssize_t n = ::read(outFd_, buf, sizeof buf);

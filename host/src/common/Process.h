@@ -26,17 +26,17 @@ Identity currentIdentity();
 bool runningAsRoot();
 
 struct SpawnOptions {
-  std::vector<std::string> argv;             // argv[0] is the program path
-  std::optional<Identity> runAs;             // drop to this user in the child (needs root)
-  std::map<std::string, std::string> env;    // added to (or replacing) the inherited environment
-  std::optional<std::string> outputFile;     // stdout and stderr appended here; else inherited
-  bool captureOutput = false;                // stdout and stderr captured through a pipe
-  int parentDeathSignal = 0;                 // signal the child gets when this process dies
+  std::vector<std::string> argv;           // argv[0] is the program path
+  std::optional<Identity> runAs;           // drop to this user in the child (needs root)
+  std::map<std::string, std::string> env;  // added to (or replacing) the inherited environment
+  std::optional<std::string> outputFile;   // stdout and stderr appended here; else inherited
+  bool captureOutput = false;              // stdout and stderr captured through a pipe
+  int parentDeathSignal = 0;               // signal the child gets when this process dies
   bool newProcessGroup = false;
   std::optional<std::string> workingDir;
-  std::optional<uint64_t> addressSpaceLimit; // RLIMIT_AS in bytes
+  std::optional<uint64_t> addressSpaceLimit;   // RLIMIT_AS in bytes
   std::optional<std::string> cgroupProcsFile;  // the child joins this cgroup before it runs anything
-  int passFd = -1;                           // made the child's fd 3 (e.g. a pipe's write end)
+  int passFd = -1;                             // made the child's fd 3 (e.g. a pipe's write end)
 };
 
 // A child process. Destroying the handle does not kill or reap the child.

@@ -2,7 +2,6 @@
 
 #include <date/date.h>
 
-
 namespace tributary::time {
 
 int64_t toEpochMs(Clock::time_point t) {
@@ -87,8 +86,7 @@ std::optional<Clock::time_point> parseIso8601(std::string_view s) {
     if (pos != s.size()) return std::nullopt;
   }
   using namespace std::chrono;
-  auto t = date::sys_days(ymd) + hours(h) + minutes(mi) + seconds(sec) + microseconds(micros) -
-           minutes(offsetMinutes);
+  auto t = date::sys_days(ymd) + hours(h) + minutes(mi) + seconds(sec) + microseconds(micros) - minutes(offsetMinutes);
   return time_point_cast<Clock::duration>(t);
 }
 

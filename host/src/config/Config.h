@@ -28,15 +28,15 @@ struct PoolConfig {
 };
 
 struct EmbeddedDatabaseConfig {
-  std::filesystem::path binDir;  // empty: the newest /usr/lib/postgresql/*/bin
-  std::string user = "postgres"; // the account the cluster runs as when the host is root
+  std::filesystem::path binDir;   // empty: the newest /usr/lib/postgresql/*/bin
+  std::string user = "postgres";  // the account the cluster runs as when the host is root
   std::string database = "tributary";
-  int tcpPort = 0;               // 0: Unix socket only
+  int tcpPort = 0;  // 0: Unix socket only
   milliseconds startTimeout{60'000};
 };
 
 struct DatabaseConfig {
-  std::string url;               // empty: the embedded cluster in STATE_DIR/postgres
+  std::string url;  // empty: the embedded cluster in STATE_DIR/postgres
   PoolConfig pool;
   EmbeddedDatabaseConfig embedded;
   bool embeddedMode() const { return url.empty(); }
@@ -49,12 +49,12 @@ struct PluginsConfig {
 };
 
 struct WorkersConfig {
-  int processes = 0;             // 0: one per core
+  int processes = 0;  // 0: one per core
   int concurrency = 8;
-  int prefetch = 0;              // jobs claimed ahead of free threads (for many short jobs)
-  int memoryLimitMb = 0;         // 0: no cap
+  int prefetch = 0;                // jobs claimed ahead of free threads (for many short jobs)
+  int memoryLimitMb = 0;           // 0: no cap
   std::string memoryCap = "auto";  // how memoryLimitMb is enforced: auto, cgroup or rlimit
-  bool testJobKinds = false;     // register the test.* job kinds (for the test suite only)
+  bool testJobKinds = false;       // register the test.* job kinds (for the test suite only)
 };
 
 // How often a failing job is retried, and how long it waits in between: attempt n waits a random
@@ -67,18 +67,18 @@ struct RetryPolicy {
 };
 
 struct QueueConfig {
-  milliseconds pollInterval{5'000};       // fallback poll; workers wake on NOTIFY first
-  milliseconds lease{30'000};             // a job whose worker stops heartbeating is rescued after this
+  milliseconds pollInterval{5'000};  // fallback poll; workers wake on NOTIFY first
+  milliseconds lease{30'000};        // a job whose worker stops heartbeating is rescued after this
   milliseconds heartbeatInterval{10'000};
-  milliseconds rescueInterval{5'000};     // how often expired leases are looked for
-  milliseconds timeoutGrace{30'000};      // after a timeout's cancel, before the worker is killed
-  milliseconds shutdownGrace{30'000};     // on stop, for running jobs to reach a checkpoint
+  milliseconds rescueInterval{5'000};         // how often expired leases are looked for
+  milliseconds timeoutGrace{30'000};          // after a timeout's cancel, before the worker is killed
+  milliseconds shutdownGrace{30'000};         // on stop, for running jobs to reach a checkpoint
   milliseconds retention{30LL * 86'400'000};  // finished jobs are pruned after this
   milliseconds initialTimeout{2LL * 3'600'000};
   milliseconds incrementalTimeout{30LL * 60'000};
   milliseconds backfillTimeout{2LL * 3'600'000};
   milliseconds defaultTimeout{3'600'000};
-  int claimBatch = 64;                    // most jobs one claim takes
+  int claimBatch = 64;  // most jobs one claim takes
   RetryPolicy defaultRetry;
   std::map<std::string, RetryPolicy> retryByKind;
 
@@ -90,13 +90,13 @@ struct QueueConfig {
 
 // The sync engine.
 struct SyncConfig {
-  milliseconds overlap{300'000};        // incremental runs start this long before the watermark
-  double failureThreshold = 0.05;       // a run with more failed records than this fails
-  int initialBatch = 1000;              // records per transaction, to start with
+  milliseconds overlap{300'000};   // incremental runs start this long before the watermark
+  double failureThreshold = 0.05;  // a run with more failed records than this fails
+  int initialBatch = 1000;         // records per transaction, to start with
   int minBatch = 200;
   int maxBatch = 50'000;
-  milliseconds maxBatchAge{5'000};      // commit at the next checkpoint once a batch is this old
-  milliseconds progressInterval{1'000}; // progress is written at most this often
+  milliseconds maxBatchAge{5'000};       // commit at the next checkpoint once a batch is this old
+  milliseconds progressInterval{1'000};  // progress is written at most this often
 };
 
 // What the scheduler does with slots missed while no host ran it (or that it found too late).
@@ -105,9 +105,7 @@ enum class MisfirePolicy {
   Skip,     // fire none; wait for the next regular slot
 };
 
-inline std::string_view toString(MisfirePolicy p) {
-  return p == MisfirePolicy::Skip ? "skip" : "run_once";
-}
+inline std::string_view toString(MisfirePolicy p) { return p == MisfirePolicy::Skip ? "skip" : "run_once"; }
 inline std::optional<MisfirePolicy> parseMisfirePolicy(std::string_view s) {
   if (s == "run_once") return MisfirePolicy::RunOnce;
   if (s == "skip") return MisfirePolicy::Skip;
@@ -161,26 +159,26 @@ struct WorkspaceConfig {
 };
 
 struct ConnectionConfig {
-  std::string workspace;             // the workspace's slug
-  std::string name;                  // default: the connector's short name
-  std::string connector;             // dotted plugin name, e.g. tributary.hubspot
+  std::string workspace;                // the workspace's slug
+  std::string name;                     // default: the connector's short name
+  std::string connector;                // dotted plugin name, e.g. tributary.hubspot
   std::optional<std::string> schedule;  // cron expression; none: on demand only
   std::string timezone = "UTC";
-  std::string misfire;               // run_once or skip; empty: scheduler.misfire
+  std::string misfire;  // run_once or skip; empty: scheduler.misfire
   bool enabled = true;
-  std::optional<std::string> baseUrl;   // overrides the connector's API base URL
+  std::optional<std::string> baseUrl;            // overrides the connector's API base URL
   std::map<std::string, std::string> rateLimit;  // overrides of the vendor's limits
   std::map<std::string, SettingValue> settings;
-  Location location;                 // the list item
+  Location location;  // the list item
   Location connectorLocation;
   Location scheduleLocation;
-  std::string path;                  // "connections[0]"
+  std::string path;  // "connections[0]"
 
   std::string qualifiedName() const { return workspace + "/" + name; }
 };
 
 struct Config {
-  std::filesystem::path file;       // where it was read from; empty for built-in defaults
+  std::filesystem::path file;  // where it was read from; empty for built-in defaults
   std::filesystem::path stateDir;
   std::filesystem::path migrationsDir;
   ServerConfig server;

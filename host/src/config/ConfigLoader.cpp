@@ -39,8 +39,7 @@ void readDatabase(Section s, DatabaseConfig& out) {
     out.embedded.user = e.string("user", out.embedded.user);
     out.embedded.database = e.string("database", out.embedded.database);
     out.embedded.tcpPort = static_cast<int>(e.integer("tcp_port", out.embedded.tcpPort, 0, 65535));
-    out.embedded.startTimeout =
-        e.duration("start_timeout", out.embedded.startTimeout, std::chrono::seconds(1));
+    out.embedded.startTimeout = e.duration("start_timeout", out.embedded.startTimeout, std::chrono::seconds(1));
     e.finish();
   }
   s.finish();
@@ -104,21 +103,20 @@ void readScheduler(Section s, SchedulerConfig& out) {
   out.tick = s.duration("tick", out.tick, milliseconds(10));
   out.leaderLease = s.duration("leader_lease", out.leaderLease, std::chrono::seconds(1));
   out.misfireGrace = s.duration("misfire_grace", out.misfireGrace);
-  out.misfire = *parseMisfirePolicy(
-      s.choice("misfire", std::string(toString(out.misfire)), {"run_once", "skip"}));
+  out.misfire = *parseMisfirePolicy(s.choice("misfire", std::string(toString(out.misfire)), {"run_once", "skip"}));
   if (out.tick >= out.leaderLease) {
-    s.error("tick", "must be shorter than scheduler.leader_lease, or another host could not take "
-                    "over within the lease");
+    s.error("tick",
+            "must be shorter than scheduler.leader_lease, or another host could not take "
+            "over within the lease");
   }
   s.finish();
 }
 
 void readLogging(Section s, LoggingConfig& out) {
-  std::string level = s.choice("level", std::string(log::levelName(out.level)),
-                               {"trace", "debug", "info", "warn", "error", "off"});
+  std::string level =
+      s.choice("level", std::string(log::levelName(out.level)), {"trace", "debug", "info", "warn", "error", "off"});
   log::parseLevel(level, out.level);
-  std::string format =
-      s.choice("format", out.format == log::Format::Json ? "json" : "text", {"text", "json"});
+  std::string format = s.choice("format", out.format == log::Format::Json ? "json" : "text", {"text", "json"});
   out.format = format == "json" ? log::Format::Json : log::Format::Text;
   s.finish();
 }
@@ -143,7 +141,8 @@ bool validSlug(const std::string& s) {
   if (s.empty() || s.size() > 63) return false;
   if (!(std::islower(static_cast<unsigned char>(s[0])) || std::isdigit(static_cast<unsigned char>(s[0])))) return false;
   for (char c : s) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-' ||
+          c == '_')) {
       return false;
     }
   }
@@ -158,8 +157,9 @@ void readWorkspaces(Section& top, Config& cfg) {
     if (!w.has("slug")) {
       w.error("slug", "a workspace needs a slug (lowercase letters, digits, - and _)");
     } else if (!validSlug(ws.slug)) {
-      w.error("slug", "\"" + ws.slug + "\" is not a valid slug: use 1-63 lowercase letters, digits, - and _, "
-                                         "starting with a letter or digit");
+      w.error("slug", "\"" + ws.slug +
+                          "\" is not a valid slug: use 1-63 lowercase letters, digits, - and _, "
+                          "starting with a letter or digit");
     }
     ws.name = w.string("name", ws.slug);
     w.finish();
@@ -275,8 +275,7 @@ LoadResult ConfigLoader::loadString(const std::string& yaml, const std::string& 
   try {
     root = YAML::Load(yaml);
   } catch (const YAML::ParserException& e) {
-    result.diagnostics.add({displayName, e.mark.line + 1, e.mark.column + 1, "",
-                            "malformed YAML: " + e.msg});
+    result.diagnostics.add({displayName, e.mark.line + 1, e.mark.column + 1, "", "malformed YAML: " + e.msg});
     return result;
   }
 

@@ -9,8 +9,7 @@ ConnectionSchedule readConnectionSchedule(Section& connection) {
   ConnectionSchedule out;
   if (auto text = connection.scalar("schedule")) {
     if (strings::trim(*text).empty()) {
-      connection.error("schedule",
-                       "is empty; remove the key for a connection synced only on demand");
+      connection.error("schedule", "is empty; remove the key for a connection synced only on demand");
     } else {
       scheduler::CronError error;
       if (scheduler::CronExpression::parse(*text, "UTC", &error)) {

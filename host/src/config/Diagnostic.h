@@ -8,8 +8,8 @@ namespace tributary::config {
 // One problem found in a configuration file, reported as FILE:LINE:COLUMN: key.path: message.
 struct Diagnostic {
   std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based
+  int line = 0;      // 1-based; 0 when unknown
+  int column = 0;    // 1-based
   std::string path;  // dotted key path, e.g. "server.port"
   std::string message;
 

@@ -13,8 +13,8 @@ EnvLookup processEnvironment() {
   };
 }
 
-std::optional<std::string> interpolate(std::string_view text, const EnvLookup& env,
-                                       std::string& error, bool* usedEnvironment) {
+std::optional<std::string> interpolate(std::string_view text, const EnvLookup& env, std::string& error,
+                                       bool* usedEnvironment) {
   if (usedEnvironment) *usedEnvironment = false;
   std::string out;
   out.reserve(text.size());
@@ -54,8 +54,8 @@ std::optional<std::string> interpolate(std::string_view text, const EnvLookup& e
     } else if (fallback) {
       out += *fallback;
     } else {
-      error = "environment variable " + std::string(name) +
-              " is not set (use ${" + std::string(name) + ":-default} to give a default)";
+      error = "environment variable " + std::string(name) + " is not set (use ${" + std::string(name) +
+              ":-default} to give a default)";
       return std::nullopt;
     }
     i = close + 1;

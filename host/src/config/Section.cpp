@@ -47,12 +47,9 @@ YAML::Node Section::raw(const std::string& key) const {
   return n[key];
 }
 
-std::string Section::childPath(const std::string& key) const {
-  return path_.empty() ? key : path_ + "." + key;
-}
+std::string Section::childPath(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
 
-void Section::errorAt(const YAML::Node& node, const std::string& path,
-                      const std::string& message) const {
+void Section::errorAt(const YAML::Node& node, const std::string& path, const std::string& message) const {
   Diagnostic d;
   d.file = ctx_->file;
   if (node.IsDefined()) {
@@ -114,13 +111,11 @@ std::optional<std::string> Section::scalar(const std::string& key, ValueSource& 
         }
         return content;
       } catch (const std::exception& e) {
-        errorAt(file, childPath(key) + ".secret_file", std::string("cannot read secret file: ") +
-                                                          e.what());
+        errorAt(file, childPath(key) + ".secret_file", std::string("cannot read secret file: ") + e.what());
         return std::nullopt;
       }
     }
-    errorAt(v, childPath(key),
-            "expected a value or {secret_file: PATH}, got " + describeNode(v));
+    errorAt(v, childPath(key), "expected a value or {secret_file: PATH}, got " + describeNode(v));
     return std::nullopt;
   }
   if (!v.IsScalar()) {
@@ -209,8 +204,7 @@ std::chrono::milliseconds Section::duration(const std::string& key, std::chrono:
   return *d;
 }
 
-std::string Section::choice(const std::string& key, const std::string& def,
-                            const std::vector<std::string>& allowed) {
+std::string Section::choice(const std::string& key, const std::string& def, const std::vector<std::string>& allowed) {
   auto v = scalar(key);
   if (!v) return def;
   for (const auto& a : allowed) {
@@ -223,8 +217,7 @@ std::string Section::choice(const std::string& key, const std::string& def,
   return def;
 }
 
-std::vector<std::string> Section::stringList(const std::string& key,
-                                             const std::vector<std::string>& def) {
+std::vector<std::string> Section::stringList(const std::string& key, const std::vector<std::string>& def) {
   known_.insert(key);
   YAML::Node v = raw(key);
   if (!v.IsDefined() || v.IsNull()) return def;
@@ -251,8 +244,8 @@ std::vector<std::string> Section::stringList(const std::string& key,
   return out;
 }
 
-std::vector<std::filesystem::path> Section::pathList(
-    const std::string& key, const std::vector<std::filesystem::path>& def) {
+std::vector<std::filesystem::path> Section::pathList(const std::string& key,
+                                                     const std::vector<std::filesystem::path>& def) {
   if (!has(key)) {
     known_.insert(key);
     return def;

@@ -19,8 +19,8 @@ namespace tributary::config {
 
 // What every Section of one file shares: where it came from and where problems go.
 struct FileContext {
-  std::string file;                 // as shown in messages
-  std::filesystem::path baseDir;    // relative paths resolve against it
+  std::string file;               // as shown in messages
+  std::filesystem::path baseDir;  // relative paths resolve against it
   Diagnostics* diagnostics = nullptr;
   EnvLookup env;
 };
@@ -43,11 +43,9 @@ class Section {
   bool boolean(const std::string& key, bool def);
   std::chrono::milliseconds duration(const std::string& key, std::chrono::milliseconds def,
                                      std::chrono::milliseconds min = std::chrono::milliseconds(0));
-  std::string choice(const std::string& key, const std::string& def,
-                     const std::vector<std::string>& allowed);
+  std::string choice(const std::string& key, const std::string& def, const std::vector<std::string>& allowed);
   std::vector<std::string> stringList(const std::string& key, const std::vector<std::string>& def);
-  std::vector<std::filesystem::path> pathList(const std::string& key,
-                                              const std::vector<std::filesystem::path>& def);
+  std::vector<std::filesystem::path> pathList(const std::string& key, const std::vector<std::filesystem::path>& def);
   Section section(const std::string& key);
   // Items of a sequence of mappings.
   std::vector<Section> sectionList(const std::string& key);

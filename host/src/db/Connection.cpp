@@ -50,8 +50,7 @@ Connection::~Connection() {
 
 Result Connection::check(PGresult* r, const std::string& sql) {
   ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY ||
-      st == PGRES_COPY_IN) {
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY || st == PGRES_COPY_IN) {
     return Result(r);
   }
   std::string state;
@@ -66,8 +65,7 @@ Result Connection::check(PGresult* r, const std::string& sql) {
   }
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   std::string head = sql.substr(0, 120);
-  throw DbError(msg + (state.empty() ? "" : " [" + state + "]") + " (in: " + head +
-                    (sql.size() > 120 ? "…" : "") + ")",
+  throw DbError(msg + (state.empty() ? "" : " [" + state + "]") + " (in: " + head + (sql.size() > 120 ? "…" : "") + ")",
                 state);
 }
 
@@ -77,9 +75,9 @@ Result Connection::execParams(const std::string& sql, const std::vector<Param>& 
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  return check(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                            values.data(), nullptr, nullptr, 0),
-               sql);
+  return check(
+      PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0),
+      sql);
 }
 
 Result Connection::execPreparedParams(const std::string& sql, const std::vector<Param>& params) {
@@ -92,13 +90,12 @@ Result Connection::execPreparedParams(const std::string& sql, const std::vector<
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  return check(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
-                              nullptr, 0),
-               sql);
+  return check(
+      PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0),
+      sql);
 }
 
-int64_t Connection::copyIn(const std::string& copySql,
-                           const std::function<bool(std::string&)>& produce) {
+int64_t Connection::copyIn(const std::string& copySql, const std::function<bool(std::string&)>& produce) {
   check(PQexec(conn_, copySql.c_str()), copySql);
   std::string buf;
   bool more = true;
@@ -125,13 +122,9 @@ int64_t Connection::copyIn(const std::string& copySql,
   return res.affected();
 }
 
-void Connection::listen(const std::string& channel) {
-  execScript("LISTEN " + strings::quoteIdent(channel));
-}
+void Connection::listen(const std::string& channel) { execScript("LISTEN " + strings::quoteIdent(channel)); }
 
-void Connection::unlisten(const std::string& channel) {
-  execScript("UNLISTEN " + strings::quoteIdent(channel));
-}
+void Connection::unlisten(const std::string& channel) { execScript("UNLISTEN " + strings::quoteIdent(channel)); }
 
 std::vector<Notification> Connection::drainNotifications() {
   std::vector<Notification> out;
@@ -154,8 +147,7 @@ std::vector<Notification> Connection::waitForNotifications(std::chrono::millisec
   int r = ::poll(p, wakeFd >= 0 ? 2 : 1, static_cast<int>(std::max<int64_t>(0, timeout.count())));
   if (r > 0 && (p[0].revents & (POLLIN | POLLERR | POLLHUP))) {
     if (!PQconsumeInput(conn_)) {
-      throw DbError(std::string("connection lost while waiting for notifications: ") +
-                    PQerrorMessage(conn_));
+      throw DbError(std::string("connection lost while waiting for notifications: ") + PQerrorMessage(conn_));
     }
     out = drainNotifications();
   }
@@ -172,15 +164,11 @@ bool Connection::ping() {
 
 bool Connection::isBroken() const { return !conn_ || PQstatus(conn_) != CONNECTION_OK; }
 
-bool Connection::inTransaction() const {
-  return conn_ && PQtransactionStatus(conn_) != PQTRANS_IDLE;
-}
+bool Connection::inTransaction() const { return conn_ && PQtransactionStatus(conn_) != PQTRANS_IDLE; }
 
 int Connection::backendPid() const { return conn_ ? PQbackendPID(conn_) : 0; }
 
-Transaction::Transaction(Connection& c, std::string_view begin) : conn_(c) {
-  conn_.execScript(std::string(begin));
-}
+Transaction::Transaction(Connection& c, std::string_view begin) : conn_(c) { conn_.execScript(std::string(begin)); }
 
 Transaction::~Transaction() {
   if (!done_ && !conn_.isBroken()) {

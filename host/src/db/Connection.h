@@ -30,10 +30,7 @@ inline Param toParam(bool b) { return std::string(b ? "true" : "false"); }
 inline Param toParam(const Json& j) { return j.dump(); }
 inline Param toParam(const Param& p) { return p; }
 template <typename T>
-  requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
-Param toParam(T v) {
-  return std::to_string(v);
-}
+requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) Param toParam(T v) { return std::to_string(v); }
 template <typename T>
 Param toParam(const std::optional<T>& v) {
   return v ? toParam(*v) : std::nullopt;

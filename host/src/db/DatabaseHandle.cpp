@@ -8,8 +8,7 @@
 
 namespace tributary::db {
 
-std::unique_ptr<DatabaseHandle> DatabaseHandle::open(const config::Config& cfg, Mode mode,
-                                                     const std::string& role) {
+std::unique_ptr<DatabaseHandle> DatabaseHandle::open(const config::Config& cfg, Mode mode, const std::string& role) {
   auto h = std::unique_ptr<DatabaseHandle>(new DatabaseHandle());
   if (!cfg.database.embeddedMode()) {
     h->conninfo_ = cfg.database.url;
@@ -25,11 +24,10 @@ std::unique_ptr<DatabaseHandle> DatabaseHandle::open(const config::Config& cfg, 
       const std::string ping = h->conninfo_ + " connect_timeout=5";
       if (PQping(ping.c_str()) != PQPING_OK) {
         std::string holder = StateDirLock::describeHolder(cfg.stateDir);
-        throw std::runtime_error("state_dir " + cfg.stateDir.string() + " is held by " +
-                                 (holder.empty() ? "another tributary" : holder) +
-                                 ", but its embedded PostgreSQL does not answer on " +
-                                 EmbeddedPostgres::socketDirFor(cfg.stateDir).string() +
-                                 ": wait for it to finish starting, or stop it");
+        throw std::runtime_error(
+            "state_dir " + cfg.stateDir.string() + " is held by " + (holder.empty() ? "another tributary" : holder) +
+            ", but its embedded PostgreSQL does not answer on " +
+            EmbeddedPostgres::socketDirFor(cfg.stateDir).string() + ": wait for it to finish starting, or stop it");
       }
       log::debug("db", "joined the embedded cluster of {}", StateDirLock::describeHolder(cfg.stateDir));
       return h;

@@ -20,8 +20,7 @@ class DatabaseHandle {
   };
 
   // Throws std::runtime_error with what to do.
-  static std::unique_ptr<DatabaseHandle> open(const config::Config& cfg, Mode mode,
-                                              const std::string& role);
+  static std::unique_ptr<DatabaseHandle> open(const config::Config& cfg, Mode mode, const std::string& role);
 
   const std::string& conninfo() const { return conninfo_; }
   EmbeddedPostgres* embedded() const { return pg_.get(); }

@@ -38,8 +38,7 @@ bool canReach(const process::Identity& who, const fs::path& path, int mode) {
 void chownTo(const fs::path& p, const process::Identity& who) {
   if (::geteuid() != 0) return;
   if (::chown(p.c_str(), who.uid, who.gid) != 0) {
-    throw std::runtime_error("cannot give " + p.string() + " to user " + who.name + ": " +
-                             std::strerror(errno));
+    throw std::runtime_error("cannot give " + p.string() + " to user " + who.name + ": " + std::strerror(errno));
   }
 }
 
@@ -81,12 +80,10 @@ fs::path EmbeddedPostgres::socketDirFor(const fs::path& stateDir) {
   return fs::path("/tmp") / ("tributary-" + std::to_string(::geteuid()) + "-" + h);
 }
 
-std::string EmbeddedPostgres::conninfoFor(const fs::path& stateDir,
-                                          const config::EmbeddedDatabaseConfig& settings,
+std::string EmbeddedPostgres::conninfoFor(const fs::path& stateDir, const config::EmbeddedDatabaseConfig& settings,
                                           const std::string& database) {
   return "host=" + strings::conninfoQuote(socketDirFor(stateDir).string()) +
-         " port=" + std::to_string(settings.tcpPort > 0 ? settings.tcpPort : kSocketPort) +
-         " user=" + kSuperuser +
+         " port=" + std::to_string(settings.tcpPort > 0 ? settings.tcpPort : kSocketPort) + " user=" + kSuperuser +
          " dbname=" + strings::conninfoQuote(database.empty() ? settings.database : database);
 }
 
@@ -121,8 +118,7 @@ fs::path EmbeddedPostgres::findBinDir(const fs::path& configured) {
   return found.back().second;
 }
 
-bool EmbeddedPostgres::clusterUserCanReach(const fs::path& dir,
-                                           const config::EmbeddedDatabaseConfig& settings) {
+bool EmbeddedPostgres::clusterUserCanReach(const fs::path& dir, const config::EmbeddedDatabaseConfig& settings) {
   auto who = process::currentIdentity();
   if (process::runningAsRoot()) {
     auto user = process::lookupUser(settings.user);
@@ -160,10 +156,10 @@ void EmbeddedPostgres::prepareDirectories() {
     if (runAs_) ::chmod(state.c_str(), 0711);
   }
   if (!canReach(owner_, state, X_OK)) {
-    throw std::runtime_error(
-        "user " + owner_.name + ", which runs the embedded PostgreSQL, cannot reach state_dir " +
-        state.string() + ": a directory on its path is not searchable by that user. Put state_dir "
-        "where it can reach (for example /var/lib/tributary), or open the path with chmod o+x");
+    throw std::runtime_error("user " + owner_.name + ", which runs the embedded PostgreSQL, cannot reach state_dir " +
+                             state.string() +
+                             ": a directory on its path is not searchable by that user. Put state_dir "
+                             "where it can reach (for example /var/lib/tributary), or open the path with chmod o+x");
   }
   for (const auto& dir : {dataDir(), socketDir_}) {
     if (!fs::exists(dir)) {
@@ -182,8 +178,8 @@ void EmbeddedPostgres::prepareDirectories() {
       } else {
         throw std::runtime_error(dir.string() + " belongs to uid " + std::to_string(st.st_uid) +
                                  ", but the embedded PostgreSQL runs as " + owner_.name +
-                                 ": give it to that user (chown -R " + owner_.name + " " +
-                                 dir.string() + ") or use another state_dir");
+                                 ": give it to that user (chown -R " + owner_.name + " " + dir.string() +
+                                 ") or use another state_dir");
       }
     }
     if (dir == socketDir_ && (st.st_mode & 077) != 0) ::chmod(dir.c_str(), 0700);
@@ -192,18 +188,23 @@ void EmbeddedPostgres::prepareDirectories() {
 
 void EmbeddedPostgres::initdbIfNeeded() {
   if (fs::exists(dataDir() / "PG_VERSION")) return;
-  log::info("postgres", "initializing a new cluster in {} (runs as {})", dataDir().string(),
-            owner_.name);
+  log::info("postgres", "initializing a new cluster in {} (runs as {})", dataDir().string(), owner_.name);
   process::SpawnOptions o;
-  o.argv = {(binDir_ / "initdb").string(), "-D", dataDir().string(), "-U", kSuperuser,
-            "--auth=trust", "--encoding=UTF8", "--locale=C"};
+  o.argv = {(binDir_ / "initdb").string(),
+            "-D",
+            dataDir().string(),
+            "-U",
+            kSuperuser,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C"};
   if (options_.unsafeFastSettings) o.argv.push_back("--no-sync");
   o.runAs = runAs_;
   o.workingDir = "/";
   auto r = process::run(o);
   if (!r.ok()) {
-    throw std::runtime_error("initdb failed (" + process::describeStatus(r.status) + ") for " +
-                             dataDir().string() + ":\n" + r.output);
+    throw std::runtime_error("initdb failed (" + process::describeStatus(r.status) + ") for " + dataDir().string() +
+                             ":\n" + r.output);
   }
   initializedNow_ = true;
 }
@@ -211,17 +212,15 @@ void EmbeddedPostgres::initdbIfNeeded() {
 void EmbeddedPostgres::waitForPreviousPostmaster() {
   auto pid = postmasterPid(dataDir());
   if (!pid || !processAlive(*pid)) return;
-  log::info("postgres", "waiting for the previous PostgreSQL (pid {}) on {} to shut down", *pid,
-            dataDir().string());
+  log::info("postgres", "waiting for the previous PostgreSQL (pid {}) on {} to shut down", *pid, dataDir().string());
   auto deadline = std::chrono::steady_clock::now() + options_.settings.startTimeout;
   while (processAlive(*pid) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (processAlive(*pid) && postmasterPid(dataDir()) == pid) {
-    throw std::runtime_error("a PostgreSQL (pid " + std::to_string(*pid) + ") still runs on " +
-                             dataDir().string() +
-                             " and no tributary holds its state_dir: stop it (kill -INT " +
-                             std::to_string(*pid) + ") and start again");
+    throw std::runtime_error("a PostgreSQL (pid " + std::to_string(*pid) + ") still runs on " + dataDir().string() +
+                             " and no tributary holds its state_dir: stop it (kill -INT " + std::to_string(*pid) +
+                             ") and start again");
   }
 }
 
@@ -230,15 +229,24 @@ void EmbeddedPostgres::launch() {
   std::string listen = options_.settings.tcpPort > 0 ? "127.0.0.1" : "";
   // The port also names the socket file, so clients compute it the same way (conninfoFor).
   int port = options_.settings.tcpPort > 0 ? options_.settings.tcpPort : kSocketPort;
-  o.argv = {(binDir_ / "postgres").string(), "-D", dataDir().string(),
-            "-k", socketDir_.string(), "-p", std::to_string(port),
-            "-c", "listen_addresses=" + listen,
-            "-c", "unix_socket_permissions=0700",
-            "-c", "max_connections=200",
-            "-c", "logging_collector=off"};
+  o.argv = {(binDir_ / "postgres").string(),
+            "-D",
+            dataDir().string(),
+            "-k",
+            socketDir_.string(),
+            "-p",
+            std::to_string(port),
+            "-c",
+            "listen_addresses=" + listen,
+            "-c",
+            "unix_socket_permissions=0700",
+            "-c",
+            "max_connections=200",
+            "-c",
+            "logging_collector=off"};
   if (options_.unsafeFastSettings) {
-    for (const char* s : {"fsync=off", "synchronous_commit=off", "full_page_writes=off",
-                          "shared_buffers=128MB", "max_connections=300"}) {
+    for (const char* s : {"fsync=off", "synchronous_commit=off", "full_page_writes=off", "shared_buffers=128MB",
+                          "max_connections=300"}) {
       o.argv.push_back("-c");
       o.argv.push_back(s);
     }
@@ -260,13 +268,13 @@ void EmbeddedPostgres::waitUntilReady() {
     if (PQping(ping.c_str()) == PQPING_OK) return;
     if (auto st = child_->poll()) {
       child_.reset();
-      throw std::runtime_error("PostgreSQL " + process::describeStatus(*st) + " while starting; " +
-                               logFile().string() + " ends with:\n" + logTail());
+      throw std::runtime_error("PostgreSQL " + process::describeStatus(*st) + " while starting; " + logFile().string() +
+                               " ends with:\n" + logTail());
     }
     if (std::chrono::steady_clock::now() > deadline) {
       throw std::runtime_error("PostgreSQL did not accept connections within " +
-                               std::to_string(options_.settings.startTimeout.count() / 1000) +
-                               " s; see " + logFile().string() + ":\n" + logTail());
+                               std::to_string(options_.settings.startTimeout.count() / 1000) + " s; see " +
+                               logFile().string() + ":\n" + logTail());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -303,8 +311,7 @@ void EmbeddedPostgres::start() {
   launch();
   waitUntilReady();
   ensureDatabase();
-  log::info("postgres", "embedded PostgreSQL ready on {} (data {})", socketDir_.string(),
-            dataDir().string());
+  log::info("postgres", "embedded PostgreSQL ready on {} (data {})", socketDir_.string(), dataDir().string());
 }
 
 bool EmbeddedPostgres::running() const { return child_ && !const_cast<process::Child&>(*child_).poll(); }

@@ -50,8 +50,7 @@ class EmbeddedPostgres {
 
   // The same, computed without starting anything: how other processes reach a cluster that
   // `serve` runs on this state directory.
-  static std::string conninfoFor(const std::filesystem::path& stateDir,
-                                 const config::EmbeddedDatabaseConfig& settings,
+  static std::string conninfoFor(const std::filesystem::path& stateDir, const config::EmbeddedDatabaseConfig& settings,
                                  const std::string& database = "");
   static std::filesystem::path socketDirFor(const std::filesystem::path& stateDir);
   // The newest /usr/lib/postgresql/*/bin holding `postgres`; throws naming the package.
@@ -62,8 +61,7 @@ class EmbeddedPostgres {
 
   // Whether the account that runs clusters (database.embedded.user when root, else this one)
   // can pass through `dir`.
-  static bool clusterUserCanReach(const std::filesystem::path& dir,
-                                  const config::EmbeddedDatabaseConfig& settings);
+  static bool clusterUserCanReach(const std::filesystem::path& dir, const config::EmbeddedDatabaseConfig& settings);
 
   static constexpr int kSocketPort = 5432;  // only names the socket file; no TCP unless asked
   static constexpr const char* kSuperuser = "tributary";

@@ -16,8 +16,7 @@ Migrator::Migrator(Connection& conn, std::filesystem::path dir) : conn_(conn), d
 std::vector<MigrationFile> Migrator::scan() const {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir_, ec)) {
-    throw std::runtime_error("migrations directory " + dir_.string() +
-                             " does not exist (set --migrations-dir)");
+    throw std::runtime_error("migrations directory " + dir_.string() + " does not exist (set --migrations-dir)");
   }
   static const std::regex kName(R"(^(\d{3,})_([A-Za-z0-9_]+)\.sql$)");
   std::vector<MigrationFile> files;
@@ -34,8 +33,8 @@ std::vector<MigrationFile> Migrator::scan() const {
     }
     int version = std::stoi(m[1].str());
     if (auto it = seen.find(version); it != seen.end()) {
-      throw std::runtime_error(entry.path().string() + ": version " + std::to_string(version) +
-                               " is also used by " + it->second);
+      throw std::runtime_error(entry.path().string() + ": version " + std::to_string(version) + " is also used by " +
+                               it->second);
     }
     seen[version] = fname;
     MigrationFile f;
@@ -89,8 +88,7 @@ MigrationStatus Migrator::statusLocked(const std::vector<MigrationFile>& files) 
   }
   for (const auto& [v, a] : applied) {
     if (!byVersion.count(v)) {
-      st.problems.push_back("the database has migration " + a.name +
-                            " applied, which is not in " + dir_.string() +
+      st.problems.push_back("the database has migration " + a.name + " applied, which is not in " + dir_.string() +
                             ": this binary is older than the database schema");
     }
   }
@@ -118,8 +116,8 @@ std::vector<MigrationFile> Migrator::apply() {
       } catch (const DbError& e) {
         throw DbError("migration " + f.path.string() + " failed: " + e.what(), e.sqlstate());
       }
-      conn_.exec("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                 f.version, f.name, f.checksum);
+      conn_.exec("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", f.version, f.name,
+                 f.checksum);
       tx.commit();
       log::info("migrate", "applied {}", f.name);
       done.push_back(f);

@@ -11,9 +11,9 @@ namespace tributary::db {
 
 struct MigrationFile {
   int version = 0;
-  std::string name;           // "002_workspaces" without ".sql"
+  std::string name;  // "002_workspaces" without ".sql"
   std::filesystem::path path;
-  std::string checksum;       // SHA-256 of the file's bytes
+  std::string checksum;  // SHA-256 of the file's bytes
 };
 
 struct AppliedMigration {

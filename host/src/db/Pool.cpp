@@ -11,8 +11,7 @@ constexpr auto kTrustWindow = std::chrono::seconds(1);
 PooledConnection::PooledConnection(Pool* pool, std::unique_ptr<Connection> conn)
     : pool_(pool), conn_(std::move(conn)) {}
 
-PooledConnection::PooledConnection(PooledConnection&& o) noexcept
-    : pool_(o.pool_), conn_(std::move(o.conn_)) {
+PooledConnection::PooledConnection(PooledConnection&& o) noexcept : pool_(o.pool_), conn_(std::move(o.conn_)) {
   o.pool_ = nullptr;
 }
 
@@ -41,8 +40,7 @@ void PooledConnection::release() {
   pool_ = nullptr;
 }
 
-Pool::Pool(std::string conninfo, config::PoolConfig cfg)
-    : conninfo_(std::move(conninfo)), cfg_(cfg) {}
+Pool::Pool(std::string conninfo, config::PoolConfig cfg) : conninfo_(std::move(conninfo)), cfg_(cfg) {}
 
 Pool::~Pool() {
   std::lock_guard lock(mu_);
@@ -93,8 +91,8 @@ PooledConnection Pool::acquire(std::chrono::milliseconds timeout) {
     bool timedOut = cv_.wait_until(lock, deadline) == std::cv_status::timeout;
     --waiting_;
     if (timedOut && idle_.empty() && open_ >= cfg_.max) {
-      throw DbError("no database connection free after " + std::to_string(timeout.count()) +
-                    " ms (pool max " + std::to_string(cfg_.max) + "; raise database.pool.max)");
+      throw DbError("no database connection free after " + std::to_string(timeout.count()) + " ms (pool max " +
+                    std::to_string(cfg_.max) + "; raise database.pool.max)");
     }
   }
 }

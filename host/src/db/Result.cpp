@@ -19,8 +19,7 @@ int Result::column(std::string_view name) const {
 }
 
 std::string_view Result::view(int row, int col) const {
-  return {PQgetvalue(res_.get(), row, col),
-          static_cast<size_t>(PQgetlength(res_.get(), row, col))};
+  return {PQgetvalue(res_.get(), row, col), static_cast<size_t>(PQgetlength(res_.get(), row, col))};
 }
 
 std::optional<std::string> Result::optText(int row, int col) const {

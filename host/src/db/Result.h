@@ -35,13 +35,9 @@ class Result {
 
   // The same by column name.
   std::string text(int row, std::string_view col) const { return text(row, column(col)); }
-  std::optional<std::string> optText(int row, std::string_view col) const {
-    return optText(row, column(col));
-  }
+  std::optional<std::string> optText(int row, std::string_view col) const { return optText(row, column(col)); }
   int64_t int64(int row, std::string_view col) const { return int64(row, column(col)); }
-  std::optional<int64_t> optInt64(int row, std::string_view col) const {
-    return optInt64(row, column(col));
-  }
+  std::optional<int64_t> optInt64(int row, std::string_view col) const { return optInt64(row, column(col)); }
   bool boolean(int row, std::string_view col) const { return boolean(row, column(col)); }
   bool isNull(int row, std::string_view col) const { return isNull(row, column(col)); }
 

@@ -13,8 +13,7 @@
 
 namespace tributary::db {
 
-std::optional<StateDirLock> StateDirLock::tryAcquire(const std::filesystem::path& stateDir,
-                                                     const std::string& role) {
+std::optional<StateDirLock> StateDirLock::tryAcquire(const std::filesystem::path& stateDir, const std::string& role) {
   std::error_code ec;
   std::filesystem::create_directories(stateDir, ec);
   if (ec) {

@@ -13,8 +13,7 @@ class StateDirLock {
   // Throws std::runtime_error naming the holder when another process has it.
   static StateDirLock acquire(const std::filesystem::path& stateDir, const std::string& role);
   // nullopt when another process holds it.
-  static std::optional<StateDirLock> tryAcquire(const std::filesystem::path& stateDir,
-                                                const std::string& role);
+  static std::optional<StateDirLock> tryAcquire(const std::filesystem::path& stateDir, const std::string& role);
   // What the file says about its holder ("pid 123, serve"), or "" when unknown.
   static std::string describeHolder(const std::filesystem::path& stateDir);
 

@@ -101,8 +101,8 @@ std::optional<std::string> FlatJson::parseString(std::string_view in, size_t& po
           pos += 4;
           if (cp >= 0xD800 && cp <= 0xDBFF) {
             uint32_t lo;
-            if (pos + 6 > in.size() || in[pos] != '\\' || in[pos + 1] != 'u' || !hex4(in, pos + 2, lo) ||
-                lo < 0xDC00 || lo > 0xDFFF) {
+            if (pos + 6 > in.size() || in[pos] != '\\' || in[pos + 1] != 'u' || !hex4(in, pos + 2, lo) || lo < 0xDC00 ||
+                lo > 0xDFFF) {
               return "unpaired surrogate in \\u escape";
             }
             pos += 6;

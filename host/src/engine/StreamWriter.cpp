@@ -340,8 +340,10 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
       // Stored now, so their open errors are resolved; not the ones that failed again here.
       b.conn->exec(
           "UPDATE sync_record_errors SET resolved_at = now() WHERE resolved_at IS NULL AND connection_id = $1::uuid"
-          " AND stream = $2 AND source_id IN (SELECT source_id FROM " + stagingTable() + ")"
-          " AND NOT (source_id = ANY($3::text[]))",
+          " AND stream = $2 AND source_id IN (SELECT source_id FROM " +
+              stagingTable() +
+              ")"
+              " AND NOT (source_id = ANY($3::text[]))",
           t_.connectionId, t_.stream, db::textArray(b.failedIds));
     }
   }
@@ -382,10 +384,9 @@ std::string StreamWriter::insertSql() const {
 
 std::string StreamWriter::upsertSql(const Batch& b, bool ranged) const {
   const std::string stage = stagingTable();
-  std::string src = b.duplicates
-                        ? "SELECT DISTINCT ON (source_id) * FROM " + stage + (ranged ? " WHERE ord BETWEEN $5 AND $6" : "") +
-                              " ORDER BY source_id, ord DESC"
-                        : "SELECT * FROM " + stage + (ranged ? " WHERE ord BETWEEN $5 AND $6" : "");
+  std::string src = b.duplicates ? "SELECT DISTINCT ON (source_id) * FROM " + stage +
+                                       (ranged ? " WHERE ord BETWEEN $5 AND $6" : "") + " ORDER BY source_id, ord DESC"
+                                 : "SELECT * FROM " + stage + (ranged ? " WHERE ord BETWEEN $5 AND $6" : "");
   const std::string modified =
       "CASE WHEN s.modified_ms IS NULL THEN NULL ELSE 'epoch'::timestamptz + s.modified_ms * interval '1 millisecond' END";
   // Written only when the digest or the deletion changed, and never over a newer source version.
@@ -410,24 +411,29 @@ std::string StreamWriter::upsertSql(const Batch& b, bool ranged) const {
     return "WITH src AS (" + src + "), up AS (INSERT INTO " + t_.entity->table +
            " AS t (workspace_id, source, source_id, connection_id, stream" + cols +
            ", raw, raw_hash, source_modified_at, deleted_at)"
-           " SELECT $1::uuid, $2, s.source_id, $3::uuid, $4" + exprs + ", s.raw::jsonb, s.hash, " + modified +
+           " SELECT $1::uuid, $2, s.source_id, $3::uuid, $4" +
+           exprs + ", s.raw::jsonb, s.hash, " + modified +
            ", CASE WHEN s.deleted THEN now() END FROM src s"
            " ON CONFLICT (workspace_id, source, source_id) DO UPDATE SET connection_id = EXCLUDED.connection_id,"
-           " stream = EXCLUDED.stream" + sets + ", raw = EXCLUDED.raw" + onConflict;
+           " stream = EXCLUDED.stream" +
+           sets + ", raw = EXCLUDED.raw" + onConflict;
   }
   return "WITH src AS (" + src +
          "), up AS (INSERT INTO records AS t (workspace_id, source, stream, source_id, connection_id, data, raw_hash,"
          " source_modified_at, deleted_at)"
-         " SELECT $1::uuid, $2, $4, s.source_id, $3::uuid, s.raw::jsonb, s.hash, " + modified +
+         " SELECT $1::uuid, $2, $4, s.source_id, $3::uuid, s.raw::jsonb, s.hash, " +
+         modified +
          ", CASE WHEN s.deleted THEN now() END FROM src s"
          " ON CONFLICT (workspace_id, source, stream, source_id) DO UPDATE SET connection_id = EXCLUDED.connection_id,"
-         " data = EXCLUDED.data" + onConflict;
+         " data = EXCLUDED.data" +
+         onConflict;
 }
 
 WriteCounts StreamWriter::upsert(Batch& b, int64_t lo, int64_t hi) {
   const bool ranged = lo > 0 || hi < b.records - 1;
-  db::Result r = ranged ? b.conn->exec(upsertSql(b, true), t_.workspaceId, t_.source, t_.connectionId, t_.stream, lo, hi)
-                        : b.conn->exec(upsertSql(b, false), t_.workspaceId, t_.source, t_.connectionId, t_.stream);
+  db::Result r = ranged
+                     ? b.conn->exec(upsertSql(b, true), t_.workspaceId, t_.source, t_.connectionId, t_.stream, lo, hi)
+                     : b.conn->exec(upsertSql(b, false), t_.workspaceId, t_.source, t_.connectionId, t_.stream);
   WriteCounts c;
   const int64_t distinct = r.int64(0, 0);
   c.inserted = r.int64(0, 1);
@@ -501,9 +507,11 @@ void StreamWriter::writeErrors(Batch& b) {
       if (!id.empty()) named.push_back(id);
     }
     if (!named.empty()) {
-      b.seenAdded += b.conn->exec("INSERT INTO sync_seen (run_id, stream, source_id) SELECT $1::uuid, $2, i"
-                                  " FROM unnest($3::text[]) AS i",
-                                  o_.runId, t_.stream, db::textArray(named))
+      b.seenAdded += b.conn
+                         ->exec(
+                             "INSERT INTO sync_seen (run_id, stream, source_id) SELECT $1::uuid, $2, i"
+                             " FROM unnest($3::text[]) AS i",
+                             o_.runId, t_.stream, db::textArray(named))
                          .affected();
     }
   }
@@ -520,12 +528,14 @@ void StreamWriter::dryRunCount(Batch& b) {
     const std::string target = t_.entity ? t_.entity->table : std::string("records");
     const std::string streamCond = t_.entity ? " AND $4::text IS NOT NULL" : " AND t.stream = $4";
     auto r = b.conn->exec(
-        "WITH src AS (SELECT DISTINCT ON (source_id) * FROM " + stagingTable() + " ORDER BY source_id, ord DESC)"
-        " SELECT count(*), count(*) FILTER (WHERE t.source_id IS NULL),"
-        " count(*) FILTER (WHERE t.source_id IS NOT NULL AND (t.raw_hash <> s.hash OR (t.deleted_at IS NULL) = s.deleted)),"
-        " count(*) FILTER (WHERE s.deleted AND (t.source_id IS NULL OR t.deleted_at IS NULL))"
-        " FROM src s LEFT JOIN " + target + " t ON t.workspace_id = $1::uuid AND t.source = $2 AND t.source_id = s.source_id" +
-            streamCond + " WHERE $3::text IS NOT NULL",
+        "WITH src AS (SELECT DISTINCT ON (source_id) * FROM " + stagingTable() +
+            " ORDER BY source_id, ord DESC)"
+            " SELECT count(*), count(*) FILTER (WHERE t.source_id IS NULL),"
+            " count(*) FILTER (WHERE t.source_id IS NOT NULL AND (t.raw_hash <> s.hash OR (t.deleted_at IS NULL) = s.deleted)),"
+            " count(*) FILTER (WHERE s.deleted AND (t.source_id IS NULL OR t.deleted_at IS NULL))"
+            " FROM src s LEFT JOIN " +
+            target + " t ON t.workspace_id = $1::uuid AND t.source = $2 AND t.source_id = s.source_id" + streamCond +
+            " WHERE $3::text IS NOT NULL",
         t_.workspaceId, t_.source, t_.connectionId, t_.stream);
     c.inserted = r.int64(0, 1);
     c.updated = r.int64(0, 2);

@@ -19,19 +19,19 @@ namespace tributary::engine {
 // Where one stream's records go.
 struct StreamTarget {
   std::string workspaceId;
-  std::string source;        // the connection's name
+  std::string source;  // the connection's name
   std::string connectionId;
   std::string stream;
   const Entity* entity = nullptr;  // null: the generic records table
 };
 
 struct WriteCounts {
-  int64_t records = 0;    // emitted and stored or compared
+  int64_t records = 0;  // emitted and stored or compared
   int64_t inserted = 0;
   int64_t updated = 0;
   int64_t unchanged = 0;
-  int64_t deleted = 0;    // records that carried a deletion
-  int64_t failed = 0;     // per-record errors (poison, validation, write)
+  int64_t deleted = 0;  // records that carried a deletion
+  int64_t failed = 0;   // per-record errors (poison, validation, write)
   int64_t batches = 0;
 
   WriteCounts& operator+=(const WriteCounts& o);
@@ -39,12 +39,12 @@ struct WriteCounts {
 
 // What a commit stores beside its records (in the same transaction).
 struct CommitInfo {
-  std::string cursor;                    // the checkpoint closing the batch
-  std::optional<int64_t> maxModifiedMs;  // the batch's largest source modification time
+  std::string cursor;                      // the checkpoint closing the batch
+  std::optional<int64_t> maxModifiedMs;    // the batch's largest source modification time
   std::optional<int64_t> firstModifiedMs;  // the first record's, in emit order
-  bool outOfOrder = false;               // a record came with an older modification time than one before it
-  WriteCounts counts;                    // of this batch
-  int64_t seenAdded = 0;                 // ids added to sync_seen
+  bool outOfOrder = false;                 // a record came with an older modification time than one before it
+  WriteCounts counts;                      // of this batch
+  int64_t seenAdded = 0;                   // ids added to sync_seen
 };
 
 // Writes one stream's records exactly once. Records stream into COPY into a temporary staging

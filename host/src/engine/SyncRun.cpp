@@ -28,8 +28,8 @@ std::string tsParam(std::optional<int64_t> ms) { return ms ? std::to_string(*ms)
 // The services a hook call gets: records go to the stream's writer; everything else is counted.
 class EngineServices : public plugins::RunServices {
  public:
-  EngineServices(queue::JobContext& ctx, std::string stream, StreamWriter* writer, int64_t& pages,
-                 int64_t& httpCalls, int64_t& http429s, std::function<void(int64_t, int64_t, std::string_view)> progress)
+  EngineServices(queue::JobContext& ctx, std::string stream, StreamWriter* writer, int64_t& pages, int64_t& httpCalls,
+                 int64_t& http429s, std::function<void(int64_t, int64_t, std::string_view)> progress)
       : ctx_(ctx),
         stream_(std::move(stream)),
         writer_(writer),
@@ -74,7 +74,8 @@ class EngineServices : public plugins::RunServices {
 
  private:
   void requireWriter(const char* fn) {
-    if (!writer_) throw plugins::RunStopped(ResultCode::Fatal, std::string(fn) + " called outside a sync call (in check)");
+    if (!writer_)
+      throw plugins::RunStopped(ResultCode::Fatal, std::string(fn) + " called outside a sync call (in check)");
   }
   template <typename F>
   void guard(F&& f) {
@@ -279,9 +280,10 @@ std::vector<SyncRun::StreamPlan> SyncRun::plan() {
       }
     } else if (p.mode == StreamMode::Initial) {
       const std::string table = tableOf(*s);
-      auto any = conn->exec("SELECT EXISTS (SELECT 1 FROM " + table +
-                                " WHERE workspace_id = $1::uuid AND source = $2 AND stream = $3 AND deleted_at IS NULL)",
-                            workspaceId_, name_, s->name);
+      auto any =
+          conn->exec("SELECT EXISTS (SELECT 1 FROM " + table +
+                         " WHERE workspace_id = $1::uuid AND source = $2 AND stream = $3 AND deleted_at IS NULL)",
+                     workspaceId_, name_, s->name);
       p.trackSeen = any.boolean(0, 0);
     }
     plans.push_back(p);
@@ -296,13 +298,14 @@ void SyncRun::openRun(const std::vector<StreamPlan>& plans) {
   for (const auto& p : plans) {
     if (p.mode == StreamMode::Initial) mode = "initial";
     names.push_back(p.stream->name);
-    streamsMeta_[p.stream->name] = Json{{"mode", modeName(p.mode)}, {"status", p.skip ? "completed" : "pending"},
-                                        {"resumed", p.resume}};
+    streamsMeta_[p.stream->name] =
+        Json{{"mode", modeName(p.mode)}, {"status", p.skip ? "completed" : "pending"}, {"resumed", p.resume}};
   }
   if (dryRun_) return;
   auto conn = ctx_.pool().acquire();
   db::Transaction tx(*conn);
-  auto existing = conn->exec("SELECT id FROM sync_runs WHERE job_id = $1::uuid ORDER BY started_at DESC LIMIT 1", job_.id);
+  auto existing =
+      conn->exec("SELECT id FROM sync_runs WHERE job_id = $1::uuid ORDER BY started_at DESC LIMIT 1", job_.id);
   if (!existing.empty()) {
     runId_ = existing.text(0, 0);
     conn->exec(
@@ -323,8 +326,14 @@ void SyncRun::openRun(const std::vector<StreamPlan>& plans) {
       "INSERT INTO events (workspace_id, connection_id, run_id, job_id, type, payload)"
       " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, 'sync.started', $5::jsonb)",
       workspaceId_, connectionId_, runId_, job_.id,
-      Json{{"run_id", runId_}, {"job_id", job_.id}, {"workspace", workspaceSlug_}, {"connection", name_},
-           {"connector", connector_}, {"mode", mode}, {"sync_type", syncType_}, {"streams", names},
+      Json{{"run_id", runId_},
+           {"job_id", job_.id},
+           {"workspace", workspaceSlug_},
+           {"connection", name_},
+           {"connector", connector_},
+           {"mode", mode},
+           {"sync_type", syncType_},
+           {"streams", names},
            {"attempt", job_.attempts}});
   fence(*conn);
   tx.commit();
@@ -341,7 +350,8 @@ void SyncRun::writeProgress(bool force) {
   try {
     auto conn = ctx_.pool().acquire();
     db::Transaction tx(*conn);
-    Json meta = {{"progress", progress_}, {"streams", streamsMeta_}, {"http_calls", httpCalls_}, {"http_429s", http429s_}};
+    Json meta = {
+        {"progress", progress_}, {"streams", streamsMeta_}, {"http_calls", httpCalls_}, {"http_429s", http429s_}};
     conn->exec("UPDATE sync_runs SET metadata = metadata || $2::jsonb WHERE id = $1::uuid", runId_, meta);
     conn->exec(
         "INSERT INTO events (workspace_id, connection_id, run_id, job_id, type, payload)"
@@ -383,9 +393,8 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
         conn.exec("DELETE FROM sync_seen WHERE run_id = $1::uuid AND stream = $2", old.text(0, 0), s.name);
       }
       if (p.mode == StreamMode::Initial) p.seenRunId = runId_;
-      conn.exec(
-          "INSERT INTO stream_state (connection_id, stream) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING",
-          connectionId_, s.name);
+      conn.exec("INSERT INTO stream_state (connection_id, stream) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING",
+                connectionId_, s.name);
       conn.exec(
           "UPDATE stream_state SET status = 'running', last_mode = $3, last_run_id = $4::uuid, cursor = NULL,"
           " cursor_mode = $3, cursor_job_id = $5::uuid,"
@@ -419,10 +428,10 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
     wo.resolveErrors = open.boolean(0, 0);
     // No row of this source at all (a first sync): plain INSERTs until a conflict says otherwise.
     const std::string table = tableOf(s);
-    auto none = conn.exec("SELECT NOT EXISTS (SELECT 1 FROM " + table + " WHERE workspace_id = $1::uuid AND source = $2" +
-                              (table == "records" ? std::string(" AND stream = $3") : std::string(" AND $3::text IS NOT NULL")) +
-                              ")",
-                          workspaceId_, name_, s.name);
+    auto none = conn.exec(
+        "SELECT NOT EXISTS (SELECT 1 FROM " + table + " WHERE workspace_id = $1::uuid AND source = $2" +
+            (table == "records" ? std::string(" AND stream = $3") : std::string(" AND $3::text IS NOT NULL")) + ")",
+        workspaceId_, name_, s.name);
     wo.targetEmpty = none.boolean(0, 0);
   }
   const StreamMode mode = p.mode;
@@ -430,9 +439,10 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   auto hook = [&, mode, streamName](db::Connection& c, const CommitInfo& info) {
     const std::string maxMs = tsParam(info.maxModifiedMs);
     if (mode == StreamMode::Backfill) {
-      c.exec("UPDATE backfill_cursors SET cursor = coalesce(nullif($3, '')::jsonb, cursor), updated_at = now()"
-             " WHERE job_id = $1::uuid AND stream = $2",
-             job_.id, streamName, info.cursor);
+      c.exec(
+          "UPDATE backfill_cursors SET cursor = coalesce(nullif($3, '')::jsonb, cursor), updated_at = now()"
+          " WHERE job_id = $1::uuid AND stream = $2",
+          job_.id, streamName, info.cursor);
     } else {
       c.exec(
           "UPDATE stream_state SET cursor = coalesce(nullif($3, '')::jsonb, cursor), initial_seen = initial_seen + $4,"
@@ -492,7 +502,7 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   log::info("engine", "{}/{} stream {}: {} sync{}{}", workspaceSlug_, name_, s.name, modeName(mode),
             p.resume ? " (resuming from its last checkpoint)" : "",
             p.sinceMs ? " since " + time::iso8601Ms(*p.sinceMs) : "");
-  const plugins::SyncMode pm = mode == StreamMode::Initial      ? plugins::SyncMode::Initial
+  const plugins::SyncMode pm = mode == StreamMode::Initial       ? plugins::SyncMode::Initial
                                : mode == StreamMode::Incremental ? plugins::SyncMode::Incremental
                                                                  : plugins::SyncMode::Backfill;
   result.call = instance_->sync(pm, req, services);
@@ -521,15 +531,16 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
         conn.exec(
             "UPDATE stream_state SET status = $3, last_error = $4, updated_at = now()"
             " WHERE connection_id = $1::uuid AND stream = $2",
-            connectionId_, s.name, result.call.code == ResultCode::Cancelled ? "cancelled" : "failed", result.call.message);
+            connectionId_, s.name, result.call.code == ResultCode::Cancelled ? "cancelled" : "failed",
+            result.call.message);
         fence(conn);
         tx.commit();
       }
     }
   } catch (const db::DbError& e) {
     discardConnections = true;
-    result.call = CallResult{ResultCode::Retry, std::string("database error finishing stream ") + s.name + ": " + e.what(),
-                             std::nullopt};
+    result.call = CallResult{ResultCode::Retry,
+                             std::string("database error finishing stream ") + s.name + ": " + e.what(), std::nullopt};
   }
   if (services.databaseError()) discardConnections = true;
   result.counts = writer.totals();
@@ -539,7 +550,8 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
     pooled.discard();
     second.discard();
   }
-  meta["status"] = result.call.ok() ? "completed" : (result.call.code == ResultCode::Cancelled ? "cancelled" : "failed");
+  meta["status"] =
+      result.call.ok() ? "completed" : (result.call.code == ResultCode::Cancelled ? "cancelled" : "failed");
   meta["counts"] = countsJson(result.counts);
   meta["pages"] = result.pages;
   if (dryRun_ && mode == StreamMode::Initial) meta["would_delete"] = result.wouldDelete;
@@ -576,20 +588,23 @@ void SyncRun::completeStream(db::Connection& conn, const StreamPlan& p, StreamRe
   if (p.mode == StreamMode::Initial && p.trackSeen) {
     // The rows this full refresh did not see are gone at the source. Only now, with every batch
     // committed, are they marked deleted; and only if the seen set is whole.
-    auto st = conn.exec("SELECT initial_seen, initial_run_id FROM stream_state WHERE connection_id = $1::uuid AND stream = $2",
-                        connectionId_, s.name);
+    auto st = conn.exec(
+        "SELECT initial_seen, initial_run_id FROM stream_state WHERE connection_id = $1::uuid AND stream = $2",
+        connectionId_, s.name);
     const int64_t expected = st.int64(0, 0);
     const std::string seenRun = st.optText(0, 1).value_or(p.seenRunId);
-    const int64_t have = conn.exec("SELECT count(*) FROM sync_seen WHERE run_id = $1::uuid AND stream = $2", seenRun,
-                                   s.name)
-                             .int64(0, 0);
+    const int64_t have =
+        conn.exec("SELECT count(*) FROM sync_seen WHERE run_id = $1::uuid AND stream = $2", seenRun, s.name)
+            .int64(0, 0);
     if (result.unidentifiedErrors > 0) {
-      log::warn("engine", "{}/{} stream {}: {} failed record(s) had no id, so the full refresh cannot tell which rows "
-                          "it missed; not marking unseen rows deleted",
+      log::warn("engine",
+                "{}/{} stream {}: {} failed record(s) had no id, so the full refresh cannot tell which rows "
+                "it missed; not marking unseen rows deleted",
                 workspaceSlug_, name_, s.name, result.unidentifiedErrors);
     } else if (have != expected) {
-      log::error("engine", "{}/{} stream {}: the full refresh's seen set holds {} ids, {} were recorded; not marking "
-                           "unseen rows deleted",
+      log::error("engine",
+                 "{}/{} stream {}: the full refresh's seen set holds {} ids, {} were recorded; not marking "
+                 "unseen rows deleted",
                  workspaceSlug_, name_, s.name, have, expected);
     } else {
       // Fresh statistics, so the anti-join below is planned for the set's real size.
@@ -636,8 +651,9 @@ void SyncRun::completeStream(db::Connection& conn, const StreamPlan& p, StreamRe
   fence(conn);
   tx.commit();
   if (loweredTo) {
-    log::info("engine", "{}/{} stream {}: the initial sync did not read in modification order; the next incremental "
-                        "starts from its first batch's time ({}) so that changes made while it ran are not missed",
+    log::info("engine",
+              "{}/{} stream {}: the initial sync did not read in modification order; the next incremental "
+              "starts from its first batch's time ({}) so that changes made while it ran are not missed",
               workspaceSlug_, name_, s.name, *loweredTo);
   }
 }
@@ -678,7 +694,11 @@ void SyncRun::recordFailure(const std::string& status, const std::string& error,
         "INSERT INTO events (workspace_id, connection_id, run_id, job_id, type, payload)"
         " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6::jsonb)",
         workspaceId_, connectionId_, runId_, job_.id, status == "cancelled" ? "sync.cancelled" : "sync.failed",
-        Json{{"run_id", runId_}, {"job_id", job_.id}, {"connection", name_}, {"status", status}, {"error", error},
+        Json{{"run_id", runId_},
+             {"job_id", job_.id},
+             {"connection", name_},
+             {"status", status},
+             {"error", error},
              {"will_retry", !connectionError && status == "failed" && job_.attempts < job_.maxAttempts},
              {"streams", streamsMeta_}});
     fence(*conn);
@@ -704,8 +724,9 @@ queue::Outcome SyncRun::finishRun(const std::vector<StreamPlan>& plans, const st
   // A replay re-reads records known to be broken: the ones that stay broken do not fail it.
   if (total.failed > 0 && rate >= cfg_.sync.failureThreshold && !replay_) {
     status = "failed";
-    error = fmt::format("{} of {} records failed ({:.1f}%), at or above the threshold of {:.1f}% (sync.failure_threshold)",
-                        total.failed, attempted, rate * 100, cfg_.sync.failureThreshold * 100);
+    error =
+        fmt::format("{} of {} records failed ({:.1f}%), at or above the threshold of {:.1f}% (sync.failure_threshold)",
+                    total.failed, attempted, rate * 100, cfg_.sync.failureThreshold * 100);
   }
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
   Json summary = {{"run_id", runId_.empty() ? Json(nullptr) : Json(runId_)},
@@ -734,7 +755,9 @@ queue::Outcome SyncRun::finishRun(const std::vector<StreamPlan>& plans, const st
         " errors = CASE WHEN $5 = '' THEN errors ELSE errors || jsonb_build_array($5::text) END,"
         " metadata = metadata || $6::jsonb WHERE id = $1::uuid",
         runId_, status, ms.count(), total.inserted + total.updated, error,
-        Json{{"streams", streamsMeta_}, {"http_calls", httpCalls_}, {"http_429s", http429s_},
+        Json{{"streams", streamsMeta_},
+             {"http_calls", httpCalls_},
+             {"http_429s", http429s_},
              {"progress", Json{{"current", total.records}, {"total", total.records}, {"message", "done"}}},
              {"totals", countsJson(total)}});
     if (status == "failed") {
@@ -746,15 +769,23 @@ queue::Outcome SyncRun::finishRun(const std::vector<StreamPlan>& plans, const st
           "UPDATE connections SET status = 'synced', error_message = NULL, last_sync_at = now(),"
           " sync_cursor = $2::jsonb, updated_at = now() WHERE id = $1::uuid",
           connectionId_,
-          Json{{"lastSyncMode", mode}, {"lastSyncAt", time::iso8601(time::Clock::now())},
-               {"lastSyncRecords", total.inserted + total.updated}, {"runId", runId_}});
+          Json{{"lastSyncMode", mode},
+               {"lastSyncAt", time::iso8601(time::Clock::now())},
+               {"lastSyncRecords", total.inserted + total.updated},
+               {"runId", runId_}});
     }
     conn->exec(
         "INSERT INTO events (workspace_id, connection_id, run_id, job_id, type, payload)"
         " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6::jsonb)",
         workspaceId_, connectionId_, runId_, job_.id, status == "failed" ? "sync.failed" : "sync.completed",
-        Json{{"run_id", runId_}, {"job_id", job_.id}, {"workspace", workspaceSlug_}, {"connection", name_},
-             {"connector", connector_}, {"status", status}, {"error", error}, {"streams", perStream},
+        Json{{"run_id", runId_},
+             {"job_id", job_.id},
+             {"workspace", workspaceSlug_},
+             {"connection", name_},
+             {"connector", connector_},
+             {"status", status},
+             {"error", error},
+             {"streams", perStream},
              {"totals", countsJson(total)}});
     fence(*conn);
     tx.commit();
@@ -824,7 +855,8 @@ queue::Outcome SyncRun::execute() {
     if (!r.call.ok()) {
       const bool fatal = r.call.code == ResultCode::Fatal;
       const std::string where = "stream " + p.stream->name;
-      recordFailure(r.call.code == ResultCode::Cancelled ? "cancelled" : "failed", where + ": " + r.call.message, fatal);
+      recordFailure(r.call.code == ResultCode::Cancelled ? "cancelled" : "failed", where + ": " + r.call.message,
+                    fatal);
       auto o = outcomeOf(r.call, where);
       return o;
     }

@@ -57,8 +57,8 @@ class SyncRun {
     plugins::CallResult call;
     WriteCounts counts;
     int64_t pages = 0;
-    int64_t wouldDelete = 0;  // dry runs
-    int64_t swept = 0;        // rows a completed full refresh marked deleted
+    int64_t wouldDelete = 0;         // dry runs
+    int64_t swept = 0;               // rows a completed full refresh marked deleted
     int64_t unidentifiedErrors = 0;  // failed records with no id
   };
 

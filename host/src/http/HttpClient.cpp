@@ -27,8 +27,8 @@ Poco::Net::Context::Ptr tlsContext() {
     Poco::Net::initializeSSL();
     // VERIFY_RELAXED on a client verifies the server's certificate chain and host name
     // against the system's CA store (loadDefaultCAs).
-    context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
-                                     Poco::Net::Context::VERIFY_RELAXED, 9, true);
+    context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "", Poco::Net::Context::VERIFY_RELAXED,
+                                     9, true);
   });
   return context;
 }
@@ -48,20 +48,17 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
   try {
     uri = Poco::URI(request.url);
   } catch (const Poco::Exception& e) {
-    throw HttpError(HttpError::Kind::InvalidRequest,
-                    "invalid URL '" + request.url + "': " + e.displayText());
+    throw HttpError(HttpError::Kind::InvalidRequest, "invalid URL '" + request.url + "': " + e.displayText());
   }
   const std::string scheme = uri.getScheme();
   if (scheme != "http" && scheme != "https") {
-    throw HttpError(HttpError::Kind::InvalidRequest,
-                    "URL '" + request.url + "' must start with http:// or https://");
+    throw HttpError(HttpError::Kind::InvalidRequest, "URL '" + request.url + "' must start with http:// or https://");
   }
   if (uri.getHost().empty()) {
     throw HttpError(HttpError::Kind::InvalidRequest, "URL '" + request.url + "' has no host");
   }
   if (request.method.empty()) {
-    throw HttpError(HttpError::Kind::InvalidRequest,
-                    "request to '" + request.url + "' has no method");
+    throw HttpError(HttpError::Kind::InvalidRequest, "request to '" + request.url + "' has no method");
   }
 
   const auto timeout = request.timeout.count() > 0 ? request.timeout : options_.defaultTimeout;
@@ -69,20 +66,17 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
   try {
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
     if (scheme == "https") {
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
-                                                                tlsContext());
+      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), tlsContext());
     } else {
       session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
     }
-    session->setTimeout(
-        Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout.count()) * 1000));
+    session->setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout.count()) * 1000));
 
     const std::string pathEtc = uri.getPathEtc();
     const std::string target = pathEtc.empty() ? std::string("/") : pathEtc;
     Poco::Net::HTTPRequest out(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
     for (const auto& [name, value] : request.headers) out.add(name, value);
-    if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
-        request.method == "PATCH") {
+    if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
       out.setContentLength(static_cast<std::streamsize>(request.body.size()));
     }
     session->sendRequest(out) << request.body;
@@ -96,17 +90,15 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
     while (body.read(buf, sizeof buf) || body.gcount() > 0) {
       response.body.append(buf, static_cast<std::size_t>(body.gcount()));
       if (response.body.size() > options_.maxBodyBytes) {
-        throw HttpError(
-            HttpError::Kind::Transient,
-            where + ": response body exceeds " + std::to_string(options_.maxBodyBytes) + " bytes");
+        throw HttpError(HttpError::Kind::Transient,
+                        where + ": response body exceeds " + std::to_string(options_.maxBodyBytes) + " bytes");
       }
     }
     return response;
   } catch (const HttpError&) {
     throw;
   } catch (const Poco::TimeoutException&) {
-    throw HttpError(HttpError::Kind::Transient,
-                    where + ": timed out after " + std::to_string(timeout.count()) + " ms");
+    throw HttpError(HttpError::Kind::Transient, where + ": timed out after " + std::to_string(timeout.count()) + " ms");
   } catch (const Poco::Exception& e) {
     throw HttpError(HttpError::Kind::Transient, where + ": " + e.displayText());
   } catch (const std::exception& e) {

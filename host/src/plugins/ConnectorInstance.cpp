@@ -17,15 +17,12 @@ CallResult finish(tributary_host_ctx& ctx, tributary_result rc) {
   std::string message = ctx.error.value_or("");
   const std::string hook = ctx.hook;
   switch (rc) {
-    case TRIBUTARY_OK:
-      return r;
+    case TRIBUTARY_OK: return r;
     case TRIBUTARY_RETRY:
       r.code = ResultCode::Retry;
       r.retryAfterMs = ctx.retryAfterMs;
       break;
-    case TRIBUTARY_FATAL:
-      r.code = ResultCode::Fatal;
-      break;
+    case TRIBUTARY_FATAL: r.code = ResultCode::Fatal; break;
     case TRIBUTARY_WAIT:
       if (ctx.retryAfterMs) {
         r.code = ResultCode::Wait;
@@ -35,9 +32,7 @@ CallResult finish(tributary_host_ctx& ctx, tributary_result rc) {
         message += " (the plugin returned WAIT without set_retry_after; treated as RETRY)";
       }
       break;
-    case TRIBUTARY_CANCELLED:
-      r.code = ResultCode::Cancelled;
-      break;
+    case TRIBUTARY_CANCELLED: r.code = ResultCode::Cancelled; break;
     default:
       r.code = ResultCode::Fatal;
       r.message = hook + " returned the unknown result code " + std::to_string(rc) +
@@ -61,8 +56,8 @@ CallResult escaped(const char* hook) {
 
 }  // namespace
 
-ConnectorInstance::Created ConnectorInstance::create(
-    const std::shared_ptr<const ConnectorPlugin>& plugin, InstanceOptions options) {
+ConnectorInstance::Created ConnectorInstance::create(const std::shared_ptr<const ConnectorPlugin>& plugin,
+                                                     InstanceOptions options) {
   for (const ConfigKeyDescriptor& key : plugin->configSchema()) {
     if (!key.defaultValue) continue;
     auto& target = key.secret ? options.secrets : options.settings;
@@ -70,8 +65,7 @@ ConnectorInstance::Created ConnectorInstance::create(
   }
   auto host = std::make_unique<tributary_host_instance>();
   host->connectorName = plugin->name();
-  host->logPrefix =
-      "[" + plugin->name() + (options.label.empty() ? "" : " " + options.label) + "] ";
+  host->logPrefix = "[" + plugin->name() + (options.label.empty() ? "" : " " + options.label) + "] ";
   host->options = std::move(options);
 
   std::unique_ptr<ConnectorInstance> instance(new ConnectorInstance(plugin, std::move(host)));
@@ -112,8 +106,7 @@ ConnectorInstance::~ConnectorInstance() {
 
 CallResult ConnectorInstance::check(RunServices& services) {
   if (busy_.exchange(true)) {
-    return {ResultCode::Fatal, "check called while another call runs on this instance (host bug)",
-            std::nullopt};
+    return {ResultCode::Fatal, "check called while another call runs on this instance (host bug)", std::nullopt};
   }
   tributary_host_ctx ctx;
   ctx.hook = "check";
@@ -138,8 +131,7 @@ CallResult ConnectorInstance::backfill(const SyncRequest& request, RunServices& 
   return sync(SyncMode::Backfill, request, services);
 }
 
-CallResult ConnectorInstance::sync(SyncMode mode, const SyncRequest& request,
-                                   RunServices& services) {
+CallResult ConnectorInstance::sync(SyncMode mode, const SyncRequest& request, RunServices& services) {
   const tributary_connector_v1& d = plugin_->descriptor();
   const char* hook = mode == SyncMode::Initial       ? "initial_sync"
                      : mode == SyncMode::Incremental ? "incremental_sync"
@@ -151,8 +143,7 @@ CallResult ConnectorInstance::sync(SyncMode mode, const SyncRequest& request,
             std::nullopt};
   }
   if (busy_.exchange(true)) {
-    return {ResultCode::Fatal,
-            std::string(hook) + " called while another call runs on this instance (host bug)",
+    return {ResultCode::Fatal, std::string(hook) + " called while another call runs on this instance (host bug)",
             std::nullopt};
   }
   std::vector<tributary_str> ids;

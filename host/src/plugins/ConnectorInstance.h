@@ -28,8 +28,7 @@ class ConnectorInstance {
   };
 
   // Applies the schema's defaults to the settings, then calls create.
-  static Created create(const std::shared_ptr<const ConnectorPlugin>& plugin,
-                        InstanceOptions options);
+  static Created create(const std::shared_ptr<const ConnectorPlugin>& plugin, InstanceOptions options);
 
   ~ConnectorInstance();
   ConnectorInstance(const ConnectorInstance&) = delete;
@@ -44,8 +43,7 @@ class ConnectorInstance {
   const ConnectorPlugin& plugin() const { return *plugin_; }
 
  private:
-  ConnectorInstance(std::shared_ptr<const ConnectorPlugin> plugin,
-                    std::unique_ptr<tributary_host_instance> host);
+  ConnectorInstance(std::shared_ptr<const ConnectorPlugin> plugin, std::unique_ptr<tributary_host_instance> host);
 
   std::shared_ptr<const ConnectorPlugin> plugin_;
   std::unique_ptr<tributary_host_instance> host_;

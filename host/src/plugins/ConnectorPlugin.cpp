@@ -7,20 +7,15 @@ namespace tributary::plugins {
 
 std::string_view toString(ConfigType type) {
   switch (type) {
-    case ConfigType::String:
-      return "string";
-    case ConfigType::Integer:
-      return "integer";
-    case ConfigType::Number:
-      return "number";
-    case ConfigType::Boolean:
-      return "boolean";
+    case ConfigType::String: return "string";
+    case ConfigType::Integer: return "integer";
+    case ConfigType::Number: return "number";
+    case ConfigType::Boolean: return "boolean";
   }
   return "?";
 }
 
-ConnectorPlugin::ConnectorPlugin(std::shared_ptr<const void> library,
-                                 const tributary_connector_v1* descriptor,
+ConnectorPlugin::ConnectorPlugin(std::shared_ptr<const void> library, const tributary_connector_v1* descriptor,
                                  std::filesystem::path path)
     : library_(std::move(library)), descriptor_(descriptor), path_(std::move(path)) {
   DescriptorReader reader(*descriptor);
@@ -29,9 +24,8 @@ ConnectorPlugin::ConnectorPlugin(std::shared_ptr<const void> library,
   description_ = descriptor->description ? descriptor->description : "";
   for (uint32_t i = 0; i < descriptor->stream_count; ++i) {
     const tributary_stream_v1& s = reader.stream(i);
-    streams_.push_back({s.name, s.primary_key ? s.primary_key : "",
-                        s.cursor_field ? s.cursor_field : "", s.entity ? s.entity : "",
-                        s.description ? s.description : ""});
+    streams_.push_back({s.name, s.primary_key ? s.primary_key : "", s.cursor_field ? s.cursor_field : "",
+                        s.entity ? s.entity : "", s.description ? s.description : ""});
   }
   for (uint32_t i = 0; i < descriptor->config_key_count; ++i) {
     const tributary_config_key_v1& k = reader.configKey(i);
@@ -70,8 +64,7 @@ const ConfigKeyDescriptor* ConnectorPlugin::findConfigKey(std::string_view key) 
   return nullptr;
 }
 
-std::optional<std::string> ConnectorPlugin::checkSetting(std::string_view key,
-                                                         std::string_view value) const {
+std::optional<std::string> ConnectorPlugin::checkSetting(std::string_view key, std::string_view value) const {
   const ConfigKeyDescriptor* k = findConfigKey(key);
   if (!k) {
     std::string known;
@@ -82,8 +75,7 @@ std::optional<std::string> ConnectorPlugin::checkSetting(std::string_view key,
   const char* expected = nullptr;
   try {
     switch (k->type) {
-      case ConfigType::String:
-        return std::nullopt;
+      case ConfigType::String: return std::nullopt;
       case ConfigType::Integer:
         expected = "an integer";
         if (tributary::sanitize::integer(value)) return std::nullopt;
@@ -99,12 +91,11 @@ std::optional<std::string> ConnectorPlugin::checkSetting(std::string_view key,
     }
   } catch (const tributary::InvalidValue&) {
   }
-  return "setting '" + std::string(key) + "' of " + name_ + " must be " + expected + ", got \"" +
-         std::string(value) + "\"";
+  return "setting '" + std::string(key) + "' of " + name_ + " must be " + expected + ", got \"" + std::string(value) +
+         "\"";
 }
 
-std::vector<std::string> ConnectorPlugin::missingRequired(
-    const std::function<bool(std::string_view)>& has) const {
+std::vector<std::string> ConnectorPlugin::missingRequired(const std::function<bool(std::string_view)>& has) const {
   std::vector<std::string> missing;
   for (const auto& k : config_) {
     if (k.required && !has(k.key)) missing.push_back(k.key);
@@ -123,13 +114,12 @@ nlohmann::json ConnectorPlugin::toJson() const {
   }
   nlohmann::json config = nlohmann::json::array();
   for (const auto& k : config_) {
-    config.push_back(
-        {{"key", k.key},
-         {"type", toString(k.type)},
-         {"required", k.required},
-         {"secret", k.secret},
-         {"default", k.defaultValue ? nlohmann::json(*k.defaultValue) : nlohmann::json()},
-         {"description", k.description}});
+    config.push_back({{"key", k.key},
+                      {"type", toString(k.type)},
+                      {"required", k.required},
+                      {"secret", k.secret},
+                      {"default", k.defaultValue ? nlohmann::json(*k.defaultValue) : nlohmann::json()},
+                      {"description", k.description}});
   }
   return {{"name", name_},
           {"short_name", shortName()},

@@ -21,16 +21,11 @@ std::string_view view(tributary_str s) {
 
 tributary_result toAbi(ResultCode code) {
   switch (code) {
-    case ResultCode::Ok:
-      return TRIBUTARY_OK;
-    case ResultCode::Retry:
-      return TRIBUTARY_RETRY;
-    case ResultCode::Fatal:
-      return TRIBUTARY_FATAL;
-    case ResultCode::Wait:
-      return TRIBUTARY_WAIT;
-    case ResultCode::Cancelled:
-      return TRIBUTARY_CANCELLED;
+    case ResultCode::Ok: return TRIBUTARY_OK;
+    case ResultCode::Retry: return TRIBUTARY_RETRY;
+    case ResultCode::Fatal: return TRIBUTARY_FATAL;
+    case ResultCode::Wait: return TRIBUTARY_WAIT;
+    case ResultCode::Cancelled: return TRIBUTARY_CANCELLED;
   }
   return TRIBUTARY_FATAL;
 }
@@ -42,8 +37,8 @@ tributary_result serve(tributary_host_ctx* ctx, const char* function, F&& f) noe
   if (ctx->hostFailure) return toAbi(ctx->hostFailure->code);  // already stopping
   if (!ctx->services) {
     ctx->hostFailure = CallResult{ResultCode::Fatal,
-                                  std::string("plugin called ") + function + " during " +
-                                      ctx->hook + ", where it is not available; fix the plugin",
+                                  std::string("plugin called ") + function + " during " + ctx->hook +
+                                      ", where it is not available; fix the plugin",
                                   std::nullopt};
     return TRIBUTARY_FATAL;
   }
@@ -54,11 +49,9 @@ tributary_result serve(tributary_host_ctx* ctx, const char* function, F&& f) noe
     ctx->hostFailure = CallResult{e.code(), e.what(), std::nullopt};
   } catch (const std::exception& e) {
     ctx->hostFailure =
-        CallResult{ResultCode::Retry, std::string("host error in ") + function + ": " + e.what(),
-                   std::nullopt};
+        CallResult{ResultCode::Retry, std::string("host error in ") + function + ": " + e.what(), std::nullopt};
   } catch (...) {
-    ctx->hostFailure =
-        CallResult{ResultCode::Retry, std::string("host error in ") + function, std::nullopt};
+    ctx->hostFailure = CallResult{ResultCode::Retry, std::string("host error in ") + function, std::nullopt};
   }
   return toAbi(ctx->hostFailure->code);
 }
@@ -67,9 +60,8 @@ tributary_result emitRecord(tributary_host_ctx* ctx, const tributary_record_v1* 
   if (r->struct_size < sizeof(tributary_record_v1)) {
     ctx->hostFailure =
         CallResult{ResultCode::Fatal,
-                   "plugin emitted a record with struct_size " + std::to_string(r->struct_size) +
-                       " (ABI 1.0 needs " + std::to_string(sizeof(tributary_record_v1)) +
-                       "); rebuild it against TributarySDK 1",
+                   "plugin emitted a record with struct_size " + std::to_string(r->struct_size) + " (ABI 1.0 needs " +
+                       std::to_string(sizeof(tributary_record_v1)) + "); rebuild it against TributarySDK 1",
                    std::nullopt};
     return TRIBUTARY_FATAL;
   }
@@ -88,11 +80,10 @@ tributary_result emitRecord(tributary_host_ctx* ctx, const tributary_record_v1* 
 
 tributary_result emitRecordError(tributary_host_ctx* ctx, const tributary_record_error_v1* e) {
   if (e->struct_size < sizeof(tributary_record_error_v1)) {
-    ctx->hostFailure =
-        CallResult{ResultCode::Fatal,
-                   "plugin emitted a record error with struct_size " +
-                       std::to_string(e->struct_size) + "; rebuild it against TributarySDK 1",
-                   std::nullopt};
+    ctx->hostFailure = CallResult{ResultCode::Fatal,
+                                  "plugin emitted a record error with struct_size " + std::to_string(e->struct_size) +
+                                      "; rebuild it against TributarySDK 1",
+                                  std::nullopt};
     return TRIBUTARY_FATAL;
   }
   return serve(ctx, "emit_record_error", [e](RunServices& s) {
@@ -100,16 +91,12 @@ tributary_result emitRecordError(tributary_host_ctx* ctx, const tributary_record
   });
 }
 
-tributary_result commitCheckpoint(tributary_host_ctx* ctx, tributary_str stream,
-                                  tributary_str cursor) {
-  return serve(ctx, "commit_checkpoint",
-               [&](RunServices& s) { s.commitCheckpoint(view(stream), view(cursor)); });
+tributary_result commitCheckpoint(tributary_host_ctx* ctx, tributary_str stream, tributary_str cursor) {
+  return serve(ctx, "commit_checkpoint", [&](RunServices& s) { s.commitCheckpoint(view(stream), view(cursor)); });
 }
 
-void reportProgress(tributary_host_ctx* ctx, int64_t current, int64_t total,
-                    tributary_str message) {
-  serve(ctx, "report_progress",
-        [&](RunServices& s) { s.reportProgress(current, total, view(message)); });
+void reportProgress(tributary_host_ctx* ctx, int64_t current, int64_t total, tributary_str message) {
+  serve(ctx, "report_progress", [&](RunServices& s) { s.reportProgress(current, total, view(message)); });
 }
 
 int32_t isCancelled(tributary_host_ctx* ctx) {
@@ -126,9 +113,7 @@ void setError(tributary_host_ctx* ctx, tributary_str message) {
   }
 }
 
-void setRetryAfter(tributary_host_ctx* ctx, int64_t untilMs) {
-  ctx->retryAfterMs = untilMs;
-}
+void setRetryAfter(tributary_host_ctx* ctx, int64_t untilMs) { ctx->retryAfterMs = untilMs; }
 
 tributary_result httpRequest(tributary_host_ctx* ctx, const tributary_http_request_v1* request,
                              const tributary_http_response_v1** out) {
@@ -157,8 +142,7 @@ tributary_result httpRequest(tributary_host_ctx* ctx, const tributary_http_reque
         box->response = ctx->services->httpRequest(r);
       } catch (const tributary::http::HttpError& e) {
         box->error = e.what();
-        rc = e.kind() == tributary::http::HttpError::Kind::InvalidRequest ? TRIBUTARY_FATAL
-                                                                          : TRIBUTARY_RETRY;
+        rc = e.kind() == tributary::http::HttpError::Kind::InvalidRequest ? TRIBUTARY_FATAL : TRIBUTARY_RETRY;
       } catch (const RunStopped& e) {
         ctx->hostFailure = CallResult{e.code(), e.what(), std::nullopt};
         box->error = e.what();
@@ -201,8 +185,7 @@ void log(tributary_host_instance* instance, int32_t level, tributary_str message
   }
 }
 
-int32_t lookup(const std::map<std::string, std::string, std::less<>>& map, tributary_str key,
-               tributary_str* out) {
+int32_t lookup(const std::map<std::string, std::string, std::less<>>& map, tributary_str key, tributary_str* out) {
   auto it = map.find(view(key));
   if (it == map.end()) {
     *out = {nullptr, 0};
@@ -223,39 +206,25 @@ int32_t getSecret(tributary_host_instance* instance, tributary_str key, tributar
 }  // namespace
 
 extern "C" {
-static tributary_result hostEmitRecord(tributary_host_ctx* c, const tributary_record_v1* r) {
-  return emitRecord(c, r);
-}
-static tributary_result hostEmitRecordError(tributary_host_ctx* c,
-                                            const tributary_record_error_v1* e) {
+static tributary_result hostEmitRecord(tributary_host_ctx* c, const tributary_record_v1* r) { return emitRecord(c, r); }
+static tributary_result hostEmitRecordError(tributary_host_ctx* c, const tributary_record_error_v1* e) {
   return emitRecordError(c, e);
 }
-static tributary_result hostCommitCheckpoint(tributary_host_ctx* c, tributary_str s,
-                                             tributary_str j) {
+static tributary_result hostCommitCheckpoint(tributary_host_ctx* c, tributary_str s, tributary_str j) {
   return commitCheckpoint(c, s, j);
 }
 static void hostReportProgress(tributary_host_ctx* c, int64_t cur, int64_t tot, tributary_str m) {
   reportProgress(c, cur, tot, m);
 }
-static int32_t hostIsCancelled(tributary_host_ctx* c) {
-  return isCancelled(c);
-}
-static void hostSetError(tributary_host_ctx* c, tributary_str m) {
-  setError(c, m);
-}
-static void hostSetRetryAfter(tributary_host_ctx* c, int64_t t) {
-  setRetryAfter(c, t);
-}
+static int32_t hostIsCancelled(tributary_host_ctx* c) { return isCancelled(c); }
+static void hostSetError(tributary_host_ctx* c, tributary_str m) { setError(c, m); }
+static void hostSetRetryAfter(tributary_host_ctx* c, int64_t t) { setRetryAfter(c, t); }
 static tributary_result hostHttpRequest(tributary_host_ctx* c, const tributary_http_request_v1* r,
                                         const tributary_http_response_v1** o) {
   return httpRequest(c, r, o);
 }
-static void hostHttpResponseFree(tributary_host_ctx* c, const tributary_http_response_v1* r) {
-  httpResponseFree(c, r);
-}
-static void hostLog(tributary_host_instance* i, int32_t l, tributary_str m) {
-  log(i, l, m);
-}
+static void hostHttpResponseFree(tributary_host_ctx* c, const tributary_http_response_v1* r) { httpResponseFree(c, r); }
+static void hostLog(tributary_host_instance* i, int32_t l, tributary_str m) { log(i, l, m); }
 static int32_t hostGetConfig(tributary_host_instance* i, tributary_str k, tributary_str* o) {
   return getConfig(i, k, o);
 }

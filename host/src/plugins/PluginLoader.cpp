@@ -18,8 +18,7 @@ namespace tributary::plugins {
 namespace {
 
 std::string abiString(uint32_t v) {
-  return std::to_string(TRIBUTARY_ABI_MAJOR_OF(v)) + "." +
-         std::to_string(TRIBUTARY_ABI_MINOR_OF(v));
+  return std::to_string(TRIBUTARY_ABI_MAJOR_OF(v)) + "." + std::to_string(TRIBUTARY_ABI_MINOR_OF(v));
 }
 
 std::string octal(mode_t mode) {
@@ -41,9 +40,8 @@ std::string checkFile(const std::filesystem::path& file) {
   }
   const uid_t me = ::geteuid();
   if (st.st_uid != 0 && st.st_uid != me) {
-    return "is owned by uid " + std::to_string(st.st_uid) +
-           ", neither root nor this host's user (uid " + std::to_string(me) +
-           "); run: chown root '" + file.string() + "'";
+    return "is owned by uid " + std::to_string(st.st_uid) + ", neither root nor this host's user (uid " +
+           std::to_string(me) + "); run: chown root '" + file.string() + "'";
   }
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::string("cannot be read: ") + std::strerror(errno);
@@ -83,16 +81,14 @@ PluginLoader::Outcome PluginLoader::load(const std::filesystem::path& file) cons
                 boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now, ec);
   if (ec || !library->is_loaded()) {
     const char* dl = ::dlerror();
-    return refuse(
-        std::string("cannot be loaded: ") + (dl ? dl : ec.message()) +
-        "; install the missing library, or rebuild the plugin against this machine's libraries");
+    return refuse(std::string("cannot be loaded: ") + (dl ? dl : ec.message()) +
+                  "; install the missing library, or rebuild the plugin against this machine's libraries");
   }
 
   if (!library->has(TRIBUTARY_CONNECTOR_ENTRY_SYMBOL)) {
-    return refuse(
-        std::string("has no entry symbol ") + TRIBUTARY_CONNECTOR_ENTRY_SYMBOL +
-        ": it is not a Tributary connector, or it was built without TRIBUTARY_CONNECTOR(...); "
-        "rebuild it with tributary_add_connector()");
+    return refuse(std::string("has no entry symbol ") + TRIBUTARY_CONNECTOR_ENTRY_SYMBOL +
+                  ": it is not a Tributary connector, or it was built without TRIBUTARY_CONNECTOR(...); "
+                  "rebuild it with tributary_add_connector()");
   }
   auto entry = library->get<const tributary_connector_v1*()>(TRIBUTARY_CONNECTOR_ENTRY_SYMBOL);
   const tributary_connector_v1* d = nullptr;
@@ -112,11 +108,9 @@ PluginLoader::Outcome PluginLoader::load(const std::filesystem::path& file) cons
   const std::string host = abiString(TRIBUTARY_ABI_VERSION);
   if (TRIBUTARY_ABI_MAJOR_OF(abi) != TRIBUTARY_ABI_VERSION_MAJOR) {
     RefusedPlugin r{file,
-                    "was built for connector ABI " + abiString(abi) +
-                        ", but this host supports ABI " + host +
+                    "was built for connector ABI " + abiString(abi) + ", but this host supports ABI " + host +
                         " (the major versions differ); rebuild the plugin against TributarySDK " +
-                        std::to_string(TRIBUTARY_ABI_VERSION_MAJOR) +
-                        ", or run a Tributary host that supports ABI " +
+                        std::to_string(TRIBUTARY_ABI_VERSION_MAJOR) + ", or run a Tributary host that supports ABI " +
                         std::to_string(TRIBUTARY_ABI_MAJOR_OF(abi)),
                     std::nullopt, std::nullopt, abiString(abi)};
     out.refused = std::move(r);
@@ -124,8 +118,7 @@ PluginLoader::Outcome PluginLoader::load(const std::filesystem::path& file) cons
   }
   if (TRIBUTARY_ABI_MINOR_OF(abi) > TRIBUTARY_ABI_VERSION_MINOR) {
     RefusedPlugin r{file,
-                    "was built for connector ABI " + abiString(abi) +
-                        ", newer than this host's ABI " + host +
+                    "was built for connector ABI " + abiString(abi) + ", newer than this host's ABI " + host +
                         "; upgrade Tributary, or rebuild the plugin against TributarySDK " + host,
                     std::nullopt, std::nullopt, abiString(abi)};
     // Same major: the 1.0 prefix of the descriptor is readable.
@@ -135,15 +128,14 @@ PluginLoader::Outcome PluginLoader::load(const std::filesystem::path& file) cons
     return out;
   }
   if (std::string why = DescriptorReader(*d).validate(); !why.empty()) {
-    RefusedPlugin r{file, "has an invalid descriptor: " + why + "; fix the plugin", std::nullopt,
-                    std::nullopt, abiString(abi)};
+    RefusedPlugin r{file, "has an invalid descriptor: " + why + "; fix the plugin", std::nullopt, std::nullopt,
+                    abiString(abi)};
     out.refused = std::move(r);
     return out;
   }
 
   // The library stays loaded while the ConnectorPlugin or any instance of it lives.
-  auto plugin = std::make_shared<const ConnectorPlugin>(
-      std::shared_ptr<const void>(library, library.get()), d, file);
+  auto plugin = std::make_shared<const ConnectorPlugin>(std::shared_ptr<const void>(library, library.get()), d, file);
 
   // The probe: create with the declared defaults only, then destroy.
   InstanceOptions probe;
@@ -151,12 +143,11 @@ PluginLoader::Outcome PluginLoader::load(const std::filesystem::path& file) cons
   probe.label = "load check";
   ConnectorInstance::Created created = ConnectorInstance::create(plugin, std::move(probe));
   if (!created.result.ok()) {
-    RefusedPlugin r{
-        file,
-        "failed its load check: create returned " + std::string(toString(created.result.code)) +
-            ": " + created.result.message +
-            "; fix the plugin (create must succeed with only the declared defaults, and do no I/O)",
-        plugin->name(), plugin->version(), plugin->abiString()};
+    RefusedPlugin r{file,
+                    "failed its load check: create returned " + std::string(toString(created.result.code)) + ": " +
+                        created.result.message +
+                        "; fix the plugin (create must succeed with only the declared defaults, and do no I/O)",
+                    plugin->name(), plugin->version(), plugin->abiString()};
     out.refused = std::move(r);
     return out;
   }

@@ -18,8 +18,7 @@ PluginRegistry PluginRegistry::scan(const Options& options) {
   for (const auto& dir : options.dirs) {
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec)) {
-      log(LogLevel::Warn,
-          "plugins dir " + dir.string() + " does not exist or is not a directory; skipped");
+      log(LogLevel::Warn, "plugins dir " + dir.string() + " does not exist or is not a directory; skipped");
       continue;
     }
     std::vector<std::filesystem::path> files;
@@ -28,26 +27,25 @@ PluginRegistry PluginRegistry::scan(const Options& options) {
       const std::string name = p.filename().string();
       if (p.extension() == ".so" && !name.empty() && name[0] != '.') files.push_back(p);
     }
-    if (ec)
-      log(LogLevel::Error, "plugins dir " + dir.string() + " cannot be listed: " + ec.message());
+    if (ec) log(LogLevel::Error, "plugins dir " + dir.string() + " cannot be listed: " + ec.message());
     std::sort(files.begin(), files.end());
 
     for (const auto& file : files) {
       PluginLoader::Outcome outcome = loader.load(file);
       if (outcome.plugin) {
         if (auto first = registry.find(outcome.plugin->name())) {
-          outcome.refused = RefusedPlugin{
-              file,
-              "duplicate connector name '" + outcome.plugin->name() + "': already loaded from " +
-                  first->path().string() + "; remove one of the two files",
-              outcome.plugin->name(), outcome.plugin->version(), outcome.plugin->abiString()};
+          outcome.refused =
+              RefusedPlugin{file,
+                            "duplicate connector name '" + outcome.plugin->name() + "': already loaded from " +
+                                first->path().string() + "; remove one of the two files",
+                            outcome.plugin->name(), outcome.plugin->version(), outcome.plugin->abiString()};
           outcome.plugin.reset();
         }
       }
       if (outcome.plugin) {
         const auto& p = *outcome.plugin;
-        log(LogLevel::Info, "plugin " + p.name() + " " + p.version() + " (ABI " + p.abiString() +
-                                ") loaded from " + file.string());
+        log(LogLevel::Info,
+            "plugin " + p.name() + " " + p.version() + " (ABI " + p.abiString() + ") loaded from " + file.string());
         registry.listing_.push_back(p.toJson());
         registry.plugins_.push_back(std::move(outcome.plugin));
       } else {
@@ -79,8 +77,7 @@ std::shared_ptr<const ConnectorPlugin> PluginRegistry::find(std::string_view nam
   return nullptr;
 }
 
-std::shared_ptr<const ConnectorPlugin> PluginRegistry::findByShortName(
-    std::string_view shortName) const {
+std::shared_ptr<const ConnectorPlugin> PluginRegistry::findByShortName(std::string_view shortName) const {
   for (const auto& p : plugins_) {
     if (p->shortName() == shortName) return p;
   }

@@ -2,9 +2,7 @@
 
 namespace tributary::plugins {
 
-std::string RefusedPlugin::message() const {
-  return "plugin " + path.string() + " refused: " + reason;
-}
+std::string RefusedPlugin::message() const { return "plugin " + path.string() + " refused: " + reason; }
 
 nlohmann::json RefusedPlugin::toJson() const {
   nlohmann::json j = {{"path", path.string()}, {"status", "refused"}, {"reason", reason}};

@@ -37,8 +37,7 @@ struct RecordErrorView {
 // Retry when the batch write failed).
 class RunStopped : public std::runtime_error {
  public:
-  RunStopped(ResultCode code, const std::string& message)
-      : std::runtime_error(message), code_(code) {}
+  RunStopped(ResultCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
   ResultCode code() const { return code_; }
 
  private:

@@ -12,7 +12,7 @@ enum class SyncMode { Initial, Incremental, Backfill };
 // One sync hook call: one stream. See tributary_sync_request_v1 in connector_abi.h.
 struct SyncRequest {
   std::string stream;
-  std::string cursorJson;  // the last committed checkpoint of this stream and mode; "" for none
+  std::string cursorJson;               // the last committed checkpoint of this stream and mode; "" for none
   std::optional<int64_t> sinceMs;       // watermark minus overlap, epoch ms
   std::optional<int64_t> windowFromMs;  // backfill: inclusive
   std::optional<int64_t> windowToMs;    // backfill: exclusive

@@ -17,8 +17,8 @@ std::string_view toString(JobStatus s) {
 }
 
 std::optional<JobStatus> parseJobStatus(std::string_view s) {
-  for (auto st : {JobStatus::Pending, JobStatus::Running, JobStatus::Completed, JobStatus::Failed,
-                  JobStatus::Cancelled, JobStatus::Discarded}) {
+  for (auto st : {JobStatus::Pending, JobStatus::Running, JobStatus::Completed, JobStatus::Failed, JobStatus::Cancelled,
+                  JobStatus::Discarded}) {
     if (toString(st) == s) return st;
   }
   return std::nullopt;

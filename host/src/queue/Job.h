@@ -62,9 +62,9 @@ struct EnqueueRequest {
   std::optional<std::string> parentJobId;
   Json payload = Json::object();
   int priority = kPriorityScheduled;
-  std::optional<TimePoint> runAt;          // default: now
-  std::optional<int> maxAttempts;          // default: the kind's policy
-  std::optional<int64_t> timeoutMs;        // default: the kind's policy
+  std::optional<TimePoint> runAt;    // default: now
+  std::optional<int> maxAttempts;    // default: the kind's policy
+  std::optional<int64_t> timeoutMs;  // default: the kind's policy
   // While a job with this key is pending or running, enqueueing another returns that one.
   std::optional<std::string> uniqueKey;
 };

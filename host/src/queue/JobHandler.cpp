@@ -53,52 +53,54 @@ void registerBuiltinKinds(HandlerRegistry& registry, bool testKinds) {
   registry.add("noop", std::make_shared<FunctionHandler>([](JobContext&) { return Outcome{}; }));
   if (!testKinds) return;
   registry.add("test.sleep", std::make_shared<FunctionHandler>([](JobContext& ctx) {
-    const int64_t ms = ctx.job().payload.value("ms", 1000);
-    const bool ignoreStop = ctx.job().payload.value("ignore_stop", false);
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    while (std::chrono::steady_clock::now() < until) {
-      if (!ignoreStop && ctx.stopRequested()) return Outcome{Outcome::Kind::Cancelled, "stopped", {}, {}, {}};
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return Outcome{Outcome::Kind::Completed, "", Json{{"slept_ms", ms}}, {}, {}};
-  }));
+                 const int64_t ms = ctx.job().payload.value("ms", 1000);
+                 const bool ignoreStop = ctx.job().payload.value("ignore_stop", false);
+                 auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+                 while (std::chrono::steady_clock::now() < until) {
+                   if (!ignoreStop && ctx.stopRequested())
+                     return Outcome{Outcome::Kind::Cancelled, "stopped", {}, {}, {}};
+                   std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                 }
+                 return Outcome{Outcome::Kind::Completed, "", Json{{"slept_ms", ms}}, {}, {}};
+               }));
   registry.add("test.fail", std::make_shared<FunctionHandler>([](JobContext& ctx) {
-    const auto& p = ctx.job().payload;
-    const std::string mode = p.value("mode", "retry");
-    Outcome o;
-    o.error = p.value("message", "test failure");
-    if (mode == "fatal") {
-      o.kind = Outcome::Kind::Fatal;
-    } else if (mode == "wait") {
-      o.kind = Outcome::Kind::Wait;
-      o.until = Clock::now() + std::chrono::milliseconds(p.value("wait_ms", 1000));
-      o.waitReason = p.value("reason", "rate_limit");
-    } else if (mode == "throw") {
-      throw std::runtime_error(o.error);
-    } else {
-      o.kind = Outcome::Kind::Retry;
-    }
-    return o;
-  }));
+                 const auto& p = ctx.job().payload;
+                 const std::string mode = p.value("mode", "retry");
+                 Outcome o;
+                 o.error = p.value("message", "test failure");
+                 if (mode == "fatal") {
+                   o.kind = Outcome::Kind::Fatal;
+                 } else if (mode == "wait") {
+                   o.kind = Outcome::Kind::Wait;
+                   o.until = Clock::now() + std::chrono::milliseconds(p.value("wait_ms", 1000));
+                   o.waitReason = p.value("reason", "rate_limit");
+                 } else if (mode == "throw") {
+                   throw std::runtime_error(o.error);
+                 } else {
+                   o.kind = Outcome::Kind::Retry;
+                 }
+                 return o;
+               }));
   // Records each run in test_job_runs (which the test creates), to count runs per job.
   registry.add("test.record", std::make_shared<FunctionHandler>([](JobContext& ctx) {
-    auto conn = ctx.pool().acquire();
-    conn->exec("INSERT INTO test_job_runs (job_id, worker_id) VALUES ($1::uuid, $2)", ctx.job().id, ctx.workerId());
-    return Outcome{};
-  }));
+                 auto conn = ctx.pool().acquire();
+                 conn->exec("INSERT INTO test_job_runs (job_id, worker_id) VALUES ($1::uuid, $2)", ctx.job().id,
+                            ctx.workerId());
+                 return Outcome{};
+               }));
   // Allocates and touches {mb} MiB, for the memory cap.
   registry.add("test.alloc", std::make_shared<FunctionHandler>([](JobContext& ctx) {
-    const size_t mb = ctx.job().payload.value("mb", 64);
-    std::vector<char> block(mb * 1024 * 1024);
-    for (size_t i = 0; i < block.size(); i += 4096) block[i] = 1;
-    return Outcome{Outcome::Kind::Completed, "", Json{{"allocated_mb", mb}}, {}, {}};
-  }));
+                 const size_t mb = ctx.job().payload.value("mb", 64);
+                 std::vector<char> block(mb * 1024 * 1024);
+                 for (size_t i = 0; i < block.size(); i += 4096) block[i] = 1;
+                 return Outcome{Outcome::Kind::Completed, "", Json{{"allocated_mb", mb}}, {}, {}};
+               }));
   registry.add("test.crash", std::make_shared<FunctionHandler>([](JobContext& ctx) -> Outcome {
-    ctx.setExecutor(Json{{"plugin", "test.crash"}, {"version", "1"}});
-    ::raise(ctx.job().payload.value("signal", SIGSEGV));
-    std::this_thread::sleep_for(std::chrono::seconds(10));
-    return Outcome{};
-  }));
+                 ctx.setExecutor(Json{{"plugin", "test.crash"}, {"version", "1"}});
+                 ::raise(ctx.job().payload.value("signal", SIGSEGV));
+                 std::this_thread::sleep_for(std::chrono::seconds(10));
+                 return Outcome{};
+               }));
 }
 
 }  // namespace tributary::queue

@@ -91,8 +91,7 @@ EnqueueResult JobQueue::enqueue(db::Connection& conn, const EnqueueRequest& requ
   return r.front();
 }
 
-std::vector<EnqueueResult> JobQueue::enqueueMany(db::Connection& conn,
-                                                 const std::vector<EnqueueRequest>& requests) {
+std::vector<EnqueueResult> JobQueue::enqueueMany(db::Connection& conn, const std::vector<EnqueueRequest>& requests) {
   return enqueueBatch(conn, requests, 1);
 }
 
@@ -136,7 +135,8 @@ std::vector<EnqueueResult> JobQueue::enqueueBatch(db::Connection& conn, const st
       " LEFT JOIN jobs j ON ins.id IS NULL AND i.unique_key IS NOT NULL AND j.unique_key = i.unique_key"
       "   AND j.status IN ('pending', 'running')"
       " ORDER BY i.ord";
-  const bool anyKey = std::any_of(requests.begin(), requests.end(), [](const auto& r) { return r.uniqueKey.has_value(); });
+  const bool anyKey =
+      std::any_of(requests.begin(), requests.end(), [](const auto& r) { return r.uniqueKey.has_value(); });
   const std::string plainSql =
       "INSERT INTO jobs (kind, workspace_id, connection_id, parent_job_id, payload, priority, run_at,"
       " max_attempts, timeout_ms, unique_key)"
@@ -148,8 +148,8 @@ std::vector<EnqueueResult> JobQueue::enqueueBatch(db::Connection& conn, const st
       "       max_attempts, timeout_ms, unique_key)"
       " RETURNING id, status";
   std::vector<db::Param> params;
-  for (const auto* column : {&kinds, &workspaces, &connections, &parents, &payloads, &priorities, &runAts,
-                             &maxAttempts, &timeouts, &keys}) {
+  for (const auto* column :
+       {&kinds, &workspaces, &connections, &parents, &payloads, &priorities, &runAts, &maxAttempts, &timeouts, &keys}) {
     params.push_back(db::textArray(*column));
   }
   auto r = conn.execPreparedParams(anyKey ? sql : plainSql, params);
@@ -252,7 +252,8 @@ bool JobQueue::retry(const std::string& jobId) {
     if (r.empty()) return false;
   } catch (const db::DbError& e) {
     if (e.isUniqueViolation()) {
-      throw std::runtime_error("job " + jobId + " cannot be retried: an equal job (same unique key) is "
+      throw std::runtime_error("job " + jobId +
+                               " cannot be retried: an equal job (same unique key) is "
                                "already pending or running");
     }
     throw;
@@ -273,7 +274,8 @@ int64_t JobQueue::prune() {
     total += r.affected();
     if (r.affected() < 5000) break;
   }
-  if (total) log::info("queue", "pruned {} finished jobs older than {} days", total, cfg_.retention.count() / 86'400'000);
+  if (total)
+    log::info("queue", "pruned {} finished jobs older than {} days", total, cfg_.retention.count() / 86'400'000);
   return total;
 }
 
@@ -394,8 +396,7 @@ bool JobQueue::finish(const std::string& jobId, const std::string& workerId, con
           " WHERE id = $1::uuid AND worker_id = $2 AND status = 'running' RETURNING id",
           jobId, workerId, o.kind == K::Fatal ? "failed" : "cancelled",
           o.error.empty() ? (o.kind == K::Cancelled ? "cancelled on request" : "failed") : o.error,
-          o.kind == K::Fatal ? "fatal" : "cancelled",
-          o.result.is_null() ? db::Param() : db::Param(o.result.dump()));
+          o.kind == K::Fatal ? "fatal" : "cancelled", o.result.is_null() ? db::Param() : db::Param(o.result.dump()));
       break;
     case K::Retry: {
       auto cur = conn->exec("SELECT kind, attempts, max_attempts FROM jobs WHERE id = $1::uuid", jobId);
@@ -418,7 +419,8 @@ bool JobQueue::finish(const std::string& jobId, const std::string& workerId, con
           o.result.is_null() ? db::Param() : db::Param(o.result.dump()));
       if (!r.empty()) {
         if (exhausted) {
-          log::warn("queue", "job {} ({}) failed attempt {}/{}: {}; no attempts left, discarded (tributary jobs retry {})",
+          log::warn("queue",
+                    "job {} ({}) failed attempt {}/{}: {}; no attempts left, discarded (tributary jobs retry {})",
                     jobId, kind, attempts, maxAttempts, o.error, jobId);
         } else {
           log::warn("queue", "job {} ({}) failed attempt {}/{}: {}; retrying in {:.1f}s", jobId, kind, attempts,
@@ -486,7 +488,8 @@ int JobQueue::rescue(db::Connection& conn, const std::string& where, const std::
       "  errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempts, 'at', now(),"
       "   'kind', 'worker_lost', 'error', $1 || coalesce(' while running plugin ' || (executor->>'plugin')"
       "   || ' ' || coalesce(executor->>'version', ''), '')))"
-      " WHERE status = 'running' AND " + where +
+      " WHERE status = 'running' AND " +
+      where +
       " RETURNING id, status, last_error),"
       " closed AS ("
       " UPDATE sync_runs SET status = 'failed', completed_at = now(),"

@@ -20,9 +20,9 @@ struct JobFilter {
 };
 
 enum class CancelOutcome {
-  Cancelled,       // it was pending: cancelled now
-  Requested,       // it is running: its worker is asked to stop at the next check
-  AlreadyFinished, // completed, failed, cancelled or discarded before
+  Cancelled,        // it was pending: cancelled now
+  Requested,        // it is running: its worker is asked to stop at the next check
+  AlreadyFinished,  // completed, failed, cancelled or discarded before
   NotFound,
 };
 
@@ -57,8 +57,7 @@ class JobQueue {
   // The same inside the caller's transaction (the NOTIFY goes out when it commits).
   EnqueueResult enqueue(db::Connection& conn, const EnqueueRequest& request);
   // Many at once, in one statement: the scheduler's fan-out.
-  std::vector<EnqueueResult> enqueueMany(db::Connection& conn,
-                                         const std::vector<EnqueueRequest>& requests);
+  std::vector<EnqueueResult> enqueueMany(db::Connection& conn, const std::vector<EnqueueRequest>& requests);
 
   std::optional<Job> get(const std::string& jobId);
   std::vector<Job> list(const JobFilter& filter);

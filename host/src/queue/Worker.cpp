@@ -74,8 +74,8 @@ std::string Worker::processWorkerId() {
   return std::string(host) + ":" + std::to_string(::getpid());
 }
 
-Worker::Worker(std::shared_ptr<JobQueue> queue, std::shared_ptr<const HandlerRegistry> registry,
-               std::string conninfo, Options options)
+Worker::Worker(std::shared_ptr<JobQueue> queue, std::shared_ptr<const HandlerRegistry> registry, std::string conninfo,
+               Options options)
     : queue_(std::move(queue)),
       registry_(std::move(registry)),
       conninfo_(std::move(conninfo)),
@@ -84,8 +84,8 @@ Worker::Worker(std::shared_ptr<JobQueue> queue, std::shared_ptr<const HandlerReg
   if (options_.kinds.empty()) options_.kinds = registry_->kinds();
   if (!options_.onUnstoppableJob) {
     options_.onUnstoppableJob = [this](const std::string& jobId) {
-      log::error("worker", "job {} did not stop within {} ms of its timeout; ending worker process {}",
-                 jobId, queue_->config().timeoutGrace.count(), options_.workerId);
+      log::error("worker", "job {} did not stop within {} ms of its timeout; ending worker process {}", jobId,
+                 queue_->config().timeoutGrace.count(), options_.workerId);
       releaseAllRunning(jobId);
       ::_exit(75);
     };
@@ -99,8 +99,8 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
-  log::info("worker", "worker {} running up to {} jobs at once (kinds: {})", options_.workerId,
-            options_.concurrency, fmt::join(options_.kinds, ", "));
+  log::info("worker", "worker {} running up to {} jobs at once (kinds: {})", options_.workerId, options_.concurrency,
+            fmt::join(options_.kinds, ", "));
   threads_.emplace_back(&Worker::claimLoop, this);
   for (int i = 0; i < options_.concurrency; ++i) threads_.emplace_back(&Worker::executorLoop, this);
   threads_.emplace_back(&Worker::heartbeatLoop, this);
@@ -178,8 +178,7 @@ void Worker::claimLoop() {
         }
         cv_.notify_all();
         for (const auto& id : stillStopping) {
-          log::warn("worker", "job {} was claimed again while its previous run here is still stopping; it waits",
-                    id);
+          log::warn("worker", "job {} was claimed again while its previous run here is still stopping; it waits", id);
           Outcome wait{Outcome::Kind::Wait, "", {}, {}, {}};
           wait.until = Clock::now() + std::chrono::seconds(1);
           wait.waitReason = "backoff";
@@ -256,8 +255,8 @@ void Worker::execute(const std::shared_ptr<JobContext>& ctx) {
     }
     tCurrentJob[0] = 0;
   } else {
-    o = Outcome{Outcome::Kind::Fatal,
-                "no handler for job kind '" + job.kind + "' in worker " + options_.workerId, {}, {}, {}};
+    o = Outcome{
+        Outcome::Kind::Fatal, "no handler for job kind '" + job.kind + "' in worker " + options_.workerId, {}, {}, {}};
   }
 
   const StopReason reason = ctx->stopReason();
@@ -267,19 +266,21 @@ void Worker::execute(const std::shared_ptr<JobContext>& ctx) {
       case StopReason::Timeout:
         o = Outcome{Outcome::Kind::Retry,
                     "Job " + job.id + " exceeded timeout of " + std::to_string(job.timeoutMs) + "ms",
-                    o.result, {}, {}};
+                    o.result,
+                    {},
+                    {}};
         break;
       case StopReason::Shutdown:
         if (o.kind != Outcome::Kind::Fatal) o = Outcome{Outcome::Kind::Released, "", o.result, {}, {}};
         break;
       case StopReason::Cancel:
-        if (o.kind != Outcome::Kind::Fatal) o = Outcome{Outcome::Kind::Cancelled, "cancelled on request", o.result, {}, {}};
+        if (o.kind != Outcome::Kind::Fatal)
+          o = Outcome{Outcome::Kind::Cancelled, "cancelled on request", o.result, {}, {}};
         break;
       case StopReason::Lost:
         report = false;  // rescued elsewhere; its new owner reports
         break;
-      case StopReason::None:
-        break;
+      case StopReason::None: break;
     }
   }
   if (report) {
@@ -336,8 +337,8 @@ void Worker::heartbeatLoop() {
       }
       for (const auto& id : reply.lost) {
         if (auto it = running_.find(id); it != running_.end()) {
-          log::warn("worker", "job {} is no longer held by {} (its lease expired and it was rescued); stopping it",
-                    id, options_.workerId);
+          log::warn("worker", "job {} is no longer held by {} (its lease expired and it was rescued); stopping it", id,
+                    options_.workerId);
           it->second.ctx->requestStop(StopReason::Lost);
         }
       }
@@ -375,7 +376,10 @@ void Worker::watchdogLoop() {
       try {
         queue_->finish(id, options_.workerId,
                        Outcome{Outcome::Kind::Retry,
-                               "Job " + id + " exceeded timeout of " + std::to_string(timeoutMs) + "ms", {}, {}, {}});
+                               "Job " + id + " exceeded timeout of " + std::to_string(timeoutMs) + "ms",
+                               {},
+                               {},
+                               {}});
       } catch (const std::exception& e) {
         log::error("worker", "recording the timeout of job {} failed: {}", id, e.what());
       }
@@ -461,9 +465,7 @@ void Worker::stop() {
     stopped_ = true;
   }
   stopCv_.notify_all();
-  {
-    std::lock_guard lock(completeMu_);
-  }
+  { std::lock_guard lock(completeMu_); }
   completeCv_.notify_all();
   for (auto& t : threads_) {
     if (!t.joinable()) continue;
@@ -476,6 +478,5 @@ void Worker::stop() {
   threads_.clear();
   log::info("worker", "worker {} stopped", options_.workerId);
 }
-
 
 }  // namespace tributary::queue

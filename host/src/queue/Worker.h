@@ -40,8 +40,8 @@ class Worker {
     bool exitWhenIdle = false;
   };
 
-  Worker(std::shared_ptr<JobQueue> queue, std::shared_ptr<const HandlerRegistry> registry,
-         std::string conninfo, Options options);
+  Worker(std::shared_ptr<JobQueue> queue, std::shared_ptr<const HandlerRegistry> registry, std::string conninfo,
+         Options options);
   ~Worker();
 
   void start();
@@ -91,11 +91,11 @@ class Worker {
   int wakeFd_ = -1;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;            // executors wait for work
-  std::condition_variable idleCv_;        // stop() waits for running jobs to end
+  std::condition_variable cv_;      // executors wait for work
+  std::condition_variable idleCv_;  // stop() waits for running jobs to end
   std::deque<std::shared_ptr<JobContext>> ready_;
   std::map<std::string, Running> running_;
-  int inflight_ = 0;                       // claimed and not yet finished
+  int inflight_ = 0;  // claimed and not yet finished
 
   std::mutex completeMu_;
   std::condition_variable completeCv_;

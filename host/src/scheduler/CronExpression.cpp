@@ -53,13 +53,9 @@ constexpr std::array<Macro, 7> kMacros = {{{"@yearly", "0 0 1 1 *"},
                                            {"@midnight", "0 0 * * *"},
                                            {"@hourly", "0 * * * *"}}};
 
-int64_t floorDiv(int64_t a, int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
+int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
-bool isLeap(int y) {
-  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
+bool isLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 int daysInMonth(int y, int m) {
   static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -67,8 +63,7 @@ int daysInMonth(int y, int m) {
 }
 
 int64_t daysFromCivil(int y, int m, int d) {
-  return date::sys_days{date::year{y} / date::month{static_cast<unsigned>(m)} /
-                        date::day{static_cast<unsigned>(d)}}
+  return date::sys_days{date::year{y} / date::month{static_cast<unsigned>(m)} / date::day{static_cast<unsigned>(d)}}
       .time_since_epoch()
       .count();
 }
@@ -161,17 +156,14 @@ class FieldParser {
     int step = 1;
     bool hasStep = parts.size() > 1;
     if (hasStep) {
-      Token stepTok{item.text.substr(base.text.size() + 1),
-                    base.offset + static_cast<int>(base.text.size()) + 1};
+      Token stepTok{item.text.substr(base.text.size() + 1), base.offset + static_cast<int>(base.text.size()) + 1};
       const int span = spec.starMax - spec.min + 1;
       if (!allDigits(stepTok.text)) {
-        return fail(stepTok.offset,
-                    fmt::format("{} step \"{}\" is not a number", spec.name, stepTok.text));
+        return fail(stepTok.offset, fmt::format("{} step \"{}\" is not a number", spec.name, stepTok.text));
       }
       if (stepTok.text.size() > 3 || std::stoi(std::string(stepTok.text)) < 1 ||
           std::stoi(std::string(stepTok.text)) > span) {
-        return fail(stepTok.offset,
-                    fmt::format("{} step {} is out of range 1-{}", spec.name, stepTok.text, span));
+        return fail(stepTok.offset, fmt::format("{} step {} is out of range 1-{}", spec.name, stepTok.text, span));
       }
       step = std::stoi(std::string(stepTok.text));
     }
@@ -184,13 +176,13 @@ class FieldParser {
       Token a{base.text.substr(0, dash), base.offset};
       Token b{base.text.substr(dash + 1), base.offset + static_cast<int>(dash) + 1};
       if (a.text.empty() || b.text.empty()) {
-        return fail(base.offset, fmt::format("{} range \"{}\" is missing its {}", spec.name,
-                                             base.text, a.text.empty() ? "start" : "end"));
+        return fail(base.offset, fmt::format("{} range \"{}\" is missing its {}", spec.name, base.text,
+                                             a.text.empty() ? "start" : "end"));
       }
       if (!value(a, spec, lo) || !value(b, spec, hi)) return false;
       if (lo > hi) {
-        return fail(a.offset, fmt::format("{} range {} runs backwards (its start is after its end)",
-                                          spec.name, base.text));
+        return fail(a.offset,
+                    fmt::format("{} range {} runs backwards (its start is after its end)", spec.name, base.text));
       }
     } else {
       if (!value(base, spec, lo)) return false;
@@ -206,17 +198,14 @@ class FieldParser {
 
   bool value(Token t, const FieldSpec& spec, int& out) {
     if (allDigits(t.text)) {
-      if (t.text.size() > 4 || std::stoi(std::string(t.text)) < spec.min ||
-          std::stoi(std::string(t.text)) > spec.max) {
-        return fail(t.offset, fmt::format("{} {} is out of range {}-{}", spec.name, t.text,
-                                          spec.min, spec.max));
+      if (t.text.size() > 4 || std::stoi(std::string(t.text)) < spec.min || std::stoi(std::string(t.text)) > spec.max) {
+        return fail(t.offset, fmt::format("{} {} is out of range {}-{}", spec.name, t.text, spec.min, spec.max));
       }
       out = std::stoi(std::string(t.text));
       return true;
     }
     std::string upper;
-    for (char c : t.text)
-      upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    for (char c : t.text) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
     if (spec.names == Names::Months) {
       for (size_t i = 0; i < kMonthNames.size(); ++i) {
         if (upper == kMonthNames[i]) {
@@ -224,8 +213,7 @@ class FieldParser {
           return true;
         }
       }
-      return fail(t.offset,
-                  fmt::format("month \"{}\" is not a number or a month name (JAN-DEC)", t.text));
+      return fail(t.offset, fmt::format("month \"{}\" is not a number or a month name (JAN-DEC)", t.text));
     }
     if (spec.names == Names::Weekdays) {
       for (size_t i = 0; i < kDayNames.size(); ++i) {
@@ -234,9 +222,7 @@ class FieldParser {
           return true;
         }
       }
-      return fail(
-          t.offset,
-          fmt::format("day-of-week \"{}\" is not a number or a day name (SUN-SAT)", t.text));
+      return fail(t.offset, fmt::format("day-of-week \"{}\" is not a number or a day name (SUN-SAT)", t.text));
     }
     return fail(t.offset, fmt::format("{} \"{}\" is not a number", spec.name, t.text));
   }
@@ -260,8 +246,7 @@ const date::time_zone* CronExpression::findTimeZone(std::string_view name, std::
   try {
     for (const auto& z : date::get_tzdb().zones) names.emplace_back(z.name());
   } catch (const std::exception& e) {
-    error = fmt::format("cannot read the time zone database ({}); install the tzdata package",
-                        e.what());
+    error = fmt::format("cannot read the time zone database ({}); install the tzdata package", e.what());
     return nullptr;
   }
   if (names.empty()) {
@@ -277,8 +262,8 @@ const date::time_zone* CronExpression::findTimeZone(std::string_view name, std::
   return nullptr;
 }
 
-std::optional<CronExpression> CronExpression::parse(std::string_view expression,
-                                                    std::string_view timeZone, CronError* error) {
+std::optional<CronExpression> CronExpression::parse(std::string_view expression, std::string_view timeZone,
+                                                    CronError* error) {
   CronError scratch;
   CronError* err = error ? error : &scratch;
   FieldParser parser(err);
@@ -376,10 +361,9 @@ std::optional<CronExpression> CronExpression::parse(std::string_view expression,
       possible = nextBit(out.daysOfMonth_, 1, longest) >= 0;
     }
     if (!possible) {
-      parser.fail(domField.offset,
-                  fmt::format("day-of-month {} never occurs in month {}, so the schedule would "
-                              "never fire",
-                              domField.text, monthField.text));
+      parser.fail(domField.offset, fmt::format("day-of-month {} never occurs in month {}, so the schedule would "
+                                               "never fire",
+                                               domField.text, monthField.text));
       return std::nullopt;
     }
   }
@@ -572,8 +556,7 @@ int64_t CronExpression::toInstant(int64_t local, LocalKind& kind, int64_t& bound
   if (!zone_) return local;
   auto info = zone_->get_info(date::local_seconds{Seconds{local}});
   switch (info.result) {
-    case date::local_info::unique:
-      return local - info.first.offset.count();
+    case date::local_info::unique: return local - info.first.offset.count();
     case date::local_info::nonexistent: {
       // The clocks jump at info.second.begin; the skipped local times fire then, once.
       kind = LocalKind::Skipped;
@@ -620,8 +603,7 @@ std::optional<CronExpression::TimePoint> CronExpression::previous(TimePoint at) 
     // In the second pass of an overlap, local times later than now on the wall clock fired
     // during the first pass, before `at`.
     auto info = zone_->get_info(date::local_seconds{Seconds{localT}});
-    if (info.result == date::local_info::ambiguous &&
-        t >= info.second.begin.time_since_epoch().count()) {
+    if (info.result == date::local_info::ambiguous && t >= info.second.begin.time_since_epoch().count()) {
       int64_t overlapEnd = info.first.end.time_since_epoch().count() + info.first.offset.count();
       if (auto local = previousLocal(overlapEnd - 1); local && *local > localT) {
         int64_t instant = toInstant(*local, kind, boundary);

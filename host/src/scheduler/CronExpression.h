@@ -46,8 +46,7 @@ class CronExpression {
 
   // Parses `expression` for the IANA time zone `timeZone` (empty: UTC). On failure returns
   // nullopt and, when `error` is given, says where and why.
-  static std::optional<CronExpression> parse(std::string_view expression,
-                                             std::string_view timeZone = "UTC",
+  static std::optional<CronExpression> parse(std::string_view expression, std::string_view timeZone = "UTC",
                                              CronError* error = nullptr);
   // The zone named `name`, or nullptr with `error` set (with a suggestion when one is close).
   static const date::time_zone* findTimeZone(std::string_view name, std::string& error);

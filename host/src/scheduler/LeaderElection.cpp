@@ -8,13 +8,10 @@
 
 namespace tributary::scheduler {
 
-LeaderElection::LeaderElection(std::string conninfo, std::string hostId,
-                               std::chrono::milliseconds lease)
+LeaderElection::LeaderElection(std::string conninfo, std::string hostId, std::chrono::milliseconds lease)
     : conninfo_(std::move(conninfo)), hostId_(std::move(hostId)), lease_(lease) {}
 
-LeaderElection::~LeaderElection() {
-  resign();
-}
+LeaderElection::~LeaderElection() { resign(); }
 
 void LeaderElection::open() {
   session_ = std::make_unique<db::Connection>(conninfo_);
@@ -28,26 +25,24 @@ void LeaderElection::open() {
   // to it goes unacknowledged for the user timeout. Either way the lock is freed.
   const int64_t leaseMs = lease_.count();
   const int64_t leaseSeconds = std::max<int64_t>(3, leaseMs / 1000);
-  session_->execScript(fmt::format(
-      "SET idle_session_timeout = {0}; SET idle_in_transaction_session_timeout = {0}; "
-      "SET tcp_keepalives_idle = {1}; SET tcp_keepalives_interval = {2}; "
-      "SET tcp_keepalives_count = 2; SET tcp_user_timeout = {3}",
-      leaseMs, std::max<int64_t>(1, leaseSeconds / 3), std::max<int64_t>(1, leaseSeconds / 6),
-      std::max<int64_t>(1000, leaseMs * 2 / 3)));
+  session_->execScript(
+      fmt::format("SET idle_session_timeout = {0}; SET idle_in_transaction_session_timeout = {0}; "
+                  "SET tcp_keepalives_idle = {1}; SET tcp_keepalives_interval = {2}; "
+                  "SET tcp_keepalives_count = 2; SET tcp_user_timeout = {3}",
+                  leaseMs, std::max<int64_t>(1, leaseSeconds / 3), std::max<int64_t>(1, leaseSeconds / 6),
+                  std::max<int64_t>(1000, leaseMs * 2 / 3)));
 }
 
 bool LeaderElection::tryLead() {
   if (leading_) return true;
   if (!session_ || session_->isBroken()) open();
-  auto r =
-      session_->exec("SELECT pg_try_advisory_lock($1::int4, $2::int4)", kLockClass, kLockObject);
+  auto r = session_->exec("SELECT pg_try_advisory_lock($1::int4, $2::int4)", kLockClass, kLockObject);
   leading_ = r.boolean(0, 0);
   return leading_;
 }
 
 db::Connection& LeaderElection::session() {
-  if (!leading_ || !session_)
-    throw std::logic_error("the scheduler session is used while not leading");
+  if (!leading_ || !session_) throw std::logic_error("the scheduler session is used while not leading");
   return *session_;
 }
 
@@ -71,9 +66,7 @@ void LeaderElection::resign() {
     try {
       session_->exec("SELECT pg_advisory_unlock($1::int4, $2::int4)", kLockClass, kLockObject);
     } catch (const std::exception& e) {
-      log::debug("scheduler",
-                 "unlocking the scheduler lead failed ({}); closing the session frees it",
-                 e.what());
+      log::debug("scheduler", "unlocking the scheduler lead failed ({}); closing the session frees it", e.what());
     }
   }
   leading_ = false;

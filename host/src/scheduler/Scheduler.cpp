@@ -22,9 +22,7 @@ std::string iso(CronExpression::TimePoint t) {
   return date::format("%FT%TZ", std::chrono::floor<std::chrono::seconds>(t));
 }
 
-CronExpression::TimePoint fromMillis(int64_t ms) {
-  return CronExpression::TimePoint(std::chrono::milliseconds(ms));
-}
+CronExpression::TimePoint fromMillis(int64_t ms) { return CronExpression::TimePoint(std::chrono::milliseconds(ms)); }
 
 std::string defaultHostId() {
   char name[256] = {0};
@@ -34,8 +32,7 @@ std::string defaultHostId() {
 
 // A connection counts as scheduled when it, and its workspace, are enabled and it has a
 // non-blank schedule.
-constexpr const char* kScheduled =
-    "c.enabled AND w.enabled AND coalesce(btrim(c.schedule), '') <> ''";
+constexpr const char* kScheduled = "c.enabled AND w.enabled AND coalesce(btrim(c.schedule), '') <> ''";
 constexpr const char* kZone = "coalesce(nullif(btrim(c.schedule_timezone), ''), 'UTC')";
 
 // State of connections no longer scheduled is dropped, so that a schedule given back later
@@ -49,8 +46,7 @@ const std::string kForgetUnscheduled =
 // Scheduled connections whose state is missing or stale (another expression or zone), or whose
 // next slot has come by $1.
 const std::string kCandidates =
-    std::string("SELECT c.id::text, c.workspace_id::text, w.slug, c.name, btrim(c.schedule), ") +
-    kZone +
+    std::string("SELECT c.id::text, c.workspace_id::text, w.slug, c.name, btrim(c.schedule), ") + kZone +
     ", c.misfire, s.next_slot::text, (extract(epoch FROM s.next_slot) * 1000)::bigint, "
     "(s.connection_id IS NULL OR s.schedule <> btrim(c.schedule) OR s.schedule_timezone <> " +
     kZone +
@@ -58,9 +54,8 @@ const std::string kCandidates =
     "FROM connections c JOIN workspaces w ON w.id = c.workspace_id "
     "LEFT JOIN schedule_state s ON s.connection_id = c.id "
     "WHERE " +
-    kScheduled +
-    " AND (s.connection_id IS NULL OR s.schedule <> btrim(c.schedule) OR s.schedule_timezone <> " +
-    kZone + " OR s.next_slot <= $1::timestamptz) ORDER BY w.slug, c.name";
+    kScheduled + " AND (s.connection_id IS NULL OR s.schedule <> btrim(c.schedule) OR s.schedule_timezone <> " + kZone +
+    " OR s.next_slot <= $1::timestamptz) ORDER BY w.slug, c.name";
 
 }  // namespace
 
@@ -79,19 +74,16 @@ struct Scheduler::Candidate {
   std::string label() const { return workspace + "/" + name; }
 };
 
-Scheduler::Scheduler(std::string conninfo, std::shared_ptr<queue::JobQueue> queue,
-                     config::SchedulerConfig cfg, Options options)
+Scheduler::Scheduler(std::string conninfo, std::shared_ptr<queue::JobQueue> queue, config::SchedulerConfig cfg,
+                     Options options)
     : queue_(std::move(queue)),
       cfg_(cfg),
       options_(std::move(options)),
-      election_(std::move(conninfo), options_.hostId.empty() ? defaultHostId() : options_.hostId,
-                cfg.leaderLease) {
+      election_(std::move(conninfo), options_.hostId.empty() ? defaultHostId() : options_.hostId, cfg.leaderLease) {
   if (!queue_) throw std::invalid_argument("the scheduler needs a job queue");
 }
 
-Scheduler::~Scheduler() {
-  stop();
-}
+Scheduler::~Scheduler() { stop(); }
 
 Scheduler::TimePoint Scheduler::now() const {
   return options_.clock ? options_.clock() : std::chrono::system_clock::now();
@@ -167,8 +159,8 @@ TickReport Scheduler::tickOnce() {
                 "over, or this one once the database answers again",
                 hostId(), e.what());
     } else if (!unreachableAnnounced_) {
-      log::warn(kLog, "host {} cannot take part in the scheduler election: {}; retrying every {}",
-                hostId(), e.what(), config::formatDuration(cfg_.tick));
+      log::warn(kLog, "host {} cannot take part in the scheduler election: {}; retrying every {}", hostId(), e.what(),
+                config::formatDuration(cfg_.tick));
       unreachableAnnounced_ = true;
     }
     election_.lost();
@@ -200,8 +192,7 @@ const CronExpression* Scheduler::compiled(const Candidate& c) {
 }
 
 std::vector<Scheduler::Candidate> Scheduler::loadCandidates(db::Connection& conn, TimePoint now) {
-  auto rows = conn.exec(kCandidates,
-                        date::format("%FT%TZ", std::chrono::floor<std::chrono::microseconds>(now)));
+  auto rows = conn.exec(kCandidates, date::format("%FT%TZ", std::chrono::floor<std::chrono::microseconds>(now)));
   std::vector<Candidate> out;
   out.reserve(static_cast<size_t>(rows.rows()));
   for (int i = 0; i < rows.rows(); ++i) {
@@ -241,15 +232,12 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
     if (c.stale) {
       auto first = cron->next(now);
       if (!first) continue;
-      armed.push_back(
-          {{"id", c.id}, {"schedule", c.schedule}, {"zone", c.zone}, {"next", iso(*first)}});
+      armed.push_back({{"id", c.id}, {"schedule", c.schedule}, {"zone", c.zone}, {"next", iso(*first)}});
       log::log(candidates.size() <= 20 ? log::Level::Info : log::Level::Debug, kLog,
-               "{} is scheduled \"{}\" ({}); first slot {}", c.label(), c.schedule, c.zone,
-               iso(*first));
+               "{} is scheduled \"{}\" ({}); first slot {}", c.label(), c.schedule, c.zone, iso(*first));
       continue;
     }
-    SlotPlan plan =
-        planSlot(*cron, *c.storedNext, now, cfg_.misfireGrace, c.misfire.value_or(cfg_.misfire));
+    SlotPlan plan = planSlot(*cron, *c.storedNext, now, cfg_.misfireGrace, c.misfire.value_or(cfg_.misfire));
     if (plan.action != SlotPlan::Action::Wait) due.push_back({&c, plan});
   }
   report.armed = static_cast<int>(armed.size());
@@ -319,8 +307,7 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
       log::info(kLog,
                 "skipping the scheduled sync of {} for {}: its sync job {} is still {}; next "
                 "slot {}",
-                c.label(), iso(d.plan.slot), b->second.first, b->second.second,
-                iso(d.plan.nextSlot));
+                c.label(), iso(d.plan.slot), b->second.first, b->second.second, iso(d.plan.nextSlot));
       record(d, "busy", b->second.first);
       continue;
     }
@@ -331,8 +318,8 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
                 "them (misfire: run_once)",
                 c.label(), iso(d.plan.firstSlot), iso(d.plan.slot));
     } else if (d.plan.coalesced) {
-      log::info(kLog, "{} is late: one sync covers its slots from {} to {}", c.label(),
-                iso(d.plan.firstSlot), iso(d.plan.slot));
+      log::info(kLog, "{} is late: one sync covers its slots from {} to {}", c.label(), iso(d.plan.firstSlot),
+                iso(d.plan.slot));
     }
     firing.push_back(&d);
   }
@@ -354,31 +341,28 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
       r.workspaceId = c.workspaceId;
       r.connectionId = c.id;
       r.priority = queue::kPriorityScheduled;
-      r.payload = {{"sync_type", "scheduled"},
-                   {"mode", mode == modes.end() ? "initial" : mode->second},
-                   {"slot", slot}};
+      r.payload = {
+          {"sync_type", "scheduled"}, {"mode", mode == modes.end() ? "initial" : mode->second}, {"slot", slot}};
       r.uniqueKey = "sync:" + c.id + ":" + slot;
       requests.push_back(std::move(r));
     }
-    log::info(kLog, "queueing {} scheduled sync{}", requests.size(),
-              requests.size() == 1 ? "" : "s");
+    log::info(kLog, "queueing {} scheduled sync{}", requests.size(), requests.size() == 1 ? "" : "s");
     results = queue_->enqueueMany(conn, requests);
     if (results.size() != requests.size()) {
-      throw std::runtime_error("the queue answered " + std::to_string(results.size()) +
-                               " results for " + std::to_string(requests.size()) + " jobs");
+      throw std::runtime_error("the queue answered " + std::to_string(results.size()) + " results for " +
+                               std::to_string(requests.size()) + " jobs");
     }
     for (size_t i = 0; i < firing.size(); ++i) {
       const auto& res = results[i];
       const Candidate& c = *firing[i]->candidate;
       if (res.existing) {
         ++report.alreadyQueued;
-        log::info(kLog, "the sync of {} for {} was already queued (job {})", c.label(),
-                  iso(firing[i]->plan.slot), res.jobId);
+        log::info(kLog, "the sync of {} for {} was already queued (job {})", c.label(), iso(firing[i]->plan.slot),
+                  res.jobId);
       } else {
         ++report.queued;
-        queuedLines.push_back(fmt::format("queued {} for {}: job {} ({})", c.label(),
-                                          iso(firing[i]->plan.slot), res.jobId,
-                                          requests[i].payload["mode"].get<std::string>()));
+        queuedLines.push_back(fmt::format("queued {} for {}: job {} ({})", c.label(), iso(firing[i]->plan.slot),
+                                          res.jobId, requests[i].payload["mode"].get<std::string>()));
       }
       record(*firing[i], res.existing ? "already_queued" : "queued", res.jobId);
     }
@@ -394,18 +378,16 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
         handled);
     if (updated.affected() != static_cast<int64_t>(handled.size())) {
       // Only a second writer could do this; the transaction (and its jobs) is rolled back.
-      throw std::runtime_error(
-          "schedule_state changed under the leader (" + std::to_string(updated.affected()) +
-          " of " + std::to_string(handled.size()) +
-          " rows matched); is another scheduler writing to this database without the lock?");
+      throw std::runtime_error("schedule_state changed under the leader (" + std::to_string(updated.affected()) +
+                               " of " + std::to_string(handled.size()) +
+                               " rows matched); is another scheduler writing to this database without the lock?");
     }
   }
   tx.commit();
 
   for (const auto& line : queuedLines) log::debug(kLog, "{}", line);
   if (!results.empty()) {
-    std::string extra =
-        report.alreadyQueued ? ", " + std::to_string(report.alreadyQueued) + " already queued" : "";
+    std::string extra = report.alreadyQueued ? ", " + std::to_string(report.alreadyQueued) + " already queued" : "";
     log::info(kLog, "queued {}/{}{}", report.queued, results.size(), extra);
   }
   if (report.due > 0) idleAnnounced_ = false;

@@ -46,8 +46,8 @@ class Scheduler {
     std::function<TimePoint()> clock;  // empty: the system clock (tests set their own)
   };
 
-  Scheduler(std::string conninfo, std::shared_ptr<queue::JobQueue> queue,
-            config::SchedulerConfig cfg, Options options = {});
+  Scheduler(std::string conninfo, std::shared_ptr<queue::JobQueue> queue, config::SchedulerConfig cfg,
+            Options options = {});
   ~Scheduler();
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -85,8 +85,8 @@ class Scheduler {
   // Parsed expressions by "zone\nexpression".
   std::map<std::string, CompiledSchedule> cache_;
   std::set<std::string> reportedInvalid_;  // "connection\nzone\nexpression", logged once each
-  bool idleAnnounced_ = false;  // "no scheduled syncs due" said at info since the last firing
-  bool announcedOnce_ = false;  // ... since taking the lead
+  bool idleAnnounced_ = false;             // "no scheduled syncs due" said at info since the last firing
+  bool announcedOnce_ = false;             // ... since taking the lead
   bool standbyAnnounced_ = false;
   bool unreachableAnnounced_ = false;
 

@@ -26,9 +26,8 @@ SlotPlan planSlot(const CronExpression& cron, SlotPlan::TimePoint nextSlot, Slot
   plan.coalesced = plan.slot > nextSlot;
   plan.misfire = now - plan.slot > grace;
   plan.nextSlot = nextAfter(cron, now);
-  plan.action = plan.misfire && policy == config::MisfirePolicy::Skip
-                    ? SlotPlan::Action::SkipMisfire
-                    : SlotPlan::Action::Fire;
+  plan.action =
+      plan.misfire && policy == config::MisfirePolicy::Skip ? SlotPlan::Action::SkipMisfire : SlotPlan::Action::Fire;
   return plan;
 }
 

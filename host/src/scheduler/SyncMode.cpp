@@ -4,8 +4,8 @@
 
 namespace tributary::scheduler {
 
-std::unordered_map<std::string, std::string> scheduledSyncModes(
-    db::Connection& conn, const std::vector<std::string>& connectionIds) {
+std::unordered_map<std::string, std::string> scheduledSyncModes(db::Connection& conn,
+                                                                const std::vector<std::string>& connectionIds) {
   std::unordered_map<std::string, std::string> out;
   if (connectionIds.empty()) return out;
   Json ids = connectionIds;

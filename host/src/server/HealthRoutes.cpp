@@ -5,9 +5,7 @@
 namespace tributary::server {
 
 HealthRoutes::HealthRoutes(std::shared_ptr<db::Pool> pool, std::filesystem::path migrationsDir)
-    : pool_(std::move(pool)),
-      migrationsDir_(std::move(migrationsDir)),
-      started_(std::chrono::steady_clock::now()) {}
+    : pool_(std::move(pool)), migrationsDir_(std::move(migrationsDir)), started_(std::chrono::steady_clock::now()) {}
 
 void HealthRoutes::install(Router& router) {
   router.add("GET", "/health", [this](const Request&) { return health(); });
@@ -35,8 +33,8 @@ Response HealthRoutes::ready() const {
       return Response::json(503, {{"status", "not_ready"}, {"reason", st.problems.front()}, {"checks", checks}});
     }
     if (!st.pending.empty()) {
-      std::string reason = std::to_string(st.pending.size()) + " migration(s) pending, first " +
-                           st.pending.front().name;
+      std::string reason =
+          std::to_string(st.pending.size()) + " migration(s) pending, first " + st.pending.front().name;
       checks["migrations"] = reason;
       return Response::json(503, {{"status", "not_ready"}, {"reason", reason}, {"checks", checks}});
     }

@@ -96,9 +96,8 @@ void HttpServer::start() {
     socket.bind(Poco::Net::SocketAddress(bind_, static_cast<Poco::UInt16>(requestedPort_)), true);
     socket.listen(128);
   } catch (const Poco::Exception& e) {
-    throw std::runtime_error("cannot listen on " + bind_ + ":" + std::to_string(requestedPort_) +
-                             ": " + e.displayText() +
-                             " (is another process using it? set server.port or pass --port)");
+    throw std::runtime_error("cannot listen on " + bind_ + ":" + std::to_string(requestedPort_) + ": " +
+                             e.displayText() + " (is another process using it? set server.port or pass --port)");
   }
   boundPort_ = socket.address().port();
   auto params = new Poco::Net::HTTPServerParams;
@@ -116,8 +115,6 @@ void HttpServer::stop() {
   }
 }
 
-std::string HttpServer::baseUrl() const {
-  return "http://" + bind_ + ":" + std::to_string(boundPort_);
-}
+std::string HttpServer::baseUrl() const { return "http://" + bind_ + ":" + std::to_string(boundPort_); }
 
 }  // namespace tributary::server

@@ -23,8 +23,7 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
   routes_.push_back({method, segmentsOf(pattern), std::move(handler)});
 }
 
-bool Router::match(const Route& r, const std::vector<std::string>& parts,
-                   std::map<std::string, std::string>& params) {
+bool Router::match(const Route& r, const std::vector<std::string>& parts, std::map<std::string, std::string>& params) {
   if (r.segments.size() != parts.size()) return false;
   std::map<std::string, std::string> found;
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -51,8 +50,7 @@ Response Router::dispatch(Request& request) const {
     return r.handler(request);
   }
   if (pathMatched) {
-    return Response::error(405, "method_not_allowed",
-                           request.method + " is not allowed on " + request.path);
+    return Response::error(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
   }
   return Response::error(404, "not_found", "no route for " + request.method + " " + request.path);
 }

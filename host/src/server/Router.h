@@ -13,8 +13,8 @@ struct Request {
   std::string method;
   std::string path;
   std::map<std::string, std::string> query;
-  std::map<std::string, std::string> params;  // from ":name" segments of the route
-  std::map<std::string, std::string> headers; // lower-cased names
+  std::map<std::string, std::string> params;   // from ":name" segments of the route
+  std::map<std::string, std::string> headers;  // lower-cased names
   std::string body;
 };
 
@@ -42,8 +42,7 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
   };
-  static bool match(const Route& r, const std::vector<std::string>& parts,
-                    std::map<std::string, std::string>& params);
+  static bool match(const Route& r, const std::vector<std::string>& parts, std::map<std::string, std::string>& params);
   std::vector<Route> routes_;
 };
 

@@ -45,9 +45,8 @@ extern "C" {
 
 #define TRIBUTARY_ABI_VERSION_MAJOR 1
 #define TRIBUTARY_ABI_VERSION_MINOR 0
-#define TRIBUTARY_ABI_VERSION                                 \
-  ((uint32_t)(((uint32_t)TRIBUTARY_ABI_VERSION_MAJOR << 16) | \
-              (uint32_t)TRIBUTARY_ABI_VERSION_MINOR))
+#define TRIBUTARY_ABI_VERSION \
+  ((uint32_t)(((uint32_t)TRIBUTARY_ABI_VERSION_MAJOR << 16) | (uint32_t)TRIBUTARY_ABI_VERSION_MINOR))
 #define TRIBUTARY_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define TRIBUTARY_ABI_MINOR_OF(v) ((uint32_t)(v)&0xFFFFu)
 
@@ -222,17 +221,14 @@ typedef struct tributary_host_api_v1 {
    * stopped): return that value from the hook promptly. */
   tributary_result (*emit_record)(tributary_host_ctx* ctx, const tributary_record_v1* record);
   /* Report a poison record (borrowed; copied before return). Same return rule. */
-  tributary_result (*emit_record_error)(tributary_host_ctx* ctx,
-                                        const tributary_record_error_v1* error);
+  tributary_result (*emit_record_error)(tributary_host_ctx* ctx, const tributary_record_error_v1* error);
   /* Close a batch: the records emitted since the previous checkpoint commit together with
    * this cursor (opaque JSON text, borrowed; copied). A resumed run gets the last committed
    * cursor back in tributary_sync_request_v1.cursor_json. Same return rule. */
-  tributary_result (*commit_checkpoint)(tributary_host_ctx* ctx, tributary_str stream,
-                                        tributary_str cursor_json);
+  tributary_result (*commit_checkpoint)(tributary_host_ctx* ctx, tributary_str stream, tributary_str cursor_json);
   /* Progress for operators: current and total items (total < 0 when unknown), and a short
    * message (borrowed). The host rate-limits what it stores; call it per page. */
-  void (*report_progress)(tributary_host_ctx* ctx, int64_t current, int64_t total,
-                          tributary_str message);
+  void (*report_progress)(tributary_host_ctx* ctx, int64_t current, int64_t total, tributary_str message);
   /* Non-zero once the run is cancelled or timed out: stop at the next safe point and
    * return TRIBUTARY_CANCELLED. Cheap; call it per page or per slice of a long wait. */
   int32_t (*is_cancelled)(tributary_host_ctx* ctx);
@@ -247,8 +243,7 @@ typedef struct tributary_host_api_v1 {
    * must be released with http_response_free. Returns TRIBUTARY_OK when a response arrived
    * (whatever its status), TRIBUTARY_RETRY when none did (response->error says why), or
    * TRIBUTARY_FATAL for a request the host will never send (bad URL, scheme not allowed). */
-  tributary_result (*http_request)(tributary_host_ctx* ctx,
-                                   const tributary_http_request_v1* request,
+  tributary_result (*http_request)(tributary_host_ctx* ctx, const tributary_http_request_v1* request,
                                    const tributary_http_response_v1** out_response);
   void (*http_response_free)(tributary_host_ctx* ctx, const tributary_http_response_v1* response);
 
@@ -260,17 +255,14 @@ typedef struct tributary_host_api_v1 {
   /* Read a setting. Returns 1 and sets *out_value (host-owned, valid until destroy) when
    * the key has a value (including its declared default), else 0 and sets it empty.
    * Secret keys are not readable here. */
-  int32_t (*get_config)(tributary_host_instance* instance, tributary_str key,
-                        tributary_str* out_value);
+  int32_t (*get_config)(tributary_host_instance* instance, tributary_str key, tributary_str* out_value);
   /* Read a secret (a key declared with TRIBUTARY_CONFIG_SECRET). Same contract. */
-  int32_t (*get_secret)(tributary_host_instance* instance, tributary_str key,
-                        tributary_str* out_value);
+  int32_t (*get_secret)(tributary_host_instance* instance, tributary_str key, tributary_str* out_value);
 } tributary_host_api_v1;
 
 /* True when the host table has the function `field` (for functions added after 1.0). */
 #define TRIBUTARY_HOST_HAS(api, field) \
-  ((api)->struct_size >=               \
-   (uint32_t)((const char*)&(api)->field - (const char*)(api)) + (uint32_t)sizeof((api)->field))
+  ((api)->struct_size >= (uint32_t)((const char*)&(api)->field - (const char*)(api)) + (uint32_t)sizeof((api)->field))
 
 /* ---------------------------------------------------------------------------------------
  * The descriptor (everything below is plugin-owned, static)

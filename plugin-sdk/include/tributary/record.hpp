@@ -32,27 +32,13 @@ inline void appendJsonString(std::string& out, std::string_view v) {
     out.append(v.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
       default:
         out += "\\u00";
         out += kHex[c >> 4];
@@ -106,31 +92,24 @@ class Record {
   }
   Record& text(std::string_view name, std::optional<std::string_view> value) {
     key(name);
-    if (value)
-      appendJsonString(fields_, *value);
-    else
-      fields_ += "null";
+    if (value) appendJsonString(fields_, *value);
+    else fields_ += "null";
     return close();
   }
   Record& integer(std::string_view name, std::optional<int64_t> value) {
     key(name);
-    if (value)
-      appendInteger(fields_, *value);
-    else
-      fields_ += "null";
+    if (value) appendInteger(fields_, *value);
+    else fields_ += "null";
     return close();
   }
   // A numeric as decimal text, as sanitize::number returns it ("1500.5"). Anything that is
   // not a plain decimal throws InvalidValue, so fields_json stays valid JSON.
   Record& number(std::string_view name, std::optional<std::string_view> decimal) {
     if (decimal && !isPlainDecimal(*decimal))
-      throw InvalidValue(std::string(name) + ": not a canonical decimal: \"" +
-                         std::string(*decimal) + "\"");
+      throw InvalidValue(std::string(name) + ": not a canonical decimal: \"" + std::string(*decimal) + "\"");
     key(name);
-    if (decimal)
-      fields_.append(*decimal);
-    else
-      fields_ += "null";
+    if (decimal) fields_.append(*decimal);
+    else fields_ += "null";
     return close();
   }
   Record& boolean(std::string_view name, std::optional<bool> value) {
@@ -139,9 +118,7 @@ class Record {
     return close();
   }
   // A date as "YYYY-MM-DD", as sanitize::date returns it.
-  Record& date(std::string_view name, std::optional<std::string_view> isoDate) {
-    return text(name, isoDate);
-  }
+  Record& date(std::string_view name, std::optional<std::string_view> isoDate) { return text(name, isoDate); }
   // A timestamp from epoch ms, written as ISO 8601 UTC with milliseconds.
   Record& timestamp(std::string_view name, std::optional<int64_t> epochMs) {
     key(name);
@@ -206,18 +183,14 @@ class Record {
     size_t i = (!v.empty() && v[0] == '-') ? 1 : 0;
     bool digit = false, dot = false;
     for (; i < v.size(); ++i) {
-      if (v[i] >= '0' && v[i] <= '9')
-        digit = true;
-      else if (v[i] == '.' && !dot && digit)
-        dot = true;
-      else
-        return false;
+      if (v[i] >= '0' && v[i] <= '9') digit = true;
+      else if (v[i] == '.' && !dot && digit) dot = true;
+      else return false;
     }
     return digit && v.back() != '.';
   }
   void key(std::string_view name) {
-    if (fields_.empty())
-      fields_ += '{';
+    if (fields_.empty()) fields_ += '{';
     else {
       fields_.back() = ',';  // replaces the closing brace
     }

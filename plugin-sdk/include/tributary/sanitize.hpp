@@ -30,15 +30,9 @@ namespace sanitize {
 enum class OnInvalid { Throw, Null };
 
 namespace detail {
-inline bool isSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-inline char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-inline bool isDigit(char c) {
-  return c >= '0' && c <= '9';
-}
+inline bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+inline bool isDigit(char c) { return c >= '0' && c <= '9'; }
 inline std::string quoted(std::string_view v) {
   std::string out = "\"";
   out.append(v.substr(0, 64));
@@ -219,9 +213,7 @@ inline CivilDate civilFromDays(int64_t z) {
 }
 
 namespace detail {
-inline int64_t floorDiv(int64_t a, int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
+inline int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 inline bool validDate(int y, int m, int d) {
   static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (m < 1 || m > 12 || d < 1 || d > kDays[m - 1]) return false;
@@ -299,8 +291,7 @@ inline bool parseTimestamp(std::string_view s, int64_t& outMs) {
 
 // A point in time as epoch milliseconds, from ISO 8601 (a date alone is midnight UTC; no
 // zone means UTC) or from epoch milliseconds. nullopt when blank.
-inline std::optional<int64_t> timestampMs(std::string_view v,
-                                          OnInvalid onInvalid = OnInvalid::Throw) {
+inline std::optional<int64_t> timestampMs(std::string_view v, OnInvalid onInvalid = OnInvalid::Throw) {
   auto t = blankToNull(v);
   if (!t) return std::nullopt;
   int64_t ms = 0;
@@ -313,8 +304,7 @@ inline std::optional<int64_t> timestampMs(std::string_view v,
 inline std::string formatDate(int64_t days) {
   CivilDate c = civilFromDays(days);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(c.year), c.month,
-                c.day);
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(c.year), c.month, c.day);
   return buf;
 }
 
@@ -324,9 +314,8 @@ inline size_t formatTimestampTo(int64_t ms, char* out) {
   int64_t days = detail::floorDiv(ms, 86400000);
   int64_t rem = ms - days * 86400000;
   CivilDate c = civilFromDays(days);
-  int n = std::snprintf(out, 32, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                        static_cast<long long>(c.year), c.month, c.day,
-                        static_cast<int>(rem / 3600000), static_cast<int>(rem / 60000 % 60),
+  int n = std::snprintf(out, 32, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(c.year), c.month,
+                        c.day, static_cast<int>(rem / 3600000), static_cast<int>(rem / 60000 % 60),
                         static_cast<int>(rem / 1000 % 60), static_cast<int>(rem % 1000));
   return n < 0 ? 0 : static_cast<size_t>(n);
 }
@@ -358,10 +347,8 @@ inline std::optional<std::string> domain(std::string_view v) {
   if (!t) return std::nullopt;
   std::string_view s = *t;
   size_t scheme = s.find("://");
-  if (scheme != std::string_view::npos)
-    s.remove_prefix(scheme + 3);
-  else if (s.substr(0, 2) == "//")
-    s.remove_prefix(2);
+  if (scheme != std::string_view::npos) s.remove_prefix(scheme + 3);
+  else if (s.substr(0, 2) == "//") s.remove_prefix(2);
   size_t end = s.find_first_of("/?#");
   if (end != std::string_view::npos) s = s.substr(0, end);
   size_t at = s.rfind('@');

@@ -55,8 +55,7 @@ class RetryError : public std::runtime_error {
 // A vendor quota or rate limit: the job is parked until untilMs (epoch ms), using no attempt.
 class RateLimited : public std::runtime_error {
  public:
-  RateLimited(int64_t untilMs, const std::string& message)
-      : std::runtime_error(message), untilMs_(untilMs) {}
+  RateLimited(int64_t untilMs, const std::string& message) : std::runtime_error(message), untilMs_(untilMs) {}
   int64_t untilMs() const { return untilMs_; }
 
  private:
@@ -88,9 +87,7 @@ class HostStopped : public std::exception {
 inline std::string_view view(tributary_str s) {
   return s.data ? std::string_view(s.data, static_cast<size_t>(s.size)) : std::string_view();
 }
-inline tributary_str str(std::string_view s) {
-  return tributary_str{s.data(), s.size()};
-}
+inline tributary_str str(std::string_view s) { return tributary_str{s.data(), s.size()}; }
 
 enum class LogLevel : int32_t {
   Trace = TRIBUTARY_LOG_TRACE,
@@ -106,8 +103,7 @@ enum class LogLevel : int32_t {
 
 class Host {
  public:
-  Host(const tributary_host_api_v1* api, tributary_host_instance* instance)
-      : api_(api), instance_(instance) {}
+  Host(const tributary_host_api_v1* api, tributary_host_instance* instance) : api_(api), instance_(instance) {}
 
   // A setting's text (its declared default when the connection gives none), or nullopt.
   std::optional<std::string_view> config(std::string_view key) const {
@@ -178,8 +174,7 @@ struct HttpRequest {
 // A response owned by the host, released when this object dies.
 class HttpResponse {
  public:
-  HttpResponse(const tributary_host_api_v1* api, tributary_host_ctx* ctx,
-               const tributary_http_response_v1* response)
+  HttpResponse(const tributary_host_api_v1* api, tributary_host_ctx* ctx, const tributary_http_response_v1* response)
       : api_(api), ctx_(ctx), response_(response) {}
   HttpResponse(HttpResponse&& o) noexcept
       : api_(o.api_), ctx_(o.ctx_), response_(std::exchange(o.response_, nullptr)) {}
@@ -267,8 +262,8 @@ class Context {
       throwIfCancelled();
       auto now = std::chrono::steady_clock::now();
       if (now >= until) return;
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-          until - now, std::chrono::milliseconds(20)));
+      std::this_thread::sleep_for(
+          std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(20)));
     }
   }
 
@@ -430,8 +425,7 @@ class Connector {
 
 namespace detail {
 
-inline void setError(const tributary_host_api_v1* api, tributary_host_ctx* ctx,
-                     const char* message) noexcept {
+inline void setError(const tributary_host_api_v1* api, tributary_host_ctx* ctx, const char* message) noexcept {
   api->set_error(ctx, tributary_str{message, std::strlen(message)});
 }
 
@@ -470,9 +464,8 @@ template <class C>
 struct Adapter {
   static Connector* self(tributary_instance* p) { return reinterpret_cast<Connector*>(p); }
 
-  static tributary_result create(const tributary_host_api_v1* api,
-                                 tributary_host_instance* instance, tributary_host_ctx* ctx,
-                                 tributary_instance** out) noexcept {
+  static tributary_result create(const tributary_host_api_v1* api, tributary_host_instance* instance,
+                                 tributary_host_ctx* ctx, tributary_instance** out) noexcept {
     *out = nullptr;
     return guard(api, ctx, [&] {
       std::unique_ptr<Connector> c = std::make_unique<C>(Host(api, instance));
@@ -522,8 +515,7 @@ class Descriptor {
       tributary_config_key_v1 v{};
       v.struct_size = sizeof v;
       v.type = static_cast<uint32_t>(k.type);
-      v.flags =
-          (k.required ? TRIBUTARY_CONFIG_REQUIRED : 0u) | (k.secret ? TRIBUTARY_CONFIG_SECRET : 0u);
+      v.flags = (k.required ? TRIBUTARY_CONFIG_REQUIRED : 0u) | (k.secret ? TRIBUTARY_CONFIG_SECRET : 0u);
       v.key = k.key.c_str();
       v.default_value = k.defaultValue ? k.defaultValue->c_str() : nullptr;
       v.description = k.description.c_str();
@@ -558,8 +550,7 @@ class Descriptor {
 
 template <class C>
 const tributary_connector_v1* entry() noexcept {
-  static_assert(std::is_base_of_v<Connector, C>,
-                "TRIBUTARY_CONNECTOR needs a tributary::Connector");
+  static_assert(std::is_base_of_v<Connector, C>, "TRIBUTARY_CONNECTOR needs a tributary::Connector");
   static_assert(std::is_constructible_v<C, const Host&>,
                 "a connector needs a constructor taking (const tributary::Host&)");
   try {
@@ -575,10 +566,9 @@ const tributary_connector_v1* entry() noexcept {
 
 // Emits the plugin's entry symbol for ConnectorClass. Use once, at namespace scope, in one
 // source file of the plugin.
-#define TRIBUTARY_CONNECTOR(ConnectorClass)                                       \
-  extern "C" __attribute__((visibility("default"))) const tributary_connector_v1* \
-  tributary_connector_entry_v1(void) {                                            \
-    return ::tributary::detail::entry<ConnectorClass>();                          \
+#define TRIBUTARY_CONNECTOR(ConnectorClass)                                                                            \
+  extern "C" __attribute__((visibility("default"))) const tributary_connector_v1* tributary_connector_entry_v1(void) { \
+    return ::tributary::detail::entry<ConnectorClass>();                                                               \
   }
 
 #endif  // TRIBUTARY_SDK_HPP

@@ -77,8 +77,8 @@ TEST(EmbeddedPostgres, ClusterStopsWhenItsOwnerIsKilled) {
   test::TempDir dir;
   auto cfg = dir.write("tributary.yaml", "state_dir: state\nserver: {port: 0}\n");
   auto serve = std::make_unique<test::ServerProcess>(
-      std::vector<std::string>{test::tributaryBinary().string(), "serve", "--config", cfg.string(),
-                               "--ready-file", (dir / "ready.json").string()},
+      std::vector<std::string>{test::tributaryBinary().string(), "serve", "--config", cfg.string(), "--ready-file",
+                               (dir / "ready.json").string()},
       dir / "serve.log");
   ASSERT_TRUE(serve->waitForReadyFile(dir / "ready.json")) << serve->log();
   auto pidFile = dir / "state" / "postgres" / "postmaster.pid";
@@ -89,8 +89,8 @@ TEST(EmbeddedPostgres, ClusterStopsWhenItsOwnerIsKilled) {
       << "the cluster outlived a kill -9 of serve";
   // And the next serve starts on the same state dir.
   fs::remove(dir / "ready.json");
-  test::ServerProcess next({test::tributaryBinary().string(), "serve", "--config", cfg.string(),
-                            "--ready-file", (dir / "ready.json").string()},
+  test::ServerProcess next({test::tributaryBinary().string(), "serve", "--config", cfg.string(), "--ready-file",
+                            (dir / "ready.json").string()},
                            dir / "serve2.log");
   auto ready = next.waitForReadyFile(dir / "ready.json");
   ASSERT_TRUE(ready) << next.log();

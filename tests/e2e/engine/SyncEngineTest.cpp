@@ -11,9 +11,9 @@
 
 using namespace tributary;
 using namespace tributary::queue;
+using std::chrono::seconds;
 using test::EngineHost;
 using test::RowState;
-using std::chrono::seconds;
 
 namespace {
 
@@ -115,12 +115,15 @@ TEST(SyncEngine, ResumesFromTheLastCheckpointAfterAWorkerIsKilled) {
   auto id = h.enqueue(Json{{"streams", {"deals"}}});
   auto c = q.pool->acquire();
   std::string cursor;
-  ASSERT_TRUE(test::eventually([&] {
-    auto r = c->exec("SELECT cursor->>'id' FROM stream_state WHERE stream = 'deals' AND cursor IS NOT NULL");
-    if (r.empty()) return false;
-    cursor = r.text(0, 0);
-    return std::stoi(cursor.substr(5)) >= 499;  // at least five pages committed
-  }, seconds(60))) << h.log();
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto r = c->exec("SELECT cursor->>'id' FROM stream_state WHERE stream = 'deals' AND cursor IS NOT NULL");
+        if (r.empty()) return false;
+        cursor = r.text(0, 0);
+        return std::stoi(cursor.substr(5)) >= 499;  // at least five pages committed
+      },
+      seconds(60)))
+      << h.log();
   auto pids = h.workerPids();
   ASSERT_EQ(pids.size(), 1u);
   ::kill(pids[0], SIGKILL);
@@ -153,15 +156,21 @@ TEST(SyncEngine, ARunWhoseJobWasTakenOverCommitsNothingMore) {
                "{progress_interval: 100ms, batch: {initial: 100, min: 100, max: 100}}");
   auto id = h.enqueue(Json{{"streams", {"deals"}}});
   auto c = q.pool->acquire();
-  ASSERT_TRUE(test::eventually([&] {
-    return !c->exec("SELECT 1 FROM stream_state WHERE stream = 'deals' AND cursor IS NOT NULL").empty();
-  }, seconds(60))) << h.log();
+  ASSERT_TRUE(test::eventually(
+      [&] { return !c->exec("SELECT 1 FROM stream_state WHERE stream = 'deals' AND cursor IS NOT NULL").empty(); },
+      seconds(60)))
+      << h.log();
   // As if its lease had run out and another host had claimed it: the old run is still going.
-  c->exec("UPDATE jobs SET worker_id = 'elsewhere:1', lease_expires_at = now() + interval '1 hour'"
-          " WHERE id = $1::uuid AND status = 'running'", id);
+  c->exec(
+      "UPDATE jobs SET worker_id = 'elsewhere:1', lease_expires_at = now() + interval '1 hour'"
+      " WHERE id = $1::uuid AND status = 'running'",
+      id);
   auto snapshot = [&] {
-    return c->exec("SELECT (SELECT count(*) FROM deals)::text || ' ' || (SELECT cursor::text || status"
-                   " FROM stream_state WHERE stream = 'deals')").text(0, 0);
+    return c
+        ->exec(
+            "SELECT (SELECT count(*) FROM deals)::text || ' ' || (SELECT cursor::text || status"
+            " FROM stream_state WHERE stream = 'deals')")
+        .text(0, 0);
   };
   const std::string atTakeover = snapshot();
   // Its next commit finds the job gone, and the run ends without a trace in the tables.
@@ -242,7 +251,8 @@ TEST(SyncEngine, PoisonRecordsAndWriteFailuresAreIsolatedWithTheirIds) {
   ASSERT_EQ(job.status, JobStatus::Completed) << job.toJson().dump(2) << h.log();
   EXPECT_EQ(result(job)["failed"], 3);
   auto c = q.pool->acquire();
-  auto errs = c->exec("SELECT stream, source_id, stage, error, raw IS NOT NULL FROM sync_record_errors ORDER BY source_id");
+  auto errs =
+      c->exec("SELECT stream, source_id, stage, error, raw IS NOT NULL FROM sync_record_errors ORDER BY source_id");
   ASSERT_EQ(errs.rows(), 3);
   EXPECT_EQ(errs.text(0, 1), "contact-000000011");
   EXPECT_EQ(errs.text(0, 2), "transform");
@@ -268,7 +278,8 @@ TEST(SyncEngine, TooManyFailedRecordsFailTheRun) {
   EngineHost h(q, "{records: 100, page_size: 50, poison_ids: '" + ids + "'}");
   auto job = h.waitJob(h.enqueue(Json{{"streams", {"deals"}}}));
   EXPECT_EQ(job.status, JobStatus::Failed);
-  EXPECT_EQ(job.lastError, "10 of 100 records failed (10.0%), at or above the threshold of 5.0% (sync.failure_threshold)");
+  EXPECT_EQ(job.lastError,
+            "10 of 100 records failed (10.0%), at or above the threshold of 5.0% (sync.failure_threshold)");
   EXPECT_EQ(h.rows("deals").size(), 90u) << "the good records are kept";
 }
 
@@ -280,8 +291,10 @@ TEST(SyncEngine, ADryRunReportsChangesAndWritesNothing) {
   const auto deals = h.rows("deals");
   const auto state = [&] {
     auto c = q.pool->acquire();
-    return c->exec("SELECT string_agg(stream || coalesce(cursor::text, '') || watermark::text || status, ',' ORDER BY stream)"
-                   " FROM stream_state")
+    return c
+        ->exec(
+            "SELECT string_agg(stream || coalesce(cursor::text, '') || watermark::text || status, ',' ORDER BY stream)"
+            " FROM stream_state")
         .text(0, 0);
   };
   const std::string stateBefore = state();
@@ -327,7 +340,8 @@ TEST(SyncEngine, ABackfillRunsBesideAnIncrementalSyncAndNeverMovesItsCursor) {
   h.restart("{records: 600, page_size: 20, generation: 1, latency_ms: 20}");
   auto watermark = [&] {
     auto c = q.pool->acquire();
-    return c->exec("SELECT watermark::text || coalesce(cursor::text, '') FROM stream_state WHERE stream = 'deals'").text(0, 0);
+    return c->exec("SELECT watermark::text || coalesce(cursor::text, '') FROM stream_state WHERE stream = 'deals'")
+        .text(0, 0);
   };
   const std::string before = watermark();
   // A window over the second generation's changes: the same rows the incremental sync reads.
@@ -341,9 +355,13 @@ TEST(SyncEngine, ABackfillRunsBesideAnIncrementalSyncAndNeverMovesItsCursor) {
   auto bf = h.enqueue(Json{{"window", window}}, "backfill");
   auto inc = h.enqueue(Json::object());
   auto c = q.pool->acquire();
-  EXPECT_TRUE(test::eventually([&] {
-    return c->exec("SELECT count(*) FROM jobs WHERE status = 'running' AND kind IN ('sync', 'backfill')").int64(0, 0) == 2;
-  }, seconds(30))) << "the two never ran side by side";
+  EXPECT_TRUE(test::eventually(
+      [&] {
+        return c->exec("SELECT count(*) FROM jobs WHERE status = 'running' AND kind IN ('sync', 'backfill')")
+                   .int64(0, 0) == 2;
+      },
+      seconds(30)))
+      << "the two never ran side by side";
   EXPECT_EQ(h.waitJob(bf).status, JobStatus::Completed);
   EXPECT_EQ(h.waitJob(inc).status, JobStatus::Completed);
   EXPECT_EQ(live(h.rows("deals")), test::referenceRows("{records: 600, page_size: 50, generation: 1}", "deals"));
@@ -395,8 +413,8 @@ TEST(SyncEngine, SyncFollowShowsProgressAndExitsWithTheOutcome) {
   EXPECT_NE(ok.output.find("  deals          initial"), std::string::npos) << ok.output;
 
   h.restart("{records: 300, page_size: 30, fail_at_page: 2, fail_mode: fatal}");
-  auto bad = test::runProgram(
-      {test::tributaryBinary().string(), "sync", "acme", "--connection", "example", "--mode", "initial", "--follow", "--config", cfg.string()});
+  auto bad = test::runProgram({test::tributaryBinary().string(), "sync", "acme", "--connection", "example", "--mode",
+                               "initial", "--follow", "--config", cfg.string()});
   EXPECT_FALSE(bad.ok());
   EXPECT_NE(bad.output.find("tributary sync: acme/example: failed: stream deals: simulated failure at page 2"),
             std::string::npos)
@@ -407,8 +425,9 @@ TEST(SyncEngine, SyncFollowShowsProgressAndExitsWithTheOutcome) {
 // its job with the signal and the plugin, and other jobs go on.
 TEST(SyncEngine, ACrashingPluginIsRecordedAndOtherJobsGoOn) {
   test::QueueDatabase q;
-  EngineHost h(q, "{records: 200, page_size: 20, crash_at_page: 3, crash_mode: segfault}",
-               "  - {workspace: acme, name: healthy, connector: tributary.example, settings: {records: 200, page_size: 20}}\n");
+  EngineHost h(
+      q, "{records: 200, page_size: 20, crash_at_page: 3, crash_mode: segfault}",
+      "  - {workspace: acme, name: healthy, connector: tributary.example, settings: {records: 200, page_size: 20}}\n");
   auto crashing = h.enqueue(Json{{"streams", {"deals"}}});
   queue::EnqueueRequest second;
   second.kind = "sync";
@@ -422,7 +441,8 @@ TEST(SyncEngine, ACrashingPluginIsRecordedAndOtherJobsGoOn) {
   EXPECT_EQ(job.status, JobStatus::Failed) << job.toJson().dump(2);
   EXPECT_EQ(job.attempts, 3);
   for (const auto& e : job.errors) {
-    EXPECT_NE(e["error"].get<std::string>().find("killed by signal 11 (SIGSEGV) while running plugin tributary.example 1.0.0"),
+    EXPECT_NE(e["error"].get<std::string>().find(
+                  "killed by signal 11 (SIGSEGV) while running plugin tributary.example 1.0.0"),
               std::string::npos)
         << e.dump();
   }
@@ -455,7 +475,8 @@ TEST(SyncEngine, RecordsReplayReReadsFailedRecordsByIdAndResolvesTheirErrors) {
   }
   h.restart("{records: 300, page_size: 50, poison_ids: 'deal-000000008'}");
   const auto cfg = h.dir / "tributary.yaml";
-  auto replay = test::runProgram({test::tributaryBinary().string(), "records", "replay", "acme", "--config", cfg.string()});
+  auto replay =
+      test::runProgram({test::tributaryBinary().string(), "records", "replay", "acme", "--config", cfg.string()});
   ASSERT_TRUE(replay.ok()) << replay.output;
   EXPECT_NE(replay.output.find("queued a replay of 3 record(s) of acme/example stream deals: job "), std::string::npos)
       << replay.output;
@@ -475,7 +496,8 @@ TEST(SyncEngine, RecordsReplayReReadsFailedRecordsByIdAndResolvesTheirErrors) {
   EXPECT_TRUE(deals.count("deal-000000007") && deals.count("deal-000000013"));
   EXPECT_FALSE(deals.count("deal-000000008"));
 
-  auto list = test::runProgram({test::tributaryBinary().string(), "records", "replay", "acme", "--list", "--config", cfg.string()});
+  auto list = test::runProgram(
+      {test::tributaryBinary().string(), "records", "replay", "acme", "--list", "--config", cfg.string()});
   EXPECT_NE(list.output.find("acme/example stream deals: 1 open error(s)\ndeal-000000008: "), std::string::npos)
       << list.output;
 }

@@ -22,8 +22,7 @@ struct WorkerHost {
   std::unique_ptr<test::ServerProcess> serve;
   Json ready;
 
-  WorkerHost(test::QueueDatabase& qdb, int processes, int concurrency, const std::string& extraYaml = "")
-      : q(qdb) {
+  WorkerHost(test::QueueDatabase& qdb, int processes, int concurrency, const std::string& extraYaml = "") : q(qdb) {
     auto cfg = dir.write("tributary.yaml", "database:\n  url: \"" + q.db.conninfo() + "\"\n" +
                                                "workers:\n  processes: " + std::to_string(processes) +
                                                "\n  concurrency: " + std::to_string(concurrency) +
@@ -95,28 +94,33 @@ TEST(WorkerProcesses, KilledWorkerProcessIsRestartedAndItsJobRescued) {
   ASSERT_TRUE(waitForStatus(q, id, JobStatus::Running)) << host.log();
   {
     auto c = q.pool->acquire();
-    c->exec("INSERT INTO sync_runs (workspace_id, connector, job_id, status) VALUES ($1::uuid, 'test', $2::uuid, 'running')",
-            ws, id);
+    c->exec(
+        "INSERT INTO sync_runs (workspace_id, connector, job_id, status) VALUES ($1::uuid, 'test', $2::uuid, 'running')",
+        ws, id);
   }
   const pid_t victim = workerPidOf(q.job(id));
   ASSERT_GT(victim, 0);
   ::kill(victim, SIGKILL);
-  ASSERT_TRUE(test::eventually([&] {
-    auto j = q.job(id);
-    return j.attempts == 2 && j.status == JobStatus::Running;
-  }, seconds(30))) << q.job(id).toJson().dump(2) << host.log();
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto j = q.job(id);
+        return j.attempts == 2 && j.status == JobStatus::Running;
+      },
+      seconds(30)))
+      << q.job(id).toJson().dump(2) << host.log();
   auto j = q.job(id);
   EXPECT_NE(workerPidOf(j), victim) << "the restarted worker took it";
   ASSERT_EQ(j.errors.size(), 1u);
   EXPECT_EQ(j.errors[0]["kind"], "worker_lost");
-  EXPECT_EQ(j.errors[0]["error"], "worker lost: worker process " + std::to_string(victim) +
-                                      " killed by signal 9 (SIGKILL)");
+  EXPECT_EQ(j.errors[0]["error"],
+            "worker lost: worker process " + std::to_string(victim) + " killed by signal 9 (SIGKILL)");
   auto c = q.pool->acquire();
   auto run = c->exec("SELECT status, completed_at IS NOT NULL, errors->>0 FROM sync_runs WHERE job_id = $1::uuid", id);
   EXPECT_EQ(run.text(0, 0), "failed");
   EXPECT_TRUE(run.boolean(0, 1));
   EXPECT_EQ(run.text(0, 2), j.errors[0]["error"].get<std::string>());
-  EXPECT_NE(host.log().find("worker 0: worker process " + std::to_string(victim) + " killed by signal 9 (SIGKILL); restarting in"),
+  EXPECT_NE(host.log().find("worker 0: worker process " + std::to_string(victim) +
+                            " killed by signal 9 (SIGKILL); restarting in"),
             std::string::npos)
       << host.log();
 }
@@ -127,8 +131,10 @@ TEST(WorkerProcesses, LeaseExpiryRescuesTheJobsOfAWorkerThatVanished) {
   test::QueueDatabase q;
   auto id = q.queue->enqueue(req("test.sleep", {{"ms", 60000}})).jobId;
   test::TempDir dir;
-  auto cfg = dir.write("t.yaml", "database:\n  url: \"" + q.db.conninfo() +
-                                     "\"\nworkers: {test_job_kinds: true}\nqueue: {lease: 1s, heartbeat_interval: 200ms, rescue_interval: 200ms}\n");
+  auto cfg = dir.write(
+      "t.yaml",
+      "database:\n  url: \"" + q.db.conninfo() +
+          "\"\nworkers: {test_job_kinds: true}\nqueue: {lease: 1s, heartbeat_interval: 200ms, rescue_interval: 200ms}\n");
   pid_t lone;
   {
     test::ServerProcess worker({test::tributaryBinary().string(), "worker", "--config", cfg.string()}, dir / "w1.log");
@@ -173,10 +179,12 @@ TEST(WorkerProcesses, AJobThatIgnoresItsTimeoutHasItsWorkerKilledAndOthersGoOn) 
             std::string::npos)
       << host.log();
   // The bystander was released without losing an attempt and runs again on the new process.
-  ASSERT_TRUE(test::eventually([&] {
-    auto j = q.job(other);
-    return j.status == JobStatus::Running && j.workerId != std::nullopt;
-  }, seconds(30)));
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto j = q.job(other);
+        return j.status == JobStatus::Running && j.workerId != std::nullopt;
+      },
+      seconds(30)));
   EXPECT_EQ(q.job(other).attempts, 1);
 }
 
@@ -201,14 +209,19 @@ TEST(WorkerProcesses, AJobClaimedAgainWhileItsOldRunStillStopsWaitsForIt) {
   // As a rescue does when the worker could not renew the lease: pending again, at once.
   {
     auto c = q.pool->acquire();
-    c->exec("UPDATE jobs SET status = 'pending', worker_id = NULL, lease_expires_at = NULL, run_at = now()"
-            " WHERE id = $1::uuid", id);
+    c->exec(
+        "UPDATE jobs SET status = 'pending', worker_id = NULL, lease_expires_at = NULL, run_at = now()"
+        " WHERE id = $1::uuid",
+        id);
     c->exec("SELECT pg_notify($1, '')", JobQueue::kNotifyChannel);
   }
-  ASSERT_TRUE(test::eventually([&] {
-    return host.log().find("job " + id + " was claimed again while its previous run here is still stopping") !=
-           std::string::npos;
-  }, seconds(10))) << host.log();
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        return host.log().find("job " + id + " was claimed again while its previous run here is still stopping") !=
+               std::string::npos;
+      },
+      seconds(10)))
+      << host.log();
   // It runs once more after the old run ends, and the old run's end is not taken for the new one's.
   ASSERT_TRUE(waitForStatus(q, id, JobStatus::Completed, seconds(30))) << host.log();
   auto j = q.job(id);
@@ -230,12 +243,13 @@ TEST(WorkerProcesses, RetriesDeadLettersAndRevivesThroughTheCli) {
   EXPECT_NE(host.log().find("job " + id + " (test.fail) failed attempt 1/3: HTTP 503 from vendor; retrying in"),
             std::string::npos)
       << host.log();
-  EXPECT_NE(host.log().find("job " + id + " (test.fail) failed attempt 3/3: HTTP 503 from vendor; no attempts left, discarded"),
+  EXPECT_NE(host.log().find("job " + id +
+                            " (test.fail) failed attempt 3/3: HTTP 503 from vendor; no attempts left, discarded"),
             std::string::npos);
 
   auto cfgFile = host.dir / "tributary.yaml";
-  auto list = test::runProgram({test::tributaryBinary().string(), "jobs", "list", "--status", "discarded",
-                                "--config", cfgFile.string()});
+  auto list = test::runProgram(
+      {test::tributaryBinary().string(), "jobs", "list", "--status", "discarded", "--config", cfgFile.string()});
   EXPECT_TRUE(list.ok()) << list.output;
   EXPECT_NE(list.output.find(id + "  test.fail     discarded       3/3"), std::string::npos) << list.output;
   auto retry = test::runProgram({test::tributaryBinary().string(), "jobs", "retry", id, "--config", cfgFile.string()});
@@ -275,9 +289,13 @@ TEST(WorkerProcesses, ACrashIsRecordedWithItsSignalAndPluginAndOtherJobsGoOn) {
   EXPECT_NE(err.find("killed by signal 11 (SIGSEGV) while running plugin test.crash 1"), std::string::npos) << err;
   // Every other job completes. (A job that was mid-flight on the crashed process runs again:
   // the queue is at-least-once; the sync engine's checkpoints make that harmless.)
-  ASSERT_TRUE(test::eventually([&] {
-    return c->exec("SELECT count(*) FROM jobs WHERE kind = 'test.record' AND status = 'completed'").int64(0, 0) == 100;
-  }, seconds(60))) << host.log();
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        return c->exec("SELECT count(*) FROM jobs WHERE kind = 'test.record' AND status = 'completed'").int64(0, 0) ==
+               100;
+      },
+      seconds(60)))
+      << host.log();
   EXPECT_EQ(c->exec("SELECT count(DISTINCT job_id) FROM test_job_runs").int64(0, 0), 100);
 }
 
@@ -290,9 +308,10 @@ TEST(WorkerProcesses, MemoryCapFailsAnOversizedJobAndSparesTheRest) {
   // Restart with a cap: the test's config has no memory limit key, so write a second host.
   host.serve->stop();
   test::TempDir dir;
-  auto cfg = dir.write("t.yaml", "database:\n  url: \"" + q.db.conninfo() +
-                                     "\"\nworkers: {processes: 1, test_job_kinds: true, memory_limit_mb: 1024, memory_cap: rlimit}\n"
-                                     "queue: {retry: {default: {base: 10ms, cap: 10ms}}}\n");
+  auto cfg = dir.write(
+      "t.yaml", "database:\n  url: \"" + q.db.conninfo() +
+                    "\"\nworkers: {processes: 1, test_job_kinds: true, memory_limit_mb: 1024, memory_cap: rlimit}\n"
+                    "queue: {retry: {default: {base: 10ms, cap: 10ms}}}\n");
   test::ServerProcess capped({test::tributaryBinary().string(), "serve", "--role", "worker", "--config", cfg.string(),
                               "--ready-file", (dir / "ready.json").string()},
                              dir / "capped.log");
@@ -302,7 +321,8 @@ TEST(WorkerProcesses, MemoryCapFailsAnOversizedJobAndSparesTheRest) {
   auto bigId = q.queue->enqueue(big).jobId;
   auto smallId = q.queue->enqueue(req("test.alloc", {{"mb", 64}})).jobId;
   ASSERT_TRUE(waitForStatus(q, bigId, JobStatus::Discarded)) << capped.log();
-  EXPECT_NE(q.job(bigId).lastError.value_or("").find("bad_alloc"), std::string::npos) << q.job(bigId).lastError.value_or("");
+  EXPECT_NE(q.job(bigId).lastError.value_or("").find("bad_alloc"), std::string::npos)
+      << q.job(bigId).lastError.value_or("");
   ASSERT_TRUE(waitForStatus(q, smallId, JobStatus::Completed)) << capped.log();
 }
 

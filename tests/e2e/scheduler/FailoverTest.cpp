@@ -66,9 +66,8 @@ class SchedulerFailoverTest : public ::testing::Test {
       auto ready = dir / (id + ".ready");
       logs.push_back(dir / (id + ".log"));
       hosts.push_back(std::make_unique<test::ServerProcess>(
-          std::vector<std::string>{(test::buildDir() / "bin" / "tributary-test-scheduler").string(),
-                                   "--config", configFile.string(), "--host-id", id, "--ready-file",
-                                   ready.string()},
+          std::vector<std::string>{(test::buildDir() / "bin" / "tributary-test-scheduler").string(), "--config",
+                                   configFile.string(), "--host-id", id, "--ready-file", ready.string()},
           logs.back()));
       ASSERT_TRUE(hosts.back()->waitForReadyFile(ready)) << hosts.back()->log();
     }
@@ -203,8 +202,7 @@ TEST_F(SchedulerFailoverTest, FrozenLeaderLosesTheLeadWithinTheLeaseAndCannotFir
   ASSERT_TRUE(test::eventually(
       [&] {
         return hosts[frozen]->log().find("host-" + std::to_string(frozen) +
-                                         " gave up the scheduler lead after an error") !=
-               std::string::npos;
+                                         " gave up the scheduler lead after an error") != std::string::npos;
       },
       10s))
       << hosts[frozen]->log();

@@ -27,12 +27,9 @@ int main(int argc, char** argv) {
   std::string configFile, hostId, readyFile;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
-    if (flag == "--config")
-      configFile = argv[i + 1];
-    else if (flag == "--host-id")
-      hostId = argv[i + 1];
-    else if (flag == "--ready-file")
-      readyFile = argv[i + 1];
+    if (flag == "--config") configFile = argv[i + 1];
+    else if (flag == "--host-id") hostId = argv[i + 1];
+    else if (flag == "--ready-file") readyFile = argv[i + 1];
   }
   if (configFile.empty() || hostId.empty() || readyFile.empty()) {
     std::cerr << "usage: tributary-test-scheduler --config FILE --host-id NAME --ready-file PATH\n";

@@ -59,17 +59,11 @@ TEST(ServeScheduler, ServeFiresAYamlScheduleAndSkipsItWhileItsSyncIsPending) {
   ASSERT_TRUE(test::eventually([&] { return db.scheduledJobs(conn) >= 1; }, 10s)) << serve.log();
   // The first sync is still running, so the next slots skip.
   ASSERT_TRUE(test::eventually(
-      [&] {
-        return serve.log().find("skipping the scheduled sync of acme/alpha for ") !=
-               std::string::npos;
-      },
-      10s))
+      [&] { return serve.log().find("skipping the scheduled sync of acme/alpha for ") != std::string::npos; }, 10s))
       << serve.log();
   EXPECT_EQ(db.scheduledJobs(conn), 1);
   std::string log = serve.log();
-  EXPECT_NE(log.find("acme/alpha is scheduled \"* * * * * *\" (Europe/Berlin); first slot "),
-            std::string::npos)
-      << log;
+  EXPECT_NE(log.find("acme/alpha is scheduled \"* * * * * *\" (Europe/Berlin); first slot "), std::string::npos) << log;
   EXPECT_NE(log.find(" now leads the scheduler"), std::string::npos) << log;
   EXPECT_NE(log.find("queueing 1 scheduled sync\n"), std::string::npos) << log;
   EXPECT_NE(log.find("queued 1/1\n"), std::string::npos) << log;
@@ -92,26 +86,21 @@ TEST(ServeScheduler, ConfigCheckReportsABadScheduleAtItsKey) {
                        "    timezone: Europe/Berlni\n");
   auto r = test::runProgram({test::tributaryBinary().string(), "config", "check", cfg.string()});
   EXPECT_FALSE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0) << r.output;
-  EXPECT_NE(
-      r.output.find(cfg.string() +
-                    ":5:15: connections[0].schedule: position 9: hour 25 is out of range 0-23"),
-      std::string::npos)
+  EXPECT_NE(r.output.find(cfg.string() + ":5:15: connections[0].schedule: position 9: hour 25 is out of range 0-23"),
+            std::string::npos)
       << r.output;
-  EXPECT_NE(
-      r.output.find(cfg.string() +
-                    ":6:15: connections[0].timezone: unknown time zone \"Europe/Berlni\"; use "
-                    "an IANA name such as Europe/Berlin or America/New_York (the names under "
-                    "/usr/share/zoneinfo) (did you mean \"Europe/Berlin\"?)"),
-      std::string::npos)
+  EXPECT_NE(r.output.find(cfg.string() + ":6:15: connections[0].timezone: unknown time zone \"Europe/Berlni\"; use "
+                                         "an IANA name such as Europe/Berlin or America/New_York (the names under "
+                                         "/usr/share/zoneinfo) (did you mean \"Europe/Berlin\"?)"),
+            std::string::npos)
       << r.output;
 }
 
 TEST(ServeScheduler, SchedulerOffMeansNoLeaderAndSaysSo) {
   test::SchedulerDatabase db;
   test::TempDir dir;
-  auto cfg =
-      dir.write("t.yaml", "database:\n  url: \"" + db.conninfo() +
-                              "\"\nworkers:\n  processes: 1\nscheduler:\n  enabled: false\n");
+  auto cfg = dir.write("t.yaml", "database:\n  url: \"" + db.conninfo() +
+                                     "\"\nworkers:\n  processes: 1\nscheduler:\n  enabled: false\n");
   test::ServerProcess serve(serveArgs(cfg, dir / "ready.json"), dir / "serve.log");
   ASSERT_TRUE(serve.waitForReadyFile(dir / "ready.json")) << serve.log();
   EXPECT_NE(serve.log().find("the scheduler is off (scheduler.enabled: false): connections sync on "

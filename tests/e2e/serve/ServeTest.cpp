@@ -12,10 +12,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<std::string> serveArgs(const fs::path& cfg, const fs::path& ready,
-                                   std::vector<std::string> extra = {}) {
-  std::vector<std::string> a = {test::tributaryBinary().string(), "serve", "--config", cfg.string(),
-                                "--port", "0", "--ready-file", ready.string()};
+std::vector<std::string> serveArgs(const fs::path& cfg, const fs::path& ready, std::vector<std::string> extra = {}) {
+  std::vector<std::string> a = {test::tributaryBinary().string(),
+                                "serve",
+                                "--config",
+                                cfg.string(),
+                                "--port",
+                                "0",
+                                "--ready-file",
+                                ready.string()};
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
 }
@@ -61,8 +66,8 @@ TEST(Serve, ReadyIs503WhileTheDatabaseIsDownAnd200WhenItReturns) {
   o.unsafeFastSettings = true;
   auto pg = std::make_unique<db::EmbeddedPostgres>(o);
   pg->start();
-  auto cfg = dir.write("t.yaml", "database:\n  url: \"" + pg->conninfo() +
-                                     "\"\n  pool: {health_check_on_borrow: true}\n");
+  auto cfg =
+      dir.write("t.yaml", "database:\n  url: \"" + pg->conninfo() + "\"\n  pool: {health_check_on_borrow: true}\n");
   test::ServerProcess serve(serveArgs(cfg, dir / "ready.json"), dir / "serve.log");
   auto ready = serve.waitForReadyFile(dir / "ready.json");
   ASSERT_TRUE(ready) << serve.log();
@@ -74,15 +79,15 @@ TEST(Serve, ReadyIs503WhileTheDatabaseIsDownAnd200WhenItReturns) {
   ASSERT_TRUE(test::eventually([&] {
     down = test::httpGet(api + "/ready");
     return down.status == 503;
-  })) << down.status << " " << down.body;
+  })) << down.status
+      << " " << down.body;
   EXPECT_EQ(down.json()["status"], "not_ready");
   EXPECT_EQ(down.json()["reason"].get<std::string>().rfind("database unavailable: ", 0), 0u) << down.body;
   EXPECT_EQ(test::httpGet(api + "/health").status, 200) << "health must not depend on the database";
 
   pg = std::make_unique<db::EmbeddedPostgres>(o);
   pg->start();
-  EXPECT_TRUE(test::eventually([&] { return test::httpGet(api + "/ready").status == 200; }))
-      << serve.log();
+  EXPECT_TRUE(test::eventually([&] { return test::httpGet(api + "/ready").status == 200; })) << serve.log();
   EXPECT_FALSE(serve.waitForExit(std::chrono::milliseconds(0))) << "the host restarted";
   serve.stop();
   db::EmbeddedPostgres::stopDetached(o.stateDir);
@@ -135,9 +140,9 @@ TEST(Serve, CtrlCStopsTheWorkersFirstAndTheDatabaseLast) {
   auto cfg = dir.write("t.yaml", "state_dir: state\nworkers: {processes: 2}\n");
   test::ServerProcess serve(serveArgs(cfg, dir / "ready.json"), dir / "serve.log", {}, true);
   ASSERT_TRUE(serve.waitForReadyFile(dir / "ready.json")) << serve.log();
-  ASSERT_TRUE(test::eventually([&] {
-    return serve.log().find("started worker 1") != std::string::npos;
-  }, std::chrono::seconds(30))) << serve.log();
+  ASSERT_TRUE(test::eventually([&] { return serve.log().find("started worker 1") != std::string::npos; },
+                               std::chrono::seconds(30)))
+      << serve.log();
   ASSERT_EQ(::kill(-serve.pid(), SIGINT), 0);
   auto st = serve.waitForExit(std::chrono::seconds(60));
   ASSERT_TRUE(st) << serve.log();
@@ -161,8 +166,7 @@ TEST(Serve, RefusesToStartOnAnInvalidConfig) {
   auto cfg = dir.write("t.yaml", "server:\n  prot: 1\n");
   auto r = test::runProgram({test::tributaryBinary().string(), "serve", "--config", cfg.string()});
   EXPECT_TRUE(exitedWith(r.status, 1));
-  EXPECT_NE(r.output.find(cfg.string() + ":2:3: server.prot: unknown key (did you mean \"port\"?)"),
-            std::string::npos)
+  EXPECT_NE(r.output.find(cfg.string() + ":2:3: server.prot: unknown key (did you mean \"port\"?)"), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("1 problem(s) in the configuration; nothing was started"), std::string::npos);
 }
@@ -192,7 +196,8 @@ TEST(Cli, ConfigCheckPrintsEveryProblemAndExits1) {
 }
 
 TEST(Cli, EverySubcommandHasHelp) {
-  for (std::vector<std::string> cmd : {std::vector<std::string>{"serve"}, {"migrate"}, {"config", "check"}, {"version"}}) {
+  for (std::vector<std::string> cmd :
+       {std::vector<std::string>{"serve"}, {"migrate"}, {"config", "check"}, {"version"}}) {
     std::vector<std::string> argv = {test::tributaryBinary().string()};
     argv.insert(argv.end(), cmd.begin(), cmd.end());
     argv.push_back("--help");
@@ -214,13 +219,15 @@ TEST(Cli, MigrateStatusListsAppliedAndPending) {
   dir.write("m/002_two.sql", "CREATE TABLE two (id int);\n");
   auto cfg = dir.write("t.yaml", "database:\n  url: \"" + db.conninfo() + "\"\n");
   const auto bin = test::tributaryBinary().string();
-  auto r = test::runProgram({bin, "migrate", "--status", "--config", cfg.string(), "--migrations-dir", (dir / "m").string()});
+  auto r = test::runProgram(
+      {bin, "migrate", "--status", "--config", cfg.string(), "--migrations-dir", (dir / "m").string()});
   EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
   EXPECT_EQ(r.output, "pending  001_one\npending  002_two\n0 applied, 2 pending\n");
   r = test::runProgram({bin, "migrate", "--config", cfg.string(), "--migrations-dir", (dir / "m").string()});
   EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
   EXPECT_NE(r.output.find("applied 2 migration(s)"), std::string::npos) << r.output;
-  r = test::runProgram({bin, "migrate", "--status", "--config", cfg.string(), "--migrations-dir", (dir / "m").string()});
+  r = test::runProgram(
+      {bin, "migrate", "--status", "--config", cfg.string(), "--migrations-dir", (dir / "m").string()});
   EXPECT_NE(r.output.find("applied  001_one  "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("2 applied, 0 pending"), std::string::npos) << r.output;
 }
@@ -245,14 +252,15 @@ TEST(Cli, PluginsListShowsLoadedAndRefusedPlugins) {
   std::map<std::string, Json> byFile;
   for (const auto& p : j["plugins"]) byFile[fs::path(p["path"].get<std::string>()).filename().string()] = p;
   ASSERT_TRUE(byFile.count("libtributary_example.so") || byFile.count("tributary_example.so")) << r.output;
-  const Json& example = byFile.count("libtributary_example.so") ? byFile["libtributary_example.so"] : byFile["tributary_example.so"];
+  const Json& example =
+      byFile.count("libtributary_example.so") ? byFile["libtributary_example.so"] : byFile["tributary_example.so"];
   EXPECT_EQ(example["status"], "loaded");
   EXPECT_EQ(example["name"], "tributary.example");
   EXPECT_EQ(example["abi"], "1.0");
   EXPECT_EQ(example["streams"].size(), 4u);
-  for (const char* refused : {"fixture_abi_major.so", "fixture_abi_minor.so", "fixture_good_duplicate.so",
-                              "fixture_missing_dependency.so", "fixture_missing_entry.so", "fixture_not_elf.so",
-                              "fixture_throwing_create.so", "fixture_unresolved.so"}) {
+  for (const char* refused :
+       {"fixture_abi_major.so", "fixture_abi_minor.so", "fixture_good_duplicate.so", "fixture_missing_dependency.so",
+        "fixture_missing_entry.so", "fixture_not_elf.so", "fixture_throwing_create.so", "fixture_unresolved.so"}) {
     ASSERT_TRUE(byFile.count(refused)) << refused;
     EXPECT_EQ(byFile[refused]["status"], "refused") << refused;
     EXPECT_FALSE(byFile[refused]["reason"].get<std::string>().empty()) << refused;
@@ -267,7 +275,8 @@ TEST(Cli, PluginsListShowsLoadedAndRefusedPlugins) {
 TEST(Serve, SyncsYamlConnectionsAndDisablesRemovedOnes) {
   test::TestDatabase db;
   test::TempDir dir;
-  const std::string head = "database:\n  url: \"" + db.conninfo() + "\"\nworkers: {processes: 1}\n"
+  const std::string head = "database:\n  url: \"" + db.conninfo() +
+                           "\"\nworkers: {processes: 1}\n"
                            "workspaces:\n  - {slug: acme, name: Acme}\nconnections:\n";
   auto cfg = dir.write("t.yaml", head +
                                      "  - {workspace: acme, connector: tributary.example, schedule: '0 2 * * *',"
@@ -304,8 +313,9 @@ TEST(Serve, SyncsYamlConnectionsAndDisablesRemovedOnes) {
 
 TEST(Serve, RefusesConnectionsThatDoNotMatchTheirPlugin) {
   test::TempDir dir;
-  auto cfg = dir.write("t.yaml", "workspaces: [{slug: acme}]\nconnections:\n"
-                                 "  - {workspace: acme, connector: tributary.example, settings: {page_size: ten}}\n");
+  auto cfg = dir.write("t.yaml",
+                       "workspaces: [{slug: acme}]\nconnections:\n"
+                       "  - {workspace: acme, connector: tributary.example, settings: {page_size: ten}}\n");
   auto r = test::runProgram(serveArgs(cfg, dir / "ready.json"));
   EXPECT_TRUE(exitedWith(r.status, 1));
   EXPECT_NE(r.output.find("1 problem(s) with the configured connections:\n" + cfg.string() +

@@ -69,9 +69,9 @@ TEST_F(MigratorFixture, ChangedFileAfterApplyIsRefusedNamingTheFile) {
     FAIL() << "drift was accepted";
   } catch (const std::exception& e) {
     std::string msg = e.what();
-    EXPECT_NE(msg.find("migration " + (migrations() / "001_accounts.sql").string() +
-                       " was changed after it was applied on "),
-              std::string::npos)
+    EXPECT_NE(
+        msg.find("migration " + (migrations() / "001_accounts.sql").string() + " was changed after it was applied on "),
+        std::string::npos)
         << msg;
     EXPECT_NE(msg.find("released migrations are never edited, add a new one instead"), std::string::npos) << msg;
   }
@@ -123,8 +123,8 @@ TEST_F(MigratorFixture, AppliedVersionMissingOnDiskIsAProblem) {
   std::filesystem::remove(migrations() / "002_deals.sql");
   auto st = m.status();
   ASSERT_EQ(st.problems.size(), 1u);
-  EXPECT_EQ(st.problems[0], "the database has migration 002_deals applied, which is not in " +
-                                migrations().string() + ": this binary is older than the database schema");
+  EXPECT_EQ(st.problems[0], "the database has migration 002_deals applied, which is not in " + migrations().string() +
+                                ": this binary is older than the database schema");
 }
 
 TEST_F(MigratorFixture, MissingDirectoryIsNamed) {

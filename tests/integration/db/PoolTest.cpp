@@ -32,8 +32,7 @@ TEST(Pool, WaitsThenFailsWhenExhausted) {
     pool.acquire(std::chrono::milliseconds(200));
     FAIL() << "a third connection was handed out";
   } catch (const db::DbError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "no database connection free after 200 ms (pool max 2; raise database.pool.max)");
+    EXPECT_EQ(std::string(e.what()), "no database connection free after 200 ms (pool max 2; raise database.pool.max)");
   }
   std::thread giver([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -79,7 +78,8 @@ TEST(Connection, NamesTheTargetWhenItCannotConnect) {
     db::Connection c("host=/nonexistent-dir port=5999 dbname=x user=y connect_timeout=2");
     FAIL();
   } catch (const db::DbError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("cannot connect to database \"x\" on /nonexistent-dir port 5999 as y: ", 0), 0u)
+    EXPECT_EQ(std::string(e.what()).rfind("cannot connect to database \"x\" on /nonexistent-dir port 5999 as y: ", 0),
+              0u)
         << e.what();
   }
 }

@@ -153,8 +153,9 @@ TEST_F(Writer, ARecordTheDatabaseRefusesIsIsolatedByItsId) {
   ASSERT_EQ(e.rows(), 1);
   EXPECT_EQ(e.text(0, 0), "d5");
   EXPECT_EQ(e.text(0, 1), "write");
-  EXPECT_EQ(e.text(0, 2), "the database refused the record: ERROR:  new row for relation \"deals\" violates check "
-                          "constraint \"no_negative\"");
+  EXPECT_EQ(e.text(0, 2),
+            "the database refused the record: ERROR:  new row for relation \"deals\" violates check "
+            "constraint \"no_negative\"");
   EXPECT_EQ(e.text(0, 3), "{}");
 }
 

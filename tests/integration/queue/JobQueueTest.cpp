@@ -276,8 +276,9 @@ TEST(JobQueue, EveryExpiredLeaseIsRescuedAndItsSyncRunClosed) {
   q.queue->claim("dead-worker", 3);
   {
     auto c = q.pool->acquire();
-    c->exec("INSERT INTO sync_runs (workspace_id, connector, job_id, status) VALUES ($1::uuid, 'tributary.example', $2::uuid, 'running')",
-            ws, ids[0]);
+    c->exec(
+        "INSERT INTO sync_runs (workspace_id, connector, job_id, status) VALUES ($1::uuid, 'tributary.example', $2::uuid, 'running')",
+        ws, ids[0]);
   }
   EXPECT_EQ(q.queue->rescueExpired(), 0) << "leases still valid";
   std::this_thread::sleep_for(milliseconds(300));
@@ -290,7 +291,8 @@ TEST(JobQueue, EveryExpiredLeaseIsRescuedAndItsSyncRunClosed) {
   EXPECT_EQ(j2.status, JobStatus::Failed) << "no attempts left";
   EXPECT_EQ(j2.lastError, "worker lost");
   auto c = q.pool->acquire();
-  auto run = c->exec("SELECT status, completed_at IS NOT NULL, errors::text FROM sync_runs WHERE job_id = $1::uuid", ids[0]);
+  auto run =
+      c->exec("SELECT status, completed_at IS NOT NULL, errors::text FROM sync_runs WHERE job_id = $1::uuid", ids[0]);
   EXPECT_EQ(run.text(0, 0), "failed");
   EXPECT_TRUE(run.boolean(0, 1));
   EXPECT_EQ(run.text(0, 2), "[\"worker lost\"]");

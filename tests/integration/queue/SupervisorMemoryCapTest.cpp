@@ -23,8 +23,8 @@ struct FakeCgroupHost {
   fs::path cg;
 
   explicit FakeCgroupHost(const std::string& controllers = "cpu memory pids\n") {
-    files.mountinfo = dir.write("mountinfo", "29 25 0:25 / " + (dir / "fs").string() +
-                                                 " rw,relatime shared:4 - cgroup2 cgroup2 rw\n");
+    files.mountinfo = dir.write(
+        "mountinfo", "29 25 0:25 / " + (dir / "fs").string() + " rw,relatime shared:4 - cgroup2 cgroup2 rw\n");
     files.selfCgroup = dir.write("self-cgroup", "0::/tributary.service\n");
     cg = dir / "fs" / "tributary.service";
     dir.write("fs/tributary.service/cgroup.controllers", controllers);
@@ -58,13 +58,15 @@ TEST(SupervisorMemoryCap, PutsEachWorkerInItsOwnCappedCgroup) {
     const fs::path w = h.cg / ("worker-" + std::to_string(i));
     EXPECT_EQ(slurp(w / "memory.max"), std::to_string(256 << 20) + "\n");
     // Every start of the worker joins, restarts included.
-    EXPECT_TRUE(test::eventually([&] {
-      std::istringstream in(slurp(w / "cgroup.procs"));
-      int pids = 0;
-      std::string pid;
-      while (in >> pid) ++pids;
-      return pids >= 2;
-    }, std::chrono::seconds(10)))
+    EXPECT_TRUE(test::eventually(
+        [&] {
+          std::istringstream in(slurp(w / "cgroup.procs"));
+          int pids = 0;
+          std::string pid;
+          while (in >> pid) ++pids;
+          return pids >= 2;
+        },
+        std::chrono::seconds(10)))
         << slurp(w / "cgroup.procs");
   }
   sup.stop();
@@ -90,7 +92,8 @@ TEST(SupervisorMemoryCap, FallsBackToRlimitAndRefusesWhenCgroupIsDemanded) {
     FAIL() << "started without the cgroup it was told to use";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("workers.memory_cap is cgroup, but cgroup v2 cannot be used: the memory "
-                                         "controller is not delegated to " + h.cg.string()),
+                                         "controller is not delegated to " +
+                                         h.cg.string()),
               std::string::npos)
         << e.what();
   }

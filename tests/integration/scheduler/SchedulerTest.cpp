@@ -21,10 +21,10 @@ TimePoint at(const std::string& iso) {
   if (std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &y, &mo, &d, &h, &mi, &s, &ms) < 6) {
     throw std::runtime_error("bad test time " + iso);
   }
-  auto day = date::sys_days{date::year{y} / date::month{static_cast<unsigned>(mo)} /
-                            date::day{static_cast<unsigned>(d)}};
-  return TimePoint(day) + std::chrono::hours(h) + std::chrono::minutes(mi) +
-         std::chrono::seconds(s) + std::chrono::milliseconds(ms);
+  auto day =
+      date::sys_days{date::year{y} / date::month{static_cast<unsigned>(mo)} / date::day{static_cast<unsigned>(d)}};
+  return TimePoint(day) + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(s) +
+         std::chrono::milliseconds(ms);
 }
 
 // The scheduler on a migrated database of the test's own, with a clock the test moves.
@@ -37,8 +37,7 @@ class SchedulerTest : public ::testing::Test {
     workspace = db.addWorkspace("acme");
   }
 
-  std::unique_ptr<Scheduler> makeScheduler(config::SchedulerConfig cfg = {},
-                                           const std::string& hostId = "test-host") {
+  std::unique_ptr<Scheduler> makeScheduler(config::SchedulerConfig cfg = {}, const std::string& hostId = "test-host") {
     Scheduler::Options options;
     options.hostId = hostId;
     options.clock = [this] { return now; };
@@ -63,8 +62,7 @@ class SchedulerTest : public ::testing::Test {
   }
 
   std::string outcome(const std::string& connectionId) {
-    auto r = db.sql().exec("SELECT last_outcome FROM schedule_state WHERE connection_id = $1",
-                           connectionId);
+    auto r = db.sql().exec("SELECT last_outcome FROM schedule_state WHERE connection_id = $1", connectionId);
     return r.empty() || r.isNull(0, 0) ? "(none)" : r.text(0, 0);
   }
 
@@ -112,8 +110,7 @@ TEST_F(SchedulerTest, DueSlotFiresOneSyncJobWithItsShape) {
   EXPECT_EQ(job.text(0, 2), conn);
   EXPECT_EQ(job.int64(0, 3), queue::kPriorityScheduled);
   EXPECT_EQ(nlohmann::json::parse(job.text(0, 4)),
-            nlohmann::json::parse(
-                R"({"sync_type":"scheduled","mode":"initial","slot":"2024-01-16T02:00:00Z"})"));
+            nlohmann::json::parse(R"({"sync_type":"scheduled","mode":"initial","slot":"2024-01-16T02:00:00Z"})"));
   EXPECT_EQ(job.text(0, 5), "sync:" + conn + ":2024-01-16T02:00:00Z");
   EXPECT_EQ(job.text(0, 6), "pending");
   EXPECT_EQ(stateText(conn, "next_slot"), "2024-01-17T02:00:00Z");
@@ -136,13 +133,10 @@ TEST_F(SchedulerTest, ModeIsIncrementalWhenTheConnectionHasACursor) {
   auto streams = db.addConnection(workspace, "streams", "0 2 * * *");
   auto started = db.addConnection(workspace, "started", "0 2 * * *");
   db.sql().exec("UPDATE connections SET last_sync_at = now() WHERE id = $1", synced);
-  db.sql().exec(
-      "UPDATE connections SET sync_cursor = '{\"lastSyncMode\":\"initial\"}' WHERE id = $1",
-      cursor);
+  db.sql().exec("UPDATE connections SET sync_cursor = '{\"lastSyncMode\":\"initial\"}' WHERE id = $1", cursor);
   // A stream whose initial sync completed counts; an initial sync's checkpoint alone does not.
-  db.sql().exec(
-      "INSERT INTO stream_state (connection_id, stream, initialized_at) VALUES ($1, 'deals', now())",
-      streams);
+  db.sql().exec("INSERT INTO stream_state (connection_id, stream, initialized_at) VALUES ($1, 'deals', now())",
+                streams);
   db.sql().exec(
       "INSERT INTO stream_state (connection_id, stream, cursor, cursor_mode) VALUES ($1, "
       "'deals', '{\"page\": 3}', 'initial')",
@@ -151,9 +145,7 @@ TEST_F(SchedulerTest, ModeIsIncrementalWhenTheConnectionHasACursor) {
   tickAt(*s, "2024-01-15T10:30:00Z");
   EXPECT_EQ(tickAt(*s, "2024-01-16T02:00:00Z").queued, 5);
   auto mode = [&](const std::string& id) {
-    return db.sql()
-        .exec("SELECT payload->>'mode' FROM jobs WHERE connection_id = $1", id)
-        .text(0, 0);
+    return db.sql().exec("SELECT payload->>'mode' FROM jobs WHERE connection_id = $1", id).text(0, 0);
   };
   EXPECT_EQ(mode(fresh), "initial");
   EXPECT_EQ(mode(synced), "incremental");
@@ -214,8 +206,7 @@ TEST_F(SchedulerTest, MissedSlotsRunOnceUnderRunOnce) {
                         "(misfire: run_once)"),
             std::string::npos)
       << logged;
-  EXPECT_EQ(db.sql().exec("SELECT unique_key FROM jobs").text(0, 0),
-            "sync:" + conn + ":2024-01-15T02:00:00Z");
+  EXPECT_EQ(db.sql().exec("SELECT unique_key FROM jobs").text(0, 0), "sync:" + conn + ":2024-01-15T02:00:00Z");
   EXPECT_EQ(stateText(conn, "next_slot"), "2024-01-16T02:00:00Z");
 
   db.completeSyncJobs();
@@ -230,9 +221,7 @@ TEST_F(SchedulerTest, MissedSlotsSetFarInThePastRunOnce) {
   cfg.misfireGrace = std::chrono::seconds(2);
   auto s = makeScheduler(cfg);
   tickAt(*s, "2024-01-15T10:30:00Z");
-  db.sql().exec(
-      "UPDATE schedule_state SET next_slot = '2023-06-01T00:00:00Z' WHERE connection_id = $1",
-      conn);
+  db.sql().exec("UPDATE schedule_state SET next_slot = '2023-06-01T00:00:00Z' WHERE connection_id = $1", conn);
   auto r = tickAt(*s, "2024-01-15T10:31:05Z");
   EXPECT_EQ(r.queued, 1);
   EXPECT_EQ(r.misfiresRun, 1);
@@ -308,8 +297,7 @@ TEST_F(SchedulerTest, ChangedScheduleStartsAfreshWithoutFiring) {
   EXPECT_EQ(r.armed, 1);
   EXPECT_EQ(r.queued, 0);
   EXPECT_EQ(stateText(conn, "next_slot"), "2024-01-16T04:00:00Z");
-  db.sql().exec("UPDATE connections SET schedule_timezone = 'America/New_York' WHERE id = $1",
-                conn);
+  db.sql().exec("UPDATE connections SET schedule_timezone = 'America/New_York' WHERE id = $1", conn);
   EXPECT_EQ(tickAt(*s, "2024-01-15T10:31:00Z").armed, 1);
   EXPECT_EQ(stateText(conn, "next_slot"), "2024-01-16T09:00:00Z");
 }
@@ -358,8 +346,7 @@ TEST_F(SchedulerTest, NothingDueIsSaidOnceAtInfo) {
   auto s = makeScheduler();
   std::string logged;
   tickAt(*s, "2024-01-15T10:30:00Z", &logged);
-  EXPECT_NE(logged.find("no scheduled syncs due; next: acme/hubspot at 2024-01-16T02:00:00Z\n"),
-            std::string::npos)
+  EXPECT_NE(logged.find("no scheduled syncs due; next: acme/hubspot at 2024-01-16T02:00:00Z\n"), std::string::npos)
       << logged;
   auto r = tickAt(*s, "2024-01-15T10:30:01Z", &logged);
   EXPECT_EQ(logged, "");
@@ -368,8 +355,7 @@ TEST_F(SchedulerTest, NothingDueIsSaidOnceAtInfo) {
   // Said again after the next firing.
   tickAt(*s, "2024-01-16T02:00:00Z");
   tickAt(*s, "2024-01-16T02:00:01Z", &logged);
-  EXPECT_NE(logged.find("no scheduled syncs due; next: acme/hubspot at 2024-01-17T02:00:00Z\n"),
-            std::string::npos)
+  EXPECT_NE(logged.find("no scheduled syncs due; next: acme/hubspot at 2024-01-17T02:00:00Z\n"), std::string::npos)
       << logged;
 }
 
@@ -378,9 +364,7 @@ TEST_F(SchedulerTest, WithoutScheduledConnectionsItSaysSo) {
   std::string logged;
   auto r = tickAt(*s, "2024-01-15T10:30:00Z", &logged);
   EXPECT_TRUE(r.leader);
-  EXPECT_NE(logged.find("no scheduled syncs due; no connection has a schedule\n"),
-            std::string::npos)
-      << logged;
+  EXPECT_NE(logged.find("no scheduled syncs due; no connection has a schedule\n"), std::string::npos) << logged;
 }
 
 TEST_F(SchedulerTest, OnlyOneSchedulerLeadsAndAnotherTakesOverWhenItStops) {
@@ -390,12 +374,9 @@ TEST_F(SchedulerTest, OnlyOneSchedulerLeadsAndAnotherTakesOverWhenItStops) {
   EXPECT_TRUE(tickAt(*first, "2024-01-15T10:30:00Z").leader);
   std::string logged;
   EXPECT_FALSE(tickAt(*second, "2024-01-15T10:30:00Z", &logged).leader);
-  EXPECT_NE(
-      logged.find("\"tributary scheduler host-a\" leads the scheduler; host host-b stands by"),
-      std::string::npos)
+  EXPECT_NE(logged.find("\"tributary scheduler host-a\" leads the scheduler; host host-b stands by"), std::string::npos)
       << logged;
-  EXPECT_EQ(db.sql().exec("SELECT application_name FROM scheduler_leader").text(0, 0),
-            "tributary scheduler host-a");
+  EXPECT_EQ(db.sql().exec("SELECT application_name FROM scheduler_leader").text(0, 0), "tributary scheduler host-a");
 
   // Both tick at the slot: one job.
   EXPECT_EQ(tickAt(*first, "2024-01-16T02:00:00Z").queued, 1);
@@ -407,8 +388,7 @@ TEST_F(SchedulerTest, OnlyOneSchedulerLeadsAndAnotherTakesOverWhenItStops) {
   EXPECT_NE(logged.find("host host-b now leads the scheduler"), std::string::npos) << logged;
   EXPECT_EQ(r.queued, 0);
   EXPECT_EQ(db.scheduledJobs(conn), 1);
-  EXPECT_EQ(db.sql().exec("SELECT application_name FROM scheduler_leader").text(0, 0),
-            "tributary scheduler host-b");
+  EXPECT_EQ(db.sql().exec("SELECT application_name FROM scheduler_leader").text(0, 0), "tributary scheduler host-b");
 }
 
 TEST_F(SchedulerTest, LeaderWhoseSessionIsKilledStepsDownAndCannotFire) {
@@ -419,8 +399,7 @@ TEST_F(SchedulerTest, LeaderWhoseSessionIsKilledStepsDownAndCannotFire) {
   std::string logged;
   auto r = tickAt(*s, "2024-01-16T02:00:00Z", &logged);
   EXPECT_FALSE(r.leader);
-  EXPECT_NE(logged.find("host host-a gave up the scheduler lead after an error"), std::string::npos)
-      << logged;
+  EXPECT_NE(logged.find("host host-a gave up the scheduler lead after an error"), std::string::npos) << logged;
   EXPECT_EQ(db.scheduledJobs(conn), 0);
   // The next tick opens a new session, leads again, and fires the slot once.
   EXPECT_EQ(tickAt(*s, "2024-01-16T02:00:01Z").queued, 1);
@@ -433,11 +412,10 @@ TEST_F(SchedulerTest, ThreadFiresPerSecondSlotsUntilStopped) {
   cfg.tick = std::chrono::milliseconds(100);
   Scheduler::Options options;
   options.hostId = "threaded";
-  Scheduler s(
-      db.conninfo(),
-      std::make_shared<queue::JobQueue>(
-          std::make_shared<db::Pool>(db.conninfo(), config::PoolConfig{}), config::QueueConfig{}),
-      cfg, options);
+  Scheduler s(db.conninfo(),
+              std::make_shared<queue::JobQueue>(std::make_shared<db::Pool>(db.conninfo(), config::PoolConfig{}),
+                                                config::QueueConfig{}),
+              cfg, options);
   s.start();
   EXPECT_TRUE(test::eventually(
       [&] {

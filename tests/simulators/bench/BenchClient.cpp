@@ -45,8 +45,7 @@ int main(int argc, char** argv) {
           session.sendRequest(request);
           Poco::Net::HTTPResponse response;
           std::istream& in = session.receiveResponse(response);
-          const std::string body{std::istreambuf_iterator<char>(in),
-                                 std::istreambuf_iterator<char>()};
+          const std::string body{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
           if (response.getStatus() != 200) {
             ++failures;
             continue;
@@ -63,8 +62,7 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& worker : workers) worker.join();
-  const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << nlohmann::json{{"records", records.load()},
                               {"pages", pages.load()},
                               {"failures", failures.load()},

@@ -11,32 +11,25 @@
 
 namespace tributary::sim {
 
-AdminApi::AdminApi(Vendor& vendor, SimClock& clock, WallClock wallClock, FaultInjector& faults,
-                   RequestLog& log, uint64_t seed)
-    : vendor_(vendor),
-      clock_(clock),
-      wallClock_(std::move(wallClock)),
-      faults_(faults),
-      log_(log),
-      seed_(seed) {}
+AdminApi::AdminApi(Vendor& vendor, SimClock& clock, WallClock wallClock, FaultInjector& faults, RequestLog& log,
+                   uint64_t seed)
+    : vendor_(vendor), clock_(clock), wallClock_(std::move(wallClock)), faults_(faults), log_(log), seed_(seed) {}
 
 void AdminApi::handle(const SimRequest& request, SimResponse& response) {
   const std::string& path = request.path;
   if (ClockAdmin::handle(clock_, request, response)) return;
   if (path == "/admin" || path == "/admin/") {
-    AdminReply::ok(response,
-                   {{"vendor", vendor_.name()},
-                    {"routes",
-                     {"GET /admin/clock", "POST /admin/clock/advance", "GET /admin/objects",
-                      "GET /admin/ground-truth?object=NAME", "POST /admin/records/OBJECT",
-                      "POST /admin/records/OBJECT/modify", "POST /admin/records/OBJECT/delete",
-                      "GET /admin/records/OBJECT/ID", "POST /admin/quotas/reset",
-                      "POST /admin/tokens/expire", "GET|POST|DELETE /admin/faults",
-                      "DELETE /admin/faults/ID", "GET|DELETE /admin/requests"}}});
+    AdminReply::ok(
+        response,
+        {{"vendor", vendor_.name()},
+         {"routes",
+          {"GET /admin/clock", "POST /admin/clock/advance", "GET /admin/objects", "GET /admin/ground-truth?object=NAME",
+           "POST /admin/records/OBJECT", "POST /admin/records/OBJECT/modify", "POST /admin/records/OBJECT/delete",
+           "GET /admin/records/OBJECT/ID", "POST /admin/quotas/reset", "POST /admin/tokens/expire",
+           "GET|POST|DELETE /admin/faults", "DELETE /admin/faults/ID", "GET|DELETE /admin/requests"}}});
     return;
   }
-  if (path == "/admin/ground-truth" && request.method == "GET")
-    return groundTruth(request, response);
+  if (path == "/admin/ground-truth" && request.method == "GET") return groundTruth(request, response);
   if (path == "/admin/objects" && request.method == "GET") return objects(response);
   if (path.rfind("/admin/records/", 0) == 0) return records(request, response);
   if (path == "/admin/quotas/reset" && request.method == "POST") {
@@ -49,18 +42,15 @@ void AdminApi::handle(const SimRequest& request, SimResponse& response) {
     AdminReply::ok(response, {{"expired", true}});
     return;
   }
-  if (path == "/admin/faults" || path.rfind("/admin/faults/", 0) == 0)
-    return faults(request, response);
+  if (path == "/admin/faults" || path.rfind("/admin/faults/", 0) == 0) return faults(request, response);
   if (path == "/admin/requests") return requests(request, response);
-  AdminReply::error(response, 404,
-                    request.method + " " + path + ": no such admin route (GET /admin lists them)");
+  AdminReply::error(response, 404, request.method + " " + path + ": no such admin route (GET /admin lists them)");
 }
 
 void AdminApi::groundTruth(const SimRequest& request, SimResponse& response) {
   const auto name = request.param("object");
   if (!name) {
-    AdminReply::error(response, 400,
-                      "GET /admin/ground-truth: query parameter 'object' is required");
+    AdminReply::error(response, 400, "GET /admin/ground-truth: query parameter 'object' is required");
     return;
   }
   SimObject* object = vendor_.object(*name);
@@ -68,8 +58,8 @@ void AdminApi::groundTruth(const SimRequest& request, SimResponse& response) {
     std::string known;
     for (SimObject* o : vendor_.objects()) known += (known.empty() ? "" : ", ") + o->name();
     AdminReply::error(response, 404,
-                      "GET /admin/ground-truth: object '" + *name + "' is not an object of " +
-                          vendor_.name() + " (known: " + known + ")");
+                      "GET /admin/ground-truth: object '" + *name + "' is not an object of " + vendor_.name() +
+                          " (known: " + known + ")");
     return;
   }
   response.status = 200;
@@ -94,8 +84,7 @@ std::string AdminApi::checkFields(const SimObject& object, const nlohmann::json&
     if (std::find(writable.begin(), writable.end(), key) == writable.end()) {
       std::string known;
       for (const auto& w : writable) known += (known.empty() ? "" : ", ") + w;
-      return where + "." + key + ": not a writable field of " + object.name() +
-             " (writable: " + known + ")";
+      return where + "." + key + ": not a writable field of " + object.name() + " (writable: " + known + ")";
     }
     if (value.is_object() || value.is_array()) {
       return where + "." + key + ": expected a string, number, boolean or null";
@@ -111,9 +100,9 @@ void AdminApi::records(const SimRequest& request, SimResponse& response) {
   const std::string tail = slash == std::string::npos ? "" : rest.substr(slash + 1);
   SimObject* object = vendor_.object(objectName);
   if (!object) {
-    AdminReply::error(response, 404,
-                      request.path + ": no object '" + objectName + "' in " + vendor_.name() +
-                          " (GET /admin/objects lists them)");
+    AdminReply::error(
+        response, 404,
+        request.path + ": no object '" + objectName + "' in " + vendor_.name() + " (GET /admin/objects lists them)");
     return;
   }
   if (request.method == "GET" && !tail.empty()) {
@@ -127,15 +116,14 @@ void AdminApi::records(const SimRequest& request, SimResponse& response) {
     const CanonicalRecord canonical = object->canonicalize(raw);
     nlohmann::json fields = nlohmann::json::array();
     for (const auto& f : canonical.fields) fields.push_back(f ? nlohmann::json(*f) : nullptr);
-    AdminReply::ok(response,
-                   {{"id", tail},
-                    {"version", state->version},
-                    {"deleted", state->deleted},
-                    {"modified_at", TimeFormat::isoMillisZ(state->modifiedAtMs)},
-                    {"record", raw},
-                    {"canonical", fields},
-                    {"poison", canonical.poisonReason ? nlohmann::json(*canonical.poisonReason)
-                                                      : nlohmann::json(nullptr)}});
+    AdminReply::ok(response, {{"id", tail},
+                              {"version", state->version},
+                              {"deleted", state->deleted},
+                              {"modified_at", TimeFormat::isoMillisZ(state->modifiedAtMs)},
+                              {"record", raw},
+                              {"canonical", fields},
+                              {"poison", canonical.poisonReason ? nlohmann::json(*canonical.poisonReason)
+                                                                : nlohmann::json(nullptr)}});
     return;
   }
   if (request.method != "POST") {
@@ -176,8 +164,7 @@ void AdminApi::create(SimObject& object, const nlohmann::json& body, SimResponse
   }
   for (const auto& [key, value] : body.items()) {
     if (key != "records" && key != "count") {
-      AdminReply::error(response, 400,
-                        where + ": unknown field '" + key + "' (use count, records)");
+      AdminReply::error(response, 400, where + ": unknown field '" + key + "' (use count, records)");
       return;
     }
   }
@@ -193,12 +180,10 @@ void AdminApi::create(SimObject& object, const nlohmann::json& body, SimResponse
   AdminReply::ok(response, {{"created", ids}, {"at", TimeFormat::isoMillisZ(now)}});
 }
 
-void AdminApi::mutate(SimObject& object, const std::string& action, const nlohmann::json& body,
-                      SimResponse& response) {
+void AdminApi::mutate(SimObject& object, const std::string& action, const nlohmann::json& body, SimResponse& response) {
   const std::string where = "POST /admin/records/" + object.name() + "/" + action;
   for (const auto& [key, value] : body.items()) {
-    if (key != "ids" && key != "count" && key != "seed" &&
-        !(key == "fields" && action == "modify")) {
+    if (key != "ids" && key != "count" && key != "seed" && !(key == "fields" && action == "modify")) {
       AdminReply::error(response, 400,
                         where + ": unknown field '" + key + "' (use ids or count" +
                             (action == "modify" ? ", seed, fields)" : ", seed)"));
@@ -252,8 +237,7 @@ void AdminApi::mutate(SimObject& object, const std::string& action, const nlohma
                                          : object.store().remove(index, now, wall);
     if (done) ids.push_back(object.sourceId(index));
   }
-  AdminReply::ok(response, {{action == "modify" ? "modified" : "deleted", ids},
-                            {"at", TimeFormat::isoMillisZ(now)}});
+  AdminReply::ok(response, {{action == "modify" ? "modified" : "deleted", ids}, {"at", TimeFormat::isoMillisZ(now)}});
 }
 
 void AdminApi::faults(const SimRequest& request, SimResponse& response) {
@@ -270,12 +254,11 @@ void AdminApi::faults(const SimRequest& request, SimResponse& response) {
         // Either one rule, or {"faults":[rules]}.
         nlohmann::json ids = nlohmann::json::array();
         if (body.contains("faults")) {
-          if (!body["faults"].is_array())
-            throw ConfigError("POST /admin/faults: faults: expected a list");
+          if (!body["faults"].is_array()) throw ConfigError("POST /admin/faults: faults: expected a list");
           std::vector<FaultRule> rules;
           for (size_t i = 0; i < body["faults"].size(); ++i) {
-            rules.push_back(FaultRule::fromJson(
-                body["faults"][i], "POST /admin/faults: faults[" + std::to_string(i) + "]"));
+            rules.push_back(
+                FaultRule::fromJson(body["faults"][i], "POST /admin/faults: faults[" + std::to_string(i) + "]"));
           }
           for (auto& rule : rules) ids.push_back(faults_.add(std::move(rule)));
         } else {
@@ -298,9 +281,7 @@ void AdminApi::faults(const SimRequest& request, SimResponse& response) {
     }
     return AdminReply::error(response, 404, "DELETE /admin/faults/" + id + ": no such fault id");
   }
-  AdminReply::error(
-      response, 405,
-      request.method + " " + request.path + ": use GET, POST or DELETE /admin/faults");
+  AdminReply::error(response, 405, request.method + " " + request.path + ": use GET, POST or DELETE /admin/faults");
 }
 
 void AdminApi::requests(const SimRequest& request, SimResponse& response) {
@@ -317,12 +298,10 @@ void AdminApi::requests(const SimRequest& request, SimResponse& response) {
     if (auto value = request.param("since")) since = std::stoull(*value);
     if (auto value = request.param("limit")) limit = std::stoull(*value);
   } catch (const std::exception&) {
-    return AdminReply::error(
-        response, 400, "GET /admin/requests: 'since' and 'limit' must be non-negative integers");
+    return AdminReply::error(response, 400, "GET /admin/requests: 'since' and 'limit' must be non-negative integers");
   }
   const std::string prefix = request.param("path_prefix").value_or("");
-  AdminReply::ok(response,
-                 {{"last_seq", log_.lastSeq()}, {"requests", log_.query(since, prefix, limit)}});
+  AdminReply::ok(response, {{"last_seq", log_.lastSeq()}, {"requests", log_.query(since, prefix, limit)}});
 }
 
 }  // namespace tributary::sim

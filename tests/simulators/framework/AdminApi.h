@@ -17,8 +17,7 @@ namespace tributary::sim {
 // truth, quotas, tokens, faults and the request log. See docs/simulators.md.
 class AdminApi {
  public:
-  AdminApi(Vendor& vendor, SimClock& clock, WallClock wallClock, FaultInjector& faults,
-           RequestLog& log, uint64_t seed);
+  AdminApi(Vendor& vendor, SimClock& clock, WallClock wallClock, FaultInjector& faults, RequestLog& log, uint64_t seed);
 
   void handle(const SimRequest& request, SimResponse& response);
 
@@ -28,13 +27,11 @@ class AdminApi {
   void records(const SimRequest& request, SimResponse& response);
   void create(SimObject& object, const nlohmann::json& body, SimResponse& response);
   // "modify" or "delete"
-  void mutate(SimObject& object, const std::string& action, const nlohmann::json& body,
-              SimResponse& response);
+  void mutate(SimObject& object, const std::string& action, const nlohmann::json& body, SimResponse& response);
   void faults(const SimRequest& request, SimResponse& response);
   void requests(const SimRequest& request, SimResponse& response);
   // Checks admin field overrides against the object's writable fields; empty when fine.
-  std::string checkFields(const SimObject& object, const nlohmann::json& fields,
-                          const std::string& where) const;
+  std::string checkFields(const SimObject& object, const nlohmann::json& fields, const std::string& where) const;
 
   Vendor& vendor_;
   SimClock& clock_;

@@ -75,8 +75,7 @@ std::optional<std::string> CanonicalValues::text(const nlohmann::json& value) {
   return value.dump();
 }
 
-std::optional<std::string> CanonicalValues::truncated(const nlohmann::json& value,
-                                                      size_t maxChars) {
+std::optional<std::string> CanonicalValues::truncated(const nlohmann::json& value, size_t maxChars) {
   auto out = text(value);
   if (!out) return out;
   size_t chars = 0;
@@ -102,8 +101,7 @@ std::optional<std::string> CanonicalValues::email(const nlohmann::json& value) {
 bool CanonicalValues::looksLikeEmail(const std::string& trimmed) {
   const size_t at = trimmed.find('@');
   return at != std::string::npos && at > 0 && at + 1 < trimmed.size() &&
-         trimmed.find('@', at + 1) == std::string::npos &&
-         trimmed.find_first_of(kWhitespace) == std::string::npos;
+         trimmed.find('@', at + 1) == std::string::npos && trimmed.find_first_of(kWhitespace) == std::string::npos;
 }
 
 CanonicalValues::Numeric CanonicalValues::numeric(const nlohmann::json& value) {

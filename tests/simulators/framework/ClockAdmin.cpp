@@ -33,8 +33,7 @@ bool ClockAdmin::handle(SimClock& clock, const SimRequest& request, SimResponse&
   } else if (body.contains("to") && body["to"].is_string()) {
     const auto target = TimeFormat::parseIso(body["to"].get<std::string>());
     if (!target) {
-      AdminReply::error(response, 400,
-                        "POST /admin/clock/advance: field 'to' is not an ISO 8601 time");
+      AdminReply::error(response, 400, "POST /admin/clock/advance: field 'to' is not an ISO 8601 time");
       return true;
     }
     delta = *target - clock.nowMs();
@@ -45,8 +44,7 @@ bool ClockAdmin::handle(SimClock& clock, const SimRequest& request, SimResponse&
     return true;
   }
   if (delta < 0) {
-    AdminReply::error(response, 400,
-                      "POST /admin/clock/advance: the simulated clock only moves forward");
+    AdminReply::error(response, 400, "POST /admin/clock/advance: the simulated clock only moves forward");
     return true;
   }
   clock.advance(delta);

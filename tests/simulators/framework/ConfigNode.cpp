@@ -48,8 +48,7 @@ bool ConfigNode::has(const std::string& key) const {
 ConfigNode ConfigNode::child(const std::string& key) const {
   if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap()) fail("", "expected a mapping");
   YAML::Node value = lookup(node_, key);
-  if (value.IsDefined() && !value.IsNull() && !value.IsMap() && !value.IsSequence() &&
-      !value.IsScalar()) {
+  if (value.IsDefined() && !value.IsNull() && !value.IsMap() && !value.IsSequence() && !value.IsScalar()) {
     fail(key, "unsupported YAML node");
   }
   return ConfigNode(value, file_, keyPath(key));
@@ -63,8 +62,7 @@ void ConfigNode::allowOnly(const std::vector<std::string>& allowed) const {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       std::string known;
       for (const auto& name : allowed) known += (known.empty() ? "" : ", ") + name;
-      throw ConfigError(where(entry.first) + ": " + keyPath(key) +
-                        ": unknown key (allowed: " + known + ")");
+      throw ConfigError(where(entry.first) + ": " + keyPath(key) + ": unknown key (allowed: " + known + ")");
     }
   }
 }
@@ -208,8 +206,6 @@ nlohmann::json yamlToJson(const YAML::Node& node) {
 
 }  // namespace
 
-nlohmann::json ConfigNode::toJson() const {
-  return yamlToJson(node_);
-}
+nlohmann::json ConfigNode::toJson() const { return yamlToJson(node_); }
 
 }  // namespace tributary::sim

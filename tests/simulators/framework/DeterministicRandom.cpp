@@ -9,8 +9,7 @@ uint64_t DeterministicRandom::mix(uint64_t value) {
   return value ^ (value >> 31);
 }
 
-uint64_t DeterministicRandom::combine(uint64_t seed, std::string_view label, uint64_t a,
-                                      uint64_t b) {
+uint64_t DeterministicRandom::combine(uint64_t seed, std::string_view label, uint64_t a, uint64_t b) {
   // FNV-1a over the label keeps the derivation stable across platforms and builds.
   uint64_t hash = 0xcbf29ce484222325ULL;
   for (unsigned char c : label) {
@@ -28,9 +27,7 @@ uint64_t DeterministicRandom::next() {
   return z ^ (z >> 31);
 }
 
-double DeterministicRandom::uniform() {
-  return static_cast<double>(next() >> 11) * 0x1.0p-53;
-}
+double DeterministicRandom::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
 int64_t DeterministicRandom::between(int64_t low, int64_t high) {
   const uint64_t span = static_cast<uint64_t>(high - low) + 1;
@@ -38,8 +35,6 @@ int64_t DeterministicRandom::between(int64_t low, int64_t high) {
   return low + static_cast<int64_t>(next() % span);
 }
 
-bool DeterministicRandom::chance(double probability) {
-  return uniform() < probability;
-}
+bool DeterministicRandom::chance(double probability) { return uniform() < probability; }
 
 }  // namespace tributary::sim

@@ -6,17 +6,15 @@
 namespace tributary::sim {
 namespace {
 
-constexpr std::array<const char*, 16> kFirst = {"Ana",   "Ben",  "Chloé", "David", "Eva",   "Farid",
-                                                "Grace", "Hiro", "Inès",  "Jonas", "Kwame", "Lena",
-                                                "Mateo", "Nora", "Oskar", "Priya"};
-constexpr std::array<const char*, 16> kLast = {
-    "Smith",   "García", "Müller",   "Okafor", "Tanaka",   "Rossi",  "Novak",   "Silva",
-    "O'Brien", "Nguyen", "Kowalski", "Dubois", "Andersen", "Haddad", "Ivanova", "Chen"};
+constexpr std::array<const char*, 16> kFirst = {"Ana",  "Ben",   "Chloé", "David", "Eva",   "Farid", "Grace", "Hiro",
+                                                "Inès", "Jonas", "Kwame", "Lena",  "Mateo", "Nora",  "Oskar", "Priya"};
+constexpr std::array<const char*, 16> kLast = {"Smith",    "García", "Müller",  "Okafor", "Tanaka",   "Rossi",
+                                               "Novak",    "Silva",  "O'Brien", "Nguyen", "Kowalski", "Dubois",
+                                               "Andersen", "Haddad", "Ivanova", "Chen"};
 constexpr std::array<const char*, 16> kCompanyWords = {
     "Northwind", "Contoso", "Globex",  "Initech", "Umbrella",  "Hooli",    "Vandelay",  "Stark",
     "Wayne",     "Acme",    "Soylent", "Tyrell",  "Cyberdyne", "Aperture", "Gringotts", "Wonka"};
-constexpr std::array<const char*, 8> kCompanySuffix = {"Inc",  "LLC",   "GmbH", "Ltd",
-                                                       "S.A.", "Group", "Labs", "& Co"};
+constexpr std::array<const char*, 8> kCompanySuffix = {"Inc", "LLC", "GmbH", "Ltd", "S.A.", "Group", "Labs", "& Co"};
 constexpr std::array<const char*, 10> kIndustries = {"COMPUTER_SOFTWARE",
                                                      "FINANCIAL_SERVICES",
                                                      "HOSPITAL_HEALTH_CARE",
@@ -30,16 +28,11 @@ constexpr std::array<const char*, 10> kIndustries = {"COMPUTER_SOFTWARE",
 
 }  // namespace
 
-std::string FakeData::firstName(DeterministicRandom& random) {
-  return random.pick(kFirst);
-}
-std::string FakeData::lastName(DeterministicRandom& random) {
-  return random.pick(kLast);
-}
+std::string FakeData::firstName(DeterministicRandom& random) { return random.pick(kFirst); }
+std::string FakeData::lastName(DeterministicRandom& random) { return random.pick(kLast); }
 
 std::string FakeData::companyName(DeterministicRandom& random, uint64_t index) {
-  return std::string(random.pick(kCompanyWords)) + " " + std::to_string(index) + " " +
-         random.pick(kCompanySuffix);
+  return std::string(random.pick(kCompanyWords)) + " " + std::to_string(index) + " " + random.pick(kCompanySuffix);
 }
 
 std::string FakeData::companySlug(const std::string& companyName) {
@@ -55,9 +48,7 @@ std::string FakeData::companySlug(const std::string& companyName) {
   return slug + ".com";
 }
 
-std::string FakeData::industry(DeterministicRandom& random) {
-  return random.pick(kIndustries);
-}
+std::string FakeData::industry(DeterministicRandom& random) { return random.pick(kIndustries); }
 
 std::string FakeData::overlongText(DeterministicRandom& random, const std::string& seedText) {
   std::string out = seedText + " — ";

@@ -7,8 +7,7 @@
 namespace tributary::sim {
 namespace {
 
-void requireType(bool ok, const std::string& where, const std::string& field,
-                 const std::string& expected) {
+void requireType(bool ok, const std::string& where, const std::string& field, const std::string& expected) {
   if (!ok) throw ConfigError(where + "." + field + ": expected " + expected);
 }
 
@@ -44,16 +43,15 @@ FaultRule FaultRule::fromJson(const nlohmann::json& body, const std::string& whe
     rule.path = body["path"];
   }
   if (body.contains("count")) {
-    requireType(body["count"].is_number_unsigned() ||
-                    (body["count"].is_number_integer() && body["count"].get<int64_t>() >= 0),
-                where, "count", "a non-negative integer");
+    requireType(
+        body["count"].is_number_unsigned() || (body["count"].is_number_integer() && body["count"].get<int64_t>() >= 0),
+        where, "count", "a non-negative integer");
     rule.count = body["count"].get<uint64_t>();
   }
   if (body.contains("probability")) {
     requireType(body["probability"].is_number(), where, "probability", "a number in [0, 1]");
     rule.probability = body["probability"];
-    requireType(rule.probability >= 0 && rule.probability <= 1, where, "probability",
-                "a number in [0, 1]");
+    requireType(rule.probability >= 0 && rule.probability <= 1, where, "probability", "a number in [0, 1]");
   }
   if (body.contains("seed")) {
     requireType(body["seed"].is_number_integer(), where, "seed", "an integer");
@@ -62,11 +60,9 @@ FaultRule FaultRule::fromJson(const nlohmann::json& body, const std::string& whe
   if (body.contains("status")) {
     requireType(body["status"].is_number_integer(), where, "status", "500, 502, 503 or 504");
     rule.status = body["status"];
-    requireType(rule.kind == FaultKind::ServerError, where, "status",
-                "no status (only server_error takes one)");
-    requireType(
-        rule.status == 500 || rule.status == 502 || rule.status == 503 || rule.status == 504, where,
-        "status", "500, 502, 503 or 504");
+    requireType(rule.kind == FaultKind::ServerError, where, "status", "no status (only server_error takes one)");
+    requireType(rule.status == 500 || rule.status == 502 || rule.status == 503 || rule.status == 504, where, "status",
+                "500, 502, 503 or 504");
   }
   if (body.contains("latency_ms")) {
     requireType(body["latency_ms"].is_number_integer() && body["latency_ms"].get<int64_t>() >= 0 &&

@@ -14,8 +14,7 @@ namespace tributary::sim {
 // quota resets across every vendor.
 class GlobalAdminApi {
  public:
-  GlobalAdminApi(SimClock& clock, std::vector<VendorRuntime*> vendors)
-      : clock_(clock), vendors_(std::move(vendors)) {}
+  GlobalAdminApi(SimClock& clock, std::vector<VendorRuntime*> vendors) : clock_(clock), vendors_(std::move(vendors)) {}
 
   SimResponse dispatch(const SimRequest& request);
 

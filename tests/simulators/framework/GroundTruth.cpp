@@ -28,8 +28,7 @@ std::string GroundTruth::render(const SimObject& object, int64_t simNowMs) {
   }
   return "{\"object\":" + nlohmann::json(object.name()).dump() +
          ",\"entity\":" + nlohmann::json(object.canonicalEntity()).dump() + ",\"as_of\":\"" +
-         TimeFormat::isoMillisZ(simNowMs) + "\",\"rows\":[" + rows + "],\"errors\":[" + errors +
-         "]}";
+         TimeFormat::isoMillisZ(simNowMs) + "\",\"rows\":[" + rows + "],\"errors\":[" + errors + "]}";
 }
 
 }  // namespace tributary::sim

@@ -22,44 +22,25 @@ namespace {
 
 std::string reasonFor(int status) {
   switch (status) {
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 204:
-      return "No Content";
-    case 207:
-      return "Multi-Status";
-    case 302:
-      return "Found";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 414:
-      return "URI Too Long";
-    case 415:
-      return "Unsupported Media Type";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return "Status";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 207: return "Multi-Status";
+    case 302: return "Found";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Status";
   }
 }
 
@@ -84,8 +65,7 @@ class SimRequestHandler : public Poco::Net::HTTPRequestHandler {
   SimRequestHandler(const HttpListener::Handler& handler, const std::string& baseUrl)
       : handler_(handler), baseUrl_(baseUrl) {}
 
-  void handleRequest(Poco::Net::HTTPServerRequest& request,
-                     Poco::Net::HTTPServerResponse& response) override {
+  void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
     SimRequest sim;
     sim.method = request.getMethod();
     const std::string& target = request.getURI();
@@ -112,8 +92,7 @@ class SimRequestHandler : public Poco::Net::HTTPRequestHandler {
       dropConnection(request, true);
       return;
     }
-    response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status),
-                                reasonFor(out.status));
+    response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status), reasonFor(out.status));
     if (!out.contentType.empty() && !(out.body.empty() && out.status == 204)) {
       response.setContentType(out.contentType);
     }
@@ -139,8 +118,7 @@ class SimHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   SimHandlerFactory(const HttpListener::Handler& handler, const std::string& baseUrl)
       : handler_(handler), baseUrl_(baseUrl) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const Poco::Net::HTTPServerRequest&) override {
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
     return new SimRequestHandler(handler_, baseUrl_);
   }
 
@@ -151,20 +129,15 @@ class SimHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
 
 }  // namespace
 
-HttpListener::HttpListener(const std::string& bindAddress, uint16_t port, int threads,
-                           Handler handler)
+HttpListener::HttpListener(const std::string& bindAddress, uint16_t port, int threads, Handler handler)
     : bindAddress_(bindAddress), port_(port), handler_(std::move(handler)) {
   pool_ = std::make_unique<Poco::ThreadPool>(1, threads);
   (void)threads;
 }
 
-HttpListener::~HttpListener() {
-  stop();
-}
+HttpListener::~HttpListener() { stop(); }
 
-std::string HttpListener::baseUrl() const {
-  return "http://" + bindAddress_ + ":" + std::to_string(port_);
-}
+std::string HttpListener::baseUrl() const { return "http://" + bindAddress_ + ":" + std::to_string(port_); }
 
 void HttpListener::start() {
   Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(bindAddress_, port_), 256);
@@ -176,8 +149,8 @@ void HttpListener::start() {
   params->setKeepAliveTimeout(Poco::Timespan(30, 0));
   params->setMaxThreads(pool_->capacity());
   params->setMaxQueued(1024);
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new SimHandlerFactory(handler_, baseUrlCache_),
-                                                    *pool_, socket, params);
+  server_ =
+      std::make_unique<Poco::Net::HTTPServer>(new SimHandlerFactory(handler_, baseUrlCache_), *pool_, socket, params);
   server_->start();
 }
 

@@ -12,8 +12,7 @@ OAuthTokenStore::OAuthTokenStore(Options options, const SimClock& clock)
 
 std::string OAuthTokenStore::newToken(const std::string& kind) {
   char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%016llx%016llx",
-                static_cast<unsigned long long>(random_.next()),
+  std::snprintf(buffer, sizeof buffer, "%016llx%016llx", static_cast<unsigned long long>(random_.next()),
                 static_cast<unsigned long long>(random_.next()));
   return options_.tokenPrefix + kind + "-" + buffer;
 }
@@ -28,8 +27,7 @@ bool OAuthTokenStore::clientMatches(const std::string& clientId, const std::stri
                      [&](const Client& c) { return c.id == clientId && c.secret == secret; });
 }
 
-std::string OAuthTokenStore::issueCode(const std::string& clientId,
-                                       const std::string& redirectUri) {
+std::string OAuthTokenStore::issueCode(const std::string& clientId, const std::string& redirectUri) {
   std::lock_guard lock(mutex_);
   if (!knownClient(clientId)) return "";
   std::string code = newToken("code");
@@ -37,8 +35,8 @@ std::string OAuthTokenStore::issueCode(const std::string& clientId,
   return code;
 }
 
-OAuthTokenStore::Grant OAuthTokenStore::issue(const std::string& clientId,
-                                              const std::string& refreshToken, bool newRefresh) {
+OAuthTokenStore::Grant OAuthTokenStore::issue(const std::string& clientId, const std::string& refreshToken,
+                                              bool newRefresh) {
   Grant grant;
   grant.accessToken = newToken("at");
   grant.refreshToken = refreshToken;
@@ -49,10 +47,8 @@ OAuthTokenStore::Grant OAuthTokenStore::issue(const std::string& clientId,
   return grant;
 }
 
-OAuthTokenStore::Grant OAuthTokenStore::exchangeCode(const std::string& code,
-                                                     const std::string& clientId,
-                                                     const std::string& clientSecret,
-                                                     const std::string& redirectUri) {
+OAuthTokenStore::Grant OAuthTokenStore::exchangeCode(const std::string& code, const std::string& clientId,
+                                                     const std::string& clientSecret, const std::string& redirectUri) {
   std::lock_guard lock(mutex_);
   if (!clientMatches(clientId, clientSecret)) {
     return {"invalid_client", "invalid client credentials", "", "", false, 0, 0};
@@ -64,8 +60,7 @@ OAuthTokenStore::Grant OAuthTokenStore::exchangeCode(const std::string& code,
   const Code issued = found->second;
   codes_.erase(found);
   if (issued.clientId != clientId) {
-    return {
-        "invalid_grant", "authorization code was issued to another client", "", "", false, 0, 0};
+    return {"invalid_grant", "authorization code was issued to another client", "", "", false, 0, 0};
   }
   if (!issued.redirectUri.empty() && issued.redirectUri != redirectUri) {
     return {"invalid_grant", "redirect_uri mismatch", "", "", false, 0, 0};
@@ -78,8 +73,7 @@ OAuthTokenStore::Grant OAuthTokenStore::exchangeCode(const std::string& code,
   return issue(clientId, refresh, true);
 }
 
-OAuthTokenStore::Grant OAuthTokenStore::refresh(const std::string& refreshToken,
-                                                const std::string& clientId,
+OAuthTokenStore::Grant OAuthTokenStore::refresh(const std::string& refreshToken, const std::string& clientId,
                                                 const std::string& clientSecret, bool rotate) {
   std::lock_guard lock(mutex_);
   if (!clientMatches(clientId, clientSecret)) {

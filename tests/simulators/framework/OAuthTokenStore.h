@@ -51,11 +51,11 @@ class OAuthTokenStore {
   bool knownClient(const std::string& clientId) const;
   // Empty when client_id is unknown.
   std::string issueCode(const std::string& clientId, const std::string& redirectUri);
-  Grant exchangeCode(const std::string& code, const std::string& clientId,
-                     const std::string& clientSecret, const std::string& redirectUri);
+  Grant exchangeCode(const std::string& code, const std::string& clientId, const std::string& clientSecret,
+                     const std::string& redirectUri);
   // `rotate`: also replace the refresh token (Salesforce only rotates when configured to).
-  Grant refresh(const std::string& refreshToken, const std::string& clientId,
-                const std::string& clientSecret, bool rotate);
+  Grant refresh(const std::string& refreshToken, const std::string& clientId, const std::string& clientSecret,
+                bool rotate);
   // Revokes an access or refresh token; revoking a refresh token also kills its access tokens.
   bool revoke(const std::string& token);
   TokenInfo check(const std::string& accessToken) const;

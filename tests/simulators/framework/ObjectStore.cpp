@@ -22,23 +22,20 @@ uint64_t ObjectStore::generation() const {
 
 bool ObjectStore::poisonAtBirth(uint64_t index) const {
   if (options_.poisonRate <= 0) return false;
-  DeterministicRandom random(
-      DeterministicRandom::combine(options_.seed, options_.object + "/poison", index));
+  DeterministicRandom random(DeterministicRandom::combine(options_.seed, options_.object + "/poison", index));
   return random.chance(options_.poisonRate);
 }
 
 RecordState ObjectStore::baseState(uint64_t index) const {
-  DeterministicRandom random(
-      DeterministicRandom::combine(options_.seed, options_.object + "/times", index));
+  DeterministicRandom random(DeterministicRandom::combine(options_.seed, options_.object + "/times", index));
   const int64_t oldest = options_.clockStartMs - options_.historyMs;
   const int64_t newest = options_.clockStartMs - 3600000;
   RecordState state;
   state.index = index;
   state.createdAtMs = random.between(oldest, std::max(oldest, newest));
   // Most records were touched after creation; some never were.
-  state.modifiedAtMs = random.chance(0.2)
-                           ? state.createdAtMs
-                           : random.between(state.createdAtMs, options_.clockStartMs - 1);
+  state.modifiedAtMs =
+      random.chance(0.2) ? state.createdAtMs : random.between(state.createdAtMs, options_.clockStartMs - 1);
   state.poison = poisonAtBirth(index);
   return state;
 }
@@ -98,8 +95,7 @@ bool ObjectStore::liveLocked(uint64_t index) const {
   return found->second.back().kind != Mutation::Kind::Delete;
 }
 
-uint64_t ObjectStore::create(int64_t simMs, int64_t wallMs,
-                             std::shared_ptr<const nlohmann::json> overrides) {
+uint64_t ObjectStore::create(int64_t simMs, int64_t wallMs, std::shared_ptr<const nlohmann::json> overrides) {
   std::unique_lock lock(mutex_);
   const uint64_t index = options_.baseCount + createdCount_++;
   log_[index].push_back({Mutation::Kind::Create, simMs, wallMs, std::move(overrides)});

@@ -46,8 +46,7 @@ class ObjectStore {
 
   uint64_t create(int64_t simMs, int64_t wallMs, std::shared_ptr<const nlohmann::json> overrides);
   // False when the record does not exist or is deleted.
-  bool modify(uint64_t index, int64_t simMs, int64_t wallMs,
-              std::shared_ptr<const nlohmann::json> overrides);
+  bool modify(uint64_t index, int64_t simMs, int64_t wallMs, std::shared_ptr<const nlohmann::json> overrides);
   bool remove(uint64_t index, int64_t simMs, int64_t wallMs);
   // Up to `count` distinct live records, chosen from `pickSeed`; ascending.
   std::vector<uint64_t> pickLive(uint64_t count, uint64_t pickSeed) const;

@@ -11,8 +11,7 @@ void RequestLog::append(RequestLogEntry entry) {
   while (entries_.size() > capacity_) entries_.pop_front();
 }
 
-nlohmann::json RequestLog::query(uint64_t sinceSeq, const std::string& pathPrefix,
-                                 size_t limit) const {
+nlohmann::json RequestLog::query(uint64_t sinceSeq, const std::string& pathPrefix, size_t limit) const {
   std::lock_guard lock(mutex_);
   nlohmann::json out = nlohmann::json::array();
   for (const auto& entry : entries_) {

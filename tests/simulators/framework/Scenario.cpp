@@ -22,8 +22,8 @@ Scenario Scenario::parse(const std::string& text, const std::string& file,
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& error) {
-    throw ConfigError(file + ":" + std::to_string(error.mark.line + 1) + ":" +
-                      std::to_string(error.mark.column + 1) + ": not valid YAML: " + error.msg);
+    throw ConfigError(file + ":" + std::to_string(error.mark.line + 1) + ":" + std::to_string(error.mark.column + 1) +
+                      ": not valid YAML: " + error.msg);
   }
   ConfigNode top(root, file, "");
   if (!root.IsMap()) throw ConfigError(file + ": expected a mapping with a 'vendors' key");
@@ -48,8 +48,7 @@ Scenario Scenario::parse(const std::string& text, const std::string& file,
   log.allowOnly({"capacity"});
   scenario.requestLogCapacity = log.count("capacity", 100000);
 
-  if (!top.has("vendors"))
-    top.fail("", "missing key 'vendors' (a mapping of vendor name to its section)");
+  if (!top.has("vendors")) top.fail("", "missing key 'vendors' (a mapping of vendor name to its section)");
   const ConfigNode vendors = top.child("vendors");
   for (const std::string& name : vendors.keys()) {
     if (std::find(knownVendors.begin(), knownVendors.end(), name) == knownVendors.end()) {

@@ -21,8 +21,7 @@ struct Scenario {
 
   // Throws ConfigError naming file:line:column and the key.
   static Scenario load(const std::string& path, const std::vector<std::string>& knownVendors);
-  static Scenario parse(const std::string& text, const std::string& file,
-                        const std::vector<std::string>& knownVendors);
+  static Scenario parse(const std::string& text, const std::string& file, const std::vector<std::string>& knownVendors);
 };
 
 }  // namespace tributary::sim

@@ -18,8 +18,7 @@ std::string SimRequest::header(const std::string& lowercaseName) const {
 
 std::string SimRequest::bearerToken() const {
   const std::string value = header("authorization");
-  if (value.size() > 7 &&
-      (value.compare(0, 7, "Bearer ") == 0 || value.compare(0, 7, "bearer ") == 0)) {
+  if (value.size() > 7 && (value.compare(0, 7, "Bearer ") == 0 || value.compare(0, 7, "bearer ") == 0)) {
     return value.substr(7);
   }
   return value;
@@ -32,8 +31,7 @@ std::string SimRequest::percentDecode(std::string_view text, bool plusIsSpace) {
     const char c = text[i];
     if (c == '+' && plusIsSpace) {
       out += ' ';
-    } else if (c == '%' && i + 2 < text.size() &&
-               std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+    } else if (c == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -71,8 +69,7 @@ std::vector<std::pair<std::string, std::string>> SimRequest::parseQuery(std::str
       if (eq == std::string_view::npos) {
         out.emplace_back(percentDecode(part, true), "");
       } else {
-        out.emplace_back(percentDecode(part.substr(0, eq), true),
-                         percentDecode(part.substr(eq + 1), true));
+        out.emplace_back(percentDecode(part.substr(0, eq), true), percentDecode(part.substr(eq + 1), true));
       }
     }
     start = end + 1;

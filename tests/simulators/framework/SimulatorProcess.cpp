@@ -11,9 +11,7 @@ namespace tributary::sim {
 
 SimulatorProcess::SimulatorProcess(Options options) : options_(std::move(options)) {}
 
-SimulatorProcess::~SimulatorProcess() {
-  stop();
-}
+SimulatorProcess::~SimulatorProcess() { stop(); }
 
 void SimulatorProcess::start() {
   const Scenario scenario = Scenario::load(options_.scenarioPath, registeredVendorNames());
@@ -22,8 +20,8 @@ void SimulatorProcess::start() {
   for (const auto& [name, section] : scenario.vendors) {
     VendorContext context{name, scenario.seed, *clock_, wall, section};
     auto vendor = findVendor(name)->make(context);
-    auto runtime = std::make_unique<VendorRuntime>(std::move(vendor), *clock_, wall,
-                                                   scenario.requestLogCapacity, scenario.seed);
+    auto runtime =
+        std::make_unique<VendorRuntime>(std::move(vendor), *clock_, wall, scenario.requestLogCapacity, scenario.seed);
     runtime->loadFaults(section.child("faults"));
     vendors_.push_back(std::move(runtime));
   }
@@ -37,14 +35,13 @@ void SimulatorProcess::start() {
   };
   GlobalAdminApi* admin = globalAdmin_.get();
   adminListener_ = std::make_unique<HttpListener>(
-      options_.bindAddress, portFor(0), 2,
-      [admin](const SimRequest& request) { return admin->dispatch(request); });
+      options_.bindAddress, portFor(0), 2, [admin](const SimRequest& request) { return admin->dispatch(request); });
   adminListener_->start();
   for (size_t i = 0; i < vendors_.size(); ++i) {
     VendorRuntime* runtime = vendors_[i].get();
-    listeners_.push_back(std::make_unique<HttpListener>(
-        options_.bindAddress, portFor(i + 1), scenario.serverThreads,
-        [runtime](const SimRequest& request) { return runtime->dispatch(request); }));
+    listeners_.push_back(
+        std::make_unique<HttpListener>(options_.bindAddress, portFor(i + 1), scenario.serverThreads,
+                                       [runtime](const SimRequest& request) { return runtime->dispatch(request); }));
     listeners_.back()->start();
   }
 }

@@ -25,9 +25,7 @@ Civil civilFromDays(int64_t days) {
   return {y + (m <= 2), m, d};
 }
 
-int64_t floorDiv(int64_t a, int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
+int64_t floorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 struct Parts {
   Civil date;
@@ -72,11 +70,10 @@ int64_t TimeFormat::daysFromCivil(int64_t year, unsigned month, unsigned day) {
 std::string TimeFormat::isoMillisZ(int64_t epochMs) {
   const Parts p = split(epochMs);
   char buffer[96];
-  std::snprintf(
-      buffer, sizeof buffer, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-      static_cast<long long>(p.date.year), p.date.month, p.date.day,
-      static_cast<long long>(p.msOfDay / 3600000), static_cast<long long>(p.msOfDay / 60000 % 60),
-      static_cast<long long>(p.msOfDay / 1000 % 60), static_cast<long long>(p.msOfDay % 1000));
+  std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
+                static_cast<long long>(p.date.year), p.date.month, p.date.day,
+                static_cast<long long>(p.msOfDay / 3600000), static_cast<long long>(p.msOfDay / 60000 % 60),
+                static_cast<long long>(p.msOfDay / 1000 % 60), static_cast<long long>(p.msOfDay % 1000));
   return buffer;
 }
 
@@ -86,25 +83,20 @@ std::string TimeFormat::salesforceDateTime(int64_t epochMs) {
   return text + "+0000";
 }
 
-std::string TimeFormat::isoDate(int64_t epochMs) {
-  return isoMillisZ(epochMs).substr(0, 10);
-}
+std::string TimeFormat::isoDate(int64_t epochMs) { return isoMillisZ(epochMs).substr(0, 10); }
 
-int64_t TimeFormat::floorToMinute(int64_t epochMs) {
-  return floorDiv(epochMs, 60000) * 60000;
-}
+int64_t TimeFormat::floorToMinute(int64_t epochMs) { return floorDiv(epochMs, 60000) * 60000; }
 
 bool TimeFormat::isPlainDate(std::string_view text) {
   int64_t y = 0, m = 0, d = 0;
-  return text.size() == 10 && digits(text, 0, 4, y) && text[4] == '-' && digits(text, 5, 2, m) &&
-         text[7] == '-' && digits(text, 8, 2, d) &&
-         validCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  return text.size() == 10 && digits(text, 0, 4, y) && text[4] == '-' && digits(text, 5, 2, m) && text[7] == '-' &&
+         digits(text, 8, 2, d) && validCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
 }
 
 std::optional<int64_t> TimeFormat::parseIso(std::string_view text) {
   int64_t y = 0, mo = 0, d = 0;
-  if (!(text.size() >= 10 && digits(text, 0, 4, y) && text[4] == '-' && digits(text, 5, 2, mo) &&
-        text[7] == '-' && digits(text, 8, 2, d))) {
+  if (!(text.size() >= 10 && digits(text, 0, 4, y) && text[4] == '-' && digits(text, 5, 2, mo) && text[7] == '-' &&
+        digits(text, 8, 2, d))) {
     return std::nullopt;
   }
   if (!validCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d))) return std::nullopt;

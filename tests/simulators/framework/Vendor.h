@@ -25,8 +25,7 @@ class Vendor {
   virtual void handle(const SimRequest& request, SimResponse& response) = 0;
   virtual std::vector<SimObject*> objects() = 0;
   // The vendor's answer for an injected fault that replaces the response.
-  virtual void faultResponse(FaultKind kind, int status, const SimRequest& request,
-                             SimResponse& response) = 0;
+  virtual void faultResponse(FaultKind kind, int status, const SimRequest& request, SimResponse& response) = 0;
   // True when the request continues a paging cursor (for the expired_cursor fault).
   virtual bool carriesCursor(const SimRequest& request) const = 0;
   virtual void resetQuotas() = 0;

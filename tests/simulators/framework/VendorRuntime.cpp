@@ -31,8 +31,8 @@ SimResponse VendorRuntime::dispatch(const SimRequest& request) {
   }
   serveVendor(request, response);
   log_.append({0, request.method, request.path, request.rawQuery,
-               response.delivery == SimResponse::Delivery::ResetConnection ? 0 : response.status,
-               wallClock_(), clock_.nowMs(), request.bearerToken(), response.faults});
+               response.delivery == SimResponse::Delivery::ResetConnection ? 0 : response.status, wallClock_(),
+               clock_.nowMs(), request.bearerToken(), response.faults});
   return response;
 }
 
@@ -43,15 +43,9 @@ void VendorRuntime::serveVendor(const SimRequest& request, SimResponse& response
     if (!response.faults.empty()) response.faults += ",";
     response.faults += faultKindName(fault.kind);
     switch (fault.kind) {
-      case FaultKind::Latency:
-        response.latencyMs += fault.latencyMs;
-        break;
-      case FaultKind::TruncatedBody:
-        truncate = true;
-        break;
-      case FaultKind::MalformedJson:
-        malform = true;
-        break;
+      case FaultKind::Latency: response.latencyMs += fault.latencyMs; break;
+      case FaultKind::TruncatedBody: truncate = true; break;
+      case FaultKind::MalformedJson: malform = true; break;
       case FaultKind::ConnectionReset:
         if (!replaced) response.delivery = SimResponse::Delivery::ResetConnection;
         replaced = true;

@@ -16,8 +16,8 @@ namespace tributary::sim {
 // injector and the request log. dispatch() is the whole request path minus the socket.
 class VendorRuntime {
  public:
-  VendorRuntime(std::unique_ptr<Vendor> vendor, SimClock& clock, WallClock wallClock,
-                size_t requestLogCapacity, uint64_t seed);
+  VendorRuntime(std::unique_ptr<Vendor> vendor, SimClock& clock, WallClock wallClock, size_t requestLogCapacity,
+                uint64_t seed);
 
   // Loads the vendor section's "faults" list; throws ConfigError naming the key.
   void loadFaults(const ConfigNode& faults);

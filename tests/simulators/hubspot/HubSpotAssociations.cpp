@@ -4,16 +4,14 @@
 
 namespace tributary::sim {
 
-HubSpotAssociations::HubSpotAssociations(uint64_t seed, uint64_t baseContacts,
-                                         uint64_t baseCompanies)
+HubSpotAssociations::HubSpotAssociations(uint64_t seed, uint64_t baseContacts, uint64_t baseCompanies)
     : seed_(seed), baseContacts_(baseContacts), baseCompanies_(baseCompanies) {}
 
 uint64_t HubSpotAssociations::parentCount(const std::string& pair) const {
   return pair == "deals->contacts" ? baseContacts_ : baseCompanies_;
 }
 
-std::optional<uint64_t> HubSpotAssociations::parentOf(const std::string& pair,
-                                                      uint64_t childIndex) const {
+std::optional<uint64_t> HubSpotAssociations::parentOf(const std::string& pair, uint64_t childIndex) const {
   const uint64_t parents = parentCount(pair);
   if (parents == 0) return std::nullopt;
   // One child in ten has no parent: real CRMs are full of orphans.

@@ -18,8 +18,7 @@ class HubSpotAssociations {
   // pair: "deals->companies", "contacts->companies" or "deals->contacts".
   std::optional<uint64_t> parentOf(const std::string& pair, uint64_t childIndex) const;
   // Every child index below childTotal whose parent is parentIndex.
-  std::vector<uint64_t> childrenOf(const std::string& pair, uint64_t parentIndex,
-                                   uint64_t childTotal) const;
+  std::vector<uint64_t> childrenOf(const std::string& pair, uint64_t parentIndex, uint64_t childTotal) const;
 
  private:
   uint64_t parentCount(const std::string& pair) const;

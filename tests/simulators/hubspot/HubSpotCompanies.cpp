@@ -21,21 +21,16 @@ std::vector<std::string> HubSpotCompanies::propertyNames() const {
   return {"name", "domain", "industry", "createdate", "hs_lastmodifieddate", "hs_object_id"};
 }
 
-std::vector<std::string> HubSpotCompanies::writableFields() const {
-  return {"name", "domain", "industry"};
-}
+std::vector<std::string> HubSpotCompanies::writableFields() const { return {"name", "domain", "industry"}; }
 
-void HubSpotCompanies::fillProperties(const RecordState& state, DeterministicRandom& stable,
-                                      DeterministicRandom& draws,
+void HubSpotCompanies::fillProperties(const RecordState& state, DeterministicRandom& stable, DeterministicRandom& draws,
                                       nlohmann::json& properties) const {
   const std::string name = FakeData::companyName(stable, state.index);
   const std::string slug = FakeData::companySlug(name);
   nlohmann::json nameValue = name;
   if (state.poison) {
     const int64_t variant = stable.between(0, 2);
-    nameValue = variant == 0   ? nlohmann::json("")
-                : variant == 1 ? nlohmann::json(nullptr)
-                               : nlohmann::json("   ");
+    nameValue = variant == 0 ? nlohmann::json("") : variant == 1 ? nlohmann::json(nullptr) : nlohmann::json("   ");
   } else if (dirty(stable)) {
     nameValue = FakeData::overlongText(stable, name);
   }
@@ -47,24 +42,12 @@ void HubSpotCompanies::fillProperties(const RecordState& state, DeterministicRan
     std::transform(upper.begin(), upper.end(), upper.begin(),
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     switch (stable.between(0, 5)) {
-      case 0:
-        domain = "www." + slug;
-        break;
-      case 1:
-        domain = "https://www." + slug + "/about";
-        break;
-      case 2:
-        domain = upper;
-        break;
-      case 3:
-        domain = "http://" + slug + ":8080/x?y=1";
-        break;
-      case 4:
-        domain = "";
-        break;
-      default:
-        domain = nullptr;
-        break;
+      case 0: domain = "www." + slug; break;
+      case 1: domain = "https://www." + slug + "/about"; break;
+      case 2: domain = upper; break;
+      case 3: domain = "http://" + slug + ":8080/x?y=1"; break;
+      case 4: domain = ""; break;
+      default: domain = nullptr; break;
     }
   }
   properties["domain"] = domain;
@@ -80,8 +63,7 @@ CanonicalRecord HubSpotCompanies::canonicalize(const nlohmann::json& raw) const 
   CanonicalRecord out;
   const auto name = CanonicalValues::truncated(get("name"));
   if (!name) out.poisonReason = "company has no name";
-  out.fields = {name, CanonicalValues::domain(get("domain")),
-                CanonicalValues::text(get("industry"))};
+  out.fields = {name, CanonicalValues::domain(get("domain")), CanonicalValues::text(get("industry"))};
   return out;
 }
 

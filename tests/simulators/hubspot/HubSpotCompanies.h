@@ -16,8 +16,7 @@ class HubSpotCompanies : public HubSpotObject {
   CanonicalRecord canonicalize(const nlohmann::json& raw) const override;
 
  protected:
-  void fillProperties(const RecordState& state, DeterministicRandom& stable,
-                      DeterministicRandom& volatileDraws,
+  void fillProperties(const RecordState& state, DeterministicRandom& stable, DeterministicRandom& volatileDraws,
                       nlohmann::json& properties) const override;
 };
 

@@ -9,33 +9,29 @@ namespace tributary::sim {
 
 HubSpotContacts::HubSpotContacts(ObjectStore::Options storeOptions, double dirtyRate,
                                  const HubSpotAssociations& associations, uint64_t companyIdBase)
-    : HubSpotObject(
-          {"contacts",
-           "contacts",
-           20000000000ULL,
-           "lastmodifieddate",
-           {"createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"},
-           dirtyRate},
-          std::move(storeOptions)),
+    : HubSpotObject({"contacts",
+                     "contacts",
+                     20000000000ULL,
+                     "lastmodifieddate",
+                     {"createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"},
+                     dirtyRate},
+                    std::move(storeOptions)),
       associations_(associations),
       companyIdBase_(companyIdBase) {}
 
 std::vector<std::string> HubSpotContacts::propertyNames() const {
-  return {"firstname",  "lastname",         "email",       "associatedcompanyid",
-          "createdate", "lastmodifieddate", "hs_object_id"};
+  return {"firstname", "lastname", "email", "associatedcompanyid", "createdate", "lastmodifieddate", "hs_object_id"};
 }
 
-std::vector<std::string> HubSpotContacts::writableFields() const {
-  return {"firstname", "lastname", "email"};
-}
+std::vector<std::string> HubSpotContacts::writableFields() const { return {"firstname", "lastname", "email"}; }
 
 HubSpotPropertyType HubSpotContacts::propertyType(const std::string& property) const {
   if (property == "associatedcompanyid") return HubSpotPropertyType::Number;
   return HubSpotObject::propertyType(property);
 }
 
-void HubSpotContacts::fillProperties(const RecordState& state, DeterministicRandom& stable,
-                                     DeterministicRandom& draws, nlohmann::json& properties) const {
+void HubSpotContacts::fillProperties(const RecordState& state, DeterministicRandom& stable, DeterministicRandom& draws,
+                                     nlohmann::json& properties) const {
   static const std::array<const char*, 3> kDomains = {"example.com", "example.org", "mail.test"};
   static const std::array<const char*, 4> kPoisonEmails = {"n/a", "see notes", "a@b@example.com",
                                                            "jane.doe.example.com"};
@@ -44,9 +40,7 @@ void HubSpotContacts::fillProperties(const RecordState& state, DeterministicRand
   nlohmann::json firstname = first;
   if (dirty(stable)) {
     const int64_t variant = stable.between(0, 2);
-    firstname = variant == 0   ? nlohmann::json("")
-                : variant == 1 ? nlohmann::json(nullptr)
-                               : nlohmann::json("  ");
+    firstname = variant == 0 ? nlohmann::json("") : variant == 1 ? nlohmann::json(nullptr) : nlohmann::json("  ");
   }
   nlohmann::json lastname = last;
   if (dirty(stable)) {
@@ -70,8 +64,7 @@ void HubSpotContacts::fillProperties(const RecordState& state, DeterministicRand
     email = stable.pick(kPoisonEmails);
   } else if (dirty(draws)) {
     const int64_t variant = draws.between(0, 2);
-    email = variant == 0
-                ? nlohmann::json("  Contact" + std::to_string(state.index) + "@" + "EXAMPLE.com ")
+    email = variant == 0   ? nlohmann::json("  Contact" + std::to_string(state.index) + "@" + "EXAMPLE.com ")
             : variant == 1 ? nlohmann::json("")
                            : nlohmann::json(nullptr);
   }
@@ -90,8 +83,7 @@ CanonicalRecord HubSpotContacts::canonicalize(const nlohmann::json& raw) const {
   if (email && !CanonicalValues::looksLikeEmail(*email)) {
     out.poisonReason = "email is not an address: " + get("email").dump();
   }
-  out.fields = {email, CanonicalValues::truncated(get("firstname")),
-                CanonicalValues::truncated(get("lastname")),
+  out.fields = {email, CanonicalValues::truncated(get("firstname")), CanonicalValues::truncated(get("lastname")),
                 CanonicalValues::text(get("associatedcompanyid"))};
   return out;
 }

@@ -9,8 +9,8 @@ namespace tributary::sim {
 // mixed-case emails. Poison: an email that holds no address ("n/a", "a@b@c.com").
 class HubSpotContacts : public HubSpotObject {
  public:
-  HubSpotContacts(ObjectStore::Options storeOptions, double dirtyRate,
-                  const HubSpotAssociations& associations, uint64_t companyIdBase);
+  HubSpotContacts(ObjectStore::Options storeOptions, double dirtyRate, const HubSpotAssociations& associations,
+                  uint64_t companyIdBase);
 
   std::vector<std::string> propertyNames() const override;
   std::vector<std::string> writableFields() const override;
@@ -18,8 +18,7 @@ class HubSpotContacts : public HubSpotObject {
   CanonicalRecord canonicalize(const nlohmann::json& raw) const override;
 
  protected:
-  void fillProperties(const RecordState& state, DeterministicRandom& stable,
-                      DeterministicRandom& volatileDraws,
+  void fillProperties(const RecordState& state, DeterministicRandom& stable, DeterministicRandom& volatileDraws,
                       nlohmann::json& properties) const override;
 
  private:

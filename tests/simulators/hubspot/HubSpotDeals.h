@@ -15,8 +15,7 @@ class HubSpotDeals : public HubSpotObject {
   CanonicalRecord canonicalize(const nlohmann::json& raw) const override;
 
  protected:
-  void fillProperties(const RecordState& state, DeterministicRandom& stable,
-                      DeterministicRandom& volatileDraws,
+  void fillProperties(const RecordState& state, DeterministicRandom& stable, DeterministicRandom& volatileDraws,
                       nlohmann::json& properties) const override;
 };
 

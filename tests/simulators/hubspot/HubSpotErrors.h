@@ -18,8 +18,8 @@ class HubSpotErrors {
 
   // A UUID-shaped id, unique per response.
   std::string correlationId();
-  void error(SimResponse& response, int status, const std::string& category,
-             const std::string& message, const nlohmann::json& extra = nlohmann::json::object());
+  void error(SimResponse& response, int status, const std::string& category, const std::string& message,
+             const nlohmann::json& extra = nlohmann::json::object());
   // policy: TEN_SECONDLY_ROLLING, DAILY or SECONDLY (search).
   void rateLimited(SimResponse& response, const std::string& policy, int64_t retryAfterMs);
 

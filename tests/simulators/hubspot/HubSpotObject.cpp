@@ -7,16 +7,12 @@
 namespace tributary::sim {
 
 HubSpotObject::HubSpotObject(Settings settings, ObjectStore::Options storeOptions)
-    : SimObject(settings.name, settings.entity, std::move(storeOptions)),
-      settings_(std::move(settings)) {}
+    : SimObject(settings.name, settings.entity, std::move(storeOptions)), settings_(std::move(settings)) {}
 
-std::string HubSpotObject::sourceId(uint64_t index) const {
-  return std::to_string(settings_.idBase + index);
-}
+std::string HubSpotObject::sourceId(uint64_t index) const { return std::to_string(settings_.idBase + index); }
 
 std::optional<uint64_t> HubSpotObject::indexOf(std::string_view sourceId) const {
-  if (sourceId.empty() || sourceId.size() > 18 ||
-      sourceId.find_first_not_of("0123456789") != std::string_view::npos) {
+  if (sourceId.empty() || sourceId.size() > 18 || sourceId.find_first_not_of("0123456789") != std::string_view::npos) {
     return std::nullopt;
   }
   const uint64_t id = std::stoull(std::string(sourceId));
@@ -27,8 +23,8 @@ std::optional<uint64_t> HubSpotObject::indexOf(std::string_view sourceId) const 
 }
 
 HubSpotPropertyType HubSpotObject::propertyType(const std::string& property) const {
-  if (property == "createdate" || property == settings_.lastModifiedProperty ||
-      property == "hs_lastmodifieddate" || property == "closedate") {
+  if (property == "createdate" || property == settings_.lastModifiedProperty || property == "hs_lastmodifieddate" ||
+      property == "closedate") {
     return HubSpotPropertyType::DateTime;
   }
   if (property == "hs_object_id" || property == "amount") return HubSpotPropertyType::Number;
@@ -60,9 +56,8 @@ nlohmann::json HubSpotObject::generate(const RecordState& state) const {
   return record;
 }
 
-nlohmann::json HubSpotObject::project(const nlohmann::json& full,
-                                      const std::vector<std::string>& names, bool useDefaults,
-                                      const std::vector<std::string>& defaults,
+nlohmann::json HubSpotObject::project(const nlohmann::json& full, const std::vector<std::string>& names,
+                                      bool useDefaults, const std::vector<std::string>& defaults,
                                       const std::string& lastModifiedProperty) {
   const std::vector<std::string>& wanted = useDefaults ? defaults : names;
   const nlohmann::json& all = full["properties"];
@@ -72,8 +67,7 @@ nlohmann::json HubSpotObject::project(const nlohmann::json& full,
     if (found != all.end()) properties[name] = *found;
   }
   // HubSpot always returns these three.
-  for (const std::string& name :
-       {std::string("createdate"), lastModifiedProperty, std::string("hs_object_id")}) {
+  for (const std::string& name : {std::string("createdate"), lastModifiedProperty, std::string("hs_object_id")}) {
     properties[name] = all[name];
   }
   nlohmann::json out = {{"id", full["id"]},

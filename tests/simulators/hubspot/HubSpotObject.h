@@ -37,15 +37,13 @@ class HubSpotObject : public SimObject {
   virtual std::vector<std::string> propertyNames() const = 0;
   virtual HubSpotPropertyType propertyType(const std::string& property) const;
   // The record as the API shows it, with only `properties` (plus the always-present ones).
-  static nlohmann::json project(const nlohmann::json& full, const std::vector<std::string>& names,
-                                bool useDefaults, const std::vector<std::string>& defaults,
-                                const std::string& lastModifiedProperty);
+  static nlohmann::json project(const nlohmann::json& full, const std::vector<std::string>& names, bool useDefaults,
+                                const std::vector<std::string>& defaults, const std::string& lastModifiedProperty);
 
  protected:
   // Fills the object's own properties; `stable` draws values that survive modifications,
   // `volatileDraws` values that change with each version.
-  virtual void fillProperties(const RecordState& state, DeterministicRandom& stable,
-                              DeterministicRandom& volatileDraws,
+  virtual void fillProperties(const RecordState& state, DeterministicRandom& stable, DeterministicRandom& volatileDraws,
                               nlohmann::json& properties) const = 0;
   // True with the dirty rate: this field gets one of its dirty variants.
   bool dirty(DeterministicRandom& random) const { return random.chance(settings_.dirtyRate); }

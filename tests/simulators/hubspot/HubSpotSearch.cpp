@@ -50,8 +50,7 @@ std::optional<double> asNumber(const std::string& text, HubSpotPropertyType type
 }
 
 // -1, 0, 1, or nullopt when the two cannot be compared.
-std::optional<int> compare(const std::string& recordValue, const std::string& filterValue,
-                           HubSpotPropertyType type) {
+std::optional<int> compare(const std::string& recordValue, const std::string& filterValue, HubSpotPropertyType type) {
   if (type != HubSpotPropertyType::String) {
     const auto a = asNumber(recordValue, type);
     const auto b = asNumber(filterValue, type);
@@ -74,9 +73,7 @@ bool hasToken(const std::string& value, const std::string& pattern) {
     if (t.empty()) return false;
     if (prefix && suffix) return t.find(wanted) != std::string::npos;
     if (prefix) return t.rfind(wanted, 0) == 0;
-    if (suffix)
-      return t.size() >= wanted.size() &&
-             t.compare(t.size() - wanted.size(), wanted.size(), wanted) == 0;
+    if (suffix) return t.size() >= wanted.size() && t.compare(t.size() - wanted.size(), wanted.size(), wanted) == 0;
     return t == wanted;
   };
   for (char c : text + " ") {
@@ -102,8 +99,7 @@ struct SortCell {
 
 }  // namespace
 
-bool HubSpotSearch::matches(const Filter& filter, const std::optional<std::string>& value,
-                            HubSpotPropertyType type) {
+bool HubSpotSearch::matches(const Filter& filter, const std::optional<std::string>& value, HubSpotPropertyType type) {
   const std::string& op = filter.op;
   if (op == "HAS_PROPERTY") return value.has_value();
   if (op == "NOT_HAS_PROPERTY") return !value.has_value();
@@ -136,8 +132,7 @@ bool HubSpotSearch::matches(const Filter& filter, const std::optional<std::strin
 
 bool HubSpotSearch::parse(const std::string& body, Request& out, std::string& error) {
   if (body.size() > 3000) {
-    error = "Request body is " + std::to_string(body.size()) +
-            " characters; search requests are limited to 3000.";
+    error = "Request body is " + std::to_string(body.size()) + " characters; search requests are limited to 3000.";
     return false;
   }
   nlohmann::json json;
@@ -158,8 +153,7 @@ bool HubSpotSearch::parse(const std::string& body, Request& out, std::string& er
       return false;
     }
     if (json["filterGroups"].size() > 5) {
-      error = "Too many filter groups: " + std::to_string(json["filterGroups"].size()) +
-              " (at most 5).";
+      error = "Too many filter groups: " + std::to_string(json["filterGroups"].size()) + " (at most 5).";
       return false;
     }
     for (const auto& group : json["filterGroups"]) {
@@ -193,8 +187,8 @@ bool HubSpotSearch::parse(const std::string& body, Request& out, std::string& er
         if (f.contains("values") && f["values"].is_array()) {
           for (const auto& v : f["values"]) filter.values.push_back(scalarText(v));
         }
-        const bool needsValue = filter.op != "HAS_PROPERTY" && filter.op != "NOT_HAS_PROPERTY" &&
-                                filter.op != "IN" && filter.op != "NOT_IN";
+        const bool needsValue = filter.op != "HAS_PROPERTY" && filter.op != "NOT_HAS_PROPERTY" && filter.op != "IN" &&
+                                filter.op != "NOT_IN";
         if (needsValue && !filter.value) {
           error = "Operator " + filter.op + " on " + filter.property + " requires a value.";
           return false;
@@ -227,8 +221,7 @@ bool HubSpotSearch::parse(const std::string& body, Request& out, std::string& er
       std::string name = sort;
       out.descending = !name.empty() && name[0] == '-';
       out.sortProperty = out.descending ? name.substr(1) : name;
-    } else if (sort.is_object() && sort.contains("propertyName") &&
-               sort["propertyName"].is_string()) {
+    } else if (sort.is_object() && sort.contains("propertyName") && sort["propertyName"].is_string()) {
       out.sortProperty = sort["propertyName"].get<std::string>();
       const std::string direction = sort.value("direction", "ASCENDING");
       if (direction != "ASCENDING" && direction != "DESCENDING") {
@@ -248,8 +241,7 @@ bool HubSpotSearch::parse(const std::string& body, Request& out, std::string& er
   }
   if (json.contains("query") && json["query"].is_string()) out.query = json["query"];
   if (json.contains("limit") && !json["limit"].is_null()) {
-    if (!json["limit"].is_number_integer() || json["limit"].get<int64_t>() < 0 ||
-        json["limit"].get<int64_t>() > 200) {
+    if (!json["limit"].is_number_integer() || json["limit"].get<int64_t>() < 0 || json["limit"].get<int64_t>() > 200) {
       error = "limit must be an integer from 0 to 200.";
       return false;
     }
@@ -257,8 +249,7 @@ bool HubSpotSearch::parse(const std::string& body, Request& out, std::string& er
   }
   if (json.contains("after") && !json["after"].is_null()) {
     const std::string after = scalarText(json["after"]);
-    if (after.empty() || after.find_first_not_of("0123456789") != std::string::npos ||
-        after.size() > 12) {
+    if (after.empty() || after.find_first_not_of("0123456789") != std::string::npos || after.size() > 12) {
       error = "after must be an integer in string form, got '" + after + "'.";
       return false;
     }
@@ -273,8 +264,7 @@ bool HubSpotSearch::parse(const std::string& body, Request& out, std::string& er
   return true;
 }
 
-HubSpotSearch::Page HubSpotSearch::run(const Request& request, const HubSpotObject& object,
-                                       int64_t indexedAtWallMs) {
+HubSpotSearch::Page HubSpotSearch::run(const Request& request, const HubSpotObject& object, int64_t indexedAtWallMs) {
   const std::string& modified = object.lastModifiedProperty();
   struct Match {
     SortCell key;
@@ -319,8 +309,7 @@ HubSpotSearch::Page HubSpotSearch::run(const Request& request, const HubSpotObje
       const std::string needle = lower(request.query);
       bool hit = false;
       for (const auto& [key, value] : (*full)["properties"].items()) {
-        if (value.is_string() &&
-            lower(value.get<std::string>()).find(needle) != std::string::npos) {
+        if (value.is_string() && lower(value.get<std::string>()).find(needle) != std::string::npos) {
           hit = true;
         }
       }
@@ -362,12 +351,10 @@ HubSpotSearch::Page HubSpotSearch::run(const Request& request, const HubSpotObje
   }
   Page page;
   page.total = found.size();
-  const uint64_t end =
-      std::min<uint64_t>({request.after + request.limit, found.size(), kMaxResults});
+  const uint64_t end = std::min<uint64_t>({request.after + request.limit, found.size(), kMaxResults});
   for (uint64_t k = request.after; k < end; ++k) {
     const nlohmann::json full = object.generate(found[k].state);
-    page.results.push_back(HubSpotObject::project(full, request.properties,
-                                                  request.properties.empty(),
+    page.results.push_back(HubSpotObject::project(full, request.properties, request.properties.empty(),
                                                   object.defaultProperties(), modified));
   }
   if (end < found.size() && request.limit > 0) page.nextAfter = end;

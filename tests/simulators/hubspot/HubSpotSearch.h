@@ -44,8 +44,7 @@ class HubSpotSearch {
   // Records as the index saw them at wall time `indexedAtWallMs`; archived ones never match.
   static Page run(const Request& request, const HubSpotObject& object, int64_t indexedAtWallMs);
   // One filter against one property value (nullopt when unset or "").
-  static bool matches(const Filter& filter, const std::optional<std::string>& value,
-                      HubSpotPropertyType type);
+  static bool matches(const Filter& filter, const std::optional<std::string>& value, HubSpotPropertyType type);
 };
 
 }  // namespace tributary::sim

@@ -35,8 +35,7 @@ std::string pluralType(const std::string& type) {
 
 std::unique_ptr<Vendor> HubSpotVendor::create(VendorContext& context) {
   const ConfigNode& config = context.config;
-  config.allowOnly(
-      {"objects", "dirty_rate", "poison_rate", "auth", "rate_limits", "search", "faults"});
+  config.allowOnly({"objects", "dirty_rate", "poison_rate", "auth", "rate_limits", "search", "faults"});
   const ConfigNode limits = config.child("rate_limits");
   limits.allowOnly({"app", "daily", "search"});
   const ConfigNode app = limits.child("app");
@@ -75,11 +74,10 @@ HubSpotVendor::HubSpotVendor(VendorContext& context, const Limits& limits)
   };
   const auto companyOptions = options("companies");
   const auto contactOptions = options("contacts");
-  associations_ = std::make_unique<HubSpotAssociations>(context.seed, contactOptions.baseCount,
-                                                        companyOptions.baseCount);
+  associations_ =
+      std::make_unique<HubSpotAssociations>(context.seed, contactOptions.baseCount, companyOptions.baseCount);
   companies_ = std::make_unique<HubSpotCompanies>(companyOptions, dirtyRate);
-  contacts_ = std::make_unique<HubSpotContacts>(contactOptions, dirtyRate, *associations_,
-                                                HubSpotCompanies::kIdBase);
+  contacts_ = std::make_unique<HubSpotContacts>(contactOptions, dirtyRate, *associations_, HubSpotCompanies::kIdBase);
   deals_ = std::make_unique<HubSpotDeals>(options("deals"), dirtyRate);
 
   const ConfigNode auth = config.child("auth");
@@ -88,17 +86,15 @@ HubSpotVendor::HubSpotVendor(VendorContext& context, const Limits& limits)
   tokenOptions.tokenPrefix = "hs-";
   tokenOptions.accessTtlMs = static_cast<int64_t>(auth.count("access_token_ttl_s", 1800)) * 1000;
   tokenOptions.seed = context.seed;
-  tokenOptions.staticTokens = auth.has("static_tokens")
-                                  ? auth.texts("static_tokens")
-                                  : std::vector<std::string>{"hubspot-test-token"};
+  tokenOptions.staticTokens =
+      auth.has("static_tokens") ? auth.texts("static_tokens") : std::vector<std::string>{"hubspot-test-token"};
   if (auth.has("clients")) {
     for (const ConfigNode& client : auth.child("clients").items()) {
       client.allowOnly({"client_id", "client_secret"});
       if (!client.has("client_id") || !client.has("client_secret")) {
         client.fail("", "a client needs client_id and client_secret");
       }
-      tokenOptions.clients.push_back(
-          {client.text("client_id", ""), client.text("client_secret", "")});
+      tokenOptions.clients.push_back({client.text("client_id", ""), client.text("client_secret", "")});
     }
   } else {
     tokenOptions.clients.push_back({"hubspot-client", "hubspot-secret"});
@@ -110,13 +106,10 @@ HubSpotVendor::HubSpotVendor(VendorContext& context, const Limits& limits)
   indexingLagMs_ = searchConfig.integer("indexing_lag_ms", 3000);
 }
 
-std::vector<SimObject*> HubSpotVendor::objects() {
-  return {deals_.get(), contacts_.get(), companies_.get()};
-}
+std::vector<SimObject*> HubSpotVendor::objects() { return {deals_.get(), contacts_.get(), companies_.get()}; }
 
 nlohmann::json HubSpotVendor::readyInfo(const std::string& baseUrl) const {
-  return {{"token_url", baseUrl + "/oauth/v1/token"},
-          {"authorize_url", baseUrl + "/oauth/authorize"}};
+  return {{"token_url", baseUrl + "/oauth/v1/token"}, {"authorize_url", baseUrl + "/oauth/authorize"}};
 }
 
 HubSpotObject* HubSpotVendor::objectForType(const std::string& type) {
@@ -133,17 +126,14 @@ void HubSpotVendor::resetQuotas() {
   search_.reset();
 }
 
-void HubSpotVendor::expireTokens() {
-  tokens_->expireAll();
-}
+void HubSpotVendor::expireTokens() { tokens_->expireAll(); }
 
 bool HubSpotVendor::carriesCursor(const SimRequest& request) const {
   if (request.method == "GET") return request.param("after").has_value();
   if (request.path.size() > 7 && request.path.compare(request.path.size() - 7, 7, "/search") == 0) {
     try {
       const auto body = nlohmann::json::parse(request.body);
-      return body.contains("after") && !body["after"].is_null() && body["after"] != "0" &&
-             body["after"] != 0;
+      return body.contains("after") && !body["after"].is_null() && body["after"] != "0" && body["after"] != 0;
     } catch (const std::exception&) {
       return false;
     }
@@ -151,8 +141,7 @@ bool HubSpotVendor::carriesCursor(const SimRequest& request) const {
   return false;
 }
 
-void HubSpotVendor::faultResponse(FaultKind kind, int status, const SimRequest& request,
-                                  SimResponse& response) {
+void HubSpotVendor::faultResponse(FaultKind kind, int status, const SimRequest& request, SimResponse& response) {
   switch (kind) {
     case FaultKind::RateLimit:
       if (request.path.find("/search") != std::string::npos) {
@@ -161,8 +150,7 @@ void HubSpotVendor::faultResponse(FaultKind kind, int status, const SimRequest& 
         errors_.rateLimited(response, "TEN_SECONDLY_ROLLING", app_.windowMs());
         response.setHeader("X-HubSpot-RateLimit-Max", std::to_string(app_.max()));
         response.setHeader("X-HubSpot-RateLimit-Remaining", "0");
-        response.setHeader("X-HubSpot-RateLimit-Interval-Milliseconds",
-                           std::to_string(app_.windowMs()));
+        response.setHeader("X-HubSpot-RateLimit-Interval-Milliseconds", std::to_string(app_.windowMs()));
       }
       break;
     case FaultKind::ExpiredToken:
@@ -181,8 +169,7 @@ void HubSpotVendor::faultResponse(FaultKind kind, int status, const SimRequest& 
   }
 }
 
-bool HubSpotVendor::authenticate(const SimRequest& request, SimResponse& response,
-                                 bool& privateApp) {
+bool HubSpotVendor::authenticate(const SimRequest& request, SimResponse& response, bool& privateApp) {
   const std::string token = request.bearerToken();
   if (token.empty()) {
     errors_.error(response, 401, "INVALID_AUTHENTICATION", kNoCredentials);
@@ -190,8 +177,7 @@ bool HubSpotVendor::authenticate(const SimRequest& request, SimResponse& respons
   }
   const auto info = tokens_->check(token);
   if (info.check == OAuthTokenStore::Check::Expired) {
-    errors_.error(response, 401, "EXPIRED_AUTHENTICATION",
-                  "The OAuth token used to make this call expired.");
+    errors_.error(response, 401, "EXPIRED_AUTHENTICATION", "The OAuth token used to make this call expired.");
     return false;
   }
   if (info.check != OAuthTokenStore::Check::Valid) {
@@ -205,8 +191,7 @@ bool HubSpotVendor::authenticate(const SimRequest& request, SimResponse& respons
 void HubSpotVendor::rateHeaders(SimResponse& response, bool privateApp) {
   if (!app_.enabled()) return;
   response.setHeader("X-HubSpot-RateLimit-Max", std::to_string(app_.max()));
-  response.setHeader("X-HubSpot-RateLimit-Remaining",
-                     std::to_string(app_.max() - std::min(app_.max(), app_.used())));
+  response.setHeader("X-HubSpot-RateLimit-Remaining", std::to_string(app_.max() - std::min(app_.max(), app_.used())));
   response.setHeader("X-HubSpot-RateLimit-Interval-Milliseconds", std::to_string(app_.windowMs()));
   // Daily headers go to private apps only; OAuth apps never see them.
   if (privateApp && daily_.enabled()) {
@@ -236,20 +221,15 @@ void HubSpotVendor::handle(const SimRequest& request, SimResponse& response) {
   if (request.method == "GET" && request.path == "/oauth/authorize") {
     return authorizeRedirect(request, response);
   }
-  if (request.method == "POST" && request.path == "/oauth/v1/token")
-    return token(request, response);
-  if (request.method == "DELETE" && parts.size() == 4 && parts[0] == "oauth" &&
-      parts[2] == "refresh-tokens") {
+  if (request.method == "POST" && request.path == "/oauth/v1/token") return token(request, response);
+  if (request.method == "DELETE" && parts.size() == 4 && parts[0] == "oauth" && parts[2] == "refresh-tokens") {
     return revoke(parts[3], response);
   }
-  const bool isCrmV3 =
-      parts.size() >= 4 && parts[0] == "crm" && parts[1] == "v3" && parts[2] == "objects";
+  const bool isCrmV3 = parts.size() >= 4 && parts[0] == "crm" && parts[1] == "v3" && parts[2] == "objects";
   const bool isAssociations = parts.size() == 7 && parts[0] == "crm" && parts[1] == "v4" &&
-                              parts[2] == "associations" && parts[5] == "batch" &&
-                              parts[6] == "read";
+                              parts[2] == "associations" && parts[5] == "batch" && parts[6] == "read";
   if (!isCrmV3 && !isAssociations) {
-    errors_.error(response, 404, "OBJECT_NOT_FOUND",
-                  "No route for " + request.method + " " + request.path);
+    errors_.error(response, 404, "OBJECT_NOT_FOUND", "No route for " + request.method + " " + request.path);
     return;
   }
   bool privateApp = false;
@@ -264,8 +244,7 @@ void HubSpotVendor::handle(const SimRequest& request, SimResponse& response) {
     }
     HubSpotObject* object = objectForType(parts[3]);
     if (!object) {
-      errors_.error(response, 400, "VALIDATION_ERROR",
-                    "Unable to infer object type from: " + parts[3]);
+      errors_.error(response, 400, "VALIDATION_ERROR", "Unable to infer object type from: " + parts[3]);
       return;
     }
     return search(request, response, *object);
@@ -276,8 +255,7 @@ void HubSpotVendor::handle(const SimRequest& request, SimResponse& response) {
   } else if (isCrmV3 && request.method == "GET" && (parts.size() == 4 || parts.size() == 5)) {
     HubSpotObject* object = objectForType(parts[3]);
     if (!object) {
-      errors_.error(response, 400, "VALIDATION_ERROR",
-                    "Unable to infer object type from: " + parts[3]);
+      errors_.error(response, 400, "VALIDATION_ERROR", "Unable to infer object type from: " + parts[3]);
     } else if (parts.size() == 4) {
       list(request, response, *object);
     } else {
@@ -314,10 +292,9 @@ std::vector<std::string> requestedProperties(const SimRequest& request, bool& gi
 void HubSpotVendor::list(const SimRequest& request, SimResponse& response, HubSpotObject& object) {
   uint64_t limit = 10;
   if (auto value = request.param("limit")) {
-    if (value->empty() || value->find_first_not_of("0123456789") != std::string::npos ||
-        value->size() > 6 || std::stoull(*value) < 1 || std::stoull(*value) > 100) {
-      errors_.error(response, 400, "VALIDATION_ERROR",
-                    "limit must be an integer from 1 to 100, got '" + *value + "'");
+    if (value->empty() || value->find_first_not_of("0123456789") != std::string::npos || value->size() > 6 ||
+        std::stoull(*value) < 1 || std::stoull(*value) > 100) {
+      errors_.error(response, 400, "VALIDATION_ERROR", "limit must be an integer from 1 to 100, got '" + *value + "'");
       return;
     }
     limit = std::stoull(*value);
@@ -355,18 +332,16 @@ void HubSpotVendor::list(const SimRequest& request, SimResponse& response, HubSp
     }
     const nlohmann::json full = object.generate(*state);
     if (count++ > 0) results += ',';
-    results += HubSpotObject::project(full, properties, !given, object.defaultProperties(),
-                                      object.lastModifiedProperty())
-                   .dump();
+    results +=
+        HubSpotObject::project(full, properties, !given, object.defaultProperties(), object.lastModifiedProperty())
+            .dump();
   }
   std::string body = "{\"results\":[" + results + "]";
   if (next) {
     const std::string after = object.sourceId(*next);
-    std::string link =
-        request.baseUrl + request.path + "?after=" + after + "&limit=" + std::to_string(limit);
+    std::string link = request.baseUrl + request.path + "?after=" + after + "&limit=" + std::to_string(limit);
     if (archived) link += "&archived=true";
-    body += ",\"paging\":{\"next\":{\"after\":\"" + after +
-            "\",\"link\":" + nlohmann::json(link).dump() + "}}";
+    body += ",\"paging\":{\"next\":{\"after\":\"" + after + "\",\"link\":" + nlohmann::json(link).dump() + "}}";
   }
   body += "}";
   response.status = 200;
@@ -379,19 +354,16 @@ void HubSpotVendor::readOne(const std::string& id, const SimRequest& request, Si
   const auto state = index ? object.store().latest(*index) : std::nullopt;
   const bool archived = request.param("archived").value_or("false") == "true";
   if (!state || state->deleted != archived) {
-    errors_.error(response, 404, "OBJECT_NOT_FOUND",
-                  "Object not found.  objectId are usually numeric.");
+    errors_.error(response, 404, "OBJECT_NOT_FOUND", "Object not found.  objectId are usually numeric.");
     return;
   }
   bool given = false;
   const auto properties = requestedProperties(request, given);
-  response.setJson(
-      200, HubSpotObject::project(object.generate(*state), properties, !given,
-                                  object.defaultProperties(), object.lastModifiedProperty()));
+  response.setJson(200, HubSpotObject::project(object.generate(*state), properties, !given, object.defaultProperties(),
+                                               object.lastModifiedProperty()));
 }
 
-void HubSpotVendor::search(const SimRequest& request, SimResponse& response,
-                           HubSpotObject& object) {
+void HubSpotVendor::search(const SimRequest& request, SimResponse& response, HubSpotObject& object) {
   HubSpotSearch::Request parsed;
   std::string error;
   if (!HubSpotSearch::parse(request.body, parsed, error)) {
@@ -406,21 +378,19 @@ void HubSpotVendor::search(const SimRequest& request, SimResponse& response,
   response.setJson(200, body);
 }
 
-void HubSpotVendor::associations(const std::string& from, const std::string& to,
-                                 const SimRequest& request, SimResponse& response) {
+void HubSpotVendor::associations(const std::string& from, const std::string& to, const SimRequest& request,
+                                 SimResponse& response) {
   HubSpotObject* fromObject = objectForType(from);
   HubSpotObject* toObject = objectForType(to);
   if (!fromObject || !toObject || fromObject == toObject) {
-    errors_.error(response, 400, "VALIDATION_ERROR",
-                  "Unsupported association from '" + from + "' to '" + to + "'");
+    errors_.error(response, 400, "VALIDATION_ERROR", "Unsupported association from '" + from + "' to '" + to + "'");
     return;
   }
   nlohmann::json body;
   try {
     body = nlohmann::json::parse(request.body);
   } catch (const std::exception& e) {
-    errors_.error(response, 400, "VALIDATION_ERROR",
-                  std::string("Invalid input JSON: ") + e.what());
+    errors_.error(response, 400, "VALIDATION_ERROR", std::string("Invalid input JSON: ") + e.what());
     return;
   }
   if (!body.is_object() || !body.contains("inputs") || !body["inputs"].is_array()) {
@@ -463,10 +433,9 @@ void HubSpotVendor::associations(const std::string& from, const std::string& to,
   nlohmann::json results = nlohmann::json::array();
   nlohmann::json errors = nlohmann::json::array();
   for (const auto& input : body["inputs"]) {
-    const std::string id =
-        input.is_object() && input.contains("id")
-            ? (input["id"].is_string() ? input["id"].get<std::string>() : input["id"].dump())
-            : "";
+    const std::string id = input.is_object() && input.contains("id")
+                               ? (input["id"].is_string() ? input["id"].get<std::string>() : input["id"].dump())
+                               : "";
     const auto index = fromObject->indexOf(id);
     const auto state = index ? fromObject->store().latest(*index) : std::nullopt;
     if (!state || state->deleted) {
@@ -489,8 +458,7 @@ void HubSpotVendor::associations(const std::string& from, const std::string& to,
       if (!targetState || targetState->deleted) continue;
       toList.push_back(
           {{"toObjectId", std::stoull(toObject->sourceId(target))},
-           {"associationTypes",
-            {{{"category", "HUBSPOT_DEFINED"}, {"typeId", typeId}, {"label", nullptr}}}}});
+           {"associationTypes", {{{"category", "HUBSPOT_DEFINED"}, {"typeId", typeId}, {"label", nullptr}}}}});
     }
     results.push_back({{"from", {{"id", id}}}, {"to", toList}});
   }
@@ -509,16 +477,14 @@ void HubSpotVendor::authorizeRedirect(const SimRequest& request, SimResponse& re
   const std::string clientId = request.param("client_id").value_or("");
   const std::string redirect = request.param("redirect_uri").value_or("");
   if (redirect.empty() || !tokens_->knownClient(clientId)) {
-    errors_.error(
-        response, 400, "VALIDATION_ERROR",
-        redirect.empty() ? "redirect_uri is required" : "Unknown client_id '" + clientId + "'");
+    errors_.error(response, 400, "VALIDATION_ERROR",
+                  redirect.empty() ? "redirect_uri is required" : "Unknown client_id '" + clientId + "'");
     return;
   }
   const std::string code = tokens_->issueCode(clientId, redirect);
-  std::string location = redirect + (redirect.find('?') == std::string::npos ? "?" : "&") +
-                         "code=" + SimRequest::percentEncode(code);
-  if (auto state = request.param("state"))
-    location += "&state=" + SimRequest::percentEncode(*state);
+  std::string location =
+      redirect + (redirect.find('?') == std::string::npos ? "?" : "&") + "code=" + SimRequest::percentEncode(code);
+  if (auto state = request.param("state")) location += "&state=" + SimRequest::percentEncode(*state);
   response.status = 302;
   response.contentType = "text/plain";
   response.setHeader("Location", location);
@@ -536,12 +502,10 @@ void HubSpotVendor::token(const SimRequest& request, SimResponse& response) {
   OAuthTokenStore::Grant result;
   std::string status;
   if (grant == "authorization_code") {
-    result = tokens_->exchangeCode(field("code"), field("client_id"), field("client_secret"),
-                                   field("redirect_uri"));
+    result = tokens_->exchangeCode(field("code"), field("client_id"), field("client_secret"), field("redirect_uri"));
     status = "BAD_AUTH_CODE";
   } else if (grant == "refresh_token") {
-    result =
-        tokens_->refresh(field("refresh_token"), field("client_id"), field("client_secret"), false);
+    result = tokens_->refresh(field("refresh_token"), field("client_id"), field("client_secret"), false);
     status = "BAD_REFRESH_TOKEN";
   } else {
     response.setJson(400, {{"status", "BAD_GRANT_TYPE"},
@@ -551,9 +515,8 @@ void HubSpotVendor::token(const SimRequest& request, SimResponse& response) {
   }
   if (!result.error.empty()) {
     if (result.error == "invalid_client") status = "BAD_CLIENT_ID";
-    response.setJson(400, {{"status", status},
-                           {"message", result.errorDescription},
-                           {"correlationId", errors_.correlationId()}});
+    response.setJson(
+        400, {{"status", status}, {"message", result.errorDescription}, {"correlationId", errors_.correlationId()}});
     return;
   }
   response.setJson(200, {{"token_type", "bearer"},

@@ -23,8 +23,7 @@ class HubSpotVendor : public Vendor {
   std::string name() const override { return "hubspot"; }
   void handle(const SimRequest& request, SimResponse& response) override;
   std::vector<SimObject*> objects() override;
-  void faultResponse(FaultKind kind, int status, const SimRequest& request,
-                     SimResponse& response) override;
+  void faultResponse(FaultKind kind, int status, const SimRequest& request, SimResponse& response) override;
   bool carriesCursor(const SimRequest& request) const override;
   void resetQuotas() override;
   void expireTokens() override;
@@ -49,11 +48,9 @@ class HubSpotVendor : public Vendor {
   void rateHeaders(SimResponse& response, bool privateApp);
 
   void list(const SimRequest& request, SimResponse& response, HubSpotObject& object);
-  void readOne(const std::string& id, const SimRequest& request, SimResponse& response,
-               HubSpotObject& object);
+  void readOne(const std::string& id, const SimRequest& request, SimResponse& response, HubSpotObject& object);
   void search(const SimRequest& request, SimResponse& response, HubSpotObject& object);
-  void associations(const std::string& from, const std::string& to, const SimRequest& request,
-                    SimResponse& response);
+  void associations(const std::string& from, const std::string& to, const SimRequest& request, SimResponse& response);
   void authorizeRedirect(const SimRequest& request, SimResponse& response);
   void token(const SimRequest& request, SimResponse& response);
   void revoke(const std::string& token, SimResponse& response);

@@ -4,8 +4,7 @@
 
 namespace tributary::sim {
 
-std::shared_ptr<QueryCursorStore::Cursor> QueryCursorStore::open(SoqlQuery query,
-                                                                 std::vector<uint64_t> indexes,
+std::shared_ptr<QueryCursorStore::Cursor> QueryCursorStore::open(SoqlQuery query, std::vector<uint64_t> indexes,
                                                                  size_t pageSize, int64_t nowMs) {
   std::lock_guard lock(mutex_);
   auto cursor = std::make_shared<Cursor>();
@@ -25,8 +24,7 @@ std::shared_ptr<QueryCursorStore::Cursor> QueryCursorStore::open(SoqlQuery query
   return cursor;
 }
 
-std::shared_ptr<QueryCursorStore::Cursor> QueryCursorStore::find(const std::string& locator,
-                                                                 int64_t nowMs) {
+std::shared_ptr<QueryCursorStore::Cursor> QueryCursorStore::find(const std::string& locator, int64_t nowMs) {
   std::lock_guard lock(mutex_);
   auto found = cursors_.find(locator);
   if (found == cursors_.end()) return nullptr;

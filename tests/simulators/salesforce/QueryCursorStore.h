@@ -28,8 +28,7 @@ class QueryCursorStore {
 
   QueryCursorStore(int64_t ttlMs, size_t maxOpen) : ttlMs_(ttlMs), maxOpen_(maxOpen) {}
 
-  std::shared_ptr<Cursor> open(SoqlQuery query, std::vector<uint64_t> indexes, size_t pageSize,
-                               int64_t nowMs);
+  std::shared_ptr<Cursor> open(SoqlQuery query, std::vector<uint64_t> indexes, size_t pageSize, int64_t nowMs);
   // Nullopt when unknown or expired (an expired cursor is forgotten).
   std::shared_ptr<Cursor> find(const std::string& locator, int64_t nowMs);
   void expireAll();

@@ -40,8 +40,7 @@ std::string SalesforceIds::make(std::string_view prefix, uint64_t index) {
 }
 
 std::optional<uint64_t> SalesforceIds::parse(std::string_view prefix, std::string_view id) {
-  if ((id.size() != 18 && id.size() != 15) || id.substr(0, 3) != prefix ||
-      id.substr(3, 3) != kPod) {
+  if ((id.size() != 18 && id.size() != 15) || id.substr(0, 3) != prefix || id.substr(3, 3) != kPod) {
     return std::nullopt;
   }
   uint64_t index = 0;

@@ -8,8 +8,7 @@
 namespace tributary::sim {
 
 SalesforceObject::SalesforceObject(Settings settings, ObjectStore::Options storeOptions)
-    : SimObject(settings.sobject, settings.entity, std::move(storeOptions)),
-      settings_(std::move(settings)) {
+    : SimObject(settings.sobject, settings.entity, std::move(storeOptions)), settings_(std::move(settings)) {
   allFields_.push_back({"Id", SalesforceFieldType::Id});
   for (const auto& f : settings_.fields) allFields_.push_back(f);
   allFields_.push_back({"CreatedDate", SalesforceFieldType::DateTime});
@@ -18,9 +17,7 @@ SalesforceObject::SalesforceObject(Settings settings, ObjectStore::Options store
   allFields_.push_back({"IsDeleted", SalesforceFieldType::Boolean});
 }
 
-std::string SalesforceObject::sourceId(uint64_t index) const {
-  return SalesforceIds::make(settings_.keyPrefix, index);
-}
+std::string SalesforceObject::sourceId(uint64_t index) const { return SalesforceIds::make(settings_.keyPrefix, index); }
 
 std::optional<uint64_t> SalesforceObject::indexOf(std::string_view sourceId) const {
   const auto index = SalesforceIds::parse(settings_.keyPrefix, sourceId);
@@ -43,8 +40,8 @@ std::vector<std::string> SalesforceObject::writableFields() const {
   return out;
 }
 
-std::optional<uint64_t> SalesforceObject::parentIndex(uint64_t seed, const std::string& relation,
-                                                      uint64_t index, uint64_t parents) {
+std::optional<uint64_t> SalesforceObject::parentIndex(uint64_t seed, const std::string& relation, uint64_t index,
+                                                      uint64_t parents) {
   if (parents == 0) return std::nullopt;
   if (DeterministicRandom::combine(seed, relation, index) % 10 == 0) return std::nullopt;
   return index % parents;
@@ -56,8 +53,7 @@ std::string SalesforceObject::ownerId(DeterministicRandom& random) {
 
 nlohmann::json SalesforceObject::generate(const RecordState& state) const {
   DeterministicRandom stable(DeterministicRandom::combine(store().seed(), name(), state.index, 0));
-  DeterministicRandom draws(
-      DeterministicRandom::combine(store().seed(), name() + "/v", state.index, state.version));
+  DeterministicRandom draws(DeterministicRandom::combine(store().seed(), name() + "/v", state.index, state.version));
   nlohmann::json record = nlohmann::json::object();
   record["Id"] = sourceId(state.index);
   fillFields(state, stable, draws, record);

@@ -37,13 +37,13 @@ class SalesforceObject : public SimObject {
   const SalesforceField* field(const std::string& name) const;
 
   // Account index that child record `index` belongs to under `relation`, or none (one in ten).
-  static std::optional<uint64_t> parentIndex(uint64_t seed, const std::string& relation,
-                                             uint64_t index, uint64_t parents);
+  static std::optional<uint64_t> parentIndex(uint64_t seed, const std::string& relation, uint64_t index,
+                                             uint64_t parents);
   static std::string ownerId(DeterministicRandom& random);
 
  protected:
-  virtual void fillFields(const RecordState& state, DeterministicRandom& stable,
-                          DeterministicRandom& draws, nlohmann::json& record) const = 0;
+  virtual void fillFields(const RecordState& state, DeterministicRandom& stable, DeterministicRandom& draws,
+                          nlohmann::json& record) const = 0;
   bool dirty(DeterministicRandom& random) const { return random.chance(settings_.dirtyRate); }
 
  private:

@@ -8,8 +8,7 @@ namespace tributary::sim {
 // close dates, unmapped stages. Poison: an Amount that arrives as a non-numeric string.
 class SalesforceOpportunities : public SalesforceObject {
  public:
-  SalesforceOpportunities(ObjectStore::Options storeOptions, double dirtyRate,
-                          uint64_t baseAccounts);
+  SalesforceOpportunities(ObjectStore::Options storeOptions, double dirtyRate, uint64_t baseAccounts);
   CanonicalRecord canonicalize(const nlohmann::json& raw) const override;
 
  protected:

@@ -37,8 +37,8 @@ std::string parseVersion(const std::string& segment) {
   int minor = -1;
   char extra = 0;
   if (segment.size() < 4 || segment[0] != 'v' ||
-      std::sscanf(segment.c_str() + 1, "%d%c%d%c", &major, &dot, &minor, &extra) != 3 ||
-      dot != '.' || minor != 0 || major < kMinVersion || major > kMaxVersion) {
+      std::sscanf(segment.c_str() + 1, "%d%c%d%c", &major, &dot, &minor, &extra) != 3 || dot != '.' || minor != 0 ||
+      major < kMinVersion || major > kMaxVersion) {
     return "";
   }
   return segment.substr(1);
@@ -78,8 +78,7 @@ std::string delimiterChar(const std::string& name) {
 
 std::unique_ptr<Vendor> SalesforceVendor::create(VendorContext& context) {
   const ConfigNode& config = context.config;
-  config.allowOnly(
-      {"objects", "dirty_rate", "poison_rate", "auth", "limits", "query", "bulk", "faults"});
+  config.allowOnly({"objects", "dirty_rate", "poison_rate", "auth", "limits", "query", "bulk", "faults"});
   Settings settings;
   const ConfigNode limits = config.child("limits");
   limits.allowOnly({"daily_api_requests", "window_ms"});
@@ -89,8 +88,7 @@ std::unique_ptr<Vendor> SalesforceVendor::create(VendorContext& context) {
   const ConfigNode query = config.child("query");
   query.allowOnly({"page_size", "cursor_ttl_s", "max_open_cursors"});
   settings.pageSize = query.count("page_size", 2000);
-  if (settings.pageSize < 1 || settings.pageSize > 2000)
-    query.fail("page_size", "expected 1 to 2000");
+  if (settings.pageSize < 1 || settings.pageSize > 2000) query.fail("page_size", "expected 1 to 2000");
   settings.cursorTtlMs = static_cast<int64_t>(query.count("cursor_ttl_s", 900)) * 1000;
   settings.maxOpenCursors = query.count("max_open_cursors", 200);
   if (settings.maxOpenCursors < 1) query.fail("max_open_cursors", "expected at least 1");
@@ -125,10 +123,9 @@ SalesforceVendor::SalesforceVendor(VendorContext& context, const Settings& setti
   };
   const auto accountOptions = options("Account");
   accounts_ = std::make_unique<SalesforceAccounts>(accountOptions, dirtyRate);
-  contacts_ =
-      std::make_unique<SalesforceContacts>(options("Contact"), dirtyRate, accountOptions.baseCount);
-  opportunities_ = std::make_unique<SalesforceOpportunities>(options("Opportunity"), dirtyRate,
-                                                             accountOptions.baseCount);
+  contacts_ = std::make_unique<SalesforceContacts>(options("Contact"), dirtyRate, accountOptions.baseCount);
+  opportunities_ =
+      std::make_unique<SalesforceOpportunities>(options("Opportunity"), dirtyRate, accountOptions.baseCount);
 
   const ConfigNode auth = config.child("auth");
   auth.allowOnly({"static_tokens", "clients", "session_timeout_s", "rotate_refresh_tokens"});
@@ -137,17 +134,15 @@ SalesforceVendor::SalesforceVendor(VendorContext& context, const Settings& setti
   tokenOptions.accessTtlMs = static_cast<int64_t>(auth.count("session_timeout_s", 7200)) * 1000;
   tokenOptions.codeTtlMs = 15 * 60000;
   tokenOptions.seed = context.seed;
-  tokenOptions.staticTokens = auth.has("static_tokens")
-                                  ? auth.texts("static_tokens")
-                                  : std::vector<std::string>{"salesforce-test-token"};
+  tokenOptions.staticTokens =
+      auth.has("static_tokens") ? auth.texts("static_tokens") : std::vector<std::string>{"salesforce-test-token"};
   if (auth.has("clients")) {
     for (const ConfigNode& client : auth.child("clients").items()) {
       client.allowOnly({"client_id", "client_secret"});
       if (!client.has("client_id") || !client.has("client_secret")) {
         client.fail("", "a client needs client_id and client_secret");
       }
-      tokenOptions.clients.push_back(
-          {client.text("client_id", ""), client.text("client_secret", "")});
+      tokenOptions.clients.push_back({client.text("client_id", ""), client.text("client_secret", "")});
     }
   } else {
     tokenOptions.clients.push_back({"salesforce-client", "salesforce-secret"});
@@ -155,74 +150,58 @@ SalesforceVendor::SalesforceVendor(VendorContext& context, const Settings& setti
   tokens_ = std::make_unique<OAuthTokenStore>(tokenOptions, context.clock);
 }
 
-std::vector<SimObject*> SalesforceVendor::objects() {
-  return {opportunities_.get(), contacts_.get(), accounts_.get()};
-}
+std::vector<SimObject*> SalesforceVendor::objects() { return {opportunities_.get(), contacts_.get(), accounts_.get()}; }
 
 std::vector<const SalesforceObject*> SalesforceVendor::sobjects() const {
   return {opportunities_.get(), contacts_.get(), accounts_.get()};
 }
 
 SalesforceObject* SalesforceVendor::sobject(const std::string& name) {
-  for (SalesforceObject* o : std::initializer_list<SalesforceObject*>{
-           opportunities_.get(), contacts_.get(), accounts_.get()}) {
+  for (SalesforceObject* o :
+       std::initializer_list<SalesforceObject*>{opportunities_.get(), contacts_.get(), accounts_.get()}) {
     if (o->name() == name) return o;
   }
   return nullptr;
 }
 
 nlohmann::json SalesforceVendor::readyInfo(const std::string& baseUrl) const {
-  return {
-      {"instance_url", baseUrl},
-      {"login_url", baseUrl},
-      {"token_url", baseUrl + "/services/oauth2/token"},
-      {"authorize_url", baseUrl + "/services/oauth2/authorize"},
-      {"api_versions",
-       {{"min", std::to_string(kMinVersion) + ".0"}, {"max", std::to_string(kMaxVersion) + ".0"}}}};
+  return {{"instance_url", baseUrl},
+          {"login_url", baseUrl},
+          {"token_url", baseUrl + "/services/oauth2/token"},
+          {"authorize_url", baseUrl + "/services/oauth2/authorize"},
+          {"api_versions", {{"min", std::to_string(kMinVersion) + ".0"}, {"max", std::to_string(kMaxVersion) + ".0"}}}};
 }
 
-void SalesforceVendor::resetQuotas() {
-  daily_.reset();
-}
+void SalesforceVendor::resetQuotas() { daily_.reset(); }
 
-void SalesforceVendor::expireTokens() {
-  tokens_->expireAll();
-}
+void SalesforceVendor::expireTokens() { tokens_->expireAll(); }
 
 void SalesforceVendor::errorArray(SimResponse& response, int status, const std::string& errorCode,
                                   const std::string& message) {
-  response.setJson(status,
-                   nlohmann::json::array({{{"message", message}, {"errorCode", errorCode}}}));
+  response.setJson(status, nlohmann::json::array({{{"message", message}, {"errorCode", errorCode}}}));
 }
 
 void SalesforceVendor::limitHeader(SimResponse& response) {
-  response.setHeader("Sforce-Limit-Info", "api-usage=" + std::to_string(daily_.used()) + "/" +
-                                              std::to_string(daily_.max()));
+  response.setHeader("Sforce-Limit-Info",
+                     "api-usage=" + std::to_string(daily_.used()) + "/" + std::to_string(daily_.max()));
 }
 
 bool SalesforceVendor::carriesCursor(const SimRequest& request) const {
   const auto parts = splitPath(request.path);
-  if (parts.size() == 5 && parts[0] == "services" &&
-      (parts[3] == "query" || parts[3] == "queryAll")) {
+  if (parts.size() == 5 && parts[0] == "services" && (parts[3] == "query" || parts[3] == "queryAll")) {
     return true;
   }
-  return parts.size() == 7 && parts[3] == "jobs" && parts[6] == "results" &&
-         request.param("locator").has_value();
+  return parts.size() == 7 && parts[3] == "jobs" && parts[6] == "results" && request.param("locator").has_value();
 }
 
-void SalesforceVendor::faultResponse(FaultKind kind, int status, const SimRequest& request,
-                                     SimResponse& response) {
+void SalesforceVendor::faultResponse(FaultKind kind, int status, const SimRequest& request, SimResponse& response) {
   (void)request;
   switch (kind) {
     case FaultKind::RateLimit:
       errorArray(response, 403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.");
       break;
-    case FaultKind::ExpiredToken:
-      errorArray(response, 401, "INVALID_SESSION_ID", "Session expired or invalid");
-      break;
-    case FaultKind::ExpiredCursor:
-      errorArray(response, 400, "INVALID_QUERY_LOCATOR", "invalid query locator");
-      break;
+    case FaultKind::ExpiredToken: errorArray(response, 401, "INVALID_SESSION_ID", "Session expired or invalid"); break;
+    case FaultKind::ExpiredCursor: errorArray(response, 400, "INVALID_QUERY_LOCATOR", "invalid query locator"); break;
     default:
       if (status == 503) {
         errorArray(response, 503, "SERVER_UNAVAILABLE", "Server unavailable, try again later.");
@@ -240,8 +219,7 @@ void SalesforceVendor::handle(const SimRequest& request, SimResponse& response) 
   const auto parts = splitPath(request.path);
   if (parts.size() >= 3 && parts[0] == "services" && parts[1] == "oauth2") {
     if (parts[2] == "token" && request.method == "POST") return token(request, response);
-    if (parts[2] == "authorize" && request.method == "GET")
-      return authorizeRedirect(request, response);
+    if (parts[2] == "authorize" && request.method == "GET") return authorizeRedirect(request, response);
     if (parts[2] == "revoke") return revoke(request, response);
   }
   if (parts.size() < 2 || parts[0] != "services" || parts[1] != "data") {
@@ -252,8 +230,7 @@ void SalesforceVendor::handle(const SimRequest& request, SimResponse& response) 
     nlohmann::json versions = nlohmann::json::array();
     for (int v = kMinVersion; v <= kMaxVersion; ++v) {
       const std::string text = std::to_string(v) + ".0";
-      versions.push_back(
-          {{"label", "Simulated " + text}, {"url", "/services/data/v" + text}, {"version", text}});
+      versions.push_back({{"label", "Simulated " + text}, {"url", "/services/data/v" + text}, {"version", text}});
     }
     response.setJson(200, versions);
     return;
@@ -297,16 +274,15 @@ void SalesforceVendor::data(const std::string& version, const std::vector<std::s
     if (parts.size() == 4) return query(version, resource == "queryAll", request, response);
     if (parts.size() == 5) return queryMore(version, parts[4], response);
     errorArray(response, 404, "NOT_FOUND", "The requested resource does not exist");
-  } else if (resource == "sobjects" && parts.size() == 6 &&
-             (parts[5] == "deleted" || parts[5] == "updated") && request.method == "GET") {
+  } else if (resource == "sobjects" && parts.size() == 6 && (parts[5] == "deleted" || parts[5] == "updated") &&
+             request.method == "GET") {
     feed(parts[4], parts[5] == "deleted", request, response);
   } else if (resource == "jobs" && parts.size() >= 5 && parts[4] == "query") {
     bulk(version, parts, request, response);
   } else if (resource == "limits" && parts.size() == 4) {
     response.setJson(200,
                      {{"DailyApiRequests",
-                       {{"Max", daily_.max()},
-                        {"Remaining", daily_.max() - std::min(daily_.max(), daily_.used())}}}});
+                       {{"Max", daily_.max()}, {"Remaining", daily_.max() - std::min(daily_.max(), daily_.used())}}}});
   } else {
     errorArray(response, 404, "NOT_FOUND", "The requested resource does not exist");
   }
@@ -316,8 +292,7 @@ void SalesforceVendor::query(const std::string& version, bool scanAll, const Sim
                              SimResponse& response) {
   const auto q = request.param("q");
   if (!q || q->empty()) {
-    errorArray(response, 400, "MALFORMED_QUERY",
-               "A query string must be provided in the q parameter.");
+    errorArray(response, 400, "MALFORMED_QUERY", "A query string must be provided in the q parameter.");
     return;
   }
   SoqlQuery parsed = SoqlParser::parse(*q);
@@ -325,8 +300,7 @@ void SalesforceVendor::query(const std::string& version, bool scanAll, const Sim
   const int64_t now = clock_.nowMs();
   auto indexes = SoqlRunner::run(parsed, object, scanAll, now - 15 * kDayMs);
   if (parsed.count) {
-    response.setJson(
-        200, {{"totalSize", indexes.size()}, {"done", true}, {"records", nlohmann::json::array()}});
+    response.setJson(200, {{"totalSize", indexes.size()}, {"done", true}, {"records", nlohmann::json::array()}});
     return;
   }
   size_t pageSize = settings_.pageSize;
@@ -358,8 +332,8 @@ void SalesforceVendor::queryMore(const std::string& version, const std::string& 
   page(version, *cursor, offset, response);
 }
 
-void SalesforceVendor::page(const std::string& version, const QueryCursorStore::Cursor& cursor,
-                            size_t offset, SimResponse& response) {
+void SalesforceVendor::page(const std::string& version, const QueryCursorStore::Cursor& cursor, size_t offset,
+                            SimResponse& response) {
   const SalesforceObject* object = sobject(cursor.query.object);
   const size_t end = std::min(cursor.indexes.size(), offset + cursor.pageSize);
   std::string records;
@@ -407,8 +381,7 @@ void SalesforceVendor::feed(const std::string& objectName, bool deleted, const S
     return;
   }
   if (*start < now - 30 * kDayMs) {
-    errorArray(response, 400, "INVALID_REPLICATION_DATE",
-               "startDate cannot be more than 30 days ago");
+    errorArray(response, 400, "INVALID_REPLICATION_DATE", "startDate cannot be more than 30 days ago");
     return;
   }
   const int64_t earliest = TimeFormat::floorToMinute(now - 15 * kDayMs);
@@ -421,11 +394,10 @@ void SalesforceVendor::feed(const std::string& objectName, bool deleted, const S
     if (deleted) {
       if (state->deleted && state->deletedAtMs >= *start && state->deletedAtMs <= latestCovered &&
           state->deletedAtMs >= now - 15 * kDayMs) {
-        list.push_back({{"id", object->sourceId(i)},
-                        {"deletedDate", TimeFormat::salesforceDateTime(state->deletedAtMs)}});
+        list.push_back(
+            {{"id", object->sourceId(i)}, {"deletedDate", TimeFormat::salesforceDateTime(state->deletedAtMs)}});
       }
-    } else if (!state->deleted && state->modifiedAtMs >= *start &&
-               state->modifiedAtMs <= latestCovered) {
+    } else if (!state->deleted && state->modifiedAtMs >= *start && state->modifiedAtMs <= latestCovered) {
       list.push_back(object->sourceId(i));
     }
     if (list.size() > 600000) {
@@ -438,8 +410,7 @@ void SalesforceVendor::feed(const std::string& objectName, bool deleted, const S
                            {"earliestDateAvailable", TimeFormat::salesforceDateTime(earliest)},
                            {"latestDateCovered", TimeFormat::salesforceDateTime(latestCovered)}});
   } else {
-    response.setJson(
-        200, {{"ids", list}, {"latestDateCovered", TimeFormat::salesforceDateTime(latestCovered)}});
+    response.setJson(200, {{"ids", list}, {"latestDateCovered", TimeFormat::salesforceDateTime(latestCovered)}});
   }
 }
 
@@ -465,8 +436,7 @@ void SalesforceVendor::bulk(const std::string& version, const std::vector<std::s
     }
     SoqlQuery parsed = SoqlParser::parse(body["query"].get<std::string>());
     if (parsed.count) {
-      errorArray(response, 400, "INVALIDJOB",
-                 "InvalidJob : Aggregate Relationships not supported in Bulk Query");
+      errorArray(response, 400, "INVALIDJOB", "InvalidJob : Aggregate Relationships not supported in Bulk Query");
       return;
     }
     const SalesforceObject& object = SoqlBinder::bind(parsed, sobjects());
@@ -475,13 +445,11 @@ void SalesforceVendor::bulk(const std::string& version, const std::vector<std::s
     job.apiVersion = version;
     job.createdMs = clock_.nowMs();
     auto text = [&](const char* key, const char* fallback) {
-      return body.contains(key) && body[key].is_string() ? body[key].get<std::string>()
-                                                         : std::string(fallback);
+      return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : std::string(fallback);
     };
     job.columnDelimiter = text("columnDelimiter", "COMMA");
     job.lineEnding = text("lineEnding", "LF");
-    job.indexes =
-        SoqlRunner::run(parsed, object, operation == "queryAll", job.createdMs - 15 * kDayMs);
+    job.indexes = SoqlRunner::run(parsed, object, operation == "queryAll", job.createdMs - 15 * kDayMs);
     job.query = std::move(parsed);
     response.setJson(200, BulkQueryJobs::info(*jobs_.create(std::move(job))));
     return;
@@ -518,8 +486,8 @@ void SalesforceVendor::bulk(const std::string& version, const std::vector<std::s
   }
 }
 
-void SalesforceVendor::bulkResults(const std::string& version, BulkQueryJobs::Job& job,
-                                   const SimRequest& request, SimResponse& response) {
+void SalesforceVendor::bulkResults(const std::string& version, BulkQueryJobs::Job& job, const SimRequest& request,
+                                   SimResponse& response) {
   if (version != job.apiVersion) {
     errorArray(response, 409, "INVALIDJOBSTATE",
                "Job " + job.id + " was created with API version " + job.apiVersion +
@@ -536,8 +504,7 @@ void SalesforceVendor::bulkResults(const std::string& version, BulkQueryJobs::Jo
     try {
       size_t used = 0;
       offset = std::stoull(*locator, &used, 36);
-      if (used != locator->size() || offset > job.indexes.size())
-        throw std::out_of_range("locator");
+      if (used != locator->size() || offset > job.indexes.size()) throw std::out_of_range("locator");
     } catch (const std::exception&) {
       errorArray(response, 400, "INVALID_QUERY_LOCATOR", "invalid query locator");
       return;
@@ -591,15 +558,12 @@ void SalesforceVendor::authorizeRedirect(const SimRequest& request, SimResponse&
   if (redirect.empty() || !tokens_->knownClient(clientId)) {
     response.setJson(
         400, {{"error", redirect.empty() ? "redirect_uri_missing" : "invalid_client_id"},
-              {"error_description",
-               redirect.empty() ? "redirect_uri must be provided" : "client identifier invalid"}});
+              {"error_description", redirect.empty() ? "redirect_uri must be provided" : "client identifier invalid"}});
     return;
   }
-  std::string location =
-      redirect + (redirect.find('?') == std::string::npos ? "?" : "&") +
-      "code=" + SimRequest::percentEncode(tokens_->issueCode(clientId, redirect));
-  if (auto state = request.param("state"))
-    location += "&state=" + SimRequest::percentEncode(*state);
+  std::string location = redirect + (redirect.find('?') == std::string::npos ? "?" : "&") +
+                         "code=" + SimRequest::percentEncode(tokens_->issueCode(clientId, redirect));
+  if (auto state = request.param("state")) location += "&state=" + SimRequest::percentEncode(*state);
   response.status = 302;
   response.contentType = "text/plain";
   response.setHeader("Location", location);
@@ -616,33 +580,30 @@ void SalesforceVendor::token(const SimRequest& request, SimResponse& response) {
   const std::string grant = field("grant_type");
   OAuthTokenStore::Grant result;
   if (grant == "authorization_code") {
-    result = tokens_->exchangeCode(field("code"), field("client_id"), field("client_secret"),
-                                   field("redirect_uri"));
+    result = tokens_->exchangeCode(field("code"), field("client_id"), field("client_secret"), field("redirect_uri"));
   } else if (grant == "refresh_token") {
     result = tokens_->refresh(field("refresh_token"), field("client_id"), field("client_secret"),
                               settings_.rotateRefreshTokens);
   } else {
-    response.setJson(400, {{"error", "unsupported_grant_type"},
-                           {"error_description", "grant type not supported"}});
+    response.setJson(400, {{"error", "unsupported_grant_type"}, {"error_description", "grant type not supported"}});
     return;
   }
   if (!result.error.empty()) {
     const bool badClient = result.error == "invalid_client";
-    response.setJson(400, {{"error", badClient ? "invalid_client" : "invalid_grant"},
-                           {"error_description", badClient ? "invalid client credentials"
-                                                           : "expired access/refresh token"}});
+    response.setJson(
+        400, {{"error", badClient ? "invalid_client" : "invalid_grant"},
+              {"error_description", badClient ? "invalid client credentials" : "expired access/refresh token"}});
     return;
   }
   const std::string issuedAt = std::to_string(result.issuedAtMs);
   // No expires_in: a Salesforce session lasts until its timeout, unknown to the client.
-  nlohmann::json body = {
-      {"access_token", result.accessToken},
-      {"signature", CanonicalDigest::sha256Hex(result.accessToken + issuedAt).substr(0, 43) + "="},
-      {"scope", "api refresh_token"},
-      {"instance_url", request.baseUrl},
-      {"id", request.baseUrl + "/id/00Dsim0000000001AAA/" + SalesforceIds::make("005", 1)},
-      {"token_type", "Bearer"},
-      {"issued_at", issuedAt}};
+  nlohmann::json body = {{"access_token", result.accessToken},
+                         {"signature", CanonicalDigest::sha256Hex(result.accessToken + issuedAt).substr(0, 43) + "="},
+                         {"scope", "api refresh_token"},
+                         {"instance_url", request.baseUrl},
+                         {"id", request.baseUrl + "/id/00Dsim0000000001AAA/" + SalesforceIds::make("005", 1)},
+                         {"token_type", "Bearer"},
+                         {"issued_at", issuedAt}};
   if (result.refreshTokenIsNew) body["refresh_token"] = result.refreshToken;
   response.setJson(200, body);
 }
@@ -653,8 +614,8 @@ void SalesforceVendor::revoke(const SimRequest& request, SimResponse& response) 
     if (key == "token") token = value;
   }
   if (token.empty() || !tokens_->revoke(token)) {
-    response.setJson(400, {{"error", "unsupported_token_type"},
-                           {"error_description", "this token type is not supported"}});
+    response.setJson(400,
+                     {{"error", "unsupported_token_type"}, {"error_description", "this token type is not supported"}});
     return;
   }
   response.status = 200;

@@ -24,8 +24,7 @@ class SalesforceVendor : public Vendor {
   std::string name() const override { return "salesforce"; }
   void handle(const SimRequest& request, SimResponse& response) override;
   std::vector<SimObject*> objects() override;
-  void faultResponse(FaultKind kind, int status, const SimRequest& request,
-                     SimResponse& response) override;
+  void faultResponse(FaultKind kind, int status, const SimRequest& request, SimResponse& response) override;
   bool carriesCursor(const SimRequest& request) const override;
   void resetQuotas() override;
   void expireTokens() override;
@@ -44,24 +43,19 @@ class SalesforceVendor : public Vendor {
   };
   SalesforceVendor(VendorContext& context, const Settings& settings);
 
-  static void errorArray(SimResponse& response, int status, const std::string& errorCode,
-                         const std::string& message);
+  static void errorArray(SimResponse& response, int status, const std::string& errorCode, const std::string& message);
   void limitHeader(SimResponse& response);
   std::vector<const SalesforceObject*> sobjects() const;
   SalesforceObject* sobject(const std::string& name);
 
-  void data(const std::string& version, const std::vector<std::string>& parts,
-            const SimRequest& request, SimResponse& response);
-  void query(const std::string& version, bool scanAll, const SimRequest& request,
-             SimResponse& response);
-  void queryMore(const std::string& version, const std::string& locatorAndOffset,
-                 SimResponse& response);
-  void page(const std::string& version, const QueryCursorStore::Cursor& cursor, size_t offset,
+  void data(const std::string& version, const std::vector<std::string>& parts, const SimRequest& request,
             SimResponse& response);
-  void feed(const std::string& objectName, bool deleted, const SimRequest& request,
+  void query(const std::string& version, bool scanAll, const SimRequest& request, SimResponse& response);
+  void queryMore(const std::string& version, const std::string& locatorAndOffset, SimResponse& response);
+  void page(const std::string& version, const QueryCursorStore::Cursor& cursor, size_t offset, SimResponse& response);
+  void feed(const std::string& objectName, bool deleted, const SimRequest& request, SimResponse& response);
+  void bulk(const std::string& version, const std::vector<std::string>& parts, const SimRequest& request,
             SimResponse& response);
-  void bulk(const std::string& version, const std::vector<std::string>& parts,
-            const SimRequest& request, SimResponse& response);
   void bulkResults(const std::string& version, BulkQueryJobs::Job& job, const SimRequest& request,
                    SimResponse& response);
   void authorizeRedirect(const SimRequest& request, SimResponse& response);

@@ -13,8 +13,7 @@ namespace tributary::sim {
 class SoqlBinder {
  public:
   // Returns the queried object; throws SoqlError.
-  static const SalesforceObject& bind(SoqlQuery& query,
-                                      const std::vector<const SalesforceObject*>& objects);
+  static const SalesforceObject& bind(SoqlQuery& query, const std::vector<const SalesforceObject*>& objects);
 };
 
 }  // namespace tributary::sim

@@ -12,8 +12,7 @@ namespace tributary::sim {
 namespace {
 
 // -1/0/1 between a field value and a literal; nullopt when they cannot be compared.
-std::optional<int> compareValue(const nlohmann::json& value, const SoqlLiteral& literal,
-                                SalesforceFieldType type) {
+std::optional<int> compareValue(const nlohmann::json& value, const SoqlLiteral& literal, SalesforceFieldType type) {
   auto sign = [](auto a, auto b) { return a < b ? -1 : (a > b ? 1 : 0); };
   switch (type) {
     case SalesforceFieldType::Currency:
@@ -46,8 +45,7 @@ bool compareOp(const std::string& op, int c) {
   return c >= 0;
 }
 
-bool equalsLiteral(const nlohmann::json& value, const SoqlLiteral& literal,
-                   SalesforceFieldType type) {
+bool equalsLiteral(const nlohmann::json& value, const SoqlLiteral& literal, SalesforceFieldType type) {
   if (literal.kind == SoqlLiteral::Kind::Null) return value.is_null();
   if (value.is_null()) return false;
   return compareValue(value, literal, type) == 0;
@@ -64,12 +62,10 @@ int compareFieldValues(const nlohmann::json& a, const nlohmann::json& b, Salesfo
     const auto y = TimeFormat::parseIso(b.get<std::string>());
     if (x && y) return sign(*x, *y);
   }
-  if (a.is_boolean() && b.is_boolean())
-    return sign(static_cast<int>(a.get<bool>()), static_cast<int>(b.get<bool>()));
+  if (a.is_boolean() && b.is_boolean()) return sign(static_cast<int>(a.get<bool>()), static_cast<int>(b.get<bool>()));
   const std::string x = a.is_string() ? a.get<std::string>() : a.dump();
   const std::string y = b.is_string() ? b.get<std::string>() : b.dump();
-  if (type == SalesforceFieldType::Id || type == SalesforceFieldType::Reference)
-    return sign(x.compare(y), 0);
+  if (type == SalesforceFieldType::Id || type == SalesforceFieldType::Reference) return sign(x.compare(y), 0);
   return sign(strcasecmp(x.c_str(), y.c_str()), 0);
 }
 
@@ -79,12 +75,10 @@ bool SoqlEvaluator::like(const std::string& value, const std::string& pattern) {
   // Iterative wildcard match with backtracking on the last %.
   size_t v = 0, p = 0, starP = std::string::npos, starV = 0;
   auto same = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) ==
-           std::tolower(static_cast<unsigned char>(b));
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
   };
   while (v < value.size()) {
-    if (p < pattern.size() &&
-        (pattern[p] == '_' || (pattern[p] != '%' && same(pattern[p], value[v])))) {
+    if (p < pattern.size() && (pattern[p] == '_' || (pattern[p] != '%' && same(pattern[p], value[v])))) {
       ++v;
       ++p;
     } else if (p < pattern.size() && pattern[p] == '%') {
@@ -111,18 +105,14 @@ bool SoqlEvaluator::matches(const SoqlCondition& condition, const nlohmann::json
     case Kind::Or:
       return std::any_of(condition.children.begin(), condition.children.end(),
                          [&](const SoqlCondition& c) { return matches(c, record, object); });
-    case Kind::Not:
-      return !matches(condition.children.front(), record, object);
-    default:
-      break;
+    case Kind::Not: return !matches(condition.children.front(), record, object);
+    default: break;
   }
   const SalesforceFieldType type = object.field(condition.field)->type;
-  const nlohmann::json& value =
-      record.contains(condition.field) ? record[condition.field] : nlohmann::json::object();
+  const nlohmann::json& value = record.contains(condition.field) ? record[condition.field] : nlohmann::json::object();
   if (condition.kind == Kind::In || condition.kind == Kind::NotIn) {
-    const bool found =
-        std::any_of(condition.values.begin(), condition.values.end(),
-                    [&](const SoqlLiteral& l) { return equalsLiteral(value, l, type); });
+    const bool found = std::any_of(condition.values.begin(), condition.values.end(),
+                                   [&](const SoqlLiteral& l) { return equalsLiteral(value, l, type); });
     return condition.kind == Kind::In ? found : !found;
   }
   if (condition.kind == Kind::Like) {
@@ -139,8 +129,8 @@ bool SoqlEvaluator::matches(const SoqlCondition& condition, const nlohmann::json
   return compareOp(condition.op, *c);
 }
 
-bool SoqlEvaluator::before(const std::vector<SoqlOrder>& order, const nlohmann::json& a,
-                           const nlohmann::json& b, const SalesforceObject& object) {
+bool SoqlEvaluator::before(const std::vector<SoqlOrder>& order, const nlohmann::json& a, const nlohmann::json& b,
+                           const SalesforceObject& object) {
   for (const SoqlOrder& item : order) {
     const nlohmann::json& x = a[item.field];
     const nlohmann::json& y = b[item.field];

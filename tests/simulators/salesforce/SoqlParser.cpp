@@ -25,9 +25,7 @@ struct Token {
 std::vector<Token> lex(const std::string& q) {
   std::vector<Token> tokens;
   size_t i = 0;
-  auto isDigit = [&](size_t at) {
-    return at < q.size() && std::isdigit(static_cast<unsigned char>(q[at]));
-  };
+  auto isDigit = [&](size_t at) { return at < q.size() && std::isdigit(static_cast<unsigned char>(q[at])); };
   while (i < q.size()) {
     const char c = q[i];
     if (std::isspace(static_cast<unsigned char>(c))) {
@@ -37,8 +35,8 @@ std::vector<Token> lex(const std::string& q) {
     const size_t column = i + 1;
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t j = i;
-      while (j < q.size() && (std::isalnum(static_cast<unsigned char>(q[j])) || q[j] == '_' ||
-                              q[j] == '.' || q[j] == ':'))
+      while (j < q.size() &&
+             (std::isalnum(static_cast<unsigned char>(q[j])) || q[j] == '_' || q[j] == '.' || q[j] == ':'))
         ++j;
       tokens.push_back({Token::Kind::Word, q.substr(i, j - i), column});
       i = j;
@@ -67,21 +65,18 @@ std::vector<Token> lex(const std::string& q) {
       i = j;
       continue;
     }
-    const bool dateShape = isDigit(i) && isDigit(i + 1) && isDigit(i + 2) && isDigit(i + 3) &&
-                           i + 4 < q.size() && q[i + 4] == '-';
+    const bool dateShape =
+        isDigit(i) && isDigit(i + 1) && isDigit(i + 2) && isDigit(i + 3) && i + 4 < q.size() && q[i + 4] == '-';
     if (dateShape) {
       size_t j = i;
-      while (j < q.size() && !std::isspace(static_cast<unsigned char>(q[j])) && q[j] != ')' &&
-             q[j] != ',')
-        ++j;
+      while (j < q.size() && !std::isspace(static_cast<unsigned char>(q[j])) && q[j] != ')' && q[j] != ',') ++j;
       const std::string text = q.substr(i, j - i);
       const bool hasTime = text.size() > 10;
       tokens.push_back({hasTime ? Token::Kind::DateTime : Token::Kind::Date, text, column});
       i = j;
       continue;
     }
-    if (isDigit(i) ||
-        ((c == '-' || c == '+') && (isDigit(i + 1) || (i + 1 < q.size() && q[i + 1] == '.'))) ||
+    if (isDigit(i) || ((c == '-' || c == '+') && (isDigit(i + 1) || (i + 1 < q.size() && q[i + 1] == '.'))) ||
         (c == '.' && isDigit(i + 1))) {
       size_t j = i + 1;
       while (j < q.size() && (isDigit(j) || q[j] == '.')) ++j;
@@ -107,10 +102,9 @@ std::vector<Token> lex(const std::string& q) {
 }
 
 bool isKeyword(const std::string& word) {
-  static const char* const kKeywords[] = {"SELECT", "FROM",  "WHERE", "AND",    "OR",     "NOT",
-                                          "IN",     "LIKE",  "ORDER", "BY",     "ASC",    "DESC",
-                                          "NULLS",  "FIRST", "LAST",  "LIMIT",  "OFFSET", "GROUP",
-                                          "HAVING", "WITH",  "FOR",   "TYPEOF", "USING"};
+  static const char* const kKeywords[] = {"SELECT", "FROM",  "WHERE",  "AND",  "OR",    "NOT",    "IN",   "LIKE",
+                                          "ORDER",  "BY",    "ASC",    "DESC", "NULLS", "FIRST",  "LAST", "LIMIT",
+                                          "OFFSET", "GROUP", "HAVING", "WITH", "FOR",   "TYPEOF", "USING"};
   for (const char* k : kKeywords)
     if (strcasecmp(k, word.c_str()) == 0) return true;
   return false;
@@ -170,8 +164,7 @@ class Parser {
     }
     if (acceptKeyword("LIMIT")) {
       const Token& n = peek();
-      if (n.kind != Token::Kind::Number ||
-          n.text.find_first_not_of("0123456789") != std::string::npos) {
+      if (n.kind != Token::Kind::Number || n.text.find_first_not_of("0123456789") != std::string::npos) {
         unexpected();
       }
       query.limit = std::stoull(n.text);
@@ -182,14 +175,11 @@ class Parser {
   }
 
  private:
-  const Token& peek(size_t ahead = 0) const {
-    return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)];
-  }
+  const Token& peek(size_t ahead = 0) const { return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)]; }
   [[noreturn]] void unexpected() const {
     const Token& t = peek();
     malformed(q_, t.column,
-              t.kind == Token::Kind::End ? "unexpected token: <EOF>"
-                                         : "unexpected token: '" + t.text + "'");
+              t.kind == Token::Kind::End ? "unexpected token: <EOF>" : "unexpected token: '" + t.text + "'");
   }
   bool isWord(const char* word) const {
     return peek().kind == Token::Kind::Word && strcasecmp(peek().text.c_str(), word) == 0;
@@ -212,8 +202,7 @@ class Parser {
     if (t.kind != Token::Kind::Word || isKeyword(t.text)) unexpected();
     if (t.text.find('.') != std::string::npos || t.text.find(':') != std::string::npos) {
       malformed(q_, t.column,
-                "unexpected token: '" + t.text +
-                    "' (relationship fields are outside the simulator's SOQL subset)");
+                "unexpected token: '" + t.text + "' (relationship fields are outside the simulator's SOQL subset)");
     }
     if (peek(1).text == "(") {
       malformed(q_, peek(1).column,
@@ -293,9 +282,7 @@ class Parser {
     value.column = t.column;
     value.text = t.text;
     switch (t.kind) {
-      case Token::Kind::String:
-        value.kind = SoqlLiteral::Kind::String;
-        break;
+      case Token::Kind::String: value.kind = SoqlLiteral::Kind::String; break;
       case Token::Kind::Number:
         value.kind = SoqlLiteral::Kind::Number;
         try {
@@ -316,8 +303,7 @@ class Parser {
         // A datetime literal needs its zone: Z or +hh:mm / -hh:mm.
         const auto ms = TimeFormat::parseIso(t.text);
         const char last = t.text.back();
-        const bool zoned = last == 'Z' || last == 'z' ||
-                           t.text.find('+', 10) != std::string::npos ||
+        const bool zoned = last == 'Z' || last == 'z' || t.text.find('+', 10) != std::string::npos ||
                            t.text.find('-', 10) != std::string::npos;
         if (!ms || !zoned) unexpected();
         value.kind = SoqlLiteral::Kind::DateTime;
@@ -335,8 +321,7 @@ class Parser {
           unexpected();
         }
         break;
-      default:
-        unexpected();
+      default: unexpected();
     }
     ++pos_;
     return value;
@@ -349,8 +334,6 @@ class Parser {
 
 }  // namespace
 
-SoqlQuery SoqlParser::parse(const std::string& soql) {
-  return Parser(soql).run();
-}
+SoqlQuery SoqlParser::parse(const std::string& soql) { return Parser(soql).run(); }
 
 }  // namespace tributary::sim

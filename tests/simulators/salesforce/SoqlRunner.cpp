@@ -6,8 +6,8 @@
 
 namespace tributary::sim {
 
-std::vector<uint64_t> SoqlRunner::run(const SoqlQuery& query, const SalesforceObject& object,
-                                      bool scanAll, int64_t recycleBinStartMs) {
+std::vector<uint64_t> SoqlRunner::run(const SoqlQuery& query, const SalesforceObject& object, bool scanAll,
+                                      int64_t recycleBinStartMs) {
   struct Match {
     nlohmann::json keys;
     uint64_t index;
@@ -40,13 +40,12 @@ std::vector<uint64_t> SoqlRunner::run(const SoqlQuery& query, const SalesforceOb
   return out;
 }
 
-std::string SoqlRunner::project(const nlohmann::json& record, const SoqlQuery& query,
-                                const std::string& apiVersion) {
+std::string SoqlRunner::project(const nlohmann::json& record, const SoqlQuery& query, const std::string& apiVersion) {
   // Salesforce writes attributes first, then the fields in SELECT order.
   nlohmann::ordered_json out;
-  out["attributes"] = {{"type", query.object},
-                       {"url", "/services/data/v" + apiVersion + "/sobjects/" + query.object + "/" +
-                                   record["Id"].get<std::string>()}};
+  out["attributes"] = {
+      {"type", query.object},
+      {"url", "/services/data/v" + apiVersion + "/sobjects/" + query.object + "/" + record["Id"].get<std::string>()}};
   for (const auto& field : query.fields) out[field] = record[field];
   return out.dump();
 }

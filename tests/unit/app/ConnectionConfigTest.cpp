@@ -81,15 +81,16 @@ TEST(Yaml, ReadsWorkspacesAndConnectionsWithDefaults) {
 
 TEST(Yaml, ConnectionToAnUnknownWorkspaceSuggestsTheClosest) {
   auto r = load(std::string(kWorkspace) + "connections:\n  - {workspace: acmee, connector: tributary.example}\n");
-  EXPECT_EQ(messages(r.diagnostics), std::vector<std::string>{
-                                         "t.yaml:4:5: connections[0].workspace: no workspace \"acmee\" is defined "
-                                         "(did you mean \"acme\"?)"});
+  EXPECT_EQ(messages(r.diagnostics),
+            std::vector<std::string>{"t.yaml:4:5: connections[0].workspace: no workspace \"acmee\" is defined "
+                                     "(did you mean \"acme\"?)"});
 }
 
 TEST(Yaml, DuplicatesAreReportedWithBothPositions) {
-  auto r = load("workspaces:\n  - {slug: acme}\n  - {slug: acme}\nconnections:\n"
-                "  - {workspace: acme, connector: tributary.example}\n"
-                "  - {workspace: acme, connector: tributary.example}\n");
+  auto r = load(
+      "workspaces:\n  - {slug: acme}\n  - {slug: acme}\nconnections:\n"
+      "  - {workspace: acme, connector: tributary.example}\n"
+      "  - {workspace: acme, connector: tributary.example}\n");
   EXPECT_EQ(messages(r.diagnostics),
             (std::vector<std::string>{
                 "t.yaml:3:12: workspaces: workspace \"acme\" is defined twice (first at t.yaml:2:12)",
@@ -112,8 +113,8 @@ TEST(Yaml, BadSlugsAndMissingKeysAreReported) {
 TEST(Yaml, UnknownConnectionKeySuggestsTheClosest) {
   auto r = load(std::string(kWorkspace) +
                 "connections:\n  - {workspace: acme, connector: tributary.example, shedule: '@daily'}\n");
-  EXPECT_EQ(messages(r.diagnostics), std::vector<std::string>{
-                                         "t.yaml:4:53: connections[0].shedule: unknown key (did you mean \"schedule\"?)"});
+  EXPECT_EQ(messages(r.diagnostics),
+            std::vector<std::string>{"t.yaml:4:53: connections[0].shedule: unknown key (did you mean \"schedule\"?)"});
 }
 
 TEST(Yaml, SettingsRememberWhereTheirValuesCameFrom) {
@@ -176,30 +177,35 @@ TEST(Validate, UnknownSettingWrongTypeAndSecretInTheFileAreReported) {
   ASSERT_TRUE(r.ok()) << r.diagnostics.format();
   auto m = validate(r);
   ASSERT_EQ(m.size(), 3u);
-  EXPECT_EQ(m[0], "t.yaml:9:16: connections[0].settings.api_key: setting 'api_key' of tributary.example is a "
-                  "secret: give it as ${ENV_VAR} or {secret_file: PATH}, never in the file");
+  EXPECT_EQ(m[0],
+            "t.yaml:9:16: connections[0].settings.api_key: setting 'api_key' of tributary.example is a "
+            "secret: give it as ${ENV_VAR} or {secret_file: PATH}, never in the file");
   EXPECT_EQ(m[1].rfind("t.yaml:7:17: connections[0].settings.pagesize: unknown setting 'pagesize' for "
                        "tributary.example (known: ",
                        0),
             0u)
       << m[1];
-  EXPECT_EQ(m[2], "t.yaml:8:16: connections[0].settings.records: setting 'records' of tributary.example must be "
-                  "an integer, got \"many\"");
+  EXPECT_EQ(m[2],
+            "t.yaml:8:16: connections[0].settings.records: setting 'records' of tributary.example must be "
+            "an integer, got \"many\"");
 }
 
 TEST(Validate, MissingRequiredSettingNamesThePlugin) {
   auto r = load(std::string(kWorkspace) + "connections:\n  - {workspace: acme, connector: tributary.fixture_good}\n");
-  EXPECT_EQ(validate(r), std::vector<std::string>{
-                             "t.yaml:4:5: connections[0].settings: missing required setting 'token' of "
-                             "tributary.fixture_good"});
+  EXPECT_EQ(validate(r),
+            std::vector<std::string>{"t.yaml:4:5: connections[0].settings: missing required setting 'token' of "
+                                     "tributary.fixture_good"});
 }
 
 TEST(Validate, AConnectorWhosePluginWasRefusedSaysWhy) {
-  auto r = load(std::string(kWorkspace) + "connections:\n  - {workspace: acme, connector: tributary.fixture_abi_minor}\n");
+  auto r =
+      load(std::string(kWorkspace) + "connections:\n  - {workspace: acme, connector: tributary.fixture_abi_minor}\n");
   auto m = validate(r);
   ASSERT_EQ(m.size(), 1u);
-  EXPECT_EQ(m[0], "t.yaml:4:34: connections[0].connector: connector \"tributary.fixture_abi_minor\" is not loaded: its "
-                  "plugin " TRIBUTARY_TEST_FIXTURE_PLUGIN_DIR "/fixture_abi_minor.so was refused (was built for "
-                  "connector ABI 1.1, newer than this host's ABI 1.0; upgrade Tributary, or rebuild the plugin "
-                  "against TributarySDK 1.0)");
+  EXPECT_EQ(m[0],
+            "t.yaml:4:34: connections[0].connector: connector \"tributary.fixture_abi_minor\" is not loaded: its "
+            "plugin " TRIBUTARY_TEST_FIXTURE_PLUGIN_DIR
+            "/fixture_abi_minor.so was refused (was built for "
+            "connector ABI 1.1, newer than this host's ABI 1.0; upgrade Tributary, or rebuild the plugin "
+            "against TributarySDK 1.0)");
 }

@@ -51,10 +51,9 @@ TEST(Cgroup, FindsItsOwnDirectoryUnderTheUnifiedMount) {
   EXPECT_EQ(*d, fs::path("/sys/fs/cgroup/system.slice/tributary.service"));
 
   // A mount of part of the hierarchy (a container's view), and an escaped mount point.
-  auto e = cgroup::ownCgroupDir(procFiles(dir,
-                                          "29 25 0:25 /docker/abc /mnt/cg\\040root rw - cgroup2 cgroup2 rw\n",
-                                          "0::/docker/abc/init\n"),
-                                why);
+  auto e = cgroup::ownCgroupDir(
+      procFiles(dir, "29 25 0:25 /docker/abc /mnt/cg\\040root rw - cgroup2 cgroup2 rw\n", "0::/docker/abc/init\n"),
+      why);
   ASSERT_TRUE(e) << why;
   EXPECT_EQ(*e, fs::path("/mnt/cg root/init"));
 
@@ -161,8 +160,7 @@ TEST(Cgroup, RefusesWithoutTheMemoryControllerAndNamesTheDirectory) {
     cgroup::WorkerMemoryCgroups::setUp(cg, 1 << 30);
     FAIL() << "no memory controller, yet set up";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("the memory controller is not delegated to " + cg.string()),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("the memory controller is not delegated to " + cg.string()), std::string::npos)
         << e.what();
     EXPECT_NE(std::string(e.what()).find("\"cpu pids\""), std::string::npos) << e.what();
   }
@@ -178,7 +176,6 @@ TEST(Cgroup, AWorkerThatCannotJoinItsCgroupDoesNotStart) {
     process::Child::spawn(w);
     FAIL() << "started outside its cgroup";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find((dir / "missing" / "cgroup.procs").string()), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find((dir / "missing" / "cgroup.procs").string()), std::string::npos) << e.what();
   }
 }

@@ -87,8 +87,7 @@ logging: {level: debug, format: json}
 
 TEST(ConfigLoader, UnknownKeyNamesPositionAndSuggestsTheClosest) {
   auto r = load("server:\n  bind: 127.0.0.1\n  prot: 80\n");
-  EXPECT_EQ(messages(r),
-            std::vector<std::string>{"t.yaml:3:3: server.prot: unknown key (did you mean \"port\"?)"});
+  EXPECT_EQ(messages(r), std::vector<std::string>{"t.yaml:3:3: server.prot: unknown key (did you mean \"port\"?)"});
 }
 
 TEST(ConfigLoader, UnknownKeyWithNothingCloseHasNoSuggestion) {
@@ -98,8 +97,7 @@ TEST(ConfigLoader, UnknownKeyWithNothingCloseHasNoSuggestion) {
 
 TEST(ConfigLoader, WrongTypeIsReported) {
   auto r = load("server:\n  port: eighty\n");
-  EXPECT_EQ(messages(r),
-            std::vector<std::string>{"t.yaml:2:9: server.port: expected an integer, got \"eighty\""});
+  EXPECT_EQ(messages(r), std::vector<std::string>{"t.yaml:2:9: server.port: expected an integer, got \"eighty\""});
 }
 
 TEST(ConfigLoader, MappingWhereAValueBelongsIsReported) {
@@ -115,22 +113,20 @@ TEST(ConfigLoader, SectionThatIsNotAMappingIsReported) {
 
 TEST(ConfigLoader, OutOfRangeIsReported) {
   auto r = load("server:\n  port: 70000\n");
-  EXPECT_EQ(messages(r), std::vector<std::string>{
-                             "t.yaml:2:9: server.port: must be between 0 and 65535, got 70000"});
+  EXPECT_EQ(messages(r), std::vector<std::string>{"t.yaml:2:9: server.port: must be between 0 and 65535, got 70000"});
 }
 
 TEST(ConfigLoader, BadChoiceSuggestsTheClosest) {
   auto r = load("logging:\n  level: warning\n");
-  EXPECT_EQ(messages(r),
-            std::vector<std::string>{"t.yaml:2:10: logging.level: must be one of trace, debug, info, "
-                                     "warn, error, off, got \"warning\" (did you mean \"warn\"?)"});
+  EXPECT_EQ(messages(r), std::vector<std::string>{"t.yaml:2:10: logging.level: must be one of trace, debug, info, "
+                                                  "warn, error, off, got \"warning\" (did you mean \"warn\"?)"});
 }
 
 TEST(ConfigLoader, BadDurationIsReported) {
   auto r = load("database:\n  pool:\n    idle_timeout: soon\n");
-  EXPECT_EQ(messages(r), std::vector<std::string>{
-                             "t.yaml:3:19: database.pool.idle_timeout: expected a duration such as "
-                             "500ms, 30s, 5m, 2h or 1d, got \"soon\""});
+  EXPECT_EQ(messages(r),
+            std::vector<std::string>{"t.yaml:3:19: database.pool.idle_timeout: expected a duration such as "
+                                     "500ms, 30s, 5m, 2h or 1d, got \"soon\""});
 }
 
 TEST(ConfigLoader, MalformedYamlGivesItsPosition) {
@@ -143,17 +139,16 @@ TEST(ConfigLoader, MalformedYamlGivesItsPosition) {
 TEST(ConfigLoader, ReportsEveryProblemAtOnce) {
   auto r = load("server:\n  port: x\n  bnd: y\nworkers:\n  concurrency: 0\nlogging: {format: xml}\n");
   EXPECT_EQ(messages(r),
-            (std::vector<std::string>{
-                "t.yaml:2:9: server.port: expected an integer, got \"x\"",
-                "t.yaml:3:3: server.bnd: unknown key (did you mean \"bind\"?)",
-                "t.yaml:5:16: workers.concurrency: must be between 1 and 1024, got 0",
-                "t.yaml:6:19: logging.format: must be one of text, json, got \"xml\""}));
+            (std::vector<std::string>{"t.yaml:2:9: server.port: expected an integer, got \"x\"",
+                                      "t.yaml:3:3: server.bnd: unknown key (did you mean \"bind\"?)",
+                                      "t.yaml:5:16: workers.concurrency: must be between 1 and 1024, got 0",
+                                      "t.yaml:6:19: logging.format: must be one of text, json, got \"xml\""}));
 }
 
 TEST(ConfigLoader, PoolMinAboveMaxIsReported) {
   auto r = load("database:\n  pool: {min: 5, max: 2}\n");
-  EXPECT_EQ(messages(r), std::vector<std::string>{
-                             "t.yaml:2:15: database.pool.min: must not exceed database.pool.max (2)"});
+  EXPECT_EQ(messages(r),
+            std::vector<std::string>{"t.yaml:2:15: database.pool.min: must not exceed database.pool.max (2)"});
 }
 
 TEST(ConfigLoader, InterpolatesEnvironmentVariables) {
@@ -171,15 +166,14 @@ TEST(ConfigLoader, InterpolationDefaultAppliesToEmptyValues) {
 
 TEST(ConfigLoader, InterpolatedValuesAreTypeChecked) {
   auto r = load("server: {port: \"${PORT}\"}\n", {{"PORT", "high"}});
-  EXPECT_EQ(messages(r),
-            std::vector<std::string>{"t.yaml:1:16: server.port: expected an integer, got \"high\""});
+  EXPECT_EQ(messages(r), std::vector<std::string>{"t.yaml:1:16: server.port: expected an integer, got \"high\""});
 }
 
 TEST(ConfigLoader, UnsetVariableWithoutDefaultIsAnError) {
   auto r = load("database:\n  url: ${DATABASE_URL}\n");
-  EXPECT_EQ(messages(r), std::vector<std::string>{
-                             "t.yaml:2:8: database.url: environment variable DATABASE_URL is not set "
-                             "(use ${DATABASE_URL:-default} to give a default)"});
+  EXPECT_EQ(messages(r),
+            std::vector<std::string>{"t.yaml:2:8: database.url: environment variable DATABASE_URL is not set "
+                                     "(use ${DATABASE_URL:-default} to give a default)"});
 }
 
 TEST(ConfigLoader, DollarDollarBraceIsALiteral) {
@@ -191,17 +185,17 @@ TEST(ConfigLoader, DollarDollarBraceIsALiteral) {
 TEST(ConfigLoader, SecretFileStandsForAValue) {
   test::TempDir dir;
   dir.write("secrets/db_url", "postgresql://app:s3cret@db/trib\n");
-  auto r = ConfigLoader(fakeEnv({})).loadString("database:\n  url: {secret_file: secrets/db_url}\n",
-                                                 "t.yaml", dir.path());
+  auto r =
+      ConfigLoader(fakeEnv({})).loadString("database:\n  url: {secret_file: secrets/db_url}\n", "t.yaml", dir.path());
   ASSERT_TRUE(r.ok()) << r.diagnostics.format();
   EXPECT_EQ(r.config.database.url, "postgresql://app:s3cret@db/trib");
 }
 
 TEST(ConfigLoader, MissingSecretFileIsReportedWithItsKey) {
   auto r = load("database:\n  url: {secret_file: /nonexistent/db_url}\n");
-  EXPECT_EQ(messages(r), std::vector<std::string>{
-                             "t.yaml:2:22: database.url.secret_file: cannot read secret file: cannot "
-                             "read /nonexistent/db_url: No such file or directory"});
+  EXPECT_EQ(messages(r),
+            std::vector<std::string>{"t.yaml:2:22: database.url.secret_file: cannot read secret file: cannot "
+                                     "read /nonexistent/db_url: No such file or directory"});
 }
 
 TEST(ConfigLoader, RelativePathsResolveAgainstTheFilesDirectory) {
@@ -215,9 +209,9 @@ TEST(ConfigLoader, RelativePathsResolveAgainstTheFilesDirectory) {
 
 TEST(ConfigLoader, UnreadableFileIsReported) {
   auto r = ConfigLoader(fakeEnv({})).loadFile("/nonexistent/tributary.yaml");
-  EXPECT_EQ(messages(r), std::vector<std::string>{
-                             "/nonexistent/tributary.yaml: cannot read the configuration: cannot read "
-                             "/nonexistent/tributary.yaml: No such file or directory"});
+  EXPECT_EQ(messages(r),
+            std::vector<std::string>{"/nonexistent/tributary.yaml: cannot read the configuration: cannot read "
+                                     "/nonexistent/tributary.yaml: No such file or directory"});
 }
 
 // config/tributary.yaml documents every key with its default: loading it must give exactly what
@@ -293,9 +287,9 @@ TEST(ConfigLoader, RetryPolicyPerKindInheritsTheDefault) {
 
 TEST(ConfigLoader, HeartbeatMustBeShorterThanTheLease) {
   auto r = load("queue: {lease: 5s, heartbeat_interval: 5s}\n");
-  EXPECT_EQ(messages(r), std::vector<std::string>{
-                             "t.yaml:1:40: queue.heartbeat_interval: must be shorter than queue.lease, "
-                             "or every job would be rescued"});
+  EXPECT_EQ(messages(r),
+            std::vector<std::string>{"t.yaml:1:40: queue.heartbeat_interval: must be shorter than queue.lease, "
+                                     "or every job would be rescued"});
 }
 
 TEST(ConfigLoader, SchedulerDefaults) {
@@ -309,8 +303,9 @@ TEST(ConfigLoader, SchedulerDefaults) {
 }
 
 TEST(ConfigLoader, ReadsTheSchedulerSection) {
-  auto r = load("scheduler: {enabled: false, tick: 200ms, leader_lease: 3s, misfire_grace: 2s, "
-                "misfire: skip}\n");
+  auto r = load(
+      "scheduler: {enabled: false, tick: 200ms, leader_lease: 3s, misfire_grace: 2s, "
+      "misfire: skip}\n");
   ASSERT_TRUE(r.ok()) << r.diagnostics.format();
   EXPECT_FALSE(r.config.scheduler.enabled);
   EXPECT_EQ(r.config.scheduler.tick, std::chrono::milliseconds(200));
@@ -321,17 +316,15 @@ TEST(ConfigLoader, ReadsTheSchedulerSection) {
 
 TEST(ConfigLoader, SchedulerTickMustBeShorterThanTheLease) {
   auto r = load("scheduler:\n  tick: 5s\n  leader_lease: 5s\n");
-  EXPECT_EQ(messages(r), std::vector<std::string>{
-                             "t.yaml:2:9: scheduler.tick: must be shorter than "
-                             "scheduler.leader_lease, or another host could not take over within "
-                             "the lease"});
+  EXPECT_EQ(messages(r), std::vector<std::string>{"t.yaml:2:9: scheduler.tick: must be shorter than "
+                                                  "scheduler.leader_lease, or another host could not take over within "
+                                                  "the lease"});
 }
 
 TEST(ConfigLoader, BadMisfirePolicySuggestsTheClosest) {
   auto r = load("scheduler:\n  misfire: run-once\n");
-  EXPECT_EQ(messages(r), std::vector<std::string>{
-                             "t.yaml:2:12: scheduler.misfire: must be one of run_once, skip, got "
-                             "\"run-once\" (did you mean \"run_once\"?)"});
+  EXPECT_EQ(messages(r), std::vector<std::string>{"t.yaml:2:12: scheduler.misfire: must be one of run_once, skip, got "
+                                                  "\"run-once\" (did you mean \"run_once\"?)"});
 }
 
 TEST(ConfigLoader, DemoConfigIsValid) {

@@ -61,9 +61,8 @@ connections:
   - name: hubspot
     schedule: "*/15 10,25 * * *"
 )");
-  EXPECT_EQ(r.messages, std::vector<std::string>{
-                            "t.yaml:4:15: workspaces[0].connections[0].schedule: position 9: hour "
-                            "25 is out of range 0-23"});
+  EXPECT_EQ(r.messages, std::vector<std::string>{"t.yaml:4:15: workspaces[0].connections[0].schedule: position 9: hour "
+                                                 "25 is out of range 0-23"});
   EXPECT_FALSE(r.schedule.schedule);
 }
 
@@ -75,22 +74,19 @@ connections:
     timezone: Europe/Berlni
     misfire: later
 )");
-  EXPECT_EQ(
-      r.messages,
-      (std::vector<std::string>{
-          "t.yaml:4:15: workspaces[0].connections[0].schedule: position 8: expected 5 fields "
-          "(minute hour day-of-month month day-of-week) or 6 with a leading seconds field, "
-          "got 4",
-          "t.yaml:5:15: workspaces[0].connections[0].timezone: unknown time zone "
-          "\"Europe/Berlni\"; use an IANA name such as Europe/Berlin or America/New_York (the "
-          "names under /usr/share/zoneinfo) (did you mean \"Europe/Berlin\"?)",
-          "t.yaml:6:14: workspaces[0].connections[0].misfire: must be one of run_once, skip, "
-          "got \"later\""}));
+  EXPECT_EQ(r.messages, (std::vector<std::string>{
+                            "t.yaml:4:15: workspaces[0].connections[0].schedule: position 8: expected 5 fields "
+                            "(minute hour day-of-month month day-of-week) or 6 with a leading seconds field, "
+                            "got 4",
+                            "t.yaml:5:15: workspaces[0].connections[0].timezone: unknown time zone "
+                            "\"Europe/Berlni\"; use an IANA name such as Europe/Berlin or America/New_York (the "
+                            "names under /usr/share/zoneinfo) (did you mean \"Europe/Berlin\"?)",
+                            "t.yaml:6:14: workspaces[0].connections[0].misfire: must be one of run_once, skip, "
+                            "got \"later\""}));
 }
 
 TEST(ConnectionSchedule, EmptyScheduleIsAnError) {
   auto r = readFirst("connections:\n  - name: hubspot\n    schedule: \"\"\n");
-  EXPECT_EQ(r.messages, std::vector<std::string>{
-                            "t.yaml:3:15: workspaces[0].connections[0].schedule: is empty; remove "
-                            "the key for a connection synced only on demand"});
+  EXPECT_EQ(r.messages, std::vector<std::string>{"t.yaml:3:15: workspaces[0].connections[0].schedule: is empty; remove "
+                                                 "the key for a connection synced only on demand"});
 }

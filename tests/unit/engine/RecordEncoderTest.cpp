@@ -53,7 +53,8 @@ TEST(RecordEncoder, RejectsValuesNotOfTheirTypeNamingTheField) {
   EXPECT_EQ(encode("deals", R"({"amount":"TBD"})"), "ERROR: amount: expected a number, got \"TBD\"");
   EXPECT_EQ(encode("deals", R"({"close_date":"2024-02-30"})"),
             "ERROR: close_date: expected a date YYYY-MM-DD, got \"2024-02-30\"");
-  EXPECT_EQ(encode("calls", R"({"duration_seconds":1.5})"), "ERROR: duration_seconds: expected an integer, got \"1.5\"");
+  EXPECT_EQ(encode("calls", R"({"duration_seconds":1.5})"),
+            "ERROR: duration_seconds: expected an integer, got \"1.5\"");
   EXPECT_EQ(encode("calls", R"({"duration_seconds":99999999999})"),
             "ERROR: duration_seconds: expected an integer, got \"99999999999\"");
   EXPECT_EQ(encode("calls", R"({"started_at":"yesterday"})"),
@@ -63,10 +64,12 @@ TEST(RecordEncoder, RejectsValuesNotOfTheirTypeNamingTheField) {
 
 TEST(RecordEncoder, RejectsUnknownFieldsAndBrokenJson) {
   EXPECT_EQ(encode("deals", R"({"amout":1})"), "ERROR: field \"amout\" is not a column of deals");
-  EXPECT_EQ(encode("deals", R"({"name":"x")"), "ERROR: fields are not a valid JSON object: expected ',' or '}' after \"name\"");
+  EXPECT_EQ(encode("deals", R"({"name":"x")"),
+            "ERROR: fields are not a valid JSON object: expected ',' or '}' after \"name\"");
   EXPECT_EQ(encode("deals", R"([1,2])"), "ERROR: fields are not a valid JSON object: not a JSON object");
-  EXPECT_EQ(encode("deals", R"({"name":"a\u0000b"})"),
-            "ERROR: fields are not a valid JSON object: a string holds \\u0000, which PostgreSQL text cannot store in \"name\"");
+  EXPECT_EQ(
+      encode("deals", R"({"name":"a\u0000b"})"),
+      "ERROR: fields are not a valid JSON object: a string holds \\u0000, which PostgreSQL text cannot store in \"name\"");
 }
 
 TEST(FlatJson, ValidTextRejectsBadUtf8AndNul) {

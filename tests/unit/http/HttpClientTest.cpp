@@ -22,8 +22,7 @@ namespace {
 
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
-  void handleRequest(Poco::Net::HTTPServerRequest& req,
-                     Poco::Net::HTTPServerResponse& res) override {
+  void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) override {
     std::string body;
     Poco::StreamCopier::copyToString(req.stream(), body);
     if (req.getURI() == "/slow") std::this_thread::sleep_for(std::chrono::milliseconds(600));
@@ -37,8 +36,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const Poco::Net::HTTPServerRequest&) override {
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
     return new Handler;
   }
 };
@@ -80,8 +78,7 @@ TEST(client, SendsMethodHeadersAndBodyAndReturnsAnyStatus) {
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "POST /things?x=1 payload");
   bool echoed = false;
-  for (const auto& [name, value] : response.headers)
-    echoed = echoed || (name == "X-Echo-Header" && value == "yes");
+  for (const auto& [name, value] : response.headers) echoed = echoed || (name == "X-Echo-Header" && value == "yes");
   EXPECT_TRUE(echoed);
 
   request = HttpRequest{};

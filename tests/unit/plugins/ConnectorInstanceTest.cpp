@@ -50,9 +50,8 @@ TEST(instance, SecretsAreReadOnlyThroughGetSecret) {
 
 TEST(instance, PluginLogLinesCarryConnectorAndLabel) {
   std::vector<std::pair<LogLevel, std::string>> lines;
-  auto instance =
-      makeInstance(example(), {{"records", "4"}}, {},
-                   [&](LogLevel l, std::string_view m) { lines.emplace_back(l, std::string(m)); });
+  auto instance = makeInstance(example(), {{"records", "4"}}, {},
+                               [&](LogLevel l, std::string_view m) { lines.emplace_back(l, std::string(m)); });
   RecordingRunServices services;
   ASSERT_TRUE(instance->initialSync(stream("deals"), services).ok());
   ASSERT_EQ(lines.size(), 1u);
@@ -85,9 +84,7 @@ TEST(instance, RunStoppedFromTheHostOverridesThePluginsResult) {
 
 TEST(instance, AnyOtherHostExceptionEndsTheCallAsRetryNamingTheFunction) {
   struct FailingCommit : RecordingRunServices {
-    void commitCheckpoint(std::string_view, std::string_view) override {
-      throw std::runtime_error("db down");
-    }
+    void commitCheckpoint(std::string_view, std::string_view) override { throw std::runtime_error("db down"); }
   } services;
   auto instance = makeInstance(example(), {{"records", "5"}});
   CallResult r = instance->initialSync(stream("deals"), services);

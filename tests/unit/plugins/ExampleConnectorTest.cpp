@@ -55,8 +55,7 @@ std::map<std::string, int64_t> byId(const SyncRun& r) {
 }  // namespace
 
 TEST(example, InitialSyncListsEveryRecordInKeysetOrderWithACheckpointPerPage) {
-  auto r =
-      run({{"records", "250"}, {"page_size", "100"}}, SyncMode::Initial, streamRequest("deals"));
+  auto r = run({{"records", "250"}, {"page_size", "100"}}, SyncMode::Initial, streamRequest("deals"));
   ASSERT_TRUE(r->result.ok()) << r->result.message;
   ASSERT_EQ(r->services.records.size(), 250u);
   for (size_t i = 0; i < 250; ++i) {
@@ -69,8 +68,7 @@ TEST(example, InitialSyncListsEveryRecordInKeysetOrderWithACheckpointPerPage) {
   EXPECT_EQ(r->services.checkpoints[0].recordsBefore, 100u);
   EXPECT_EQ(r->services.checkpoints[1].recordsBefore, 200u);
   EXPECT_EQ(r->services.checkpoints[2].recordsBefore, 250u);
-  EXPECT_EQ(r->services.checkpoints[0].cursorJson,
-            R"({"modified_at":1700000033000,"id":"deal-000000099"})");
+  EXPECT_EQ(r->services.checkpoints[0].cursorJson, R"({"modified_at":1700000033000,"id":"deal-000000099"})");
   EXPECT_EQ(r->services.progress.back().current, 250);
   EXPECT_EQ(r->services.progress.back().total, 250);
 }
@@ -79,8 +77,8 @@ TEST(example, ResumingFromAnyCheckpointYieldsExactlyTheRestEvenAcrossEqualTimest
   // page_size 10 and 3 records per timestamp: groups straddle every page boundary.
   std::map<std::string, int64_t> inTimeOrder;
   for (const char* order : {"modified", "id"}) {
-    Settings settings{{"records", "95"}, {"page_size", "10"}, {"same_timestamp", "3"},
-                      {"generation", "2"}, {"order", order}};
+    Settings settings{
+        {"records", "95"}, {"page_size", "10"}, {"same_timestamp", "3"}, {"generation", "2"}, {"order", order}};
     auto full = run(settings, SyncMode::Initial, streamRequest("contacts"));
     ASSERT_TRUE(full->result.ok()) << full->result.message;
     const auto& all = full->services.records;
@@ -89,11 +87,10 @@ TEST(example, ResumingFromAnyCheckpointYieldsExactlyTheRestEvenAcrossEqualTimest
     } else {
       // Listed by id, the same records, though no longer in time order.
       EXPECT_EQ(byId(*full), inTimeOrder);
-      EXPECT_TRUE(std::is_sorted(all.begin(), all.end(),
-                                 [](const auto& a, const auto& b) { return a.sourceId < b.sourceId; }));
-      EXPECT_FALSE(std::is_sorted(all.begin(), all.end(), [](const auto& a, const auto& b) {
-        return *a.modifiedAtMs < *b.modifiedAtMs;
-      }));
+      EXPECT_TRUE(
+          std::is_sorted(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.sourceId < b.sourceId; }));
+      EXPECT_FALSE(std::is_sorted(all.begin(), all.end(),
+                                  [](const auto& a, const auto& b) { return *a.modifiedAtMs < *b.modifiedAtMs; }));
     }
     for (const auto& cp : full->services.checkpoints) {
       SyncRequest resume = streamRequest("contacts");
@@ -112,8 +109,7 @@ TEST(example, IncrementalReturnsExactlyWhatChangedInTheNextGeneration) {
   auto before = run(gen0, SyncMode::Initial, streamRequest("deals"));
   ASSERT_TRUE(before->result.ok());
   int64_t watermark = 0;
-  for (const auto& rec : before->services.records)
-    watermark = std::max(watermark, *rec.modifiedAtMs);
+  for (const auto& rec : before->services.records) watermark = std::max(watermark, *rec.modifiedAtMs);
 
   Settings gen1 = gen0;
   gen1["generation"] = "1";
@@ -124,10 +120,8 @@ TEST(example, IncrementalReturnsExactlyWhatChangedInTheNextGeneration) {
   auto old = byId(*before), now = byId(*after);
   std::set<std::string> changed, deleted;
   for (const auto& [id, t] : old) {
-    if (!now.count(id))
-      deleted.insert(id);
-    else if (now[id] != t)
-      changed.insert(id);
+    if (!now.count(id)) deleted.insert(id);
+    else if (now[id] != t) changed.insert(id);
   }
   ASSERT_FALSE(changed.empty());
   ASSERT_FALSE(deleted.empty());
@@ -192,8 +186,7 @@ TEST(example, BackfillByIdsReturnsThoseRecordsInIdOrder) {
 }
 
 TEST(example, PoisonRecordsBecomeRecordErrorsAndTheRestOfThePageLands) {
-  Settings settings{
-      {"records", "20"}, {"page_size", "10"}, {"poison_ids", "deal-000000003, deal-000000012"}};
+  Settings settings{{"records", "20"}, {"page_size", "10"}, {"poison_ids", "deal-000000003, deal-000000012"}};
   auto r = run(settings, SyncMode::Initial, streamRequest("deals"));
   ASSERT_TRUE(r->result.ok());
   EXPECT_EQ(r->services.records.size(), 18u);
@@ -206,8 +199,7 @@ TEST(example, PoisonRecordsBecomeRecordErrorsAndTheRestOfThePageLands) {
   settings["poison_ids"] = "event-000000004";
   auto events = run(settings, SyncMode::Initial, streamRequest("events"));
   ASSERT_EQ(events->services.errors.size(), 1u);
-  EXPECT_EQ(events->services.errors[0].message,
-            "updatedAt: not an ISO 8601 time or epoch milliseconds: \"TBD\"");
+  EXPECT_EQ(events->services.errors[0].message, "updatedAt: not an ISO 8601 time or epoch milliseconds: \"TBD\"");
 }
 
 TEST(example, CanonicalFieldsAreSanitizedAndInTheModelsOrder) {
@@ -218,8 +210,8 @@ TEST(example, CanonicalFieldsAreSanitizedAndInTheModelsOrder) {
     auto f = nlohmann::ordered_json::parse(rec.fieldsJson);
     std::vector<std::string> keys;
     for (auto it = f.begin(); it != f.end(); ++it) keys.push_back(it.key());
-    EXPECT_EQ(keys, (std::vector<std::string>{"name", "amount", "stage", "close_date", "pipeline",
-                                              "owner_id", "account_id"}));
+    EXPECT_EQ(keys, (std::vector<std::string>{"name", "amount", "stage", "close_date", "pipeline", "owner_id",
+                                              "account_id"}));
     auto raw = nlohmann::json::parse(rec.rawJson);
     sawNullAmount = sawNullAmount || (raw["amount"] == "" && f["amount"].is_null());
     if (raw["closedate"] != "") {
@@ -236,12 +228,10 @@ TEST(example, CanonicalFieldsAreSanitizedAndInTheModelsOrder) {
   auto craw = nlohmann::json::parse(contacts->services.records[7].rawJson);
   EXPECT_NE(craw["email"].get<std::string>().front(),
             c["email"].get<std::string>().front());  // trimmed
-  EXPECT_EQ(c["email"].get<std::string>().find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ "),
-            std::string::npos);
+  EXPECT_EQ(c["email"].get<std::string>().find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ "), std::string::npos);
 
   auto accounts = run(settings, SyncMode::Initial, streamRequest("accounts"));
-  EXPECT_EQ(nlohmann::json::parse(accounts->services.records[7].fieldsJson)["domain"],
-            "company7.example");
+  EXPECT_EQ(nlohmann::json::parse(accounts->services.records[7].fieldsJson)["domain"], "company7.example");
 
   auto events = run(settings, SyncMode::Initial, streamRequest("events"));
   EXPECT_EQ(events->services.records[0].fieldsJson, "");  // no canonical entity
@@ -263,8 +253,7 @@ TEST(example, FailAtPageRetriesAfterCommittingTheEarlierPages) {
   Settings settings{{"records", "50"}, {"page_size", "10"}, {"fail_at_page", "3"}};
   auto r = run(settings, SyncMode::Initial, streamRequest("deals"));
   EXPECT_EQ(r->result.code, ResultCode::Retry);
-  EXPECT_EQ(r->result.message,
-            "simulated failure at page 3 of stream 'deals' (setting fail_at_page=3)");
+  EXPECT_EQ(r->result.message, "simulated failure at page 3 of stream 'deals' (setting fail_at_page=3)");
   EXPECT_FALSE(r->result.retryAfterMs);
   EXPECT_EQ(r->services.checkpoints.size(), 2u);
   EXPECT_EQ(r->services.records.size(), 20u);
@@ -272,8 +261,7 @@ TEST(example, FailAtPageRetriesAfterCommittingTheEarlierPages) {
   settings["fail_mode"] = "fatal";
   r = run(settings, SyncMode::Initial, streamRequest("deals"));
   EXPECT_EQ(r->result.code, ResultCode::Fatal);
-  EXPECT_EQ(r->result.message,
-            "simulated failure at page 3 of stream 'deals' (setting fail_at_page=3)");
+  EXPECT_EQ(r->result.message, "simulated failure at page 3 of stream 'deals' (setting fail_at_page=3)");
 
   settings["fail_stream"] = "contacts";
   r = run(settings, SyncMode::Initial, streamRequest("deals"));
@@ -281,12 +269,10 @@ TEST(example, FailAtPageRetriesAfterCommittingTheEarlierPages) {
 }
 
 TEST(example, FailModeWaitParksUntilARetryAfterTime) {
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
                  .count();
-  auto r =
-      run({{"records", "50"}, {"page_size", "10"}, {"fail_at_page", "1"}, {"fail_mode", "wait"}},
-          SyncMode::Initial, streamRequest("deals"));
+  auto r = run({{"records", "50"}, {"page_size", "10"}, {"fail_at_page", "1"}, {"fail_mode", "wait"}},
+               SyncMode::Initial, streamRequest("deals"));
   EXPECT_EQ(r->result.code, ResultCode::Wait);
   EXPECT_EQ(r->result.message,
             "simulated rate limit: simulated failure at page 1 of stream 'deals' (setting "
@@ -297,8 +283,7 @@ TEST(example, FailModeWaitParksUntilARetryAfterTime) {
 }
 
 TEST(example, LatencyHonoursCancellation) {
-  auto instance =
-      makeInstance(example(), {{"records", "1000"}, {"page_size", "10"}, {"latency_ms", "30000"}});
+  auto instance = makeInstance(example(), {{"records", "1000"}, {"page_size", "10"}, {"latency_ms", "30000"}});
   RecordingRunServices services;
   services.cancelled = true;
   auto start = std::chrono::steady_clock::now();
@@ -315,8 +300,7 @@ TEST(example, CheckValidatesSettingsNamingTheKey) {
   EXPECT_EQ(r.code, ResultCode::Fatal);
   EXPECT_EQ(r.message, "setting 'page_size' must be between 1 and 100000, got 0");
   r = check({{"fail_mode", "sometimes"}});
-  EXPECT_EQ(r.message,
-            "setting 'fail_mode' must be one of 'retry', 'fatal', 'wait', got 'sometimes'");
+  EXPECT_EQ(r.message, "setting 'fail_mode' must be one of 'retry', 'fatal', 'wait', got 'sometimes'");
   r = check({{"check_fail", "retry"}});
   EXPECT_EQ(r.code, ResultCode::Retry);
   EXPECT_EQ(r.message, "check failed (setting check_fail=retry)");
@@ -332,8 +316,7 @@ TEST(example, CheckValidatesSettingsNamingTheKey) {
 
 TEST(example, CrashAtPageAbortsTheProcess) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  auto instance =
-      makeInstance(example(), {{"records", "50"}, {"page_size", "10"}, {"crash_at_page", "2"}});
+  auto instance = makeInstance(example(), {{"records", "50"}, {"page_size", "10"}, {"crash_at_page", "2"}});
   RecordingRunServices services;
   EXPECT_DEATH(instance->initialSync(streamRequest("deals"), services), "");
 }
@@ -344,8 +327,7 @@ TEST(example, InstancesRunConcurrentlyOnTheirOwnThreads) {
   std::vector<std::unique_ptr<SyncRun>> runs(4);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < runs.size(); ++i) {
-    threads.emplace_back(
-        [&, i] { runs[i] = run(settings, SyncMode::Initial, streamRequest("deals")); });
+    threads.emplace_back([&, i] { runs[i] = run(settings, SyncMode::Initial, streamRequest("deals")); });
   }
   for (auto& t : threads) t.join();
   for (const auto& r : runs) {

@@ -10,12 +10,8 @@ using namespace tributary::plugins::testing;
 
 namespace {
 
-tributary_str str(std::string_view s) {
-  return {s.data(), s.size()};
-}
-std::string s(tributary_str v) {
-  return std::string(v.data ? v.data : "", v.size);
-}
+tributary_str str(std::string_view s) { return {s.data(), s.size()}; }
+std::string s(tributary_str v) { return std::string(v.data ? v.data : "", v.size); }
 
 tributary_http_request_v1 get(const char* url) {
   tributary_http_request_v1 r{};
@@ -72,9 +68,8 @@ TEST(host_api, RunServicesAreNotAvailableDuringCreate) {
   ctx.hook = "create";
   EXPECT_EQ(hostApiTable()->commit_checkpoint(&ctx, str("s"), str("{}")), TRIBUTARY_FATAL);
   ASSERT_TRUE(ctx.hostFailure);
-  EXPECT_EQ(
-      ctx.hostFailure->message,
-      "plugin called commit_checkpoint during create, where it is not available; fix the plugin");
+  EXPECT_EQ(ctx.hostFailure->message,
+            "plugin called commit_checkpoint during create, where it is not available; fix the plugin");
 }
 
 TEST(host_api, HttpGoesThroughRunServicesAndResponsesAreHostOwned) {
@@ -111,8 +106,7 @@ TEST(host_api, HttpGoesThroughRunServicesAndResponsesAreHostOwned) {
 
 TEST(host_api, HttpTransportFailureIsRetryAndInvalidUrlIsFatal) {
   RecordingRunServices services;
-  services.httpHandler =
-      [](const tributary::http::HttpRequest& r) -> tributary::http::HttpResponse {
+  services.httpHandler = [](const tributary::http::HttpRequest& r) -> tributary::http::HttpResponse {
     if (r.url == "http://down.test/") {
       throw tributary::http::HttpError(tributary::http::HttpError::Kind::Transient,
                                        "GET http://down.test/: Connection refused");

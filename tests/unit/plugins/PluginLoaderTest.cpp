@@ -58,8 +58,7 @@ TEST(loader, RefusesAnElfFileThatIsNotASharedObject) {
   TempDir dir;
   auto object = dir.path() / "object.so";
   std::ofstream out(object, std::ios::binary);
-  const unsigned char header[18] = {0x7f, 'E', 'L', 'F',          2, 1, 1, 0, 0, 0, 0, 0, 0,
-                                    0,    0,   0,   1 /*ET_REL*/, 0};
+  const unsigned char header[18] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 /*ET_REL*/, 0};
   out.write(reinterpret_cast<const char*>(header), sizeof header);
   out.close();
   ::chmod(object.c_str(), 0644);
@@ -82,11 +81,10 @@ TEST(loader, RefusesAbiMajorMismatchNamingBothVersionsAndTheFix) {
   auto file = dir.copy(fixture("fixture_abi_major"), "abi_major.so");
   PluginLoader::Outcome out = PluginLoader().load(file);
   ASSERT_TRUE(out.refused);
-  EXPECT_EQ(
-      out.refused->reason,
-      "was built for connector ABI 2.0, but this host supports ABI 1.0 (the major versions "
-      "differ); "
-      "rebuild the plugin against TributarySDK 1, or run a Tributary host that supports ABI 2");
+  EXPECT_EQ(out.refused->reason,
+            "was built for connector ABI 2.0, but this host supports ABI 1.0 (the major versions "
+            "differ); "
+            "rebuild the plugin against TributarySDK 1, or run a Tributary host that supports ABI 2");
   EXPECT_EQ(out.refused->abi, "2.0");
   EXPECT_EQ(out.refused->message(), "plugin " + file.string() + " refused: " + out.refused->reason);
 }
@@ -107,21 +105,19 @@ TEST(loader, RefusesNewerMinorNamingBothVersionsAndTheFix) {
 TEST(loader, RefusesUnresolvedSymbolNamingIt) {
   TempDir dir;
   auto file = dir.copy(fixture("fixture_unresolved"), "unresolved.so");
-  EXPECT_EQ(refusal(file),
-            "cannot be loaded: " + file.string() +
-                ": undefined symbol: tributary_fixture_symbol_nobody_defines; install the "
-                "missing library, or rebuild the plugin against this machine's libraries");
+  EXPECT_EQ(refusal(file), "cannot be loaded: " + file.string() +
+                               ": undefined symbol: tributary_fixture_symbol_nobody_defines; install the "
+                               "missing library, or rebuild the plugin against this machine's libraries");
 }
 
 TEST(loader, RefusesMissingDependencyNamingIt) {
   TempDir dir;
   auto file = dir.copy(fixture("fixture_missing_dependency"), "missing_dependency.so");
-  EXPECT_EQ(
-      refusal(file),
-      "cannot be loaded: libtributary_fixture_missing_dependency.so: cannot open shared object "
-      "file: "
-      "No such file or directory; install the missing library, or rebuild the plugin against this "
-      "machine's libraries");
+  EXPECT_EQ(refusal(file),
+            "cannot be loaded: libtributary_fixture_missing_dependency.so: cannot open shared object "
+            "file: "
+            "No such file or directory; install the missing library, or rebuild the plugin against this "
+            "machine's libraries");
 }
 
 TEST(loader, RefusesPluginWhoseCreateThrows) {
@@ -156,15 +152,13 @@ TEST(loader, RefusesFilesOwnedBySomeoneElse) {
   auto file = dir.copy(fixture("fixture_good"), "foreign.so");
   ASSERT_EQ(::chown(file.c_str(), 4242, 4242), 0);
   EXPECT_EQ(refusal(file),
-            "is owned by uid 4242, neither root nor this host's user (uid 0); run: chown root '" +
-                file.string() + "'");
+            "is owned by uid 4242, neither root nor this host's user (uid 0); run: chown root '" + file.string() + "'");
 }
 
 TEST(loader, RefusesWhatIsNotARegularFile) {
   TempDir dir;
   std::filesystem::create_directory(dir.path() / "dir.so");
-  EXPECT_EQ(refusal(dir.path() / "dir.so"),
-            "is not a regular file; remove it from the plugins dir");
+  EXPECT_EQ(refusal(dir.path() / "dir.so"), "is not a regular file; remove it from the plugins dir");
   EXPECT_EQ(refusal(dir.path() / "absent.so"), "cannot be read: No such file or directory");
 }
 

@@ -15,9 +15,7 @@ namespace {
 struct Logged {
   std::vector<std::pair<LogLevel, std::string>> lines;
   LogSink sink() {
-    return [this](LogLevel level, std::string_view line) {
-      lines.emplace_back(level, std::string(line));
-    };
+    return [this](LogLevel level, std::string_view line) { lines.emplace_back(level, std::string(line)); };
   }
 };
 
@@ -33,11 +31,9 @@ TEST(registry, ScansEveryFixtureSkippingEachBadFileWithOneLogLine) {
   std::vector<std::string> refused;
   for (const auto& r : registry.refused()) refused.push_back(r.path.filename().string());
   EXPECT_EQ(refused,
-            (std::vector<std::string>{"fixture_abi_major.so", "fixture_abi_minor.so",
-                                      "fixture_good_duplicate.so", "fixture_missing_dependency.so",
-                                               "fixture_missing_entry.so",
-                                      "fixture_not_elf.so", "fixture_throwing_create.so",
-                                      "fixture_unresolved.so"}));
+            (std::vector<std::string>{"fixture_abi_major.so", "fixture_abi_minor.so", "fixture_good_duplicate.so",
+                                      "fixture_missing_dependency.so", "fixture_missing_entry.so", "fixture_not_elf.so",
+                                      "fixture_throwing_create.so", "fixture_unresolved.so"}));
   // One line per file: the good one at Info, each refusal at Error with its message.
   ASSERT_EQ(logged.lines.size(), 9u);
   size_t errors = 0;
@@ -47,8 +43,7 @@ TEST(registry, ScansEveryFixtureSkippingEachBadFileWithOneLogLine) {
       ++errors;
     } else {
       EXPECT_EQ(level, LogLevel::Info);
-      EXPECT_EQ(line, "plugin tributary.fixture_good 0.0.1 (ABI 1.0) loaded from " + dir +
-                          "/fixture_good.so");
+      EXPECT_EQ(line, "plugin tributary.fixture_good 0.0.1 (ABI 1.0) loaded from " + dir + "/fixture_good.so");
     }
   }
   EXPECT_EQ(errors, 8u);
@@ -62,11 +57,10 @@ TEST(registry, DuplicateNameIsRefusedNamingBothFiles) {
   ASSERT_EQ(registry.plugins().size(), 1u);
   EXPECT_EQ(registry.plugins()[0]->path(), first);
   ASSERT_EQ(registry.refused().size(), 1u);
-  EXPECT_EQ(registry.refused()[0].message(),
-            "plugin " + second.string() +
-                " refused: duplicate connector name 'tributary.fixture_good': already "
-                "loaded from " +
-                first.string() + "; remove one of the two files");
+  EXPECT_EQ(registry.refused()[0].message(), "plugin " + second.string() +
+                                                 " refused: duplicate connector name 'tributary.fixture_good': already "
+                                                 "loaded from " +
+                                                 first.string() + "; remove one of the two files");
 }
 
 TEST(registry, DirsAreScannedInOrderAndMissingDirsAreSkipped) {
@@ -74,14 +68,13 @@ TEST(registry, DirsAreScannedInOrderAndMissingDirsAreSkipped) {
   one.copy(examplePlugin(), "example.so");
   two.copy(fixture("fixture_good"), "good.so");
   Logged logged;
-  PluginRegistry registry =
-      PluginRegistry::scan({{one.path() / "absent", one.path(), two.path()}, logged.sink()});
+  PluginRegistry registry = PluginRegistry::scan({{one.path() / "absent", one.path(), two.path()}, logged.sink()});
   ASSERT_EQ(registry.plugins().size(), 2u);
   EXPECT_EQ(registry.plugins()[0]->name(), "tributary.example");
   EXPECT_EQ(registry.plugins()[1]->name(), "tributary.fixture_good");
   EXPECT_EQ(logged.lines.at(0).first, LogLevel::Warn);
-  EXPECT_EQ(logged.lines.at(0).second, "plugins dir " + (one.path() / "absent").string() +
-                                           " does not exist or is not a directory; skipped");
+  EXPECT_EQ(logged.lines.at(0).second,
+            "plugins dir " + (one.path() / "absent").string() + " does not exist or is not a directory; skipped");
   EXPECT_EQ(registry.find("tributary.example"), registry.plugins()[0]);
   EXPECT_EQ(registry.findByShortName("fixture_good"), registry.plugins()[1]);
   EXPECT_EQ(registry.find("example"), nullptr);
@@ -113,12 +106,11 @@ TEST(registry, ListingJsonHasNameVersionAbiPathStreamsStatusAndReason) {
   EXPECT_EQ(loaded["path"], example.string());
   EXPECT_EQ(loaded["status"], "loaded");
   ASSERT_EQ(loaded["streams"].size(), 4u);
-  EXPECT_EQ(loaded["streams"][0],
-            (nlohmann::json{{"name", "deals"},
-                            {"primary_key", "id"},
-                            {"cursor_field", "updatedAt"},
-                            {"entity", "deals"},
-                            {"description", "Deals with amount, stage and close date"}}));
+  EXPECT_EQ(loaded["streams"][0], (nlohmann::json{{"name", "deals"},
+                                                  {"primary_key", "id"},
+                                                  {"cursor_field", "updatedAt"},
+                                                  {"entity", "deals"},
+                                                  {"description", "Deals with amount, stage and close date"}}));
   EXPECT_EQ(loaded["streams"][3]["entity"], nullptr);
   auto apiKey = std::find_if(loaded["config"].begin(), loaded["config"].end(),
                              [](const nlohmann::json& k) { return k["key"] == "api_key"; });

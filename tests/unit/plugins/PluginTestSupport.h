@@ -21,15 +21,9 @@
 
 namespace tributary::plugins::testing {
 
-inline std::filesystem::path fixtureDir() {
-  return TRIBUTARY_TEST_FIXTURE_PLUGIN_DIR;
-}
-inline std::filesystem::path fixture(const std::string& name) {
-  return fixtureDir() / (name + ".so");
-}
-inline std::filesystem::path examplePlugin() {
-  return TRIBUTARY_TEST_EXAMPLE_PLUGIN;
-}
+inline std::filesystem::path fixtureDir() { return TRIBUTARY_TEST_FIXTURE_PLUGIN_DIR; }
+inline std::filesystem::path fixture(const std::string& name) { return fixtureDir() / (name + ".so"); }
+inline std::filesystem::path examplePlugin() { return TRIBUTARY_TEST_EXAMPLE_PLUGIN; }
 
 // Loads a plugin file, failing the test with the loader's reason if it is refused.
 inline std::shared_ptr<const ConnectorPlugin> loadPlugin(const std::filesystem::path& file) {
@@ -39,10 +33,10 @@ inline std::shared_ptr<const ConnectorPlugin> loadPlugin(const std::filesystem::
 }
 
 // An instance with these settings (and secrets); fails loudly if create fails.
-inline std::unique_ptr<ConnectorInstance> makeInstance(
-    const std::shared_ptr<const ConnectorPlugin>& plugin,
-    std::map<std::string, std::string, std::less<>> settings,
-    std::map<std::string, std::string, std::less<>> secrets = {}, LogSink log = {}) {
+inline std::unique_ptr<ConnectorInstance> makeInstance(const std::shared_ptr<const ConnectorPlugin>& plugin,
+                                                       std::map<std::string, std::string, std::less<>> settings,
+                                                       std::map<std::string, std::string, std::less<>> secrets = {},
+                                                       LogSink log = {}) {
   InstanceOptions options;
   options.settings = std::move(settings);
   options.secrets = std::move(secrets);
@@ -58,9 +52,8 @@ class TempDir {
  public:
   TempDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            ("tributary-" + std::string(info->test_suite_name()) + "-" + info->name() + "-" +
-             std::to_string(::getpid()));
+    path_ = std::filesystem::temp_directory_path() / ("tributary-" + std::string(info->test_suite_name()) + "-" +
+                                                      info->name() + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
@@ -71,8 +64,7 @@ class TempDir {
   const std::filesystem::path& path() const { return path_; }
 
   // Copies a file in (mode 0755 unless told), returning the copy's path.
-  std::filesystem::path copy(const std::filesystem::path& from, const std::string& name,
-                             mode_t mode = 0755) const {
+  std::filesystem::path copy(const std::filesystem::path& from, const std::string& name, mode_t mode = 0755) const {
     auto to = path_ / name;
     std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
     ::chmod(to.c_str(), mode);
@@ -106,8 +98,7 @@ class RecordingRunServices : public RunServices {
                        std::string(r.fieldsJson), std::string(r.rawJson)});
   }
   void emitRecordError(const RecordErrorView& e) override {
-    errors.push_back({std::string(e.stream), std::string(e.sourceId), std::string(e.message),
-                      std::string(e.rawJson)});
+    errors.push_back({std::string(e.stream), std::string(e.sourceId), std::string(e.message), std::string(e.rawJson)});
   }
   void commitCheckpoint(std::string_view stream, std::string_view cursor) override {
     checkpoints.push_back({std::string(stream), std::string(cursor), records.size()});

@@ -19,10 +19,10 @@ TimePoint at(const std::string& iso) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, ms = 0;
   int n = std::sscanf(iso.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &y, &mo, &d, &h, &mi, &s, &ms);
   if (n < 6) throw std::runtime_error("bad test time " + iso);
-  auto day = date::sys_days{date::year{y} / date::month{static_cast<unsigned>(mo)} /
-                            date::day{static_cast<unsigned>(d)}};
-  return TimePoint(day) + std::chrono::hours(h) + std::chrono::minutes(mi) +
-         std::chrono::seconds(s) + std::chrono::milliseconds(ms);
+  auto day =
+      date::sys_days{date::year{y} / date::month{static_cast<unsigned>(mo)} / date::day{static_cast<unsigned>(d)}};
+  return TimePoint(day) + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(s) +
+         std::chrono::milliseconds(ms);
 }
 
 std::string iso(std::optional<TimePoint> tp) {
@@ -125,8 +125,7 @@ TEST(CronExpression, BerlinSpringGapFiresOnceWhenTheClocksJump) {
   EXPECT_EQ(iso(quarters.next(at("2024-03-30T23:00:00Z"))), "2024-03-31T01:00:00Z");
   EXPECT_EQ(iso(quarters.next(at("2024-03-31T01:00:00Z"))), "2024-04-01T00:00:00Z");
 
-  EXPECT_EQ(iso(cron("0 3 * * *", "Europe/Berlin").next(at("2024-03-30T12:00:00Z"))),
-            "2024-03-31T01:00:00Z");
+  EXPECT_EQ(iso(cron("0 3 * * *", "Europe/Berlin").next(at("2024-03-30T12:00:00Z"))), "2024-03-31T01:00:00Z");
 }
 
 // Europe/Berlin falls back on 2024-10-27: 03:00 CEST becomes 02:00 CET at 01:00 UTC, so 02:00-02:59
@@ -153,10 +152,8 @@ TEST(CronExpression, NewYorkSpringGapAndFallOverlap) {
   auto twoThirty = cron("30 2 * * *", "America/New_York");
   EXPECT_EQ(iso(twoThirty.next(at("2024-03-09T12:00:00Z"))), "2024-03-10T07:00:00Z");
   EXPECT_EQ(iso(twoThirty.next(at("2024-03-10T07:00:00Z"))), "2024-03-11T06:30:00Z");
-  EXPECT_EQ(iso(cron("0 3 * * *", "America/New_York").next(at("2024-03-09T12:00:00Z"))),
-            "2024-03-10T07:00:00Z");
-  EXPECT_EQ(iso(cron("0 2 * * *", "America/New_York").next(at("2024-03-10T07:00:00Z"))),
-            "2024-03-11T06:00:00Z");
+  EXPECT_EQ(iso(cron("0 3 * * *", "America/New_York").next(at("2024-03-09T12:00:00Z"))), "2024-03-10T07:00:00Z");
+  EXPECT_EQ(iso(cron("0 2 * * *", "America/New_York").next(at("2024-03-10T07:00:00Z"))), "2024-03-11T06:00:00Z");
 
   auto oneThirty = cron("30 1 * * *", "America/New_York");
   EXPECT_EQ(iso(oneThirty.next(at("2024-11-02T12:00:00Z"))), "2024-11-03T05:30:00Z");
@@ -175,23 +172,18 @@ TEST(CronExpression, NewYorkSpringGapAndFallOverlap) {
 TEST(CronExpression, PreviousIsTheLastFireAtOrBefore) {
   EXPECT_EQ(iso(cron("0 2 * * *").previous(at("2024-01-16T02:00:00Z"))), "2024-01-16T02:00:00Z");
   EXPECT_EQ(iso(cron("0 2 * * *").previous(at("2024-01-16T01:59:59Z"))), "2024-01-15T02:00:00Z");
-  EXPECT_EQ(iso(cron("0 2 * * *").previous(at("2024-01-16T02:00:00.900Z"))),
-            "2024-01-16T02:00:00Z");
+  EXPECT_EQ(iso(cron("0 2 * * *").previous(at("2024-01-16T02:00:00.900Z"))), "2024-01-16T02:00:00Z");
   EXPECT_EQ(iso(cron("*/15 * * * *").previous(at("2024-01-01T00:07:00Z"))), "2024-01-01T00:00:00Z");
   EXPECT_EQ(iso(cron("*/15 * * * *").previous(at("2024-01-01T00:00:00Z"))), "2024-01-01T00:00:00Z");
   EXPECT_EQ(iso(cron("0 0 1 1 *").previous(at("2024-01-01T00:00:00Z"))), "2024-01-01T00:00:00Z");
   EXPECT_EQ(iso(cron("0 0 1 1 *").previous(at("2023-12-31T23:59:59Z"))), "2023-01-01T00:00:00Z");
   EXPECT_EQ(iso(cron("0 0 29 2 *").previous(at("2027-01-01T00:00:00Z"))), "2024-02-29T00:00:00Z");
-  EXPECT_EQ(iso(cron("*/10 * * * * *").previous(at("2024-01-15T10:30:05Z"))),
-            "2024-01-15T10:30:00Z");
+  EXPECT_EQ(iso(cron("*/10 * * * * *").previous(at("2024-01-15T10:30:05Z"))), "2024-01-15T10:30:00Z");
   // A skipped local time counts at the instant it fired.
-  EXPECT_EQ(iso(cron("30 2 * * *", "America/New_York").previous(at("2024-03-10T07:00:30Z"))),
-            "2024-03-10T07:00:00Z");
+  EXPECT_EQ(iso(cron("30 2 * * *", "America/New_York").previous(at("2024-03-10T07:00:30Z"))), "2024-03-10T07:00:00Z");
   // In the second pass of an overlap, the last firing was late in the first pass (01:45 EDT).
-  EXPECT_EQ(iso(cron("*/15 * * * *", "America/New_York").previous(at("2024-11-03T06:10:00Z"))),
-            "2024-11-03T05:45:00Z");
-  EXPECT_EQ(iso(cron("*/15 * * * *", "Europe/Berlin").previous(at("2024-10-27T01:20:00Z"))),
-            "2024-10-27T00:45:00Z");
+  EXPECT_EQ(iso(cron("*/15 * * * *", "America/New_York").previous(at("2024-11-03T06:10:00Z"))), "2024-11-03T05:45:00Z");
+  EXPECT_EQ(iso(cron("*/15 * * * *", "Europe/Berlin").previous(at("2024-10-27T01:20:00Z"))), "2024-10-27T00:45:00Z");
 }
 
 // next() and previous() agree with each other everywhere, DST transitions included.
@@ -205,8 +197,7 @@ TEST(CronExpression, NextAndPreviousAgreeAroundTheYear) {
   for (const auto& [expr, zone] : schedules) {
     auto c = cron(expr, zone);
     // Every 7 hours and 13 minutes through 2024, which crosses both transitions in both zones.
-    for (auto t = at("2024-01-01T00:00:00Z"); t < at("2025-01-01T00:00:00Z");
-         t += std::chrono::minutes(7 * 60 + 13)) {
+    for (auto t = at("2024-01-01T00:00:00Z"); t < at("2025-01-01T00:00:00Z"); t += std::chrono::minutes(7 * 60 + 13)) {
       auto n = c.next(t);
       ASSERT_TRUE(n) << expr;
       ASSERT_GT(*n, t) << expr;
@@ -229,23 +220,17 @@ TEST(CronExpression, UtcAgreesWithHandWrittenPredicates) {
     date::year_month_day ymd{dp};
     date::hh_mm_ss hms{std::chrono::floor<std::chrono::seconds>(t - dp)};
     return Civil{static_cast<int>(static_cast<unsigned>(ymd.month())),
-                 static_cast<int>(static_cast<unsigned>(ymd.day())),
-                 static_cast<int>(date::weekday{dp}.c_encoding()),
+                 static_cast<int>(static_cast<unsigned>(ymd.day())), static_cast<int>(date::weekday{dp}.c_encoding()),
                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count())};
   };
   const std::vector<std::pair<const char*, std::function<bool(const Civil&)>>> schedules = {
-      {"*/13 3-7 * * *",
-       [](const Civil& c) { return c.minute % 13 == 0 && c.hour >= 3 && c.hour <= 7; }},
+      {"*/13 3-7 * * *", [](const Civil& c) { return c.minute % 13 == 0 && c.hour >= 3 && c.hour <= 7; }},
       {"0 0 */3 * MON",
-       [](const Civil& c) {
-         return c.minute == 0 && c.hour == 0 && ((c.day - 1) % 3 == 0 || c.weekday == 1);
-       }},
-      {"5,10 * 2 * *",
-       [](const Civil& c) { return (c.minute == 5 || c.minute == 10) && c.day == 2; }},
+       [](const Civil& c) { return c.minute == 0 && c.hour == 0 && ((c.day - 1) % 3 == 0 || c.weekday == 1); }},
+      {"5,10 * 2 * *", [](const Civil& c) { return (c.minute == 5 || c.minute == 10) && c.day == 2; }},
       {"0 12 * FEB-APR 1-5",
        [](const Civil& c) {
-         return c.minute == 0 && c.hour == 12 && c.month >= 2 && c.month <= 4 && c.weekday >= 1 &&
-                c.weekday <= 5;
+         return c.minute == 0 && c.hour == 12 && c.month >= 2 && c.month <= 4 && c.weekday >= 1 && c.weekday <= 5;
        }},
   };
   for (const auto& [expr, matches] : schedules) {
@@ -295,18 +280,15 @@ TEST(CronExpression, InvalidExpressionsSayWhereAndWhy) {
       {"61 * * * * *", "position 1: second 61 is out of range 0-59"},
       {"* * * FOO *", "position 7: month \"FOO\" is not a number or a month name (JAN-DEC)"},
       {"* * * MON *", "position 7: month \"MON\" is not a number or a month name (JAN-DEC)"},
-      {"* * * * MONDAY",
-       "position 9: day-of-week \"MONDAY\" is not a number or a day name (SUN-SAT)"},
+      {"* * * * MONDAY", "position 9: day-of-week \"MONDAY\" is not a number or a day name (SUN-SAT)"},
       {"a * * * *", "position 1: minute \"a\" is not a number"},
       {"0 2 * * * ?", "position 11: day-of-week \"?\" is not a number or a day name (SUN-SAT)"},
       {"*/0 * * * *", "position 3: minute step 0 is out of range 1-60"},
       {"0 */25 * * *", "position 5: hour step 25 is out of range 1-24"},
       {"*/x * * * *", "position 3: minute step \"x\" is not a number"},
       {"*/2/3 * * * *", "position 3: minute step \"2/3\" is not a number"},
-      {"30-10 * * * *",
-       "position 1: minute range 30-10 runs backwards (its start is after its end)"},
-      {"0 0 * * FRI-MON",
-       "position 9: day-of-week range FRI-MON runs backwards (its start is after its end)"},
+      {"30-10 * * * *", "position 1: minute range 30-10 runs backwards (its start is after its end)"},
+      {"0 0 * * FRI-MON", "position 9: day-of-week range FRI-MON runs backwards (its start is after its end)"},
       {"1,,2 * * * *", "position 2: minute list \"1,,2\" has an empty item"},
       {"1, * * * *", "position 2: minute list \"1,\" has an empty item"},
       {",1 * * * *", "position 1: minute list \",1\" has an empty item"},

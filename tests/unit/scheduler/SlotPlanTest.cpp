@@ -16,9 +16,7 @@ TimePoint jan15(std::chrono::milliseconds offset) {
   return TimePoint(date::sys_days{date::year{2024} / 1 / 15}) + offset;
 }
 
-CronExpression daily2am() {
-  return *CronExpression::parse("0 2 * * *");
-}
+CronExpression daily2am() { return *CronExpression::parse("0 2 * * *"); }
 
 }  // namespace
 
@@ -89,8 +87,7 @@ TEST(SlotPlan, UnderSkipAnOnTimeSlotStillFiresAfterMissedOnes) {
 
 TEST(SlotPlan, StoredSlotThatIsNoFireTimeStandsForItself) {
   // Stored by hand at 01:30, with no 02:00 since: the stored slot is the one handled.
-  auto plan =
-      planSlot(daily2am(), jan15(1h + 30min), jan15(1h + 45min), 60min, MisfirePolicy::RunOnce);
+  auto plan = planSlot(daily2am(), jan15(1h + 30min), jan15(1h + 45min), 60min, MisfirePolicy::RunOnce);
   EXPECT_EQ(plan.action, SlotPlan::Action::Fire);
   EXPECT_EQ(plan.slot, jan15(1h + 30min));
   EXPECT_EQ(plan.nextSlot, jan15(2h));

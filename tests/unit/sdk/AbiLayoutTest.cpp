@@ -10,15 +10,12 @@
 extern "C" int tributary_abi_layout_c_pinned(void);
 
 static_assert(sizeof(void*) == 8, "the pinned layout is LP64's");
-static_assert(TRIBUTARY_ABI_VERSION_MAJOR == 1,
-              "a new major gets new struct names (_v2) and its own pins");
+static_assert(TRIBUTARY_ABI_VERSION_MAJOR == 1, "a new major gets new struct names (_v2) and its own pins");
 static_assert(std::is_standard_layout_v<tributary_connector_v1>);
 
 /* tributary_str */
-static_assert(offsetof(tributary_str, data) == 0,
-              "tributary_str.data moved: released ABI fields never move");
-static_assert(offsetof(tributary_str, size) == 8,
-              "tributary_str.size moved: released ABI fields never move");
+static_assert(offsetof(tributary_str, data) == 0, "tributary_str.data moved: released ABI fields never move");
+static_assert(offsetof(tributary_str, size) == 8, "tributary_str.size moved: released ABI fields never move");
 static_assert(sizeof(tributary_str) == 16,
               "tributary_str changed size: grow structs only at the end, in a new minor, and pin "
               "the new fields here");
@@ -226,8 +223,7 @@ static_assert(sizeof(tributary_connector_v1) == 104,
 TEST(abi, LayoutIsPinnedAtBuildTimeInCAndCpp) {
   EXPECT_EQ(tributary_abi_layout_c_pinned(), 1);
   EXPECT_EQ(TRIBUTARY_ABI_MAJOR_OF(TRIBUTARY_ABI_VERSION), 1u);
-  EXPECT_EQ(TRIBUTARY_ABI_MINOR_OF(TRIBUTARY_ABI_VERSION),
-            static_cast<uint32_t>(TRIBUTARY_ABI_VERSION_MINOR));
+  EXPECT_EQ(TRIBUTARY_ABI_MINOR_OF(TRIBUTARY_ABI_VERSION), static_cast<uint32_t>(TRIBUTARY_ABI_VERSION_MINOR));
 }
 
 TEST(abi, HostHasDetectsFunctionsWithinTheTable) {

@@ -27,9 +27,7 @@ struct tributary_host_ctx {
 
 namespace {
 
-std::string s(tributary_str v) {
-  return std::string(v.data ? v.data : "", v.size);
-}
+std::string s(tributary_str v) { return std::string(v.data ? v.data : "", v.size); }
 
 int32_t lookup(const std::map<std::string, std::string>& m, tributary_str key, tributary_str* out) {
   auto it = m.find(s(key));
@@ -67,17 +65,12 @@ const tributary_host_api_v1* fakeHost() {
       static const char kBody[] = "pong";
       static const char kError[] = "connection refused";
       c->response.body = c->response.status ? tributary_str{kBody, 4} : tributary_str{nullptr, 0};
-      c->response.error =
-          c->response.status ? tributary_str{nullptr, 0} : tributary_str{kError, sizeof kError - 1};
+      c->response.error = c->response.status ? tributary_str{nullptr, 0} : tributary_str{kError, sizeof kError - 1};
       *out = &c->response;
       return c->response.status ? TRIBUTARY_OK : TRIBUTARY_RETRY;
     };
-    a.http_response_free = [](tributary_host_ctx* c, const tributary_http_response_v1*) {
-      --c->responsesOut;
-    };
-    a.log = [](tributary_host_instance* i, int32_t level, tributary_str m) {
-      i->logs.emplace_back(level, s(m));
-    };
+    a.http_response_free = [](tributary_host_ctx* c, const tributary_http_response_v1*) { --c->responsesOut; };
+    a.log = [](tributary_host_instance* i, int32_t level, tributary_str m) { i->logs.emplace_back(level, s(m)); };
     a.get_config = [](tributary_host_instance* i, tributary_str k, tributary_str* o) {
       return lookup(i->settings, k, o);
     };
@@ -92,8 +85,7 @@ const tributary_host_api_v1* fakeHost() {
 // What the test connector's sync does, chosen per test through the "behaviour" setting.
 class TestConnector : public tributary::Connector {
  public:
-  explicit TestConnector(const tributary::Host& host)
-      : Connector(host), behaviour_(host.configString("behaviour")) {
+  explicit TestConnector(const tributary::Host& host) : Connector(host), behaviour_(host.configString("behaviour")) {
     if (behaviour_ == "throw_in_create") throw std::runtime_error("constructor says no");
     if (behaviour_ == "fatal_in_create") throw tributary::FatalError("bad settings");
     host.info("created");
@@ -112,13 +104,11 @@ class TestConnector : public tributary::Connector {
       if (r.body() != "pong" || r.status() != 200) throw tributary::FatalError("bad pong");
       ctx.http({"GET", "http://down", {}, "", 0});  // throws RetryError
     }
-    if (host().secret("api_key").value_or("") != "k")
-      throw tributary::FatalError("api_key rejected");
+    if (host().secret("api_key").value_or("") != "k") throw tributary::FatalError("api_key rejected");
   }
   void sync(tributary::Context& ctx, const tributary::SyncRequest& request) override {
     if (behaviour_ == "fatal") throw tributary::FatalError("credentials revoked");
-    if (behaviour_ == "rate_limited")
-      throw tributary::RateLimited(1234, "quota exhausted until 1234");
+    if (behaviour_ == "rate_limited") throw tributary::RateLimited(1234, "quota exhausted until 1234");
     if (behaviour_ == "retry_after") throw tributary::RetryError("503 from vendor", 999);
     if (behaviour_ == "std_exception") throw std::out_of_range("vector::at");
     if (behaviour_ == "int") throw 42;
@@ -130,8 +120,7 @@ class TestConnector : public tributary::Connector {
     }
     ctx.emitRecordError(request.stream, "bad", "amount: not a number: \"TBD\"", "{}");
     ctx.checkpoint(request.stream, R"({"page":1})");
-    if (behaviour_ == "after_emit")
-      throw std::runtime_error("should not be reached when the host stopped");
+    if (behaviour_ == "after_emit") throw std::runtime_error("should not be reached when the host stopped");
   }
 
  private:
@@ -202,13 +191,11 @@ TEST(wrapper, SyncEmitsRecordsErrorsAndCheckpoints) {
   ASSERT_EQ(f.create(), TRIBUTARY_OK);
   ASSERT_NE(f.self, nullptr);
   EXPECT_EQ(f.host.logs.at(0), std::make_pair(int32_t{TRIBUTARY_LOG_INFO}, std::string("created")));
-  for (uint32_t mode :
-       {TRIBUTARY_SYNC_INITIAL, TRIBUTARY_SYNC_INCREMENTAL, TRIBUTARY_SYNC_BACKFILL}) {
+  for (uint32_t mode : {TRIBUTARY_SYNC_INITIAL, TRIBUTARY_SYNC_INCREMENTAL, TRIBUTARY_SYNC_BACKFILL}) {
     f.ctx.records.clear();
     EXPECT_EQ(f.sync(mode), TRIBUTARY_OK);
-    EXPECT_EQ(f.ctx.records,
-              (std::vector<std::string>{R"(0 {"name":"n0"})", R"(1 {"name":"n1"})",
-                                        "error bad: amount: not a number: \"TBD\""}));
+    EXPECT_EQ(f.ctx.records, (std::vector<std::string>{R"(0 {"name":"n0"})", R"(1 {"name":"n1"})",
+                                                       "error bad: amount: not a number: \"TBD\""}));
   }
   EXPECT_EQ(f.ctx.checkpoints.back(), R"({"page":1})");
   EXPECT_EQ(f.ctx.error, "");

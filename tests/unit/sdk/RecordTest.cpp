@@ -18,10 +18,9 @@ TEST(record, BuildsFlatCanonicalFieldsAsValidJson) {
       .timestamp("started_at", int64_t{1700000000123})
       .text("owner_id", std::nullopt)
       .json("transcript", nlohmann::json::array({{{"speaker", "a"}}}));
-  EXPECT_EQ(r.fieldsJson(),
-            R"({"name":"Big \"deal\"\n\\ \u0001","amount":1500.5,"zero":0,"count":3,"won":true,)"
-            R"("close_date":"2024-03-05","started_at":"2023-11-14T22:13:20.123Z","owner_id":null,)"
-            R"("transcript":[{"speaker":"a"}]})");
+  EXPECT_EQ(r.fieldsJson(), R"({"name":"Big \"deal\"\n\\ \u0001","amount":1500.5,"zero":0,"count":3,"won":true,)"
+                            R"("close_date":"2024-03-05","started_at":"2023-11-14T22:13:20.123Z","owner_id":null,)"
+                            R"("transcript":[{"speaker":"a"}]})");
   auto parsed = nlohmann::json::parse(r.fieldsJson());
   EXPECT_EQ(parsed["name"], "Big \"deal\"\n\\ \x01");
   EXPECT_EQ(parsed["amount"], 1500.5);

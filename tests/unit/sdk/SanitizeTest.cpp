@@ -55,8 +55,7 @@ TEST(sanitize, IntegersAndBooleans) {
   EXPECT_EQ(*s::integer("-7"), -7);
   EXPECT_EQ(*s::integer("+7"), 7);
   EXPECT_EQ(invalidMessage([] { s::integer("42.0"); }), "not an integer: \"42.0\"");
-  EXPECT_EQ(invalidMessage([] { s::integer("99999999999999999999"); }),
-            "not an integer: \"99999999999999999999\"");
+  EXPECT_EQ(invalidMessage([] { s::integer("99999999999999999999"); }), "not an integer: \"99999999999999999999\"");
   EXPECT_EQ(*s::boolean("TRUE"), true);
   EXPECT_EQ(*s::boolean("yes"), true);
   EXPECT_EQ(*s::boolean("1"), true);
@@ -82,8 +81,7 @@ TEST(sanitize, TimestampsFromIso8601AndEpochMilliseconds) {
   EXPECT_EQ(*s::timestampMs("2024-02-29T00:00:00Z"), 1709164800000);
   EXPECT_EQ(invalidMessage([] { s::timestampMs("2023-02-29"); }),
             "not an ISO 8601 time or epoch milliseconds: \"2023-02-29\"");
-  EXPECT_EQ(invalidMessage([] { s::timestampMs("TBD"); }),
-            "not an ISO 8601 time or epoch milliseconds: \"TBD\"");
+  EXPECT_EQ(invalidMessage([] { s::timestampMs("TBD"); }), "not an ISO 8601 time or epoch milliseconds: \"TBD\"");
   EXPECT_EQ(invalidMessage([] { s::timestampMs("2023-11-14T25:00:00Z"); }),
             "not an ISO 8601 time or epoch milliseconds: \"2023-11-14T25:00:00Z\"");
   EXPECT_EQ(invalidMessage([] { s::timestampMs("2023-11-14T10:00:00Zjunk"); }),
@@ -108,8 +106,7 @@ TEST(sanitize, FormatsDatesAndTimestamps) {
   EXPECT_EQ(s::formatDate(19787), "2024-03-05");
   EXPECT_EQ(s::formatTimestamp(1700000000123), "2023-11-14T22:13:20.123Z");
   EXPECT_EQ(s::formatTimestamp(-1), "1969-12-31T23:59:59.999Z");
-  for (int64_t ms :
-       {int64_t{0}, int64_t{1700000000123}, int64_t{-86400001}, int64_t{951782400000}}) {
+  for (int64_t ms : {int64_t{0}, int64_t{1700000000123}, int64_t{-86400001}, int64_t{951782400000}}) {
     EXPECT_EQ(*s::timestampMs(s::formatTimestamp(ms)), ms);
   }
 }
@@ -150,6 +147,5 @@ TEST(sanitize, DurationsBecomeSeconds) {
 
 TEST(sanitize, LongInvalidValuesAreQuotedShort) {
   std::string junk(200, 'z');
-  EXPECT_EQ(invalidMessage([&] { s::number(junk); }),
-            "not a number: \"" + std::string(64, 'z') + "...\"");
+  EXPECT_EQ(invalidMessage([&] { s::number(junk); }), "not a number: \"" + std::string(64, 'z') + "...\"");
 }

@@ -5,6 +5,9 @@
 
 #include "tributary/connector_abi.h"
 
+/* One assertion per line: a table to read down, not code to reflow. */
+/* clang-format off */
+
 _Static_assert(sizeof(void*) == 8, "the pinned layout is LP64's");
 _Static_assert(TRIBUTARY_ABI_VERSION_MAJOR == 1, "a new major gets new struct names (_v2) and its own pins");
 _Static_assert(TRIBUTARY_ABI_VERSION == 0x10000u + TRIBUTARY_ABI_VERSION_MINOR, "abi_version is major<<16|minor");
@@ -116,6 +119,7 @@ _Static_assert(offsetof(tributary_connector_v1, initial_sync) == 80, "tributary_
 _Static_assert(offsetof(tributary_connector_v1, incremental_sync) == 88, "tributary_connector_v1.incremental_sync moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_connector_v1, backfill) == 96, "tributary_connector_v1.backfill moved: released ABI fields never move");
 _Static_assert(sizeof(tributary_connector_v1) == 104, "tributary_connector_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* clang-format on */
 
 /* Referenced by AbiLayoutTest.cpp so this file is linked in, not just compiled. */
 int tributary_abi_layout_c_pinned(void) { return 1; }

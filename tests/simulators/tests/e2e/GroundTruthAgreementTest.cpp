@@ -21,8 +21,7 @@ std::map<std::string, Row> truthRows(const nlohmann::json& truth) {
 }
 
 void advance(SimProcess& sim, const std::string& vendor, int seconds) {
-  SimProcess::request("POST", sim.adminUrl(vendor) + "/clock/advance",
-                      "{\"seconds\":" + std::to_string(seconds) + "}");
+  SimProcess::request("POST", sim.adminUrl(vendor) + "/clock/advance", "{\"seconds\":" + std::to_string(seconds) + "}");
 }
 
 }  // namespace
@@ -30,8 +29,7 @@ void advance(SimProcess& sim, const std::string& vendor, int seconds) {
 // A perfect sync reads every list page (live and archived) and must hold exactly the ground
 // truth, after creations, modifications and deletions at several simulated times.
 TEST(groundtruth_e2e, HubSpotListEndpointsAgreeWithGroundTruth) {
-  SimProcess sim(
-      "seed: 17\nvendors:\n  hubspot:\n    objects: {deals: 640}\n    poison_rate: 0.03\n");
+  SimProcess sim("seed: 17\nvendors:\n  hubspot:\n    objects: {deals: 640}\n    poison_rate: 0.03\n");
   const std::string admin = sim.adminUrl("hubspot");
   advance(sim, "hubspot", 600);
   SimProcess::request("POST", admin + "/records/deals", R"({"count":30})");
@@ -48,14 +46,13 @@ TEST(groundtruth_e2e, HubSpotListEndpointsAgreeWithGroundTruth) {
     do {
       const auto page =
           SimProcess::request("GET",
-                              sim.baseUrl("hubspot") + "/crm/v3/objects/deals?limit=100&archived=" +
-                                  archived + (after.empty() ? "" : "&after=" + after),
+                              sim.baseUrl("hubspot") + "/crm/v3/objects/deals?limit=100&archived=" + archived +
+                                  (after.empty() ? "" : "&after=" + after),
                               "", {{"Authorization", "Bearer hubspot-test-token"}})
               .json();
       for (const auto& record : page["results"]) {
         if (poison.count(record["id"])) continue;
-        ASSERT_TRUE(
-            listed.emplace(record["id"], Row{record["updatedAt"], record["archived"]}).second);
+        ASSERT_TRUE(listed.emplace(record["id"], Row{record["updatedAt"], record["archived"]}).second);
       }
       after = page.contains("paging") ? page["paging"]["next"]["after"].get<std::string>() : "";
     } while (!after.empty());
@@ -72,8 +69,7 @@ TEST(groundtruth_e2e, HubSpotListEndpointsAgreeWithGroundTruth) {
 }
 
 TEST(groundtruth_e2e, SalesforceQueryAndQueryAllAgreeWithGroundTruth) {
-  SimProcess sim(
-      "seed: 23\nvendors:\n  salesforce:\n    objects: {Contact: 2500}\n    poison_rate: 0.03\n");
+  SimProcess sim("seed: 23\nvendors:\n  salesforce:\n    objects: {Contact: 2500}\n    poison_rate: 0.03\n");
   const std::string admin = sim.adminUrl("salesforce");
   advance(sim, "salesforce", 600);
   SimProcess::request("POST", admin + "/records/Contact", R"({"count":40})");
@@ -83,12 +79,10 @@ TEST(groundtruth_e2e, SalesforceQueryAndQueryAllAgreeWithGroundTruth) {
   SimProcess::request("POST", admin + "/records/Contact/delete", R"({"count":30})");
   const auto truth = SimProcess::request("GET", admin + "/ground-truth?object=Contact").json();
   const std::set<std::string> poison(truth["errors"].begin(), truth["errors"].end());
-  const std::map<std::string, std::string> auth = {
-      {"Authorization", "Bearer salesforce-test-token"}};
+  const std::map<std::string, std::string> auth = {{"Authorization", "Bearer salesforce-test-token"}};
   std::map<std::string, Row> listed;
   std::string url =
-      sim.baseUrl("salesforce") +
-      "/services/data/v60.0/queryAll?q=SELECT+Id,SystemModstamp,IsDeleted+FROM+Contact";
+      sim.baseUrl("salesforce") + "/services/data/v60.0/queryAll?q=SELECT+Id,SystemModstamp,IsDeleted+FROM+Contact";
   size_t pages = 0;
   while (!url.empty()) {
     const auto page = SimProcess::request("GET", url, "", auth).json();

@@ -26,14 +26,11 @@ TEST(process, ReadyFileListsEveryVendorOnItsOwnLoopbackListener) {
 TEST(process, TheClockIsSharedAndOnlyMovesForward) {
   SimProcess sim("vendors:\n  hubspot: {}\n  salesforce: {}\n");
   const std::string admin = sim.ready()["admin_url"];
-  auto moved = SimProcess::request("POST", admin + "/admin/clock/advance",
-                                   R"({"to":"2024-06-02T00:00:00Z"})");
+  auto moved = SimProcess::request("POST", admin + "/admin/clock/advance", R"({"to":"2024-06-02T00:00:00Z"})");
   EXPECT_EQ(moved.status, 200);
   EXPECT_EQ(SimProcess::request("GET", sim.adminUrl("salesforce") + "/clock").json()["now"],
             "2024-06-02T00:00:00.000Z");
-  EXPECT_EQ(SimProcess::request("POST", admin + "/admin/clock/advance",
-                                R"({"to":"2024-06-01T00:00:00Z"})")
-                .status,
+  EXPECT_EQ(SimProcess::request("POST", admin + "/admin/clock/advance", R"({"to":"2024-06-01T00:00:00Z"})").status,
             400);
 }
 
@@ -45,12 +42,11 @@ TEST(process, SigtermStopsCleanlyAndRemovesTheReadyFile) {
 }
 
 TEST(process, BadScenarioExitsWithTwoAndNamesFileLineAndKey) {
-  const auto [code, message] = SimProcess::runExpectingFailure(
-      "vendors:\n  hubspot:\n    rate_limits: {app: {max: lots}}\n");
+  const auto [code, message] =
+      SimProcess::runExpectingFailure("vendors:\n  hubspot:\n    rate_limits: {app: {max: lots}}\n");
   EXPECT_EQ(code, 2);
   EXPECT_NE(message.find("scenario.yaml:3:"), std::string::npos) << message;
-  EXPECT_NE(message.find(
-                "vendors.hubspot.rate_limits.app.max: expected a non-negative integer, got 'lots'"),
+  EXPECT_NE(message.find("vendors.hubspot.rate_limits.app.max: expected a non-negative integer, got 'lots'"),
             std::string::npos)
       << message;
 }

@@ -19,24 +19,18 @@ TEST(hubspot_e2e, RollingWindowAndRetryAfterFollowTheWallClock) {
   EXPECT_EQ(limited.headers.at("X-HubSpot-RateLimit-Remaining"), "0");
   std::this_thread::sleep_for(std::chrono::milliseconds(450));
   EXPECT_EQ(SimProcess::request("GET", url, "", auth).status, 200);
-  const auto log =
-      SimProcess::request("GET", sim.adminUrl("hubspot") + "/requests?path_prefix=/crm").json();
+  const auto log = SimProcess::request("GET", sim.adminUrl("hubspot") + "/requests?path_prefix=/crm").json();
   ASSERT_EQ(log["requests"].size(), 5u);
   EXPECT_EQ(log["requests"][3]["status"], 429);
-  EXPECT_GE(
-      log["requests"][4]["time_ms"].get<int64_t>() - log["requests"][0]["time_ms"].get<int64_t>(),
-      400);
+  EXPECT_GE(log["requests"][4]["time_ms"].get<int64_t>() - log["requests"][0]["time_ms"].get<int64_t>(), 400);
 }
 
 TEST(salesforce_e2e, EveryResponseCarriesSforceLimitInfo) {
   SimProcess sim("vendors:\n  salesforce:\n    limits: {daily_api_requests: 2}\n");
   const std::string base = sim.baseUrl("salesforce") + "/services/data/v60.0";
-  const std::map<std::string, std::string> auth = {
-      {"Authorization", "Bearer salesforce-test-token"}};
-  EXPECT_EQ(SimProcess::request("GET", base + "/limits", "", auth).headers.at("Sforce-Limit-Info"),
-            "api-usage=1/2");
-  EXPECT_EQ(SimProcess::request("GET", base + "/query?q=SELECT+Id+FROM+Nope", "", auth)
-                .headers.at("Sforce-Limit-Info"),
+  const std::map<std::string, std::string> auth = {{"Authorization", "Bearer salesforce-test-token"}};
+  EXPECT_EQ(SimProcess::request("GET", base + "/limits", "", auth).headers.at("Sforce-Limit-Info"), "api-usage=1/2");
+  EXPECT_EQ(SimProcess::request("GET", base + "/query?q=SELECT+Id+FROM+Nope", "", auth).headers.at("Sforce-Limit-Info"),
             "api-usage=2/2");
   const auto over = SimProcess::request("GET", base + "/limits", "", auth);
   EXPECT_EQ(over.status, 403);

@@ -22,20 +22,18 @@ namespace tributary::sim::testing {
 namespace {
 
 std::string makeTempDir() {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "tributary-sim-e2e-XXXXXX").string();
+  std::string pattern = (std::filesystem::temp_directory_path() / "tributary-sim-e2e-XXXXXX").string();
   if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
   return pattern;
 }
 
-int spawn(const std::string& scenario, const std::string& readyFile,
-          const std::string& stderrFile) {
+int spawn(const std::string& scenario, const std::string& readyFile, const std::string& stderrFile) {
   const pid_t pid = fork();
   if (pid == 0) {
     FILE* err = std::freopen(stderrFile.c_str(), "w", stderr);
     (void)err;
-    execl(TRIBUTARY_SIM_BINARY, TRIBUTARY_SIM_BINARY, "--scenario", scenario.c_str(), "--port", "0",
-          "--ready-file", readyFile.c_str(), static_cast<char*>(nullptr));
+    execl(TRIBUTARY_SIM_BINARY, TRIBUTARY_SIM_BINARY, "--scenario", scenario.c_str(), "--port", "0", "--ready-file",
+          readyFile.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   return pid;
@@ -81,20 +79,13 @@ int SimProcess::stop() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-bool SimProcess::readyFileExists() const {
-  return std::filesystem::exists(readyFile_);
-}
+bool SimProcess::readyFileExists() const { return std::filesystem::exists(readyFile_); }
 
-std::string SimProcess::baseUrl(const std::string& vendor) const {
-  return ready_["vendors"][vendor]["base_url"];
-}
+std::string SimProcess::baseUrl(const std::string& vendor) const { return ready_["vendors"][vendor]["base_url"]; }
 
-std::string SimProcess::adminUrl(const std::string& vendor) const {
-  return ready_["vendors"][vendor]["admin_url"];
-}
+std::string SimProcess::adminUrl(const std::string& vendor) const { return ready_["vendors"][vendor]["admin_url"]; }
 
-HttpResult SimProcess::request(const std::string& method, const std::string& url,
-                               const std::string& body,
+HttpResult SimProcess::request(const std::string& method, const std::string& url, const std::string& body,
                                const std::map<std::string, std::string>& headers) {
   const Poco::URI uri(url);
   Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
@@ -112,8 +103,7 @@ HttpResult SimProcess::request(const std::string& method, const std::string& url
   result.status = response.getStatus();
   for (const auto& [name, value] : response) result.headers[name] = value;
   result.body.assign(std::istreambuf_iterator<char>(in), {});
-  if (response.hasContentLength() &&
-      static_cast<std::streamsize>(result.body.size()) != response.getContentLength()) {
+  if (response.hasContentLength() && static_cast<std::streamsize>(result.body.size()) != response.getContentLength()) {
     throw std::runtime_error("short body: " + std::to_string(result.body.size()) + " of " +
                              std::to_string(response.getContentLength()) + " bytes");
   }

@@ -31,8 +31,7 @@ class SimProcess {
   bool readyFileExists() const;
 
   // One request on a fresh connection. Throws Poco exceptions on transport failures.
-  static HttpResult request(const std::string& method, const std::string& url,
-                            const std::string& body = "",
+  static HttpResult request(const std::string& method, const std::string& url, const std::string& body = "",
                             const std::map<std::string, std::string>& headers = {});
 
   // Runs tributary-sim with a scenario expected to be refused; returns (exit code, stderr).

@@ -15,8 +15,7 @@ const char* const kScenario = "vendors:\n  hubspot: {objects: {deals: 300}}\n";
 const std::map<std::string, std::string> kAuth = {{"Authorization", "Bearer hubspot-test-token"}};
 
 HttpResult deals(SimProcess& sim, const std::string& query = "") {
-  return SimProcess::request("GET", sim.baseUrl("hubspot") + "/crm/v3/objects/deals" + query, "",
-                             kAuth);
+  return SimProcess::request("GET", sim.baseUrl("hubspot") + "/crm/v3/objects/deals" + query, "", kAuth);
 }
 
 void setFault(SimProcess& sim, const std::string& rule) {
@@ -89,8 +88,8 @@ TEST(faults_e2e, ServerErrorsExpiredTokensAndCursorsOverHttp) {
 TEST(faults_e2e, ProbabilisticFailuresRepeatForTheSameSeed) {
   auto run = [](uint64_t seed) {
     SimProcess sim(kScenario);
-    setFault(sim, R"({"kind":"server_error","status":503,"probability":0.4,"seed":)" +
-                      std::to_string(seed) + R"(,"path":"/crm/v3/objects/deals"})");
+    setFault(sim, R"({"kind":"server_error","status":503,"probability":0.4,"seed":)" + std::to_string(seed) +
+                      R"(,"path":"/crm/v3/objects/deals"})");
     std::string pattern;
     for (int i = 0; i < 30; ++i) pattern += deals(sim).status == 503 ? 'x' : '.';
     return pattern;

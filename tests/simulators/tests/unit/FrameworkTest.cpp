@@ -30,12 +30,9 @@ TEST(ratelimit, SlidingWindowCountsByTheWallClock) {
 
 TEST(faults, CountPathMethodAndSeededProbability) {
   FaultInjector injector;
-  injector.add(FaultRule::fromJson({{"kind", "server_error"},
-                                    {"status", 503},
-                                    {"count", 2},
-                                    {"path", "/crm/v3/objects/deals"},
-                                    {"method", "GET"}},
-                                   "test"));
+  injector.add(FaultRule::fromJson(
+      {{"kind", "server_error"}, {"status", 503}, {"count", 2}, {"path", "/crm/v3/objects/deals"}, {"method", "GET"}},
+      "test"));
   const auto deals = SimRequest::make("GET", "/crm/v3/objects/deals");
   EXPECT_TRUE(injector.decide(SimRequest::make("GET", "/crm/v3/objects/contacts"), false).empty());
   EXPECT_TRUE(injector.decide(SimRequest::make("POST", "/crm/v3/objects/deals"), false).empty());
@@ -45,8 +42,8 @@ TEST(faults, CountPathMethodAndSeededProbability) {
   injector.clear();
   auto pattern = [&](uint64_t seed) {
     FaultInjector seeded;
-    seeded.add(FaultRule::fromJson(
-        {{"kind", "latency"}, {"latency_ms", 1}, {"probability", 0.3}, {"seed", seed}}, "t"));
+    seeded.add(
+        FaultRule::fromJson({{"kind", "latency"}, {"latency_ms", 1}, {"probability", 0.3}, {"seed", seed}}, "t"));
     std::string out;
     for (int i = 0; i < 200; ++i) out += seeded.decide(deals, false).empty() ? '.' : 'x';
     return out;
@@ -70,14 +67,12 @@ TEST(faults, BadRulesNameTheField) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(message({{"kind", "server_error"}, {"status", 404}}),
-            "faults[0].status: expected 500, 502, 503 or 504");
+  EXPECT_EQ(message({{"kind", "server_error"}, {"status", 404}}), "faults[0].status: expected 500, 502, 503 or 504");
   EXPECT_EQ(message({{"kind", "latency"}}), "faults[0].latency_ms: required for a latency fault");
   EXPECT_EQ(message({{"kind", "rate_limit"}, {"probability", 2}}),
             "faults[0].probability: expected a number in [0, 1]");
-  EXPECT_NE(
-      message({{"kind", "rate_limit"}, {"colour", 1}}).find("faults[0].colour: unknown field"),
-      std::string::npos);
+  EXPECT_NE(message({{"kind", "rate_limit"}, {"colour", 1}}).find("faults[0].colour: unknown field"),
+            std::string::npos);
 }
 
 TEST(faults, VendorShapedBodiesForEachReplacingFault) {
@@ -93,9 +88,7 @@ vendors:
   auto r = hs.call("GET", "/crm/v3/objects/deals", "", token);
   EXPECT_EQ(r.status, 429);
   EXPECT_EQ(hs.json(r)["policyName"], "TEN_SECONDLY_ROLLING");
-  ASSERT_EQ(
-      hs.call("POST", "/admin/faults", R"({"kind":"server_error","status":502,"count":1})").status,
-      200);
+  ASSERT_EQ(hs.call("POST", "/admin/faults", R"({"kind":"server_error","status":502,"count":1})").status, 200);
   r = hs.call("GET", "/crm/v3/objects/deals", "", token);
   EXPECT_EQ(r.status, 502);
   EXPECT_EQ(hs.json(r)["status"], "error");
@@ -150,13 +143,11 @@ TEST(scenario, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(message("vendors:\n  hubspot:\n    objects: {dealz: 5}\n"),
             "test.yaml:3:15: vendors.hubspot.objects.dealz: unknown key (allowed: deals, contacts, "
             "companies)");
-  EXPECT_EQ(
-      message("vendors:\n  hubspot:\n    objects: {deals: many}\n"),
-      "test.yaml:3:22: vendors.hubspot.objects.deals: expected a non-negative integer, got 'many'");
+  EXPECT_EQ(message("vendors:\n  hubspot:\n    objects: {deals: many}\n"),
+            "test.yaml:3:22: vendors.hubspot.objects.deals: expected a non-negative integer, got 'many'");
   EXPECT_EQ(message("vendors:\n  zendesk: {}\n"),
             "test.yaml:2:12: vendors.zendesk: unknown vendor (known: hubspot, salesforce)");
-  EXPECT_EQ(message("seed: 1\n"),
-            "test.yaml:1:1: missing key 'vendors' (a mapping of vendor name to its section)");
+  EXPECT_EQ(message("seed: 1\n"), "test.yaml:1:1: missing key 'vendors' (a mapping of vendor name to its section)");
   EXPECT_EQ(message("clock: {start: yesterday}\nvendors: {hubspot: {}}\n"),
             "test.yaml:1:16: clock.start: expected an ISO 8601 time such as 2024-06-01T00:00:00Z");
   EXPECT_NE(message("vendors: [\n").find("test.yaml:2:1: not valid YAML"), std::string::npos);

@@ -36,8 +36,7 @@ TEST(groundtruth, GeneratedDataIsDirtyAndHasPoisonAtTheConfiguredRates) {
     EXPECT_EQ(canonical.poisonReason.has_value(), state->poison) << "deal " << i;
     if (canonical.poisonReason) ++poison;
     for (const auto& [key, value] : p.items()) {
-      EXPECT_TRUE(value.is_string() || value.is_null())
-          << "HubSpot properties are strings: " << key;
+      EXPECT_TRUE(value.is_string() || value.is_null()) << "HubSpot properties are strings: " << key;
     }
   }
   EXPECT_GT(empty, 100);
@@ -65,11 +64,9 @@ TEST(groundtruth, RowsAndErrorsCoverEveryRecordAndFollowMutations) {
   EXPECT_EQ(after["rows"][0]["deleted"], true);
   // A record set to a value that cannot be mapped moves from rows to errors.
   const std::string other = after["rows"][1]["id"];
-  hubspot.call("POST", "/admin/records/companies/modify",
-               R"({"ids":[")" + other + R"("],"fields":{"name":"  "}})");
+  hubspot.call("POST", "/admin/records/companies/modify", R"({"ids":[")" + other + R"("],"fields":{"name":"  "}})");
   after = hubspot.json(hubspot.call("GET", "/admin/ground-truth?object=companies"));
-  EXPECT_NE(std::find(after["errors"].begin(), after["errors"].end(), other),
-            after["errors"].end());
+  EXPECT_NE(std::find(after["errors"].begin(), after["errors"].end(), other), after["errors"].end());
 }
 
 TEST(groundtruth, BadAdminRequestsNameTheField) {

@@ -32,21 +32,18 @@ TEST(hubspot_api, ListPagesByAfterWithTheLinkAndNoPagingOnTheLastPage) {
   auto body = hs.json(page);
   EXPECT_EQ(body["results"].size(), 100u);
   EXPECT_EQ(body["paging"]["next"]["after"], "30000000100");
-  EXPECT_NE(body["paging"]["next"]["link"].get<std::string>().find("after=30000000100"),
-            std::string::npos);
+  EXPECT_NE(body["paging"]["next"]["link"].get<std::string>().find("after=30000000100"), std::string::npos);
   const auto& first = body["results"][0];
   EXPECT_EQ(first["id"], "30000000000");
   EXPECT_TRUE(first["properties"].contains("dealname"));
   EXPECT_FALSE(first["properties"].contains("hubspot_owner_id")) << "not a default property";
   EXPECT_EQ(first["createdAt"].get<std::string>().size(), 24u) << "ISO with milliseconds and Z";
-  auto last = hs.json(hs.call(
-      "GET", "/crm/v3/objects/deals?limit=100&after=30000000200&properties=hubspot_owner_id", "",
-      kToken));
+  auto last = hs.json(
+      hs.call("GET", "/crm/v3/objects/deals?limit=100&after=30000000200&properties=hubspot_owner_id", "", kToken));
   EXPECT_EQ(last["results"].size(), 50u);
   EXPECT_FALSE(last.contains("paging"));
   EXPECT_TRUE(last["results"][0]["properties"].contains("hubspot_owner_id"));
-  EXPECT_TRUE(last["results"][0]["properties"].contains("hs_lastmodifieddate"))
-      << "always returned";
+  EXPECT_TRUE(last["results"][0]["properties"].contains("hs_lastmodifieddate")) << "always returned";
 }
 
 TEST(hubspot_api, ErrorsCarryStatusMessageCorrelationIdAndCategory) {
@@ -118,15 +115,12 @@ TEST(hubspot_api, SearchSeesNewRecordsOnlyAfterTheIndexingLag) {
   VendorFixture hs(kScenario);
   *hs.wallMs += 10000;
   const std::string body = search("");
-  const uint64_t before =
-      hs.json(hs.call("POST", "/crm/v3/objects/deals/search", body, kToken))["total"];
+  const uint64_t before = hs.json(hs.call("POST", "/crm/v3/objects/deals/search", body, kToken))["total"];
   hs.call("POST", "/admin/records/deals", R"({"count":3})");
   *hs.wallMs += 1000;
-  EXPECT_EQ(hs.json(hs.call("POST", "/crm/v3/objects/deals/search", body, kToken))["total"],
-            before);
+  EXPECT_EQ(hs.json(hs.call("POST", "/crm/v3/objects/deals/search", body, kToken))["total"], before);
   *hs.wallMs += 1500;
-  EXPECT_EQ(hs.json(hs.call("POST", "/crm/v3/objects/deals/search", body, kToken))["total"],
-            before + 3);
+  EXPECT_EQ(hs.json(hs.call("POST", "/crm/v3/objects/deals/search", body, kToken))["total"], before + 3);
 }
 
 TEST(hubspot_search, ValidatesTheRequestLimits) {
@@ -162,36 +156,29 @@ TEST(hubspot_search, ValidatesTheRequestLimits) {
   EXPECT_FALSE(HubSpotSearch::parse(std::string(3001, ' '), request, error));
   request = {};
   EXPECT_FALSE(HubSpotSearch::parse(
-      R"({"filterGroups":[{"filters":[{"propertyName":"a","operator":"LIKE","value":"x"}]}]})",
-      request, error));
+      R"({"filterGroups":[{"filters":[{"propertyName":"a","operator":"LIKE","value":"x"}]}]})", request, error));
 }
 
 TEST(hubspot_search, OperatorsCompareByPropertyType) {
-  auto f = [](std::string op, std::optional<std::string> value,
-              std::vector<std::string> values = {},
+  auto f = [](std::string op, std::optional<std::string> value, std::vector<std::string> values = {},
               std::optional<std::string> high = std::nullopt) {
-    return HubSpotSearch::Filter{"p", std::move(op), std::move(value), std::move(high),
-                                 std::move(values)};
+    return HubSpotSearch::Filter{"p", std::move(op), std::move(value), std::move(high), std::move(values)};
   };
   using T = HubSpotPropertyType;
-  EXPECT_TRUE(
-      HubSpotSearch::matches(f("GTE", "1579514400000"), "2020-01-20T10:00:00.000Z", T::DateTime));
-  EXPECT_FALSE(
-      HubSpotSearch::matches(f("GT", "1579514400000"), "2020-01-20T10:00:00.000Z", T::DateTime));
+  EXPECT_TRUE(HubSpotSearch::matches(f("GTE", "1579514400000"), "2020-01-20T10:00:00.000Z", T::DateTime));
+  EXPECT_FALSE(HubSpotSearch::matches(f("GT", "1579514400000"), "2020-01-20T10:00:00.000Z", T::DateTime));
   EXPECT_TRUE(HubSpotSearch::matches(f("LT", "10"), "9.5", T::Number));
   EXPECT_FALSE(HubSpotSearch::matches(f("LT", "10"), "10", T::Number));
   EXPECT_TRUE(HubSpotSearch::matches(f("BETWEEN", "1", {}, "3"), "3", T::Number));
   EXPECT_TRUE(HubSpotSearch::matches(f("EQ", "acme"), "ACME", T::String));
   EXPECT_TRUE(HubSpotSearch::matches(f("NEQ", "acme"), std::nullopt, T::String));
-  EXPECT_TRUE(
-      HubSpotSearch::matches(f("IN", std::nullopt, {"a", "closedwon"}), "closedwon", T::String));
+  EXPECT_TRUE(HubSpotSearch::matches(f("IN", std::nullopt, {"a", "closedwon"}), "closedwon", T::String));
   EXPECT_TRUE(HubSpotSearch::matches(f("NOT_IN", std::nullopt, {"a"}), "b", T::String));
   EXPECT_TRUE(HubSpotSearch::matches(f("HAS_PROPERTY", std::nullopt), "x", T::String));
   EXPECT_TRUE(HubSpotSearch::matches(f("NOT_HAS_PROPERTY", std::nullopt), std::nullopt, T::String));
   EXPECT_TRUE(HubSpotSearch::matches(f("CONTAINS_TOKEN", "renewal"), "Acme - Renewal", T::String));
   EXPECT_TRUE(HubSpotSearch::matches(f("CONTAINS_TOKEN", "ren*"), "Acme - Renewal", T::String));
-  EXPECT_TRUE(
-      HubSpotSearch::matches(f("NOT_CONTAINS_TOKEN", "upsell"), "Acme - Renewal", T::String));
+  EXPECT_TRUE(HubSpotSearch::matches(f("NOT_CONTAINS_TOKEN", "upsell"), "Acme - Renewal", T::String));
 }
 
 TEST(hubspot_api, SearchSortsByOnePropertyWithTiesById) {
@@ -202,12 +189,10 @@ vendors:
     search: {indexing_lag_ms: 0}
 )");
   // Three deals created at the same simulated instant tie on hs_lastmodifieddate.
-  hs.call("POST", "/admin/records/deals",
-          R"({"records":[{"amount":"30"},{"amount":"10"},{"amount":"30"}]})");
-  auto body = hs.json(hs.call(
-      "POST", "/crm/v3/objects/deals/search",
-      R"({"sorts":[{"propertyName":"amount","direction":"DESCENDING"}],"properties":["amount"]})",
-      kToken));
+  hs.call("POST", "/admin/records/deals", R"({"records":[{"amount":"30"},{"amount":"10"},{"amount":"30"}]})");
+  auto body = hs.json(
+      hs.call("POST", "/crm/v3/objects/deals/search",
+              R"({"sorts":[{"propertyName":"amount","direction":"DESCENDING"}],"properties":["amount"]})", kToken));
   ASSERT_EQ(body["total"], 3);
   EXPECT_EQ(body["results"][0]["id"], "30000000000");
   EXPECT_EQ(body["results"][1]["id"], "30000000002");

@@ -20,9 +20,7 @@ vendors:
 const char* const kToken = "salesforce-test-token";
 const std::string kV = "/services/data/v60.0";
 
-std::string q(const std::string& soql) {
-  return kV + "/query?q=" + tributary::sim::SimRequest::percentEncode(soql);
-}
+std::string q(const std::string& soql) { return kV + "/query?q=" + tributary::sim::SimRequest::percentEncode(soql); }
 
 }  // namespace
 
@@ -43,8 +41,7 @@ TEST(salesforce_ids, AreEighteenCharactersWithTheCaseSafeSuffixAndSortByIndex) {
 
 TEST(salesforce_api, QueryPagesByNextRecordsUrlWithTypedJson) {
   VendorFixture sf(kScenario);
-  auto first =
-      sf.call("GET", q("SELECT Id, Name, Amount, CloseDate, IsWon FROM Opportunity"), "", kToken);
+  auto first = sf.call("GET", q("SELECT Id, Name, Amount, CloseDate, IsWon FROM Opportunity"), "", kToken);
   ASSERT_EQ(first.status, 200) << first.body;
   auto body = sf.json(first);
   EXPECT_EQ(body["totalSize"], 450);
@@ -54,8 +51,7 @@ TEST(salesforce_api, QueryPagesByNextRecordsUrlWithTypedJson) {
   EXPECT_EQ(record["attributes"]["type"], "Opportunity");
   EXPECT_EQ(record["Id"].get<std::string>().size(), 18u);
   EXPECT_TRUE(record["IsWon"].is_boolean());
-  EXPECT_TRUE(record["Amount"].is_number() || record["Amount"].is_null() ||
-              record["Amount"].is_string());
+  EXPECT_TRUE(record["Amount"].is_number() || record["Amount"].is_null() || record["Amount"].is_string());
   const std::string next = body["nextRecordsUrl"];
   EXPECT_EQ(next.rfind(kV + "/query/01g", 0), 0u) << next;
   EXPECT_EQ(next.substr(next.size() - 4), "-200");
@@ -91,9 +87,7 @@ vendors:
   }
   auto over = sf.call("GET", q("SELECT Id FROM Account"), "", kToken);
   EXPECT_EQ(over.status, 403) << "Salesforce answers 403, not 429";
-  EXPECT_EQ(
-      over.body,
-      R"([{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"TotalRequests Limit exceeded."}])");
+  EXPECT_EQ(over.body, R"([{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"TotalRequests Limit exceeded."}])");
   EXPECT_EQ(over.header("Sforce-Limit-Info"), "api-usage=6/6");
   sf.call("POST", "/admin/quotas/reset");
   EXPECT_EQ(sf.call("GET", q("SELECT Id FROM Account"), "", kToken).status, 200);
@@ -103,20 +97,16 @@ TEST(salesforce_api, InvalidSessionAndUnknownVersions) {
   VendorFixture sf(kScenario);
   auto expired = sf.call("GET", q("SELECT Id FROM Account"), "", "nope");
   EXPECT_EQ(expired.status, 401);
-  EXPECT_EQ(expired.body,
-            R"([{"errorCode":"INVALID_SESSION_ID","message":"Session expired or invalid"}])");
+  EXPECT_EQ(expired.body, R"([{"errorCode":"INVALID_SESSION_ID","message":"Session expired or invalid"}])");
   EXPECT_EQ(sf.call("GET", "/services/data/v99.0/query?q=x", "", kToken).status, 404);
 }
 
 TEST(salesforce_api, DeletedFeedHasItsWindowAndEarliestDateAvailable) {
   VendorFixture sf(kScenario);
   sf.call("POST", "/admin/clock/advance", R"({"seconds":3600})");
-  const auto deleted =
-      sf.json(sf.call("POST", "/admin/records/Opportunity/delete", R"({"count":4,"seed":1})"));
+  const auto deleted = sf.json(sf.call("POST", "/admin/records/Opportunity/delete", R"({"count":4,"seed":1})"));
   auto feed = sf.json(sf.call(
-      "GET",
-      kV + "/sobjects/Opportunity/deleted/?start=2024-06-01T00:00:00Z&end=2024-06-01T02:00:00Z", "",
-      kToken));
+      "GET", kV + "/sobjects/Opportunity/deleted/?start=2024-06-01T00:00:00Z&end=2024-06-01T02:00:00Z", "", kToken));
   EXPECT_EQ(feed["deletedRecords"].size(), 4u);
   EXPECT_EQ(feed["deletedRecords"][0]["deletedDate"], "2024-06-01T01:00:00.000+0000");
   EXPECT_EQ(feed["earliestDateAvailable"], "2024-05-17T01:00:00.000+0000");
@@ -124,15 +114,11 @@ TEST(salesforce_api, DeletedFeedHasItsWindowAndEarliestDateAvailable) {
   // Sixteen days on, the recycle bin has been emptied.
   sf.call("POST", "/admin/clock/advance", R"({"seconds":1382400})");
   feed = sf.json(sf.call(
-      "GET",
-      kV + "/sobjects/Opportunity/deleted/?start=2024-06-01T00:00:00Z&end=2024-06-17T02:00:00Z", "",
-      kToken));
+      "GET", kV + "/sobjects/Opportunity/deleted/?start=2024-06-01T00:00:00Z&end=2024-06-17T02:00:00Z", "", kToken));
   EXPECT_EQ(feed["deletedRecords"].size(), 0u);
   EXPECT_EQ(feed["earliestDateAvailable"], "2024-06-02T01:00:00.000+0000");
   auto tooOld = sf.call(
-      "GET",
-      kV + "/sobjects/Opportunity/deleted/?start=2024-05-01T00:00:00Z&end=2024-06-17T00:00:00Z", "",
-      kToken);
+      "GET", kV + "/sobjects/Opportunity/deleted/?start=2024-05-01T00:00:00Z&end=2024-06-17T00:00:00Z", "", kToken);
   EXPECT_EQ(tooOld.status, 400);
   EXPECT_EQ(sf.json(tooOld)[0]["errorCode"], "INVALID_REPLICATION_DATE");
   EXPECT_EQ(sf.call("GET", kV + "/sobjects/Opportunity/deleted/", "", kToken).status, 400);
@@ -150,10 +136,9 @@ TEST(salesforce_api, QueryLocatorsExpireAfterFifteenSimulatedMinutes) {
 
 TEST(salesforce_api, BulkQueryJobMovesThroughItsStatesAndPagesCsvByLocator) {
   VendorFixture sf(kScenario);
-  auto created = sf.call(
-      "POST", kV + "/jobs/query",
-      R"({"operation":"query","query":"SELECT Id, Name, IsWon, SystemModstamp FROM Opportunity"})",
-      kToken);
+  auto created =
+      sf.call("POST", kV + "/jobs/query",
+              R"({"operation":"query","query":"SELECT Id, Name, IsWon, SystemModstamp FROM Opportunity"})", kToken);
   ASSERT_EQ(created.status, 200) << created.body;
   auto job = sf.json(created);
   EXPECT_EQ(job["state"], "UploadComplete");
@@ -164,22 +149,17 @@ TEST(salesforce_api, BulkQueryJobMovesThroughItsStatesAndPagesCsvByLocator) {
       << "no results before JobComplete";
   EXPECT_EQ(sf.json(sf.call("GET", kV + "/jobs/query/" + id, "", kToken))["state"], "InProgress");
   EXPECT_EQ(sf.json(sf.call("GET", kV + "/jobs/query/" + id, "", kToken))["state"], "JobComplete");
-  auto wrongVersion =
-      sf.call("GET", "/services/data/v59.0/jobs/query/" + id + "/results", "", kToken);
+  auto wrongVersion = sf.call("GET", "/services/data/v59.0/jobs/query/" + id + "/results", "", kToken);
   EXPECT_EQ(wrongVersion.status, 409) << "results need the job's API version";
   size_t rows = 0, pages = 0;
   std::string locator;
   while (true) {
-    auto page = sf.call(
-        "GET",
-        kV + "/jobs/query/" + id + "/results" + (locator.empty() ? "" : "?locator=" + locator), "",
-        kToken);
+    auto page = sf.call("GET", kV + "/jobs/query/" + id + "/results" + (locator.empty() ? "" : "?locator=" + locator),
+                        "", kToken);
     ASSERT_EQ(page.status, 200);
     EXPECT_EQ(page.contentType, "text/csv");
-    EXPECT_EQ(page.body.rfind("\"Id\",\"Name\",\"IsWon\",\"SystemModstamp\"\n", 0), 0u)
-        << "each page has the header";
-    const size_t lines =
-        static_cast<size_t>(std::count(page.body.begin(), page.body.end(), '\n')) - 1;
+    EXPECT_EQ(page.body.rfind("\"Id\",\"Name\",\"IsWon\",\"SystemModstamp\"\n", 0), 0u) << "each page has the header";
+    const size_t lines = static_cast<size_t>(std::count(page.body.begin(), page.body.end(), '\n')) - 1;
     EXPECT_EQ(page.header("Sforce-NumberOfRecords"), std::to_string(lines));
     rows += lines;
     ++pages;
@@ -189,8 +169,8 @@ TEST(salesforce_api, BulkQueryJobMovesThroughItsStatesAndPagesCsvByLocator) {
   }
   EXPECT_EQ(rows, 450u);
   EXPECT_EQ(pages, 5u);
-  auto bad = sf.call("POST", kV + "/jobs/query",
-                     R"({"operation":"query","query":"SELECT Nope FROM Opportunity"})", kToken);
+  auto bad =
+      sf.call("POST", kV + "/jobs/query", R"({"operation":"query","query":"SELECT Nope FROM Opportunity"})", kToken);
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(sf.json(bad)[0]["errorCode"], "INVALID_FIELD");
 }

@@ -62,40 +62,31 @@ TEST(soql, ParsesTheSubset) {
 TEST(soql, MalformedQueriesGetSalesforcesCaretMessage) {
   const auto error = errorOf("SELECT Id FORM Account");
   EXPECT_EQ(error.errorCode(), "MALFORMED_QUERY");
-  EXPECT_EQ(
-      std::string(error.what()),
-      "\nSELECT Id FORM Account\n          ^\nERROR at Row:1:Column:11\nunexpected token: 'FORM'");
+  EXPECT_EQ(std::string(error.what()),
+            "\nSELECT Id FORM Account\n          ^\nERROR at Row:1:Column:11\nunexpected token: 'FORM'");
   EXPECT_EQ(errorOf("SELECT Id FROM Account WHERE").errorCode(), "MALFORMED_QUERY");
-  EXPECT_NE(std::string(errorOf("SELECT Id FROM Account WHERE").what()).find("<EOF>"),
-            std::string::npos);
+  EXPECT_NE(std::string(errorOf("SELECT Id FROM Account WHERE").what()).find("<EOF>"), std::string::npos);
   // No precedence between AND and OR in SOQL.
-  EXPECT_EQ(
-      errorOf("SELECT Id FROM Account WHERE Name = 'a' AND Name = 'b' OR Name = 'c'").errorCode(),
-      "MALFORMED_QUERY");
+  EXPECT_EQ(errorOf("SELECT Id FROM Account WHERE Name = 'a' AND Name = 'b' OR Name = 'c'").errorCode(),
+            "MALFORMED_QUERY");
   EXPECT_EQ(errorOf("SELECT Id FROM Account LIMIT 5 OFFSET 5").errorCode(), "MALFORMED_QUERY");
   EXPECT_EQ(errorOf("SELECT Account.Name FROM Opportunity").errorCode(), "MALFORMED_QUERY");
   EXPECT_EQ(errorOf("SELECT Id FROM Account WHERE Name = 'open").errorCode(), "MALFORMED_QUERY");
-  EXPECT_EQ(errorOf("SELECT Id FROM Opportunity WHERE CloseDate > TODAY").errorCode(),
-            "MALFORMED_QUERY");
+  EXPECT_EQ(errorOf("SELECT Id FROM Opportunity WHERE CloseDate > TODAY").errorCode(), "MALFORMED_QUERY");
   EXPECT_EQ(errorOf("SELECT MAX(Amount) FROM Opportunity").errorCode(), "MALFORMED_QUERY");
 }
 
 TEST(soql, NamesAndLiteralTypesAreChecked) {
   const auto field = errorOf("SELECT Id, Foo FROM Account");
   EXPECT_EQ(field.errorCode(), "INVALID_FIELD");
-  EXPECT_NE(std::string(field.what()).find("No such column 'Foo' on entity 'Account'"),
-            std::string::npos);
+  EXPECT_NE(std::string(field.what()).find("No such column 'Foo' on entity 'Account'"), std::string::npos);
   EXPECT_NE(std::string(field.what()).find("Column:12"), std::string::npos);
   EXPECT_EQ(errorOf("SELECT Id FROM Lead").errorCode(), "INVALID_TYPE");
-  const auto quoted =
-      errorOf("SELECT Id FROM Opportunity WHERE SystemModstamp > '2024-01-01T00:00:00Z'");
+  const auto quoted = errorOf("SELECT Id FROM Opportunity WHERE SystemModstamp > '2024-01-01T00:00:00Z'");
   EXPECT_EQ(quoted.errorCode(), "INVALID_FIELD");
-  EXPECT_NE(std::string(quoted.what())
-                .find("must be of type dateTime and should not be enclosed in quotes"),
+  EXPECT_NE(std::string(quoted.what()).find("must be of type dateTime and should not be enclosed in quotes"),
             std::string::npos);
-  EXPECT_EQ(
-      errorOf("SELECT Id FROM Opportunity WHERE CloseDate > 2024-01-01T00:00:00Z").errorCode(),
-      "INVALID_FIELD");
+  EXPECT_EQ(errorOf("SELECT Id FROM Opportunity WHERE CloseDate > 2024-01-01T00:00:00Z").errorCode(), "INVALID_FIELD");
   EXPECT_EQ(errorOf("SELECT Id FROM Opportunity WHERE Amount = '5'").errorCode(), "INVALID_FIELD");
   EXPECT_EQ(errorOf("SELECT Id FROM Opportunity WHERE Name = 5").errorCode(), "INVALID_FIELD");
   EXPECT_EQ(errorOf("SELECT Id, id FROM Account").errorCode(), "MALFORMED_QUERY");
@@ -103,11 +94,10 @@ TEST(soql, NamesAndLiteralTypesAreChecked) {
 
 TEST(soql, EvaluatesComparisonsNullsAndLike) {
   Objects objects;
-  const nlohmann::json record = {
-      {"Id", "006Dn000000000AAAA"}, {"Name", "Acme Renewal"},
-      {"Amount", 1500.5},           {"StageName", nullptr},
-      {"CloseDate", "2024-06-30"},  {"SystemModstamp", "2024-05-01T12:00:00.000+0000"},
-      {"IsDeleted", false}};
+  const nlohmann::json record = {{"Id", "006Dn000000000AAAA"}, {"Name", "Acme Renewal"},
+                                 {"Amount", 1500.5},           {"StageName", nullptr},
+                                 {"CloseDate", "2024-06-30"},  {"SystemModstamp", "2024-05-01T12:00:00.000+0000"},
+                                 {"IsDeleted", false}};
   auto matches = [&](const std::string& where) {
     SoqlQuery q = SoqlParser::parse("SELECT Id FROM Opportunity WHERE " + where);
     SoqlBinder::bind(q, objects.all());

@@ -21,13 +21,12 @@ class VendorFixture {
     WallClock wall = [now] { return *now; };
     const auto& [name, section] = scenario.vendors.front();
     VendorContext context{name, scenario.seed, *clock, wall, section};
-    runtime = std::make_unique<VendorRuntime>(findVendor(name)->make(context), *clock, wall, 1000,
-                                              scenario.seed);
+    runtime = std::make_unique<VendorRuntime>(findVendor(name)->make(context), *clock, wall, 1000, scenario.seed);
     runtime->loadFaults(section.child("faults"));
   }
 
-  SimResponse call(const std::string& method, const std::string& target,
-                   const std::string& body = "", const std::string& token = "") {
+  SimResponse call(const std::string& method, const std::string& target, const std::string& body = "",
+                   const std::string& token = "") {
     std::map<std::string, std::string> headers;
     if (!token.empty()) headers["Authorization"] = "Bearer " + token;
     return runtime->dispatch(SimRequest::make(method, target, body, headers));
