@@ -1,4 +1,4 @@
-# Shared by scripts/run and scripts/test. Sourced, not run.
+# Shared by scripts/run, scripts/test and scripts/check-format. Sourced, not run.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -6,12 +6,12 @@ JOBS="${TRIBUTARY_JOBS:-$(nproc)}"
 
 # Debian 12 packages the build, the tests and the demo need; each earns its place in README.md.
 TRIBUTARY_PACKAGES=(
-  build-essential cmake pkg-config git ca-certificates
+  build-essential cmake pkg-config git ca-certificates ccache
   libpoco-dev libboost-dev libboost-filesystem-dev libyaml-cpp-dev libfmt-dev
   libhowardhinnant-date-dev tzdata nlohmann-json3-dev libpq-dev libssl-dev libxxhash-dev
   googletest libgtest-dev
   postgresql
-  clang-14 libc++-14-dev libc++abi-14-dev
+  clang-14 libc++-14-dev libc++abi-14-dev clang-format-14
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -56,6 +56,46 @@ build_preset() {
   else
     cmake --build "$dir" -j "$JOBS"
   fi
+}
+
+# Checks every tracked C and C++ file against .clang-format and names each one that differs.
+# Returns 0 when all are formatted (or when $REPO is not a git checkout, which it says), else 1.
+# Run it alone with scripts/check-format; fix a file with clang-format-14 -i FILE.
+check_format() {
+  local tool=clang-format-14
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    printf 'format check: %s is not installed (apt-get install %s, or run scripts/test, which installs it)\n' \
+      "$tool" "$tool" >&2
+    return 1
+  fi
+  if ! git -C "$REPO" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    say "format check: skipped: $REPO is not a git checkout, and the files to check are the tracked ones"
+    return 0
+  fi
+  local tracked=() files=() unformatted=() f
+  mapfile -d '' tracked < <(git -C "$REPO" ls-files -z -- '*.c' '*.h' '*.cpp' '*.hpp')
+  for f in "${tracked[@]}"; do
+    if [ -f "$REPO/$f" ]; then files+=("$f"); fi  # not one deleted in the work tree, still in the index
+  done
+  [ "${#files[@]}" -gt 0 ] || { say "format check: no tracked C/C++ files"; return 0; }
+  # One pass over all of them; only when it fails, one file at a time to name the culprits.
+  if ! (cd "$REPO" && printf '%s\0' "${files[@]}" | xargs -0 "$tool" --dry-run -Werror >/dev/null 2>&1); then
+    mapfile -d '' unformatted < <(cd "$REPO" && for f in "${files[@]}"; do
+      "$tool" --dry-run -Werror "$f" >/dev/null 2>&1 || printf '%s\0' "$f"
+    done)
+    if [ "${#unformatted[@]}" -eq 0 ]; then
+      printf 'format check: %s failed over all files but on none alone; run it by hand to see why\n' "$tool" >&2
+      return 1
+    fi
+  fi
+  if [ "${#unformatted[@]}" -gt 0 ]; then
+    printf 'format check: %d of %d tracked C/C++ files are not formatted as .clang-format says:\n' \
+      "${#unformatted[@]}" "${#files[@]}" >&2
+    printf '  %s\n' "${unformatted[@]}" >&2
+    printf 'see the changes with: clang-format-14 --dry-run FILE; fix with: clang-format-14 -i FILE\n' >&2
+    return 1
+  fi
+  printf 'format check: all %d tracked C/C++ files are formatted\n' "${#files[@]}" >&2
 }
 
 # Prints and records how long a stage took.
