@@ -6,7 +6,7 @@
  * {pointer,length} strings, opaque handles and function pointers. No exception, no C++
  * type, no allocator crosses it; each side frees only what it allocated.
  *
- * Versioning (see docs/connector-authors.md):
+ * Versioning (see docs/connector-abi.md):
  *  - TRIBUTARY_ABI_VERSION is (major << 16) | minor. The host refuses a plugin built for
  *    another major, or for a newer minor than it knows.
  *  - Structs only ever grow at the end, and a minor version may add fields or host
@@ -238,11 +238,15 @@ typedef struct tributary_host_api_v1 {
   /* Earliest time (epoch ms) the host should call again: required with TRIBUTARY_WAIT,
    * optional with TRIBUTARY_RETRY (e.g. a Retry-After header). */
   void (*set_retry_after)(tributary_host_ctx* ctx, int64_t until_ms);
-  /* Perform an HTTP request through the host's client (throttling, retries and OAuth are
-   * the host's). *out_response is always set to a host-owned response (see its type) and
-   * must be released with http_response_free. Returns TRIBUTARY_OK when a response arrived
-   * (whatever its status), TRIBUTARY_RETRY when none did (response->error says why), or
-   * TRIBUTARY_FATAL for a request the host will never send (bad URL, scheme not allowed). */
+  /* Perform an HTTP request through the host's client. Today the host sends it once, on a
+   * new connection, with no credentials of its own: a 429 or 5xx comes back as a response
+   * like any other (return WAIT or RETRY, with set_retry_after, to have the job parked or
+   * retried). Planned: rate limits, retries and connection reuse in the host (issue 15), and
+   * credentials and OAuth added by the host (issue 16). *out_response is always set to a
+   * host-owned response (see its type) and must be released with http_response_free.
+   * Returns TRIBUTARY_OK when a response arrived (whatever its status), TRIBUTARY_RETRY when
+   * none did (response->error says why), or TRIBUTARY_FATAL for a request the host will
+   * never send (bad URL, scheme not allowed). */
   tributary_result (*http_request)(tributary_host_ctx* ctx, const tributary_http_request_v1* request,
                                    const tributary_http_response_v1** out_response);
   void (*http_response_free)(tributary_host_ctx* ctx, const tributary_http_response_v1* response);
