@@ -15,8 +15,6 @@
 #include <fstream>
 #include <iostream>
 
-#include <libpq-fe.h>
-
 #include "app/ConfigSync.h"
 #include "app/ConnectionValidator.h"
 #include "common/Log.h"
@@ -84,16 +82,7 @@ int sync(const std::string& conninfo, const std::filesystem::path& cfgFile, cons
 // COPY ... TO STDOUT into a file.
 void copyOut(db::Connection& c, const std::string& sql, const std::filesystem::path& file) {
   std::ofstream out(file, std::ios::binary);
-  PGresult* r = PQexec(c.raw(), sql.c_str());
-  if (PQresultStatus(r) != PGRES_COPY_OUT) throw std::runtime_error(PQerrorMessage(c.raw()));
-  PQclear(r);
-  char* buf = nullptr;
-  int n;
-  while ((n = PQgetCopyData(c.raw(), &buf, 0)) > 0) {
-    out.write(buf, n);
-    PQfreemem(buf);
-  }
-  while ((r = PQgetResult(c.raw()))) PQclear(r);
+  c.copyOut(sql, [&](std::string_view data) { out.write(data.data(), static_cast<std::streamsize>(data.size())); });
 }
 
 int64_t copyIn(db::Connection& c, const std::string& sql, const std::filesystem::path& file) {

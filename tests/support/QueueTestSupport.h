@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "TestSupport.h"
+#include "app/JobKinds.h"
 #include "config/Config.h"
 #include "db/Connection.h"
 #include "db/Migrator.h"
@@ -25,7 +26,7 @@ struct QueueDatabase {
     config::PoolConfig p;
     p.max = 40;
     pool = std::make_shared<db::Pool>(db.conninfo(), p);
-    queue = std::make_shared<queue::JobQueue>(pool, cfg);
+    queue = app::makeJobQueue(pool, cfg);
   }
 
   static config::QueueConfig fastQueueConfig() {

@@ -6,6 +6,7 @@
 
 #include "app/ConfigSync.h"
 #include "app/ConnectionValidator.h"
+#include "app/JobKinds.h"
 #include "common/Files.h"
 #include "common/Json.h"
 #include "common/Log.h"
@@ -46,7 +47,7 @@ void Host::start() {
     }
   }
   pool_ = std::make_shared<db::Pool>(database_->conninfo(), cfg_.database.pool);
-  queue_ = std::make_shared<queue::JobQueue>(pool_, cfg_.queue);
+  queue_ = makeJobQueue(pool_, cfg_.queue);
 
   const int processes = cfg_.workers.processes > 0
                             ? cfg_.workers.processes

@@ -13,4 +13,8 @@ namespace tributary::app {
 void registerJobKinds(queue::HandlerRegistry& registry, std::shared_ptr<const config::Config> cfg,
                       std::shared_ptr<const plugins::PluginRegistry> plugins);
 
+// The job queue as the host uses it: the engine closes the runs of attempts the queue ends on
+// its own (rescues). Every queue a host process makes comes from here.
+std::shared_ptr<queue::JobQueue> makeJobQueue(std::shared_ptr<db::Pool> pool, const config::QueueConfig& cfg);
+
 }  // namespace tributary::app

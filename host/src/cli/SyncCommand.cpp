@@ -80,10 +80,11 @@ void SyncCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
 bool SyncCommand::handleCommandOption(const std::string& name, const std::string& value) {
   if (name == "connection") connection_ = value;
   else if (name == "mode") {
-    if (value != "auto" && value != "initial" && value != "incremental" && value != "backfill") {
+    try {
+      mode_ = sync::parseRequested(value);
+    } catch (const std::invalid_argument&) {
       throw Poco::InvalidArgumentException("--mode must be auto, initial, incremental or backfill", value);
     }
-    mode_ = value;
   } else if (name == "from" || name == "to") {
     if (!time::parseIso8601(value))
       throw Poco::InvalidArgumentException("--" + name + " is not an ISO 8601 time", value);
@@ -107,11 +108,12 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
     std::cerr << "usage: tributary sync WORKSPACE [--connection C] [--mode M] [--from T --to T] [--follow]\n";
     return kUsage;
   }
-  if (mode_ == "backfill" && !from_ && !to_ && ids_.empty()) {
+  const bool backfill = mode_ == sync::Mode::Backfill;
+  if (backfill && !from_ && !to_ && ids_.empty()) {
     std::cerr << "tributary sync: --mode backfill needs --from/--to or --ids\n";
     return kUsage;
   }
-  if (mode_ != "backfill" && (from_ || to_ || !ids_.empty())) {
+  if (!backfill && (from_ || to_ || !ids_.empty())) {
     std::cerr << "tributary sync: --from, --to and --ids go with --mode backfill\n";
     return kUsage;
   }
@@ -153,11 +155,11 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
     std::vector<queue::EnqueueRequest> reqs;
     for (const auto& t : targets) {
       queue::EnqueueRequest e;
-      e.kind = mode_ == "backfill" ? "backfill" : "sync";
+      e.kind = backfill ? "backfill" : "sync";
       e.workspaceId = ws.text(0, 0);
       e.connectionId = t.connectionId;
       e.priority = queue::kPriorityManual;
-      Json p = {{"mode", mode_}, {"sync_type", mode_ == "backfill" ? "backfill" : "manual"}};
+      Json p = {{"mode", sync::toString(mode_)}, {"sync_type", backfill ? "backfill" : "manual"}};
       if (dryRun_) p["dry_run"] = true;
       if (!streams_.empty()) p["streams"] = streams_;
       if (from_ || to_) {
@@ -168,7 +170,7 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
       if (!ids_.empty()) p["ids"] = ids_;
       e.payload = p;
       // One manual sync per connection at a time; a second request joins the first.
-      if (mode_ != "backfill" && !dryRun_) e.uniqueKey = "sync:" + t.connectionId + ":manual";
+      if (!backfill && !dryRun_) e.uniqueKey = "sync:" + t.connectionId + ":manual";
       reqs.push_back(std::move(e));
     }
     auto results = q.enqueueMany(*c, reqs);
@@ -176,8 +178,8 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
       targets[i].jobId = results[i].jobId;
       targets[i].existing = results[i].existing;
       std::cout << (results[i].existing ? "already queued " : "queued ") << args[0] << "/" << targets[i].name
-                << (mode_ == "auto" ? "" : " (" + mode_ + ")") << (dryRun_ ? " [dry run]" : "") << ": job "
-                << results[i].jobId << "\n";
+                << (mode_ ? " (" + std::string(sync::toString(*mode_)) + ")" : "") << (dryRun_ ? " [dry run]" : "")
+                << ": job " << results[i].jobId << "\n";
     }
   }
   if (!follow_) return kOk;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "cli/Command.h"
+#include "common/SyncMode.h"
 
 namespace tributary::cli {
 
@@ -17,7 +18,7 @@ class SyncCommand : public Command {
 
  private:
   std::optional<std::string> connection_;
-  std::string mode_ = "auto";
+  sync::Requested mode_;  // none: auto
   std::optional<std::string> from_, to_;
   std::vector<std::string> streams_, ids_;
   bool dryRun_ = false;

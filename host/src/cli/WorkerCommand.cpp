@@ -65,7 +65,7 @@ int WorkerCommand::execute(const std::vector<std::string>& args) {
   // heartbeats, claims and completions must never wait behind them.
   poolCfg.max = std::max(poolCfg.max, 3 * cfg->workers.concurrency + 4);
   auto pool = std::make_shared<db::Pool>(conninfo, poolCfg);
-  auto queue = std::make_shared<queue::JobQueue>(pool, cfg->queue);
+  auto queue = app::makeJobQueue(pool, cfg->queue);
   auto sharedCfg = std::make_shared<const config::Config>(*cfg);
   auto pluginRegistry = std::make_shared<const plugins::PluginRegistry>(app::loadPlugins(*cfg, /*quiet=*/true));
   auto registry = std::make_shared<queue::HandlerRegistry>();

@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <utility>
+
 #include "common/Log.h"
 #include "common/Strings.h"
 
@@ -96,30 +98,97 @@ Result Connection::execPreparedParams(const std::string& sql, const std::vector<
 }
 
 int64_t Connection::copyIn(const std::string& copySql, const std::function<bool(std::string&)>& produce) {
-  check(PQexec(conn_, copySql.c_str()), copySql);
+  CopyIn copy(*this, copySql);
   std::string buf;
   bool more = true;
-  std::string failure;
   while (more) {
     buf.clear();
     try {
       more = produce(buf);
     } catch (const std::exception& e) {
-      failure = e.what();
-      break;
+      copy.abort(e.what());
+      throw;
     }
-    if (!buf.empty() && PQputCopyData(conn_, buf.data(), static_cast<int>(buf.size())) != 1) {
-      failure = PQerrorMessage(conn_);
-      break;
+    copy.put(buf);
+  }
+  return copy.end();
+}
+
+int64_t Connection::copyOut(const std::string& copySql, const std::function<void(std::string_view)>& consume) {
+  PGresult* start = PQexec(conn_, copySql.c_str());
+  if (!start || PQresultStatus(start) != PGRES_COPY_OUT) {
+    check(start, copySql);  // throws the server's message, or owns (and frees) a result that is no error
+    throw DbError("not a COPY ... TO STDOUT: " + copySql.substr(0, 120));
+  }
+  PQclear(start);
+  std::string failure;
+  char* buf = nullptr;
+  int n;
+  while ((n = PQgetCopyData(conn_, &buf, 0)) > 0) {
+    if (failure.empty()) {
+      try {
+        consume(std::string_view(buf, static_cast<size_t>(n)));
+      } catch (const std::exception& e) {
+        failure = e.what();  // read the rest, so the connection stays usable
+      }
     }
+    PQfreemem(buf);
   }
-  if (PQputCopyEnd(conn_, failure.empty() ? nullptr : failure.c_str()) != 1) {
-    throw DbError(std::string("COPY failed: ") + PQerrorMessage(conn_));
-  }
-  PGresult* r = PQgetResult(conn_);
-  Result res = check(r, copySql);
+  if (n == -2) throw DbError(std::string("COPY failed: ") + PQerrorMessage(conn_));
+  Result res = check(PQgetResult(conn_), copySql);
   while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);
+  if (!failure.empty()) throw std::runtime_error(failure);
   return res.affected();
+}
+
+CopyIn::CopyIn(Connection& conn, std::string copySql) : conn_(conn), sql_(std::move(copySql)) {
+  PGresult* r = PQexec(conn_.conn_, sql_.c_str());
+  if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
+    conn_.check(r, sql_);  // throws the server's message, or owns (and frees) a result that is no error
+    throw DbError("not a COPY ... FROM STDIN: " + sql_.substr(0, 120));
+  }
+  PQclear(r);
+  open_ = true;
+}
+
+CopyIn::~CopyIn() {
+  if (open_) abort("the COPY was abandoned");
+}
+
+void CopyIn::put(std::string_view data) {
+  constexpr size_t kFlushBytes = 256 * 1024;
+  buf_.append(data);
+  if (buf_.size() >= kFlushBytes) flush();
+}
+
+void CopyIn::flush() {
+  if (buf_.empty()) return;
+  if (PQputCopyData(conn_.conn_, buf_.data(), static_cast<int>(buf_.size())) != 1) {
+    std::string err = PQerrorMessage(conn_.conn_);
+    abort(err);
+    throw DbError("COPY failed: " + err);
+  }
+  buf_.clear();
+}
+
+int64_t CopyIn::end() {
+  if (!open_) throw DbError("COPY already ended: " + sql_.substr(0, 120));
+  flush();
+  open_ = false;
+  if (PQputCopyEnd(conn_.conn_, nullptr) != 1) {
+    throw DbError(std::string("COPY failed: ") + PQerrorMessage(conn_.conn_));
+  }
+  PGresult* r = PQgetResult(conn_.conn_);
+  while (PGresult* extra = PQgetResult(conn_.conn_)) PQclear(extra);
+  return conn_.check(r, sql_).affected();
+}
+
+void CopyIn::abort(const std::string& reason) noexcept {
+  if (!open_) return;
+  open_ = false;
+  buf_.clear();
+  PQputCopyEnd(conn_.conn_, reason.c_str());
+  while (PGresult* r = PQgetResult(conn_.conn_)) PQclear(r);
 }
 
 void Connection::listen(const std::string& channel) { execScript("LISTEN " + strings::quoteIdent(channel)); }
@@ -168,20 +237,62 @@ bool Connection::inTransaction() const { return conn_ && PQtransactionStatus(con
 
 int Connection::backendPid() const { return conn_ ? PQbackendPID(conn_) : 0; }
 
-Transaction::Transaction(Connection& c, std::string_view begin) : conn_(c) { conn_.execScript(std::string(begin)); }
+Transaction::Transaction(Connection& c, std::string_view begin) : conn_(&c) { c.execScript(std::string(begin)); }
 
-Transaction::~Transaction() {
-  if (!done_ && !conn_.isBroken()) {
+Transaction::~Transaction() { end(); }
+
+Transaction::Transaction(Transaction&& o) noexcept : conn_(std::exchange(o.conn_, nullptr)) {}
+
+Transaction& Transaction::operator=(Transaction&& o) noexcept {
+  if (this != &o) {
+    end();
+    conn_ = std::exchange(o.conn_, nullptr);
+  }
+  return *this;
+}
+
+void Transaction::end() noexcept {
+  if (conn_ && !conn_->isBroken()) {
     try {
-      conn_.execScript("ROLLBACK");
+      conn_->execScript("ROLLBACK");
     } catch (...) {
     }
   }
+  conn_ = nullptr;
 }
 
 void Transaction::commit() {
-  conn_.execScript("COMMIT");
+  if (!conn_) throw DbError("commit: the transaction already ended");
+  Connection* c = std::exchange(conn_, nullptr);
+  c->execScript("COMMIT");
+}
+
+void Transaction::rollback() {
+  if (!conn_) return;
+  Connection* c = std::exchange(conn_, nullptr);
+  if (!c->isBroken()) c->execScript("ROLLBACK");
+}
+
+Savepoint::Savepoint(Connection& c, std::string name) : conn_(c), name_(std::move(name)) {
+  conn_.execScript("SAVEPOINT " + name_);
+}
+
+Savepoint::~Savepoint() {
+  if (done_ || conn_.isBroken()) return;
+  try {
+    rollback();
+  } catch (...) {
+  }
+}
+
+void Savepoint::release() {
   done_ = true;
+  conn_.execScript("RELEASE SAVEPOINT " + name_);
+}
+
+void Savepoint::rollback() {
+  done_ = true;
+  conn_.execScript("ROLLBACK TO SAVEPOINT " + name_ + "; RELEASE SAVEPOINT " + name_);
 }
 
 }  // namespace tributary::db

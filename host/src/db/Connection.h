@@ -42,7 +42,8 @@ struct Notification {
   int backendPid = 0;
 };
 
-// One libpq connection. Not thread-safe: one thread uses it at a time (the pool hands it out).
+// One libpq connection: the only door to libpq, which no room but db/ calls. Not thread-safe: one thread uses it at a
+// time (the pool hands it out).
 class Connection {
  public:
   // Opens a connection; throws DbError naming the target (without its password) on failure.
@@ -70,8 +71,11 @@ class Connection {
   }
 
   // COPY ... FROM STDIN: `produce` is called repeatedly and appends data to its buffer; it
-  // returns false when there is no more. Returns the number of rows copied.
+  // returns false when there is no more. Returns the number of rows copied. (CopyIn is the
+  // push-style form of the same, for data that arrives a piece at a time.)
   int64_t copyIn(const std::string& copySql, const std::function<bool(std::string&)>& produce);
+  // COPY ... TO STDOUT: `consume` gets the data as it arrives. Returns the number of rows.
+  int64_t copyOut(const std::string& copySql, const std::function<void(std::string_view)>& consume);
 
   void listen(const std::string& channel);
   void unlisten(const std::string& channel);
@@ -85,10 +89,10 @@ class Connection {
   bool isBroken() const;
   bool inTransaction() const;
   int backendPid() const;
-  PGconn* raw() const { return conn_; }
   const std::string& target() const { return target_; }
 
  private:
+  friend class CopyIn;
   Result check(PGresult* r, const std::string& sql);
   std::vector<Notification> drainNotifications();
   PGconn* conn_ = nullptr;
@@ -96,16 +100,73 @@ class Connection {
   std::unordered_map<std::string, std::string> prepared_;
 };
 
-// BEGIN on construction; ROLLBACK on destruction unless commit() ran.
+// A COPY ... FROM STDIN fed a piece at a time: put() buffers and sends in large chunks, end()
+// finishes it and reports the server's verdict, abort() (or destruction while open) cancels it,
+// so that the statement fails and nothing it sent is kept. The connection may run nothing else
+// while a CopyIn is open on it.
+class CopyIn {
+ public:
+  // Starts the COPY; throws DbError with the server's message.
+  CopyIn(Connection& conn, std::string copySql);
+  ~CopyIn();
+  CopyIn(const CopyIn&) = delete;
+  CopyIn& operator=(const CopyIn&) = delete;
+
+  void put(std::string_view data);
+  // Sends what is buffered and ends the COPY; returns the rows copied. Throws DbError (the
+  // COPY is over either way).
+  int64_t end();
+  // Ends the COPY as failed; never throws. The connection's transaction, if any, is then
+  // aborted, as after any failed statement.
+  void abort(const std::string& reason) noexcept;
+  bool open() const { return open_; }
+
+ private:
+  void flush();
+  Connection& conn_;
+  std::string sql_;
+  std::string buf_;
+  bool open_ = false;
+};
+
+// BEGIN on construction; ROLLBACK on destruction unless commit() or rollback() ran. Movable, so
+// it can live in a container or an optional; a moved-from Transaction does nothing.
 class Transaction {
  public:
   explicit Transaction(Connection& c, std::string_view begin = "BEGIN");
   ~Transaction();
+  Transaction(Transaction&& o) noexcept;
+  Transaction& operator=(Transaction&& o) noexcept;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
   void commit();
-  Connection& connection() { return conn_; }
+  void rollback();
+  // False once committed or rolled back.
+  bool active() const { return conn_ != nullptr; }
+  Connection& connection() { return *conn_; }
+
+ private:
+  void end() noexcept;
+  Connection* conn_;
+};
+
+// SAVEPOINT on construction. release() keeps what ran since; rollback() undoes it (and releases
+// the savepoint); destruction without either rolls back, unless the connection broke. Names
+// may repeat: PostgreSQL then uses the innermost.
+class Savepoint {
+ public:
+  Savepoint(Connection& c, std::string name);
+  ~Savepoint();
+  Savepoint(const Savepoint&) = delete;
+  Savepoint& operator=(const Savepoint&) = delete;
+
+  void release();
+  void rollback();
 
  private:
   Connection& conn_;
+  std::string name_;
   bool done_ = false;
 };
 

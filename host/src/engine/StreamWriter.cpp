@@ -3,8 +3,6 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include <libpq-fe.h>
-
 #include <unordered_map>
 
 #include "common/Log.h"
@@ -15,7 +13,6 @@
 namespace tributary::engine {
 namespace {
 
-constexpr size_t kCopyFlushBytes = 256 * 1024;
 constexpr int64_t kErrorFlushBytes = 4 * 1024 * 1024;
 
 std::string firstLine(const std::string& s) {
@@ -53,7 +50,6 @@ WriteCounts& WriteCounts::operator+=(const WriteCounts& o) {
 }
 
 void StreamWriter::Batch::clear() {
-  copyBuf.clear();
   records = 0;
   deleted = 0;
   failed = 0;
@@ -71,8 +67,8 @@ void StreamWriter::Batch::clear() {
 }
 
 StreamWriter::StreamWriter(std::vector<db::Connection*> connections, StreamTarget target, Options options,
-                           CommitHook hook)
-    : t_(std::move(target)), o_(std::move(options)), hook_(std::move(hook)), encoder_(t_.entity) {
+                           BatchCommitHook& hook)
+    : t_(std::move(target)), o_(std::move(options)), hook_(hook), encoder_(t_.entity) {
   if (connections.empty()) throw std::invalid_argument("StreamWriter needs a connection");
   const size_t n = o_.dryRun ? 1 : connections.size();
   slots_.reserve(n);
@@ -112,8 +108,9 @@ void StreamWriter::ensureStaging(Batch& b) {
 }
 
 void StreamWriter::begin(Batch& b) {
-  if (!o_.dryRun && !b.inTx) b.conn->execScript("BEGIN");
-  b.inTx = true;
+  // A dry run's caller owns the one transaction everything runs in.
+  if (!o_.dryRun && !b.tx) b.tx.emplace(*b.conn);
+  b.open = true;
 }
 
 void StreamWriter::startCopy(Batch& b) {
@@ -122,35 +119,17 @@ void StreamWriter::startCopy(Batch& b) {
     for (const auto& c : t_.entity->columns) sql += ", " + strings::quoteIdent(c.name);
   }
   sql += ") FROM STDIN";
-  PGresult* r = PQexec(b.conn->raw(), sql.c_str());
-  const bool ok = r && PQresultStatus(r) == PGRES_COPY_IN;
-  std::string err = ok ? "" : PQerrorMessage(b.conn->raw());
-  if (r) PQclear(r);
-  if (!ok) throw db::DbError("cannot start COPY into " + stagingTable() + ": " + err);
-  b.inCopy = true;
-}
-
-void StreamWriter::flushCopy(Batch& b) {
-  if (b.copyBuf.empty()) return;
-  if (PQputCopyData(b.conn->raw(), b.copyBuf.data(), static_cast<int>(b.copyBuf.size())) != 1) {
-    throw db::DbError(std::string("COPY failed: ") + PQerrorMessage(b.conn->raw()));
-  }
-  b.copyBuf.clear();
+  b.copy = std::make_unique<db::CopyIn>(*b.conn, std::move(sql));
 }
 
 void StreamWriter::endCopy(Batch& b) {
-  if (!b.inCopy) return;
-  flushCopy(b);
-  b.inCopy = false;
-  if (PQputCopyEnd(b.conn->raw(), nullptr) != 1) {
-    throw db::DbError(std::string("COPY failed: ") + PQerrorMessage(b.conn->raw()));
+  if (!b.copy) return;
+  auto copy = std::move(b.copy);
+  try {
+    copy->end();
+  } catch (const db::DbError& e) {
+    throw db::DbError("COPY into " + stagingTable() + " failed: " + e.what(), e.sqlstate());
   }
-  PGresult* r = PQgetResult(b.conn->raw());
-  const bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
-  std::string err = ok ? "" : (r ? PQresultErrorMessage(r) : PQerrorMessage(b.conn->raw()));
-  if (r) PQclear(r);
-  while (PGresult* extra = PQgetResult(b.conn->raw())) PQclear(extra);
-  if (!ok) throw db::DbError("COPY into " + stagingTable() + " failed: " + err);
 }
 
 void StreamWriter::add(const plugins::RecordView& rec) {
@@ -189,10 +168,9 @@ void StreamWriter::add(const plugins::RecordView& rec) {
   }
   line_ += '\n';
   begin(b);
-  if (!b.inCopy) startCopy(b);
+  if (!b.copy) startCopy(b);
   if (!b.ids.insert(XXH3_64bits(rec.sourceId.data(), rec.sourceId.size())).second) b.duplicates = true;
-  b.copyBuf += line_;
-  if (b.copyBuf.size() >= kCopyFlushBytes) flushCopy(b);
+  b.copy->put(line_);
   ++b.records;
   if (rec.deleted) ++b.deleted;
   if (rec.modifiedAtMs) {
@@ -230,7 +208,7 @@ bool StreamWriter::checkpoint(std::string_view cursor) {
   b.cursor = std::string(cursor);
   const auto age = std::chrono::steady_clock::now() - b.start;
   const int64_t size = b.records + static_cast<int64_t>(b.errors.size()) + b.failed;
-  if (size == 0 && !b.inTx) return false;  // nothing to store yet; the cursor rides with the next batch
+  if (size == 0 && !b.open) return false;  // nothing to store yet; the cursor rides with the next batch
   if (size >= target_ || age >= o_.maxBatchAge) {
     startCommit();
     return true;
@@ -292,29 +270,30 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
   c.records = b.records;
   c.batches = 1;
   if (b.records > 0) {
-    b.conn->execScript("SAVEPOINT trib_batch");
     bool done = false;
     if (plain && !b.duplicates) {
+      db::Savepoint sp(*b.conn, "trib_batch");
       try {
         c.inserted = plainInsert(b);
         c.deleted = b.deleted;
-        b.conn->execScript("RELEASE SAVEPOINT trib_batch");
+        sp.release();
         done = true;
       } catch (const db::DbError& e) {
         if (b.conn->isBroken()) throw;
-        b.conn->execScript("ROLLBACK TO SAVEPOINT trib_batch");
+        sp.rollback();
         result.conflicted = true;  // rows exist after all: upsert from now on
         log::debug("engine", "plain insert into {} met existing rows ({}); upserting", t_.stream, firstLine(e.what()));
       }
     }
     for (int attempt = 1; !done; ++attempt) {
+      db::Savepoint sp(*b.conn, "trib_batch");
       try {
         c += upsert(b, 0, b.records - 1);
-        b.conn->execScript("RELEASE SAVEPOINT trib_batch");
+        sp.release();
         done = true;
       } catch (const db::DbError& e) {
         if (b.conn->isBroken()) throw;
-        b.conn->execScript("ROLLBACK TO SAVEPOINT trib_batch");
+        sp.rollback();
         if (transient(e)) {
           // Two runs upserting the same rows in different orders (a backfill beside a sync):
           // PostgreSQL picked this one as the deadlock's victim. Try again, then give up.
@@ -354,9 +333,10 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
     log::warn("engine", "{} of {} records of stream {} failed in one batch (over 10%)", c.failed, c.records + c.failed,
               t_.stream);
   }
-  hook_(*b.conn, info);
-  b.conn->execScript("COMMIT");
-  b.inTx = false;
+  hook_.beforeCommit(*b.conn, info);
+  b.tx->commit();
+  b.tx.reset();
+  b.open = false;
   result.counts = c;
   result.took = std::chrono::steady_clock::now() - started;
   b.clear();
@@ -444,15 +424,14 @@ WriteCounts StreamWriter::upsert(Batch& b, int64_t lo, int64_t hi) {
 }
 
 void StreamWriter::isolate(Batch& b, int64_t lo, int64_t hi, WriteCounts& counts) {
-  b.conn->execScript("SAVEPOINT trib_part");
+  db::Savepoint sp(*b.conn, "trib_part");
   try {
     counts += upsert(b, lo, hi);
-    b.conn->execScript("RELEASE SAVEPOINT trib_part");
+    sp.release();
     return;
   } catch (const db::DbError& e) {
     if (b.conn->isBroken()) throw;
-    b.conn->execScript("ROLLBACK TO SAVEPOINT trib_part");
-    b.conn->execScript("RELEASE SAVEPOINT trib_part");
+    sp.rollback();
     if (transient(e)) throw;  // not the record's fault: the call fails and is retried
     if (lo == hi) {
       auto row = b.conn->exec("SELECT source_id, raw FROM " + stagingTable() + " WHERE ord = $1", lo);
@@ -562,7 +541,7 @@ int64_t StreamWriter::countUnseen() {
 void StreamWriter::finish() {
   collect();
   Batch& b = cur();
-  if (b.records > 0 || !b.errors.empty() || b.failed > 0 || b.cursor || b.inTx) {
+  if (b.records > 0 || !b.errors.empty() || b.failed > 0 || b.cursor || b.open) {
     if (o_.dryRun) {
       dryRunCount(b);
     } else {
@@ -576,13 +555,12 @@ void StreamWriter::finish() {
 }
 
 void StreamWriter::abortBatch(Batch& b) {
-  if (b.inCopy) {
-    PQputCopyEnd(b.conn->raw(), "the batch was abandoned");
-    while (PGresult* r = PQgetResult(b.conn->raw())) PQclear(r);
-    b.inCopy = false;
+  if (b.copy) {
+    b.copy->abort("the batch was abandoned");
+    b.copy.reset();
   }
-  if (b.inTx && !o_.dryRun && !b.conn->isBroken()) b.conn->execScript("ROLLBACK");
-  b.inTx = false;
+  b.tx.reset();  // rolls back
+  b.open = false;
   b.clear();
 }
 

@@ -2,8 +2,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <future>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -12,18 +12,11 @@
 #include "db/Connection.h"
 #include "engine/EntitySchema.h"
 #include "engine/RecordEncoder.h"
+#include "engine/RecordSink.h"
+#include "engine/TargetTable.h"
 #include "plugins/RunServices.h"
 
 namespace tributary::engine {
-
-// Where one stream's records go.
-struct StreamTarget {
-  std::string workspaceId;
-  std::string source;  // the connection's name
-  std::string connectionId;
-  std::string stream;
-  const Entity* entity = nullptr;  // null: the generic records table
-};
 
 struct WriteCounts {
   int64_t records = 0;  // emitted and stored or compared
@@ -47,6 +40,17 @@ struct CommitInfo {
   int64_t seenAdded = 0;                   // ids added to sync_seen
 };
 
+// What the writer's owner stores in each batch's transaction, beside the records: the stream's
+// cursor, its watermark, its progress. beforeCommit runs inside the transaction, last before
+// COMMIT, on whichever thread commits the batch (with double-buffering, not the plugin's): it
+// may only touch the connection it is given and state it guards itself. It throws to refuse
+// the commit (the fence of a job that is no longer held, for one); the batch then rolls back.
+class BatchCommitHook {
+ public:
+  virtual ~BatchCommitHook() = default;
+  virtual void beforeCommit(db::Connection& conn, const CommitInfo& batch) = 0;
+};
+
 // Writes one stream's records exactly once. Records stream into COPY into a temporary staging
 // table as they are emitted, so memory stays bounded whatever the batch size. At a checkpoint
 // the batch is upserted with one INSERT ... ON CONFLICT, its errors and cursor are written, and
@@ -58,7 +62,7 @@ struct CommitInfo {
 // With two connections the writer double-buffers: one batch commits on one connection while
 // the plugin fills the next through the other. Commits still happen one at a time and in
 // checkpoint order, so a crash leaves exactly the batches before some checkpoint.
-class StreamWriter {
+class StreamWriter final : public RecordSink {
  public:
   struct Options {
     bool dryRun = false;         // count what would change; the caller owns the transaction
@@ -76,19 +80,16 @@ class StreamWriter {
     std::chrono::milliseconds slowCommit{2000};
     std::chrono::milliseconds maxBatchAge{5000};
   };
-  // Runs inside the batch's transaction, before COMMIT, possibly on another thread than the
-  // plugin's: the caller stores the cursor, the watermark and progress there.
-  using CommitHook = std::function<void(db::Connection&, const CommitInfo&)>;
-
-  // `connections`: one, or two to double-buffer (not for dry runs).
-  StreamWriter(std::vector<db::Connection*> connections, StreamTarget target, Options options, CommitHook hook);
+  // `connections`: one, or two to double-buffer (not for dry runs). `hook` outlives the writer.
+  StreamWriter(std::vector<db::Connection*> connections, StreamTarget target, Options options, BatchCommitHook& hook);
   ~StreamWriter();
 
-  void add(const plugins::RecordView& record);
-  void addError(std::string_view sourceId, std::string_view stage, std::string_view message, std::string_view raw);
+  void add(const plugins::RecordView& record) override;
+  void addError(std::string_view sourceId, std::string_view stage, std::string_view message,
+                std::string_view raw) override;
   // A checkpoint: commits when the batch is big or old enough. Returns true if it committed
   // (or started committing).
-  bool checkpoint(std::string_view cursor);
+  bool checkpoint(std::string_view cursor) override;
   // Commits whatever is open, with the last checkpoint's cursor, and waits for every commit
   // (the end of a successful call). Throws what a commit threw.
   void finish();
@@ -111,9 +112,9 @@ class StreamWriter {
   struct Batch {
     db::Connection* conn = nullptr;
     bool stagingReady = false;
-    bool inTx = false;
-    bool inCopy = false;
-    std::string copyBuf;
+    bool open = false;                  // records or errors have come since the last commit
+    std::optional<db::Transaction> tx;  // the batch's (none in a dry run: the caller's)
+    std::unique_ptr<db::CopyIn> copy;   // records streaming into the staging table
     int64_t records = 0;
     int64_t deleted = 0;
     int64_t failed = 0;
@@ -141,7 +142,6 @@ class StreamWriter {
   void begin(Batch& b);
   void startCopy(Batch& b);
   void endCopy(Batch& b);
-  void flushCopy(Batch& b);
   void startCommit();
   void collect();
   CommitResult commitBatch(Batch& b, bool plainInsert);
@@ -157,7 +157,7 @@ class StreamWriter {
 
   StreamTarget t_;
   Options o_;
-  CommitHook hook_;
+  BatchCommitHook& hook_;
   RecordEncoder encoder_;
   std::vector<Batch> slots_;
   size_t cur_ = 0;

@@ -1,16 +1,18 @@
 #pragma once
 
-#include <atomic>
-
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "common/Json.h"
 #include "config/Config.h"
-#include "db/Pool.h"
+#include "engine/EngineServices.h"
+#include "engine/RunFence.h"
+#include "engine/RunRecorder.h"
+#include "engine/RunRequest.h"
+#include "engine/StreamPlanner.h"
+#include "engine/StreamStateStore.h"
 #include "engine/StreamWriter.h"
 #include "plugins/CallResult.h"
 #include "plugins/ConnectorInstance.h"
@@ -19,16 +21,12 @@
 
 namespace tributary::engine {
 
-// One sync job of one connection: it plans each stream's mode, runs the plugin's check and
-// then its sync hooks stream by stream, writes through a StreamWriter, and records the run
-// (sync_runs, events, stream_state, connections) as it goes.
-//
-// Modes per stream: a stream with a checkpoint left by an unfinished run resumes that run;
-// otherwise a stream whose initial sync completed runs incrementally from its watermark minus
-// the overlap, and one that never completed one runs an initial sync. A job with mode
-// "initial" forces a full resync; a backfill job keeps its own cursors and never moves the
-// stream's. A full resync over existing rows marks the rows it did not see deleted, but only
-// once the stream completed.
+// One sync job of one connection, start to end: it reads the request (RunRequest), plans each
+// stream (StreamPlanner, from StreamStateStore's snapshot), opens the run (RunRecorder), runs the
+// plugin's check and then its sync hook stream by stream, writing through a StreamWriter whose
+// commits store the stream's state (StreamCheckpointer), and closes the run. Every writing
+// transaction checks the job's claim last (RunFence): a run whose job was taken over commits
+// nothing more.
 //
 // Isolation: READ COMMITTED. Each batch is one transaction keyed by natural keys; concurrent
 // runs over the same rows (a backfill beside an incremental sync) serialize on row locks, and an
@@ -40,19 +38,7 @@ class SyncRun {
 
   queue::Outcome execute();
 
-  enum class StreamMode { Initial, Incremental, Backfill };
-
  private:
-  struct StreamPlan {
-    const plugins::StreamDescriptor* stream = nullptr;
-    StreamMode mode = StreamMode::Initial;
-    bool resume = false;
-    std::string cursor;
-    std::optional<int64_t> sinceMs;
-    bool trackSeen = false;
-    std::string seenRunId;
-    bool skip = false;  // a backfill stream already done by an earlier attempt
-  };
   struct StreamResult {
     plugins::CallResult call;
     WriteCounts counts;
@@ -62,25 +48,17 @@ class SyncRun {
     int64_t unidentifiedErrors = 0;  // failed records with no id
   };
 
-  queue::Outcome fail(queue::Outcome::Kind kind, const std::string& message);
   void loadConnection();
   void createInstance();
-  void parsePayload();
   std::vector<StreamPlan> plan();
   void openRun(const std::vector<StreamPlan>& plans);
   StreamResult runStream(StreamPlan& plan);
-  void completeStream(db::Connection& conn, const StreamPlan& plan, StreamResult& result);
-  // Throws unless this job still runs on this worker, and keeps it so until `conn`'s transaction
-  // ends: a run whose job was rescued elsewhere (its lease expired) or released never commits
-  // another batch, cursor or sweep over the run that took its place.
-  void fence(db::Connection& conn) const;
-  mutable std::atomic<bool> lost_{false};  // a fence failed: this run reports nothing more
   queue::Outcome finishRun(const std::vector<StreamPlan>& plans, const std::vector<StreamResult>& results);
-  queue::Outcome outcomeOf(const plugins::CallResult& r, const std::string& where);
   void recordFailure(const std::string& status, const std::string& error, bool connectionError);
   void writeProgress(bool force);
-  std::string modeName(StreamMode m) const;
-  std::string tableOf(const plugins::StreamDescriptor& s) const;
+  StreamTarget targetOf(const plugins::StreamDescriptor& s) const;
+  std::string label() const { return workspaceSlug_ + "/" + name_; }
+  int64_t elapsedMs() const;
 
   queue::JobContext& ctx_;
   const config::Config& cfg_;
@@ -93,21 +71,17 @@ class SyncRun {
   std::shared_ptr<const plugins::ConnectorPlugin> plugin_;
   std::unique_ptr<plugins::ConnectorInstance> instance_;
 
-  // The request
-  std::string requestedMode_ = "auto";
-  std::string syncType_ = "manual";
-  bool dryRun_ = false;
-  bool replay_ = false;
-  std::vector<std::string> streamNames_;
-  std::optional<int64_t> windowFrom_, windowTo_;
-  std::vector<std::string> ids_;
+  // The request, and what the run does with it
+  RunRequest request_;
+  std::unique_ptr<StreamPlanner> planner_;
+  std::unique_ptr<StreamStateStore> state_;
+  std::unique_ptr<RunFence> fence_;  // set once the request says whether it is a dry run
+  std::unique_ptr<RunRecorder> recorder_;
 
-  // The run
-  std::string runId_;
+  // The run as it goes
   std::chrono::steady_clock::time_point started_;
-  Json streamsMeta_ = Json::object();
-  Json progress_ = Json::object();
-  int64_t httpCalls_ = 0, http429s_ = 0;
+  RunStats stats_;
+  CallCounters counters_;
   std::chrono::steady_clock::time_point lastProgressWrite_{};
 };
 

@@ -152,9 +152,7 @@ CallResult ConnectorInstance::sync(SyncMode mode, const SyncRequest& request, Ru
 
   tributary_sync_request_v1 r{};
   r.struct_size = sizeof r;
-  r.mode = mode == SyncMode::Initial       ? TRIBUTARY_SYNC_INITIAL
-           : mode == SyncMode::Incremental ? TRIBUTARY_SYNC_INCREMENTAL
-                                           : TRIBUTARY_SYNC_BACKFILL;
+  r.mode = static_cast<uint32_t>(mode);  // SyncMode's values are the ABI's
   r.stream = {request.stream.data(), request.stream.size()};
   r.cursor_json = {request.cursorJson.data(), request.cursorJson.size()};
   r.since_ms = request.sinceMs.value_or(TRIBUTARY_TIME_NONE);

@@ -5,9 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "common/SyncMode.h"
+
 namespace tributary::plugins {
 
-enum class SyncMode { Initial, Incremental, Backfill };
+using SyncMode = sync::Mode;  // one type for the mode, host-wide (common/SyncMode.h)
 
 // One sync hook call: one stream. See tributary_sync_request_v1 in connector_abi.h.
 struct SyncRequest {

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/Log.h"
+#include "common/SyncMode.h"
 #include "common/Time.h"
 #include "db/PgArray.h"
 
@@ -74,9 +75,16 @@ std::chrono::milliseconds JobQueue::backoff(const config::RetryPolicy& policy, i
 }
 
 int64_t JobQueue::defaultTimeoutMs(const std::string& kind, const Json& payload) const {
-  std::string mode = payload.is_object() ? payload.value("mode", "") : "";
-  if (kind == "backfill" || mode == "backfill") return cfg_.backfillTimeout.count();
-  if (kind == "sync" && mode == "initial") return cfg_.initialTimeout.count();
+  sync::Requested mode;
+  if (payload.is_object() && payload.contains("mode") && payload["mode"].is_string()) {
+    try {
+      mode = sync::parseRequested(payload["mode"].get<std::string>());
+    } catch (const std::invalid_argument&) {
+      // The engine refuses the job with the reason; its timeout is a sync's.
+    }
+  }
+  if (kind == "backfill" || mode == sync::Mode::Backfill) return cfg_.backfillTimeout.count();
+  if (kind == "sync" && mode == sync::Mode::Initial) return cfg_.initialTimeout.count();
   if (kind == "sync") return cfg_.incrementalTimeout.count();
   return cfg_.defaultTimeout.count();
 }
@@ -476,10 +484,10 @@ void JobQueue::setExecutor(const std::string& jobId, const Json& executor) {
 
 int JobQueue::rescue(db::Connection& conn, const std::string& where, const std::vector<db::Param>& params,
                      const std::string& reason) {
-  // Retry if attempts remain, else fail; close the job's sync run with the same reason.
+  // Retry if attempts remain, else fail; the job's runner closes what it keeps of the attempt
+  // (the engine, its sync run) in the same transaction.
   const std::string sql =
-      "WITH lost AS ("
-      " UPDATE jobs SET"
+      "UPDATE jobs SET"
       "  status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'failed' END,"
       "  completed_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,"
       "  run_at = now(), wait_reason = NULL, worker_id = NULL, lease_expires_at = NULL,"
@@ -489,23 +497,25 @@ int JobQueue::rescue(db::Connection& conn, const std::string& where, const std::
       "   'kind', 'worker_lost', 'error', $1 || coalesce(' while running plugin ' || (executor->>'plugin')"
       "   || ' ' || coalesce(executor->>'version', ''), '')))"
       " WHERE status = 'running' AND " +
-      where +
-      " RETURNING id, status, last_error),"
-      " closed AS ("
-      " UPDATE sync_runs SET status = 'failed', completed_at = now(),"
-      "  duration_ms = (extract(epoch from now() - started_at) * 1000)::bigint,"
-      "  errors = errors || jsonb_build_array(lost.last_error)"
-      " FROM lost WHERE sync_runs.job_id = lost.id AND sync_runs.status IN ('pending', 'running')"
-      " RETURNING sync_runs.id)"
-      " SELECT lost.id, lost.status, lost.last_error, (SELECT count(*) FROM closed) FROM lost";
+      where + " RETURNING id, status, last_error, kind, connection_id";
   std::vector<db::Param> all = {reason};
   all.insert(all.end(), params.begin(), params.end());
+  db::Transaction tx(conn);
   auto r = conn.execParams(sql, all);
+  if (r.rows() > 0 && listener_) {
+    std::vector<EndedAttempt> ended;
+    for (int i = 0; i < r.rows(); ++i) {
+      ended.push_back({r.text(i, 0), r.text(i, 3), r.optText(i, 4),
+                       parseJobStatus(r.view(i, 1)).value_or(JobStatus::Failed), r.text(i, 2)});
+    }
+    listener_->attemptsEnded(conn, ended);
+  }
+  if (r.rows() > 0) conn.exec("SELECT pg_notify($1, '')", kNotifyChannel);
+  tx.commit();
   for (int i = 0; i < r.rows(); ++i) {
     log::warn("queue", "rescued job {}: {}; {}", r.text(i, 0), r.text(i, 2),
               r.view(i, 1) == "pending" ? "it will be retried" : "no attempts left, failed");
   }
-  if (r.rows() > 0) conn.exec("SELECT pg_notify($1, '')", kNotifyChannel);
   return r.rows();
 }
 

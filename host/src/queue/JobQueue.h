@@ -7,6 +7,7 @@
 
 #include "config/Config.h"
 #include "db/Pool.h"
+#include "queue/AttemptListener.h"
 #include "queue/Job.h"
 
 namespace tributary::queue {
@@ -52,6 +53,10 @@ class JobQueue {
   static constexpr const char* kCancelChannel = "tributary_job_cancel";
 
   JobQueue(std::shared_ptr<db::Pool> pool, config::QueueConfig cfg);
+
+  // Told of every attempt the queue ends on its own (rescues), in the same transaction. Set it
+  // before any worker or supervisor uses the queue; app::makeJobQueue sets the engine's.
+  void setAttemptListener(std::shared_ptr<AttemptListener> listener) { listener_ = std::move(listener); }
 
   EnqueueResult enqueue(const EnqueueRequest& request);
   // The same inside the caller's transaction (the NOTIFY goes out when it commits).
@@ -116,6 +121,7 @@ class JobQueue {
              const std::string& reason);
   std::shared_ptr<db::Pool> pool_;
   config::QueueConfig cfg_;
+  std::shared_ptr<AttemptListener> listener_;
 };
 
 }  // namespace tributary::queue

@@ -341,8 +341,9 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
       r.workspaceId = c.workspaceId;
       r.connectionId = c.id;
       r.priority = queue::kPriorityScheduled;
-      r.payload = {
-          {"sync_type", "scheduled"}, {"mode", mode == modes.end() ? "initial" : mode->second}, {"slot", slot}};
+      r.payload = {{"sync_type", "scheduled"},
+                   {"mode", sync::toString(mode == modes.end() ? sync::Mode::Initial : mode->second)},
+                   {"slot", slot}};
       r.uniqueKey = "sync:" + c.id + ":" + slot;
       requests.push_back(std::move(r));
     }

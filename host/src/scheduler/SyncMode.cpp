@@ -4,9 +4,9 @@
 
 namespace tributary::scheduler {
 
-std::unordered_map<std::string, std::string> scheduledSyncModes(db::Connection& conn,
-                                                                const std::vector<std::string>& connectionIds) {
-  std::unordered_map<std::string, std::string> out;
+std::unordered_map<std::string, sync::Mode> scheduledSyncModes(db::Connection& conn,
+                                                               const std::vector<std::string>& connectionIds) {
+  std::unordered_map<std::string, sync::Mode> out;
   if (connectionIds.empty()) return out;
   Json ids = connectionIds;
   auto rows = conn.exec(
@@ -17,7 +17,7 @@ std::unordered_map<std::string, std::string> scheduledSyncModes(db::Connection& 
       "WHERE c.id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)",
       ids);
   for (int i = 0; i < rows.rows(); ++i) {
-    out.emplace(rows.text(i, 0), rows.boolean(i, 1) ? "incremental" : "initial");
+    out.emplace(rows.text(i, 0), rows.boolean(i, 1) ? sync::Mode::Incremental : sync::Mode::Initial);
   }
   return out;
 }

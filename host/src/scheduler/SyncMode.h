@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/SyncMode.h"
 #include "db/Connection.h"
 
 namespace tributary::scheduler {
@@ -14,7 +15,7 @@ namespace tributary::scheduler {
 // of any of its streams, or the seeds' connections.sync_cursor / last_sync_at. A stream with no
 // cursor of its own inside an incremental job is the sync engine's to start afresh. This is the
 // one place to change the rule. Ids not found are left out.
-std::unordered_map<std::string, std::string> scheduledSyncModes(db::Connection& conn,
-                                                                const std::vector<std::string>& connectionIds);
+std::unordered_map<std::string, sync::Mode> scheduledSyncModes(db::Connection& conn,
+                                                               const std::vector<std::string>& connectionIds);
 
 }  // namespace tributary::scheduler

@@ -9,12 +9,20 @@ using namespace tributary::engine;
 
 namespace {
 
+// Records what each batch would store beside its records.
+struct RecordingHook : BatchCommitHook {
+  std::vector<CommitInfo>& commits;
+  explicit RecordingHook(std::vector<CommitInfo>& c) : commits(c) {}
+  void beforeCommit(db::Connection&, const CommitInfo& i) override { commits.push_back(i); }
+};
+
 struct Writer : ::testing::Test {
   test::QueueDatabase q;
   db::PooledConnection a = q.pool->acquire();
   db::PooledConnection b = q.pool->acquire();
   std::string ws, conn;
   std::vector<CommitInfo> commits;
+  RecordingHook hook{commits};
 
   void SetUp() override {
     ws = q.workspace();
@@ -25,8 +33,7 @@ struct Writer : ::testing::Test {
     o.initialBatch = o.minBatch = o.maxBatch = 2;
     std::vector<db::Connection*> cs = {&*a};
     if (connections == 2) cs.push_back(&*b);
-    return std::make_unique<StreamWriter>(cs, StreamTarget{ws, "example", conn, "deals", findEntity("deals")}, o,
-                                          [this](db::Connection&, const CommitInfo& i) { commits.push_back(i); });
+    return std::make_unique<StreamWriter>(cs, StreamTarget{ws, "example", conn, "deals", findEntity("deals")}, o, hook);
   }
 
   static plugins::RecordView rec(std::string_view id, int64_t modified, std::string_view fields,

@@ -1,0 +1,74 @@
+#include "engine/EngineServices.h"
+
+#include "db/DbError.h"
+#include "http/HttpResponse.h"
+
+namespace tributary::engine {
+
+using plugins::ResultCode;
+using plugins::RunStopped;
+
+EngineServices::EngineServices(std::string stream, RecordSink* sink, CallCounters& counters,
+                               std::function<bool()> cancelled, Progress progress)
+    : stream_(std::move(stream)),
+      sink_(sink),
+      counters_(counters),
+      cancelled_(std::move(cancelled)),
+      progress_(std::move(progress)) {}
+
+void EngineServices::requireSink(const char* fn) const {
+  if (!sink_) throw RunStopped(ResultCode::Fatal, std::string(fn) + " called outside a sync call (in check)");
+}
+
+template <typename F>
+void EngineServices::guard(F&& f) {
+  try {
+    f();
+  } catch (const db::DbError& e) {
+    dbError_ = e.what();
+    throw RunStopped(ResultCode::Retry, "database error while writing stream " + stream_ + ": " + e.what());
+  }
+}
+
+void EngineServices::emitRecord(const plugins::RecordView& r) {
+  requireSink("emit_record");
+  if (r.stream != stream_) {
+    throw RunStopped(ResultCode::Fatal, "the plugin emitted a record for stream '" + std::string(r.stream) +
+                                            "' during a call for stream '" + stream_ + "'");
+  }
+  guard([&] { sink_->add(r); });
+}
+
+void EngineServices::emitRecordError(const plugins::RecordErrorView& e) {
+  requireSink("emit_record_error");
+  guard([&] { sink_->addError(e.sourceId, "transform", e.message, e.rawJson); });
+}
+
+void EngineServices::commitCheckpoint(std::string_view stream, std::string_view cursor) {
+  requireSink("commit_checkpoint");
+  if (stream != stream_) {
+    throw RunStopped(ResultCode::Fatal, "the plugin committed a checkpoint for stream '" + std::string(stream) +
+                                            "' during a call for '" + stream_ + "'");
+  }
+  ++counters_.pages;
+  guard([&] { sink_->checkpoint(cursor); });
+}
+
+void EngineServices::reportProgress(int64_t current, int64_t total, std::string_view message) {
+  if (progress_) progress_(current, total, message);
+}
+
+bool EngineServices::isCancelled() { return cancelled_ && cancelled_(); }
+
+http::HttpResponse EngineServices::httpRequest(const http::HttpRequest& request) {
+  ++counters_.httpCalls;
+  auto r = send(request);
+  if (r.status == 429) ++counters_.http429s;
+  return r;
+}
+
+http::HttpResponse EngineServices::send(const http::HttpRequest& request) {
+  return plugins::RunServices::httpRequest(request);
+}
+
+}  // namespace tributary::engine

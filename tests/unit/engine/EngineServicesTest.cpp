@@ -1,0 +1,139 @@
+#include "engine/EngineServices.h"
+
+#include <gtest/gtest.h>
+
+#include "db/DbError.h"
+
+using namespace tributary;
+using namespace tributary::engine;
+using plugins::ResultCode;
+using plugins::RunStopped;
+
+namespace {
+
+// Keeps what reaches it; fails with a database error on request.
+struct FakeSink : RecordSink {
+  std::vector<std::string> records, errors, checkpoints;
+  bool failWrites = false;
+  void add(const plugins::RecordView& r) override {
+    if (failWrites) throw db::DbError("connection lost", "08006");
+    records.emplace_back(r.sourceId);
+  }
+  void addError(std::string_view id, std::string_view stage, std::string_view message, std::string_view) override {
+    errors.push_back(std::string(id) + "/" + std::string(stage) + "/" + std::string(message));
+  }
+  bool checkpoint(std::string_view cursor) override {
+    checkpoints.emplace_back(cursor);
+    return true;
+  }
+};
+
+// Answers each request with the next status, without a network.
+struct ScriptedServices : EngineServices {
+  using EngineServices::EngineServices;
+  std::vector<int> statuses;
+  http::HttpResponse send(const http::HttpRequest&) override {
+    http::HttpResponse r;
+    r.status = statuses.empty() ? 200 : statuses.front();
+    if (!statuses.empty()) statuses.erase(statuses.begin());
+    return r;
+  }
+};
+
+plugins::RecordView rec(std::string_view stream, std::string_view id) {
+  return plugins::RecordView{stream, id, 1000, false, 0, "{}", "{}"};
+}
+
+ResultCode stopCode(const std::function<void()>& f, std::string* message = nullptr) {
+  try {
+    f();
+  } catch (const RunStopped& e) {
+    if (message) *message = e.what();
+    return e.code();
+  }
+  return ResultCode::Ok;
+}
+
+}  // namespace
+
+TEST(EngineServices, RecordsErrorsAndCheckpointsOfTheCallsStreamReachTheSinkAndPagesAreCounted) {
+  FakeSink sink;
+  CallCounters counters;
+  EngineServices s("deals", &sink, counters, nullptr, nullptr);
+  s.emitRecord(rec("deals", "d1"));
+  s.emitRecordError(plugins::RecordErrorView{"deals", "d2", "bad amount", "{}"});
+  s.commitCheckpoint("deals", R"({"page":1})");
+  s.commitCheckpoint("deals", R"({"page":2})");
+  EXPECT_EQ(sink.records, std::vector<std::string>{"d1"});
+  EXPECT_EQ(sink.errors, std::vector<std::string>{"d2/transform/bad amount"});
+  EXPECT_EQ(sink.checkpoints, (std::vector<std::string>{R"({"page":1})", R"({"page":2})"}));
+  EXPECT_EQ(counters.pages, 2);
+  EXPECT_FALSE(s.databaseError());
+}
+
+TEST(EngineServices, ARecordOrCheckpointForAnotherStreamStopsTheCallAsFatal) {
+  FakeSink sink;
+  CallCounters counters;
+  EngineServices s("deals", &sink, counters, nullptr, nullptr);
+  std::string message;
+  EXPECT_EQ(stopCode([&] { s.emitRecord(rec("contacts", "c1")); }, &message), ResultCode::Fatal);
+  EXPECT_EQ(message, "the plugin emitted a record for stream 'contacts' during a call for stream 'deals'");
+  EXPECT_EQ(stopCode([&] { s.commitCheckpoint("contacts", "{}"); }, &message), ResultCode::Fatal);
+  EXPECT_EQ(message, "the plugin committed a checkpoint for stream 'contacts' during a call for 'deals'");
+  EXPECT_TRUE(sink.records.empty());
+  EXPECT_EQ(counters.pages, 0);
+}
+
+TEST(EngineServices, EmittingDuringTheCheckCallStopsItAsFatal) {
+  CallCounters counters;
+  EngineServices s("", nullptr, counters, nullptr, nullptr);
+  std::string message;
+  EXPECT_EQ(stopCode([&] { s.emitRecord(rec("deals", "d1")); }, &message), ResultCode::Fatal);
+  EXPECT_EQ(message, "emit_record called outside a sync call (in check)");
+  EXPECT_EQ(stopCode([&] { s.commitCheckpoint("deals", "{}"); }), ResultCode::Fatal);
+  EXPECT_EQ(stopCode([&] { s.emitRecordError(plugins::RecordErrorView{"deals", "d", "m", ""}); }), ResultCode::Fatal);
+}
+
+TEST(EngineServices, ADatabaseErrorWhileWritingStopsTheCallAsRetryAndIsRemembered) {
+  FakeSink sink;
+  sink.failWrites = true;
+  CallCounters counters;
+  EngineServices s("deals", &sink, counters, nullptr, nullptr);
+  std::string message;
+  EXPECT_EQ(stopCode([&] { s.emitRecord(rec("deals", "d1")); }, &message), ResultCode::Retry);
+  EXPECT_EQ(message, "database error while writing stream deals: connection lost");
+  ASSERT_TRUE(s.databaseError());
+  EXPECT_EQ(*s.databaseError(), "connection lost");
+}
+
+TEST(EngineServices, HttpCallsAnd429sAreCountedAcrossTheRun) {
+  FakeSink sink;
+  CallCounters counters;
+  ScriptedServices s("deals", &sink, counters, nullptr, nullptr);
+  s.statuses = {200, 429, 500, 429};
+  for (int i = 0; i < 4; ++i) s.httpRequest(http::HttpRequest{});
+  EXPECT_EQ(counters.httpCalls, 4);
+  EXPECT_EQ(counters.http429s, 2);
+  ScriptedServices next("contacts", &sink, counters, nullptr, nullptr);
+  next.httpRequest(http::HttpRequest{});
+  EXPECT_EQ(counters.httpCalls, 5) << "one run's counters, whichever stream calls";
+}
+
+TEST(EngineServices, CancellationAndProgressArePassedOn) {
+  bool stop = false;
+  std::vector<std::string> progress;
+  CallCounters counters;
+  EngineServices s(
+      "deals", nullptr, counters, [&] { return stop; },
+      [&](int64_t current, int64_t total, std::string_view message) {
+        progress.push_back(std::to_string(current) + "/" + std::to_string(total) + " " + std::string(message));
+      });
+  EXPECT_FALSE(s.isCancelled());
+  stop = true;
+  EXPECT_TRUE(s.isCancelled());
+  s.reportProgress(50, 200, "page 1");
+  EXPECT_EQ(progress, std::vector<std::string>{"50/200 page 1"});
+  EngineServices quiet("deals", nullptr, counters, nullptr, nullptr);
+  EXPECT_FALSE(quiet.isCancelled());
+  quiet.reportProgress(1, 1, "ignored");
+}

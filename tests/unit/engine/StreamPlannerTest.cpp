@@ -1,0 +1,184 @@
+#include "engine/StreamPlanner.h"
+
+#include <gtest/gtest.h>
+
+using namespace tributary;
+using namespace tributary::engine;
+using std::chrono::milliseconds;
+using sync::Mode;
+
+namespace {
+
+const plugins::StreamDescriptor kDeals{"deals", "id", "updated_at", "deals", ""};
+const std::vector<plugins::StreamDescriptor> kStreams = {
+    {"deals", "id", "updated_at", "deals", ""},
+    {"contacts", "id", "updated_at", "contacts", ""},
+    {"notes", "id", "updated_at", "", ""},
+};
+
+StreamPlanner planner(sync::Requested requested = std::nullopt, std::string job = "job-1") {
+  return StreamPlanner(requested, std::move(job), milliseconds(300'000));
+}
+
+// Counts how often the planner asks the target, and answers `rows`.
+struct TargetProbe {
+  bool rows = false;
+  int asked = 0;
+  std::function<bool()> fn() {
+    return [this] {
+      ++asked;
+      return rows;
+    };
+  }
+};
+
+StreamSnapshot completed(int64_t watermarkMs) {
+  StreamSnapshot s;
+  s.exists = true;
+  s.initialized = true;
+  s.watermarkMs = watermarkMs;
+  return s;
+}
+
+StreamSnapshot unfinished(Mode mode, std::string cursor, std::string job) {
+  StreamSnapshot s;
+  s.exists = true;
+  s.cursor = std::move(cursor);
+  s.cursorMode = mode;
+  s.cursorJobId = std::move(job);
+  return s;
+}
+
+}  // namespace
+
+TEST(StreamPlanner, AStreamNeverSyncedRunsAnInitialSyncFromTheStart) {
+  TargetProbe target;
+  auto p = planner().plan(kDeals, StreamSnapshot{}, target.fn());
+  EXPECT_EQ(p.mode, Mode::Initial);
+  EXPECT_FALSE(p.resume);
+  EXPECT_EQ(p.cursor, "");
+  EXPECT_FALSE(p.sinceMs);
+  EXPECT_FALSE(p.trackSeen) << "nothing in the target to sweep";
+  EXPECT_EQ(target.asked, 1);
+  EXPECT_EQ(p.stream, &kDeals);
+}
+
+TEST(StreamPlanner, AFreshInitialSyncOverLiveRowsIsAFullRefreshThatTracksWhatItSees) {
+  TargetProbe target{true};
+  auto p = planner().plan(kDeals, StreamSnapshot{}, target.fn());
+  EXPECT_EQ(p.mode, Mode::Initial);
+  EXPECT_TRUE(p.trackSeen);
+}
+
+TEST(StreamPlanner, ACompletedStreamRunsIncrementallyFromItsWatermarkMinusTheOverlap) {
+  TargetProbe target{true};
+  auto p = planner().plan(kDeals, completed(1'000'000), target.fn());
+  EXPECT_EQ(p.mode, Mode::Incremental);
+  EXPECT_FALSE(p.resume);
+  EXPECT_EQ(p.sinceMs, 1'000'000 - 300'000);
+  EXPECT_FALSE(p.trackSeen);
+  EXPECT_EQ(target.asked, 0) << "the target is asked only for a fresh initial sync";
+}
+
+TEST(StreamPlanner, ACompletedStreamWithNoWatermarkReadsEverythingIncrementally) {
+  StreamSnapshot s = completed(0);
+  s.watermarkMs.reset();
+  auto p = planner().plan(kDeals, s, [] { return false; });
+  EXPECT_EQ(p.mode, Mode::Incremental);
+  EXPECT_FALSE(p.sinceMs);
+}
+
+TEST(StreamPlanner, AnUnfinishedInitialSyncResumesFromItsCheckpointWithItsSeenSet) {
+  TargetProbe target{true};
+  auto s = unfinished(Mode::Initial, R"({"page":7})", "job-0");
+  s.initialRunId = "run-0";
+  s.initialTracksSeen = true;
+  auto p = planner().plan(kDeals, s, target.fn());
+  EXPECT_EQ(p.mode, Mode::Initial);
+  EXPECT_TRUE(p.resume);
+  EXPECT_EQ(p.cursor, R"({"page":7})");
+  EXPECT_TRUE(p.trackSeen);
+  EXPECT_EQ(p.seenRunId, "run-0");
+  EXPECT_EQ(target.asked, 0);
+}
+
+TEST(StreamPlanner, AnUnfinishedIncrementalSyncResumesFromItsCheckpointAndItsOwnStartPoint) {
+  auto s = unfinished(Mode::Incremental, R"({"after":"x"})", "job-0");
+  s.initialized = true;
+  s.cursorSinceMs = 42'000;
+  s.watermarkMs = 99'000'000;
+  auto p = planner().plan(kDeals, s, [] { return true; });
+  EXPECT_EQ(p.mode, Mode::Incremental);
+  EXPECT_TRUE(p.resume);
+  EXPECT_EQ(p.cursor, R"({"after":"x"})");
+  EXPECT_EQ(p.sinceMs, 42'000) << "the resumed run's start point, not the watermark that moved since";
+}
+
+TEST(StreamPlanner, AForcedInitialSyncStartsOverEvenFromAnotherJobsCheckpoint) {
+  auto s = unfinished(Mode::Initial, R"({"page":7})", "job-0");
+  auto p = planner(Mode::Initial, "job-1").plan(kDeals, s, [] { return true; });
+  EXPECT_EQ(p.mode, Mode::Initial);
+  EXPECT_FALSE(p.resume);
+  EXPECT_EQ(p.cursor, "");
+  EXPECT_TRUE(p.trackSeen);
+
+  auto inc = planner(Mode::Initial, "job-1").plan(kDeals, completed(5'000), [] { return false; });
+  EXPECT_EQ(inc.mode, Mode::Initial) << "forced over a completed stream too";
+  EXPECT_FALSE(inc.sinceMs);
+}
+
+TEST(StreamPlanner, AForcedInitialSyncRetriedByItsOwnJobResumes) {
+  auto s = unfinished(Mode::Initial, R"({"page":7})", "job-1");
+  auto p = planner(Mode::Initial, "job-1").plan(kDeals, s, [] { return true; });
+  EXPECT_EQ(p.mode, Mode::Initial);
+  EXPECT_TRUE(p.resume);
+  EXPECT_EQ(p.cursor, R"({"page":7})");
+}
+
+TEST(StreamPlanner, ABackfillResumesItsOwnCursorAndSkipsAStreamAnEarlierAttemptFinished) {
+  auto fresh = planner(Mode::Backfill).planBackfill(kDeals, std::nullopt);
+  EXPECT_EQ(fresh.mode, Mode::Backfill);
+  EXPECT_FALSE(fresh.resume);
+  EXPECT_FALSE(fresh.skip);
+
+  auto resumed = planner(Mode::Backfill).planBackfill(kDeals, BackfillSnapshot{R"({"page":3})", false});
+  EXPECT_TRUE(resumed.resume);
+  EXPECT_EQ(resumed.cursor, R"({"page":3})");
+  EXPECT_FALSE(resumed.skip);
+
+  auto started = planner(Mode::Backfill).planBackfill(kDeals, BackfillSnapshot{std::nullopt, false});
+  EXPECT_FALSE(started.resume) << "started but no checkpoint yet";
+
+  auto done = planner(Mode::Backfill).planBackfill(kDeals, BackfillSnapshot{R"({"page":9})", true});
+  EXPECT_TRUE(done.skip);
+}
+
+TEST(StreamPlanner, SelectKeepsTheRequestedOrderAndNamesAnUnknownStreamAndTheKnownOnes) {
+  auto all = StreamPlanner::select(kStreams, {}, "acme/example");
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0]->name, "deals");
+  auto some = StreamPlanner::select(kStreams, {"notes", "deals"}, "acme/example");
+  ASSERT_EQ(some.size(), 2u);
+  EXPECT_EQ(some[0]->name, "notes");
+  EXPECT_EQ(some[1]->name, "deals");
+  try {
+    StreamPlanner::select(kStreams, {"deals", "tickets"}, "acme/example");
+    FAIL() << "an unknown stream was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "connection acme/example has no stream 'tickets' (streams: deals, contacts, notes)");
+  }
+}
+
+TEST(StreamPlanner, TheRunsModeIsInitialWhenAnyStreamIsElseIncrementalOrBackfill) {
+  auto pl = planner();
+  StreamPlan inc;
+  inc.mode = Mode::Incremental;
+  StreamPlan init;
+  init.mode = Mode::Initial;
+  EXPECT_EQ(pl.runMode({inc, inc}), Mode::Incremental);
+  EXPECT_EQ(pl.runMode({inc, init}), Mode::Initial);
+  EXPECT_EQ(pl.runMode({}), Mode::Incremental);
+  StreamPlan bf;
+  bf.mode = Mode::Backfill;
+  EXPECT_EQ(planner(Mode::Backfill).runMode({bf}), Mode::Backfill);
+}
