@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sstream>
 #include <stdexcept>
 
 #include "common/Log.h"
@@ -151,25 +152,40 @@ void Supervisor::onExit(Slot& slot, int status) {
   const auto delay = std::min<std::chrono::milliseconds>(
       std::chrono::seconds(30), std::chrono::milliseconds(500) * (1 << std::min(slot.consecutiveFailures - 1, 6)));
   std::string cause = "worker process " + std::to_string(pid) + " " + process::describeStatus(status);
+  // Out of memory: the kernel killed it under its cgroup cap, or (RLIMIT_AS) an allocation it
+  // could not survive was refused, which its terminate handler reports as "oom". Either way the
+  // job that used the memory is unknown; a crash line names the thread's job.
+  bool outOfMemory = false;
   if (cgroups_ && cgroups_->oomKills(slot.index) > slot.oomKillsAtStart) {
+    outOfMemory = true;
     cause += " by the kernel's OOM killer: over its memory cap of " + std::to_string(options_.memoryLimitMb) +
              " MiB (workers.memory_limit_mb)";
   }
-  log::error("supervisor", "worker {}: {}; restarting in {} ms", slot.index, cause, delay.count());
   std::optional<std::string> culprit;
   if (slot.crashFd >= 0) {
     char buf[256];
     ssize_t n = ::read(slot.crashFd, buf, sizeof buf - 1);
-    if (n > 0) {
-      std::string line(buf, static_cast<size_t>(n));
-      if (line.rfind("crash ", 0) == 0 && line.size() > 42) culprit = line.substr(6, 36);
+    std::istringstream lines(std::string(buf, static_cast<size_t>(std::max<ssize_t>(n, 0))));
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("oom ", 0) == 0 && !outOfMemory) {
+        outOfMemory = true;
+        cause += " after an allocation failed (std::bad_alloc)";
+        if (options_.memoryLimitMb > 0) {
+          cause +=
+              " under its memory cap of " + std::to_string(options_.memoryLimitMb) + " MiB (workers.memory_limit_mb)";
+        }
+      } else if (line.rfind("crash ", 0) == 0 && line.size() >= 42 && !culprit) {
+        culprit = line.substr(6, 36);
+      }
     }
     ::close(slot.crashFd);
     slot.crashFd = -1;
   }
-  if (culprit) log::error("supervisor", "job {} crashed worker {}", *culprit, slot.index);
+  log::error("supervisor", "worker {}: {}; restarting in {} ms", slot.index, cause, delay.count());
+  if (culprit && !outOfMemory) log::error("supervisor", "job {} crashed worker {}", *culprit, slot.index);
   try {
-    int n = queue_->rescueWorker(slot.workerId, "worker lost: " + cause, culprit);
+    int n = outOfMemory ? queue_->rescueOutOfMemory(slot.workerId, "worker lost: " + cause)
+                        : queue_->rescueWorker(slot.workerId, "worker lost: " + cause, culprit);
     if (n) log::warn("supervisor", "rescued {} job(s) of worker {}", n, slot.workerId);
   } catch (const std::exception& e) {
     log::error("supervisor", "rescuing the jobs of {} failed: {}; their leases will expire instead", slot.workerId,

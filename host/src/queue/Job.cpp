@@ -45,6 +45,7 @@ Json Job::toJson() const {
               {"worker_id", opt(workerId)},
               {"timeout_ms", timeoutMs},
               {"unique_key", opt(uniqueKey)},
+              {"run_alone", runAlone},
               {"cancel_requested", cancelRequested},
               {"run_at", time::iso8601(runAt)},
               {"lease_expires_at", optTime(leaseExpiresAt)},

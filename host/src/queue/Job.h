@@ -45,6 +45,8 @@ struct Job {
   std::optional<int64_t> claimUs;
   int64_t timeoutMs = 0;
   std::optional<std::string> uniqueKey;
+  // Its worker ran out of memory while it ran: it runs only on a worker that runs nothing else.
+  bool runAlone = false;
   Json progress = Json::object();
   Json result;  // null until set
   bool cancelRequested = false;

@@ -88,11 +88,20 @@ void registerBuiltinKinds(HandlerRegistry& registry, bool testKinds) {
                             ctx.workerId());
                  return Outcome{};
                }));
-  // Allocates and touches {mb} MiB, for the memory cap.
+  // Allocates and touches {mb} MiB, for the memory cap. With {uncaught: true} it allocates on a
+  // thread of its own, where std::bad_alloc cannot be caught (as in a plugin's own thread), so
+  // that an allocation refused under RLIMIT_AS ends the process.
   registry.add("test.alloc", std::make_shared<FunctionHandler>([](JobContext& ctx) {
                  const size_t mb = ctx.job().payload.value("mb", 64);
-                 std::vector<char> block(mb * 1024 * 1024);
-                 for (size_t i = 0; i < block.size(); i += 4096) block[i] = 1;
+                 auto touch = [mb] {
+                   std::vector<char> block(mb * 1024 * 1024);
+                   for (size_t i = 0; i < block.size(); i += 4096) block[i] = 1;
+                 };
+                 if (ctx.job().payload.value("uncaught", false)) {
+                   std::thread(touch).join();
+                 } else {
+                   touch();
+                 }
                  return Outcome{Outcome::Kind::Completed, "", Json{{"allocated_mb", mb}}, {}, {}};
                }));
   registry.add("test.crash", std::make_shared<FunctionHandler>([](JobContext& ctx) -> Outcome {

@@ -21,7 +21,7 @@ constexpr const char* kColumns =
     " (extract(epoch from heartbeat_at) * 1000)::bigint, worker_id, timeout_ms, unique_key,"
     " progress, result, cancel_requested_at IS NOT NULL,"
     " (extract(epoch from created_at) * 1000)::bigint, (extract(epoch from started_at) * 1000)::bigint,"
-    " (extract(epoch from completed_at) * 1000)::bigint";
+    " (extract(epoch from completed_at) * 1000)::bigint, run_alone";
 
 std::optional<TimePoint> optTime(const db::Result& r, int row, int col) {
   auto v = r.optInt64(row, col);
@@ -56,6 +56,7 @@ Job parseJob(const db::Result& r, int row) {
   j.createdAt = time::fromEpochMs(r.int64(row, 22));
   j.startedAt = optTime(r, row, 23);
   j.completedAt = optTime(r, row, 24);
+  j.runAlone = r.boolean(row, 25);
   return j;
 }
 
@@ -287,36 +288,59 @@ int64_t JobQueue::prune() {
   return total;
 }
 
-std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std::vector<std::string>& kinds) {
+namespace {
+
+// One job per (connection, kind) at a time: none of its siblings may be running, and only the
+// first pending sibling in claim order is eligible, so one batch never holds two.
+constexpr const char* kSiblingsAllow =
+    "  AND (connection_id IS NULL OR (NOT EXISTS (SELECT 1 FROM jobs r WHERE r.status = 'running'"
+    "       AND r.connection_id = j.connection_id AND r.kind = j.kind)"
+    "   AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.status = 'pending' AND p.run_at <= now()"
+    "       AND p.connection_id = j.connection_id AND p.kind = j.kind AND p.id <> j.id"
+    "       AND (p.priority > j.priority OR (p.priority = j.priority"
+    "            AND (p.run_at, p.created_at, p.id) < (j.run_at, j.created_at, j.id))))))";
+
+// The class of the session locks that reserve a run_alone job (reserveRunAlone); the object is
+// the hash of the job's id. Its own class, beside the host's other advisory locks, because the
+// object is a hash.
+constexpr int kRunAloneLockClass = 0x5472416c;  // "TrAl"
+
+}  // namespace
+
+std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std::vector<std::string>& kinds,
+                                 bool workerIdle) {
   if (max <= 0) return {};
   auto conn = pool_->acquire();
   const std::string sql =
+      // A worker that runs nothing ($5) takes the first due run_alone job, alone, if there is
+      // one (an index probe: that index holds only such jobs); otherwise, and always for a busy
+      // worker, the others.
+      std::string(
+          "WITH a AS MATERIALIZED (SELECT id FROM jobs j"
+          " WHERE $5::boolean AND status = 'pending' AND run_alone AND run_at <= now()"
+          "  AND ($3::text[] IS NULL OR kind = ANY($3::text[]))") +
+      kSiblingsAllow +
+      " ORDER BY priority DESC, run_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED),"
       // The candidates are an array computed once: whatever plan PostgreSQL caches for this
       // prepared statement, the update then goes row by row through the primary key.
-      "WITH c AS MATERIALIZED (SELECT ARRAY("
+      " c AS MATERIALIZED (SELECT CASE WHEN EXISTS (SELECT 1 FROM a) THEN ARRAY(SELECT id FROM a) ELSE ARRAY("
       " SELECT id FROM jobs j"
-      " WHERE status = 'pending' AND run_at <= now() AND ($3::text[] IS NULL OR kind = ANY($3::text[]))"
-      // One job per (connection, kind) at a time: none of its siblings may be running, and only
-      // the first pending sibling in claim order is eligible, so one batch never holds two.
-      "  AND (connection_id IS NULL OR (NOT EXISTS (SELECT 1 FROM jobs r WHERE r.status = 'running'"
-      "       AND r.connection_id = j.connection_id AND r.kind = j.kind)"
-      "   AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.status = 'pending' AND p.run_at <= now()"
-      "       AND p.connection_id = j.connection_id AND p.kind = j.kind AND p.id <> j.id"
-      "       AND (p.priority > j.priority OR (p.priority = j.priority"
-      "            AND (p.run_at, p.created_at, p.id) < (j.run_at, j.created_at, j.id))))))"
+      " WHERE status = 'pending' AND NOT run_alone AND run_at <= now()"
+      "  AND ($3::text[] IS NULL OR kind = ANY($3::text[]))" +
+      kSiblingsAllow +
       " ORDER BY priority DESC, run_at, created_at"
-      " LIMIT $2 FOR UPDATE SKIP LOCKED) AS ids)"
+      " LIMIT $2 FOR UPDATE SKIP LOCKED) END AS ids)"
       " UPDATE jobs SET status = 'running', attempts = attempts + 1, worker_id = $1, started_at = now(),"
       "  heartbeat_at = now(), lease_expires_at = now() + $4::interval, wait_reason = NULL, executor = NULL"
       " FROM c WHERE jobs.id = ANY(c.ids)"
       // What a worker needs to run the job, and no more: conversions here cost per job.
       " RETURNING jobs.id, kind, workspace_id, connection_id, parent_job_id, payload, priority, attempts,"
       "  max_attempts, timeout_ms, unique_key, array_position(c.ids, jobs.id),"
-      "  (extract(epoch from started_at) * 1000000)::bigint";
+      "  (extract(epoch from started_at) * 1000000)::bigint, run_alone";
   const db::Param kindsParam = kinds.empty() ? db::Param() : db::Param(db::textArray(kinds));
   for (int n = max;; n = 1) {
     try {
-      auto r = conn->execPrepared(sql, workerId, n, kindsParam, intervalMs(cfg_.lease));
+      auto r = conn->execPrepared(sql, workerId, n, kindsParam, intervalMs(cfg_.lease), workerIdle);
       std::vector<Job> out;
       std::vector<int64_t> order;
       out.reserve(static_cast<size_t>(r.rows()));
@@ -340,6 +364,7 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
         j.startedAt = now;
         j.priority = static_cast<int>(r.int64(i, 6));
         j.claimUs = r.int64(i, 12);
+        j.runAlone = r.boolean(i, 13);
         out.push_back(std::move(j));
         order.push_back(r.int64(i, 11));
       }
@@ -360,6 +385,32 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
       }
     }
   }
+}
+
+std::optional<std::string> JobQueue::reserveRunAlone(db::Connection& session, const std::vector<std::string>& kinds) {
+  // The lock is tried on the due jobs in claim order, and no further than the first it gets: the
+  // candidates are fenced in a subquery with its own LIMIT, so the outer filter runs row by row.
+  auto r = session.execPrepared(
+      std::string("SELECT id FROM (SELECT id FROM jobs j WHERE status = 'pending' AND run_alone AND run_at <= now()"
+                  "  AND ($1::text[] IS NULL OR kind = ANY($1::text[]))") +
+          kSiblingsAllow +
+          " ORDER BY priority DESC, run_at, created_at LIMIT 32) due"
+          " WHERE pg_try_advisory_lock($2::int4, hashtext(due.id::text)) LIMIT 1",
+      kinds.empty() ? db::Param() : db::Param(db::textArray(kinds)), kRunAloneLockClass);
+  if (r.empty()) return std::nullopt;
+  return r.text(0, 0);
+}
+
+void JobQueue::unreserveRunAlone(db::Connection& session, const std::string& jobId) {
+  session.execPrepared("SELECT pg_advisory_unlock($1::int4, hashtext($2::text))", kRunAloneLockClass, jobId);
+}
+
+bool JobQueue::runAloneDue(const std::string& jobId) {
+  auto conn = pool_->acquire();
+  return !conn->execPrepared(
+                  "SELECT 1 FROM jobs WHERE id = $1::uuid AND status = 'pending' AND run_alone AND run_at <= now()",
+                  jobId)
+              .empty();
 }
 
 JobQueue::HeartbeatReply JobQueue::heartbeat(const std::string& workerId, const std::vector<std::string>& jobIds) {
@@ -541,6 +592,56 @@ int JobQueue::rescueWorker(const std::string& workerId, const std::string& reaso
   for (int i = 0; i < r.rows(); ++i) log::info("queue", "released job {}: {}", r.text(i, 0), note);
   if (r.rows() > 0) conn->exec("SELECT pg_notify($1, '')", kNotifyChannel);
   return n + r.rows();
+}
+
+int JobQueue::releaseToRunAlone(db::Connection& conn, const std::string& where, const std::vector<db::Param>& params,
+                                const std::string& note) {
+  // Pending again at once, the attempt given back, marked to run alone; the job's runner closes
+  // what it keeps of the attempt in the same transaction, as for a rescue.
+  const std::string sql =
+      "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0), run_at = now(), wait_reason = NULL,"
+      " worker_id = NULL, lease_expires_at = NULL, run_alone = true,"
+      " errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempts, 'at', now(),"
+      "  'kind', 'oom_released', 'error', $1 || coalesce(' while running plugin ' || (executor->>'plugin') || ' '"
+      "   || coalesce(executor->>'version', ''), '') || '; ' || $2::text))"
+      " WHERE status = 'running' AND " +
+      where + " RETURNING id, kind, connection_id, errors->-1->>'error'";
+  std::vector<db::Param> all = {note,
+                                "it runs again alone, on a worker that runs nothing else, without using an attempt:"
+                                " which of the worker's jobs used the memory is unknown"};
+  all.insert(all.end(), params.begin(), params.end());
+  db::Transaction tx(conn);
+  auto r = conn.execParams(sql, all);
+  if (r.rows() > 0 && listener_) {
+    std::vector<EndedAttempt> ended;
+    for (int i = 0; i < r.rows(); ++i) {
+      ended.push_back({r.text(i, 0), r.text(i, 1), r.optText(i, 2), JobStatus::Pending, r.text(i, 3)});
+    }
+    listener_->attemptsEnded(conn, ended);
+  }
+  if (r.rows() > 0) conn.exec("SELECT pg_notify($1, '')", kNotifyChannel);
+  tx.commit();
+  for (int i = 0; i < r.rows(); ++i) log::warn("queue", "released job {}: {}", r.text(i, 0), r.text(i, 3));
+  return r.rows();
+}
+
+int JobQueue::rescueOutOfMemory(const std::string& workerId, const std::string& reason) {
+  auto conn = pool_->acquire();
+  // A job that was marked and ran alone used the memory itself: it pays, like any rescued job.
+  // Then it was the worker's only job, so nothing is left to release.
+  const int charged = rescue(*conn,
+                             "worker_id = $2 AND run_alone AND NOT EXISTS (SELECT 1 FROM jobs o"
+                             " WHERE o.status = 'running' AND o.worker_id = $2 AND o.id <> jobs.id)",
+                             {workerId}, reason);
+  return charged + releaseToRunAlone(*conn, "worker_id = $3", {workerId}, reason);
+}
+
+bool JobQueue::releaseOutOfMemory(const std::string& jobId, const std::string& workerId, const std::string& error) {
+  auto conn = pool_->acquire();
+  return releaseToRunAlone(*conn,
+                           "worker_id = $3 AND id = $4::uuid AND NOT (run_alone AND NOT EXISTS (SELECT 1 FROM jobs o"
+                           " WHERE o.status = 'running' AND o.worker_id = $3 AND o.id <> jobs.id))",
+                           {workerId, jobId}, error) > 0;
 }
 
 std::optional<TimePoint> JobQueue::nextRunAt(const std::vector<std::string>& kinds) {

@@ -77,7 +77,19 @@ class JobQueue {
   // Claims up to `max` runnable jobs of `kinds` (all kinds when empty) for `workerId`, in claim
   // order. The jobs carry what a worker needs to run them (id, kind, workspace, connection,
   // payload, priority, attempts, timeout, unique key), not the rest of the row.
-  std::vector<Job> claim(const std::string& workerId, int max, const std::vector<std::string>& kinds = {});
+  // A job marked run_alone goes only to a worker that runs nothing (`workerIdle`), and alone:
+  // such a claim takes the first due run_alone job if there is one, else up to `max` others.
+  std::vector<Job> claim(const std::string& workerId, int max, const std::vector<std::string>& kinds = {},
+                         bool workerIdle = false);
+  // A busy worker that takes a due run_alone job's reservation stops claiming until it runs
+  // nothing, then claims it (so that such a job cannot wait forever behind workers that are never
+  // idle); while one worker holds it, the others go on claiming. The reservation is a session
+  // lock on `session`, the worker's own connection, so that it ends with the worker. Returns the
+  // reserved job, or nothing when no due run_alone job of `kinds` is left unreserved.
+  std::optional<std::string> reserveRunAlone(db::Connection& session, const std::vector<std::string>& kinds = {});
+  void unreserveRunAlone(db::Connection& session, const std::string& jobId);
+  // Whether a reserved job still waits to run alone (another worker that was idle may take it).
+  bool runAloneDue(const std::string& jobId);
   // Renews the leases of `jobIds`; returns those whose cancellation was requested, and those no
   // longer held by this worker (rescued elsewhere: stop working on them).
   struct HeartbeatReply {
@@ -100,6 +112,14 @@ class JobQueue {
   // shared its process go back to pending without using one.
   int rescueWorker(const std::string& workerId, const std::string& reason,
                    const std::optional<std::string>& culprit = std::nullopt);
+  // Rescues every running job of a worker that ran out of memory: which of its jobs used the
+  // memory is unknown, so none pays an attempt. Each goes back to pending marked run_alone, except
+  // a job that already was and ran alone: it pays, as any rescued job does. Returns how many.
+  int rescueOutOfMemory(const std::string& workerId, const std::string& reason);
+  // The same for one job whose allocation failed in a worker that lives on (std::bad_alloc
+  // reached the worker): true when it was released to run alone; false when it already ran alone
+  // (the caller charges the attempt as for any failure) or is no longer held by `workerId`.
+  bool releaseOutOfMemory(const std::string& jobId, const std::string& workerId, const std::string& error);
   // The earliest future run_at among pending jobs of `kinds` (all when empty), to sleep until.
   std::optional<TimePoint> nextRunAt(const std::vector<std::string>& kinds = {});
   // Wakes the workers (a job of a connection ended: its next sibling may run now).
@@ -119,6 +139,8 @@ class JobQueue {
                                           int settleRaces);
   int rescue(db::Connection& conn, const std::string& where, const std::vector<db::Param>& params,
              const std::string& reason);
+  int releaseToRunAlone(db::Connection& conn, const std::string& where, const std::vector<db::Param>& params,
+                        const std::string& note);
   std::shared_ptr<db::Pool> pool_;
   config::QueueConfig cfg_;
   std::shared_ptr<AttemptListener> listener_;

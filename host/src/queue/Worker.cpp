@@ -3,11 +3,15 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <fmt/ranges.h>
 
+#include <atomic>
 #include <cstdio>
+#include <exception>
+#include <new>
 
 #include "common/Log.h"
 #include "db/Connection.h"
@@ -17,11 +21,12 @@ namespace {
 
 int gCrashFd = -1;
 thread_local char tCurrentJob[40] = {0};
+volatile sig_atomic_t gOutOfMemory = 0;  // reported: the abort that follows is not a crash
 
 void onCrash(int sig) {
   // Async-signal-safe only: compose the line by hand, write it, then die of the same signal
   // (the handler was reset by SA_RESETHAND).
-  if (gCrashFd >= 0 && tCurrentJob[0]) {
+  if (gCrashFd >= 0 && tCurrentJob[0] && !gOutOfMemory) {
     char line[96];
     size_t n = 0;
     for (const char* p = "crash "; *p; ++p) line[n++] = *p;
@@ -34,6 +39,47 @@ void onCrash(int sig) {
     (void)ignored;
   }
   ::raise(sig);
+}
+
+// An allocation refused under RLIMIT_AS throws std::bad_alloc; where nothing can catch it (a
+// noexcept function, the top of a thread, a plugin's C boundary) it ends in std::terminate. That
+// is the process running out of memory, not a crash of the thread it surfaced on (any thread's
+// allocation can be the one refused): say so with "oom <job id or ->\n", then abort as the
+// default handler does. Nothing here allocates but the rethrow, which libstdc++ serves from its
+// emergency pool when malloc cannot; a terminate from inside it aborts at once.
+[[noreturn]] void onTerminate() {
+  static std::atomic<bool> entered{false};
+  if (!entered.exchange(true) && gCrashFd >= 0 && std::current_exception()) {
+    bool outOfMemory = false;
+    try {
+      std::rethrow_exception(std::current_exception());
+    } catch (const std::bad_alloc&) {
+      outOfMemory = true;
+    } catch (...) {
+    }
+    if (outOfMemory) {
+      gOutOfMemory = 1;
+      char line[64];
+      size_t n = 0;
+      for (const char* p = "oom "; *p; ++p) line[n++] = *p;
+      for (const char* p = tCurrentJob[0] ? tCurrentJob : "-"; *p && n < 60; ++p) line[n++] = *p;
+      line[n++] = '\n';
+      ssize_t ignored = ::write(gCrashFd, line, n);
+      (void)ignored;
+    }
+  }
+  std::abort();
+}
+
+// What a job whose allocation failed is told, with the cap that refused it when there is one.
+std::string outOfMemoryError(const std::bad_alloc& e) {
+  std::string error = std::string("out of memory: ") + e.what();
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    error += " under the worker's address-space cap of " + std::to_string(limit.rlim_cur >> 20) +
+             " MiB (RLIMIT_AS, workers.memory_limit_mb)";
+  }
+  return error;
 }
 
 // Each executor thread gets its own signal stack, so that a stack overflow is reported too.
@@ -63,6 +109,7 @@ void Worker::installCrashReporter(int fd) {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESETHAND | SA_ONSTACK;
   for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) ::sigaction(s, &sa, nullptr);
+  std::set_terminate(onTerminate);
 }
 
 using SteadyClock = std::chrono::steady_clock;
@@ -138,27 +185,58 @@ void Worker::onNotification(const std::string& channel, const std::string& paylo
 void Worker::claimLoop() {
   std::unique_ptr<db::Connection> listener;
   const auto& cfg = queue_->config();
+  // A job marked run_alone runs on a worker that runs nothing else: `alone` is the one this
+  // worker runs (it claims nothing else meanwhile); `reserved` is one it drains for, held as a
+  // session lock on `listener` (it claims nothing more until it runs nothing, then claims with
+  // run_alone jobs first), so that such a job never waits forever behind workers that are never
+  // idle, while the other workers go on claiming. A busy worker looks for one each poll interval.
+  std::string alone;
+  std::optional<std::string> reserved;
+  auto nextReserve = SteadyClock::now();
   while (!stopping_) {
     try {
       if (!listener || listener->isBroken()) {
         listener = std::make_unique<db::Connection>(conninfo_);
         listener->listen(JobQueue::kNotifyChannel);
         listener->listen(JobQueue::kCancelChannel);
+        reserved.reset();  // its lock ended with the old session
       }
       // Refill when at most half the capacity is taken, in one claim, rather than one job per
       // finished job: claims are round trips.
       const int capacity = options_.concurrency + options_.prefetch;
       int free;
+      bool idle;
       {
         std::lock_guard lock(mu_);
         free = capacity - inflight_;
         if (inflight_ > 0 && free < (capacity + 1) / 2) free = 0;
+        idle = inflight_ == 0;
+        if (!alone.empty() && !running_.count(alone)) alone.clear();
+      }
+      if (!alone.empty()) {
+        free = 0;
+      } else if (!idle) {
+        if (SteadyClock::now() >= nextReserve) {
+          nextReserve = SteadyClock::now() + cfg.pollInterval;
+          if (reserved && !queue_->runAloneDue(*reserved)) {
+            queue_->unreserveRunAlone(*listener, *reserved);  // taken by a worker that was idle
+            reserved.reset();
+          }
+          if (!reserved) {
+            reserved = queue_->reserveRunAlone(*listener, options_.kinds);
+            if (reserved) {
+              log::info("worker", "job {} runs alone: worker {} claims nothing more until its running jobs end",
+                        *reserved, options_.workerId);
+            }
+          }
+        }
+        if (reserved) free = 0;
       }
       bool full = false;
       milliseconds timeout = options_.exitWhenIdle ? milliseconds(5) : cfg.pollInterval;
       if (free > 0) {
         const int want = std::min(free, cfg.claimBatch);
-        auto jobs = queue_->claim(options_.workerId, want, options_.kinds);
+        auto jobs = queue_->claim(options_.workerId, want, options_.kinds, idle);
         std::vector<std::string> stillStopping;
         {
           std::lock_guard lock(mu_);
@@ -171,6 +249,7 @@ void Worker::claimLoop() {
               continue;
             }
             auto ctx = std::make_shared<JobContext>(std::move(job), *queue_, options_.workerId);
+            if (ctx->job().runAlone) alone = ctx->job().id;
             running_[ctx->job().id] = Running{ctx, SteadyClock::time_point::max(), false, std::nullopt};
             ++inflight_;
             ready_.push_back(std::move(ctx));
@@ -183,6 +262,11 @@ void Worker::claimLoop() {
           wait.until = Clock::now() + std::chrono::seconds(1);
           wait.waitReason = "backoff";
           queue_->finish(id, options_.workerId, wait);
+        }
+        if (reserved) {
+          // It was idle, so that claim took a run_alone job first if one was still due.
+          queue_->unreserveRunAlone(*listener, *reserved);
+          reserved.reset();
         }
         full = static_cast<int>(jobs.size()) == want;
         if (jobs.empty() && options_.exitWhenIdle) {
@@ -211,6 +295,7 @@ void Worker::claimLoop() {
     } catch (const std::exception& e) {
       log::error("worker", "claiming jobs failed: {}; retrying in 1 s", e.what());
       listener.reset();
+      reserved.reset();
       std::unique_lock lock(stopMu_);
       stopCv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_.load(); });
     }
@@ -241,6 +326,7 @@ void Worker::execute(const std::shared_ptr<JobContext>& ctx) {
     r.deadline = SteadyClock::now() + milliseconds(job.timeoutMs);
   }
   Outcome o;
+  bool outOfMemory = false;
   if (stopping_ && ctx->stopReason() == StopReason::None) ctx->requestStop(StopReason::Shutdown);
   if (ctx->stopReason() == StopReason::Shutdown) {
     o.kind = Outcome::Kind::Released;  // claimed but never started
@@ -248,6 +334,9 @@ void Worker::execute(const std::shared_ptr<JobContext>& ctx) {
     std::snprintf(tCurrentJob, sizeof tCurrentJob, "%s", job.id.c_str());
     try {
       o = handler->run(*ctx);
+    } catch (const std::bad_alloc& e) {
+      outOfMemory = true;
+      o = Outcome{Outcome::Kind::Retry, outOfMemoryError(e), {}, {}, {}};
     } catch (const std::exception& e) {
       o = Outcome{Outcome::Kind::Retry, e.what(), {}, {}, {}};
     } catch (...) {
@@ -281,6 +370,15 @@ void Worker::execute(const std::shared_ptr<JobContext>& ctx) {
         report = false;  // rescued elsewhere; its new owner reports
         break;
       case StopReason::None: break;
+    }
+  }
+  if (outOfMemory && reason == StopReason::None) {
+    // Any job's allocation can be the one refused, not only the job that used the memory: the
+    // first time, it is released to run alone, and only a failure there is charged (below).
+    try {
+      if (queue_->releaseOutOfMemory(job.id, options_.workerId, o.error)) report = false;
+    } catch (const std::exception& e) {
+      log::error("worker", "releasing job {} after its allocation failed failed: {}", job.id, e.what());
     }
   }
   if (report) {

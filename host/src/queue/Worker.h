@@ -58,7 +58,9 @@ class Worker {
   static std::string processWorkerId();
   // Makes a crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) in a job's thread write
   // "crash <job id> <signal>\n" to `fd` before the process dies of it, so that the supervisor
-  // can tell the job that crashed from the ones that were merely beside it.
+  // can tell the job that crashed from the ones that were merely beside it. A std::bad_alloc that
+  // reaches std::terminate (an allocation refused under RLIMIT_AS where nothing could catch it)
+  // writes "oom <job id or ->\n" instead: the process ran out of memory, and no job is blamed.
   static void installCrashReporter(int fd);
 
  private:

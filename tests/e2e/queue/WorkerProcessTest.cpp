@@ -326,6 +326,100 @@ TEST(WorkerProcesses, MemoryCapFailsAnOversizedJobAndSparesTheRest) {
   ASSERT_TRUE(waitForStatus(q, smallId, JobStatus::Completed)) << capped.log();
 }
 
+namespace {
+
+// A host whose one worker process is capped with RLIMIT_AS at 1 GiB.
+struct CappedWorkerHost {
+  test::TempDir dir;
+  std::unique_ptr<test::ServerProcess> serve;
+
+  explicit CappedWorkerHost(test::QueueDatabase& q) {
+    auto cfg = dir.write("t.yaml", "database:\n  url: \"" + q.db.conninfo() +
+                                       "\"\nworkers: {processes: 1, concurrency: 2, test_job_kinds: true,"
+                                       " memory_limit_mb: 1024, memory_cap: rlimit}\n"
+                                       "queue: {poll_interval: 500ms, lease: 2s, heartbeat_interval: 300ms,"
+                                       " rescue_interval: 200ms, retry: {default: {base: 10ms, cap: 10ms}}}\n");
+    serve = std::make_unique<test::ServerProcess>(
+        std::vector<std::string>{test::tributaryBinary().string(), "serve", "--role", "worker", "--config",
+                                 cfg.string(), "--ready-file", (dir / "ready.json").string()},
+        dir / "capped.log");
+    if (!serve->waitForReadyFile(dir / "ready.json")) throw std::runtime_error("serve did not start:\n" + log());
+  }
+  std::string log() const { return serve->log(); }
+};
+
+// rescue() ends a job out of attempts as failed, or discarded (the dead letter).
+bool outOfAttempts(JobStatus s) { return s == JobStatus::Failed || s == JobStatus::Discarded; }
+
+}  // namespace
+
+// Under RLIMIT_AS, an allocation refused where nothing can catch it (here on a thread the job
+// started) ends the worker. Which job used the memory is unknown: the job beside it runs again
+// with no attempt used and completes; the hog, run again alone, runs out of memory again and pays.
+TEST(WorkerProcesses, AnOutOfMemoryAbortChargesNoJobBesideItAndTheHogOnlyWhenItRanAlone) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "RLIMIT_AS cannot work under AddressSanitizer";
+#endif
+  test::QueueDatabase q;
+  CappedWorkerHost host(q);
+  auto sleeper = q.queue->enqueue(req("test.sleep", {{"ms", 1500}})).jobId;
+  ASSERT_TRUE(waitForStatus(q, sleeper, JobStatus::Running)) << host.log();
+  const pid_t first = workerPidOf(q.job(sleeper));
+  EnqueueRequest hog = req("test.alloc", {{"mb", 4096}, {"uncaught", true}});
+  hog.maxAttempts = 1;
+  auto hogId = q.queue->enqueue(hog).jobId;
+  ASSERT_TRUE(test::eventually([&] { return outOfAttempts(q.job(hogId).status); }, seconds(60)))
+      << q.job(hogId).toJson().dump(2) << host.log();
+  ASSERT_TRUE(waitForStatus(q, sleeper, JobStatus::Completed)) << q.job(sleeper).toJson().dump(2) << host.log();
+
+  const std::string cause = "worker lost: worker process " + std::to_string(first) +
+                            " killed by signal 6 (SIGABRT) after an allocation failed (std::bad_alloc) under its "
+                            "memory cap of 1024 MiB (workers.memory_limit_mb)";
+  auto s = q.job(sleeper);
+  EXPECT_EQ(s.attempts, 1) << "the run the abort ended gave its attempt back";
+  ASSERT_EQ(s.errors.size(), 1u) << s.errors.dump(2);
+  EXPECT_EQ(s.errors[0]["kind"], "oom_released");
+  EXPECT_EQ(s.errors[0]["error"].get<std::string>().rfind(cause + "; it runs again alone", 0), 0u) << s.errors[0];
+  auto h = q.job(hogId);
+  EXPECT_EQ(h.attempts, 1) << "only the run alone was charged";
+  EXPECT_TRUE(h.runAlone);
+  ASSERT_EQ(h.errors.size(), 2u) << h.errors.dump(2);
+  EXPECT_EQ(h.errors[0]["kind"], "oom_released");
+  EXPECT_EQ(h.errors[0]["error"].get<std::string>().rfind(cause + "; it runs again alone", 0), 0u) << h.errors[0];
+  EXPECT_EQ(h.errors[1]["kind"], "worker_lost");
+  EXPECT_NE(h.lastError.value_or("").find(" after an allocation failed (std::bad_alloc) under its memory cap"),
+            std::string::npos)
+      << h.lastError.value_or("");
+  EXPECT_NE(workerPidOf(h), first) << "it ran again on another worker process";
+}
+
+// An allocation that fails in a job's own thread is caught, and the worker lives on: the job is
+// released to run alone first (it may only have been unlucky beside the job that used the
+// memory), and charged only when it fails again there.
+TEST(WorkerProcesses, AnAllocationThatFailsInAJobReleasesItToRunAloneAndChargesItThere) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "RLIMIT_AS cannot work under AddressSanitizer";
+#endif
+  test::QueueDatabase q;
+  CappedWorkerHost host(q);
+  EnqueueRequest big = req("test.alloc", {{"mb", 4096}});
+  big.maxAttempts = 1;
+  auto bigId = q.queue->enqueue(big).jobId;
+  ASSERT_TRUE(waitForStatus(q, bigId, JobStatus::Discarded)) << q.job(bigId).toJson().dump(2) << host.log();
+  const std::string error =
+      "out of memory: std::bad_alloc under the worker's address-space cap of 1024 MiB (RLIMIT_AS, "
+      "workers.memory_limit_mb)";
+  auto j = q.job(bigId);
+  EXPECT_EQ(j.attempts, 1);
+  EXPECT_TRUE(j.runAlone);
+  ASSERT_EQ(j.errors.size(), 2u) << j.errors.dump(2);
+  EXPECT_EQ(j.errors[0]["kind"], "oom_released");
+  EXPECT_EQ(j.errors[0]["error"].get<std::string>().rfind(error + "; it runs again alone", 0), 0u) << j.errors[0];
+  EXPECT_EQ(j.errors[1]["kind"], "retry");
+  EXPECT_EQ(j.lastError, error);
+  EXPECT_EQ(host.log().find("restarting in"), std::string::npos) << "the worker process lived on" << host.log();
+}
+
 TEST(WorkerProcesses, GracefulShutdownReleasesRunningJobsWithoutUsingAnAttempt) {
   test::QueueDatabase q;
   WorkerHost host(q, 1, 2);

@@ -1,11 +1,14 @@
 // How the supervisor caps its workers' memory: cgroup v2 when its own cgroup allows it, else
-// RLIMIT_AS, and a configuration that demands cgroup v2 refuses to start without it. The cgroup
-// here is a directory laid out as the kernel lays one out (see tests/unit/common/CgroupTest.cpp).
+// RLIMIT_AS, and a configuration that demands cgroup v2 refuses to start without it; and a worker
+// that runs out of memory under either charges none of its jobs. The cgroup here is a directory
+// laid out as the kernel lays one out (see tests/unit/common/CgroupTest.cpp).
 #include "app/Supervisor.h"
 
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+
+#include <functional>
 
 #include "QueueTestSupport.h"
 #include "common/Files.h"
@@ -105,5 +108,94 @@ TEST(SupervisorMemoryCap, FallsBackToRlimitAndRefusesWhenCgroupIsDemanded) {
   EXPECT_EQ(sup.memoryCapMethod(), "rlimit");
 #endif
   EXPECT_FALSE(fs::exists(ok.cg / "worker-0"));
+  sup.stop();
+}
+
+namespace {
+
+// A stand-in for `tributary worker`: waits for the test to claim jobs in its name, then runs
+// `death` (writes to the crash pipe, fd 3, and kills itself); restarted, it only sleeps.
+fs::path fakeWorker(const test::TempDir& dir, const std::string& death) {
+  auto script =
+      dir.write("fake-worker", "#!/bin/sh\nif [ -e " + (dir / "died").string() +
+                                   " ]; then exec sleep 60; fi\nwhile [ ! -e " + (dir / "go").string() +
+                                   " ]; do sleep 0.02; done\ntouch " + (dir / "died").string() + "\n" + death + "\n");
+  fs::permissions(script, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+  return script;
+}
+
+// Starts one worker under `sup`, claims three jobs in its name and lets it die; returns them.
+std::vector<std::string> claimThreeThenDie(test::QueueDatabase& q, app::Supervisor& sup, const test::TempDir& dir,
+                                           const std::function<void()>& beforeDeath = {}) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    queue::EnqueueRequest r;
+    r.kind = "noop";
+    r.maxAttempts = 1;  // a charged attempt would end it
+    ids.push_back(q.queue->enqueue(r).jobId);
+  }
+  EXPECT_TRUE(test::eventually([&] { return sup.children().at(0).pid > 0; }, std::chrono::seconds(10)));
+  EXPECT_EQ(q.queue->claim(sup.children().at(0).workerId, 3).size(), 3u);
+  if (beforeDeath) beforeDeath();
+  dir.write("go", "");
+  EXPECT_TRUE(test::eventually(
+      [&] {
+        for (const auto& id : ids) {
+          if (q.job(id).status == queue::JobStatus::Running) return false;
+        }
+        return true;
+      },
+      std::chrono::seconds(15)));
+  return ids;
+}
+
+void expectReleasedToRunAlone(test::QueueDatabase& q, const std::vector<std::string>& ids, const std::string& cause) {
+  for (const auto& id : ids) {
+    auto j = q.job(id);
+    EXPECT_EQ(j.status, queue::JobStatus::Pending) << id;
+    EXPECT_EQ(j.attempts, 0) << "no attempt used";
+    EXPECT_TRUE(j.runAlone);
+    ASSERT_EQ(j.errors.size(), 1u) << j.errors.dump();
+    EXPECT_EQ(j.errors[0]["kind"], "oom_released");
+    EXPECT_NE(j.errors[0]["error"].get<std::string>().find(cause), std::string::npos) << j.errors[0]["error"];
+  }
+}
+
+}  // namespace
+
+TEST(SupervisorOutOfMemory, ACgroupOomKillChargesNoneOfTheWorkersJobs) {
+  test::QueueDatabase q;
+  FakeCgroupHost h;
+  test::TempDir dir;
+  auto o = options(h, "cgroup");
+  o.processes = 1;
+  o.executable = fakeWorker(dir, "kill -KILL $$");
+  app::Supervisor sup(o, q.queue);
+  sup.start();
+  auto ids = claimThreeThenDie(q, sup, dir, [&] {
+    // What the kernel writes when it OOM-kills in the worker's cgroup.
+    files::writeFileAtomic(h.cg / "worker-0" / "memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
+  });
+  expectReleasedToRunAlone(q, ids,
+                           " killed by signal 9 (SIGKILL) by the kernel's OOM killer: over its memory cap of 256 MiB "
+                           "(workers.memory_limit_mb); it runs again alone");
+  sup.stop();
+}
+
+TEST(SupervisorOutOfMemory, AnOutOfMemoryReportOnTheCrashPipeChargesNoneOfTheWorkersJobs) {
+  test::QueueDatabase q;
+  FakeCgroupHost h;
+  test::TempDir dir;
+  auto o = options(h, "rlimit");
+  o.processes = 1;
+  // What the worker's terminate handler writes for a std::bad_alloc nothing caught, then the
+  // abort; a crash line from the thread that aborted does not make its job the culprit.
+  o.executable = fakeWorker(dir, "printf 'oom -\\ncrash 00000000-0000-0000-0000-000000000000 6\\n' >&3; kill -ABRT $$");
+  app::Supervisor sup(o, q.queue);
+  sup.start();
+  auto ids = claimThreeThenDie(q, sup, dir);
+  expectReleasedToRunAlone(q, ids,
+                           " killed by signal 6 (SIGABRT) after an allocation failed (std::bad_alloc) under its memory "
+                           "cap of 256 MiB (workers.memory_limit_mb); it runs again alone");
   sup.stop();
 }
