@@ -12,6 +12,7 @@
 #include "common/Log.h"
 #include "db/Connection.h"
 #include "db/Migrator.h"
+#include "db/SessionSettings.h"
 #include "server/HealthRoutes.h"
 
 namespace tributary::app {
@@ -46,7 +47,12 @@ void Host::start() {
                 synced.connections, synced.disabled);
     }
   }
-  pool_ = std::make_shared<db::Pool>(database_->conninfo(), cfg_.database.pool);
+  // The supervisor's and the scheduler's queue calls (rescuing a dead worker's jobs, enqueueing)
+  // must not wait without end behind a frozen worker's locks either: the same session settings
+  // as the workers'. The migration and config connection above, and the scheduler's leader
+  // session (which sets its own from scheduler.leader_lease), go without.
+  pool_ = std::make_shared<db::Pool>(db::withSessionSettings(database_->conninfo(), cfg_.sessionTimeouts()),
+                                     cfg_.database.pool);
   queue_ = makeJobQueue(pool_, cfg_.queue);
 
   const int processes = cfg_.workers.processes > 0

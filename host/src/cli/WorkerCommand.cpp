@@ -11,6 +11,7 @@
 #include "common/Log.h"
 #include "common/Process.h"
 #include "db/DatabaseHandle.h"
+#include "db/SessionSettings.h"
 #include "queue/Worker.h"
 
 namespace tributary::cli {
@@ -60,6 +61,17 @@ int WorkerCommand::execute(const std::vector<std::string>& args) {
     handle = db::DatabaseHandle::open(*cfg, db::DatabaseHandle::Mode::OwnOrAttach, "worker");
     conninfo = handle->conninfo();
   }
+  // Every session of this process (the pool's and the queue's LISTEN connection) carries the
+  // timeouts and keepalives, so that if this process freezes mid-transaction its locks go soon
+  // after its lease, and none of its threads waits on the database without end.
+  const auto session = cfg->sessionTimeouts();
+  try {
+    conninfo = db::withSessionSettings(conninfo, session);
+  } catch (const std::exception& e) {
+    log::error("worker", "{}", e.what());
+    return kFailure;
+  }
+  log::debug("worker", "database sessions: {}", db::describeSessionSettings(session));
   config::PoolConfig poolCfg = cfg->database.pool;
   // A sync holds two connections (double-buffered batches) and briefly a third for progress;
   // heartbeats, claims and completions must never wait behind them.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -35,10 +36,46 @@ struct EmbeddedDatabaseConfig {
   milliseconds startTimeout{60'000};
 };
 
+// What the host's pooled sessions are opened with, so that a process that froze or lost its
+// network between a batch's writes and its COMMIT cannot hold its row locks for long, and no
+// statement of the queue or the engine waits without end. nullopt: derived from queue.lease
+// (SessionTimeouts::derive); 0: not set by Tributary (the server's or the role's setting holds).
+struct SessionConfig {
+  std::optional<milliseconds> idleInTransactionTimeout;
+  std::optional<milliseconds> lockTimeout;
+  std::optional<milliseconds> statementTimeout;
+  std::optional<milliseconds> tcpKeepalive;  // a silent peer is given up after about this long
+};
+
+// The session settings in force (0: not set), from SessionConfig and the queue's lease.
+struct SessionTimeouts {
+  milliseconds idleInTransaction{0};
+  milliseconds lock{0};
+  milliseconds statement{0};
+  milliseconds tcpKeepalive{0};
+
+  // Unset values follow the lease L. A frozen worker's session goes idle in its transaction
+  // when it freezes; its lease runs out between L - heartbeat and L later, so at 2L its locks
+  // are gone at most L + heartbeat after its job was rescued: less than the engine's three
+  // tries of a batch at a lock_timeout of L each. 2L (1m by default) also exceeds the longest
+  // legitimate idle gap in a transaction (one vendor page, bounded by the HTTP client's 30 s
+  // timeout). statement_timeout: 60L (30m), at least 1m: a big upsert, a full refresh's sweep,
+  // a batch's COPY (open from its first record to its commit). Keepalives: L, at least 10 s.
+  static SessionTimeouts derive(const SessionConfig& c, milliseconds lease) {
+    SessionTimeouts t;
+    t.idleInTransaction = c.idleInTransactionTimeout.value_or(2 * lease);
+    t.lock = c.lockTimeout.value_or(lease);
+    t.statement = c.statementTimeout.value_or(std::max<milliseconds>(60 * lease, milliseconds(60'000)));
+    t.tcpKeepalive = c.tcpKeepalive.value_or(std::max<milliseconds>(lease, milliseconds(10'000)));
+    return t;
+  }
+};
+
 struct DatabaseConfig {
   std::string url;  // empty: the embedded cluster in STATE_DIR/postgres
   PoolConfig pool;
   EmbeddedDatabaseConfig embedded;
+  SessionConfig session;
   bool embeddedMode() const { return url.empty(); }
 };
 
@@ -200,6 +237,8 @@ struct Config {
   }
 
   std::filesystem::path embeddedDataDir() const { return stateDir / "postgres"; }
+  // What the host's pooled sessions are opened with (database.session, derived from the lease).
+  SessionTimeouts sessionTimeouts() const { return SessionTimeouts::derive(database.session, queue.lease); }
 };
 
 }  // namespace tributary::config

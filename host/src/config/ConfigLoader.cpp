@@ -7,6 +7,7 @@
 #include "common/Files.h"
 #include "common/Strings.h"
 #include "config/ConnectionSchedule.h"
+#include "config/Duration.h"
 #include "config/Paths.h"
 #include "config/Section.h"
 
@@ -17,6 +18,37 @@ void readServer(Section s, ServerConfig& out) {
   out.bind = s.string("bind", out.bind);
   if (out.bind.empty()) s.error("bind", "must not be empty");
   out.port = static_cast<int>(s.integer("port", out.port, 0, 65535));
+  s.finish();
+}
+
+// A session setting: absent or ~ (nullopt: derived from the lease), 0 (not set), or a duration
+// in [min, 24d] (PostgreSQL keeps these in a 32-bit count of milliseconds).
+std::optional<std::chrono::milliseconds> readSessionSetting(Section& s, const std::string& key,
+                                                            std::chrono::milliseconds min) {
+  using std::chrono::milliseconds;
+  constexpr milliseconds kInvalid{-1};
+  constexpr milliseconds kMax{24LL * 86'400'000};
+  if (!s.has(key)) {
+    s.accept(key);
+    return std::nullopt;
+  }
+  const auto raw = s.string(key, "");
+  const milliseconds v = s.duration(key, kInvalid);
+  if (v == kInvalid) return std::nullopt;  // reported
+  if (v.count() != 0 && (v < min || v > kMax)) {
+    s.error(key, "must be 0 (not set) or between " + formatDuration(min) + " and " + formatDuration(kMax) + ", got " +
+                     raw + "; leave it out to derive it from queue.lease");
+    return std::nullopt;
+  }
+  return v;
+}
+
+void readSession(Section s, SessionConfig& out) {
+  using std::chrono::milliseconds;
+  out.idleInTransactionTimeout = readSessionSetting(s, "idle_in_transaction_timeout", milliseconds(100));
+  out.lockTimeout = readSessionSetting(s, "lock_timeout", milliseconds(100));
+  out.statementTimeout = readSessionSetting(s, "statement_timeout", milliseconds(100));
+  out.tcpKeepalive = readSessionSetting(s, "tcp_keepalive", std::chrono::seconds(1));
   s.finish();
 }
 
@@ -42,6 +74,7 @@ void readDatabase(Section s, DatabaseConfig& out) {
     out.embedded.startTimeout = e.duration("start_timeout", out.embedded.startTimeout, std::chrono::seconds(1));
     e.finish();
   }
+  readSession(s.section("session"), out.session);
   s.finish();
 }
 
@@ -135,6 +168,23 @@ void readSync(Section s, SyncConfig& out) {
   }
   out.progressInterval = s.duration("progress_interval", out.progressInterval, std::chrono::milliseconds(1));
   s.finish();
+}
+
+// database.session against the sections it depends on, once they are read.
+void checkSession(Section& top, const Config& cfg) {
+  const auto statement = cfg.sessionTimeouts().statement;
+  if (statement.count() == 0 || statement > cfg.sync.maxBatchAge) return;
+  // A batch's COPY stays open from its first record to its commit, at least sync.batch.max_age.
+  if (cfg.database.session.statementTimeout) {
+    Section session = top.section("database").section("session");
+    session.error("statement_timeout", "must be longer than sync.batch.max_age (" +
+                                           formatDuration(cfg.sync.maxBatchAge) +
+                                           "), or batches that stay open that long would be cancelled");
+  } else {
+    Section batch = top.section("sync").section("batch");
+    batch.error("max_age", "must be shorter than database.session.statement_timeout (" + formatDuration(statement) +
+                               ", derived from queue.lease), or batches that stay open that long would be cancelled");
+  }
 }
 
 bool validSlug(const std::string& s) {
@@ -297,6 +347,7 @@ LoadResult ConfigLoader::loadString(const std::string& yaml, const std::string& 
   readWorkers(top.section("workers"), cfg.workers);
   readQueue(top.section("queue"), cfg.queue);
   readSync(top.section("sync"), cfg.sync);
+  checkSession(top, cfg);
   readScheduler(top.section("scheduler"), cfg.scheduler);
   readLogging(top.section("logging"), cfg.logging);
   readWorkspaces(top, cfg);

@@ -231,6 +231,10 @@ TEST(ConfigLoader, DocumentedDefaultFileEqualsTheBuiltInDefaults) {
   EXPECT_EQ(a.database.pool.max, b.database.pool.max);
   EXPECT_EQ(a.database.pool.idleTimeout, b.database.pool.idleTimeout);
   EXPECT_EQ(a.database.pool.healthCheckOnBorrow, b.database.pool.healthCheckOnBorrow);
+  EXPECT_EQ(a.database.session.idleInTransactionTimeout, b.database.session.idleInTransactionTimeout);
+  EXPECT_EQ(a.database.session.lockTimeout, b.database.session.lockTimeout);
+  EXPECT_EQ(a.database.session.statementTimeout, b.database.session.statementTimeout);
+  EXPECT_EQ(a.database.session.tcpKeepalive, b.database.session.tcpKeepalive);
   EXPECT_EQ(a.database.embedded.binDir, b.database.embedded.binDir);
   EXPECT_EQ(a.database.embedded.user, b.database.embedded.user);
   EXPECT_EQ(a.database.embedded.database, b.database.embedded.database);
