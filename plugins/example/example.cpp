@@ -40,6 +40,7 @@ namespace sanitize = tributary::sanitize;
 
 constexpr int64_t kEpochMs = 1700000000000;              // 2023-11-14T22:13:20Z
 constexpr int64_t kGenerationSpanMs = 365LL * 86400000;  // generation g starts at g * span
+constexpr int64_t kFarFutureMs = 253402214400000;        // 9999-12-31T00:00:00Z: future_ids
 constexpr int64_t kMaxRecords = 10000000;
 
 // The streams. The entity names the canonical table; "" means the generic records table.
@@ -78,7 +79,7 @@ struct Settings {
   int64_t seed, records, pageSize, sameTimestamp, generation;
   int64_t failAtPage, crashAtPage, latencyMs;
   std::string failMode, failStream, crashMode, checkFail, baseUrl, order;
-  std::unordered_set<std::string> poisonIds;
+  std::unordered_set<std::string> poisonIds, futureIds;
 
   explicit Settings(const tributary::Host& host)
       : seed(host.configInt("seed", 42)),
@@ -95,11 +96,15 @@ struct Settings {
         checkFail(host.configString("check_fail")),
         baseUrl(host.configString("base_url")),
         order(host.configString("order", "modified")) {
-    std::string_view ids = host.config("poison_ids").value_or("");
+    readIds(host.config("poison_ids").value_or(""), poisonIds);
+    readIds(host.config("future_ids").value_or(""), futureIds);
+  }
+
+  static void readIds(std::string_view ids, std::unordered_set<std::string>& out) {
     while (!ids.empty()) {
       size_t comma = ids.find(',');
       std::string_view id = sanitize::trim(ids.substr(0, comma));
-      if (!id.empty()) poisonIds.emplace(id);
+      if (!id.empty()) out.emplace(id);
       ids = comma == std::string_view::npos ? std::string_view() : ids.substr(comma + 1);
     }
   }
@@ -154,6 +159,8 @@ class ExampleConnector : public tributary::Connector {
     setting("same_timestamp", ConfigType::Integer, "3", "Consecutive records sharing one modification time");
     setting("generation", ConfigType::Integer, "0", "How many rounds of changes the data has seen");
     setting("poison_ids", ConfigType::String, "", "Comma-separated ids to emit as poison records");
+    setting("future_ids", ConfigType::String, "",
+            "Comma-separated ids stamped 9999-12-31, as a vendor with a broken clock would send them");
     setting("fail_at_page", ConfigType::Integer, "0", "Fail at this page of each call (0: never)");
     setting("fail_mode", ConfigType::String, "retry", "How to fail: retry, fatal or wait");
     setting("fail_stream", ConfigType::String, "", "Fail only this stream (empty: any)");
@@ -162,7 +169,8 @@ class ExampleConnector : public tributary::Connector {
     setting("latency_ms", ConfigType::Integer, "0", "Sleep per page, honouring cancellation");
     setting("check_fail", ConfigType::String, "", "Make check fail: retry or fatal (empty: pass)");
     setting("order", ConfigType::String, "modified",
-            "Order of an initial sync: modified, or id (as a vendor's list endpoint pages)");
+            "Order of initial and incremental syncs: modified, or id (as a vendor that filters by "
+            "modified-since but pages by id)");
     setting("base_url", ConfigType::String, "", "If set, check GETs <base_url>/health through the host");
     info.setting({"api_key", ConfigType::String, false, std::nullopt, true,
                   "Demo credential; the value 'invalid' fails check with FATAL"});
@@ -256,8 +264,10 @@ class ExampleConnector : public tributary::Connector {
         ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
         byIds_ = true;
       }
-      byIndex_ = s.order == "id" && r.mode == tributary::SyncMode::Initial && !byIds_ && from_ == TRIBUTARY_TIME_NONE &&
-                 to_ == TRIBUTARY_TIME_MAX;
+      // With order: id, initial and incremental syncs list by id, as vendors that filter by
+      // modified-since but page by id do; a backfill's window keeps time order.
+      byIndex_ = s.order == "id" && r.mode != tributary::SyncMode::Backfill && !byIds_ && to_ == TRIBUTARY_TIME_MAX;
+      if (byIndex_) index_ = 0;
       if (r.hasCursor()) resumeAfter(streamIndex, r.cursor);
     }
 
@@ -275,10 +285,14 @@ class ExampleConnector : public tributary::Connector {
     std::optional<Position> advance() {
       if (byIds_) return nextById();
       if (byIndex_) {
-        if (index_ >= s_.records) return std::nullopt;
-        int64_t i = index_++;
-        RecordState st = state(i);
-        return Position{i, modifiedAt(st.layer, i), st};
+        while (index_ < s_.records) {
+          int64_t i = index_++;
+          RecordState st = state(i);
+          int64_t t = modifiedAt(st.layer, i);
+          if (t < from_) continue;
+          return Position{i, t, st};
+        }
+        return std::nullopt;
       }
       while (layer_ <= s_.generation) {
         while (index_ < s_.records) {
@@ -429,12 +443,17 @@ class ExampleConnector : public tributary::Connector {
     }
     const uint64_t h = hash(static_cast<uint64_t>(s_.seed), 1000 + (&spec - kStreams), static_cast<uint64_t>(p.index),
                             static_cast<uint64_t>(p.state.layer));
-    record.reset(spec.name, id).modifiedAt(p.modifiedAtMs).deleted(p.state.deleted);
+    int64_t modifiedAtMs = p.modifiedAtMs;
+    if (!s_.futureIds.empty()) {
+      poisonKey_.assign(id);
+      if (s_.futureIds.count(poisonKey_) > 0) modifiedAtMs = kFarFutureMs;
+    }
+    record.reset(spec.name, id).modifiedAt(modifiedAtMs).deleted(p.state.deleted);
 
     // 1. The source record, as a vendor would send it. Poison records carry a value that
     //    is not of its type, exactly what real vendors occasionally do.
     char updatedAt[32];
-    std::string_view updated(updatedAt, sanitize::formatTimestampTo(p.modifiedAtMs, updatedAt));
+    std::string_view updated(updatedAt, sanitize::formatTimestampTo(modifiedAtMs, updatedAt));
     if (poison && spec.idPrefix[0] != 'd') updated = "TBD";  // deals: a bad amount instead
     Vendor v = vendorValues(spec, p.index, h, poison);
     writeRaw(record.rawBuffer(), id, updated, p.state.deleted, v);

@@ -7,6 +7,7 @@
 #include "app/ConfigSync.h"
 #include "app/ConnectionValidator.h"
 #include "app/JobKinds.h"
+#include "app/Maintenance.h"
 #include "common/Files.h"
 #include "common/Json.h"
 #include "common/Log.h"
@@ -75,6 +76,8 @@ void Host::start() {
     started_ = true;
     return;
   }
+  maintenance_ = std::make_unique<Maintenance>(pool_, cfg_.sync);
+  maintenance_->start();
 
   if (cfg_.scheduler.enabled) {
     scheduler_ = std::make_unique<scheduler::Scheduler>(database_->conninfo(), queue_, cfg_.scheduler);
@@ -133,6 +136,10 @@ void Host::stop() {
   if (http_) {
     http_->stop();
     http_.reset();
+  }
+  if (maintenance_) {
+    maintenance_->stop();
+    maintenance_.reset();
   }
   if (scheduler_) {
     scheduler_->stop();

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "app/Maintenance.h"
 #include "app/Supervisor.h"
 #include "config/Config.h"
 #include "db/DatabaseHandle.h"
@@ -53,6 +54,7 @@ class Host {
   std::shared_ptr<queue::JobQueue> queue_;
   std::unique_ptr<Supervisor> supervisor_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;  // role "all" with scheduler.enabled
+  std::unique_ptr<Maintenance> maintenance_;         // role "all"
   std::shared_ptr<server::Router> router_;
   std::unique_ptr<server::HttpServer> http_;
   std::string apiUrl_;

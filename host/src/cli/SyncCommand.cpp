@@ -1,5 +1,7 @@
 #include "cli/SyncCommand.h"
 
+#include "scheduler/SyncMode.h"
+
 #include <Poco/Util/Option.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -152,10 +154,21 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
                 << " workspace " << args[0] << "\n";
       return kFailure;
     }
+    // An auto sync gets the timeout of what it will run: a stream whose initial sync never
+    // completed makes it an initial sync's.
+    std::unordered_map<std::string, sync::Mode> expected;
+    if (!mode_) {
+      std::vector<std::string> ids;
+      for (const auto& t : targets) ids.push_back(t.connectionId);
+      expected = scheduler::autoSyncModes(*c, ids);
+    }
     std::vector<queue::EnqueueRequest> reqs;
     for (const auto& t : targets) {
       queue::EnqueueRequest e;
       e.kind = backfill ? "backfill" : "sync";
+      if (auto m = expected.find(t.connectionId); m != expected.end()) {
+        e.timeoutMs = q.defaultTimeoutMs("sync", Json{{"mode", sync::toString(m->second)}});
+      }
       e.workspaceId = ws.text(0, 0);
       e.connectionId = t.connectionId;
       e.priority = queue::kPriorityManual;

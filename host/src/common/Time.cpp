@@ -16,7 +16,10 @@ std::string iso8601(Clock::time_point t) {
   return date::format("%FT%TZ", std::chrono::time_point_cast<std::chrono::milliseconds>(t));
 }
 
-std::string iso8601Ms(int64_t epochMs) { return iso8601(fromEpochMs(epochMs)); }
+std::string iso8601Ms(int64_t epochMs) {
+  // In milliseconds throughout: the clock's nanoseconds would overflow past the year 2262.
+  return date::format("%FT%TZ", date::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(epochMs)));
+}
 
 namespace {
 

@@ -134,6 +134,11 @@ struct SyncConfig {
   int maxBatch = 50'000;
   milliseconds maxBatchAge{5'000};       // commit at the next checkpoint once a batch is this old
   milliseconds progressInterval{1'000};  // progress is written at most this often
+  // A record stamped further ahead of the database's clock than this is refused, and the
+  // watermark never passes the database's clock plus this.
+  milliseconds maxClockSkew{3'600'000};
+  // Events (the outbox) older than this are deleted, once an hour, by one host.
+  milliseconds eventRetention{30LL * 86'400'000};
 };
 
 // What the scheduler does with slots missed while no host ran it (or that it found too late).

@@ -167,6 +167,8 @@ void readSync(Section s, SyncConfig& out) {
     b.finish();
   }
   out.progressInterval = s.duration("progress_interval", out.progressInterval, std::chrono::milliseconds(1));
+  out.maxClockSkew = s.duration("max_clock_skew", out.maxClockSkew, std::chrono::milliseconds(1));
+  out.eventRetention = s.duration("event_retention", out.eventRetention, std::chrono::milliseconds(1));
   s.finish();
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "db/AdvisoryLocks.h"
 #include "db/Connection.h"
 
 namespace tributary::db {
@@ -43,7 +44,7 @@ class Migrator {
   // Applies what is pending; returns the versions applied. Throws when status() has problems.
   std::vector<MigrationFile> apply();
 
-  static constexpr int64_t kAdvisoryLockKey = 0x7472696275746172;  // "tributar"
+  static constexpr int64_t kAdvisoryLockKey = advisory::kMigrations;
 
  private:
   void ensureTable();

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "db/AdvisoryLocks.h"
 #include "db/PgArray.h"
 
 namespace tributary::engine::outbox {
@@ -15,6 +16,12 @@ void emit(db::Connection& conn, const EventScope& scope, std::string_view type, 
   if (!payload.is_object()) {
     throw std::invalid_argument("the payload of event " + std::string(type) + " is not a JSON object");
   }
+  if (!conn.inTransaction()) {
+    throw std::logic_error("outbox::emit outside a transaction: an event commits with the change it announces");
+  }
+  // Positions in commit order (see Outbox.h): the lock first, then the position.
+  conn.execPrepared("SELECT pg_advisory_xact_lock($1::int4, $2::int4)", db::advisory::kClass,
+                    db::advisory::kOutboxOrder);
   conn.execPrepared(
       "INSERT INTO events (workspace_id, connection_id, run_id, job_id, type, payload)"
       " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6::jsonb)",
@@ -33,6 +40,11 @@ OutboxPage read(db::Connection& conn, int64_t after, int limit, const OutboxFilt
       filter.types.empty() ? db::Param() : db::Param(db::textArray(filter.types)));
   OutboxPage page;
   page.next = after;
+  auto horizon = conn.execPrepared("SELECT pruned_through FROM outbox_state");
+  if (!horizon.empty() && after < horizon.int64(0, 0)) {
+    page.truncated = true;
+    page.next = horizon.int64(0, 0);
+  }
   for (int i = 0; i < r.rows(); ++i) {
     OutboxEvent e;
     e.position = r.int64(i, 0);
@@ -44,6 +56,29 @@ OutboxPage read(db::Connection& conn, int64_t after, int limit, const OutboxFilt
     page.events.push_back(std::move(e));
   }
   return page;
+}
+
+int64_t prune(db::Connection& conn, std::chrono::milliseconds retention, int batch) {
+  int64_t total = 0;
+  while (true) {
+    db::Transaction tx(conn);
+    if (!conn.exec("SELECT pg_try_advisory_xact_lock($1::int4, $2::int4)", db::advisory::kClass,
+                   db::advisory::kMaintenance)
+             .boolean(0, 0)) {
+      return total;  // another host is at it
+    }
+    auto r = conn.exec(
+        "WITH gone AS (DELETE FROM events WHERE id IN (SELECT id FROM events"
+        "  WHERE created_at < now() - $1::bigint * interval '1 millisecond' ORDER BY id LIMIT $2) RETURNING id)"
+        " UPDATE outbox_state SET pruned_through = greatest(pruned_through, (SELECT max(id) FROM gone)),"
+        "  pruned_at = now() WHERE EXISTS (SELECT 1 FROM gone)"
+        " RETURNING (SELECT count(*) FROM gone)",
+        retention.count(), batch);
+    tx.commit();
+    const int64_t n = r.empty() ? 0 : r.int64(0, 0);
+    total += n;
+    if (n < batch) return total;
+  }
 }
 
 }  // namespace tributary::engine::outbox

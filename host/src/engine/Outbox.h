@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,20 +51,37 @@ struct OutboxFilter {
 struct OutboxPage {
   std::vector<OutboxEvent> events;
   int64_t next = 0;  // the position to read after next time (the last event's, or `after`)
+  // Events after `after` were pruned (older than the retention) before this reader got to
+  // them: it missed some. The page goes on from the oldest kept.
+  bool truncated = false;
 };
 
 // The events outbox: an event is written in the same transaction as the change it announces,
 // so it exists if and only if that change committed. Consumers (webhooks, server-sent events,
 // post-sync processors) read it in position order and remember where they stopped.
+//
+// Positions are in commit order, so a reader that asks for what follows the last position it
+// saw never skips an event that committed late: emit takes a transaction-level advisory lock
+// (db::advisory::kOutboxOrder) before it takes a position, and holds it until its transaction
+// ends. A later writer therefore gets a larger position only after this one committed (or
+// rolled back), and an event becomes visible before any event with a larger position. The
+// price is that transactions writing events commit one at a time; so emit is the last thing a
+// transaction does before COMMIT, after the fence (which is also what keeps the lock order
+// fixed: the job row, then the outbox).
 namespace outbox {
 
-// Writes an event in the caller's open transaction. `type` is dotted (sync.completed); the
-// payload is a JSON object. Throws std::invalid_argument for a scope naming a connection but
-// no workspace, an empty type or a payload that is no object.
+// Writes an event in the caller's open transaction, last before its COMMIT. `type` is dotted
+// (sync.completed); the payload is a JSON object. Throws std::invalid_argument for a scope
+// naming a connection but no workspace, an empty type or a payload that is no object.
 void emit(db::Connection& conn, const EventScope& scope, std::string_view type, const Json& payload);
 
 // Up to `limit` events after position `after` (0: from the oldest kept), in position order.
 OutboxPage read(db::Connection& conn, int64_t after, int limit, const OutboxFilter& filter = {});
+
+// Deletes events older than `retention`, at most `batch` at a time until none is left, and
+// records how far it went so readers behind it learn that they missed events. One host at a
+// time (an advisory lock); returns how many it deleted.
+int64_t prune(db::Connection& conn, std::chrono::milliseconds retention, int batch = 10000);
 
 }  // namespace outbox
 }  // namespace tributary::engine

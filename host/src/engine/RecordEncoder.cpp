@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/Json.h"
 #include "common/Time.h"
 
 namespace tributary::engine {
@@ -103,17 +104,13 @@ std::optional<std::string> RecordEncoder::convert(const Column& col, const FlatJ
     }
     case ColumnType::Json:
       if (m.kind == K::String) {
-        // A JSON string value: re-quote it as JSON text.
-        out.push_back('"');
-        for (char c : m.value) {
-          if (c == '"' || c == '\\') out.push_back('\\');
-          if (c == '\n') {
-            out.append("\\n");
-            continue;
-          }
-          out.push_back(c);
+        // A JSON string value, re-serialized as JSON text: every control character escaped,
+        // and invalid UTF-8 refused rather than passed on to fail the batch's write.
+        try {
+          out = Json(std::string(m.value)).dump();
+        } catch (const Json::exception&) {
+          return col.name + ": not valid UTF-8 text";
         }
-        out.push_back('"');
       } else {
         out.assign(m.value);
       }

@@ -1,33 +1,74 @@
 #include "engine/RunRecorder.h"
 
+#include <set>
+
 #include "common/Log.h"
 #include "common/Time.h"
 #include "db/PgArray.h"
 #include "engine/Outbox.h"
 
 namespace tributary::engine {
+namespace {
+
+// The last entry of sync_runs.attempts (this attempt's) with `fields` merged in.
+std::string lastAttempt(const std::string& fields) {
+  return "CASE WHEN jsonb_array_length(attempts) = 0 THEN attempts ELSE jsonb_set(attempts,"
+         " ARRAY[(jsonb_array_length(attempts) - 1)::text], (attempts -> -1) || " +
+         fields + ") END";
+}
+
+// The whole job's counts: every attempt's, added up.
+constexpr const char* kJobTotals =
+    "(SELECT jsonb_build_object('records', coalesce(sum(a.records), 0), 'inserted', coalesce(sum(a.inserted), 0),"
+    " 'updated', coalesce(sum(a.updated), 0), 'unchanged', coalesce(sum(a.unchanged), 0),"
+    " 'deleted', coalesce(sum(a.deleted), 0), 'failed', coalesce(sum(a.failed), 0), 'attempts', count(*))"
+    " FROM jsonb_to_recordset(sync_runs.attempts) AS a(records bigint, inserted bigint, updated bigint,"
+    " unchanged bigint, deleted bigint, failed bigint))";
+
+}  // namespace
 
 RunRecorder::RunRecorder(db::Pool& pool, RunSubject subject, RunFence& fence)
     : pool_(pool), s_(std::move(subject)), fence_(fence) {}
 
-void RunRecorder::open(sync::Mode mode, const std::string& syncType, const Json& streamNames, const RunStats& stats) {
+std::optional<Json> RunRecorder::open(sync::Mode mode, const std::string& syncType, const Json& streamNames,
+                                      const RunStats& stats) {
   auto conn = pool_.acquire();
   db::Transaction tx(*conn);
-  auto existing =
-      conn->exec("SELECT id FROM sync_runs WHERE job_id = $1::uuid ORDER BY started_at DESC LIMIT 1", s_.jobId);
+  fence_.check(*conn);
+  const Json attempt = {
+      {"attempt", s_.attempt}, {"worker", s_.workerId}, {"status", "running"}, {"error", nullptr}, {"records", 0},
+      {"inserted", 0},         {"updated", 0},          {"unchanged", 0},      {"deleted", 0},     {"failed", 0}};
+  auto existing = conn->exec(
+      "SELECT id, status IN ('completed', 'completed_with_errors') AND metadata ? 'result', metadata -> 'result'"
+      " FROM sync_runs WHERE job_id = $1::uuid ORDER BY started_at DESC LIMIT 1 FOR UPDATE",
+      s_.jobId);
+  if (!existing.empty() && existing.boolean(0, 1)) {
+    runId_ = existing.text(0, 0);
+    log::warn("engine",
+              "{}/{}: job {} already finished its work in run {} (its end did not reach the queue); not running it "
+              "again",
+              s_.workspaceSlug, s_.connectionName, s_.jobId, runId_);
+    tx.commit();
+    return Json::parse(existing.view(0, 2));
+  }
   if (!existing.empty()) {
     runId_ = existing.text(0, 0);
     conn->exec(
-        "UPDATE sync_runs SET status = 'running', completed_at = NULL, mode = $2, metadata = metadata || $3::jsonb"
+        "UPDATE sync_runs SET status = 'running', completed_at = NULL, mode = $2, metadata = metadata || $3::jsonb,"
+        " attempts = attempts || jsonb_build_array($4::jsonb || jsonb_build_object('started_at', now(),"
+        "  'ended_at', NULL))"
         " WHERE id = $1::uuid",
-        runId_, sync::toString(mode), Json{{"attempt", s_.attempt}});
+        runId_, sync::toString(mode), Json{{"attempt", s_.attempt}}, attempt);
   } else {
     auto r = conn->exec(
-        "INSERT INTO sync_runs (workspace_id, connection_id, connector, job_id, mode, sync_type, status, metadata)"
-        " VALUES ($1::uuid, $2::uuid, $3, $4::uuid, $5, $6, 'running', $7::jsonb) RETURNING id",
+        "INSERT INTO sync_runs (workspace_id, connection_id, connector, job_id, mode, sync_type, status, metadata,"
+        " attempts)"
+        " VALUES ($1::uuid, $2::uuid, $3, $4::uuid, $5, $6, 'running', $7::jsonb,"
+        "  jsonb_build_array($8::jsonb || jsonb_build_object('started_at', now(), 'ended_at', NULL)))"
+        " RETURNING id",
         s_.workspaceId, s_.connectionId, s_.connector, s_.jobId, sync::toString(mode),
         syncType == "scheduled" || syncType == "backfill" ? syncType : std::string("manual"),
-        Json{{"attempt", s_.attempt}, {"streams", stats.streams}});
+        Json{{"attempt", s_.attempt}, {"streams", stats.streams}}, attempt);
     runId_ = r.text(0, 0);
   }
   conn->exec("UPDATE connections SET status = 'syncing', updated_at = now() WHERE id = $1::uuid", s_.connectionId);
@@ -41,8 +82,21 @@ void RunRecorder::open(sync::Mode mode, const std::string& syncType, const Json&
                     {"sync_type", syncType},
                     {"streams", streamNames},
                     {"attempt", s_.attempt}});
-  fence_.check(*conn);
   tx.commit();
+  return std::nullopt;
+}
+
+void RunRecorder::recordBatch(db::Connection& conn, const WriteCounts& c) {
+  if (!opened()) return;
+  conn.execPrepared("UPDATE sync_runs SET records_synced = records_synced + $2 + $3, attempts = " +
+                        lastAttempt("jsonb_build_object('records', (attempts -> -1 ->> 'records')::bigint + $4,"
+                                    " 'inserted', (attempts -> -1 ->> 'inserted')::bigint + $2,"
+                                    " 'updated', (attempts -> -1 ->> 'updated')::bigint + $3,"
+                                    " 'unchanged', (attempts -> -1 ->> 'unchanged')::bigint + $5,"
+                                    " 'deleted', (attempts -> -1 ->> 'deleted')::bigint + $6,"
+                                    " 'failed', (attempts -> -1 ->> 'failed')::bigint + $7)") +
+                        " WHERE id = $1::uuid",
+                    runId_, c.inserted, c.updated, c.records, c.unchanged, c.deleted, c.failed);
 }
 
 void RunRecorder::progress(const RunStats& stats) {
@@ -50,6 +104,7 @@ void RunRecorder::progress(const RunStats& stats) {
   try {
     auto conn = pool_.acquire();
     db::Transaction tx(*conn);
+    fence_.check(*conn);
     Json meta = {{"progress", stats.progress},
                  {"streams", stats.streams},
                  {"http_calls", stats.httpCalls},
@@ -60,10 +115,38 @@ void RunRecorder::progress(const RunStats& stats) {
                       {"connection", s_.connectionName},
                       {"progress", stats.progress},
                       {"streams", stats.streams}});
-    fence_.check(*conn);
     tx.commit();
   } catch (const std::exception& e) {
     log::warn("engine", "writing the progress of run {} failed: {}", runId_, e.what());
+  }
+}
+
+void RunRecorder::waiting(int64_t untilMs, const std::string& reason, int64_t durationMs, const RunStats& stats) {
+  if (!opened() || fence_.lost()) return;
+  try {
+    auto conn = pool_.acquire();
+    db::Transaction tx(*conn);
+    fence_.check(*conn);
+    const std::string until = time::iso8601Ms(untilMs);
+    conn->exec("UPDATE sync_runs SET status = 'waiting', duration_ms = $2, attempts = " +
+                   lastAttempt("jsonb_build_object('ended_at', now(), 'status', 'waiting', 'error', $3::text,"
+                               " 'until', $4::text)") +
+                   ", metadata = metadata || $5::jsonb WHERE id = $1::uuid",
+               runId_, durationMs, reason, until,
+               Json{{"streams", stats.streams},
+                    {"http_calls", stats.httpCalls},
+                    {"http_429s", stats.http429s},
+                    {"waiting_until", until}});
+    outbox::emit(*conn, EventScope::connection(s_.workspaceId, s_.connectionId).run(runId_, s_.jobId), "sync.waiting",
+                 Json{{"run_id", runId_},
+                      {"job_id", s_.jobId},
+                      {"connection", s_.connectionName},
+                      {"until", until},
+                      {"reason", reason},
+                      {"streams", stats.streams}});
+    tx.commit();
+  } catch (const std::exception& e) {
+    log::error("engine", "recording the wait of run {} failed: {}", runId_, e.what());
   }
 }
 
@@ -73,9 +156,12 @@ void RunRecorder::failed(const std::string& status, const std::string& error, bo
   try {
     auto conn = pool_.acquire();
     db::Transaction tx(*conn);
+    fence_.check(*conn);
     conn->exec(
         "UPDATE sync_runs SET status = $2, completed_at = now(), duration_ms = $3,"
-        " errors = errors || jsonb_build_array($4::text), metadata = metadata || $5::jsonb WHERE id = $1::uuid",
+        " errors = errors || jsonb_build_array($4::text), attempts = " +
+            lastAttempt("jsonb_build_object('ended_at', now(), 'status', $2::text, 'error', $4::text)") +
+            ", metadata = metadata || $5::jsonb WHERE id = $1::uuid",
         runId_, status, durationMs, error,
         Json{{"streams", stats.streams}, {"http_calls", stats.httpCalls}, {"http_429s", stats.http429s}});
     conn->exec(
@@ -91,28 +177,38 @@ void RunRecorder::failed(const std::string& status, const std::string& error, bo
                       {"error", error},
                       {"will_retry", !connectionError && status == "failed" && s_.attempt < s_.maxAttempts},
                       {"streams", stats.streams}});
-    fence_.check(*conn);
     tx.commit();
   } catch (const std::exception& e) {
     log::error("engine", "recording the failure of run {} failed: {}", runId_, e.what());
   }
 }
 
-void RunRecorder::finished(const RunOutcome& o, const RunStats& stats) {
+Json RunRecorder::finished(const RunOutcome& o, const RunStats& stats, Json summary) {
   auto conn = pool_.acquire();
   db::Transaction tx(*conn);
-  conn->exec(
-      "UPDATE sync_runs SET status = $2, completed_at = now(), duration_ms = $3, records_synced = $4,"
-      " errors = CASE WHEN $5 = '' THEN errors ELSE errors || jsonb_build_array($5::text) END,"
-      " metadata = metadata || $6::jsonb WHERE id = $1::uuid",
-      runId_, o.status, o.durationMs, o.recordsSynced, o.error,
-      Json{{"streams", stats.streams},
-           {"http_calls", stats.httpCalls},
-           {"http_429s", stats.http429s},
-           {"progress", Json{{"current", o.totals.value("records", int64_t{0})},
-                             {"total", o.totals.value("records", int64_t{0})},
-                             {"message", "done"}}},
-           {"totals", o.totals}});
+  fence_.check(*conn);
+  auto r = conn->exec(
+      "UPDATE sync_runs SET status = $2, completed_at = now(), duration_ms = $3,"
+      " errors = CASE WHEN $4 = '' THEN errors ELSE errors || jsonb_build_array($4::text) END, attempts = " +
+          lastAttempt("jsonb_build_object('ended_at', now(), 'status', $2::text, 'error', nullif($4, ''),"
+                      " 'deleted', (attempts -> -1 ->> 'deleted')::bigint + $5)") +
+          " WHERE id = $1::uuid RETURNING records_synced, " + kJobTotals,
+      runId_, o.status, o.durationMs, o.error, o.swept);
+  if (r.empty()) throw db::DbError("run " + runId_ + " of job " + s_.jobId + " is gone");
+  const int64_t recordsSynced = r.int64(0, 0);
+  const Json totals = Json::parse(r.view(0, 1));
+  for (const char* k : {"records", "inserted", "updated", "unchanged", "deleted", "failed", "attempts"}) {
+    summary[k] = totals.value(k, int64_t{0});
+  }
+  conn->exec("UPDATE sync_runs SET metadata = metadata || $2::jsonb WHERE id = $1::uuid", runId_,
+             Json{{"streams", stats.streams},
+                  {"http_calls", stats.httpCalls},
+                  {"http_429s", stats.http429s},
+                  {"progress", Json{{"current", totals.value("records", int64_t{0})},
+                                    {"total", totals.value("records", int64_t{0})},
+                                    {"message", "done"}}},
+                  {"totals", totals},
+                  {"result", summary}});
   if (o.status == "failed") {
     conn->exec("UPDATE connections SET status = 'error', error_message = $2, updated_at = now() WHERE id = $1::uuid",
                s_.connectionId, o.error);
@@ -124,7 +220,7 @@ void RunRecorder::finished(const RunOutcome& o, const RunStats& stats) {
         s_.connectionId,
         Json{{"lastSyncMode", sync::toString(o.mode)},
              {"lastSyncAt", time::iso8601(time::Clock::now())},
-             {"lastSyncRecords", o.recordsSynced},
+             {"lastSyncRecords", recordsSynced},
              {"runId", runId_}});
   }
   outbox::emit(*conn, EventScope::connection(s_.workspaceId, s_.connectionId).run(runId_, s_.jobId),
@@ -137,24 +233,69 @@ void RunRecorder::finished(const RunOutcome& o, const RunStats& stats) {
                     {"status", o.status},
                     {"error", o.error},
                     {"streams", o.streams},
-                    {"totals", o.totals}});
-  fence_.check(*conn);
+                    {"totals", totals}});
   tx.commit();
+  return summary;
 }
 
-void RunCloser::attemptsEnded(db::Connection& conn, const std::vector<queue::EndedAttempt>& attempts) {
-  std::vector<std::string> ids, errors;
+std::vector<queue::FinishedWork> RunCloser::attemptsEnded(db::Connection& conn,
+                                                          const std::vector<queue::EndedAttempt>& attempts) {
+  std::vector<queue::FinishedWork> finished;
+  if (attempts.empty()) return finished;
+  std::vector<std::string> ids, errors, attemptStatus, runStatus, willRetry;
+  for (const auto& a : attempts) ids.push_back(a.jobId);
+  auto done = conn.exec(
+      "SELECT job_id::text, metadata -> 'result' FROM sync_runs WHERE job_id = ANY($1::uuid[])"
+      " AND status IN ('completed', 'completed_with_errors') AND metadata ? 'result'",
+      db::textArray(ids));
+  std::set<std::string> doneIds;
+  for (int i = 0; i < done.rows(); ++i) {
+    doneIds.insert(done.text(i, 0));
+    finished.push_back({done.text(i, 0), Json::parse(done.view(i, 1))});
+  }
+  ids.clear();
   for (const auto& a : attempts) {
+    if (doneIds.count(a.jobId)) continue;
     ids.push_back(a.jobId);
     errors.push_back(a.error);
+    const bool released = a.end == queue::AttemptEnd::Released;
+    attemptStatus.push_back(released ? "released" : a.end == queue::AttemptEnd::TimedOut ? "timed_out" : "lost");
+    // A released job runs again with no attempt used: its run waits for it, as at its start.
+    runStatus.push_back(released ? "pending" : "failed");
+    willRetry.push_back(a.status == queue::JobStatus::Pending ? "true" : "false");
   }
-  conn.exec(
-      "UPDATE sync_runs SET status = 'failed', completed_at = now(),"
+  if (ids.empty()) return finished;
+  auto closed = conn.exec(
+      "UPDATE sync_runs SET status = ended.run_status,"
+      " completed_at = CASE WHEN ended.run_status = 'failed' THEN now() END,"
       " duration_ms = (extract(epoch from now() - started_at) * 1000)::bigint,"
-      " errors = errors || jsonb_build_array(lost.error)"
-      " FROM unnest($1::uuid[], $2::text[]) AS lost(job_id, error)"
-      " WHERE sync_runs.job_id = lost.job_id AND sync_runs.status IN ('pending', 'running')",
-      db::textArray(ids), db::textArray(errors));
+      " errors = errors || jsonb_build_array(ended.error), attempts = " +
+          lastAttempt("jsonb_build_object('ended_at', now(), 'status', ended.attempt_status, 'error', ended.error)") +
+          " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[])"
+          "  AS ended(job_id, error, attempt_status, run_status, will_retry)"
+          " WHERE sync_runs.job_id = ended.job_id AND sync_runs.status IN ('pending', 'running')"
+          " RETURNING sync_runs.id, sync_runs.workspace_id, sync_runs.connection_id, sync_runs.job_id,"
+          "  ended.run_status, ended.error, ended.will_retry",
+      db::textArray(ids), db::textArray(errors), db::textArray(attemptStatus), db::textArray(runStatus),
+      db::textArray(willRetry));
+  for (int i = 0; i < closed.rows(); ++i) {
+    if (closed.view(i, 4) != "failed" || closed.isNull(i, 2)) continue;
+    const std::string connectionId = closed.text(i, 2);
+    auto name = conn.exec(
+        "UPDATE connections SET status = 'error', error_message = $2, updated_at = now() WHERE id = $1::uuid"
+        " RETURNING name",
+        connectionId, closed.text(i, 5));
+    outbox::emit(conn,
+                 EventScope::connection(closed.text(i, 1), connectionId).run(closed.text(i, 0), closed.text(i, 3)),
+                 "sync.failed",
+                 Json{{"run_id", closed.text(i, 0)},
+                      {"job_id", closed.text(i, 3)},
+                      {"connection", name.empty() ? Json(nullptr) : Json(name.text(0, 0))},
+                      {"status", "failed"},
+                      {"error", closed.text(i, 5)},
+                      {"will_retry", closed.boolean(i, 6)}});
+  }
+  return finished;
 }
 
 }  // namespace tributary::engine

@@ -8,8 +8,9 @@ namespace tributary::engine {
 
 using sync::Mode;
 
-StreamPlanner::StreamPlanner(sync::Requested requested, std::string jobId, std::chrono::milliseconds overlap)
-    : requested_(requested), jobId_(std::move(jobId)), overlap_(overlap) {}
+StreamPlanner::StreamPlanner(sync::Requested requested, std::string jobId, std::chrono::milliseconds overlap,
+                             std::chrono::milliseconds maxClockSkew)
+    : requested_(requested), jobId_(std::move(jobId)), overlap_(overlap), maxClockSkew_(maxClockSkew) {}
 
 std::vector<const plugins::StreamDescriptor*> StreamPlanner::select(
     const std::vector<plugins::StreamDescriptor>& streams, const std::vector<std::string>& names,
@@ -50,7 +51,13 @@ StreamPlan StreamPlanner::plan(const plugins::StreamDescriptor& stream, const St
     p.sinceMs = st.cursorSinceMs;
   } else if (st.initialized) {
     p.mode = Mode::Incremental;
-    if (st.watermarkMs) p.sinceMs = *st.watermarkMs - overlap_.count();
+    if (st.watermarkMs && *st.watermarkMs - st.dbNowMs > maxClockSkew_.count()) {
+      p.warning = "the stream's watermark (" + std::to_string(*st.watermarkMs) +
+                  " ms) is further ahead of the database's clock than sync.max_clock_skew allows; it came from a "
+                  "record stamped in the future, so this incremental sync reads everything, once";
+    } else if (st.watermarkMs) {
+      p.sinceMs = *st.watermarkMs - overlap_.count();
+    }
   } else {
     p.mode = Mode::Initial;
   }

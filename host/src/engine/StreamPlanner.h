@@ -23,6 +23,7 @@ struct StreamSnapshot {
   std::optional<std::string> initialRunId;  // the unfinished initial sync's run (its seen set)
   bool initialTracksSeen = false;           // that initial sync is a full refresh over existing rows
   std::optional<std::string> cursorJobId;   // the job that left the cursor
+  int64_t dbNowMs = 0;                      // the database\'s clock when it was read
 };
 
 // What backfill_cursors holds of one stream of one backfill job (StreamStateStore::loadBackfill).
@@ -41,6 +42,7 @@ struct StreamPlan {
   bool trackSeen = false;          // a full refresh over existing rows: record the ids it sees
   std::string seenRunId;           // the run whose seen set a resumed refresh adds to
   bool skip = false;               // a backfill stream an earlier attempt finished
+  std::string warning;             // what the run should log about this plan, if anything
 };
 
 // Decides each stream's mode and start point from what its state says; no database. The rules:
@@ -48,10 +50,13 @@ struct StreamPlan {
 // initial sync completed runs incrementally from its watermark minus the overlap, and one that
 // never completed one runs an initial sync. A job asking for `initial` forces a full resync,
 // unless it is that same job resuming its own initial sync (a retry). A backfill keeps its own
-// cursors, per job, and never touches the stream's.
+// cursors, per job, and never touches the stream's. A watermark further ahead of the
+// database's clock than the allowed skew is not trusted (it came from a record stamped in the
+// future, before such records were refused): the stream is read from the start, once.
 class StreamPlanner {
  public:
-  StreamPlanner(sync::Requested requested, std::string jobId, std::chrono::milliseconds overlap);
+  StreamPlanner(sync::Requested requested, std::string jobId, std::chrono::milliseconds overlap,
+                std::chrono::milliseconds maxClockSkew = std::chrono::hours(1));
 
   // The connector's streams named by `names` (all of them when empty), in that order. Throws
   // std::invalid_argument naming the unknown stream and the known ones; `label` names the
@@ -75,6 +80,7 @@ class StreamPlanner {
   sync::Requested requested_;
   std::string jobId_;
   std::chrono::milliseconds overlap_;
+  std::chrono::milliseconds maxClockSkew_;
 };
 
 }  // namespace tributary::engine

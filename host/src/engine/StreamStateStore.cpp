@@ -10,18 +10,19 @@ std::string msParam(std::optional<int64_t> ms) { return ms ? std::to_string(*ms)
 
 }  // namespace
 
-StreamStateStore::StreamStateStore(std::string connectionId, std::string jobId)
-    : connectionId_(std::move(connectionId)), jobId_(std::move(jobId)) {}
+StreamStateStore::StreamStateStore(std::string connectionId, std::string jobId, std::chrono::milliseconds maxClockSkew)
+    : connectionId_(std::move(connectionId)), jobId_(std::move(jobId)), maxClockSkew_(maxClockSkew) {}
 
 StreamSnapshot StreamStateStore::load(db::Connection& conn, const std::string& stream) const {
   auto st = conn.exec(
       "SELECT initialized_at IS NOT NULL, cursor::text, cursor_mode,"
       " (extract(epoch from cursor_since) * 1000)::bigint, (extract(epoch from watermark) * 1000)::bigint,"
-      " initial_run_id, initial_tracks_seen, cursor_job_id"
+      " initial_run_id, initial_tracks_seen, cursor_job_id, (extract(epoch from now()) * 1000)::bigint"
       " FROM stream_state WHERE connection_id = $1::uuid AND stream = $2",
       connectionId_, stream);
   StreamSnapshot s;
   if (st.empty()) return s;
+  s.dbNowMs = st.int64(0, 8);
   s.exists = true;
   s.initialized = st.boolean(0, 0);
   s.cursor = st.optText(0, 1);
@@ -75,7 +76,7 @@ void StreamStateStore::startFresh(db::Connection& conn, RunFence& fence, const S
       " initial_run_id = CASE WHEN $3 = 'initial' THEN $4::uuid END,"
       " initial_started_at = CASE WHEN $3 = 'initial' THEN now() END,"
       " initial_tracks_seen = ($3 = 'initial' AND $7), initial_seen = 0,"
-      " initial_floor = NULL, initial_last_modified = NULL, initial_unordered = false, updated_at = now()"
+      " order_floor = NULL, order_last_modified = NULL, order_unordered = false, updated_at = now()"
       " WHERE connection_id = $1::uuid AND stream = $2",
       connectionId_, stream, sync::toString(plan.mode), runId, jobId_, msParam(plan.sinceMs), plan.trackSeen);
   fence.check(conn);
@@ -92,24 +93,27 @@ void StreamStateStore::recordBatch(db::Connection& conn, sync::Mode mode, const 
         jobId_, stream, batch.cursor);
     return;
   }
+  // The watermark never passes the database's clock plus the skew the writer allows, whatever
+  // a record says (the writer refuses records further ahead).
   conn.exec(
       "UPDATE stream_state SET cursor = coalesce(nullif($3, '')::jsonb, cursor), initial_seen = initial_seen + $4,"
-      " watermark = CASE WHEN $5 = '' THEN watermark ELSE greatest(watermark,"
-      "   'epoch'::timestamptz + $5::bigint * interval '1 millisecond') END, updated_at = now()"
+      " watermark = CASE WHEN $5 = '' THEN watermark ELSE greatest(watermark, least("
+      "   'epoch'::timestamptz + $5::bigint * interval '1 millisecond', now() + $6::bigint * interval '1 millisecond'))"
+      " END, updated_at = now()"
       " WHERE connection_id = $1::uuid AND stream = $2",
-      connectionId_, stream, batch.cursor, batch.seenAdded, maxMs);
-  if (mode == sync::Mode::Initial && batch.maxModifiedMs) {
-    // Whether this initial sync reads in modification order (see migration 006). A resumed run
+      connectionId_, stream, batch.cursor, batch.seenAdded, maxMs, maxClockSkew_.count());
+  if (batch.maxModifiedMs) {
+    // Whether this run reads in modification order (see migrations 006 and 008). A resumed run
     // starts strictly after its checkpoint, so order holds across a resume too.
     conn.exec(
         "UPDATE stream_state SET"
-        " initial_floor = coalesce(initial_floor, 'epoch'::timestamptz + $3::bigint * interval '1 millisecond'),"
-        " initial_unordered = initial_unordered OR $5 OR coalesce(initial_last_modified >"
+        " order_floor = coalesce(order_floor, 'epoch'::timestamptz + $3::bigint * interval '1 millisecond'),"
+        " order_unordered = order_unordered OR $5 OR coalesce(order_last_modified >"
         "   'epoch'::timestamptz + $4::bigint * interval '1 millisecond', false),"
         // Only a batch with a checkpoint moves it: a resume starts after the last checkpoint, so a
         // final batch without one may be sent again, and must not look out of order then.
-        " initial_last_modified = CASE WHEN $6 THEN greatest(initial_last_modified,"
-        "   'epoch'::timestamptz + $3::bigint * interval '1 millisecond') ELSE initial_last_modified END"
+        " order_last_modified = CASE WHEN $6 THEN greatest(order_last_modified,"
+        "   'epoch'::timestamptz + $3::bigint * interval '1 millisecond') ELSE order_last_modified END"
         " WHERE connection_id = $1::uuid AND stream = $2",
         connectionId_, stream, maxMs, msParam(batch.firstModifiedMs), batch.outOfOrder, !batch.cursor.empty());
   }
@@ -159,13 +163,14 @@ CompletedStream StreamStateStore::complete(db::Connection& conn, RunFence& fence
     }
     conn.exec("DELETE FROM sync_seen WHERE run_id = $1::uuid AND stream = $2", seenRun, stream);
   }
-  if (plan.mode == sync::Mode::Initial) {
-    // An initial sync read out of modification order: the next incremental starts from its first
-    // batch, so that what changed while it ran is read (see migration 006).
+  {
+    // A run that read out of modification order (an initial sync listed by id, an incremental
+    // one paged newest first): the next incremental starts from its first batch, so that what
+    // changed while it ran is read (see migrations 006 and 008).
     auto lowered = conn.exec(
-        "UPDATE stream_state SET watermark = least(watermark, initial_floor)"
-        " WHERE connection_id = $1::uuid AND stream = $2 AND initial_unordered AND initial_floor < watermark"
-        " RETURNING initial_floor::text",
+        "UPDATE stream_state SET watermark = least(watermark, order_floor)"
+        " WHERE connection_id = $1::uuid AND stream = $2 AND order_unordered AND order_floor < watermark"
+        " RETURNING order_floor::text",
         connectionId_, stream);
     if (!lowered.empty()) done.loweredTo = lowered.text(0, 0);
   }
@@ -173,7 +178,7 @@ CompletedStream StreamStateStore::complete(db::Connection& conn, RunFence& fence
       "UPDATE stream_state SET initialized_at = coalesce(initialized_at, now()), cursor = NULL, cursor_mode = NULL,"
       " cursor_since = NULL, cursor_job_id = NULL, initial_run_id = NULL, initial_started_at = NULL,"
       " initial_tracks_seen = false, initial_seen = 0,"
-      " initial_floor = NULL, initial_last_modified = NULL, initial_unordered = false,"
+      " order_floor = NULL, order_last_modified = NULL, order_unordered = false,"
       " status = 'completed', last_error = NULL, last_success_at = now(), updated_at = now()"
       " WHERE connection_id = $1::uuid AND stream = $2",
       connectionId_, stream);
@@ -182,9 +187,9 @@ CompletedStream StreamStateStore::complete(db::Connection& conn, RunFence& fence
   tx.commit();
   if (done.loweredTo) {
     log::info("engine",
-              "{} stream {}: the initial sync did not read in modification order; the next incremental starts from "
+              "{} stream {}: the {} sync did not read in modification order; the next incremental starts from "
               "its first batch's time ({}) so that changes made while it ran are not missed",
-              label, stream, *done.loweredTo);
+              label, stream, sync::toString(plan.mode), *done.loweredTo);
   }
   return done;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -7,6 +8,7 @@
 #include "common/SyncMode.h"
 #include "db/Connection.h"
 #include "engine/RunFence.h"
+#include "engine/RunRecorder.h"
 #include "engine/StreamPlanner.h"
 #include "engine/StreamWriter.h"
 
@@ -24,7 +26,9 @@ struct CompletedStream {
 // the fence last before COMMIT; recordBatch runs inside the writer's batch transaction.
 class StreamStateStore {
  public:
-  StreamStateStore(std::string connectionId, std::string jobId);
+  // `maxClockSkew`: how far past the database's clock a watermark may go (sync.max_clock_skew).
+  StreamStateStore(std::string connectionId, std::string jobId,
+                   std::chrono::milliseconds maxClockSkew = std::chrono::hours(1));
 
   StreamSnapshot load(db::Connection& conn, const std::string& stream) const;
   // None when the job has not started the stream yet.
@@ -36,8 +40,8 @@ class StreamStateStore {
   // A fresh start: drops the cursor and any seen set an abandoned initial sync left behind.
   void startFresh(db::Connection& conn, RunFence& fence, const StreamPlan& plan, const std::string& runId) const;
 
-  // In a batch's transaction: its cursor, its seen ids, the watermark, and for an initial sync
-  // whether it still reads in modification order (see migration 006).
+  // In a batch's transaction: its cursor, its seen ids, the watermark (never past the database's
+  // clock plus the skew), and whether the run still reads in modification order.
   void recordBatch(db::Connection& conn, sync::Mode mode, const std::string& stream, const CommitInfo& batch) const;
 
   // The stream's call succeeded and every batch committed. A full refresh marks the rows it did
@@ -51,18 +55,22 @@ class StreamStateStore {
  private:
   std::string connectionId_;
   std::string jobId_;
+  std::chrono::milliseconds maxClockSkew_;
 };
 
-// The commit hook of one stream's writer: stores the batch's state and checks the fence, last
-// before COMMIT. Holds only what the run fixed before the stream began, so it is safe on the
-// writer's commit thread.
+// The commit hook of one stream's writer: stores the batch's state, checks the fence, and adds
+// the batch's counts to the run (after the fence: the job row before the run row, the order the
+// queue's rescue keeps too). Holds only what the run fixed before the stream began, so it is
+// safe on the writer's commit thread.
 class StreamCheckpointer final : public BatchCommitHook {
  public:
-  StreamCheckpointer(const StreamStateStore& store, RunFence& fence, sync::Mode mode, std::string stream)
-      : store_(store), fence_(fence), mode_(mode), stream_(std::move(stream)) {}
+  StreamCheckpointer(const StreamStateStore& store, RunFence& fence, sync::Mode mode, std::string stream,
+                     RunRecorder* run)
+      : store_(store), fence_(fence), mode_(mode), stream_(std::move(stream)), run_(run) {}
   void beforeCommit(db::Connection& conn, const CommitInfo& batch) override {
     store_.recordBatch(conn, mode_, stream_, batch);
-    fence_.check(conn);  // last before COMMIT, so the job row is held only for the commit itself
+    fence_.check(conn);
+    if (run_) run_->recordBatch(conn, batch.counts);
   }
 
  private:
@@ -70,6 +78,7 @@ class StreamCheckpointer final : public BatchCommitHook {
   RunFence& fence_;
   sync::Mode mode_;
   std::string stream_;
+  RunRecorder* run_;  // none in a dry run
 };
 
 }  // namespace tributary::engine

@@ -7,6 +7,8 @@
 
 #include "common/Log.h"
 #include "common/Strings.h"
+#include "common/Time.h"
+#include "config/Duration.h"
 #include "db/PgArray.h"
 #include "queue/Worker.h"
 
@@ -81,6 +83,32 @@ StreamWriter::StreamWriter(std::vector<db::Connection*> connections, StreamTarge
   target_ = o_.initialBatch;
   plainInsert_ = o_.targetEmpty && !o_.dryRun;
   for (auto& b : slots_) ensureStaging(b);
+  // The database's clock, not this host's: records are judged against it, and the rows this
+  // stream writes name it as the time their read began.
+  auto clock =
+      slots_[0].conn->exec("SELECT clock_timestamp()::text, (extract(epoch from clock_timestamp()) * 1000)::bigint");
+  readStartedAt_ = clock.text(0, 0);
+  dbClockOffsetMs_ = clock.int64(0, 1) - time::toEpochMs(time::Clock::now());
+}
+
+std::optional<std::string> StreamWriter::refuseTime(int64_t ms) const {
+  // Earlier than this, or later than the year 9999, PostgreSQL's time arithmetic and our own
+  // formatting are not to be trusted with it, whatever the clock says.
+  constexpr int64_t kEarliestMs = -62'135'596'800'000;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kLatestMs = 253'402'300'799'999;    // 9999-12-31T23:59:59.999Z
+  if (ms < kEarliestMs) {
+    return "modified_at_ms is " + std::to_string(ms) + ", before the year 1: not a time the engine stores";
+  }
+  const int64_t dbNow = time::toEpochMs(time::Clock::now()) + dbClockOffsetMs_;
+  if (ms - dbNow > o_.maxClockSkew.count()) {
+    return "modified_at_ms is " + std::to_string(ms) + " (" +
+           (ms > kLatestMs ? "after the year 9999" : time::iso8601Ms(ms)) + "), more than " +
+           config::formatDuration(o_.maxClockSkew) + " (sync.max_clock_skew) ahead of the database's clock (" +
+           time::iso8601Ms(dbNow) +
+           "): a time from the future would stop every later incremental sync, so the record is "
+           "not stored";
+  }
+  return std::nullopt;
 }
 
 StreamWriter::~StreamWriter() {
@@ -141,6 +169,12 @@ void StreamWriter::add(const plugins::RecordView& rec) {
     addError(validText(rec.sourceId) ? rec.sourceId : std::string_view(), "validate",
              "the record is not valid UTF-8 (or holds a NUL byte)", validText(rec.rawJson) ? rec.rawJson : "");
     return;
+  }
+  if (rec.modifiedAtMs) {
+    if (auto why = refuseTime(*rec.modifiedAtMs)) {
+      addError(rec.sourceId, "validate", *why, rec.rawJson);
+      return;
+    }
   }
   Batch& b = cur();
   line_.clear();
@@ -253,7 +287,7 @@ void StreamWriter::startCommit() {
 }
 
 int64_t StreamWriter::plainInsert(Batch& b) {
-  return b.conn->exec(insertSql(), t_.workspaceId, t_.source, t_.connectionId, t_.stream).affected();
+  return b.conn->exec(insertSql(), t_.workspaceId, t_.source, t_.connectionId, t_.stream, readStartedAt_).affected();
 }
 
 StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
@@ -348,8 +382,9 @@ std::string StreamWriter::insertSql() const {
       "CASE WHEN s.modified_ms IS NULL THEN NULL ELSE 'epoch'::timestamptz + s.modified_ms * interval '1 millisecond' END";
   if (!t_.entity) {
     return "INSERT INTO records (workspace_id, source, stream, source_id, connection_id, data, raw_hash,"
-           " source_modified_at, deleted_at) SELECT $1::uuid, $2, $4, s.source_id, $3::uuid, s.raw::jsonb, s.hash, " +
-           modified + ", CASE WHEN s.deleted THEN now() END FROM " + stagingTable() + " s";
+           " source_modified_at, source_read_at, deleted_at) SELECT $1::uuid, $2, $4, s.source_id, $3::uuid,"
+           " s.raw::jsonb, s.hash, " +
+           modified + ", $5::timestamptz, CASE WHEN s.deleted THEN now() END FROM " + stagingTable() + " s";
   }
   std::string cols, exprs;
   for (const auto& c : t_.entity->columns) {
@@ -358,25 +393,34 @@ std::string StreamWriter::insertSql() const {
     exprs += ", s." + q + (c.type == ColumnType::Text ? "" : "::" + std::string(sqlType(c.type)));
   }
   return "INSERT INTO " + t_.entity->table + " (workspace_id, source, source_id, connection_id, stream" + cols +
-         ", raw, raw_hash, source_modified_at, deleted_at) SELECT $1::uuid, $2, s.source_id, $3::uuid, $4" + exprs +
-         ", s.raw::jsonb, s.hash, " + modified + ", CASE WHEN s.deleted THEN now() END FROM " + stagingTable() + " s";
+         ", raw, raw_hash, source_modified_at, source_read_at, deleted_at) SELECT $1::uuid, $2, s.source_id, $3::uuid,"
+         " $4" +
+         exprs + ", s.raw::jsonb, s.hash, " + modified + ", $5::timestamptz, CASE WHEN s.deleted THEN now() END FROM " +
+         stagingTable() + " s";
 }
 
 std::string StreamWriter::upsertSql(const Batch& b, bool ranged) const {
   const std::string stage = stagingTable();
   std::string src = b.duplicates ? "SELECT DISTINCT ON (source_id) * FROM " + stage +
-                                       (ranged ? " WHERE ord BETWEEN $5 AND $6" : "") + " ORDER BY source_id, ord DESC"
-                                 : "SELECT * FROM " + stage + (ranged ? " WHERE ord BETWEEN $5 AND $6" : "");
+                                       (ranged ? " WHERE ord BETWEEN $6 AND $7" : "") + " ORDER BY source_id, ord DESC"
+                                 : "SELECT * FROM " + stage + (ranged ? " WHERE ord BETWEEN $6 AND $7" : "");
   const std::string modified =
       "CASE WHEN s.modified_ms IS NULL THEN NULL ELSE 'epoch'::timestamptz + s.modified_ms * interval '1 millisecond' END";
-  // Written only when the digest or the deletion changed, and never over a newer source version.
+  // Written only when the digest or the deletion changed, and never over a newer source
+  // version: a newer source time wins, an older one never does. With equal times (sources with
+  // second-granularity times), or when the record carries no time, the read that began later
+  // wins (the same read may rewrite its own rows); and a missing time never clears a known one.
   const std::string onConflict =
-      ", raw_hash = EXCLUDED.raw_hash, source_modified_at = EXCLUDED.source_modified_at,"
+      ", raw_hash = EXCLUDED.raw_hash,"
+      " source_modified_at = coalesce(EXCLUDED.source_modified_at, t.source_modified_at),"
+      " source_read_at = EXCLUDED.source_read_at,"
       " deleted_at = CASE WHEN EXCLUDED.deleted_at IS NULL THEN NULL ELSE coalesce(t.deleted_at, EXCLUDED.deleted_at) END,"
       " updated_at = now()"
       " WHERE (t.raw_hash <> EXCLUDED.raw_hash OR (t.deleted_at IS NULL) <> (EXCLUDED.deleted_at IS NULL))"
-      " AND (EXCLUDED.source_modified_at IS NULL OR t.source_modified_at IS NULL"
-      "      OR EXCLUDED.source_modified_at >= t.source_modified_at)"
+      " AND ((EXCLUDED.source_modified_at IS NOT NULL"
+      "       AND (t.source_modified_at IS NULL OR EXCLUDED.source_modified_at > t.source_modified_at))"
+      "   OR ((EXCLUDED.source_modified_at IS NULL OR EXCLUDED.source_modified_at = t.source_modified_at)"
+      "       AND (t.source_read_at IS NULL OR EXCLUDED.source_read_at >= t.source_read_at)))"
       " RETURNING (xmax = 0) AS inserted, deleted_at IS NOT NULL AS deleted)"
       " SELECT (SELECT count(*) FROM src), count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),"
       " count(*) FILTER (WHERE deleted) FROM up";
@@ -390,20 +434,20 @@ std::string StreamWriter::upsertSql(const Batch& b, bool ranged) const {
     }
     return "WITH src AS (" + src + "), up AS (INSERT INTO " + t_.entity->table +
            " AS t (workspace_id, source, source_id, connection_id, stream" + cols +
-           ", raw, raw_hash, source_modified_at, deleted_at)"
+           ", raw, raw_hash, source_modified_at, source_read_at, deleted_at)"
            " SELECT $1::uuid, $2, s.source_id, $3::uuid, $4" +
            exprs + ", s.raw::jsonb, s.hash, " + modified +
-           ", CASE WHEN s.deleted THEN now() END FROM src s"
+           ", $5::timestamptz, CASE WHEN s.deleted THEN now() END FROM src s"
            " ON CONFLICT (workspace_id, source, source_id) DO UPDATE SET connection_id = EXCLUDED.connection_id,"
            " stream = EXCLUDED.stream" +
            sets + ", raw = EXCLUDED.raw" + onConflict;
   }
   return "WITH src AS (" + src +
          "), up AS (INSERT INTO records AS t (workspace_id, source, stream, source_id, connection_id, data, raw_hash,"
-         " source_modified_at, deleted_at)"
+         " source_modified_at, source_read_at, deleted_at)"
          " SELECT $1::uuid, $2, $4, s.source_id, $3::uuid, s.raw::jsonb, s.hash, " +
          modified +
-         ", CASE WHEN s.deleted THEN now() END FROM src s"
+         ", $5::timestamptz, CASE WHEN s.deleted THEN now() END FROM src s"
          " ON CONFLICT (workspace_id, source, stream, source_id) DO UPDATE SET connection_id = EXCLUDED.connection_id,"
          " data = EXCLUDED.data" +
          onConflict;
@@ -411,9 +455,10 @@ std::string StreamWriter::upsertSql(const Batch& b, bool ranged) const {
 
 WriteCounts StreamWriter::upsert(Batch& b, int64_t lo, int64_t hi) {
   const bool ranged = lo > 0 || hi < b.records - 1;
-  db::Result r = ranged
-                     ? b.conn->exec(upsertSql(b, true), t_.workspaceId, t_.source, t_.connectionId, t_.stream, lo, hi)
-                     : b.conn->exec(upsertSql(b, false), t_.workspaceId, t_.source, t_.connectionId, t_.stream);
+  db::Result r =
+      ranged ? b.conn->exec(upsertSql(b, true), t_.workspaceId, t_.source, t_.connectionId, t_.stream, readStartedAt_,
+                            lo, hi)
+             : b.conn->exec(upsertSql(b, false), t_.workspaceId, t_.source, t_.connectionId, t_.stream, readStartedAt_);
   WriteCounts c;
   const int64_t distinct = r.int64(0, 0);
   c.inserted = r.int64(0, 1);

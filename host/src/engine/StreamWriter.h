@@ -79,6 +79,8 @@ class StreamWriter final : public RecordSink {
     std::chrono::milliseconds fastCommit{300};
     std::chrono::milliseconds slowCommit{2000};
     std::chrono::milliseconds maxBatchAge{5000};
+    // A record stamped further ahead of the database's clock is a per-record error.
+    std::chrono::milliseconds maxClockSkew{3'600'000};
   };
   // `connections`: one, or two to double-buffer (not for dry runs). `hook` outlives the writer.
   StreamWriter(std::vector<db::Connection*> connections, StreamTarget target, Options options, BatchCommitHook& hook);
@@ -154,6 +156,9 @@ class StreamWriter final : public RecordSink {
   std::string stagingTable() const;
   std::string upsertSql(const Batch& b, bool ranged) const;
   std::string insertSql() const;
+  // Why a record's modification time cannot be stored (too far in the future, or before the
+  // year 1); none when it can.
+  std::optional<std::string> refuseTime(int64_t modifiedAtMs) const;
 
   StreamTarget t_;
   Options o_;
@@ -167,6 +172,8 @@ class StreamWriter final : public RecordSink {
   int target_;
   WriteCounts totals_;
   int64_t unidentified_ = 0;
+  std::string readStartedAt_;    // the database's clock when the stream's read began
+  int64_t dbClockOffsetMs_ = 0;  // the database's clock minus this host's
 };
 
 }  // namespace tributary::engine

@@ -139,7 +139,7 @@ void SyncRun::openRun(const std::vector<StreamPlan>& plans) {
         Json{{"mode", sync::toString(p.mode)}, {"status", p.skip ? "completed" : "pending"}, {"resumed", p.resume}};
   }
   if (request_.dryRun) return;
-  recorder_->open(planner_->runMode(plans), request_.syncType, names, stats_);
+  finishedBefore_ = recorder_->open(planner_->runMode(plans), request_.syncType, names, stats_);
 }
 
 void SyncRun::writeProgress(bool force) {
@@ -156,11 +156,19 @@ void SyncRun::writeProgress(bool force) {
   recorder_->progress(stats_);
 }
 
-void SyncRun::recordFailure(const std::string& status, const std::string& error, bool connectionError) {
-  if (request_.dryRun) return;
-  stats_.httpCalls = counters_.httpCalls;
-  stats_.http429s = counters_.http429s;
-  recorder_->failed(status, error, connectionError, elapsedMs(), stats_);
+queue::Outcome SyncRun::endEarly(const CallResult& r, const std::string& where) {
+  if (!request_.dryRun) {
+    stats_.httpCalls = counters_.httpCalls;
+    stats_.http429s = counters_.http429s;
+    if (r.code == ResultCode::Wait) {
+      // A vendor's rate limit or quota: the run waits, it has not failed.
+      recorder_->waiting(r.retryAfterMs.value_or(time::toEpochMs(time::Clock::now()) + 1000), where + ": " + r.message,
+                         elapsedMs(), stats_);
+    } else {
+      recorder_->failed(endedStatus(r), where + ": " + r.message, r.code == ResultCode::Fatal, elapsedMs(), stats_);
+    }
+  }
+  return outcomeOf(r, where);
 }
 
 SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
@@ -192,11 +200,12 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   wo.minBatch = cfg_.sync.minBatch;
   wo.maxBatch = cfg_.sync.maxBatch;
   wo.maxBatchAge = cfg_.sync.maxBatchAge;
+  wo.maxClockSkew = cfg_.sync.maxClockSkew;
   if (!dryRun) {
     wo.resolveErrors = target::hasOpenRecordErrors(conn, target);
     wo.targetEmpty = target::emptyForSource(conn, target);
   }
-  StreamCheckpointer checkpointer(*state_, *fence_, mode, s.name);
+  StreamCheckpointer checkpointer(*state_, *fence_, mode, s.name, dryRun ? nullptr : recorder_.get());
   // A dry run stages and compares inside one transaction that is rolled back at the end.
   std::optional<db::Transaction> dryTx;
   if (dryRun) dryTx.emplace(conn);
@@ -233,6 +242,7 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
     req.windowToMs = request_.windowToMs;
     req.ids = request_.ids;
   }
+  if (!p.warning.empty()) log::warn("engine", "{} stream {}: {}", label(), s.name, p.warning);
   log::info("engine", "{} stream {}: {} sync{}{}", label(), s.name, sync::toString(mode),
             p.resume ? " (resuming from its last checkpoint)" : "",
             p.sinceMs ? " since " + time::iso8601Ms(*p.sinceMs) : "");
@@ -257,8 +267,8 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
       writer.abort();
       if (dryRun) {
         dryTx->rollback();
-      } else if (mode != Mode::Backfill && !fence_->lost()) {
-        // Never over a run that took this one's place (see RunFence).
+      } else if (mode != Mode::Backfill && !fence_->lost() && result.call.code != ResultCode::Wait) {
+        // Never over a run that took this one's place (see RunFence); a wait resumes the stream.
         state_->markEnded(conn, *fence_, s.name, endedStatus(result.call), result.call.message);
       }
     }
@@ -325,13 +335,13 @@ queue::Outcome SyncRun::finishRun(const std::vector<StreamPlan>& plans, const st
     o.status = status;
     o.error = error;
     o.durationMs = ms;
-    o.recordsSynced = total.inserted + total.updated;
+    o.swept = swept;
     o.mode = planner_->runMode(plans);
     o.streams = perStream;
-    o.totals = countsJson(total);
     stats_.httpCalls = counters_.httpCalls;
     stats_.http429s = counters_.http429s;
-    recorder_->finished(o, stats_);
+    // The result's counts become the whole job's, every attempt's.
+    summary = recorder_->finished(o, stats_, summary);
   }
   log::info("engine", "{}: {} in {} ms: {} records ({} new, {} updated, {} unchanged, {} deleted, {} failed){}",
             label(), dryRun ? "dry run" : status, ms, total.records, total.inserted, total.updated, total.unchanged,
@@ -355,16 +365,19 @@ queue::Outcome SyncRun::execute() {
     return fail(queue::Outcome::Kind::Fatal, e.what());
   } catch (const db::DbError& e) {
     return fail(queue::Outcome::Kind::Retry, std::string("database error: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    throw;  // out of memory: the worker releases the job to run alone (see queue::Worker)
   } catch (const std::exception& e) {
     return fail(queue::Outcome::Kind::Fatal, e.what());
   }
-  planner_ = std::make_unique<StreamPlanner>(request_.mode, job_.id, cfg_.sync.overlap);
-  state_ = std::make_unique<StreamStateStore>(connectionId_, job_.id);
+  planner_ = std::make_unique<StreamPlanner>(request_.mode, job_.id, cfg_.sync.overlap, cfg_.sync.maxClockSkew);
+  state_ = std::make_unique<StreamStateStore>(connectionId_, job_.id, cfg_.sync.maxClockSkew);
   fence_ = std::make_unique<RunFence>(request_.dryRun ? std::nullopt : queue::JobClaim::of(job_));
-  recorder_ = std::make_unique<RunRecorder>(ctx_.pool(),
-                                            RunSubject{workspaceId_, workspaceSlug_, connectionId_, name_, connector_,
-                                                       job_.id, job_.attempts, job_.maxAttempts},
-                                            *fence_);
+  recorder_ =
+      std::make_unique<RunRecorder>(ctx_.pool(),
+                                    RunSubject{workspaceId_, workspaceSlug_, connectionId_, name_, connector_, job_.id,
+                                               job_.attempts, job_.maxAttempts, job_.workerId.value_or("")},
+                                    *fence_);
 
   std::vector<StreamPlan> plans;
   try {
@@ -372,8 +385,16 @@ queue::Outcome SyncRun::execute() {
     openRun(plans);
   } catch (const std::invalid_argument& e) {
     return fail(queue::Outcome::Kind::Fatal, e.what());
+  } catch (const std::bad_alloc&) {
+    throw;  // out of memory: the worker releases the job to run alone (see queue::Worker)
   } catch (const std::exception& e) {
     return fail(queue::Outcome::Kind::Retry, std::string("database error: ") + e.what());
+  }
+  if (finishedBefore_) {
+    // An earlier attempt did the work; only the queue never heard of it.
+    queue::Outcome done;
+    done.result = *finishedBefore_;
+    return done;
   }
 
   // Credentials and connectivity first: a bad key fails the job now, with the plugin's words.
@@ -381,10 +402,7 @@ queue::Outcome SyncRun::execute() {
     EngineServices checkServices(
         "", nullptr, counters_, [this] { return ctx_.stopRequested(); }, nullptr);
     auto r = instance_->check(checkServices);
-    if (!r.ok()) {
-      recordFailure(endedStatus(r), "check failed: " + r.message, r.code == ResultCode::Fatal);
-      return outcomeOf(r, "check failed");
-    }
+    if (!r.ok()) return endEarly(r, "check failed");
   }
 
   std::vector<StreamResult> results;
@@ -396,19 +414,19 @@ queue::Outcome SyncRun::execute() {
     StreamResult r;
     try {
       r = runStream(p);
+    } catch (const std::bad_alloc&) {
+      throw;  // out of memory: the worker releases the job to run alone (see queue::Worker)
     } catch (const std::exception& e) {
       r.call = CallResult{ResultCode::Retry, e.what(), std::nullopt};
     }
     results.push_back(r);
-    if (!r.call.ok()) {
-      const std::string where = "stream " + p.stream->name;
-      recordFailure(endedStatus(r.call), where + ": " + r.call.message, r.call.code == ResultCode::Fatal);
-      return outcomeOf(r.call, where);
-    }
+    if (!r.call.ok()) return endEarly(r.call, "stream " + p.stream->name);
   }
   writeProgress(true);
   try {
     return finishRun(plans, results);
+  } catch (const std::bad_alloc&) {
+    throw;  // out of memory: the worker releases the job to run alone (see queue::Worker)
   } catch (const std::exception& e) {
     return fail(queue::Outcome::Kind::Retry, std::string("database error finishing the run: ") + e.what());
   }

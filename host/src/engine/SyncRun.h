@@ -54,7 +54,9 @@ class SyncRun {
   void openRun(const std::vector<StreamPlan>& plans);
   StreamResult runStream(StreamPlan& plan);
   queue::Outcome finishRun(const std::vector<StreamPlan>& plans, const std::vector<StreamResult>& results);
-  void recordFailure(const std::string& status, const std::string& error, bool connectionError);
+  // The check or a stream ended the run early: the run records a wait or a failure, and the
+  // job gets the matching outcome.
+  queue::Outcome endEarly(const plugins::CallResult& r, const std::string& where);
   void writeProgress(bool force);
   StreamTarget targetOf(const plugins::StreamDescriptor& s) const;
   std::string label() const { return workspaceSlug_ + "/" + name_; }
@@ -81,6 +83,7 @@ class SyncRun {
   // The run as it goes
   std::chrono::steady_clock::time_point started_;
   RunStats stats_;
+  std::optional<Json> finishedBefore_;  // an earlier attempt's result: nothing to do
   CallCounters counters_;
   std::chrono::steady_clock::time_point lastProgressWrite_{};
 };

@@ -472,7 +472,7 @@ bool JobQueue::finish(const std::string& jobId, const std::string& workerId, con
           " run_at = now() + $5::interval, wait_reason = CASE WHEN $3 = 'pending' THEN 'backoff' END,"
           " completed_at = CASE WHEN $3 = 'discarded' THEN now() END,"
           " lease_expires_at = NULL, worker_id = CASE WHEN $3 = 'pending' THEN NULL ELSE worker_id END,"
-          " result = coalesce($6::jsonb, result)"
+          " result = coalesce($6::jsonb, result), past_waits = 0"
           " WHERE id = $1::uuid AND worker_id = $2 AND status = 'running' RETURNING id",
           jobId, workerId, exhausted ? "discarded" : "pending", o.error, intervalMs(delay),
           o.result.is_null() ? db::Param() : db::Param(o.result.dump()));
@@ -489,13 +489,41 @@ bool JobQueue::finish(const std::string& jobId, const std::string& workerId, con
       break;
     }
     case K::Wait: {
-      auto until = o.until.value_or(Clock::now() + std::chrono::seconds(1));
+      // A wait is no failure and uses no attempt. But a time already past (a plugin's bug, or a
+      // clock far behind) would bring the job straight back to a claim, and back to the same
+      // wait: such waits grow (1 s, 2 s, 4 s, ... 1 min), and after kMaxPastWaits in a row the
+      // attempt counts as failed, so that the job ends in time as a dead letter.
+      const auto now = Clock::now();
+      auto until = o.until.value_or(now);
+      int pastWaits = 0;
+      if (until <= now) {
+        auto cur =
+            conn->exec("SELECT past_waits FROM jobs WHERE id = $1::uuid AND worker_id = $2 AND status = 'running'",
+                       jobId, workerId);
+        if (cur.empty()) return false;
+        pastWaits = static_cast<int>(cur.int64(0, 0)) + 1;
+        if (pastWaits > kMaxPastWaits) {
+          Outcome failed = o;
+          failed.kind = K::Retry;
+          failed.error = "the plugin asked " + std::to_string(pastWaits) +
+                         " times in a row to wait until a time already past" +
+                         (o.error.empty() ? "" : " (" + o.error + ")") + "; the attempt counts as failed";
+          conn = {};
+          return finish(jobId, workerId, failed);
+        }
+        const auto wait = std::min<std::chrono::milliseconds>(
+            std::chrono::seconds(60), std::chrono::seconds(1) * (1 << std::min(pastWaits - 1, 6)));
+        log::warn("queue", "job {} asked to wait until {}, a time already past ({} in a row); it waits {} ms instead",
+                  jobId, time::iso8601(until), pastWaits, wait.count());
+        until = now + wait;
+      }
       r = conn->exec(
           "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0),"
           " run_at = to_timestamp($3::bigint / 1000.0), wait_reason = $4, worker_id = NULL,"
-          " lease_expires_at = NULL, last_error = coalesce(nullif($5, ''), last_error)"
+          " lease_expires_at = NULL, last_error = coalesce(nullif($5, ''), last_error), past_waits = $6"
           " WHERE id = $1::uuid AND worker_id = $2 AND status = 'running' RETURNING id",
-          jobId, workerId, time::toEpochMs(until), o.waitReason.empty() ? "rate_limit" : o.waitReason, o.error);
+          jobId, workerId, time::toEpochMs(until), o.waitReason.empty() ? "rate_limit" : o.waitReason, o.error,
+          pastWaits);
       if (!r.empty()) {
         log::info("queue", "job {} waits until {} ({}){}", jobId, time::iso8601(until),
                   o.waitReason.empty() ? "rate_limit" : o.waitReason, o.error.empty() ? "" : ": " + o.error);
@@ -512,6 +540,35 @@ bool JobQueue::finish(const std::string& jobId, const std::string& workerId, con
       break;
   }
   return !r.empty();
+}
+
+bool JobQueue::abandonTimedOut(const std::string& jobId, const std::string& workerId, int64_t timeoutMs) {
+  auto conn = pool_->acquire();
+  const std::string error = "Job " + jobId + " exceeded timeout of " + std::to_string(timeoutMs) + "ms";
+  db::Transaction tx(*conn);
+  auto cur = conn->exec("SELECT kind, attempts FROM jobs WHERE id = $1::uuid AND worker_id = $2 AND status = 'running'",
+                        jobId, workerId);
+  if (cur.empty()) return false;
+  const auto delay = backoff(cfg_.retryFor(cur.text(0, 0)), static_cast<int>(cur.int64(0, 1)));
+  auto r = conn->exec(
+      "UPDATE jobs SET status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'discarded' END,"
+      " last_error = $3, errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempts, 'at', now(),"
+      "  'kind', 'timeout', 'error', $3::text)),"
+      " run_at = now() + $4::interval,"
+      " wait_reason = CASE WHEN attempts < max_attempts THEN 'backoff' END,"
+      " completed_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,"
+      " lease_expires_at = NULL, worker_id = NULL, past_waits = 0"
+      " WHERE id = $1::uuid AND worker_id = $2 AND status = 'running' RETURNING status, kind, connection_id",
+      jobId, workerId, error, intervalMs(delay));
+  if (r.empty()) return false;
+  reportEnded(*conn, {{jobId, r.text(0, 1), r.optText(0, 2),
+                       parseJobStatus(r.view(0, 0)).value_or(JobStatus::Discarded), error, AttemptEnd::TimedOut}});
+  conn->exec("SELECT pg_notify($1, '')", kNotifyChannel);
+  tx.commit();
+  log::warn("queue", "job {}: {}; {}", jobId, error,
+            r.view(0, 0) == "pending" ? "it will be retried"
+                                      : "no attempts left, discarded (tributary jobs retry " + jobId + ")");
+  return true;
 }
 
 void JobQueue::completeMany(const std::vector<std::string>& jobIds, const std::string& workerId) {
@@ -533,13 +590,29 @@ void JobQueue::setExecutor(const std::string& jobId, const Json& executor) {
   conn->exec("UPDATE jobs SET executor = $2::jsonb WHERE id = $1::uuid", jobId, executor);
 }
 
+std::set<std::string> JobQueue::reportEnded(db::Connection& conn, const std::vector<EndedAttempt>& ended) {
+  std::set<std::string> completed;
+  if (ended.empty() || !listener_) return completed;
+  for (const auto& work : listener_->attemptsEnded(conn, ended)) {
+    // The runner recorded this attempt's work as finished; only the queue's own end of it was
+    // lost (a failover as the worker wrote it): the job is done, not to be run again.
+    auto r = conn.exec(
+        "UPDATE jobs SET status = 'completed', completed_at = now(), result = $2::jsonb, worker_id = NULL,"
+        " lease_expires_at = NULL, run_at = now(), wait_reason = NULL, last_error = NULL"
+        " WHERE id = $1::uuid AND status IN ('pending', 'discarded') RETURNING id",
+        work.jobId, work.result.is_null() ? db::Param() : db::Param(work.result.dump()));
+    if (!r.empty()) completed.insert(work.jobId);
+  }
+  return completed;
+}
+
 int JobQueue::rescue(db::Connection& conn, const std::string& where, const std::vector<db::Param>& params,
-                     const std::string& reason) {
+                     const std::string& reason, AttemptEnd end) {
   // Retry if attempts remain, else fail; the job's runner closes what it keeps of the attempt
   // (the engine, its sync run) in the same transaction.
   const std::string sql =
       "UPDATE jobs SET"
-      "  status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'failed' END,"
+      "  status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'discarded' END,"
       "  completed_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,"
       "  run_at = now(), wait_reason = NULL, worker_id = NULL, lease_expires_at = NULL,"
       "  last_error = $1 || coalesce(' while running plugin ' || (executor->>'plugin') || ' '"
@@ -553,19 +626,23 @@ int JobQueue::rescue(db::Connection& conn, const std::string& where, const std::
   all.insert(all.end(), params.begin(), params.end());
   db::Transaction tx(conn);
   auto r = conn.execParams(sql, all);
-  if (r.rows() > 0 && listener_) {
-    std::vector<EndedAttempt> ended;
-    for (int i = 0; i < r.rows(); ++i) {
-      ended.push_back({r.text(i, 0), r.text(i, 3), r.optText(i, 4),
-                       parseJobStatus(r.view(i, 1)).value_or(JobStatus::Failed), r.text(i, 2)});
-    }
-    listener_->attemptsEnded(conn, ended);
+  std::vector<EndedAttempt> ended;
+  for (int i = 0; i < r.rows(); ++i) {
+    ended.push_back({r.text(i, 0), r.text(i, 3), r.optText(i, 4),
+                     parseJobStatus(r.view(i, 1)).value_or(JobStatus::Discarded), r.text(i, 2), end});
   }
+  const auto finished = reportEnded(conn, ended);
   if (r.rows() > 0) conn.exec("SELECT pg_notify($1, '')", kNotifyChannel);
   tx.commit();
   for (int i = 0; i < r.rows(); ++i) {
-    log::warn("queue", "rescued job {}: {}; {}", r.text(i, 0), r.text(i, 2),
-              r.view(i, 1) == "pending" ? "it will be retried" : "no attempts left, failed");
+    const std::string id = r.text(i, 0);
+    if (finished.count(id)) {
+      log::warn("queue", "job {}: {}; its work had finished before that, so it is completed", id, r.text(i, 2));
+    } else {
+      log::warn("queue", "rescued job {}: {}; {}", id, r.text(i, 2),
+                r.view(i, 1) == "pending" ? "it will be retried"
+                                          : "no attempts left, discarded (tributary jobs retry " + id + ")");
+    }
   }
   return r.rows();
 }
@@ -582,15 +659,22 @@ int JobQueue::rescueWorker(const std::string& workerId, const std::string& reaso
   int n = rescue(*conn, "worker_id = $2 AND id = $3::uuid", {workerId, *culprit}, reason);
   const std::string note = reason + " while running job " + *culprit +
                            "; this job shared its process and was released without using an attempt";
+  db::Transaction tx(*conn);
   auto r = conn->exec(
       "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0), run_at = now(), wait_reason = NULL,"
       " worker_id = NULL, lease_expires_at = NULL,"
       " errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempts, 'at', now(), 'kind', 'released',"
       "  'error', $2::text))"
-      " WHERE status = 'running' AND worker_id = $1 RETURNING id",
+      " WHERE status = 'running' AND worker_id = $1 RETURNING id, kind, connection_id",
       workerId, note);
-  for (int i = 0; i < r.rows(); ++i) log::info("queue", "released job {}: {}", r.text(i, 0), note);
+  std::vector<EndedAttempt> ended;
+  for (int i = 0; i < r.rows(); ++i) {
+    ended.push_back({r.text(i, 0), r.text(i, 1), r.optText(i, 2), JobStatus::Pending, note, AttemptEnd::Released});
+  }
+  reportEnded(*conn, ended);
   if (r.rows() > 0) conn->exec("SELECT pg_notify($1, '')", kNotifyChannel);
+  tx.commit();
+  for (int i = 0; i < r.rows(); ++i) log::info("queue", "released job {}: {}", r.text(i, 0), note);
   return n + r.rows();
 }
 
@@ -612,13 +696,12 @@ int JobQueue::releaseToRunAlone(db::Connection& conn, const std::string& where, 
   all.insert(all.end(), params.begin(), params.end());
   db::Transaction tx(conn);
   auto r = conn.execParams(sql, all);
-  if (r.rows() > 0 && listener_) {
-    std::vector<EndedAttempt> ended;
-    for (int i = 0; i < r.rows(); ++i) {
-      ended.push_back({r.text(i, 0), r.text(i, 1), r.optText(i, 2), JobStatus::Pending, r.text(i, 3)});
-    }
-    listener_->attemptsEnded(conn, ended);
+  std::vector<EndedAttempt> ended;
+  for (int i = 0; i < r.rows(); ++i) {
+    ended.push_back(
+        {r.text(i, 0), r.text(i, 1), r.optText(i, 2), JobStatus::Pending, r.text(i, 3), AttemptEnd::Released});
   }
+  reportEnded(conn, ended);
   if (r.rows() > 0) conn.exec("SELECT pg_notify($1, '')", kNotifyChannel);
   tx.commit();
   for (int i = 0; i < r.rows(); ++i) log::warn("queue", "released job {}: {}", r.text(i, 0), r.text(i, 3));

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,13 @@ class JobQueue {
   HeartbeatReply heartbeat(const std::string& workerId, const std::vector<std::string>& jobIds);
   // Records how a claimed job's run ended. False when the worker no longer held it.
   bool finish(const std::string& jobId, const std::string& workerId, const Outcome& outcome);
+  // A job that ignored its timeout past the grace period, whose worker process is about to end:
+  // a failed attempt ("Job {id} exceeded timeout of {N}ms"), and since its runner gets no chance
+  // to say so, the queue tells the AttemptListener in the same transaction. False when the worker
+  // no longer held it.
+  bool abandonTimedOut(const std::string& jobId, const std::string& workerId, int64_t timeoutMs);
+  // Waits with a time already past, in a row, before the attempt counts as failed (see finish).
+  static constexpr int kMaxPastWaits = 10;
   // Many completions in one statement, for throughput.
   void completeMany(const std::vector<std::string>& jobIds, const std::string& workerId);
   void setProgress(const std::string& jobId, const Json& progress);
@@ -138,7 +146,10 @@ class JobQueue {
   std::vector<EnqueueResult> enqueueBatch(db::Connection& conn, const std::vector<EnqueueRequest>& requests,
                                           int settleRaces);
   int rescue(db::Connection& conn, const std::string& where, const std::vector<db::Param>& params,
-             const std::string& reason);
+             const std::string& reason, AttemptEnd end = AttemptEnd::Lost);
+  // Tells the listener of attempts ended here, in `conn`'s open transaction, and completes the
+  // jobs whose work it says had finished. Returns their ids.
+  std::set<std::string> reportEnded(db::Connection& conn, const std::vector<EndedAttempt>& ended);
   int releaseToRunAlone(db::Connection& conn, const std::string& where, const std::vector<db::Param>& params,
                         const std::string& note);
   std::shared_ptr<db::Pool> pool_;

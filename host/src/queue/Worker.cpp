@@ -382,29 +382,71 @@ void Worker::execute(const std::shared_ptr<JobContext>& ctx) {
     }
   }
   if (report) {
-    if (o.kind == Outcome::Kind::Completed && o.result.is_null()) {
-      std::lock_guard lock(completeMu_);
-      toComplete_.push_back(job.id);
+    const bool batched = o.kind == Outcome::Kind::Completed && o.result.is_null();
+    {
+      std::lock_guard lock(mu_);
+      running_[job.id].ending = true;
+      // A batched completion frees its thread's place at once; the completer retires the job
+      // (and stops renewing its lease) once the completion is recorded.
+      if (batched) --inflight_;
+    }
+    if (batched) {
+      {
+        std::lock_guard lock(completeMu_);
+        toComplete_.push_back(ctx);
+      }
       completeCv_.notify_one();
-    } else {
-      try {
-        if (!queue_->finish(job.id, options_.workerId, o)) {
-          log::warn("worker", "job {} was no longer held by {} when it ended{}{}", job.id, options_.workerId,
-                    o.error.empty() ? "" : ": ", o.error);
-        }
-      } catch (const std::exception& e) {
-        log::error("worker", "recording the end of job {} failed: {}; its lease will expire and it will be rescued",
+      wake();
+      return;
+    }
+    recordEnd(ctx, o);
+  }
+  retire(job, report);
+}
+
+void Worker::recordEnd(const std::shared_ptr<JobContext>& ctx, const Outcome& o) {
+  const Job& job = ctx->job();
+  auto delay = milliseconds(100);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      if (!queue_->finish(job.id, options_.workerId, o)) {
+        log::warn("worker", "job {} was no longer held by {} when it ended{}{}", job.id, options_.workerId,
+                  o.error.empty() ? "" : ": ", o.error);
+      } else if (attempt > 1) {
+        log::info("worker", "recorded the end of job {} at attempt {}", job.id, attempt);
+      }
+      return;
+    } catch (const std::exception& e) {
+      if (ctx->stopReason() == StopReason::Lost) {
+        log::warn("worker", "job {} was rescued elsewhere while its end could not be recorded ({})", job.id, e.what());
+        return;
+      }
+      if (attempt == 1 || attempt % 10 == 0) {
+        log::error("worker", "recording the end of job {} failed: {}; trying again (its lease is kept meanwhile)",
                    job.id, e.what());
       }
+      if (pause(delay)) {
+        log::error("worker", "stopping with the end of job {} unrecorded; it will be rescued", job.id);
+        return;
+      }
+      delay = std::min<milliseconds>(delay * 2, milliseconds(5000));
     }
   }
+}
+
+bool Worker::pause(milliseconds delay) {
+  std::unique_lock lock(stopMu_);
+  return stopCv_.wait_for(lock, delay, [this] { return stopped_.load(); });
+}
+
+void Worker::retire(const Job& job, bool reported, bool freeSlot) {
   {
     std::lock_guard lock(mu_);
     running_.erase(job.id);
-    --inflight_;
+    if (freeSlot) --inflight_;
   }
   // The next job of the same connection and kind may be waiting on this one: wake the workers.
-  if (report && job.connectionId) {
+  if (reported && job.connectionId) {
     try {
       queue_->notifyWorkers();
     } catch (const std::exception&) {
@@ -460,6 +502,7 @@ void Worker::watchdogLoop() {
     {
       std::lock_guard lock(mu_);
       for (auto& [id, r] : running_) {
+        if (r.ending) continue;
         if (!r.killAt && now > r.deadline) {
           log::warn("worker", "job {} exceeded its timeout of {} ms; asking it to stop", id, r.ctx->job().timeoutMs);
           r.ctx->requestStop(StopReason::Timeout);
@@ -472,12 +515,7 @@ void Worker::watchdogLoop() {
     }
     for (const auto& [id, timeoutMs] : unstoppable) {
       try {
-        queue_->finish(id, options_.workerId,
-                       Outcome{Outcome::Kind::Retry,
-                               "Job " + id + " exceeded timeout of " + std::to_string(timeoutMs) + "ms",
-                               {},
-                               {},
-                               {}});
+        queue_->abandonTimedOut(id, options_.workerId, timeoutMs);
       } catch (const std::exception& e) {
         log::error("worker", "recording the timeout of job {} failed: {}", id, e.what());
       }
@@ -504,19 +542,41 @@ void Worker::watchdogLoop() {
 
 void Worker::completerLoop() {
   while (true) {
-    std::vector<std::string> batch;
+    std::vector<std::shared_ptr<JobContext>> batch;
     {
       std::unique_lock lock(completeMu_);
       completeCv_.wait(lock, [this] { return !toComplete_.empty() || stopped_; });
       if (toComplete_.empty()) return;
       batch.swap(toComplete_);
     }
-    try {
-      queue_->completeMany(batch, options_.workerId);
-    } catch (const std::exception& e) {
-      log::error("worker", "completing {} jobs failed: {}; their leases will expire and they will be rescued",
-                 batch.size(), e.what());
+    // The jobs stay in running_ (their leases renewed) until their completion is recorded: a
+    // write lost to a failover is tried again, not left to a rescue that would rerun them.
+    auto delay = milliseconds(100);
+    for (int attempt = 1; !batch.empty(); ++attempt) {
+      std::vector<std::string> ids;
+      for (const auto& ctx : batch) ids.push_back(ctx->job().id);
+      try {
+        queue_->completeMany(ids, options_.workerId);
+        break;
+      } catch (const std::exception& e) {
+        if (attempt == 1 || attempt % 10 == 0) {
+          log::error("worker", "completing {} jobs failed: {}; trying again (their leases are kept meanwhile)",
+                     ids.size(), e.what());
+        }
+        // Those found rescued elsewhere meanwhile are no longer this worker's to complete.
+        std::erase_if(batch, [this](const std::shared_ptr<JobContext>& ctx) {
+          if (ctx->stopReason() != StopReason::Lost) return false;
+          retire(ctx->job(), false, false);
+          return true;
+        });
+        if (pause(delay)) {
+          log::error("worker", "stopping with {} completions unrecorded; those jobs will be rescued", batch.size());
+          break;
+        }
+        delay = std::min<milliseconds>(delay * 2, milliseconds(5000));
+      }
     }
+    for (const auto& ctx : batch) retire(ctx->job(), true, false);
   }
 }
 
@@ -524,8 +584,10 @@ void Worker::releaseAllRunning(const std::string& except) {
   std::vector<std::string> ids;
   {
     std::lock_guard lock(mu_);
-    for (const auto& [id, _] : running_) {
-      if (id != except) ids.push_back(id);
+    for (const auto& [id, r] : running_) {
+      // A job whose run ended is not handed back: its end is being recorded (and if that never
+      // lands, its lease runs out and the engine tells the rescue it had finished).
+      if (id != except && !r.ending) ids.push_back(id);
     }
   }
   for (const auto& id : ids) {

@@ -69,6 +69,9 @@ class Worker {
     std::chrono::steady_clock::time_point deadline;  // set when the job starts
     bool started = false;
     std::optional<std::chrono::steady_clock::time_point> killAt;
+    // Its run is over and its end is being recorded: no timeout applies, but its lease is still
+    // renewed, so that a write that fails for a while (a failover) is retried, not lost.
+    bool ending = false;
   };
 
   void claimLoop();
@@ -77,6 +80,15 @@ class Worker {
   void watchdogLoop();
   void completerLoop();
   void execute(const std::shared_ptr<JobContext>& ctx);
+  // Records how the job ended, retrying a failed write with backoff until it lands, the queue
+  // says the job is no longer this worker's, its heartbeat finds it rescued, or the worker
+  // stops: a lost end-of-job write would make the job run again.
+  void recordEnd(const std::shared_ptr<JobContext>& ctx, const Outcome& outcome);
+  // The job is off this worker: forgets it and wakes whoever waits for room or for its sibling.
+  // `freeSlot`: it still holds a place among the worker's claimed jobs.
+  void retire(const Job& job, bool reported, bool freeSlot = true);
+  // Sleeps `delay`, or less if the worker stops; true if it stopped.
+  bool pause(std::chrono::milliseconds delay);
   void wake();
   void drainWake();
   void onNotification(const std::string& channel, const std::string& payload);
@@ -101,7 +113,7 @@ class Worker {
 
   std::mutex completeMu_;
   std::condition_variable completeCv_;
-  std::vector<std::string> toComplete_;
+  std::vector<std::shared_ptr<JobContext>> toComplete_;
 
   std::vector<std::thread> threads_;
   std::mutex lifecycleMu_;

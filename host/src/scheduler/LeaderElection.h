@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "db/AdvisoryLocks.h"
 #include "db/Connection.h"
 
 namespace tributary::scheduler {
@@ -28,8 +29,8 @@ namespace tributary::scheduler {
 class LeaderElection {
  public:
   // Lock key: the two-int4 form, so that it can never collide with the migrator's bigint key.
-  static constexpr int kLockClass = 0x54726962;  // "Trib"
-  static constexpr int kLockObject = 1;          // the scheduler
+  static constexpr int kLockClass = db::advisory::kClass;
+  static constexpr int kLockObject = db::advisory::kSchedulerLeader;
 
   LeaderElection(std::string conninfo, std::string hostId, std::chrono::milliseconds lease);
   ~LeaderElection();

@@ -329,7 +329,7 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
   if (!firing.empty()) {
     std::vector<std::string> ids;
     for (const Due* d : firing) ids.push_back(d->candidate->id);
-    auto modes = scheduledSyncModes(conn, ids);
+    auto modes = autoSyncModes(conn, ids);
     std::vector<queue::EnqueueRequest> requests;
     requests.reserve(firing.size());
     for (const Due* d : firing) {
@@ -341,9 +341,11 @@ void Scheduler::fire(TimePoint now, TickReport& report) {
       r.workspaceId = c.workspaceId;
       r.connectionId = c.id;
       r.priority = queue::kPriorityScheduled;
-      r.payload = {{"sync_type", "scheduled"},
-                   {"mode", sync::toString(mode == modes.end() ? sync::Mode::Initial : mode->second)},
-                   {"slot", slot}};
+      // Auto: an initial sync left unfinished by an earlier job (out of attempts, say) resumes
+      // from its checkpoint. The expected mode only chooses the timeout.
+      r.payload = {{"sync_type", "scheduled"}, {"mode", sync::kAutoMode}, {"slot", slot}};
+      const sync::Mode expected = mode == modes.end() ? sync::Mode::Initial : mode->second;
+      r.timeoutMs = queue_->defaultTimeoutMs("sync", Json{{"mode", sync::toString(expected)}});
       r.uniqueKey = "sync:" + c.id + ":" + slot;
       requests.push_back(std::move(r));
     }

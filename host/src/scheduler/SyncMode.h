@@ -9,13 +9,13 @@
 
 namespace tributary::scheduler {
 
-// The mode each scheduled sync runs in, by connection id: "incremental" when the connection has
-// a cursor to resume from, "initial" otherwise, as the seeds' orchestrator chose
-// (`conn.last_sync_at ? 'incremental' : 'initial'`). A cursor is a committed stream_state.cursor
-// of any of its streams, or the seeds' connections.sync_cursor / last_sync_at. A stream with no
-// cursor of its own inside an incremental job is the sync engine's to start afresh. This is the
-// one place to change the rule. Ids not found are left out.
-std::unordered_map<std::string, sync::Mode> scheduledSyncModes(db::Connection& conn,
-                                                               const std::vector<std::string>& connectionIds);
+// What an `auto` sync of each connection is expected to run, by connection id, to choose its
+// timeout: initial (queue.timeouts.initial) while any of its streams has an initial sync that
+// never completed, or none ever completed one (nor did the seeds' system: connections.sync_cursor
+// or last_sync_at); incremental otherwise. Scheduled syncs, and manual ones that name no mode,
+// ask for `auto`: the engine then resumes an unfinished initial sync from its checkpoint,
+// whichever job left it, instead of starting it again. Ids not found are left out.
+std::unordered_map<std::string, sync::Mode> autoSyncModes(db::Connection& conn,
+                                                          const std::vector<std::string>& connectionIds);
 
 }  // namespace tributary::scheduler

@@ -41,7 +41,7 @@ struct StreamStateStoreTest : test::EngineRoom {
     i.outOfOrder = outOfOrder;
     i.seenAdded = seen;
     db::Transaction tx(*c);
-    StreamCheckpointer(*store, *f, mode, "deals").beforeCommit(*c, i);
+    StreamCheckpointer(*store, *f, mode, "deals", nullptr).beforeCommit(*c, i);
     tx.commit();
   }
   StreamTarget target() { return StreamTarget{ws, "example", conn, "deals", findEntity("deals")}; }
@@ -166,4 +166,32 @@ TEST_F(StreamStateStoreTest, AFailedStreamSaysWhyAndAStaleRunCommitsNoState) {
   EXPECT_FALSE(s.cursor) << "the stale batch's cursor was not committed";
   EXPECT_FALSE(s.initialized);
   EXPECT_TRUE(f->lost());
+}
+
+TEST_F(StreamStateStoreTest, TheWatermarkNeverPassesTheDatabasesClockPlusTheSkew) {
+  store->startFresh(*c, *f, plan(Mode::Initial), runId);
+  commitBatch(Mode::Initial, R"({"page": 1})", 1000, 253402214400000);  // 9999-12-31, past the writer's check
+  auto s = store->load(*c, "deals");
+  ASSERT_TRUE(s.watermarkMs);
+  EXPECT_LE(*s.watermarkMs, s.dbNowMs + 3'600'000) << "a record from the future moved the watermark there";
+  EXPECT_GE(*s.watermarkMs, s.dbNowMs + 3'600'000 - 60'000);
+}
+
+TEST_F(StreamStateStoreTest, AnIncrementalSyncReadOutOfOrderLowersTheWatermarkToItsFirstBatch) {
+  // A source that filters by modified-since but pages by id: a record read early and changed
+  // while the run went on keeps a time below the newest one read.
+  store->startFresh(*c, *f, plan(Mode::Incremental), runId);
+  commitBatch(Mode::Incremental, R"({"page": 1})", 20'000, 21'000);
+  commitBatch(Mode::Incremental, R"({"page": 2})", 12'000, 90'000);
+  EXPECT_EQ(store->load(*c, "deals").watermarkMs, 90'000);
+  auto done = store->complete(*c, *f, plan(Mode::Incremental), target(), 0, "acme/example");
+  ASSERT_TRUE(done.loweredTo);
+  EXPECT_EQ(store->load(*c, "deals").watermarkMs, 21'000) << "the next incremental starts from the first batch";
+
+  // The same source read in order keeps the newest time read.
+  store->startFresh(*c, *f, plan(Mode::Incremental), runId);
+  commitBatch(Mode::Incremental, R"({"page": 3})", 22'000, 30'000);
+  commitBatch(Mode::Incremental, R"({"page": 4})", 30'000, 95'000);
+  EXPECT_FALSE(store->complete(*c, *f, plan(Mode::Incremental), target(), 0, "acme/example").loweredTo);
+  EXPECT_EQ(store->load(*c, "deals").watermarkMs, 95'000);
 }

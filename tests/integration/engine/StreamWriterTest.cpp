@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "QueueTestSupport.h"
 
 using namespace tributary;
@@ -182,4 +184,89 @@ TEST_F(Writer, UnchangedRowsAreCountedAndNotRewritten) {
   auto after = c->exec("SELECT xmin::text FROM deals ORDER BY source_id");
   EXPECT_EQ(after.text(0, 0), before.text(0, 0));
   EXPECT_NE(after.text(1, 0), before.text(1, 0));
+}
+
+TEST_F(Writer, ATranscriptHoldingControlCharactersIsStoredAsWrittenNotRefused) {
+  StreamWriter::Options o;
+  StreamWriter w({&*a}, StreamTarget{ws, "example", conn, "calls", findEntity("calls")}, o, hook);
+  const std::string text = "line one\r\n\tindented \x01 bell\x07 esc\x1b end";
+  w.add(plugins::RecordView{"calls", "c1", 1000, false, 0, Json{{"transcript", text}}.dump(), "{}"});
+  w.finish();
+  EXPECT_EQ(w.totals().failed, 0);
+  auto c = q.pool->acquire();
+  auto r = c->exec("SELECT transcript #>> '{}' FROM calls WHERE source_id = 'c1'");
+  ASSERT_EQ(r.rows(), 1) << "the record was refused";
+  EXPECT_EQ(r.text(0, 0), text);
+  EXPECT_EQ(c->exec("SELECT count(*) FROM sync_record_errors").int64(0, 0), 0);
+}
+
+TEST_F(Writer, ARecordStampedFromTheFutureOrBeforeTheYearOneIsARecordErrorNamingItsTimeAndTheRestLands) {
+  auto w = make({}, 1);
+  const int64_t now = q.pool->acquire()->exec("SELECT (extract(epoch from now()) * 1000)::bigint").int64(0, 0);
+  w->add(rec("d1", now - 60'000, R"({"name":"a minute ago"})"));
+  w->add(rec("d2", now + 30 * 60'000, R"({"name":"half an hour ahead: within the skew"})"));
+  w->add(rec("d3", 253402214400000, R"({"name":"9999-12-31"})"));
+  w->add(rec("d4", INT64_MAX, R"({"name":"the end of time"})"));
+  w->add(rec("d5", -99'999'999'999'999, R"({"name":"before the year 1"})"));
+  w->checkpoint("{}");
+  w->finish();
+  auto r = rows();
+  ASSERT_EQ(r.rows(), 2) << "the sane records landed; the batch did not fail";
+  EXPECT_EQ(r.text(0, 0), "d1");
+  EXPECT_EQ(r.text(1, 0), "d2");
+  ASSERT_EQ(commits.size(), 1u);
+  EXPECT_EQ(commits[0].maxModifiedMs, now + 30 * 60'000) << "the watermark's candidate is no refused record's time";
+  auto c = q.pool->acquire();
+  auto e = c->exec("SELECT source_id, stage, error FROM sync_record_errors ORDER BY source_id");
+  ASSERT_EQ(e.rows(), 3);
+  EXPECT_EQ(e.text(0, 0), "d3");
+  EXPECT_EQ(e.text(0, 1), "validate");
+  EXPECT_EQ(e.text(0, 2).rfind("modified_at_ms is 253402214400000 (9999-12-31T00:00:00.000Z), more than 1h "
+                               "(sync.max_clock_skew) ahead of the database's clock (",
+                               0),
+            0u)
+      << e.text(0, 2);
+  EXPECT_NE(e.text(1, 2).find("(after the year 9999)"), std::string::npos) << e.text(1, 2);
+  EXPECT_EQ(e.text(2, 2), "modified_at_ms is -99999999999999, before the year 1: not a time the engine stores");
+}
+
+TEST_F(Writer, WithEqualSourceTimesTheReadThatBeganLaterWins) {
+  // A backfill began reading first; an incremental sync began later and saw the newer version,
+  // with the same (second-granularity) source time. The backfill's stale read commits last.
+  auto stale = make({}, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  db::PooledConnection other = q.pool->acquire();
+  StreamWriter fresh(
+      {&*other}, StreamTarget{ws, "example", conn, "deals", findEntity("deals")},
+      [] {
+        StreamWriter::Options o;
+        o.initialBatch = o.minBatch = o.maxBatch = 2;
+        return o;
+      }(),
+      hook);
+  fresh.add(rec("d1", 5000, R"({"name":"newer"})", R"({"v":2})"));
+  fresh.finish();
+  stale->add(rec("d1", 5000, R"({"name":"older"})", R"({"v":1})"));
+  stale->finish();
+  EXPECT_EQ(rows().text(0, 1), "newer") << "a read that began earlier won the tie";
+  // The same read may rewrite its own rows (a record that changed within the second it paged).
+  fresh.add(rec("d1", 5000, R"({"name":"newest"})", R"({"v":3})"));
+  fresh.finish();
+  EXPECT_EQ(rows().text(0, 1), "newest");
+}
+
+TEST_F(Writer, ARecordWithNoTimeNeverClearsAKnownOne) {
+  auto w = make({}, 1);
+  w->add(rec("d1", 7000, R"({"name":"known"})", R"({"v":1})"));
+  w->finish();
+  auto later = make({}, 1);
+  later->add(plugins::RecordView{"deals", "d1", std::nullopt, false, 0, R"({"name":"no time"})", R"({"v":2})"});
+  later->finish();
+  auto r = rows();
+  EXPECT_EQ(r.text(0, 1), "no time") << "a later read with no time still updates the row";
+  EXPECT_EQ(r.int64(0, 3), 7000) << "but keeps the known source time, so the guard stays on";
+  auto stale = make({}, 1);
+  stale->add(rec("d1", 6000, R"({"name":"stale"})", R"({"v":0})"));
+  stale->finish();
+  EXPECT_EQ(rows().text(0, 1), "no time") << "an older version never wins";
 }

@@ -39,10 +39,11 @@ bool held(test::QueueDatabase& q, const JobClaim& claim) {
 struct RecordingListener : AttemptListener {
   std::vector<EndedAttempt> seen;
   bool fail = false;
-  void attemptsEnded(db::Connection& conn, const std::vector<EndedAttempt>& attempts) override {
+  std::vector<FinishedWork> attemptsEnded(db::Connection& conn, const std::vector<EndedAttempt>& attempts) override {
     EXPECT_TRUE(conn.inTransaction()) << "told inside the rescue's transaction";
     seen.insert(seen.end(), attempts.begin(), attempts.end());
     if (fail) throw db::DbError("the listener's write failed", "40001");
+    return {};
   }
 };
 
@@ -113,7 +114,7 @@ TEST(AttemptListener, IsToldOfEveryRescuedAttemptInTheRescuesTransaction) {
   std::map<std::string, EndedAttempt> byKind;
   for (const auto& e : listener->seen) byKind[e.kind] = e;
   EXPECT_EQ(byKind["sync"].connectionId, conn);
-  EXPECT_EQ(byKind["sync"].status, JobStatus::Failed) << "its only attempt";
+  EXPECT_EQ(byKind["sync"].status, JobStatus::Discarded) << "its only attempt";
   EXPECT_EQ(byKind["sync"].error, "worker lost: killed");
   EXPECT_EQ(byKind["noop"].status, JobStatus::Pending);
   EXPECT_FALSE(byKind["noop"].connectionId);

@@ -288,7 +288,7 @@ TEST(JobQueue, EveryExpiredLeaseIsRescuedAndItsSyncRunClosed) {
   EXPECT_EQ(j0.lastError, "worker lost");
   EXPECT_EQ(j0.errors[0]["kind"], "worker_lost");
   auto j2 = q.job(ids[2]);
-  EXPECT_EQ(j2.status, JobStatus::Failed) << "no attempts left";
+  EXPECT_EQ(j2.status, JobStatus::Discarded) << "no attempts left: a dead letter, like any other";
   EXPECT_EQ(j2.lastError, "worker lost");
   auto c = q.pool->acquire();
   auto run =

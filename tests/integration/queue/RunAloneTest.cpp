@@ -49,14 +49,15 @@ std::vector<std::string> idsOf(const std::vector<Job>& jobs) {
   return out;
 }
 
-// rescue() ends a job out of attempts as failed, or discarded (the dead letter).
-bool outOfAttempts(JobStatus s) { return s == JobStatus::Failed || s == JobStatus::Discarded; }
+// rescue() ends a job out of attempts as discarded (the dead letter).
+bool outOfAttempts(JobStatus s) { return s == JobStatus::Discarded; }
 
 struct RecordingListener : AttemptListener {
   std::vector<EndedAttempt> seen;
-  void attemptsEnded(db::Connection& conn, const std::vector<EndedAttempt>& attempts) override {
+  std::vector<FinishedWork> attemptsEnded(db::Connection& conn, const std::vector<EndedAttempt>& attempts) override {
     EXPECT_TRUE(conn.inTransaction()) << "told inside the rescue's transaction";
     seen.insert(seen.end(), attempts.begin(), attempts.end());
+    return {};
   }
 };
 

@@ -110,7 +110,7 @@ TEST_F(SchedulerTest, DueSlotFiresOneSyncJobWithItsShape) {
   EXPECT_EQ(job.text(0, 2), conn);
   EXPECT_EQ(job.int64(0, 3), queue::kPriorityScheduled);
   EXPECT_EQ(nlohmann::json::parse(job.text(0, 4)),
-            nlohmann::json::parse(R"({"sync_type":"scheduled","mode":"initial","slot":"2024-01-16T02:00:00Z"})"));
+            nlohmann::json::parse(R"({"sync_type":"scheduled","mode":"auto","slot":"2024-01-16T02:00:00Z"})"));
   EXPECT_EQ(job.text(0, 5), "sync:" + conn + ":2024-01-16T02:00:00Z");
   EXPECT_EQ(job.text(0, 6), "pending");
   EXPECT_EQ(stateText(conn, "next_slot"), "2024-01-17T02:00:00Z");
@@ -126,7 +126,10 @@ TEST_F(SchedulerTest, DueSlotFiresOneSyncJobWithItsShape) {
   EXPECT_EQ(db.scheduledJobs(conn), 2);
 }
 
-TEST_F(SchedulerTest, ModeIsIncrementalWhenTheConnectionHasACursor) {
+// A scheduled sync asks for `auto`, so that an initial sync an earlier job left unfinished (out
+// of attempts, say) resumes from its checkpoint instead of starting over; what it is expected to
+// run only chooses its timeout.
+TEST_F(SchedulerTest, ScheduledSyncsAskForAutoWithTheTimeoutOfWhatTheyWillRun) {
   auto fresh = db.addConnection(workspace, "fresh", "0 2 * * *");
   auto synced = db.addConnection(workspace, "synced", "0 2 * * *");
   auto cursor = db.addConnection(workspace, "cursor", "0 2 * * *");
@@ -147,11 +150,16 @@ TEST_F(SchedulerTest, ModeIsIncrementalWhenTheConnectionHasACursor) {
   auto mode = [&](const std::string& id) {
     return db.sql().exec("SELECT payload->>'mode' FROM jobs WHERE connection_id = $1", id).text(0, 0);
   };
-  EXPECT_EQ(mode(fresh), "initial");
-  EXPECT_EQ(mode(synced), "incremental");
-  EXPECT_EQ(mode(cursor), "incremental");
-  EXPECT_EQ(mode(streams), "incremental");
-  EXPECT_EQ(mode(started), "initial");
+  auto timeout = [&](const std::string& id) {
+    return db.sql().exec("SELECT timeout_ms FROM jobs WHERE connection_id = $1", id).int64(0, 0);
+  };
+  const config::QueueConfig defaults;
+  for (const auto& id : {fresh, synced, cursor, streams, started}) EXPECT_EQ(mode(id), "auto");
+  EXPECT_EQ(timeout(fresh), defaults.initialTimeout.count());
+  EXPECT_EQ(timeout(synced), defaults.incrementalTimeout.count());
+  EXPECT_EQ(timeout(cursor), defaults.incrementalTimeout.count());
+  EXPECT_EQ(timeout(streams), defaults.incrementalTimeout.count());
+  EXPECT_EQ(timeout(started), defaults.initialTimeout.count()) << "its initial sync never completed";
 }
 
 TEST_F(SchedulerTest, ConnectionWithARunningOrPendingSyncIsSkippedByName) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/Json.h"
+
 using namespace tributary::engine;
 
 namespace {
@@ -78,4 +80,63 @@ TEST(FlatJson, ValidTextRejectsBadUtf8AndNul) {
   EXPECT_FALSE(validText("\xc3\x28"));
   EXPECT_FALSE(validText("\xed\xa0\x80"));  // a surrogate encoded in UTF-8
   EXPECT_FALSE(validText("\xf0\x9f\x98"));  // truncated
+}
+
+namespace {
+
+// The value of one column of an encoded COPY line, with COPY's escapes undone; nullopt for NULL.
+std::optional<std::string> copyColumn(const std::string& line, const std::string& entity, const std::string& column) {
+  const int index = findEntity(entity)->columnIndex(column);
+  std::vector<std::string> fields;
+  size_t start = 1;  // the line starts with a tab
+  for (size_t i = 1; i <= line.size(); ++i) {
+    if (i == line.size() || line[i] == '\t') {
+      fields.push_back(line.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  const std::string& raw = fields.at(static_cast<size_t>(index));
+  if (raw == "\\N") return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '\\' || i + 1 == raw.size()) {
+      out.push_back(raw[i]);
+      continue;
+    }
+    const char e = raw[++i];
+    out.push_back(e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : e);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(RecordEncoder, AJsonStringWithAnyControlCharacterBecomesValidJsonText) {
+  for (int c = 1; c < 0x20; ++c) {
+    const std::string text = std::string("a") + static_cast<char>(c) + "b\r\t\x01\"\\";
+    const std::string fields = tributary::Json{{"transcript", text}}.dump();
+    std::optional<std::string> err;
+    const std::string line = encode("calls", fields, &err);
+    ASSERT_FALSE(err) << "control character " << c << ": " << *err;
+    auto stored = copyColumn(line, "calls", "transcript");
+    ASSERT_TRUE(stored);
+    tributary::Json parsed;
+    ASSERT_NO_THROW(parsed = tributary::Json::parse(*stored)) << "control character " << c << ": " << *stored;
+    EXPECT_EQ(parsed.get<std::string>(), text) << "control character " << c;
+  }
+  const std::string del = tributary::Json{{"transcript", "x\x7fy"}}.dump();
+  EXPECT_EQ(tributary::Json::parse(*copyColumn(encode("calls", del), "calls", "transcript")).get<std::string>(),
+            "x\x7fy");
+}
+
+TEST(RecordEncoder, AJsonStringWithInvalidUtf8OrANulIsARecordErrorNamingTheField) {
+  std::optional<std::string> err;
+  encode("calls", "{\"transcript\":\"bad \xC3\x28 byte\"}", &err);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(*err, "transcript: not valid UTF-8 text");
+  encode("calls", R"({"transcript":"nul \u0000 here"})", &err);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(*err,
+            "fields are not a valid JSON object: a string holds \\u0000, which PostgreSQL text cannot store in "
+            "\"transcript\"");
 }

@@ -182,3 +182,18 @@ TEST(StreamPlanner, TheRunsModeIsInitialWhenAnyStreamIsElseIncrementalOrBackfill
   bf.mode = Mode::Backfill;
   EXPECT_EQ(planner(Mode::Backfill).runMode({bf}), Mode::Backfill);
 }
+
+TEST(StreamPlanner, AWatermarkFromTheFutureIsNotTrustedAndTheStreamIsReadInFull) {
+  auto s = completed(253402214400000);  // left by a record stamped 9999-12-31 before they were refused
+  s.dbNowMs = 1'800'000'000'000;
+  auto p = planner().plan(kDeals, s, [] { return true; });
+  EXPECT_EQ(p.mode, Mode::Incremental);
+  EXPECT_FALSE(p.sinceMs) << "an incremental from 9999 would ask for nothing, forever";
+  EXPECT_NE(p.warning.find("further ahead of the database's clock than sync.max_clock_skew allows"), std::string::npos)
+      << p.warning;
+  auto near = completed(1'800'000'000'000 + 1'000);  // a second ahead: within the skew
+  near.dbNowMs = 1'800'000'000'000;
+  auto q = planner().plan(kDeals, near, [] { return true; });
+  EXPECT_EQ(q.sinceMs, 1'800'000'000'000 + 1'000 - 300'000);
+  EXPECT_TRUE(q.warning.empty());
+}

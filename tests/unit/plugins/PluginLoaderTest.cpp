@@ -180,7 +180,7 @@ TEST(loader, PluginChecksSettingsAgainstItsSchema) {
   EXPECT_EQ(plugin->checkSetting("pagesize", "10"),
             "unknown setting 'pagesize' for tributary.example (known: seed, records, page_size, "
             "same_timestamp, "
-            "generation, poison_ids, fail_at_page, fail_mode, fail_stream, crash_at_page, "
+            "generation, poison_ids, future_ids, fail_at_page, fail_mode, fail_stream, crash_at_page, "
             "crash_mode, latency_ms, "
             "check_fail, order, base_url, api_key)");
   EXPECT_TRUE(plugin->missingRequired([](std::string_view) { return false; }).empty());

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <cstdint>
+
+namespace tributary::db {
+
+// Every PostgreSQL advisory lock the host takes, in one place so that no two rooms pick the
+// same key. Two-key locks use the class "Trib" and one object per purpose.
+namespace advisory {
+
+inline constexpr int64_t kMigrations = 0x7472696275746172;  // "tributar": one migrator at a time (session)
+inline constexpr int kClass = 0x54726962;                   // "Trib"
+inline constexpr int kSchedulerLeader = 1;                  // the scheduler's leader (session)
+inline constexpr int kOutboxOrder = 2;  // events commit one at a time, in position order (transaction)
+inline constexpr int kMaintenance = 3;  // one host prunes the outbox at a time (transaction)
+
+}  // namespace advisory
+}  // namespace tributary::db
