@@ -25,4 +25,9 @@ std::string quoteIdent(std::string_view ident);
 // Quotes a string literal for SQL (standard_conforming_strings on).
 std::string quoteLiteral(std::string_view value);
 
+// `s` as valid UTF-8 that PostgreSQL's text accepts: each byte that starts no well-formed
+// sequence, and each NUL, becomes U+FFFD. For text from outside (a plugin's error message, a
+// vendor's body echoed in it) that must reach a text column whatever it holds.
+std::string validUtf8(std::string_view s);
+
 }  // namespace tributary::strings

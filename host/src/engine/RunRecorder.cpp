@@ -1,5 +1,6 @@
 #include "engine/RunRecorder.h"
 
+#include <map>
 #include <set>
 
 #include "common/Log.h"
@@ -258,40 +259,77 @@ std::vector<queue::FinishedWork> RunCloser::attemptsEnded(db::Connection& conn,
     if (doneIds.count(a.jobId)) continue;
     ids.push_back(a.jobId);
     errors.push_back(a.error);
-    const bool released = a.end == queue::AttemptEnd::Released;
-    attemptStatus.push_back(released ? "released" : a.end == queue::AttemptEnd::TimedOut ? "timed_out" : "lost");
-    // A released job runs again with no attempt used: its run waits for it, as at its start.
-    runStatus.push_back(released ? "pending" : "failed");
+    switch (a.end) {
+      case queue::AttemptEnd::Released:
+        // It runs again with no attempt used: its run waits for it, as at its start.
+        attemptStatus.push_back("released");
+        runStatus.push_back("pending");
+        break;
+      case queue::AttemptEnd::Cancelled:
+        attemptStatus.push_back("cancelled");
+        runStatus.push_back("cancelled");
+        break;
+      case queue::AttemptEnd::TimedOut:
+        attemptStatus.push_back("timed_out");
+        runStatus.push_back("failed");
+        break;
+      case queue::AttemptEnd::Failed:
+        attemptStatus.push_back("failed");
+        runStatus.push_back("failed");
+        break;
+      case queue::AttemptEnd::Lost:
+        attemptStatus.push_back("lost");
+        runStatus.push_back("failed");
+        break;
+    }
     willRetry.push_back(a.status == queue::JobStatus::Pending ? "true" : "false");
   }
   if (ids.empty()) return finished;
+  // The runs first (the queue holds their jobs' rows), then their connections, in id order so
+  // that two rescues never lock them crosswise, then the outbox, last: the lock order of every
+  // writer of these rows.
   auto closed = conn.exec(
       "UPDATE sync_runs SET status = ended.run_status,"
-      " completed_at = CASE WHEN ended.run_status = 'failed' THEN now() END,"
+      " completed_at = CASE WHEN ended.run_status IN ('failed', 'cancelled') THEN now() END,"
       " duration_ms = (extract(epoch from now() - started_at) * 1000)::bigint,"
       " errors = errors || jsonb_build_array(ended.error), attempts = " +
           lastAttempt("jsonb_build_object('ended_at', now(), 'status', ended.attempt_status, 'error', ended.error)") +
           " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[])"
           "  AS ended(job_id, error, attempt_status, run_status, will_retry)"
-          " WHERE sync_runs.job_id = ended.job_id AND sync_runs.status IN ('pending', 'running')"
+          " WHERE sync_runs.job_id = ended.job_id AND sync_runs.status IN ('pending', 'running', 'waiting')"
           " RETURNING sync_runs.id, sync_runs.workspace_id, sync_runs.connection_id, sync_runs.job_id,"
           "  ended.run_status, ended.error, ended.will_retry",
       db::textArray(ids), db::textArray(errors), db::textArray(attemptStatus), db::textArray(runStatus),
       db::textArray(willRetry));
+  std::vector<std::string> failedConnections, failedErrors;
   for (int i = 0; i < closed.rows(); ++i) {
     if (closed.view(i, 4) != "failed" || closed.isNull(i, 2)) continue;
+    failedConnections.push_back(closed.text(i, 2));
+    failedErrors.push_back(closed.text(i, 5));
+  }
+  std::map<std::string, std::string> names;
+  if (!failedConnections.empty()) {
+    auto r = conn.exec(
+        "WITH locked AS (SELECT id FROM connections WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE),"
+        " msg AS (SELECT DISTINCT ON (c) c, e FROM unnest($1::uuid[], $2::text[]) AS u(c, e))"
+        " UPDATE connections SET status = 'error', error_message = msg.e, updated_at = now()"
+        " FROM locked, msg WHERE connections.id = locked.id AND msg.c = locked.id"
+        " RETURNING connections.id::text, connections.name",
+        db::textArray(failedConnections), db::textArray(failedErrors));
+    for (int i = 0; i < r.rows(); ++i) names[r.text(i, 0)] = r.text(i, 1);
+  }
+  for (int i = 0; i < closed.rows(); ++i) {
+    const auto status = closed.view(i, 4);
+    if (status == "pending" || closed.isNull(i, 2)) continue;
     const std::string connectionId = closed.text(i, 2);
-    auto name = conn.exec(
-        "UPDATE connections SET status = 'error', error_message = $2, updated_at = now() WHERE id = $1::uuid"
-        " RETURNING name",
-        connectionId, closed.text(i, 5));
+    auto name = names.find(connectionId);
     outbox::emit(conn,
                  EventScope::connection(closed.text(i, 1), connectionId).run(closed.text(i, 0), closed.text(i, 3)),
-                 "sync.failed",
+                 status == "cancelled" ? "sync.cancelled" : "sync.failed",
                  Json{{"run_id", closed.text(i, 0)},
                       {"job_id", closed.text(i, 3)},
-                      {"connection", name.empty() ? Json(nullptr) : Json(name.text(0, 0))},
-                      {"status", "failed"},
+                      {"connection", name == names.end() ? Json(nullptr) : Json(name->second)},
+                      {"status", std::string(status)},
                       {"error", closed.text(i, 5)},
                       {"will_retry", closed.boolean(i, 6)}});
   }

@@ -51,9 +51,10 @@ struct RunOutcome {
 // the attempt's entry in `attempts`, in the batch's own transaction, so they are exact across
 // retries, crashes and rescues; each attempt keeps its own counts, start, end and error.
 //
-// Each transaction here takes the fence first, then writes the run, then emits its event: the
-// job row, the run row, then the outbox, the order every writer of them keeps (the queue's
-// rescue too), so no two of them deadlock. A run that lost its job writes nothing.
+// Each transaction here takes the fence first, then writes the run, then the connection, then
+// emits its event: the job row, the run row, the connection row, then the outbox, the order
+// every writer of them keeps (the queue's rescue too), so no two of them deadlock. A run that
+// lost its job writes nothing.
 class RunRecorder {
  public:
   RunRecorder(db::Pool& pool, RunSubject subject, RunFence& fence);

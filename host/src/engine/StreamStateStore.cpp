@@ -76,9 +76,14 @@ void StreamStateStore::startFresh(db::Connection& conn, RunFence& fence, const S
       " initial_run_id = CASE WHEN $3 = 'initial' THEN $4::uuid END,"
       " initial_started_at = CASE WHEN $3 = 'initial' THEN now() END,"
       " initial_tracks_seen = ($3 = 'initial' AND $7), initial_seen = 0,"
-      " order_floor = NULL, order_last_modified = NULL, order_unordered = false, updated_at = now()"
+      " order_floor = NULL, order_last_modified = NULL, order_unordered = false,"
+      // A watermark the planner did not trust (beyond the skew) is dropped: this run reads
+      // everything and sets it anew, so the next one starts from there again.
+      " watermark = CASE WHEN watermark > now() + $8::bigint * interval '1 millisecond' THEN NULL ELSE watermark END,"
+      " updated_at = now()"
       " WHERE connection_id = $1::uuid AND stream = $2",
-      connectionId_, stream, sync::toString(plan.mode), runId, jobId_, msParam(plan.sinceMs), plan.trackSeen);
+      connectionId_, stream, sync::toString(plan.mode), runId, jobId_, msParam(plan.sinceMs), plan.trackSeen,
+      maxClockSkew_.count());
   fence.check(conn);
   tx.commit();
 }
@@ -97,7 +102,9 @@ void StreamStateStore::recordBatch(db::Connection& conn, sync::Mode mode, const 
   // a record says (the writer refuses records further ahead).
   conn.exec(
       "UPDATE stream_state SET cursor = coalesce(nullif($3, '')::jsonb, cursor), initial_seen = initial_seen + $4,"
-      " watermark = CASE WHEN $5 = '' THEN watermark ELSE greatest(watermark, least("
+      " watermark = CASE WHEN $5 = '' THEN watermark ELSE greatest("
+      // a watermark beyond the skew (left by a record from the future) is no bound to keep
+      "   CASE WHEN watermark > now() + $6::bigint * interval '1 millisecond' THEN NULL ELSE watermark END, least("
       "   'epoch'::timestamptz + $5::bigint * interval '1 millisecond', now() + $6::bigint * interval '1 millisecond'))"
       " END, updated_at = now()"
       " WHERE connection_id = $1::uuid AND stream = $2",

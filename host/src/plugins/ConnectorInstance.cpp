@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "common/Strings.h"
 #include "plugins/HostContext.h"
 
 namespace tributary::plugins {
@@ -43,7 +44,8 @@ CallResult finish(tributary_host_ctx& ctx, tributary_result rc) {
   if (message.empty()) {
     message = hook + " returned " + std::string(toString(r.code)) + " without a message";
   }
-  r.message = std::move(message);
+  // A plugin's words go to text columns (jobs, sync_runs) whatever bytes it wrote.
+  r.message = strings::validUtf8(message);
   return r;
 }
 

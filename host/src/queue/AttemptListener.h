@@ -12,9 +12,11 @@ namespace tributary::queue {
 
 // How the queue ended an attempt.
 enum class AttemptEnd {
-  Lost,      // its worker died or its lease expired: the attempt is charged
-  Released,  // it shared a worker that died of another job (or of memory): given back
-  TimedOut,  // it ignored its timeout past the grace period, and its worker process is ending
+  Lost,       // its worker died or its lease expired: the attempt is charged
+  Released,   // it shared a worker that died of another job (or of memory): given back
+  TimedOut,   // it ignored its timeout past the grace period, and its worker process is ending
+  Failed,     // the queue counted it as a failed attempt (waits with a time already past, in a row)
+  Cancelled,  // cancelled while pending (its run may have waited for it)
 };
 
 // A job's attempt that the queue ended on its own, without word from the worker running it: its

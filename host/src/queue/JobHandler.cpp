@@ -22,6 +22,7 @@ JobContext::JobContext(Job job, JobQueue& queue, std::string workerId)
     : job_(std::move(job)), queue_(queue), workerId_(std::move(workerId)) {}
 
 void JobContext::requestStop(StopReason reason) {
+  if (reason == StopReason::Lost) lost_ = true;
   int expected = 0;
   stop_.compare_exchange_strong(expected, static_cast<int>(reason));
 }

@@ -31,8 +31,10 @@ class JobContext {
   // handler checks it between units of work and returns promptly.
   bool stopRequested() const { return stop_.load(std::memory_order_relaxed) != 0; }
   StopReason stopReason() const { return static_cast<StopReason>(stop_.load()); }
-  // First reason wins.
+  // First reason wins. Lost is also remembered apart (lost()), whatever came first: a job
+  // already stopping for its timeout can still be found rescued elsewhere.
   void requestStop(StopReason reason);
+  bool lost() const { return lost_.load(); }
 
   // Writes {current, total, message} to the job at most once a second (always when `force`).
   void reportProgress(int64_t current, int64_t total, const std::string& message, bool force = false);
@@ -44,6 +46,7 @@ class JobContext {
   JobQueue& queue_;
   std::string workerId_;
   std::atomic<int> stop_{0};
+  std::atomic<bool> lost_{false};
   std::mutex progressMu_;
   std::chrono::steady_clock::time_point lastProgress_{};
 };

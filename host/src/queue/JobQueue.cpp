@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/Log.h"
+#include "common/Strings.h"
 #include "common/SyncMode.h"
 #include "common/Time.h"
 #include "db/PgArray.h"
@@ -230,12 +231,19 @@ std::vector<Job> JobQueue::list(const JobFilter& f) {
 
 CancelOutcome JobQueue::cancel(const std::string& jobId) {
   auto conn = pool_->acquire();
+  db::Transaction tx(*conn);
   auto r = conn->exec(
       "UPDATE jobs SET status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,"
       " completed_at = CASE WHEN status = 'pending' THEN now() ELSE completed_at END,"
       " cancel_requested_at = now()"
-      " WHERE id = $1::uuid AND status IN ('pending', 'running') RETURNING status",
+      " WHERE id = $1::uuid AND status IN ('pending', 'running') RETURNING status, kind, connection_id",
       jobId);
+  if (!r.empty() && r.view(0, 0) == "cancelled") {
+    // A pending job may have a run that waits for it (a rate-limit wait, a released attempt).
+    reportEnded(*conn, {{jobId, r.text(0, 1), r.optText(0, 2), JobStatus::Cancelled, "cancelled on request",
+                         AttemptEnd::Cancelled}});
+  }
+  tx.commit();
   if (!r.empty()) {
     if (r.view(0, 0) == "cancelled") {
       log::info("queue", "job {} cancelled before it ran", jobId);
@@ -433,61 +441,66 @@ JobQueue::HeartbeatReply JobQueue::heartbeat(const std::string& workerId, const 
   return reply;
 }
 
-bool JobQueue::finish(const std::string& jobId, const std::string& workerId, const Outcome& o) {
+bool JobQueue::finish(const std::string& jobId, const std::string& workerId, const Outcome& o,
+                      std::optional<int64_t> claimUs) {
   auto conn = pool_->acquire();
-  db::Result r;
+  db::Transaction tx(*conn);
+  // Still this worker's, under this claim (a retried end of an older run of the same job on the
+  // same worker must not land on a newer claim); locked until the end is written.
+  auto held = conn->execPrepared(
+      "SELECT kind, attempts, max_attempts, past_waits, connection_id FROM jobs WHERE id = $1::uuid AND worker_id = $2"
+      " AND status = 'running' AND ($3::bigint IS NULL OR (extract(epoch from started_at) * 1000000)::bigint = $3)"
+      " FOR UPDATE",
+      jobId, workerId, claimUs);
+  if (held.empty()) return false;
+  const std::string kind = held.text(0, 0);
+  const int attempts = static_cast<int>(held.int64(0, 1));
+  const int maxAttempts = static_cast<int>(held.int64(0, 2));
+  const db::Param result = o.result.is_null() ? db::Param() : db::Param(o.result.dump());
+  const std::string error = strings::validUtf8(o.error);
   using K = Outcome::Kind;
+  auto retry = [&](const std::string& why, const char* errorKind) {
+    const bool exhausted = attempts >= maxAttempts;
+    const auto delay = exhausted ? std::chrono::milliseconds(0) : backoff(cfg_.retryFor(kind), attempts);
+    conn->exec(
+        "UPDATE jobs SET status = $2, last_error = $3,"
+        " errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempts, 'at', now(),"
+        "  'kind', $6::text, 'error', $3::text)),"
+        " run_at = now() + $4::interval, wait_reason = CASE WHEN $2 = 'pending' THEN 'backoff' END,"
+        " completed_at = CASE WHEN $2 = 'discarded' THEN now() END,"
+        " lease_expires_at = NULL, worker_id = CASE WHEN $2 = 'pending' THEN NULL ELSE worker_id END,"
+        " result = coalesce($5::jsonb, result), past_waits = 0"
+        " WHERE id = $1::uuid",
+        jobId, exhausted ? "discarded" : "pending", why, intervalMs(delay), result, errorKind);
+    if (exhausted) {
+      log::warn("queue", "job {} ({}) failed attempt {}/{}: {}; no attempts left, discarded (tributary jobs retry {})",
+                jobId, kind, attempts, maxAttempts, why, jobId);
+    } else {
+      log::warn("queue", "job {} ({}) failed attempt {}/{}: {}; retrying in {:.1f}s", jobId, kind, attempts,
+                maxAttempts, why, static_cast<double>(delay.count()) / 1000.0);
+    }
+    return exhausted ? JobStatus::Discarded : JobStatus::Pending;
+  };
   switch (o.kind) {
     case K::Completed:
-      r = conn->exec(
-          "UPDATE jobs SET status = 'completed', completed_at = now(), result = $3::jsonb,"
-          " lease_expires_at = NULL WHERE id = $1::uuid AND worker_id = $2 AND status = 'running'"
-          " RETURNING id",
-          jobId, workerId, o.result.is_null() ? db::Param() : db::Param(o.result.dump()));
+      conn->exec(
+          "UPDATE jobs SET status = 'completed', completed_at = now(), result = $2::jsonb, lease_expires_at = NULL"
+          " WHERE id = $1::uuid",
+          jobId, result);
       break;
     case K::Fatal:
     case K::Cancelled:
-      r = conn->exec(
-          "UPDATE jobs SET status = $3, completed_at = now(), last_error = $4,"
+      conn->exec(
+          "UPDATE jobs SET status = $2, completed_at = now(), last_error = $3,"
           " errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempts, 'at', now(),"
-          "  'kind', $5::text, 'error', $4::text)),"
-          " result = coalesce($6::jsonb, result), lease_expires_at = NULL"
-          " WHERE id = $1::uuid AND worker_id = $2 AND status = 'running' RETURNING id",
-          jobId, workerId, o.kind == K::Fatal ? "failed" : "cancelled",
-          o.error.empty() ? (o.kind == K::Cancelled ? "cancelled on request" : "failed") : o.error,
-          o.kind == K::Fatal ? "fatal" : "cancelled", o.result.is_null() ? db::Param() : db::Param(o.result.dump()));
+          "  'kind', $4::text, 'error', $3::text)),"
+          " result = coalesce($5::jsonb, result), lease_expires_at = NULL"
+          " WHERE id = $1::uuid",
+          jobId, o.kind == K::Fatal ? "failed" : "cancelled",
+          error.empty() ? (o.kind == K::Cancelled ? "cancelled on request" : "failed") : error,
+          o.kind == K::Fatal ? "fatal" : "cancelled", result);
       break;
-    case K::Retry: {
-      auto cur = conn->exec("SELECT kind, attempts, max_attempts FROM jobs WHERE id = $1::uuid", jobId);
-      if (cur.empty()) return false;
-      const std::string kind = cur.text(0, 0);
-      const int attempts = static_cast<int>(cur.int64(0, 1));
-      const int maxAttempts = static_cast<int>(cur.int64(0, 2));
-      const bool exhausted = attempts >= maxAttempts;
-      const auto delay = exhausted ? std::chrono::milliseconds(0) : backoff(cfg_.retryFor(kind), attempts);
-      r = conn->exec(
-          "UPDATE jobs SET status = $3, last_error = $4,"
-          " errors = errors || jsonb_build_array(jsonb_build_object('attempt', attempts, 'at', now(),"
-          "  'kind', 'retry', 'error', $4::text)),"
-          " run_at = now() + $5::interval, wait_reason = CASE WHEN $3 = 'pending' THEN 'backoff' END,"
-          " completed_at = CASE WHEN $3 = 'discarded' THEN now() END,"
-          " lease_expires_at = NULL, worker_id = CASE WHEN $3 = 'pending' THEN NULL ELSE worker_id END,"
-          " result = coalesce($6::jsonb, result), past_waits = 0"
-          " WHERE id = $1::uuid AND worker_id = $2 AND status = 'running' RETURNING id",
-          jobId, workerId, exhausted ? "discarded" : "pending", o.error, intervalMs(delay),
-          o.result.is_null() ? db::Param() : db::Param(o.result.dump()));
-      if (!r.empty()) {
-        if (exhausted) {
-          log::warn("queue",
-                    "job {} ({}) failed attempt {}/{}: {}; no attempts left, discarded (tributary jobs retry {})",
-                    jobId, kind, attempts, maxAttempts, o.error, jobId);
-        } else {
-          log::warn("queue", "job {} ({}) failed attempt {}/{}: {}; retrying in {:.1f}s", jobId, kind, attempts,
-                    maxAttempts, o.error, static_cast<double>(delay.count()) / 1000.0);
-        }
-      }
-      break;
-    }
+    case K::Retry: retry(error, "retry"); break;
     case K::Wait: {
       // A wait is no failure and uses no attempt. But a time already past (a plugin's bug, or a
       // clock far behind) would bring the job straight back to a claim, and back to the same
@@ -497,19 +510,15 @@ bool JobQueue::finish(const std::string& jobId, const std::string& workerId, con
       auto until = o.until.value_or(now);
       int pastWaits = 0;
       if (until <= now) {
-        auto cur =
-            conn->exec("SELECT past_waits FROM jobs WHERE id = $1::uuid AND worker_id = $2 AND status = 'running'",
-                       jobId, workerId);
-        if (cur.empty()) return false;
-        pastWaits = static_cast<int>(cur.int64(0, 0)) + 1;
+        pastWaits = static_cast<int>(held.int64(0, 3)) + 1;
         if (pastWaits > kMaxPastWaits) {
-          Outcome failed = o;
-          failed.kind = K::Retry;
-          failed.error = "the plugin asked " + std::to_string(pastWaits) +
-                         " times in a row to wait until a time already past" +
-                         (o.error.empty() ? "" : " (" + o.error + ")") + "; the attempt counts as failed";
-          conn = {};
-          return finish(jobId, workerId, failed);
+          const std::string why = "the plugin asked " + std::to_string(pastWaits) +
+                                  " times in a row to wait until a time already past" +
+                                  (error.empty() ? "" : " (" + error + ")") + "; the attempt counts as failed";
+          const JobStatus now = retry(why, "retry");
+          // The runner left its run waiting: it learns the wait became a failure.
+          reportEnded(*conn, {{jobId, kind, held.optText(0, 4), now, why, AttemptEnd::Failed}});
+          break;
         }
         const auto wait = std::min<std::chrono::milliseconds>(
             std::chrono::seconds(60), std::chrono::seconds(1) * (1 << std::min(pastWaits - 1, 6)));
@@ -517,29 +526,31 @@ bool JobQueue::finish(const std::string& jobId, const std::string& workerId, con
                   jobId, time::iso8601(until), pastWaits, wait.count());
         until = now + wait;
       }
-      r = conn->exec(
+      conn->exec(
           "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0),"
-          " run_at = to_timestamp($3::bigint / 1000.0), wait_reason = $4, worker_id = NULL,"
-          " lease_expires_at = NULL, last_error = coalesce(nullif($5, ''), last_error), past_waits = $6"
-          " WHERE id = $1::uuid AND worker_id = $2 AND status = 'running' RETURNING id",
-          jobId, workerId, time::toEpochMs(until), o.waitReason.empty() ? "rate_limit" : o.waitReason, o.error,
-          pastWaits);
-      if (!r.empty()) {
-        log::info("queue", "job {} waits until {} ({}){}", jobId, time::iso8601(until),
-                  o.waitReason.empty() ? "rate_limit" : o.waitReason, o.error.empty() ? "" : ": " + o.error);
-      }
+          " run_at = to_timestamp($2::bigint / 1000.0), wait_reason = $3, worker_id = NULL,"
+          " lease_expires_at = NULL, last_error = coalesce(nullif($4, ''), last_error), past_waits = $5"
+          " WHERE id = $1::uuid",
+          jobId, time::toEpochMs(until), o.waitReason.empty() ? "rate_limit" : o.waitReason, error, pastWaits);
+      log::info("queue", "job {} waits until {} ({}){}", jobId, time::iso8601(until),
+                o.waitReason.empty() ? "rate_limit" : o.waitReason, error.empty() ? "" : ": " + error);
       break;
     }
     case K::Released:
-      r = conn->exec(
+      conn->exec(
           "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0), run_at = now(),"
           " wait_reason = 'shutdown', worker_id = NULL, lease_expires_at = NULL"
-          " WHERE id = $1::uuid AND worker_id = $2 AND status = 'running' RETURNING id",
-          jobId, workerId);
-      if (!r.empty()) conn->exec("SELECT pg_notify($1, '')", kNotifyChannel);
+          " WHERE id = $1::uuid",
+          jobId);
+      // Handed back unfinished (a shutdown past its grace): its runner's record of the attempt
+      // closes too, and waits for the rerun.
+      reportEnded(*conn, {{jobId, kind, held.optText(0, 4), JobStatus::Pending,
+                           "released by worker " + workerId + " as it stopped", AttemptEnd::Released}});
+      conn->exec("SELECT pg_notify($1, '')", kNotifyChannel);
       break;
   }
-  return !r.empty();
+  tx.commit();
+  return true;
 }
 
 bool JobQueue::abandonTimedOut(const std::string& jobId, const std::string& workerId, int64_t timeoutMs) {
@@ -571,13 +582,27 @@ bool JobQueue::abandonTimedOut(const std::string& jobId, const std::string& work
   return true;
 }
 
-void JobQueue::completeMany(const std::vector<std::string>& jobIds, const std::string& workerId) {
+void JobQueue::completeMany(const std::vector<std::string>& jobIds, const std::string& workerId,
+                            const std::vector<int64_t>& claims) {
   if (jobIds.empty()) return;
   auto conn = pool_->acquire();
+  if (claims.empty()) {
+    conn->execPrepared(
+        "UPDATE jobs SET status = 'completed', completed_at = now(), lease_expires_at = NULL"
+        " WHERE id = ANY($1::uuid[]) AND worker_id = $2 AND status = 'running'",
+        db::textArray(jobIds), workerId);
+    return;
+  }
+  if (claims.size() != jobIds.size()) throw std::invalid_argument("completeMany: one claim per job");
+  std::vector<std::string> claimText;
+  claimText.reserve(claims.size());
+  for (int64_t c : claims) claimText.push_back(std::to_string(c));
   conn->execPrepared(
       "UPDATE jobs SET status = 'completed', completed_at = now(), lease_expires_at = NULL"
-      " WHERE id = ANY($1::uuid[]) AND worker_id = $2 AND status = 'running'",
-      db::textArray(jobIds), workerId);
+      " FROM unnest($1::uuid[], $3::bigint[]) AS done(id, claim_us)"
+      " WHERE jobs.id = done.id AND worker_id = $2 AND status = 'running'"
+      " AND (extract(epoch from started_at) * 1000000)::bigint = done.claim_us",
+      db::textArray(jobIds), workerId, db::textArray(claimText));
 }
 
 void JobQueue::setProgress(const std::string& jobId, const Json& progress) {

@@ -99,7 +99,10 @@ class JobQueue {
   };
   HeartbeatReply heartbeat(const std::string& workerId, const std::vector<std::string>& jobIds);
   // Records how a claimed job's run ended. False when the worker no longer held it.
-  bool finish(const std::string& jobId, const std::string& workerId, const Outcome& outcome);
+  // `claimUs` (Job::claimUs): only under this claim of the job, so that a late end of an older
+  // run of the same job on the same worker never lands on a newer claim.
+  bool finish(const std::string& jobId, const std::string& workerId, const Outcome& outcome,
+              std::optional<int64_t> claimUs = std::nullopt);
   // A job that ignored its timeout past the grace period, whose worker process is about to end:
   // a failed attempt ("Job {id} exceeded timeout of {N}ms"), and since its runner gets no chance
   // to say so, the queue tells the AttemptListener in the same transaction. False when the worker
@@ -107,8 +110,10 @@ class JobQueue {
   bool abandonTimedOut(const std::string& jobId, const std::string& workerId, int64_t timeoutMs);
   // Waits with a time already past, in a row, before the attempt counts as failed (see finish).
   static constexpr int kMaxPastWaits = 10;
-  // Many completions in one statement, for throughput.
-  void completeMany(const std::vector<std::string>& jobIds, const std::string& workerId);
+  // Many completions in one statement, for throughput; each under its claim (Job::claimUs) when
+  // `claims` (one per job) is given.
+  void completeMany(const std::vector<std::string>& jobIds, const std::string& workerId,
+                    const std::vector<int64_t>& claims = {});
   void setProgress(const std::string& jobId, const Json& progress);
   // Names what runs the job (plugin and version), so a crash report can say it.
   void setExecutor(const std::string& jobId, const Json& executor);

@@ -409,7 +409,7 @@ void Worker::recordEnd(const std::shared_ptr<JobContext>& ctx, const Outcome& o)
   auto delay = milliseconds(100);
   for (int attempt = 1;; ++attempt) {
     try {
-      if (!queue_->finish(job.id, options_.workerId, o)) {
+      if (!queue_->finish(job.id, options_.workerId, o, job.claimUs)) {
         log::warn("worker", "job {} was no longer held by {} when it ended{}{}", job.id, options_.workerId,
                   o.error.empty() ? "" : ": ", o.error);
       } else if (attempt > 1) {
@@ -417,8 +417,17 @@ void Worker::recordEnd(const std::shared_ptr<JobContext>& ctx, const Outcome& o)
       }
       return;
     } catch (const std::exception& e) {
-      if (ctx->stopReason() == StopReason::Lost) {
+      if (ctx->lost()) {
         log::warn("worker", "job {} was rescued elsewhere while its end could not be recorded ({})", job.id, e.what());
+        return;
+      }
+      if (!retryable(e)) {
+        // The database refuses this write for good: retrying would hold the job (and, one job
+        // per connection at a time, its connection's syncs) for ever. Let its lease run out, so
+        // that it is rescued and run again, as a failed attempt.
+        log::error("worker", "recording the end of job {} failed: {}; leaving it to be rescued when its lease runs out",
+                   job.id, e.what());
+        forget(job.id);
         return;
       }
       if (attempt == 1 || attempt % 10 == 0) {
@@ -434,6 +443,21 @@ void Worker::recordEnd(const std::shared_ptr<JobContext>& ctx, const Outcome& o)
   }
 }
 
+bool Worker::retryable(const std::exception& e) {
+  const auto* db = dynamic_cast<const db::DbError*>(&e);
+  if (!db) return false;
+  // A connection lost or refused, a failover, a serialization failure or deadlock, a lock or
+  // statement timeout, an administrator's cancel, resources: another try may land.
+  const std::string& s = db->sqlstate();
+  return db->isConnectionFailure() || s.rfind("40", 0) == 0 || s.rfind("53", 0) == 0 || s.rfind("55", 0) == 0 ||
+         s.rfind("57", 0) == 0 || s.rfind("58", 0) == 0;
+}
+
+void Worker::forget(const std::string& jobId) {
+  std::lock_guard lock(mu_);
+  forgotten_.insert(jobId);
+}
+
 bool Worker::pause(milliseconds delay) {
   std::unique_lock lock(stopMu_);
   return stopCv_.wait_for(lock, delay, [this] { return stopped_.load(); });
@@ -443,6 +467,7 @@ void Worker::retire(const Job& job, bool reported, bool freeSlot) {
   {
     std::lock_guard lock(mu_);
     running_.erase(job.id);
+    forgotten_.erase(job.id);
     if (freeSlot) --inflight_;
   }
   // The next job of the same connection and kind may be waiting on this one: wake the workers.
@@ -466,7 +491,9 @@ void Worker::heartbeatLoop() {
     std::vector<std::string> ids;
     {
       std::lock_guard lock(mu_);
-      for (const auto& [id, _] : running_) ids.push_back(id);
+      for (const auto& [id, _] : running_) {
+        if (!forgotten_.count(id)) ids.push_back(id);
+      }
     }
     if (ids.empty()) continue;
     try {
@@ -554,21 +581,29 @@ void Worker::completerLoop() {
     auto delay = milliseconds(100);
     for (int attempt = 1; !batch.empty(); ++attempt) {
       std::vector<std::string> ids;
-      for (const auto& ctx : batch) ids.push_back(ctx->job().id);
+      std::vector<int64_t> claims;
+      for (const auto& ctx : batch) {
+        ids.push_back(ctx->job().id);
+        claims.push_back(ctx->job().claimUs.value_or(0));
+      }
       try {
-        queue_->completeMany(ids, options_.workerId);
+        queue_->completeMany(ids, options_.workerId, claims);
         break;
       } catch (const std::exception& e) {
         if (attempt == 1 || attempt % 10 == 0) {
           log::error("worker", "completing {} jobs failed: {}; trying again (their leases are kept meanwhile)",
                      ids.size(), e.what());
         }
-        // Those found rescued elsewhere meanwhile are no longer this worker's to complete.
-        std::erase_if(batch, [this](const std::shared_ptr<JobContext>& ctx) {
-          if (ctx->stopReason() != StopReason::Lost) return false;
+        // Those found rescued elsewhere meanwhile are no longer this worker's to complete; on
+        // an error that no retry cures, all are left to their leases.
+        const bool giveUp = !retryable(e);
+        std::erase_if(batch, [this, giveUp](const std::shared_ptr<JobContext>& ctx) {
+          if (!giveUp && !ctx->lost()) return false;
+          forget(ctx->job().id);
           retire(ctx->job(), false, false);
           return true;
         });
+        if (giveUp) break;
         if (pause(delay)) {
           log::error("worker", "stopping with {} completions unrecorded; those jobs will be rescued", batch.size());
           break;

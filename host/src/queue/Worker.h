@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -89,6 +90,11 @@ class Worker {
   void retire(const Job& job, bool reported, bool freeSlot = true);
   // Sleeps `delay`, or less if the worker stops; true if it stopped.
   bool pause(std::chrono::milliseconds delay);
+  // Whether a failed write may land if tried again (a connection or server condition, not the
+  // statement itself).
+  static bool retryable(const std::exception& e);
+  // Stops renewing the job's lease, so that it is rescued when the lease runs out.
+  void forget(const std::string& jobId);
   void wake();
   void drainWake();
   void onNotification(const std::string& channel, const std::string& payload);
@@ -109,7 +115,8 @@ class Worker {
   std::condition_variable idleCv_;  // stop() waits for running jobs to end
   std::deque<std::shared_ptr<JobContext>> ready_;
   std::map<std::string, Running> running_;
-  int inflight_ = 0;  // claimed and not yet finished
+  std::set<std::string> forgotten_;  // running here, but their leases are left to run out
+  int inflight_ = 0;                 // claimed and not yet finished
 
   std::mutex completeMu_;
   std::condition_variable completeCv_;

@@ -195,3 +195,21 @@ TEST_F(StreamStateStoreTest, AnIncrementalSyncReadOutOfOrderLowersTheWatermarkTo
   EXPECT_FALSE(store->complete(*c, *f, plan(Mode::Incremental), target(), 0, "acme/example").loweredTo);
   EXPECT_EQ(store->load(*c, "deals").watermarkMs, 95'000);
 }
+
+TEST_F(StreamStateStoreTest, AWatermarkLeftInTheFutureIsDroppedSoOnlyOneRunReadsEverything) {
+  // Left by a record stamped 9999-12-31 before such records were refused.
+  sql("INSERT INTO stream_state (connection_id, stream, initialized_at, watermark)"
+      " VALUES ($1::uuid, 'deals', now(), '9999-12-31')",
+      conn);
+  StreamPlanner planner(std::nullopt, job.id, std::chrono::minutes(5));
+  auto first = planner.plan(kDeals, store->load(*c, "deals"), [] { return true; });
+  ASSERT_FALSE(first.sinceMs) << "the first run reads everything";
+  store->startFresh(*c, *f, first, runId);
+  EXPECT_FALSE(store->load(*c, "deals").watermarkMs) << "the untrusted watermark is dropped at once";
+  commitBatch(Mode::Incremental, R"({"page": 1})", 5000, 9000);
+  store->complete(*c, *f, first, target(), 0, "acme/example");
+  EXPECT_EQ(store->load(*c, "deals").watermarkMs, 9000);
+  auto second = planner.plan(kDeals, store->load(*c, "deals"), [] { return true; });
+  EXPECT_EQ(second.sinceMs, 9000 - 300'000) << "the next run starts from the new watermark";
+  EXPECT_TRUE(second.warning.empty());
+}

@@ -109,10 +109,8 @@ TEST(JobEnd, AJobKilledOverItsTimeoutHasItsRunClosedAndItsConnectionInError) {
   r.connectionId = conn;
   r.timeoutMs = 300;
   const std::string id = q.queue->enqueue(r).jobId;
-  std::atomic<int> killed{0};
-  auto w = startWorker(q, registry, [&](const std::string&) { ++killed; });
-  ASSERT_TRUE(test::eventually([&] { return q.job(id).status == JobStatus::Running; }));
   {
+    // What the engine would have opened as the job began.
     auto c = q.pool->acquire();
     c->exec(
         "INSERT INTO sync_runs (workspace_id, connection_id, connector, job_id, status, attempts)"
@@ -121,6 +119,8 @@ TEST(JobEnd, AJobKilledOverItsTimeoutHasItsRunClosedAndItsConnectionInError) {
         ws, conn, id);
     c->exec("UPDATE connections SET status = 'syncing' WHERE id = $1::uuid", conn);
   }
+  std::atomic<int> killed{0};
+  auto w = startWorker(q, registry, [&](const std::string&) { ++killed; });
   ASSERT_TRUE(test::eventually([&] { return killed.load() > 0; }, seconds(20)));
   auto c = q.pool->acquire();
   auto run = c->exec("SELECT status, errors->>0, attempts->0->>'status' FROM sync_runs WHERE job_id = $1::uuid", id);
@@ -188,4 +188,109 @@ TEST(JobEnd, AWaitWithATimeAheadResetsTheCountOfPastOnes) {
   }
   EXPECT_EQ(q.job(id).status, JobStatus::Pending) << "legitimate waits in between: never a failure";
   EXPECT_EQ(q.job(id).attempts, 0);
+}
+
+TEST(JobEnd, AnEndOfJobWriteThatNoRetryCuresIsLeftToTheLeaseAndTheJobRunsAgain) {
+  test::QueueDatabase q;
+  std::atomic<int> runs{0};
+  auto registry = std::make_shared<HandlerRegistry>();
+  registry->add("t.once", std::make_shared<FunctionHandler>([&](JobContext&) {
+                  ++runs;
+                  return Outcome{};
+                }));
+  EnqueueRequest r;
+  r.kind = "t.once";
+  const std::string id = q.queue->enqueue(r).jobId;
+  {
+    // The first attempt's completion is refused for good (not a connection or server condition).
+    auto c = q.pool->acquire();
+    c->execScript(
+        "CREATE FUNCTION refuse_end() RETURNS trigger LANGUAGE plpgsql AS $$"
+        " BEGIN"
+        "  IF OLD.status = 'running' AND NEW.status = 'completed' AND OLD.attempts = 1 THEN"
+        "   RAISE EXCEPTION 'this write can never land' USING ERRCODE = 'P0001';"
+        "  END IF;"
+        "  RETURN NEW;"
+        " END $$;"
+        "CREATE TRIGGER refuse_end BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION refuse_end();");
+  }
+  auto w = startWorker(q, registry);
+  ASSERT_TRUE(test::eventually([&] { return q.job(id).status == JobStatus::Completed; }, seconds(30)))
+      << "the job was held for ever" << q.job(id).toJson().dump(2);
+  w->stop();
+  EXPECT_EQ(runs.load(), 2) << "rescued once its lease ran out, and run again";
+  EXPECT_EQ(q.job(id).attempts, 2);
+}
+
+TEST(JobEnd, TheEndOfAnOlderClaimNeverLandsOnANewerOne) {
+  test::QueueDatabase q;
+  EnqueueRequest r;
+  r.kind = "noop";
+  const std::string id = q.queue->enqueue(r).jobId;
+  auto first = q.queue->claim("w1", 1).at(0);
+  ASSERT_EQ(q.queue->rescueWorker("w1", "worker lost: test"), 1);
+  auto second = q.queue->claim("w1", 1).at(0);
+  ASSERT_NE(first.claimUs, second.claimUs);
+  EXPECT_FALSE(
+      q.queue->finish(id, "w1", Outcome{Outcome::Kind::Retry, "the old run's late end", {}, {}, {}}, first.claimUs));
+  q.queue->completeMany({id}, "w1", {*first.claimUs});
+  auto j = q.job(id);
+  EXPECT_EQ(j.status, JobStatus::Running) << "the older claim's end landed";
+  EXPECT_EQ(j.attempts, 2);
+  q.queue->completeMany({id}, "w1", {*second.claimUs});
+  EXPECT_EQ(q.job(id).status, JobStatus::Completed);
+}
+
+TEST(JobEnd, ARunLeftWaitingIsClosedWhenItsJobFailsIsCancelledOrIsReleased) {
+  test::QueueDatabase q;
+  auto ws = q.workspace();
+  auto conn = q.connection(ws);
+  auto openRun = [&](const std::string& jobId, const std::string& status) {
+    auto c = q.pool->acquire();
+    c->exec(
+        "INSERT INTO sync_runs (workspace_id, connection_id, connector, job_id, status, attempts)"
+        " VALUES ($1::uuid, $2::uuid, 'tributary.example', $3::uuid, $4,"
+        " '[{\"attempt\": 1, \"status\": \"waiting\", \"records\": 0}]')",
+        ws, conn, jobId, status);
+  };
+  auto run = [&](const std::string& jobId) {
+    auto c = q.pool->acquire();
+    auto r = c->exec("SELECT status, attempts->-1->>'status' FROM sync_runs WHERE job_id = $1::uuid", jobId);
+    return r.text(0, 0) + "/" + r.text(0, 1);
+  };
+  auto syncJob = [&](int maxAttempts) {
+    EnqueueRequest r;
+    r.kind = "sync";
+    r.workspaceId = ws;
+    r.connectionId = conn;
+    r.maxAttempts = maxAttempts;
+    return q.queue->enqueue(r).jobId;
+  };
+  auto c = q.pool->acquire();
+  // Waits with a time already past until the attempt counts as failed.
+  const std::string waited = syncJob(1);
+  openRun(waited, "waiting");
+  for (int i = 0; i <= JobQueue::kMaxPastWaits; ++i) {
+    c->exec("UPDATE jobs SET run_at = now() WHERE id = $1::uuid", waited);
+    ASSERT_EQ(q.queue->claim("w1", 1).size(), 1u);
+    ASSERT_TRUE(q.queue->finish(waited, "w1", Outcome{Outcome::Kind::Wait, "", {}, Clock::now(), "rate_limit"}));
+  }
+  EXPECT_EQ(q.job(waited).status, JobStatus::Discarded);
+  EXPECT_EQ(run(waited), "failed/failed");
+  // Cancelled while it waits.
+  const std::string cancelled = syncJob(3);
+  openRun(cancelled, "waiting");
+  EXPECT_EQ(q.queue->cancel(cancelled), CancelOutcome::Cancelled);
+  EXPECT_EQ(run(cancelled), "cancelled/cancelled");
+  // Released by a worker that stops past its grace.
+  const std::string released = syncJob(3);
+  auto claimed = q.queue->claim("w1", 1).at(0);
+  openRun(released, "running");
+  ASSERT_TRUE(q.queue->finish(released, "w1", Outcome{Outcome::Kind::Released, "", {}, {}, {}}, claimed.claimUs));
+  EXPECT_EQ(run(released), "pending/released") << "its run waits for the rerun";
+  EXPECT_EQ(c->exec("SELECT count(*) FROM events WHERE type = 'sync.failed' AND job_id = $1::uuid", waited).int64(0, 0),
+            1);
+  EXPECT_EQ(
+      c->exec("SELECT count(*) FROM events WHERE type = 'sync.cancelled' AND job_id = $1::uuid", cancelled).int64(0, 0),
+      1);
 }

@@ -35,3 +35,14 @@ TEST(Duration, ParsesUnitsAndBareSeconds) {
   EXPECT_FALSE(config::parseDuration("-1s"));
   EXPECT_FALSE(config::parseDuration(""));
 }
+
+TEST(Strings, ValidUtf8KeepsWellFormedTextAndReplacesEveryBadByteAndNul) {
+  using tributary::strings::validUtf8;
+  EXPECT_EQ(validUtf8("plain ascii"), "plain ascii");
+  EXPECT_EQ(validUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  EXPECT_EQ(validUtf8("latin-1 caf\xE9!"), "latin-1 caf\xEF\xBF\xBD!");
+  EXPECT_EQ(validUtf8(std::string("nul\0here", 8)), "nul\xEF\xBF\xBDhere");
+  EXPECT_EQ(validUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD") << "an overlong form";
+  EXPECT_EQ(validUtf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD") << "a surrogate";
+  EXPECT_EQ(validUtf8("cut \xE2\x82"), "cut \xEF\xBF\xBD\xEF\xBF\xBD") << "a sequence cut short";
+}
