@@ -8,9 +8,17 @@
 //   tributary-plugin-probe run [--dir D]... --connector NAME --stream S
 //       [--mode initial|incremental|backfill] [--set KEY=VALUE]... [--secret KEY=VALUE]...
 //       [--cursor JSON] [--since MS] [--from MS] [--to MS] [--ids A,B,...]
-//       Creates an instance, runs check and one sync call with a counting host, and prints
-//       one JSON line: result, message, records, record_errors, checkpoints, last_cursor,
-//       max_modified_at, seconds and records_per_s. Exit 0 when the sync returned OK.
+//       Checks the settings as the host checks a connection's (every key declared and of its
+//       type, secret keys given with --secret, every required key given; exit 2 naming each
+//       problem), creates an instance, runs check and one sync call with a counting host, and
+//       prints one JSON line: result, message, stage, records, record_errors, checkpoints,
+//       last_cursor, max_modified_at, seconds and records_per_s. Exit 0 only when check and
+//       the sync both returned OK, else 1.
+//
+//   tributary-plugin-probe --help (anywhere on the line): this usage, before anything is loaded.
+//
+// It loads plugins in its own process (`tributary plugins probe` is the host's probe, run in a
+// child process); a plugin that crashes while loading takes it down.
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -50,14 +58,45 @@ class CountingRunServices : public RunServices {
   std::optional<int64_t> maxModifiedAt;
 };
 
+void printUsage(std::ostream& out) {
+  out << "usage: tributary-plugin-probe list [--dir D]... [--expect-loaded NAME]... "
+         "[--expect-refused N]\n"
+      << "       tributary-plugin-probe run [--dir D]... --connector NAME --stream S [--mode M]\n"
+      << "           [--set K=V]... [--secret K=V]... [--cursor JSON] [--since MS] [--from MS] "
+         "[--to MS] [--ids A,B]\n"
+      << "       tributary-plugin-probe --help\n";
+}
+
 [[noreturn]] void usage(const std::string& why) {
-  std::cerr << "tributary-plugin-probe: " << why << "\n"
-            << "usage: tributary-plugin-probe list [--dir D]... [--expect-loaded NAME]... "
-               "[--expect-refused N]\n"
-            << "       tributary-plugin-probe run [--dir D]... --connector NAME --stream S [--mode M]\n"
-            << "           [--set K=V]... [--secret K=V]... [--cursor JSON] [--since MS] [--from MS] "
-               "[--to MS] [--ids A,B]\n";
+  std::cerr << "tributary-plugin-probe: " << why << "\n";
+  printUsage(std::cerr);
   std::exit(2);
+}
+
+// The host's checks of a connection's settings (app::validateConnections), for the command
+// line: every problem, one line each. Empty when the settings would be accepted.
+std::vector<std::string> settingProblems(const ConnectorPlugin& plugin, const InstanceOptions& options) {
+  std::vector<std::string> problems;
+  for (const auto* given : {&options.settings, &options.secrets}) {
+    for (const auto& [key, value] : *given) {
+      if (auto problem = plugin.checkSetting(key, value)) {
+        problems.push_back(*problem);
+        continue;
+      }
+      const auto* decl = plugin.findConfigKey(key);
+      if (decl && decl->secret && given == &options.settings) {
+        problems.push_back("setting '" + key + "' of " + plugin.name() + " is a secret: give it with --secret " + key +
+                           "=VALUE, not --set");
+      }
+    }
+  }
+  auto has = [&](std::string_view key) { return options.settings.count(key) > 0 || options.secrets.count(key) > 0; };
+  for (const auto& key : plugin.missingRequired(has)) {
+    const auto* decl = plugin.findConfigKey(key);
+    problems.push_back("missing required setting '" + key + "' of " + plugin.name() + " (give it with " +
+                       (decl && decl->secret ? "--secret " : "--set ") + key + "=VALUE)");
+  }
+  return problems;
 }
 
 std::pair<std::string, std::string> keyValue(const std::string& arg) {
@@ -77,8 +116,16 @@ int64_t number(const std::string& arg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h" || (i == 1 && arg == "help")) {
+      printUsage(std::cout);
+      return 0;
+    }
+  }
   if (argc < 2) usage("give a command: list or run");
   const std::string command = argv[1];
+  if (command != "list" && command != "run") usage("unknown command '" + command + "'");
   PluginRegistry::Options options;
   options.log = [](LogLevel level, std::string_view line) {
     if (level >= LogLevel::Info) std::cerr << line << "\n";
@@ -137,7 +184,6 @@ int main(int argc, char** argv) {
     }
     return rc;
   }
-  if (command != "run") usage("unknown command '" + command + "'");
   if (connector.empty() || stream.empty()) usage("run needs --connector and --stream");
 
   auto plugin = registry.find(connector);
@@ -149,6 +195,10 @@ int main(int argc, char** argv) {
                       : mode == "incremental" ? SyncMode::Incremental
                       : mode == "backfill"    ? SyncMode::Backfill
                                               : (usage("unknown mode '" + mode + "'"), SyncMode::Initial);
+  if (auto problems = settingProblems(*plugin, instanceOptions); !problems.empty()) {
+    for (const auto& p : problems) std::cerr << "tributary-plugin-probe: " << p << "\n";
+    return 2;
+  }
   instanceOptions.log = options.log;
   instanceOptions.label = "probe";
   auto created = ConnectorInstance::create(plugin, std::move(instanceOptions));

@@ -9,9 +9,13 @@ std::vector<std::filesystem::path> pluginDirs(const config::Config& cfg) {
   return cfg.plugins.dirs.empty() ? plugins::PluginRegistry::defaultDirs() : cfg.plugins.dirs;
 }
 
-plugins::PluginRegistry loadPlugins(const config::Config& cfg, bool quiet) {
+namespace {
+
+plugins::PluginRegistry scanPlugins(const config::Config& cfg, plugins::PluginRegistry::Mode mode, bool quiet) {
   plugins::PluginRegistry::Options o;
   o.dirs = pluginDirs(cfg);
+  o.mode = mode;
+  o.probe.timeout = cfg.plugins.probeTimeout;
   if (quiet) return plugins::PluginRegistry::scan(o);
   o.log = [](plugins::LogLevel level, std::string_view message) {
     switch (level) {
@@ -22,6 +26,20 @@ plugins::PluginRegistry loadPlugins(const config::Config& cfg, bool quiet) {
     }
   };
   return plugins::PluginRegistry::scan(o);
+}
+
+}  // namespace
+
+plugins::PluginRegistry loadPlugins(const config::Config& cfg, bool quiet) {
+  return scanPlugins(cfg, plugins::PluginRegistry::Mode::Load, quiet);
+}
+
+plugins::PluginRegistry probePlugins(const config::Config& cfg, bool quiet) {
+  return scanPlugins(cfg, plugins::PluginRegistry::Mode::Probe, quiet);
+}
+
+plugins::PluginRegistry loadProbedPlugins(const config::Config& cfg, bool quiet) {
+  return scanPlugins(cfg, plugins::PluginRegistry::Mode::ProbeThenLoad, quiet);
 }
 
 void validateConnections(const config::Config& cfg, const plugins::PluginRegistry& registry,

@@ -17,7 +17,13 @@ void validateConnections(const config::Config& cfg, const plugins::PluginRegistr
 std::vector<std::filesystem::path> pluginDirs(const config::Config& cfg);
 
 // Scans the plugin dirs, logging one line per plugin loaded or refused (unless `quiet`, for
-// commands whose output is the listing itself).
+// commands whose output is the listing itself). Each runs the plugins' code in another place:
+// probePlugins in a child process per plugin (serve, `plugins list`, `config check`: no plugin
+// code in this process; the registry holds descriptors only); loadProbedPlugins probes each
+// in a child, then loads here the ones that passed (workers); loadPlugins loads them here
+// (tools and benchmarks that run plugins in their own process).
+plugins::PluginRegistry probePlugins(const config::Config& cfg, bool quiet = false);
+plugins::PluginRegistry loadProbedPlugins(const config::Config& cfg, bool quiet = false);
 plugins::PluginRegistry loadPlugins(const config::Config& cfg, bool quiet = false);
 
 }  // namespace tributary::app

@@ -24,7 +24,8 @@ Host::~Host() { stop(); }
 
 void Host::start() {
   log::info("serve", "tributary {} starting with {}", TRIBUTARY_VERSION, cfg_.file.string());
-  registry_ = std::make_shared<plugins::PluginRegistry>(loadPlugins(cfg_));
+  // Each plugin is probed in a child process: no plugin code runs in the API's process.
+  registry_ = std::make_shared<plugins::PluginRegistry>(probePlugins(cfg_));
   {
     config::Diagnostics problems;
     validateConnections(cfg_, *registry_, problems);

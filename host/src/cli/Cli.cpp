@@ -11,6 +11,7 @@
 #include "cli/JobsCommand.h"
 #include "cli/MigrateCommand.h"
 #include "cli/PluginsListCommand.h"
+#include "cli/PluginsProbeCommand.h"
 #include "cli/RecordsReplayCommand.h"
 #include "cli/ServeCommand.h"
 #include "cli/SyncCommand.h"
@@ -38,6 +39,8 @@ const std::vector<Entry>& commands() {
        [] { return std::make_unique<RecordsReplayCommand>(); }},
       {"plugins list", "list plugins, loaded and refused (no database needed)",
        [] { return std::make_unique<PluginsListCommand>(); }},
+      {"plugins probe", "load plugins here and print them as JSON (what serve runs in a child per plugin)",
+       [] { return std::make_unique<PluginsProbeCommand>(); }},
       {"jobs list", "list jobs (--status, --kind, --workspace)",
        [] { return std::make_unique<JobsCommand>(JobsCommand::Action::List); }},
       {"jobs show", "print one job with its error history",

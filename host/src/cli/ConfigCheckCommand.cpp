@@ -23,8 +23,16 @@ int ConfigCheckCommand::execute(const std::vector<std::string>& args) {
   auto r = loader.loadFile(file);
   if (r.ok() && !r.config.connections.empty()) {
     // Settings are checked against what each connector declares, so the plugins are loaded.
-    auto registry = app::loadPlugins(r.config, /*quiet=*/true);
+    auto registry = app::probePlugins(r.config, /*quiet=*/true);
     app::validateConnections(r.config, registry, r.diagnostics);
+  }
+  // A warning, not a problem: serve starts without the dir too, and a connection whose plugin
+  // is missing because of it is a problem above.
+  for (size_t i = 0; i < r.config.plugins.dirs.size(); ++i) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(r.config.plugins.dirs[i], ec)) continue;
+    std::cout << file.string() << ": plugins.dirs[" << i
+              << "]: warning: " << plugins::PluginRegistry::missingDirMessage(r.config.plugins.dirs[i]) << "\n";
   }
   if (!r.ok()) {
     std::cout << r.diagnostics.format();

@@ -79,7 +79,7 @@ int WorkerCommand::execute(const std::vector<std::string>& args) {
   auto pool = std::make_shared<db::Pool>(conninfo, poolCfg);
   auto queue = app::makeJobQueue(pool, cfg->queue);
   auto sharedCfg = std::make_shared<const config::Config>(*cfg);
-  auto pluginRegistry = std::make_shared<const plugins::PluginRegistry>(app::loadPlugins(*cfg, /*quiet=*/true));
+  auto pluginRegistry = std::make_shared<const plugins::PluginRegistry>(app::loadProbedPlugins(*cfg, /*quiet=*/true));
   auto registry = std::make_shared<queue::HandlerRegistry>();
   app::registerJobKinds(*registry, sharedCfg, pluginRegistry);
 

@@ -83,6 +83,9 @@ struct PluginsConfig {
   // Empty: the defaults (PluginRegistry::defaultDirs: the build's plugins in a checkout, the
   // package's plugin dir when installed).
   std::vector<std::filesystem::path> dirs;
+  // How long the load-time probe of one plugin (in a child process) may take before it is
+  // killed and the plugin refused.
+  std::chrono::milliseconds probeTimeout{std::chrono::seconds(10)};
 };
 
 struct WorkersConfig {

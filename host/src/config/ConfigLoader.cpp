@@ -344,6 +344,8 @@ LoadResult ConfigLoader::loadString(const std::string& yaml, const std::string& 
   {
     Section plugins = top.section("plugins");
     cfg.plugins.dirs = plugins.pathList("dirs", cfg.plugins.dirs);
+    cfg.plugins.probeTimeout =
+        plugins.duration("probe_timeout", cfg.plugins.probeTimeout, std::chrono::milliseconds(100));
     plugins.finish();
   }
   readWorkers(top.section("workers"), cfg.workers);

@@ -60,6 +60,14 @@ CallResult escaped(const char* hook) {
 
 ConnectorInstance::Created ConnectorInstance::create(const std::shared_ptr<const ConnectorPlugin>& plugin,
                                                      InstanceOptions options) {
+  if (!plugin->hasCode()) {
+    return {nullptr,
+            {ResultCode::Fatal,
+             "connector " + plugin->name() +
+                 " was only probed in a child process, its code is not loaded here "
+                 "(a host bug: instances are made in worker processes)",
+             std::nullopt}};
+  }
   for (const ConfigKeyDescriptor& key : plugin->configSchema()) {
     if (!key.defaultValue) continue;
     auto& target = key.secret ? options.secrets : options.settings;

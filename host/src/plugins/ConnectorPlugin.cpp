@@ -1,5 +1,8 @@
 #include "plugins/ConnectorPlugin.h"
 
+#include <cstdio>
+#include <stdexcept>
+
 #include "plugins/DescriptorReader.h"
 #include "tributary/sanitize.hpp"
 
@@ -15,9 +18,19 @@ std::string_view toString(ConfigType type) {
   return "?";
 }
 
+std::optional<ConfigType> parseConfigType(std::string_view name) {
+  for (ConfigType t : {ConfigType::String, ConfigType::Integer, ConfigType::Number, ConfigType::Boolean}) {
+    if (toString(t) == name) return t;
+  }
+  return std::nullopt;
+}
+
 ConnectorPlugin::ConnectorPlugin(std::shared_ptr<const void> library, const tributary_connector_v1* descriptor,
                                  std::filesystem::path path)
-    : library_(std::move(library)), descriptor_(descriptor), path_(std::move(path)) {
+    : library_(std::move(library)),
+      descriptor_(descriptor),
+      abiVersion_(descriptor->abi_version),
+      path_(std::move(path)) {
   DescriptorReader reader(*descriptor);
   name_ = descriptor->name;
   version_ = descriptor->version ? descriptor->version : "";
@@ -38,6 +51,95 @@ ConnectorPlugin::ConnectorPlugin(std::shared_ptr<const void> library, const trib
     c.description = k.description ? k.description : "";
     config_.push_back(std::move(c));
   }
+}
+
+namespace {
+
+// The fields of a toJson() object, read strictly: a missing field or another type is named.
+class JsonFields {
+ public:
+  JsonFields(const nlohmann::json& j, std::string where) : j_(j), where_(std::move(where)) {
+    if (!j_.is_object()) fail("", "an object");
+  }
+  std::string string(const char* key) const {
+    const auto& v = field(key);
+    if (!v.is_string()) fail(key, "a string");
+    return v.get<std::string>();
+  }
+  // A string, or "" for null.
+  std::string stringOrEmpty(const char* key) const {
+    const auto& v = field(key);
+    if (v.is_null()) return "";
+    return string(key);
+  }
+  std::optional<std::string> optionalString(const char* key) const {
+    if (field(key).is_null()) return std::nullopt;
+    return string(key);
+  }
+  bool boolean(const char* key) const {
+    const auto& v = field(key);
+    if (!v.is_boolean()) fail(key, "true or false");
+    return v.get<bool>();
+  }
+  const nlohmann::json& array(const char* key) const {
+    const auto& v = field(key);
+    if (!v.is_array()) fail(key, "an array");
+    return v;
+  }
+  [[noreturn]] void fail(const std::string& key, const char* expected) const {
+    throw std::invalid_argument(where_ + (key.empty() ? "" : "." + key) + " is not " + expected);
+  }
+
+ private:
+  const nlohmann::json& field(const char* key) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) throw std::invalid_argument(where_ + " has no \"" + key + "\"");
+    return *it;
+  }
+  const nlohmann::json& j_;
+  std::string where_;
+};
+
+// "1.0" -> TRIBUTARY_ABI_VERSION's encoding of 1.0.
+uint32_t parseAbi(const std::string& text, const JsonFields& fields) {
+  unsigned major = 0, minor = 0;
+  char end = 0;
+  if (std::sscanf(text.c_str(), "%u.%u%c", &major, &minor, &end) != 2 || major > 0xFFFF || minor > 0xFFFF) {
+    fields.fail("abi", "a version such as \"1.0\"");
+  }
+  return static_cast<uint32_t>(major) << 16 | minor;
+}
+
+}  // namespace
+
+std::shared_ptr<const ConnectorPlugin> ConnectorPlugin::fromJson(const nlohmann::json& j) {
+  JsonFields f(j, "plugin");
+  if (f.string("status") != "loaded") f.fail("status", "\"loaded\"");
+  std::shared_ptr<ConnectorPlugin> p(new ConnectorPlugin());
+  p->name_ = f.string("name");
+  p->version_ = f.string("version");
+  p->description_ = f.string("description");
+  p->abiVersion_ = parseAbi(f.string("abi"), f);
+  p->path_ = f.string("path");
+  for (const auto& s : f.array("streams")) {
+    JsonFields sf(s, "plugin.streams[" + std::to_string(p->streams_.size()) + "]");
+    p->streams_.push_back({sf.string("name"), sf.string("primary_key"), sf.string("cursor_field"),
+                           sf.stringOrEmpty("entity"), sf.string("description")});
+  }
+  for (const auto& k : f.array("config")) {
+    JsonFields kf(k, "plugin.config[" + std::to_string(p->config_.size()) + "]");
+    ConfigKeyDescriptor c;
+    c.key = kf.string("key");
+    auto type = parseConfigType(kf.string("type"));
+    if (!type) kf.fail("type", "string, integer, number or boolean");
+    c.type = *type;
+    c.required = kf.boolean("required");
+    c.secret = kf.boolean("secret");
+    c.defaultValue = kf.optionalString("default");
+    c.description = kf.string("description");
+    p->config_.push_back(std::move(c));
+  }
+  return p;
 }
 
 std::string_view ConnectorPlugin::shortName() const {

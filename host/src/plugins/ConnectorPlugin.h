@@ -25,6 +25,8 @@ struct StreamDescriptor {
 
 enum class ConfigType { String, Integer, Number, Boolean };
 std::string_view toString(ConfigType type);
+// "integer" -> ConfigType::Integer; nullopt for a name toString() never gives.
+std::optional<ConfigType> parseConfigType(std::string_view name);
 
 struct ConfigKeyDescriptor {
   std::string key;
@@ -35,9 +37,10 @@ struct ConfigKeyDescriptor {
   std::string description;
 };
 
-// One loaded connector library: its descriptor, copied into C++ values for the host, and
-// the library itself, kept loaded for as long as this object or any instance made from it
-// lives. Made by PluginLoader; shared by the registry and every ConnectorInstance.
+// One connector: its descriptor, copied into C++ values for the host, and (when loaded in
+// this process) the library itself, kept loaded for as long as this object or any instance
+// made from it lives. Made by PluginLoader, or by fromJson() from what a probe in a child
+// process reported; shared by the registry and every ConnectorInstance.
 class ConnectorPlugin {
  public:
   // `library` keeps the shared object loaded; `descriptor` points into it and has been
@@ -45,12 +48,17 @@ class ConnectorPlugin {
   ConnectorPlugin(std::shared_ptr<const void> library, const tributary_connector_v1* descriptor,
                   std::filesystem::path path);
 
+  // The plugin a probe in a child process described: toJson() read back, the same values
+  // with no code behind them (hasCode() is false). Throws std::invalid_argument naming the
+  // first field that is missing or of the wrong type.
+  static std::shared_ptr<const ConnectorPlugin> fromJson(const nlohmann::json& j);
+
   const std::string& name() const { return name_; }  // "tributary.example"
   std::string_view shortName() const;                // "example"
   const std::string& version() const { return version_; }
   const std::string& description() const { return description_; }
   const std::filesystem::path& path() const { return path_; }
-  uint32_t abiVersion() const { return descriptor_->abi_version; }
+  uint32_t abiVersion() const { return abiVersion_; }
   std::string abiString() const;  // "1.0"
   const std::vector<StreamDescriptor>& streams() const { return streams_; }
   const std::vector<ConfigKeyDescriptor>& configSchema() const { return config_; }
@@ -65,15 +73,22 @@ class ConnectorPlugin {
   // The required keys for which `has(key)` is false, in schema order.
   std::vector<std::string> missingRequired(const std::function<bool(std::string_view)>& has) const;
 
-  // The raw descriptor, for ConnectorInstance. Valid while this object lives.
+  // Whether the plugin's code is loaded in this process. False for a plugin known from a probe
+  // in a child process (serve, `plugins list`, `config check`): it can be listed and validated
+  // against, but no instance of it can be made here.
+  bool hasCode() const { return descriptor_ != nullptr; }
+  // The raw descriptor, for ConnectorInstance; only when hasCode(). Valid while this object lives.
   const tributary_connector_v1& descriptor() const { return *descriptor_; }
 
   // {name, short_name, version, description, abi, path, status: "loaded", streams, config}
   nlohmann::json toJson() const;
 
  private:
+  ConnectorPlugin() = default;
+
   std::shared_ptr<const void> library_;
-  const tributary_connector_v1* descriptor_;
+  const tributary_connector_v1* descriptor_ = nullptr;
+  uint32_t abiVersion_ = 0;
   std::filesystem::path path_;
   std::string name_, version_, description_;
   std::vector<StreamDescriptor> streams_;

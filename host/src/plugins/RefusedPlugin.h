@@ -21,6 +21,9 @@ struct RefusedPlugin {
   std::string message() const;
   // {path, status: "refused", reason, name?, version?, abi?}
   nlohmann::json toJson() const;
+  // toJson() read back (what a probe in a child process reported). Throws
+  // std::invalid_argument naming the first field that is missing or of the wrong type.
+  static RefusedPlugin fromJson(const nlohmann::json& j);
 };
 
 }  // namespace tributary::plugins

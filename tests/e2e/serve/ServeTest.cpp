@@ -243,10 +243,13 @@ TEST(Cli, MigrateJoinsTheClusterOfARunningServe) {
   EXPECT_NE(r.output.find(" applied, 0 pending"), std::string::npos) << r.output;
 }
 
-// On a fresh build: the example loaded, every fixture refused with its reason.
+// The build's plugins and the fixtures (which no default path names): the example loaded,
+// every fixture refused with its reason.
 TEST(Cli, PluginsListShowsLoadedAndRefusedPlugins) {
   test::TempDir dir;
-  auto r = test::runProgram({test::tributaryBinary().string(), "plugins", "list", "--json"});
+  auto cfg = dir.write("t.yaml", "plugins:\n  dirs: [\"" + (test::buildDir() / "plugins").string() + "\", \"" +
+                                     (test::buildDir() / "tests" / "fixture-plugins").string() + "\"]\n");
+  auto r = test::runProgram({test::tributaryBinary().string(), "plugins", "list", "--json", "--config", cfg.string()});
   ASSERT_TRUE(r.ok()) << r.output;
   auto j = Json::parse(r.output);
   std::map<std::string, Json> byFile;
@@ -265,7 +268,7 @@ TEST(Cli, PluginsListShowsLoadedAndRefusedPlugins) {
     EXPECT_EQ(byFile[refused]["status"], "refused") << refused;
     EXPECT_FALSE(byFile[refused]["reason"].get<std::string>().empty()) << refused;
   }
-  auto text = test::runProgram({test::tributaryBinary().string(), "plugins", "list"});
+  auto text = test::runProgram({test::tributaryBinary().string(), "plugins", "list", "--config", cfg.string()});
   EXPECT_NE(text.output.find("loaded   tributary.example 1.0.0 (ABI 1.0)"), std::string::npos) << text.output;
   EXPECT_NE(text.output.find("2 loaded, 8 refused"), std::string::npos) << text.output;
 }

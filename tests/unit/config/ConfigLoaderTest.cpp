@@ -241,6 +241,7 @@ TEST(ConfigLoader, DocumentedDefaultFileEqualsTheBuiltInDefaults) {
   EXPECT_EQ(a.database.embedded.tcpPort, b.database.embedded.tcpPort);
   EXPECT_EQ(a.database.embedded.startTimeout, b.database.embedded.startTimeout);
   EXPECT_EQ(a.plugins.dirs, b.plugins.dirs);
+  EXPECT_EQ(a.plugins.probeTimeout, b.plugins.probeTimeout);
   EXPECT_EQ(a.workers.processes, b.workers.processes);
   EXPECT_EQ(a.workers.concurrency, b.workers.concurrency);
   EXPECT_EQ(a.workers.prefetch, b.workers.prefetch);

@@ -74,7 +74,9 @@ TEST(registry, DirsAreScannedInOrderAndMissingDirsAreSkipped) {
   EXPECT_EQ(registry.plugins()[1]->name(), "tributary.fixture_good");
   EXPECT_EQ(logged.lines.at(0).first, LogLevel::Warn);
   EXPECT_EQ(logged.lines.at(0).second,
-            "plugins dir " + (one.path() / "absent").string() + " does not exist or is not a directory; skipped");
+            "plugins dir " + (one.path() / "absent").string() +
+                " does not exist: no plugin is loaded from it; create it, or correct plugins.dirs");
+  EXPECT_EQ(registry.missing(), std::vector<std::filesystem::path>{one.path() / "absent"});
   EXPECT_EQ(registry.find("tributary.example"), registry.plugins()[0]);
   EXPECT_EQ(registry.findByShortName("fixture_good"), registry.plugins()[1]);
   EXPECT_EQ(registry.find("example"), nullptr);
@@ -153,9 +155,18 @@ TEST(registry, InstanceOutlivesTheRegistryAndKeepsItsLibraryLoaded) {
   EXPECT_TRUE(plugin.expired());  // the last user is gone: the library is unloaded
 }
 
-TEST(registry, DefaultDirsInACheckoutAreTheBuildsPluginsThenTheFixtures) {
-  auto dirs = PluginRegistry::defaultDirs();
-  ASSERT_EQ(dirs.size(), 2u);
-  EXPECT_EQ(dirs[0], std::filesystem::path(TRIBUTARY_BUILD_PLUGIN_DIR));
-  EXPECT_EQ(dirs[1], fixtureDir());
+// Test fixtures are never on a default plugin path: tests that want them name their dir.
+TEST(registry, DefaultDirsInACheckoutAreTheBuildsPluginsOnly) {
+  EXPECT_EQ(PluginRegistry::defaultDirs(), std::vector<std::filesystem::path>{TRIBUTARY_BUILD_PLUGIN_DIR});
+}
+
+TEST(registry, ADirThatIsAFileIsNamedAsNotADirectory) {
+  TempDir dir;
+  auto file = dir.copy(fixture("fixture_not_elf"), "plugins", 0644);
+  Logged logged;
+  PluginRegistry registry = PluginRegistry::scan({{file}, logged.sink()});
+  ASSERT_EQ(logged.lines.size(), 1u);
+  EXPECT_EQ(logged.lines[0].second, "plugins dir " + file.string() +
+                                        " is not a directory: no plugin is loaded from it; make it a directory, or "
+                                        "correct plugins.dirs");
 }

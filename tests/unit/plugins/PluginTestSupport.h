@@ -24,6 +24,10 @@ namespace tributary::plugins::testing {
 inline std::filesystem::path fixtureDir() { return TRIBUTARY_TEST_FIXTURE_PLUGIN_DIR; }
 inline std::filesystem::path fixture(const std::string& name) { return fixtureDir() / (name + ".so"); }
 inline std::filesystem::path examplePlugin() { return TRIBUTARY_TEST_EXAMPLE_PLUGIN; }
+// Plugins that crash or hang whatever loads them: only ever probed in a child process.
+inline std::filesystem::path probeFixture(const std::string& name) {
+  return std::filesystem::path(TRIBUTARY_TEST_PROBE_FIXTURE_PLUGIN_DIR) / (name + ".so");
+}
 
 // Loads a plugin file, failing the test with the loader's reason if it is refused.
 inline std::shared_ptr<const ConnectorPlugin> loadPlugin(const std::filesystem::path& file) {
