@@ -80,8 +80,9 @@ void validateConnections(const config::Config& cfg, const plugins::PluginRegistr
                 " is a secret: give it as ${ENV_VAR} or {secret_file: PATH}, never in the file");
       }
     }
-    for (const auto& missing :
-         plugin->missingRequired([&](std::string_view k) { return c.settings.count(std::string(k)) > 0; })) {
+    for (const auto& missing : plugin->missingRequired([&](std::string_view k) {
+           return c.settings.count(std::string(k)) + c.unreadSettings.count(std::string(k)) > 0;
+         })) {
       add(c.location, c.path + ".settings", "missing required setting '" + missing + "' of " + plugin->name());
     }
   }

@@ -43,16 +43,24 @@ void Host::start() {
     db::Migrator migrator(conn, cfg_.migrationsDir);
     auto applied = migrator.apply();
     log::info("serve", "migrations current ({} applied now)", applied.size());
-    if (!workerOnly) {
-      auto synced = syncConfigToDatabase(conn, cfg_, *registry_);
-      log::info("serve", "configuration: {} workspace(s), {} connection(s), {} disabled", synced.workspaces,
-                synced.connections, synced.disabled);
-    }
+  }
+  {
+    // Applies this host's YAML, or reports how it differs from the applied one (ConfigSync has
+    // the rule), and registers this host for as long as it runs.
+    ConfigSync::Options co;
+    co.workerOnly = workerOnly;
+    co.apply = options_.applyConfig;
+    co.hostName = ConfigSync::thisHostName();
+    co.configFile = cfg_.file;
+    co.checkInterval = cfg_.queue.heartbeatInterval;
+    configSync_ = std::make_shared<ConfigSync>(db::withSessionSettings(database_->conninfo(), cfg_.sessionTimeouts()),
+                                               DesiredConfig::from(cfg_, secretKeysOf(*registry_)), co);
+    configSync_->start();
   }
   // The supervisor's and the scheduler's queue calls (rescuing a dead worker's jobs, enqueueing)
   // must not wait without end behind a frozen worker's locks either: the same session settings
-  // as the workers'. The migration and config connection above, and the scheduler's leader
-  // session (which sets its own from scheduler.leader_lease), go without.
+  // as the workers' (and the config sync's session above). The migration connection, and the
+  // scheduler's leader session (which sets its own from scheduler.leader_lease), go without.
   pool_ = std::make_shared<db::Pool>(db::withSessionSettings(database_->conninfo(), cfg_.sessionTimeouts()),
                                      cfg_.database.pool);
   queue_ = makeJobQueue(pool_, cfg_.queue);
@@ -90,7 +98,8 @@ void Host::start() {
   }
 
   router_ = std::make_shared<server::Router>();
-  auto health = std::make_shared<server::HealthRoutes>(pool_, cfg_.migrationsDir);
+  auto health = std::make_shared<server::HealthRoutes>(
+      pool_, cfg_.migrationsDir, [configSync = configSync_](db::Connection& c) { return configSync->report(c); });
   health->install(*router_);
   auto registry = registry_;
   router_->add("GET", "/api/plugins", [registry](const server::Request&) {
@@ -152,6 +161,10 @@ void Host::stop() {
   }
   queue_.reset();
   router_.reset();
+  if (configSync_) {
+    configSync_->stop();
+    configSync_.reset();
+  }
   pool_.reset();
   registry_.reset();
   if (database_) {

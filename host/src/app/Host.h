@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "app/ConfigSync.h"
 #include "app/Maintenance.h"
 #include "app/Supervisor.h"
 #include "config/Config.h"
@@ -26,6 +27,9 @@ struct HostOptions {
   // "all": API, scheduler and workers. "worker": workers only, adding capacity to a database
   // that another host serves.
   std::string role = "all";
+  // serve --apply-config: apply this host's YAML even when it differs from the applied one and
+  // other hosts run with theirs (ConfigSync has the rule). Role "all" only.
+  bool applyConfig = false;
   std::string logLevel;  // handed to worker processes
 };
 
@@ -51,6 +55,7 @@ class Host {
   std::unique_ptr<db::DatabaseHandle> database_;
   std::shared_ptr<db::Pool> pool_;
   std::shared_ptr<plugins::PluginRegistry> registry_;
+  std::shared_ptr<ConfigSync> configSync_;  // this host's registration and its YAML's digest
   std::shared_ptr<queue::JobQueue> queue_;
   std::unique_ptr<Supervisor> supervisor_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;  // role "all" with scheduler.enabled

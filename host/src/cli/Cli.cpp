@@ -56,12 +56,29 @@ const std::vector<Entry>& commands() {
   return kCommands;
 }
 
+void printEntry(std::ostream& out, const Entry& c) {
+  out << "  " << c.words << std::string(c.words.size() < 16 ? 16 - c.words.size() : 1, ' ') << c.summary << "\n";
+}
+
 void printUsage(std::ostream& out) {
   out << "usage: tributary COMMAND [options]   (tributary COMMAND --help for details)\n\n"
          "Tributary keeps SaaS data synced into PostgreSQL.\n\ncommands:\n";
+  for (const auto& c : commands()) printEntry(out, c);
+}
+
+// The commands of a group ("jobs": jobs list, jobs show, ...); none when `word` is no group.
+std::vector<const Entry*> groupOf(const std::string& word) {
+  std::vector<const Entry*> out;
   for (const auto& c : commands()) {
-    out << "  " << c.words << std::string(c.words.size() < 16 ? 16 - c.words.size() : 1, ' ') << c.summary << "\n";
+    if (c.words.rfind(word + " ", 0) == 0) out.push_back(&c);
   }
+  return out;
+}
+
+void printGroupUsage(std::ostream& out, const std::string& group, const std::vector<const Entry*>& entries) {
+  out << "usage: tributary " << group << " COMMAND [options]   (tributary " << group
+      << " COMMAND --help for details)\n\ncommands:\n";
+  for (const auto* c : entries) printEntry(out, *c);
 }
 
 }  // namespace
@@ -94,6 +111,17 @@ int runCli(int argc, char** argv) {
     }
   }
   if (!chosen) {
+    // A group's word alone, or with --help, lists its commands.
+    if (auto group = groupOf(argv[1]); !group.empty()) {
+      const std::string next = argc > 2 ? argv[2] : "";
+      if (next == "--help" || next == "-h" || next == "help") {
+        printGroupUsage(std::cout, argv[1], group);
+        return kOk;
+      }
+      if (!next.empty()) std::cerr << "tributary " << argv[1] << ": unknown command \"" << next << "\"\n\n";
+      printGroupUsage(std::cerr, argv[1], group);
+      return kUsage;
+    }
     std::cerr << "tributary: unknown command \"" << argv[1] << "\"\n\n";
     printUsage(std::cerr);
     return kUsage;

@@ -8,6 +8,8 @@
 #include "common/Log.h"
 #include "config/ConfigLoader.h"
 #include "config/Paths.h"
+#include "db/Connection.h"
+#include "db/Migrator.h"
 
 namespace tributary::cli {
 
@@ -73,9 +75,15 @@ std::filesystem::path Command::configPath() const {
 
 std::optional<config::Config> Command::loadConfig() {
   config::ConfigLoader loader;
-  auto r = loader.loadFile(configPath());
+  usedConfigFile_ = configPath();
+  auto r = loader.loadFile(usedConfigFile_);
   if (!r.ok()) {
     std::cerr << r.diagnostics.format();
+    std::error_code ec;
+    if (!configFile_ && !std::filesystem::exists(usedConfigFile_, ec)) {
+      std::cerr << "tributary " << name_ << ": no --config was given and there is no ./config/tributary.yaml here, "
+                << "so tributary looked for " << usedConfigFile_.string() << ": pass --config FILE\n";
+    }
     std::cerr << "tributary " << name_ << ": " << r.diagnostics.size()
               << " problem(s) in the configuration; nothing was started\n";
     return std::nullopt;
@@ -88,6 +96,34 @@ std::optional<config::Config> Command::loadConfig() {
   }
   log::configure(r.config.logging.level, r.config.logging.format);
   return r.config;
+}
+
+std::unique_ptr<db::DatabaseHandle> Command::openDatabase(const config::Config& cfg) {
+  auto handle = db::DatabaseHandle::open(cfg, db::DatabaseHandle::Mode::Attach, name_);
+  const std::string migrate =
+      "`tributary migrate" + (cfg.file.empty() ? std::string() : " --config " + cfg.file.string()) + "`";
+  db::Connection conn(handle->conninfo());
+  const std::string where = db::describeConninfo(handle->conninfo());
+  const std::runtime_error neverMigrated("the " + where + " has no Tributary tables: it was never migrated. Run " +
+                                         migrate + " (serve also migrates when it starts)");
+  db::MigrationStatus st;
+  try {
+    st = db::Migrator(conn, cfg.migrationsDir).status();
+  } catch (const db::DbError&) {
+    throw;
+  } catch (const std::exception&) {
+    // No migrations to compare with (an odd install): at least the tables must be there.
+    if (!conn.exec("SELECT to_regclass('schema_migrations') IS NOT NULL").boolean(0, 0)) throw neverMigrated;
+    return handle;
+  }
+  if (st.applied.empty()) throw neverMigrated;
+  if (!st.pending.empty()) {
+    throw std::runtime_error("the " + where +
+                             " is not migrated for this tributary: " + std::to_string(st.pending.size()) +
+                             " migration(s) pending, first " + st.pending.front().name + ". Run " + migrate);
+  }
+  for (const auto& problem : st.problems) std::cerr << "tributary " << name_ << ": warning: " << problem << "\n";
+  return handle;
 }
 
 sigset_t blockStopSignals() {
@@ -111,7 +147,11 @@ int Command::main(const std::vector<std::string>& args) {
   try {
     return execute(args);
   } catch (const std::exception& e) {
-    std::cerr << "tributary " << name_ << ": " << e.what() << "\n";
+    const std::string message = e.what();
+    std::cerr << "tributary " << name_ << ": " << message << "\n";
+    if (!usedConfigFile_.empty() && message.find(usedConfigFile_.string()) == std::string::npos) {
+      std::cerr << "tributary " << name_ << ": (with the configuration " << usedConfigFile_.string() << ")\n";
+    }
     return kFailure;
   }
 }

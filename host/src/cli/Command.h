@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/Config.h"
+#include "db/DatabaseHandle.h"
 
 namespace tributary::cli {
 
@@ -36,6 +37,10 @@ class Command : public Poco::Util::Application {
 
   // Loads --config (or the default); prints every problem and returns nullopt when invalid.
   std::optional<config::Config> loadConfig();
+  // The database of a command other than serve and migrate: database.url, or the embedded
+  // cluster of a running serve; never a cluster of its own. Refuses an unmigrated database with
+  // the command that migrates it. Throws std::runtime_error with what to do.
+  std::unique_ptr<db::DatabaseHandle> openDatabase(const config::Config& cfg);
   std::filesystem::path configPath() const;
   const std::string& commandName() const { return name_; }
   const std::optional<std::string>& logLevelOverride() const { return logLevel_; }
@@ -51,6 +56,7 @@ class Command : public Poco::Util::Application {
   std::string name_, synopsis_, description_;
   bool help_ = false;
   std::optional<std::filesystem::path> configFile_;
+  std::filesystem::path usedConfigFile_;  // named when the command fails
   std::optional<std::filesystem::path> migrationsDir_;
   std::optional<std::string> logLevel_;
 };

@@ -113,7 +113,7 @@ int JobsCommand::execute(const std::vector<std::string>& args) {
   }
   auto cfg = loadConfig();
   if (!cfg) return kFailure;
-  auto handle = db::DatabaseHandle::open(*cfg, db::DatabaseHandle::Mode::OwnOrAttach, wordOf(action_));
+  auto handle = openDatabase(*cfg);
   auto pool = std::make_shared<db::Pool>(handle->conninfo(), cfg->database.pool);
   queue::JobQueue q(pool, cfg->queue);
 

@@ -41,7 +41,7 @@ int RecordsReplayCommand::execute(const std::vector<std::string>& args) {
   }
   auto cfg = loadConfig();
   if (!cfg) return kFailure;
-  auto handle = db::DatabaseHandle::open(*cfg, db::DatabaseHandle::Mode::OwnOrAttach, "records replay");
+  auto handle = openDatabase(*cfg);
   auto pool = std::make_shared<db::Pool>(handle->conninfo(), cfg->database.pool);
   auto c = pool->acquire();
   auto ws = c->exec("SELECT id FROM workspaces WHERE slug = $1", args[0]);

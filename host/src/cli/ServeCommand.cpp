@@ -13,10 +13,13 @@ namespace tributary::cli {
 using Poco::Util::Option;
 
 ServeCommand::ServeCommand()
-    : Command("serve", "[--port N] [--bind ADDR] [--ready-file PATH]",
+    : Command("serve", "[--port N] [--bind ADDR] [--role all|worker] [--apply-config] [--ready-file PATH]",
               "Runs the Tributary host in the foreground: the HTTP API, the scheduler and the "
               "workers, on the configured database (or the embedded one). Stops cleanly on "
-              "SIGINT (Ctrl-C) or SIGTERM.") {}
+              "SIGINT (Ctrl-C) or SIGTERM. At start it applies its workspaces and connections to the "
+              "database when it is the first host there, when no other host runs with another "
+              "configuration, or with --apply-config; otherwise a file that differs from the applied "
+              "one changes nothing and is reported in the log and in /ready (docs/operators.md).") {}
 
 void ServeCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
   options.addOption(Option("port", "p", "listen on this port instead of server.port (0: any free port)")
@@ -31,6 +34,11 @@ void ServeCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
                         .required(false)
                         .repeatable(false)
                         .argument("ROLE"));
+  options.addOption(Option("apply-config", "",
+                           "apply this file's workspaces and connections even when other running hosts have "
+                           "another configuration (role all only)")
+                        .required(false)
+                        .repeatable(false));
   options.addOption(Option("ready-file", "", "once serving, write the bound ports here as JSON")
                         .required(false)
                         .repeatable(false)
@@ -53,6 +61,8 @@ bool ServeCommand::handleCommandOption(const std::string& name, const std::strin
       throw Poco::InvalidArgumentException("--role must be all or worker", value);
     }
     hostOptions_.role = value;
+  } else if (name == "apply-config") {
+    hostOptions_.applyConfig = true;
   } else if (name == "ready-file") {
     hostOptions_.readyFile = std::filesystem::absolute(value);
   } else {
@@ -64,6 +74,11 @@ bool ServeCommand::handleCommandOption(const std::string& name, const std::strin
 int ServeCommand::execute(const std::vector<std::string>& args) {
   if (!args.empty()) {
     std::cerr << "tributary serve: unexpected argument " << args[0] << "\n";
+    return kUsage;
+  }
+  if (hostOptions_.applyConfig && hostOptions_.role == "worker") {
+    std::cerr << "tributary serve: --apply-config goes with --role all: a worker host never applies the "
+                 "configuration\n";
     return kUsage;
   }
   // Block the stop signals before any thread starts, so that every thread inherits the mask and

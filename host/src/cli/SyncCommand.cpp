@@ -8,8 +8,10 @@
 
 #include <iostream>
 #include <map>
-#include <thread>
+#include <set>
 
+#include "app/ConfigSync.h"
+#include "common/Process.h"
 #include "common/Strings.h"
 #include "common/Time.h"
 #include "db/DatabaseHandle.h"
@@ -27,7 +29,34 @@ struct Target {
   std::string name;
   std::string jobId;
   bool existing = false;
+  std::string connector;
 };
+
+// How long --follow waits for a worker to claim a job before it says why none may.
+constexpr auto kClaimHintAfter = std::chrono::seconds(5);
+
+// Why no worker has claimed `t`'s job yet, for --follow: who runs against this database, read
+// from the hosts' registrations.
+std::string unclaimedHint(db::Connection& c, const std::string& workspace, const Target& t, const std::string& database,
+                          const std::filesystem::path& configFile) {
+  std::string out = "no worker has claimed job " + t.jobId + " (" + workspace + "/" + t.name + ") after " +
+                    std::to_string(kClaimHintAfter.count()) + " s: ";
+  auto hosts = app::ConfigSync::runningHosts(c);
+  if (hosts.empty()) {
+    out += "no `tributary serve` is running against this database (" + database +
+           "); jobs run only in the workers of a serve. Start one with `tributary serve" +
+           (configFile.empty() ? std::string() : " --config " + configFile.string()) + "`";
+  } else {
+    std::vector<std::string> names;
+    for (const auto& h : hosts) names.push_back(h.host + " (" + h.role + ")");
+    const int64_t running = c.exec("SELECT count(*) FROM jobs WHERE status = 'running'").int64(0, 0);
+    out += std::to_string(hosts.size()) + " host(s) run against this database (" + strings::join(names, ", ") +
+           "), but none of their workers has taken it: they may all be busy (" + std::to_string(running) +
+           " job(s) running), or none of them may run it (a worker needs the connector " + t.connector +
+           " loaded and " + workspace + "/" + t.name + " in its configuration; see their logs)";
+  }
+  return out + ". Still waiting; Ctrl-C stops following and leaves the job queued";
+}
 
 std::string bar(int64_t current, int64_t total, int width) {
   if (total <= 0) return std::string(static_cast<size_t>(width), '.');
@@ -49,13 +78,16 @@ bool terminal(queue::JobStatus s) {
 }  // namespace
 
 SyncCommand::SyncCommand()
-    : Command("sync", "WORKSPACE [--connection C] [--mode initial|incremental|backfill] [--from T --to T] [--follow]",
+    : Command("sync",
+              "WORKSPACE [--connection C] [--mode auto|initial|incremental|backfill] [--streams S,S] "
+              "[--from T --to T] [--ids A,B] [--dry-run] [--follow]",
               "Enqueues a sync of one connection (--connection) or of every enabled connection of WORKSPACE, as "
               "manual work (it runs before scheduled work). The mode defaults to what each stream needs: "
               "incremental once it has synced, initial before; --mode initial forces a full resync; --mode "
               "backfill re-reads a time window (--from/--to, ISO 8601) or --ids without moving the incremental "
               "cursor. --dry-run reports what would change and writes nothing. --follow shows each stream's "
-              "progress until the syncs end, and exits 1 if one fails.") {}
+              "progress until the syncs end, and exits 1 if one fails; it says so when no worker has claimed a "
+              "job after a few seconds, and why that usually is.") {}
 
 void SyncCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
   options.addOption(
@@ -107,7 +139,8 @@ bool SyncCommand::handleCommandOption(const std::string& name, const std::string
 
 int SyncCommand::execute(const std::vector<std::string>& args) {
   if (args.size() != 1) {
-    std::cerr << "usage: tributary sync WORKSPACE [--connection C] [--mode M] [--from T --to T] [--follow]\n";
+    std::cerr << "usage: tributary sync WORKSPACE [--connection C] [--mode auto|initial|incremental|backfill]"
+                 " [--streams S,S] [--from T --to T] [--ids A,B] [--dry-run] [--follow]\n";
     return kUsage;
   }
   const bool backfill = mode_ == sync::Mode::Backfill;
@@ -119,9 +152,13 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
     std::cerr << "tributary sync: --from, --to and --ids go with --mode backfill\n";
     return kUsage;
   }
+  // Before any thread starts, so that --follow alone hears Ctrl-C (and says where the jobs are).
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  if (follow_) stopSignals = blockStopSignals();
   auto cfg = loadConfig();
   if (!cfg) return kFailure;
-  auto handle = db::DatabaseHandle::open(*cfg, db::DatabaseHandle::Mode::OwnOrAttach, "sync");
+  auto handle = openDatabase(*cfg);
   auto pool = std::make_shared<db::Pool>(handle->conninfo(), cfg->database.pool);
   queue::JobQueue q(pool, cfg->queue);
 
@@ -135,7 +172,7 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
       return kFailure;
     }
     auto r = c->exec(
-        "SELECT id, name, enabled FROM connections WHERE workspace_id = $1::uuid"
+        "SELECT id, name, enabled, connector FROM connections WHERE workspace_id = $1::uuid"
         " AND ($2::text IS NULL OR name = $2) ORDER BY name",
         ws.text(0, 0), connection_);
     for (int i = 0; i < r.rows(); ++i) {
@@ -146,7 +183,7 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
         }
         continue;
       }
-      targets.push_back({r.text(i, 0), r.text(i, 1), "", false});
+      targets.push_back({r.text(i, 0), r.text(i, 1), "", false, r.text(i, 3)});
     }
     if (targets.empty()) {
       std::cerr << "tributary sync: "
@@ -198,6 +235,8 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
   if (!follow_) return kOk;
 
   const bool tty = ::isatty(STDOUT_FILENO);
+  const auto followedSince = std::chrono::steady_clock::now();
+  std::set<std::string> hinted;  // jobs whose lack of a worker was explained
   int drawn = 0;
   std::map<std::string, std::pair<int64_t, std::chrono::steady_clock::time_point>> lastCounts;
   std::map<std::string, std::string> lastLine;
@@ -245,6 +284,13 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
         }
         lines.push_back(line);
       }
+      if (job->status == queue::JobStatus::Pending && job->attempts == 0 && !job->waitReason &&
+          job->runAt <= std::chrono::system_clock::now() &&
+          std::chrono::steady_clock::now() - followedSince >= kClaimHintAfter && hinted.insert(t.jobId).second) {
+        std::cerr << "tributary sync: "
+                  << unclaimedHint(*c, args[0], t, db::describeConninfo(handle->conninfo()), cfg->file) << "\n";
+        drawn = 0;  // the progress lines are redrawn below the hint
+      }
       if (terminal(job->status) && job->status != queue::JobStatus::Completed) {
         failed = true;
         errors.push_back(args[0] + "/" + t.name + ": " + std::string(queue::toString(job->status)) + ": " +
@@ -269,7 +315,17 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
       for (const auto& e : errors) std::cerr << "tributary sync: " << e << "\n";
       return failed ? kFailure : kOk;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 250 : 1000));
+    struct timespec pause {
+      tty ? 0 : 1, tty ? 250'000'000 : 0
+    };
+    if (int sig = sigtimedwait(&stopSignals, nullptr, &pause); sig > 0) {
+      std::vector<std::string> ids;
+      for (const auto& t : targets) ids.push_back(t.jobId);
+      std::cerr << "tributary sync: stopped following (" << process::signalName(sig)
+                << "); the jobs stay queued or running without this command: see `tributary jobs show "
+                << strings::join(ids, "`, `") << "`, or cancel one with `tributary jobs cancel ID`\n";
+      return kFailure;
+    }
   }
 }
 

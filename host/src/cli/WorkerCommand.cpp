@@ -17,7 +17,7 @@
 namespace tributary::cli {
 
 WorkerCommand::WorkerCommand()
-    : Command("worker", "[--worker-index N]",
+    : Command("worker", "[--worker-index N] [--once]",
               "Runs one worker process: claims jobs and runs them on threads. `tributary serve` "
               "starts and supervises these; run it by hand only to debug.") {}
 
@@ -58,7 +58,7 @@ int WorkerCommand::execute(const std::vector<std::string>& args) {
     conninfo = c;
     ::unsetenv("TRIBUTARY_WORKER_CONNINFO");
   } else {
-    handle = db::DatabaseHandle::open(*cfg, db::DatabaseHandle::Mode::OwnOrAttach, "worker");
+    handle = db::DatabaseHandle::open(*cfg, db::DatabaseHandle::Mode::Attach, "worker");
     conninfo = handle->conninfo();
   }
   // Every session of this process (the pool's and the queue's LISTEN connection) carries the

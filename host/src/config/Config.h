@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -214,6 +215,9 @@ struct ConnectionConfig {
   std::optional<std::string> baseUrl;            // overrides the connector's API base URL
   std::map<std::string, std::string> rateLimit;  // overrides of the vendor's limits
   std::map<std::string, SettingValue> settings;
+  // Settings given but unreadable (an unset ${ENV}, a secret file that cannot be read): each is
+  // reported where it stands, and is not missing too.
+  std::set<std::string> unreadSettings;
   Location location;  // the list item
   Location connectorLocation;
   Location scheduleLocation;

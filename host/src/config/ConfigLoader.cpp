@@ -257,7 +257,10 @@ void readConnections(Section& top, Config& cfg) {
       for (const auto& k : settings.keys()) {
         ValueSource src;
         auto v = settings.scalar(k, src);
-        if (!v) continue;
+        if (!v) {
+          if (settings.has(k)) conn.unreadSettings.insert(k);
+          continue;
+        }
         SettingValue sv{*v, src, settings.location(k), settings.path() + "." + k};
         conn.settings[k] = std::move(sv);
       }

@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <filesystem>
 #include <stdexcept>
 
 #include "common/Log.h"
@@ -14,10 +15,27 @@ std::unique_ptr<DatabaseHandle> DatabaseHandle::open(const config::Config& cfg, 
     h->conninfo_ = cfg.database.url;
     return h;
   }
+  const std::string file = cfg.file.empty() ? std::string("the built-in defaults") : cfg.file.string();
   if (mode == Mode::Own) {
     h->lock_ = StateDirLock::acquire(cfg.stateDir, role);
   } else {
-    h->lock_ = StateDirLock::tryAcquire(cfg.stateDir, role);
+    // Attach creates nothing: no state dir, no lock file, no cluster. A serve holds the lock file
+    // while it runs.
+    bool served = false;
+    std::error_code ec;
+    if (std::filesystem::exists(cfg.stateDir / "tributary.lock", ec)) {
+      h->lock_ = StateDirLock::tryAcquire(cfg.stateDir, role);
+      served = !h->lock_;
+    }
+    if (mode == Mode::Attach && !served) {
+      throw std::runtime_error("no database to use: " + file +
+                               " sets no database.url, so its database is the embedded cluster in " +
+                               cfg.embeddedDataDir().string() + ", and no `tributary serve` is running it. Start " +
+                               "`tributary serve" + (cfg.file.empty() ? "" : " --config " + file) +
+                               "` first, or set database.url to your PostgreSQL (`tributary " + role +
+                               "` never starts a cluster of its own)");
+    }
+    if (!served && !h->lock_) h->lock_ = StateDirLock::tryAcquire(cfg.stateDir, role);
     if (!h->lock_) {
       // A serve holds the state dir: use its cluster.
       h->conninfo_ = EmbeddedPostgres::conninfoFor(cfg.stateDir, cfg.database.embedded);

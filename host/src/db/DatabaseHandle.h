@@ -16,10 +16,13 @@ class DatabaseHandle {
  public:
   enum class Mode {
     Own,          // serve: hold the state dir and run the cluster; refuse if another holds it
-    OwnOrAttach,  // CLI commands: run it for the command's duration, or join a running serve
+    OwnOrAttach,  // migrate, serve --role worker: run it for the process's duration, or join a running serve
+    // Every other command: join the cluster of a running serve, never start one (which would
+    // initdb a cluster wherever a default config points, then find no tables in it).
+    Attach,
   };
 
-  // Throws std::runtime_error with what to do.
+  // Throws std::runtime_error with what to do, naming the configuration file.
   static std::unique_ptr<DatabaseHandle> open(const config::Config& cfg, Mode mode, const std::string& role);
 
   const std::string& conninfo() const { return conninfo_; }

@@ -4,8 +4,11 @@
 
 namespace tributary::server {
 
-HealthRoutes::HealthRoutes(std::shared_ptr<db::Pool> pool, std::filesystem::path migrationsDir)
-    : pool_(std::move(pool)), migrationsDir_(std::move(migrationsDir)), started_(std::chrono::steady_clock::now()) {}
+HealthRoutes::HealthRoutes(std::shared_ptr<db::Pool> pool, std::filesystem::path migrationsDir, ConfigReport config)
+    : pool_(std::move(pool)),
+      migrationsDir_(std::move(migrationsDir)),
+      config_(std::move(config)),
+      started_(std::chrono::steady_clock::now()) {}
 
 void HealthRoutes::install(Router& router) {
   router.add("GET", "/health", [this](const Request&) { return health(); });
@@ -19,6 +22,7 @@ Response HealthRoutes::health() const {
 
 Response HealthRoutes::ready() const {
   Json checks = Json::object();
+  Json config;
   try {
     auto conn = pool_->acquire(std::chrono::seconds(2));
     if (!conn->ping()) {
@@ -39,12 +43,22 @@ Response HealthRoutes::ready() const {
       return Response::json(503, {{"status", "not_ready"}, {"reason", reason}, {"checks", checks}});
     }
     checks["migrations"] = "ok (" + std::to_string(st.applied.size()) + " applied)";
+    if (config_) {
+      try {
+        config = config_(*conn);
+        checks["config"] = config.value("summary", "");
+      } catch (const std::exception& e) {
+        checks["config"] = std::string("unknown: ") + e.what();
+      }
+    }
   } catch (const std::exception& e) {
     std::string reason = std::string("database unavailable: ") + e.what();
     checks["database"] = reason;
     return Response::json(503, {{"status", "not_ready"}, {"reason", reason}, {"checks", checks}});
   }
-  return Response::json(200, {{"status", "ready"}, {"checks", checks}});
+  Json body = {{"status", "ready"}, {"checks", checks}};
+  if (!config.is_null()) body["config"] = config;
+  return Response::json(200, body);
 }
 
 }  // namespace tributary::server
