@@ -85,7 +85,7 @@ std::vector<int> EngineHost::workerPids() {
   auto r = c->exec("SELECT DISTINCT worker_id FROM jobs WHERE status = 'running'");
   for (int i = 0; i < r.rows(); ++i) {
     auto parts = strings::split(r.text(i, 0), ':');
-    if (parts.size() == 2) out.push_back(std::stoi(parts[1]));
+    if (parts.size() >= 2) out.push_back(std::stoi(parts[1]));  // hostname:pid:bootid
   }
   return out;
 }

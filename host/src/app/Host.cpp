@@ -11,9 +11,11 @@
 #include "common/Files.h"
 #include "common/Json.h"
 #include "common/Log.h"
+#include "config/ConnectionBudget.h"
 #include "db/Connection.h"
 #include "db/Migrator.h"
 #include "db/SessionSettings.h"
+#include "queue/Worker.h"
 #include "server/HealthRoutes.h"
 
 namespace tributary::app {
@@ -61,6 +63,7 @@ void Host::start() {
   // must not wait without end behind a frozen worker's locks either: the same session settings
   // as the workers' (and the config sync's session above). The migration connection, and the
   // scheduler's leader session (which sets its own from scheduler.leader_lease), go without.
+  checkConnectionBudget();
   pool_ = std::make_shared<db::Pool>(db::withSessionSettings(database_->conninfo(), cfg_.sessionTimeouts()),
                                      cfg_.database.pool);
   queue_ = makeJobQueue(pool_, cfg_.queue);
@@ -79,14 +82,16 @@ void Host::start() {
   so.shutdownGrace = cfg_.queue.shutdownGrace;
   supervisor_ = std::make_unique<Supervisor>(so, queue_);
   supervisor_->start();
+  // Every serve, whatever its role, stands for the maintenance lead; one of them does it.
+  maintenance_ =
+      std::make_unique<Maintenance>(database_->conninfo(), pool_, queue_, cfg_, queue::Worker::processWorkerId());
+  maintenance_->start();
 
   if (workerOnly) {
     writeReadyFile();
     started_ = true;
     return;
   }
-  maintenance_ = std::make_unique<Maintenance>(pool_, cfg_.sync);
-  maintenance_->start();
 
   if (cfg_.scheduler.enabled) {
     scheduler_ = std::make_unique<scheduler::Scheduler>(database_->conninfo(), queue_, cfg_.scheduler);
@@ -117,6 +122,33 @@ void Host::start() {
   apiUrl_ = http_->baseUrl();
   writeReadyFile();
   started_ = true;
+}
+
+void Host::checkConnectionBudget() {
+  const auto budget =
+      config::ConnectionBudget::of(cfg_, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  db::Connection conn(database_->conninfo());
+  auto r = conn.exec(
+      "SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int,"
+      " (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int - 1");
+  const int max = static_cast<int>(r.int64(0, 0));
+  const int reserved = static_cast<int>(r.int64(0, 1));
+  const int inUse = static_cast<int>(r.int64(0, 2));
+  const std::string what = "this host may open " + budget.describe() + "; the server allows " + std::to_string(max) +
+                           " (max_connections), " + std::to_string(reserved) + " of them reserved for superusers";
+  if (budget.total > max - reserved) {
+    throw std::runtime_error(what +
+                             ": lower workers.processes, workers.concurrency or database.pool.max, set "
+                             "database.connection_budget, or raise max_connections on the server");
+  }
+  if (budget.total > max - reserved - inUse) {
+    log::warn("serve",
+              "{}, and {} are in use by others now (other hosts, tools): this host may run out of connections "
+              "at full load (see docs/operators.md, the connection budget)",
+              what, inUse);
+  } else {
+    log::info("serve", "connections: {}", budget.describe());
+  }
 }
 
 void Host::writeReadyFile() {

@@ -49,6 +49,9 @@ class Host {
 
  private:
   void writeReadyFile();
+  // Refuses a budget the server can never fit; warns when it may not fit beside what is
+  // connected now.
+  void checkConnectionBudget();
 
   config::Config cfg_;
   HostOptions options_;

@@ -1,5 +1,6 @@
 #include "app/JobKinds.h"
 
+#include "db/PgArray.h"
 #include "engine/RunRecorder.h"
 #include "engine/SyncJobHandler.h"
 
@@ -11,6 +12,30 @@ void registerJobKinds(queue::HandlerRegistry& registry, std::shared_ptr<const co
   auto sync = std::make_shared<engine::SyncJobHandler>(cfg, plugins);
   registry.add("sync", sync);
   registry.add("backfill", sync);
+}
+
+std::vector<std::string> runnableConnections(db::Connection& conn, const config::Config& cfg,
+                                             const plugins::PluginRegistry& plugins) {
+  std::vector<std::string> slugs, names;
+  for (const auto& c : cfg.connections) {
+    if (!plugins.find(c.connector)) continue;
+    slugs.push_back(c.workspace);
+    names.push_back(c.name);
+  }
+  std::vector<std::string> ids;
+  if (slugs.empty()) return ids;
+  auto r = conn.exec(
+      "SELECT c.id FROM connections c JOIN workspaces w ON w.id = c.workspace_id"
+      " JOIN unnest($1::text[], $2::text[]) AS mine(slug, name) ON mine.slug = w.slug AND mine.name = c.name",
+      db::textArray(slugs), db::textArray(names));
+  for (int i = 0; i < r.rows(); ++i) ids.push_back(r.text(i, 0));
+  return ids;
+}
+
+Json loadedPlugins(const plugins::PluginRegistry& plugins) {
+  Json out = Json::object();
+  for (const auto& p : plugins.plugins()) out[p->name()] = p->version();
+  return out;
 }
 
 std::shared_ptr<queue::JobQueue> makeJobQueue(std::shared_ptr<db::Pool> pool, const config::QueueConfig& cfg) {

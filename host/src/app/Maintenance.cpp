@@ -1,12 +1,19 @@
 #include "app/Maintenance.h"
 
 #include "common/Log.h"
+#include "db/AdvisoryLocks.h"
 #include "engine/Outbox.h"
 
 namespace tributary::app {
 
-Maintenance::Maintenance(std::shared_ptr<db::Pool> pool, config::SyncConfig cfg, std::chrono::milliseconds interval)
-    : pool_(std::move(pool)), cfg_(std::move(cfg)), interval_(interval) {}
+Maintenance::Maintenance(std::string conninfo, std::shared_ptr<db::Pool> pool, std::shared_ptr<queue::JobQueue> queue,
+                         const config::Config& cfg, std::string hostId)
+    : pool_(std::move(pool)),
+      queue_(std::move(queue)),
+      queueCfg_(cfg.queue),
+      syncCfg_(cfg.sync),
+      election_(std::move(conninfo), std::move(hostId), cfg.queue.lease, db::advisory::kMaintenanceLeader,
+                "maintenance") {}
 
 Maintenance::~Maintenance() { stop(); }
 
@@ -19,12 +26,30 @@ void Maintenance::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  election_.resign();
 }
 
-void Maintenance::runOnce() {
+void Maintenance::runOnce(bool prune) {
+  try {
+    queue_->rescueExpired();
+  } catch (const std::exception& e) {
+    log::error("maintenance", "rescuing expired jobs failed: {}", e.what());
+  }
+  try {
+    queue_->markUnrunnable();
+    queue_->forgetSilentWorkers();
+  } catch (const std::exception& e) {
+    log::warn("maintenance", "checking the workers failed: {}", e.what());
+  }
+  if (!prune) return;
+  try {
+    queue_->prune();
+  } catch (const std::exception& e) {
+    log::error("maintenance", "pruning old jobs failed: {}", e.what());
+  }
   try {
     auto conn = pool_->acquire();
-    const int64_t pruned = engine::outbox::prune(*conn, cfg_.eventRetention);
+    const int64_t pruned = engine::outbox::prune(*conn, syncCfg_.eventRetention);
     if (pruned) log::info("maintenance", "pruned {} events older than sync.event_retention", pruned);
   } catch (const std::exception& e) {
     log::warn("maintenance", "pruning the events outbox failed: {}; trying again later", e.what());
@@ -32,15 +57,43 @@ void Maintenance::runOnce() {
 }
 
 void Maintenance::loop() {
+  using Clock = std::chrono::steady_clock;
+  auto nextPrune = Clock::now() + std::chrono::minutes(1);
+  bool wasLeading = false;
   std::unique_lock lock(mu_);
-  auto next =
-      std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(interval_, std::chrono::minutes(1));
   while (!stopping_) {
-    if (cv_.wait_until(lock, next, [this] { return stopping_; })) return;
     lock.unlock();
-    runOnce();
+    bool leading = false;
+    try {
+      leading = election_.tryLead();
+    } catch (const std::exception& e) {
+      log::warn("maintenance", "cannot reach the database to take the maintenance lead: {}", e.what());
+      election_.lost();
+    }
+    if (leading != wasLeading) {
+      if (leading) {
+        log::info("maintenance", "this host leads maintenance (rescue of expired leases, pruning)");
+      } else {
+        log::info("maintenance", "maintenance is led by {}", election_.currentLeader());
+      }
+      wasLeading = leading;
+    }
+    if (leading) {
+      const bool prune = Clock::now() >= nextPrune;
+      if (prune) nextPrune = Clock::now() + std::chrono::hours(1);
+      runOnce(prune);
+      try {
+        // A healthy leader's session speaks at least every tick (its lease is enforced by the
+        // server, see LeaderElection).
+        election_.session().execScript("SELECT 1");
+      } catch (const std::exception& e) {
+        log::warn("maintenance", "the maintenance session failed ({}); giving up the lead", e.what());
+        election_.lost();
+        wasLeading = false;
+      }
+    }
     lock.lock();
-    next = std::chrono::steady_clock::now() + interval_;
+    cv_.wait_for(lock, queueCfg_.rescueInterval, [this] { return stopping_; });
   }
 }
 

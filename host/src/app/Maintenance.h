@@ -2,34 +2,43 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
 
 #include "config/Config.h"
 #include "db/Pool.h"
+#include "queue/JobQueue.h"
+#include "scheduler/LeaderElection.h"
 
 namespace tributary::app {
 
-// Housekeeping a serving host does in the background, one host at a time for each task (an
-// advisory lock): today, pruning the events outbox past sync.event_retention. First a minute
-// after start, then every `interval`.
+// The housekeeping of all hosts on one database, done by one of them: every serve runs this,
+// and the one that holds the maintenance lead (a session advisory lock, as the scheduler's
+// leader; another host takes over when it goes) rescues jobs whose leases expired (every
+// queue.rescue_interval), marks jobs that no running worker can run (say so in their status),
+// forgets workers gone silent, and once an hour prunes finished jobs past queue.retention and
+// events past sync.event_retention. Worker processes under a serve do none of it themselves.
 class Maintenance {
  public:
-  Maintenance(std::shared_ptr<db::Pool> pool, config::SyncConfig cfg,
-              std::chrono::milliseconds interval = std::chrono::hours(1));
+  Maintenance(std::string conninfo, std::shared_ptr<db::Pool> pool, std::shared_ptr<queue::JobQueue> queue,
+              const config::Config& cfg, std::string hostId);
   ~Maintenance();
 
   void start();
   void stop();
-  // One round, now (for tests and the first round).
-  void runOnce();
+  bool leading() const { return election_.leading(); }
+  // One round now, as the leader would do it (tests): rescue, unrunnable jobs, workers, pruning.
+  void runOnce(bool prune = true);
 
  private:
   void loop();
   std::shared_ptr<db::Pool> pool_;
-  config::SyncConfig cfg_;
-  std::chrono::milliseconds interval_;
+  std::shared_ptr<queue::JobQueue> queue_;
+  config::QueueConfig queueCfg_;
+  config::SyncConfig syncCfg_;
+  scheduler::LeaderElection election_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

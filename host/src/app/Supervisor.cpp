@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "common/Log.h"
+#include "queue/Worker.h"
 
 namespace tributary::app {
 
@@ -48,6 +49,8 @@ void Supervisor::spawn(Slot& slot) {
     o.argv.push_back(options_.logLevel);
   }
   o.env["TRIBUTARY_WORKER_CONNINFO"] = options_.conninfo;
+  const std::string boot = queue::Worker::newBootId();
+  o.env["TRIBUTARY_WORKER_BOOT"] = boot;
   o.parentDeathSignal = SIGTERM;  // a supervisor that dies takes its workers down gracefully
   // Their own process group: a terminal's Ctrl-C goes to the host, which stops them in order
   // (SIGTERM, the grace, then the database), rather than to every process at once.
@@ -87,7 +90,7 @@ void Supervisor::spawn(Slot& slot) {
     if (slot.crashFd >= 0) ::close(slot.crashFd);
     slot.crashFd = fds[0];
   }
-  slot.workerId = hostname_ + ":" + std::to_string(slot.child->pid());
+  slot.workerId = queue::Worker::workerId(hostname_, slot.child->pid(), boot);
   slot.startedAt = std::chrono::steady_clock::now();
   log::info("supervisor", "started worker {} (pid {})", slot.index, slot.child->pid());
 }

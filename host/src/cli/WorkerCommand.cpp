@@ -10,6 +10,7 @@
 #include "app/JobKinds.h"
 #include "common/Log.h"
 #include "common/Process.h"
+#include "config/ConnectionBudget.h"
 #include "db/DatabaseHandle.h"
 #include "db/SessionSettings.h"
 #include "queue/Worker.h"
@@ -74,8 +75,8 @@ int WorkerCommand::execute(const std::vector<std::string>& args) {
   log::debug("worker", "database sessions: {}", db::describeSessionSettings(session));
   config::PoolConfig poolCfg = cfg->database.pool;
   // A sync holds two connections (double-buffered batches) and briefly a third for progress;
-  // heartbeats, claims and completions must never wait behind them.
-  poolCfg.max = std::max(poolCfg.max, 3 * cfg->workers.concurrency + 4);
+  // heartbeats, claims and completions must never wait behind them (config::ConnectionBudget).
+  poolCfg.max = config::ConnectionBudget::of(*cfg, static_cast<int>(std::thread::hardware_concurrency())).workerPool;
   auto pool = std::make_shared<db::Pool>(conninfo, poolCfg);
   auto queue = app::makeJobQueue(pool, cfg->queue);
   auto sharedCfg = std::make_shared<const config::Config>(*cfg);
@@ -87,6 +88,15 @@ int WorkerCommand::execute(const std::vector<std::string>& args) {
   opts.concurrency = cfg->workers.concurrency;
   opts.prefetch = cfg->workers.prefetch;
   opts.exitWhenIdle = once_;
+  {
+    // What it can run, for claims and for the other hosts; under a serve, that host's elected
+    // maintenance rescues and prunes.
+    auto c = pool->acquire();
+    opts.connections = app::runnableConnections(*c, *cfg, *pluginRegistry);
+    opts.connectionKinds = {"sync", "backfill"};
+    opts.plugins = app::loadedPlugins(*pluginRegistry);
+    opts.maintenance = std::getenv("TRIBUTARY_WORKER_BOOT") == nullptr;
+  }
   queue::Worker worker(queue, registry, conninfo, opts);
   worker.start();
   int sig = 0;

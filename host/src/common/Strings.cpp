@@ -160,4 +160,24 @@ std::string validUtf8(std::string_view s) {
   return out;
 }
 
+int compareVersions(std::string_view a, std::string_view b) {
+  auto parts = [](std::string_view v) { return split(v, '.'); };
+  const auto pa = parts(a), pb = parts(b);
+  for (size_t i = 0; i < std::max(pa.size(), pb.size()); ++i) {
+    const std::string x = i < pa.size() ? pa[i] : "0";
+    const std::string y = i < pb.size() ? pb[i] : "0";
+    const bool nx = !x.empty() && std::all_of(x.begin(), x.end(), ::isdigit);
+    const bool ny = !y.empty() && std::all_of(y.begin(), y.end(), ::isdigit);
+    if (nx && ny) {
+      const auto ux = std::stoull(x), uy = std::stoull(y);
+      if (ux != uy) return ux < uy ? -1 : 1;
+    } else if (nx != ny) {
+      return nx ? -1 : 1;
+    } else if (x != y) {
+      return x < y ? -1 : 1;
+    }
+  }
+  return 0;
+}
+
 }  // namespace tributary::strings

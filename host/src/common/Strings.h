@@ -30,4 +30,8 @@ std::string quoteLiteral(std::string_view value);
 // vendor's body echoed in it) that must reach a text column whatever it holds.
 std::string validUtf8(std::string_view s);
 
+// Compares dotted version numbers ("1.10.2" > "1.9"): negative, 0 or positive. Missing parts
+// are 0; a part that is not a number compares as text, after the numbers.
+int compareVersions(std::string_view a, std::string_view b);
+
 }  // namespace tributary::strings

@@ -75,6 +75,9 @@ struct SessionTimeouts {
 struct DatabaseConfig {
   std::string url;  // empty: the embedded cluster in STATE_DIR/postgres
   PoolConfig pool;
+  // The most connections one host may open (serve and its workers); 0: as many as the workers
+  // need (ConnectionBudget). Set, the workers' pools follow from it.
+  int connectionBudget = 0;
   EmbeddedDatabaseConfig embedded;
   SessionConfig session;
   bool embeddedMode() const { return url.empty(); }

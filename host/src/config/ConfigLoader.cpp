@@ -75,6 +75,7 @@ void readDatabase(Section s, DatabaseConfig& out) {
     e.finish();
   }
   readSession(s.section("session"), out.session);
+  out.connectionBudget = static_cast<int>(s.integer("connection_budget", out.connectionBudget, 0, 100000));
   s.finish();
 }
 

@@ -1,5 +1,10 @@
 #include "db/DatabaseHandle.h"
 
+#include <algorithm>
+#include <thread>
+
+#include "config/ConnectionBudget.h"
+
 #include <libpq-fe.h>
 
 #include <filesystem>
@@ -55,6 +60,13 @@ std::unique_ptr<DatabaseHandle> DatabaseHandle::open(const config::Config& cfg, 
   o.stateDir = cfg.stateDir;
   o.settings = cfg.database.embedded;
   o.lifetime = EmbeddedPostgres::Lifetime::Child;
+  // Room for this host's whole budget, and for the CLI and psql beside it.
+  try {
+    o.maxConnections = std::max(
+        200, config::ConnectionBudget::of(cfg, static_cast<int>(std::thread::hardware_concurrency())).total + 20);
+  } catch (const std::invalid_argument&) {
+    // A budget that cannot fit is refused by serve with its reason; the cluster starts anyway.
+  }
   h->pg_ = std::make_unique<EmbeddedPostgres>(o);
   h->pg_->start();
   h->conninfo_ = h->pg_->conninfo();

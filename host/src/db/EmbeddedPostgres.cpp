@@ -241,7 +241,7 @@ void EmbeddedPostgres::launch() {
             "-c",
             "unix_socket_permissions=0700",
             "-c",
-            "max_connections=200",
+            "max_connections=" + std::to_string(options_.maxConnections),
             "-c",
             "logging_collector=off"};
   if (options_.unsafeFastSettings) {

@@ -26,6 +26,7 @@ class EmbeddedPostgres {
     Lifetime lifetime = Lifetime::Child;
     // fsync off and friends: for throwaway test clusters only.
     bool unsafeFastSettings = false;
+    int maxConnections = 200;
   };
 
   explicit EmbeddedPostgres(Options options);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/Log.h"
+#include "common/Strings.h"
 #include "common/Time.h"
 #include "engine/EntitySchema.h"
 #include "engine/TargetTable.h"
@@ -18,6 +19,11 @@ Json countsJson(const WriteCounts& c) {
   return Json{{"records", c.records}, {"inserted", c.inserted}, {"updated", c.updated}, {"unchanged", c.unchanged},
               {"deleted", c.deleted}, {"failed", c.failed},     {"batches", c.batches}};
 }
+
+// This worker cannot run the job, another may: it is left to one that can (queue's Declined).
+struct NotHere : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 queue::Outcome fail(queue::Outcome::Kind kind, const std::string& message) {
   queue::Outcome o;
@@ -77,15 +83,23 @@ void SyncRun::loadConnection() {
     throw std::invalid_argument("connection " + label() +
                                 " is disabled (it is no longer in the configuration, or has enabled: false)");
   }
+  // What this worker lacks, another host may have (a rolling deploy): the job is left for it.
   conf_ = cfg_.findConnection(workspaceSlug_, name_);
   if (!conf_) {
-    throw std::invalid_argument("connection " + label() + " is not in " + cfg_.file.string() +
-                                ", the configuration this worker read; restart the worker after changing it");
+    throw NotHere("connection " + label() + " is not in " + cfg_.file.string() +
+                  ", the configuration this worker read (restart the worker after changing it)");
   }
   plugin_ = registry_.find(connector_);
   if (!plugin_) {
-    throw std::invalid_argument("connector " + connector_ + " of connection " + label() +
-                                " is not loaded in this worker (tributary plugins list shows why)");
+    throw NotHere("connector " + connector_ + " of connection " + label() +
+                  " is not loaded in this worker (tributary plugins list shows why)");
+  }
+  if (job_.payload.is_object() && job_.payload.contains("plugin_version") &&
+      job_.payload["plugin_version"].is_string()) {
+    const std::string needed = job_.payload["plugin_version"].get<std::string>();
+    if (strings::compareVersions(plugin_->version(), needed) < 0) {
+      throw NotHere("the job needs " + connector_ + " " + needed + " or later; this worker has " + plugin_->version());
+    }
   }
 }
 
@@ -361,6 +375,8 @@ queue::Outcome SyncRun::execute() {
     loadConnection();
     request_ = RunRequest::parse(job_.kind, job_.payload);
     createInstance();
+  } catch (const NotHere& e) {
+    return fail(queue::Outcome::Kind::Declined, e.what());
   } catch (const std::invalid_argument& e) {
     return fail(queue::Outcome::Kind::Fatal, e.what());
   } catch (const db::DbError& e) {

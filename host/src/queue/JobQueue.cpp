@@ -308,6 +308,12 @@ constexpr const char* kSiblingsAllow =
     "       AND (p.priority > j.priority OR (p.priority = j.priority"
     "            AND (p.run_at, p.created_at, p.id) < (j.run_at, j.created_at, j.id))))))";
 
+// What this worker can run: its connections (none: any), and not what it declined before.
+constexpr const char* kCapable =
+    "  AND ($6::uuid[] IS NULL OR j.connection_id IS NULL OR NOT (j.kind = ANY($7::text[]))"
+    "       OR j.connection_id = ANY($6::uuid[]))"
+    "  AND NOT ($1 = ANY(j.declined_by))";
+
 // The class of the session locks that reserve a run_alone job (reserveRunAlone); the object is
 // the hash of the job's id. Its own class, beside the host's other advisory locks, because the
 // object is a hash.
@@ -316,7 +322,8 @@ constexpr int kRunAloneLockClass = 0x5472416c;  // "TrAl"
 }  // namespace
 
 std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std::vector<std::string>& kinds,
-                                 bool workerIdle) {
+                                 bool workerIdle, const std::optional<std::vector<std::string>>& connections,
+                                 const std::vector<std::string>& connectionKinds) {
   if (max <= 0) return {};
   auto conn = pool_->acquire();
   const std::string sql =
@@ -327,7 +334,7 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
           "WITH a AS MATERIALIZED (SELECT id FROM jobs j"
           " WHERE $5::boolean AND status = 'pending' AND run_alone AND run_at <= now()"
           "  AND ($3::text[] IS NULL OR kind = ANY($3::text[]))") +
-      kSiblingsAllow +
+      kCapable + kSiblingsAllow +
       " ORDER BY priority DESC, run_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED),"
       // The candidates are an array computed once: whatever plan PostgreSQL caches for this
       // prepared statement, the update then goes row by row through the primary key.
@@ -335,7 +342,7 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
       " SELECT id FROM jobs j"
       " WHERE status = 'pending' AND NOT run_alone AND run_at <= now()"
       "  AND ($3::text[] IS NULL OR kind = ANY($3::text[]))" +
-      kSiblingsAllow +
+      kCapable + kSiblingsAllow +
       " ORDER BY priority DESC, run_at, created_at"
       " LIMIT $2 FOR UPDATE SKIP LOCKED) END AS ids)"
       " UPDATE jobs SET status = 'running', attempts = attempts + 1, worker_id = $1, started_at = now(),"
@@ -346,9 +353,11 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
       "  max_attempts, timeout_ms, unique_key, array_position(c.ids, jobs.id),"
       "  (extract(epoch from started_at) * 1000000)::bigint, run_alone";
   const db::Param kindsParam = kinds.empty() ? db::Param() : db::Param(db::textArray(kinds));
+  const db::Param connectionsParam = connections ? db::Param(db::textArray(*connections)) : db::Param();
   for (int n = max;; n = 1) {
     try {
-      auto r = conn->execPrepared(sql, workerId, n, kindsParam, intervalMs(cfg_.lease), workerIdle);
+      auto r = conn->execPrepared(sql, workerId, n, kindsParam, intervalMs(cfg_.lease), workerIdle, connectionsParam,
+                                  db::textArray(connectionKinds));
       std::vector<Job> out;
       std::vector<int64_t> order;
       out.reserve(static_cast<size_t>(r.rows()));
@@ -536,6 +545,19 @@ bool JobQueue::finish(const std::string& jobId, const std::string& workerId, con
                 o.waitReason.empty() ? "rate_limit" : o.waitReason, error.empty() ? "" : ": " + error);
       break;
     }
+    case K::Declined:
+      // Left for a worker that can run it; offered to this one no more. Workers that can run it
+      // are woken; if none is running, maintenance says so in the job after a while.
+      conn->exec(
+          "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0), run_at = now(),"
+          " wait_reason = 'declined', worker_id = NULL, lease_expires_at = NULL, last_error = $3,"
+          " declined_by = array_append(array_remove(declined_by, $2), $2)"
+          " WHERE id = $1::uuid",
+          jobId, workerId, error);
+      log::info("queue", "job {} ({}) declined by worker {}: {}; left for a worker that can run it", jobId, kind,
+                workerId, error);
+      conn->exec("SELECT pg_notify($1, '')", kNotifyChannel);
+      break;
     case K::Released:
       conn->exec(
           "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0), run_at = now(),"
@@ -766,6 +788,73 @@ std::optional<TimePoint> JobQueue::nextRunAt(const std::vector<std::string>& kin
 void JobQueue::notifyWorkers() {
   auto conn = pool_->acquire();
   conn->execPrepared("SELECT pg_notify($1, '')", kNotifyChannel);
+}
+
+void JobQueue::notifySiblings(const std::string& connectionId, const std::string& kind) {
+  auto conn = pool_->acquire();
+  conn->execPrepared(
+      "SELECT pg_notify($1, '') FROM jobs WHERE status = 'pending' AND connection_id = $2::uuid AND kind = $3"
+      " AND run_at <= now() LIMIT 1",
+      kNotifyChannel, connectionId, kind);
+}
+
+void JobQueue::registerWorker(const WorkerInfo& w) {
+  auto conn = pool_->acquire();
+  conn->exec(
+      "INSERT INTO workers (id, host, kinds, connections, connection_kinds, plugins)"
+      " VALUES ($1, $2, $3::text[], $4::uuid[], $5::text[], $6::jsonb)"
+      " ON CONFLICT (id) DO UPDATE SET host = EXCLUDED.host, kinds = EXCLUDED.kinds, connections = EXCLUDED.connections,"
+      " connection_kinds = EXCLUDED.connection_kinds, plugins = EXCLUDED.plugins, heartbeat_at = now()",
+      w.id, w.host, db::textArray(w.kinds), w.connections ? db::Param(db::textArray(*w.connections)) : db::Param(),
+      db::textArray(w.connectionKinds), w.plugins);
+}
+
+void JobQueue::unregisterWorker(const std::string& workerId) {
+  auto conn = pool_->acquire();
+  conn->exec("DELETE FROM workers WHERE id = $1", workerId);
+}
+
+bool JobQueue::workerAlive(const std::string& workerId) {
+  auto conn = pool_->acquire();
+  return conn->execPrepared("UPDATE workers SET heartbeat_at = now() WHERE id = $1", workerId).affected() > 0;
+}
+
+int JobQueue::markUnrunnable() {
+  auto conn = pool_->acquire();
+  // Live workers: heard from within three leases. A job due for longer than a lease that none of
+  // them may run (its kind, its connection, or it declined it) says so, once.
+  auto r = conn->exec(
+      "WITH live AS (SELECT id, kinds, connections, connection_kinds FROM workers"
+      "  WHERE heartbeat_at > now() - 3 * $1::interval),"
+      " stuck AS (SELECT j.id FROM jobs j WHERE j.status = 'pending' AND j.run_at < now() - $1::interval"
+      "  AND j.wait_reason IS DISTINCT FROM 'no_worker'"
+      "  AND NOT EXISTS (SELECT 1 FROM live w WHERE j.kind = ANY(w.kinds)"
+      "   AND (w.connections IS NULL OR j.connection_id IS NULL OR NOT (j.kind = ANY(w.connection_kinds))"
+      "        OR j.connection_id = ANY(w.connections))"
+      "   AND NOT (w.id = ANY(j.declined_by)))"
+      "  ORDER BY j.run_at LIMIT 1000 FOR UPDATE SKIP LOCKED)"
+      " UPDATE jobs SET wait_reason = 'no_worker', last_error = 'no running worker can run it ('"
+      "  || (SELECT count(*) FROM live) || ' running'"
+      "  || CASE WHEN jobs.connection_id IS NULL THEN '' ELSE coalesce((SELECT ', connection ' || w.slug || '/' || c.name"
+      "     || ' with connector ' || c.connector FROM connections c JOIN workspaces w ON w.id = c.workspace_id"
+      "     WHERE c.id = jobs.connection_id), '') END"
+      "  || CASE WHEN cardinality(jobs.declined_by) > 0 THEN ', declined by ' || array_to_string(jobs.declined_by, ', ')"
+      "     || coalesce(': ' || jobs.last_error, '') ELSE '' END"
+      "  || '): start a host whose workers run ' || jobs.kind || ' jobs'"
+      "  || CASE WHEN jobs.connection_id IS NULL THEN '' ELSE ' and have this connection and its connector' END"
+      " FROM stuck WHERE jobs.id = stuck.id RETURNING jobs.id, jobs.last_error",
+      intervalMs(cfg_.lease));
+  for (int i = 0; i < r.rows(); ++i) log::warn("queue", "job {}: {}", r.text(i, 0), r.text(i, 1));
+  return r.rows();
+}
+
+int JobQueue::forgetSilentWorkers() {
+  auto conn = pool_->acquire();
+  auto r = conn->exec("DELETE FROM workers WHERE heartbeat_at < now() - 10 * $1::interval RETURNING id",
+                      intervalMs(cfg_.lease));
+  for (int i = 0; i < r.rows(); ++i)
+    log::info("queue", "forgot worker {}: not heard from for ten leases", r.text(i, 0));
+  return r.rows();
 }
 
 }  // namespace tributary::queue

@@ -37,6 +37,8 @@ struct Outcome {
     Wait,       // quota or rate limit: back to pending until `until`, using no attempt
     Cancelled,  // stopped on request
     Released,   // handed back on shutdown: pending again, using no attempt
+    Declined,   // this worker cannot run it (a plugin, a version, a connection it lacks): left for
+                // one that can, using no attempt, and not offered to this worker again
   };
   Kind kind = Kind::Completed;
   std::string error;
@@ -80,8 +82,35 @@ class JobQueue {
   // payload, priority, attempts, timeout, unique key), not the rest of the row.
   // A job marked run_alone goes only to a worker that runs nothing (`workerIdle`), and alone:
   // such a claim takes the first due run_alone job if there is one, else up to `max` others.
+  // `connections`: the ones this worker can run (its YAML's, with their plugins loaded), for jobs
+  // of `connectionKinds` (the engine's sync and backfill); such jobs of other connections are
+  // left for other workers. None: any. A job this worker declined is not offered again.
   std::vector<Job> claim(const std::string& workerId, int max, const std::vector<std::string>& kinds = {},
-                         bool workerIdle = false);
+                         bool workerIdle = false,
+                         const std::optional<std::vector<std::string>>& connections = std::nullopt,
+                         const std::vector<std::string>& connectionKinds = {});
+
+  // What a worker says of itself, in `workers`: what it runs, so that the maintenance leader can
+  // tell a job no running worker can run. Registered at start, renewed by its heartbeats, gone
+  // when it stops (or forgotten when it falls silent).
+  struct WorkerInfo {
+    std::string id;
+    std::string host;
+    std::vector<std::string> kinds;
+    std::optional<std::vector<std::string>> connections;  // none: any
+    std::vector<std::string> connectionKinds;             // the kinds `connections` limits
+    Json plugins = Json::object();                        // {name: version}
+  };
+  void registerWorker(const WorkerInfo& info);
+  void unregisterWorker(const std::string& workerId);
+  // Renews a worker's registration (its heartbeat, also while it runs nothing).
+  // False when the worker is not registered (forgotten): it registers again.
+  bool workerAlive(const std::string& workerId);
+  // Maintenance: marks pending jobs, due for longer than the lease, that no registered worker can
+  // run (wait_reason no_worker, the reason in last_error). Returns how many it marked.
+  int markUnrunnable();
+  // Maintenance: removes workers whose registration was not renewed for several leases.
+  int forgetSilentWorkers();
   // A busy worker that takes a due run_alone job's reservation stops claiming until it runs
   // nothing, then claims it (so that such a job cannot wait forever behind workers that are never
   // idle); while one worker holds it, the others go on claiming. The reservation is a session
@@ -137,6 +166,9 @@ class JobQueue {
   std::optional<TimePoint> nextRunAt(const std::vector<std::string>& kinds = {});
   // Wakes the workers (a job of a connection ended: its next sibling may run now).
   void notifyWorkers();
+  // The same, only when a sibling of the job that ended (same connection and kind) is pending
+  // and due: most job ends wake nobody.
+  void notifySiblings(const std::string& connectionId, const std::string& kind);
 
   // The wait before attempt `attempt` + 1 under `policy`: uniform in [0, min(cap, base*factor^(attempt-1))].
   static std::chrono::milliseconds backoff(const config::RetryPolicy& policy, int attempt);

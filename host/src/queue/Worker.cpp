@@ -10,8 +10,10 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <new>
+#include <random>
 
 #include "common/Log.h"
 #include "db/Connection.h"
@@ -118,7 +120,21 @@ using std::chrono::milliseconds;
 std::string Worker::processWorkerId() {
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
-  return std::string(host) + ":" + std::to_string(::getpid());
+  // The boot id tells apart processes that share a hostname and a pid (containers do): the
+  // supervisor hands its worker one; a worker run alone makes its own.
+  const char* boot = std::getenv("TRIBUTARY_WORKER_BOOT");
+  return workerId(host, ::getpid(), boot && *boot ? std::string(boot) : newBootId());
+}
+
+std::string Worker::workerId(const std::string& host, long pid, const std::string& bootId) {
+  return host + ":" + std::to_string(pid) + ":" + bootId;
+}
+
+std::string Worker::newBootId() {
+  std::random_device rd;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+  return buf;
 }
 
 Worker::Worker(std::shared_ptr<JobQueue> queue, std::shared_ptr<const HandlerRegistry> registry, std::string conninfo,
@@ -146,8 +162,17 @@ Worker::~Worker() {
 }
 
 void Worker::start() {
-  log::info("worker", "worker {} running up to {} jobs at once (kinds: {})", options_.workerId, options_.concurrency,
-            fmt::join(options_.kinds, ", "));
+  log::info("worker", "worker {} running up to {} jobs at once (kinds: {}{})", options_.workerId, options_.concurrency,
+            fmt::join(options_.kinds, ", "),
+            options_.connections ? "; " + std::to_string(options_.connections->size()) + " connection(s)" : "");
+  try {
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    queue_->registerWorker(
+        {options_.workerId, host, options_.kinds, options_.connections, options_.connectionKinds, options_.plugins});
+  } catch (const std::exception& e) {
+    log::warn("worker", "registering worker {} failed: {}; its heartbeats will try again", options_.workerId, e.what());
+  }
   threads_.emplace_back(&Worker::claimLoop, this);
   for (int i = 0; i < options_.concurrency; ++i) threads_.emplace_back(&Worker::executorLoop, this);
   threads_.emplace_back(&Worker::heartbeatLoop, this);
@@ -236,7 +261,8 @@ void Worker::claimLoop() {
       milliseconds timeout = options_.exitWhenIdle ? milliseconds(5) : cfg.pollInterval;
       if (free > 0) {
         const int want = std::min(free, cfg.claimBatch);
-        auto jobs = queue_->claim(options_.workerId, want, options_.kinds, idle);
+        auto jobs = queue_->claim(options_.workerId, want, options_.kinds, idle, options_.connections,
+                                  options_.connectionKinds);
         std::vector<std::string> stillStopping;
         {
           std::lock_guard lock(mu_);
@@ -470,10 +496,11 @@ void Worker::retire(const Job& job, bool reported, bool freeSlot) {
     forgotten_.erase(job.id);
     if (freeSlot) --inflight_;
   }
-  // The next job of the same connection and kind may be waiting on this one: wake the workers.
+  // The next job of the same connection and kind may be waiting on this one: wake the workers,
+  // if one is.
   if (reported && job.connectionId) {
     try {
-      queue_->notifyWorkers();
+      queue_->notifySiblings(*job.connectionId, job.kind);
     } catch (const std::exception&) {
     }
   }
@@ -487,6 +514,17 @@ void Worker::heartbeatLoop() {
     {
       std::unique_lock lock(stopMu_);
       if (stopCv_.wait_for(lock, interval, [this] { return stopped_.load(); })) return;
+    }
+    try {
+      // Its own registration, running jobs or not (registered again if it was forgotten).
+      if (!queue_->workerAlive(options_.workerId)) {
+        char host[256] = {0};
+        ::gethostname(host, sizeof host - 1);
+        queue_->registerWorker({options_.workerId, host, options_.kinds, options_.connections, options_.connectionKinds,
+                                options_.plugins});
+      }
+    } catch (const std::exception& e) {
+      log::warn("worker", "renewing the registration of worker {} failed: {}", options_.workerId, e.what());
     }
     std::vector<std::string> ids;
     {
@@ -548,6 +586,7 @@ void Worker::watchdogLoop() {
       }
       options_.onUnstoppableJob(id);
     }
+    if (!options_.maintenance) continue;
     if (now >= nextRescue) {
       nextRescue = now + cfg.rescueInterval;
       try {
@@ -671,6 +710,12 @@ void Worker::stop() {
     }
   }
   threads_.clear();
+  try {
+    queue_->unregisterWorker(options_.workerId);
+  } catch (const std::exception& e) {
+    log::warn("worker", "unregistering worker {} failed: {}; maintenance forgets it later", options_.workerId,
+              e.what());
+  }
   log::info("worker", "worker {} stopped", options_.workerId);
 }
 

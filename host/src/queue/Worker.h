@@ -39,6 +39,16 @@ class Worker {
     std::function<void(const std::string& jobId)> onUnstoppableJob;
     // Finish once nothing is runnable and nothing runs (`tributary worker --once`).
     bool exitWhenIdle = false;
+    // The connections whose jobs this worker can run (its YAML's, with their plugins loaded);
+    // jobs of other connections are left to other workers. None: any.
+    std::optional<std::vector<std::string>> connections;
+    std::vector<std::string> connectionKinds;  // the kinds `connections` limits (sync, backfill)
+    // What it tells the other hosts of itself, in `workers`: plugin name -> version.
+    Json plugins = Json::object();
+    // Rescue expired leases and prune old jobs from this worker. Off under a serve, whose
+    // elected maintenance host does it for every host (app::Maintenance); on for a worker run
+    // alone (and for tests that run a Worker in-process).
+    bool maintenance = true;
   };
 
   Worker(std::shared_ptr<JobQueue> queue, std::shared_ptr<const HandlerRegistry> registry, std::string conninfo,
@@ -55,8 +65,12 @@ class Worker {
   // With exitWhenIdle: true once the queue ran dry and every claimed job ended.
   bool idle() const { return idle_.load(); }
   const std::string& id() const { return options_.workerId; }
-  // "hostname:pid", what a worker process calls itself.
+  // "hostname:pid:bootid", what a worker process calls itself: the boot id (random, from
+  // TRIBUTARY_WORKER_BOOT when its supervisor gives one) tells apart containers that share a
+  // hostname and pids.
   static std::string processWorkerId();
+  static std::string workerId(const std::string& host, long pid, const std::string& bootId);
+  static std::string newBootId();
   // Makes a crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) in a job's thread write
   // "crash <job id> <signal>\n" to `fd` before the process dies of it, so that the supervisor
   // can tell the job that crashed from the ones that were merely beside it. A std::bad_alloc that

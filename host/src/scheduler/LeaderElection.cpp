@@ -8,8 +8,13 @@
 
 namespace tributary::scheduler {
 
-LeaderElection::LeaderElection(std::string conninfo, std::string hostId, std::chrono::milliseconds lease)
-    : conninfo_(std::move(conninfo)), hostId_(std::move(hostId)), lease_(lease) {}
+LeaderElection::LeaderElection(std::string conninfo, std::string hostId, std::chrono::milliseconds lease,
+                               int lockObject, std::string role)
+    : conninfo_(std::move(conninfo)),
+      hostId_(std::move(hostId)),
+      lease_(lease),
+      lockObject_(lockObject),
+      role_(std::move(role)) {}
 
 LeaderElection::~LeaderElection() { resign(); }
 
@@ -17,7 +22,7 @@ void LeaderElection::open() {
   session_ = std::make_unique<db::Connection>(conninfo_);
   // PostgreSQL cuts application_name at 63 bytes.
   // It names the leader in pg_stat_activity and in the scheduler_leader view.
-  std::string appName = ("tributary scheduler " + hostId_).substr(0, 63);
+  std::string appName = ("tributary " + role_ + " " + hostId_).substr(0, 63);
   session_->exec("SELECT set_config('application_name', $1, false)", appName);
   // The lease, enforced by the server: a session that sends nothing for the lease (its process
   // froze or deadlocked; a healthy one ticks more often) is ended, in a transaction or not; a
@@ -36,13 +41,13 @@ void LeaderElection::open() {
 bool LeaderElection::tryLead() {
   if (leading_) return true;
   if (!session_ || session_->isBroken()) open();
-  auto r = session_->exec("SELECT pg_try_advisory_lock($1::int4, $2::int4)", kLockClass, kLockObject);
+  auto r = session_->exec("SELECT pg_try_advisory_lock($1::int4, $2::int4)", kLockClass, lockObject_);
   leading_ = r.boolean(0, 0);
   return leading_;
 }
 
 db::Connection& LeaderElection::session() {
-  if (!leading_ || !session_) throw std::logic_error("the scheduler session is used while not leading");
+  if (!leading_ || !session_) throw std::logic_error("the " + role_ + " session is used while not leading");
   return *session_;
 }
 
@@ -54,7 +59,7 @@ std::string LeaderElection::currentLeader() {
         "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::int4::oid "
         "AND l.objid = $2::int4::oid AND l.objsubid = 2 "
         "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-        kLockClass, kLockObject);
+        kLockClass, lockObject_);
     return r.empty() ? "" : r.text(0, 0);
   } catch (const std::exception&) {
     return "";
@@ -64,9 +69,9 @@ std::string LeaderElection::currentLeader() {
 void LeaderElection::resign() {
   if (session_ && leading_ && !session_->isBroken()) {
     try {
-      session_->exec("SELECT pg_advisory_unlock($1::int4, $2::int4)", kLockClass, kLockObject);
+      session_->exec("SELECT pg_advisory_unlock($1::int4, $2::int4)", kLockClass, lockObject_);
     } catch (const std::exception& e) {
-      log::debug("scheduler", "unlocking the scheduler lead failed ({}); closing the session frees it", e.what());
+      log::debug("scheduler", "unlocking the {} lead failed ({}); closing the session frees it", role_, e.what());
     }
   }
   leading_ = false;

@@ -11,8 +11,8 @@
 
 namespace tributary::scheduler {
 
-// One scheduler leader among any number of hosts, elected with a PostgreSQL session advisory
-// lock held on a dedicated session.
+// One leader among any number of hosts (the scheduler's, or maintenance's: one lock object
+// each), elected with a PostgreSQL session advisory lock held on a dedicated session.
 //
 // Why a session lock rather than a lease row: PostgreSQL itself releases the lock the moment the
 // leader's session ends, so a leader that exits, crashes or is killed is replaced at the next
@@ -32,7 +32,9 @@ class LeaderElection {
   static constexpr int kLockClass = db::advisory::kClass;
   static constexpr int kLockObject = db::advisory::kSchedulerLeader;
 
-  LeaderElection(std::string conninfo, std::string hostId, std::chrono::milliseconds lease);
+  // `role` names the leader's session: application_name "tributary ROLE HOST".
+  LeaderElection(std::string conninfo, std::string hostId, std::chrono::milliseconds lease,
+                 int lockObject = kLockObject, std::string role = "scheduler");
   ~LeaderElection();
   LeaderElection(const LeaderElection&) = delete;
   LeaderElection& operator=(const LeaderElection&) = delete;
@@ -43,7 +45,7 @@ class LeaderElection {
   bool leading() const { return leading_; }
   // The session the leader writes through. Only valid while leading.
   db::Connection& session();
-  // Who leads now, as its application_name ("tributary scheduler HOST"), or "" when unknown.
+  // Who leads now, as its application_name ("tributary ROLE HOST"), or "" when unknown.
   std::string currentLeader();
   // Gives up the lead on purpose: unlocks and closes the session.
   void resign();
@@ -57,6 +59,8 @@ class LeaderElection {
   std::string conninfo_;
   std::string hostId_;
   std::chrono::milliseconds lease_;
+  int lockObject_;
+  std::string role_;
   std::unique_ptr<db::Connection> session_;
   std::atomic<bool> leading_{false};  // read by other threads through Scheduler::leading()
 };

@@ -71,7 +71,7 @@ struct Thaw {
 
 pid_t pidOf(const std::string& workerId) {
   auto parts = strings::split(workerId, ':');
-  return parts.size() == 2 ? std::stoi(parts[1]) : 0;
+  return parts.size() >= 2 ? std::stoi(parts[1]) : 0;  // hostname:pid:bootid
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ bool waitForStatus(test::QueueDatabase& q, const std::string& id, JobStatus stat
 
 pid_t workerPidOf(const Job& j) {
   auto parts = strings::split(j.workerId.value_or(""), ':');
-  return parts.size() == 2 ? std::stoi(parts[1]) : 0;
+  return parts.size() >= 2 ? std::stoi(parts[1]) : 0;  // hostname:pid:bootid
 }
 
 }  // namespace
