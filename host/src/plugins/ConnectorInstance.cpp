@@ -81,6 +81,7 @@ ConnectorInstance::Created ConnectorInstance::create(const std::shared_ptr<const
   std::unique_ptr<ConnectorInstance> instance(new ConnectorInstance(plugin, std::move(host)));
   tributary_host_ctx ctx;
   ctx.hook = "create";
+  ctx.pluginMinor = TRIBUTARY_ABI_MINOR_OF(plugin->abiVersion());
   tributary_instance* self = nullptr;
   tributary_result rc;
   try {
@@ -114,21 +115,54 @@ ConnectorInstance::~ConnectorInstance() {
   }
 }
 
-CallResult ConnectorInstance::check(RunServices& services) {
+template <class F>
+CallResult ConnectorInstance::call(const char* hook, RunServices* services, F&& f) {
   if (busy_.exchange(true)) {
-    return {ResultCode::Fatal, "check called while another call runs on this instance (host bug)", std::nullopt};
+    return {ResultCode::Fatal, std::string(hook) + " called while another call runs on this instance (host bug)",
+            std::nullopt};
   }
   tributary_host_ctx ctx;
-  ctx.hook = "check";
-  ctx.services = &services;
+  ctx.hook = hook;
+  ctx.services = services;
+  ctx.pluginMinor = TRIBUTARY_ABI_MINOR_OF(plugin_->abiVersion());
   CallResult result;
   try {
-    result = finish(ctx, plugin_->descriptor().check(self_, &ctx));
+    result = finish(ctx, f(&ctx));
   } catch (...) {
-    result = escaped("check");
+    result = escaped(hook);
   }
   busy_ = false;
   return result;
+}
+
+CallResult ConnectorInstance::check(RunServices& services) {
+  return call("check", &services, [&](tributary_host_ctx* ctx) { return plugin_->descriptor().check(self_, ctx); });
+}
+
+CallResult ConnectorInstance::discover(RunServices& services) {
+  const tributary_connector_v1& d = plugin_->descriptor();
+  if (!plugin_->discoversStreams()) {
+    return {ResultCode::Fatal, plugin_->name() + " has no discover hook: its streams are the declared ones",
+            std::nullopt};
+  }
+  return call("discover", &services, [&](tributary_host_ctx* ctx) { return d.discover(self_, ctx); });
+}
+
+CallResult ConnectorInstance::action(const ActionRequest& request, RunServices& services) {
+  const tributary_connector_v1& d = plugin_->descriptor();
+  if (!plugin_->findAction(request.action)) {
+    std::string known;
+    for (const auto& a : plugin_->actions()) known += (known.empty() ? "" : ", ") + a.name;
+    return {ResultCode::Fatal,
+            "'" + request.action + "' is not an action of " + plugin_->name() +
+                (known.empty() ? " (it has none)" : " (known: " + known + ")"),
+            std::nullopt};
+  }
+  tributary_action_request_v1 r{};
+  r.struct_size = sizeof r;
+  r.action = {request.action.data(), request.action.size()};
+  r.body_json = {request.bodyJson.data(), request.bodyJson.size()};
+  return call("action", &services, [&](tributary_host_ctx* ctx) { return d.action(self_, ctx, &r); });
 }
 
 CallResult ConnectorInstance::initialSync(const SyncRequest& request, RunServices& services) {
@@ -146,14 +180,11 @@ CallResult ConnectorInstance::sync(SyncMode mode, const SyncRequest& request, Ru
   const char* hook = mode == SyncMode::Initial       ? "initial_sync"
                      : mode == SyncMode::Incremental ? "incremental_sync"
                                                      : "backfill";
-  if (!plugin_->findStream(request.stream)) {
+  // Discovered streams are the engine's to check (they are stored per connection).
+  if (!plugin_->discoversStreams() && !plugin_->findStream(request.stream)) {
     return {ResultCode::Fatal,
             std::string(hook) + ": '" + request.stream + "' is not a stream of " + plugin_->name() +
                 " (see `tributary plugins list`)",
-            std::nullopt};
-  }
-  if (busy_.exchange(true)) {
-    return {ResultCode::Fatal, std::string(hook) + " called while another call runs on this instance (host bug)",
             std::nullopt};
   }
   std::vector<tributary_str> ids;
@@ -170,21 +201,12 @@ CallResult ConnectorInstance::sync(SyncMode mode, const SyncRequest& request, Ru
   r.window_to_ms = request.windowToMs.value_or(TRIBUTARY_TIME_MAX);
   r.ids = ids.empty() ? nullptr : ids.data();
   r.id_count = ids.size();
+  r.state_json = {request.stateJson.data(), request.stateJson.size()};
 
-  tributary_host_ctx ctx;
-  ctx.hook = hook;
-  ctx.services = &services;
   auto fn = mode == SyncMode::Initial       ? d.initial_sync
             : mode == SyncMode::Incremental ? d.incremental_sync
                                             : d.backfill;
-  CallResult result;
-  try {
-    result = finish(ctx, fn(self_, &ctx, &r));
-  } catch (...) {
-    result = escaped(hook);
-  }
-  busy_ = false;
-  return result;
+  return call(hook, &services, [&](tributary_host_ctx* ctx) { return fn(self_, ctx, &r); });
 }
 
 }  // namespace tributary::plugins

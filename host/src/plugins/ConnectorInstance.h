@@ -39,6 +39,11 @@ class ConnectorInstance {
   CallResult incrementalSync(const SyncRequest& request, RunServices& services);
   CallResult backfill(const SyncRequest& request, RunServices& services);
   CallResult sync(SyncMode mode, const SyncRequest& request, RunServices& services);
+  // 1.1: the discover hook (Fatal when the plugin has none: see discoversStreams()); streams
+  // arrive through services.declareStream.
+  CallResult discover(RunServices& services);
+  // 1.1: the action hook; the result arrives through services.setActionResult.
+  CallResult action(const ActionRequest& request, RunServices& services);
 
   const ConnectorPlugin& plugin() const { return *plugin_; }
 
@@ -49,6 +54,11 @@ class ConnectorInstance {
   std::unique_ptr<tributary_host_instance> host_;
   tributary_instance* self_ = nullptr;
   std::atomic<bool> busy_{false};
+
+  // Runs one hook call with a fresh ctx: the busy guard, the ctx's services and ABI rules,
+  // and no exception escaping.
+  template <class F>
+  CallResult call(const char* hook, RunServices* services, F&& f);
 };
 
 }  // namespace tributary::plugins

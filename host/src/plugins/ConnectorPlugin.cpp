@@ -25,6 +25,50 @@ std::optional<ConfigType> parseConfigType(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+ConfigKeyDescriptor configKeyOf(const tributary_config_key_v1& k) {
+  ConfigKeyDescriptor c;
+  c.key = k.key;
+  c.type = static_cast<ConfigType>(k.type - TRIBUTARY_CONFIG_STRING);
+  c.required = (k.flags & TRIBUTARY_CONFIG_REQUIRED) != 0;
+  c.secret = (k.flags & TRIBUTARY_CONFIG_SECRET) != 0;
+  if (k.default_value) c.defaultValue = k.default_value;
+  c.description = k.description ? k.description : "";
+  return c;
+}
+
+const std::pair<uint32_t, const char*> kStreamFlagNames[] = {
+    {TRIBUTARY_STREAM_MODIFICATION_ORDER, "modification_order"},
+    {TRIBUTARY_STREAM_FULL_REFRESH, "full_refresh"},
+};
+
+}  // namespace
+
+nlohmann::json streamFlagsJson(uint32_t flags) {
+  nlohmann::json names = nlohmann::json::array();
+  for (const auto& [bit, name] : kStreamFlagNames) {
+    if (flags & bit) names.push_back(name);
+  }
+  return names;
+}
+
+uint32_t parseStreamFlags(const nlohmann::json& names) {
+  if (!names.is_array()) throw std::invalid_argument("stream flags are not an array");
+  uint32_t flags = 0;
+  for (const auto& n : names) {
+    bool known = false;
+    for (const auto& [bit, name] : kStreamFlagNames) {
+      if (n.is_string() && n.get<std::string>() == name) {
+        flags |= bit;
+        known = true;
+      }
+    }
+    if (!known) throw std::invalid_argument("unknown stream flag " + n.dump());
+  }
+  return flags;
+}
+
 ConnectorPlugin::ConnectorPlugin(std::shared_ptr<const void> library, const tributary_connector_v1* descriptor,
                                  std::filesystem::path path)
     : library_(std::move(library)),
@@ -38,18 +82,20 @@ ConnectorPlugin::ConnectorPlugin(std::shared_ptr<const void> library, const trib
   for (uint32_t i = 0; i < descriptor->stream_count; ++i) {
     const tributary_stream_v1& s = reader.stream(i);
     streams_.push_back({s.name, s.primary_key ? s.primary_key : "", s.cursor_field ? s.cursor_field : "",
-                        s.entity ? s.entity : "", s.description ? s.description : ""});
+                        s.entity ? s.entity : "", s.description ? s.description : "", s.flags});
   }
-  for (uint32_t i = 0; i < descriptor->config_key_count; ++i) {
-    const tributary_config_key_v1& k = reader.configKey(i);
-    ConfigKeyDescriptor c;
-    c.key = k.key;
-    c.type = static_cast<ConfigType>(k.type - TRIBUTARY_CONFIG_STRING);
-    c.required = (k.flags & TRIBUTARY_CONFIG_REQUIRED) != 0;
-    c.secret = (k.flags & TRIBUTARY_CONFIG_SECRET) != 0;
-    if (k.default_value) c.defaultValue = k.default_value;
-    c.description = k.description ? k.description : "";
-    config_.push_back(std::move(c));
+  for (uint32_t i = 0; i < descriptor->config_key_count; ++i) config_.push_back(configKeyOf(reader.configKey(i)));
+  discovers_ = reader.discover() != nullptr;
+  for (uint32_t i = 0; i < reader.linkTypeCount(); ++i) {
+    const tributary_link_type_v1& t = reader.linkType(i);
+    linkTypes_.push_back(
+        {t.name, t.from_entity, t.to_entity, t.column ? t.column : "", t.description ? t.description : ""});
+  }
+  for (uint32_t i = 0; i < reader.actionCount(); ++i) {
+    const tributary_action_v1& a = reader.action(i);
+    ActionDescriptor d{a.name, a.description ? a.description : "", (a.flags & TRIBUTARY_ACTION_IDEMPOTENT) != 0, {}};
+    for (uint32_t k = 0; k < a.body_key_count; ++k) d.body.push_back(configKeyOf(reader.actionBodyKey(i, k)));
+    actions_.push_back(std::move(d));
   }
 }
 
@@ -100,6 +146,29 @@ class JsonFields {
   std::string where_;
 };
 
+ConfigKeyDescriptor configKeyFromJson(const nlohmann::json& k, const std::string& where) {
+  JsonFields kf(k, where);
+  ConfigKeyDescriptor c;
+  c.key = kf.string("key");
+  auto type = parseConfigType(kf.string("type"));
+  if (!type) kf.fail("type", "string, integer, number or boolean");
+  c.type = *type;
+  c.required = kf.boolean("required");
+  c.secret = kf.boolean("secret");
+  c.defaultValue = kf.optionalString("default");
+  c.description = kf.string("description");
+  return c;
+}
+
+nlohmann::json configKeyJson(const ConfigKeyDescriptor& k) {
+  return {{"key", k.key},
+          {"type", toString(k.type)},
+          {"required", k.required},
+          {"secret", k.secret},
+          {"default", k.defaultValue ? nlohmann::json(*k.defaultValue) : nlohmann::json()},
+          {"description", k.description}};
+}
+
 // "1.0" -> TRIBUTARY_ABI_VERSION's encoding of 1.0.
 uint32_t parseAbi(const std::string& text, const JsonFields& fields) {
   unsigned major = 0, minor = 0;
@@ -123,23 +192,48 @@ std::shared_ptr<const ConnectorPlugin> ConnectorPlugin::fromJson(const nlohmann:
   p->path_ = f.string("path");
   for (const auto& s : f.array("streams")) {
     JsonFields sf(s, "plugin.streams[" + std::to_string(p->streams_.size()) + "]");
+    uint32_t flags = 0;
+    try {
+      flags = parseStreamFlags(sf.array("flags"));
+    } catch (const std::invalid_argument&) {
+      sf.fail("flags", "a list of known stream flags");
+    }
     p->streams_.push_back({sf.string("name"), sf.string("primary_key"), sf.string("cursor_field"),
-                           sf.stringOrEmpty("entity"), sf.string("description")});
+                           sf.stringOrEmpty("entity"), sf.string("description"), flags});
   }
   for (const auto& k : f.array("config")) {
-    JsonFields kf(k, "plugin.config[" + std::to_string(p->config_.size()) + "]");
-    ConfigKeyDescriptor c;
-    c.key = kf.string("key");
-    auto type = parseConfigType(kf.string("type"));
-    if (!type) kf.fail("type", "string, integer, number or boolean");
-    c.type = *type;
-    c.required = kf.boolean("required");
-    c.secret = kf.boolean("secret");
-    c.defaultValue = kf.optionalString("default");
-    c.description = kf.string("description");
-    p->config_.push_back(std::move(c));
+    p->config_.push_back(configKeyFromJson(k, "plugin.config[" + std::to_string(p->config_.size()) + "]"));
+  }
+  p->discovers_ = f.boolean("discovers_streams");
+  for (const auto& t : f.array("link_types")) {
+    JsonFields tf(t, "plugin.link_types[" + std::to_string(p->linkTypes_.size()) + "]");
+    p->linkTypes_.push_back({tf.string("name"), tf.string("from_entity"), tf.string("to_entity"),
+                             tf.stringOrEmpty("column"), tf.string("description")});
+  }
+  for (const auto& a : f.array("actions")) {
+    const std::string where = "plugin.actions[" + std::to_string(p->actions_.size()) + "]";
+    JsonFields af(a, where);
+    ActionDescriptor d{af.string("name"), af.string("description"), af.boolean("idempotent"), {}};
+    for (const auto& k : af.array("body")) {
+      d.body.push_back(configKeyFromJson(k, where + ".body[" + std::to_string(d.body.size()) + "]"));
+    }
+    p->actions_.push_back(std::move(d));
   }
   return p;
+}
+
+const LinkTypeDescriptor* ConnectorPlugin::findLinkType(std::string_view name) const {
+  for (const auto& t : linkTypes_) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+const ActionDescriptor* ConnectorPlugin::findAction(std::string_view name) const {
+  for (const auto& a : actions_) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
 }
 
 std::string_view ConnectorPlugin::shortName() const {
@@ -212,16 +306,25 @@ nlohmann::json ConnectorPlugin::toJson() const {
                        {"primary_key", s.primaryKey},
                        {"cursor_field", s.cursorField},
                        {"entity", s.entity.empty() ? nlohmann::json() : nlohmann::json(s.entity)},
-                       {"description", s.description}});
+                       {"description", s.description},
+                       {"flags", streamFlagsJson(s.flags)}});
   }
   nlohmann::json config = nlohmann::json::array();
-  for (const auto& k : config_) {
-    config.push_back({{"key", k.key},
-                      {"type", toString(k.type)},
-                      {"required", k.required},
-                      {"secret", k.secret},
-                      {"default", k.defaultValue ? nlohmann::json(*k.defaultValue) : nlohmann::json()},
-                      {"description", k.description}});
+  for (const auto& k : config_) config.push_back(configKeyJson(k));
+  nlohmann::json links = nlohmann::json::array();
+  for (const auto& t : linkTypes_) {
+    links.push_back({{"name", t.name},
+                     {"from_entity", t.fromEntity},
+                     {"to_entity", t.toEntity},
+                     {"column", t.column.empty() ? nlohmann::json() : nlohmann::json(t.column)},
+                     {"description", t.description}});
+  }
+  nlohmann::json actions = nlohmann::json::array();
+  for (const auto& a : actions_) {
+    nlohmann::json body = nlohmann::json::array();
+    for (const auto& k : a.body) body.push_back(configKeyJson(k));
+    actions.push_back(
+        {{"name", a.name}, {"description", a.description}, {"idempotent", a.idempotent}, {"body", std::move(body)}});
   }
   return {{"name", name_},
           {"short_name", shortName()},
@@ -231,7 +334,10 @@ nlohmann::json ConnectorPlugin::toJson() const {
           {"path", path_.string()},
           {"status", "loaded"},
           {"streams", std::move(streams)},
-          {"config", std::move(config)}};
+          {"config", std::move(config)},
+          {"discovers_streams", discovers_},
+          {"link_types", std::move(links)},
+          {"actions", std::move(actions)}};
 }
 
 }  // namespace tributary::plugins

@@ -21,7 +21,18 @@ struct StreamDescriptor {
   std::string cursorField;
   std::string entity;  // canonical entity, or "" for the generic records table
   std::string description;
+  uint32_t flags = 0;  // TRIBUTARY_STREAM_* (1.1)
+
+  // Initial and incremental reads come in ascending modification time.
+  bool modificationOrder() const { return (flags & TRIBUTARY_STREAM_MODIFICATION_ORDER) != 0; }
+  // Only ever read whole: every run is a full refresh, no backfill.
+  bool fullRefreshOnly() const { return (flags & TRIBUTARY_STREAM_FULL_REFRESH) != 0; }
 };
+
+// The stream's flags as names, for listings: ["modification_order", "full_refresh"].
+nlohmann::json streamFlagsJson(uint32_t flags);
+// The inverse; throws std::invalid_argument naming an unknown flag.
+uint32_t parseStreamFlags(const nlohmann::json& names);
 
 enum class ConfigType { String, Integer, Number, Boolean };
 std::string_view toString(ConfigType type);
@@ -35,6 +46,24 @@ struct ConfigKeyDescriptor {
   bool secret = false;
   std::optional<std::string> defaultValue;
   std::string description;
+};
+
+// 1.1: a kind of link between records of two canonical entities; `column`, when not empty,
+// is the text column of fromEntity's table it owns (see tributary_link_type_v1).
+struct LinkTypeDescriptor {
+  std::string name;
+  std::string fromEntity;
+  std::string toEntity;
+  std::string column;
+  std::string description;
+};
+
+// 1.1: an action (write-back) and the typed fields of its JSON body.
+struct ActionDescriptor {
+  std::string name;
+  std::string description;
+  bool idempotent = false;  // TRIBUTARY_ACTION_IDEMPOTENT: the host may retry it
+  std::vector<ConfigKeyDescriptor> body;
 };
 
 // One connector: its descriptor, copied into C++ values for the host, and (when loaded in
@@ -64,6 +93,14 @@ class ConnectorPlugin {
   const std::vector<ConfigKeyDescriptor>& configSchema() const { return config_; }
   const StreamDescriptor* findStream(std::string_view name) const;
   const ConfigKeyDescriptor* findConfigKey(std::string_view key) const;
+  // 1.1 (empty / false for a 1.0 plugin)
+  const std::vector<LinkTypeDescriptor>& linkTypes() const { return linkTypes_; }
+  const LinkTypeDescriptor* findLinkType(std::string_view name) const;
+  const std::vector<ActionDescriptor>& actions() const { return actions_; }
+  const ActionDescriptor* findAction(std::string_view name) const;
+  // Whether the plugin discovers its streams per instance (a discover hook); its declared
+  // streams() are then the default until a discovery is stored.
+  bool discoversStreams() const { return discovers_; }
 
   // For the config loader: the problem with one setting of a connection, or nullopt when the
   // key is declared and the text value has its type. Messages name the key and the plugin:
@@ -80,7 +117,8 @@ class ConnectorPlugin {
   // The raw descriptor, for ConnectorInstance; only when hasCode(). Valid while this object lives.
   const tributary_connector_v1& descriptor() const { return *descriptor_; }
 
-  // {name, short_name, version, description, abi, path, status: "loaded", streams, config}
+  // {name, short_name, version, description, abi, path, status: "loaded", streams, config,
+  //  discovers_streams, link_types, actions}
   nlohmann::json toJson() const;
 
  private:
@@ -93,6 +131,9 @@ class ConnectorPlugin {
   std::string name_, version_, description_;
   std::vector<StreamDescriptor> streams_;
   std::vector<ConfigKeyDescriptor> config_;
+  std::vector<LinkTypeDescriptor> linkTypes_;
+  std::vector<ActionDescriptor> actions_;
+  bool discovers_ = false;
 };
 
 }  // namespace tributary::plugins

@@ -1,8 +1,11 @@
 #include "plugins/DescriptorReader.h"
 
 #include <cstddef>
+#include <cstdio>
 #include <set>
 #include <string_view>
+
+#include "engine/EntitySchema.h"
 
 namespace tributary::plugins {
 namespace {
@@ -29,11 +32,76 @@ bool isDottedName(std::string_view s) {
   return parts >= 2;
 }
 
+std::string hex(uint32_t bits) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%x", bits);
+  return buf;
+}
+
+// A text column of the entity's table that a link type may own.
+bool isLinkableColumn(const char* entity, const std::string& column) {
+  const engine::Entity* e = engine::findEntity(entity);
+  if (!e) return false;
+  int i = e->columnIndex(column);
+  return i >= 0 && e->columns[static_cast<size_t>(i)].type == engine::ColumnType::Text;
+}
+
 }  // namespace
 
 bool isCanonicalEntity(const std::string& entity) {
   static const std::set<std::string> kEntities = {"deals", "contacts", "accounts", "calls", "documents", "tasks"};
   return kEntities.count(entity) > 0;
+}
+
+std::string checkStream(const tributary_stream_v1& s, const std::string& kind, uint32_t index) {
+  if (!s.name || !isIdentifier(s.name)) {
+    return kind + " " + std::to_string(index) + " has the name '" + std::string(s.name ? s.name : "(null)") +
+           "', which is not lowercase [a-z0-9_]";
+  }
+  const std::string named = kind + " '" + s.name + "'";
+  std::string entity = s.entity ? s.entity : "";
+  if (!entity.empty() && !isCanonicalEntity(entity)) {
+    return named + " maps to unknown entity '" + entity +
+           "' (known: deals, contacts, accounts, calls, documents, tasks, or \"\")";
+  }
+  if (uint32_t unknown = s.flags & ~TRIBUTARY_STREAM_KNOWN_FLAGS) {
+    return named + " has unknown flag bits " + hex(unknown) +
+           " (known: TRIBUTARY_STREAM_MODIFICATION_ORDER 0x1, TRIBUTARY_STREAM_FULL_REFRESH 0x2)";
+  }
+  return "";
+}
+
+std::string checkConfigKey(const tributary_config_key_v1& k, const std::string& kind, uint32_t index) {
+  if (!k.key || !isIdentifier(k.key)) {
+    return kind + " " + std::to_string(index) + " has the key '" + std::string(k.key ? k.key : "(null)") +
+           "', which is not lowercase [a-z0-9_]";
+  }
+  if (k.type < TRIBUTARY_CONFIG_STRING || k.type > TRIBUTARY_CONFIG_BOOLEAN) {
+    return kind + " '" + k.key + "' has unknown type " + std::to_string(k.type);
+  }
+  return "";
+}
+
+namespace {
+// Elements of a plugin array, strided by the first element's struct_size.
+template <class T>
+const T& element(const T* array, uint32_t i) {
+  const char* base = reinterpret_cast<const char*>(array);
+  return *reinterpret_cast<const T*>(base + std::size_t{i} * array[0].struct_size);
+}
+}  // namespace
+
+bool DescriptorReader::has11() const { return d_.struct_size >= sizeof(tributary_connector_v1); }
+
+tributary_result (*DescriptorReader::discover() const)(tributary_instance*, tributary_host_ctx*) {
+  return has11() ? d_.discover : nullptr;
+}
+uint32_t DescriptorReader::linkTypeCount() const { return has11() && d_.link_types ? d_.link_type_count : 0; }
+const tributary_link_type_v1& DescriptorReader::linkType(uint32_t i) const { return element(d_.link_types, i); }
+uint32_t DescriptorReader::actionCount() const { return has11() && d_.actions ? d_.action_count : 0; }
+const tributary_action_v1& DescriptorReader::action(uint32_t i) const { return element(d_.actions, i); }
+const tributary_config_key_v1& DescriptorReader::actionBodyKey(uint32_t a, uint32_t i) const {
+  return element(action(a).body_keys, i);
 }
 
 const tributary_stream_v1& DescriptorReader::stream(uint32_t i) const {
@@ -47,9 +115,11 @@ const tributary_config_key_v1& DescriptorReader::configKey(uint32_t i) const {
 }
 
 std::string DescriptorReader::validate() const {
-  if (d_.struct_size < sizeof(tributary_connector_v1)) {
-    return "its descriptor is truncated (struct_size " + std::to_string(d_.struct_size) + ", ABI 1.0 needs at least " +
-           std::to_string(sizeof(tributary_connector_v1)) + ")";
+  const bool minor11 = TRIBUTARY_ABI_MINOR_OF(d_.abi_version) >= 1;
+  const uint32_t needed = minor11 ? uint32_t{sizeof(tributary_connector_v1)} : kDescriptorSize10;
+  if (d_.struct_size < needed) {
+    return "its descriptor is truncated (struct_size " + std::to_string(d_.struct_size) + ", ABI " +
+           (minor11 ? "1.1" : "1.0") + " needs at least " + std::to_string(needed) + ")";
   }
   if (!d_.name || !isDottedName(d_.name)) {
     return "connector name '" + std::string(d_.name ? d_.name : "(null)") +
@@ -69,25 +139,20 @@ std::string DescriptorReader::validate() const {
     if (!h.fn) return std::string("hook ") + h.name + " is NULL";
   }
 
-  if (d_.stream_count == 0 || !d_.streams) return "it declares no streams";
+  // A plugin that discovers its streams may declare none (its default list is then empty).
+  if ((d_.stream_count == 0 || !d_.streams) && !discover()) return "it declares no streams";
+  if (d_.stream_count > 0 && !d_.streams)
+    return "stream_count is " + std::to_string(d_.stream_count) + " but streams is NULL";
   if (d_.stream_count > kMaxItems) return "it declares " + std::to_string(d_.stream_count) + " streams (at most 1000)";
-  if (d_.streams[0].struct_size < sizeof(tributary_stream_v1)) {
+  if (d_.stream_count > 0 && d_.streams[0].struct_size < sizeof(tributary_stream_v1)) {
     return "its stream entries are truncated (struct_size " + std::to_string(d_.streams[0].struct_size) +
            ", ABI 1.0 needs at least " + std::to_string(sizeof(tributary_stream_v1)) + ")";
   }
   std::set<std::string> names;
   for (uint32_t i = 0; i < d_.stream_count; ++i) {
     const tributary_stream_v1& s = stream(i);
-    if (!s.name || !isIdentifier(s.name)) {
-      return "stream " + std::to_string(i) + " has the name '" + std::string(s.name ? s.name : "(null)") +
-             "', which is not lowercase [a-z0-9_]";
-    }
+    if (std::string why = checkStream(s, "stream", i); !why.empty()) return why;
     if (!names.insert(s.name).second) return "stream '" + std::string(s.name) + "' is declared twice";
-    std::string entity = s.entity ? s.entity : "";
-    if (!entity.empty() && !isCanonicalEntity(entity)) {
-      return "stream '" + std::string(s.name) + "' maps to unknown entity '" + entity +
-             "' (known: deals, contacts, accounts, calls, documents, tasks, or \"\")";
-    }
   }
 
   if (d_.config_key_count > kMaxItems)
@@ -103,13 +168,84 @@ std::string DescriptorReader::validate() const {
   std::set<std::string> keys;
   for (uint32_t i = 0; i < d_.config_key_count; ++i) {
     const tributary_config_key_v1& k = configKey(i);
-    if (!k.key || !isIdentifier(k.key)) {
-      return "setting " + std::to_string(i) + " has the key '" + std::string(k.key ? k.key : "(null)") +
+    if (std::string why = checkConfigKey(k, "setting", i); !why.empty()) return why;
+    if (!keys.insert(k.key).second) return "setting '" + std::string(k.key) + "' is declared twice";
+  }
+  if (!has11()) return "";
+  return validate11();
+}
+
+std::string DescriptorReader::validate11() const {
+  if (d_.link_type_count > kMaxItems)
+    return "it declares " + std::to_string(d_.link_type_count) + " link types (at most 1000)";
+  if (d_.link_type_count > 0 && !d_.link_types)
+    return "link_type_count is " + std::to_string(d_.link_type_count) + " but link_types is NULL";
+  if (d_.link_type_count > 0 && d_.link_types[0].struct_size < sizeof(tributary_link_type_v1)) {
+    return "its link type entries are truncated (struct_size " + std::to_string(d_.link_types[0].struct_size) +
+           ", ABI 1.1 needs at least " + std::to_string(sizeof(tributary_link_type_v1)) + ")";
+  }
+  std::set<std::string> linkNames, ownedColumns;
+  for (uint32_t i = 0; i < linkTypeCount(); ++i) {
+    const tributary_link_type_v1& t = linkType(i);
+    const std::string what = "link type " + std::to_string(i);
+    if (!t.name || !isIdentifier(t.name)) {
+      return what + " has the name '" + std::string(t.name ? t.name : "(null)") + "', which is not lowercase [a-z0-9_]";
+    }
+    const std::string named = "link type '" + std::string(t.name) + "'";
+    if (!linkNames.insert(t.name).second) return named + " is declared twice";
+    for (const char* entity : {t.from_entity, t.to_entity}) {
+      const std::string e = entity ? entity : "";
+      if (!isCanonicalEntity(e)) {
+        return named + " links " + (entity == t.from_entity ? "from" : "to") + " unknown entity '" + e +
+               "' (known: deals, contacts, accounts, calls, documents, tasks)";
+      }
+    }
+    if (t.flags != 0) return named + " has flags " + hex(t.flags) + " (reserved: 0)";
+    const std::string column = t.column ? t.column : "";
+    if (!column.empty()) {
+      if (!isLinkableColumn(t.from_entity, column)) {
+        return named + " owns column '" + column + "', which is not a text column of " + t.from_entity +
+               " (docs/canonical-model.md)";
+      }
+      if (!ownedColumns.insert(std::string(t.from_entity) + "." + column).second) {
+        return named + " owns " + std::string(t.from_entity) + "." + column + ", which another link type owns";
+      }
+    }
+  }
+
+  if (d_.action_count > kMaxItems) return "it declares " + std::to_string(d_.action_count) + " actions (at most 1000)";
+  if (d_.action_count > 0 && !d_.actions)
+    return "action_count is " + std::to_string(d_.action_count) + " but actions is NULL";
+  if (d_.action_count > 0 && !d_.action) return "it declares actions but its action hook is NULL";
+  if (d_.action_count > 0 && d_.actions[0].struct_size < sizeof(tributary_action_v1)) {
+    return "its action entries are truncated (struct_size " + std::to_string(d_.actions[0].struct_size) +
+           ", ABI 1.1 needs at least " + std::to_string(sizeof(tributary_action_v1)) + ")";
+  }
+  std::set<std::string> actionNames;
+  for (uint32_t i = 0; i < actionCount(); ++i) {
+    const tributary_action_v1& a = action(i);
+    if (!a.name || !isIdentifier(a.name)) {
+      return "action " + std::to_string(i) + " has the name '" + std::string(a.name ? a.name : "(null)") +
              "', which is not lowercase [a-z0-9_]";
     }
-    if (!keys.insert(k.key).second) return "setting '" + std::string(k.key) + "' is declared twice";
-    if (k.type < TRIBUTARY_CONFIG_STRING || k.type > TRIBUTARY_CONFIG_BOOLEAN) {
-      return "setting '" + std::string(k.key) + "' has unknown type " + std::to_string(k.type);
+    const std::string named = "action '" + std::string(a.name) + "'";
+    if (!actionNames.insert(a.name).second) return named + " is declared twice";
+    if (uint32_t unknown = a.flags & ~TRIBUTARY_ACTION_KNOWN_FLAGS) {
+      return named + " has unknown flag bits " + hex(unknown) + " (known: TRIBUTARY_ACTION_IDEMPOTENT 0x1)";
+    }
+    if (a.body_key_count > kMaxItems) return named + " declares " + std::to_string(a.body_key_count) + " body fields";
+    if (a.body_key_count > 0 && !a.body_keys) return named + " has body_key_count > 0 but body_keys NULL";
+    if (a.body_key_count > 0 && a.body_keys[0].struct_size < sizeof(tributary_config_key_v1)) {
+      return named + "'s body entries are truncated (struct_size " + std::to_string(a.body_keys[0].struct_size) + ")";
+    }
+    std::set<std::string> fields;
+    for (uint32_t k = 0; k < a.body_key_count; ++k) {
+      const tributary_config_key_v1& key = actionBodyKey(i, k);
+      if (std::string why = checkConfigKey(key, named + " body field", k); !why.empty()) return why;
+      if (!fields.insert(key.key).second) return named + " body field '" + std::string(key.key) + "' is declared twice";
+      if (key.flags & TRIBUTARY_CONFIG_SECRET) {
+        return named + " body field '" + std::string(key.key) + "' is marked SECRET, which an action body cannot be";
+      }
     }
   }
   return "";

@@ -4,7 +4,13 @@
 #include <exception>
 #include <string_view>
 
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "common/Strings.h"
 #include "http/HttpError.h"
+#include "plugins/DescriptorReader.h"
 #include "plugins/HostContext.h"
 #include "plugins/RunServices.h"
 
@@ -45,6 +51,11 @@ tributary_result serve(tributary_host_ctx* ctx, const char* function, F&& f) noe
   try {
     f(*ctx->services);
     return TRIBUTARY_OK;
+  } catch (const tributary::plugins::NotAvailable&) {
+    ctx->hostFailure = CallResult{ResultCode::Fatal,
+                                  std::string("plugin called ") + function + " during " + ctx->hook +
+                                      ", where it is not available; fix the plugin",
+                                  std::nullopt};
   } catch (const RunStopped& e) {
     ctx->hostFailure = CallResult{e.code(), e.what(), std::nullopt};
   } catch (const std::exception& e) {
@@ -56,6 +67,40 @@ tributary_result serve(tributary_host_ctx* ctx, const char* function, F&& f) noe
   return toAbi(ctx->hostFailure->code);
 }
 
+// Ends the call Fatal with `message` (a bad argument): the plugin's own result is overridden.
+tributary_result refuse(tributary_host_ctx* ctx, std::string message) {
+  if (ctx->hostFailure) return toAbi(ctx->hostFailure->code);
+  ctx->hostFailure = CallResult{ResultCode::Fatal, tributary::strings::validUtf8(message), std::nullopt};
+  return TRIBUTARY_FATAL;
+}
+
+std::string hex(uint32_t bits) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%x", bits);
+  return buf;
+}
+
+// Counter and fact names: [a-z0-9_.], 1 to 64 bytes.
+bool isStatName(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
+bool isJson(std::string_view s) { return !s.empty() && nlohmann::json::accept(s.begin(), s.end()); }
+
+std::string quoted(std::string_view s) {
+  std::string q = "'";
+  q.append(s.substr(0, 80));
+  if (s.size() > 80) q += "...";
+  return q + "'";
+}
+
+constexpr size_t kMaxStateBytes = 64 * 1024;
+constexpr size_t kMaxFactBytes = 4 * 1024;
+
 tributary_result emitRecord(tributary_host_ctx* ctx, const tributary_record_v1* r) {
   if (r->struct_size < sizeof(tributary_record_v1)) {
     ctx->hostFailure =
@@ -65,13 +110,26 @@ tributary_result emitRecord(tributary_host_ctx* ctx, const tributary_record_v1* 
                    std::nullopt};
     return TRIBUTARY_FATAL;
   }
-  return serve(ctx, "emit_record", [r](RunServices& s) {
+  // 1.1 plugins may not set bits this host does not know; a 1.0 plugin's are ignored.
+  if (ctx->pluginMinor >= 1) {
+    if (uint32_t unknown = r->flags & ~TRIBUTARY_RECORD_KNOWN_FLAGS) {
+      return refuse(ctx, "record " + quoted(view(r->source_id)) + " of stream " + quoted(view(r->stream)) +
+                             " has unknown flag bits " + hex(unknown) +
+                             " (known: TRIBUTARY_RECORD_DELETED 0x1, TRIBUTARY_RECORD_KEYS_ONLY 0x2)");
+    }
+    if ((r->flags & TRIBUTARY_RECORD_KEYS_ONLY) && (r->flags & TRIBUTARY_RECORD_DELETED)) {
+      return refuse(ctx, "record " + quoted(view(r->source_id)) + " of stream " + quoted(view(r->stream)) +
+                             " is both KEYS_ONLY and DELETED; a keys-only record says the row still exists");
+    }
+  }
+  return serve(ctx, "emit_record", [r, ctx](RunServices& s) {
     tributary::plugins::RecordView v;
     v.stream = view(r->stream);
     v.sourceId = view(r->source_id);
     if (r->modified_at_ms != TRIBUTARY_TIME_NONE) v.modifiedAtMs = r->modified_at_ms;
     v.flags = r->flags;
     v.deleted = (r->flags & TRIBUTARY_RECORD_DELETED) != 0;
+    v.keysOnly = ctx->pluginMinor >= 1 && (r->flags & TRIBUTARY_RECORD_KEYS_ONLY) != 0;
     v.fieldsJson = view(r->fields_json);
     v.rawJson = view(r->raw_json);
     s.emitRecord(v);
@@ -173,6 +231,113 @@ void httpResponseFree(tributary_host_ctx* ctx, const tributary_http_response_v1*
   if (response) ctx->responses.erase(response);
 }
 
+tributary_result setStreamState(tributary_host_ctx* ctx, tributary_str stream, tributary_str state) {
+  const std::string_view json = view(state);
+  if (json.size() > kMaxStateBytes) {
+    return refuse(ctx, "set_stream_state: the state of stream " + quoted(view(stream)) + " is " +
+                           std::to_string(json.size()) + " bytes (at most 65536)");
+  }
+  if (!isJson(json)) {
+    return refuse(
+        ctx, "set_stream_state: the state of stream " + quoted(view(stream)) + " is not JSON text: " + quoted(json));
+  }
+  return serve(ctx, "set_stream_state", [&](RunServices& s) { s.setStreamState(view(stream), json); });
+}
+
+tributary_result emitLink(tributary_host_ctx* ctx, const tributary_link_v1* l) {
+  if (l->struct_size < sizeof(tributary_link_v1)) {
+    return refuse(ctx, "emit_link: struct_size " + std::to_string(l->struct_size) + " is too small (ABI 1.1 needs " +
+                           std::to_string(sizeof(tributary_link_v1)) + ")");
+  }
+  const std::string what =
+      "link " + quoted(view(l->type)) + " from " + quoted(view(l->from_id)) + " to " + quoted(view(l->to_id));
+  if (uint32_t unknown = l->flags & ~TRIBUTARY_LINK_KNOWN_FLAGS) {
+    return refuse(
+        ctx, "emit_link: " + what + " has unknown flag bits " + hex(unknown) + " (known: TRIBUTARY_LINK_DELETED 0x1)");
+  }
+  if (view(l->from_id).empty() || view(l->to_id).empty()) {
+    return refuse(ctx, "emit_link: " + what + " has an empty " + (view(l->from_id).empty() ? "from_id" : "to_id"));
+  }
+  return serve(ctx, "emit_link", [&](RunServices& s) {
+    s.emitLink(
+        {view(l->stream), view(l->type), view(l->from_id), view(l->to_id), (l->flags & TRIBUTARY_LINK_DELETED) != 0});
+  });
+}
+
+tributary_result requestFollowUp(tributary_host_ctx* ctx, const tributary_follow_up_v1* f) {
+  if (f->struct_size < sizeof(tributary_follow_up_v1)) {
+    return refuse(ctx, "request_follow_up: struct_size " + std::to_string(f->struct_size) +
+                           " is too small (ABI 1.1 needs " + std::to_string(sizeof(tributary_follow_up_v1)) + ")");
+  }
+  tributary::plugins::FollowUpView v;
+  if (f->kind == TRIBUTARY_FOLLOW_UP_BACKFILL) v.kind = tributary::plugins::FollowUpKind::Backfill;
+  else if (f->kind == TRIBUTARY_FOLLOW_UP_RESYNC) v.kind = tributary::plugins::FollowUpKind::Resync;
+  else {
+    return refuse(ctx, "request_follow_up: stream " + quoted(view(f->stream)) + ": unknown kind " +
+                           std::to_string(f->kind) +
+                           " (known: TRIBUTARY_FOLLOW_UP_BACKFILL 1, TRIBUTARY_FOLLOW_UP_RESYNC 2)");
+  }
+  v.stream = view(f->stream);
+  v.reason = view(f->reason);
+  if (v.kind == tributary::plugins::FollowUpKind::Backfill) {
+    if (f->window_from_ms != TRIBUTARY_TIME_NONE) v.windowFromMs = f->window_from_ms;
+    if (f->window_to_ms != TRIBUTARY_TIME_MAX) v.windowToMs = f->window_to_ms;
+    if (v.windowFromMs && v.windowToMs && *v.windowFromMs >= *v.windowToMs) {
+      return refuse(ctx, "request_follow_up: stream " + quoted(v.stream) + ": the window's start " +
+                             std::to_string(*v.windowFromMs) + " is not before its end " +
+                             std::to_string(*v.windowToMs));
+    }
+  }
+  return serve(ctx, "request_follow_up", [&](RunServices& s) { s.requestFollowUp(v); });
+}
+
+tributary_result addRunCounter(tributary_host_ctx* ctx, tributary_str name, int64_t delta) {
+  if (!isStatName(view(name))) {
+    return refuse(ctx, "add_run_counter: the name " + quoted(view(name)) + " is not 1 to 64 of [a-z0-9_.]");
+  }
+  return serve(ctx, "add_run_counter", [&](RunServices& s) { s.addRunCounter(view(name), delta); });
+}
+
+tributary_result setRunFact(tributary_host_ctx* ctx, tributary_str name, tributary_str value) {
+  if (!isStatName(view(name))) {
+    return refuse(ctx, "set_run_fact: the name " + quoted(view(name)) + " is not 1 to 64 of [a-z0-9_.]");
+  }
+  const std::string_view json = view(value);
+  if (json.size() > kMaxFactBytes) {
+    return refuse(ctx, "set_run_fact: fact " + quoted(view(name)) + " is " + std::to_string(json.size()) +
+                           " bytes (at most 4096)");
+  }
+  if (!isJson(json)) {
+    return refuse(ctx, "set_run_fact: fact " + quoted(view(name)) + " is not JSON text: " + quoted(json));
+  }
+  return serve(ctx, "set_run_fact", [&](RunServices& s) { s.setRunFact(view(name), json); });
+}
+
+tributary_result declareStream(tributary_host_ctx* ctx, const tributary_stream_v1* stream) {
+  const uint32_t index = ctx->declaredStreams++;
+  if (stream->struct_size < sizeof(tributary_stream_v1)) {
+    return refuse(ctx, "declare_stream: discovered stream " + std::to_string(index) + " has struct_size " +
+                           std::to_string(stream->struct_size) + " (at least " +
+                           std::to_string(sizeof(tributary_stream_v1)) + ")");
+  }
+  if (std::string why = tributary::plugins::checkStream(*stream, "discovered stream", index); !why.empty()) {
+    return refuse(ctx, "declare_stream: " + why);
+  }
+  tributary::plugins::StreamDescriptor d{stream->name,
+                                         stream->primary_key ? stream->primary_key : "",
+                                         stream->cursor_field ? stream->cursor_field : "",
+                                         stream->entity ? stream->entity : "",
+                                         stream->description ? stream->description : "",
+                                         stream->flags};
+  return serve(ctx, "declare_stream", [&](RunServices& s) { s.declareStream(d); });
+}
+
+tributary_result setActionResult(tributary_host_ctx* ctx, tributary_str result) {
+  const std::string_view json = view(result);
+  if (!isJson(json)) return refuse(ctx, "set_action_result: the result is not JSON text: " + quoted(json));
+  return serve(ctx, "set_action_result", [&](RunServices& s) { s.setActionResult(json); });
+}
+
 void log(tributary_host_instance* instance, int32_t level, tributary_str message) {
   try {
     if (!instance->options.log) return;
@@ -231,6 +396,23 @@ static int32_t hostGetConfig(tributary_host_instance* i, tributary_str k, tribut
 static int32_t hostGetSecret(tributary_host_instance* i, tributary_str k, tributary_str* o) {
   return getSecret(i, k, o);
 }
+static tributary_result hostSetStreamState(tributary_host_ctx* c, tributary_str s, tributary_str j) {
+  return setStreamState(c, s, j);
+}
+static tributary_result hostEmitLink(tributary_host_ctx* c, const tributary_link_v1* l) { return emitLink(c, l); }
+static tributary_result hostRequestFollowUp(tributary_host_ctx* c, const tributary_follow_up_v1* f) {
+  return requestFollowUp(c, f);
+}
+static tributary_result hostAddRunCounter(tributary_host_ctx* c, tributary_str n, int64_t d) {
+  return addRunCounter(c, n, d);
+}
+static tributary_result hostSetRunFact(tributary_host_ctx* c, tributary_str n, tributary_str v) {
+  return setRunFact(c, n, v);
+}
+static tributary_result hostDeclareStream(tributary_host_ctx* c, const struct tributary_stream_v1* s) {
+  return declareStream(c, s);
+}
+static tributary_result hostSetActionResult(tributary_host_ctx* c, tributary_str j) { return setActionResult(c, j); }
 }
 
 namespace tributary::plugins {
@@ -252,6 +434,13 @@ const tributary_host_api_v1* hostApiTable() {
     t.log = &hostLog;
     t.get_config = &hostGetConfig;
     t.get_secret = &hostGetSecret;
+    t.set_stream_state = &hostSetStreamState;
+    t.emit_link = &hostEmitLink;
+    t.request_follow_up = &hostRequestFollowUp;
+    t.add_run_counter = &hostAddRunCounter;
+    t.set_run_fact = &hostSetRunFact;
+    t.declare_stream = &hostDeclareStream;
+    t.set_action_result = &hostSetActionResult;
     return t;
   }();
   return &table;

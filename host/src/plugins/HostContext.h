@@ -40,6 +40,8 @@ struct tributary_host_instance {
 // Completes the ABI's opaque tributary_host_ctx: one per hook call, on its stack.
 struct tributary_host_ctx {
   const char* hook = "";                                // "initial_sync", for messages
+  uint32_t pluginMinor = 0;                             // the plugin's ABI minor: 1.1 rules apply from 1
+  uint32_t declaredStreams = 0;                         // discover: declare_stream calls so far
   tributary::plugins::RunServices* services = nullptr;  // null during create
   std::optional<std::string> error;                     // set_error
   std::optional<int64_t> retryAfterMs;                  // set_retry_after

@@ -64,6 +64,21 @@ std::string checkFile(const std::filesystem::path& file) {
 
 }  // namespace
 
+std::optional<std::string> abiRefusal(uint32_t abi, uint32_t hostAbi) {
+  const std::string host = abiString(hostAbi);
+  if (TRIBUTARY_ABI_MAJOR_OF(abi) != TRIBUTARY_ABI_MAJOR_OF(hostAbi)) {
+    return "was built for connector ABI " + abiString(abi) + ", but this host supports ABI " + host +
+           " (the major versions differ); rebuild the plugin against TributarySDK " +
+           std::to_string(TRIBUTARY_ABI_MAJOR_OF(hostAbi)) + ", or run a Tributary host that supports ABI " +
+           std::to_string(TRIBUTARY_ABI_MAJOR_OF(abi));
+  }
+  if (TRIBUTARY_ABI_MINOR_OF(abi) > TRIBUTARY_ABI_MINOR_OF(hostAbi)) {
+    return "was built for connector ABI " + abiString(abi) + ", newer than this host's ABI " + host +
+           "; upgrade Tributary, or rebuild the plugin against TributarySDK " + host;
+  }
+  return std::nullopt;
+}
+
 PluginLoader::Outcome PluginLoader::load(const std::filesystem::path& file) const {
   Outcome out;
   auto refuse = [&](std::string reason) {
@@ -105,25 +120,13 @@ PluginLoader::Outcome PluginLoader::load(const std::filesystem::path& file) cons
 
   // The ABI. abi_version is the first field in every version of the descriptor.
   const uint32_t abi = d->abi_version;
-  const std::string host = abiString(TRIBUTARY_ABI_VERSION);
-  if (TRIBUTARY_ABI_MAJOR_OF(abi) != TRIBUTARY_ABI_VERSION_MAJOR) {
-    RefusedPlugin r{file,
-                    "was built for connector ABI " + abiString(abi) + ", but this host supports ABI " + host +
-                        " (the major versions differ); rebuild the plugin against TributarySDK " +
-                        std::to_string(TRIBUTARY_ABI_VERSION_MAJOR) + ", or run a Tributary host that supports ABI " +
-                        std::to_string(TRIBUTARY_ABI_MAJOR_OF(abi)),
-                    std::nullopt, std::nullopt, abiString(abi)};
-    out.refused = std::move(r);
-    return out;
-  }
-  if (TRIBUTARY_ABI_MINOR_OF(abi) > TRIBUTARY_ABI_VERSION_MINOR) {
-    RefusedPlugin r{file,
-                    "was built for connector ABI " + abiString(abi) + ", newer than this host's ABI " + host +
-                        "; upgrade Tributary, or rebuild the plugin against TributarySDK " + host,
-                    std::nullopt, std::nullopt, abiString(abi)};
+  if (auto why = abiRefusal(abi, TRIBUTARY_ABI_VERSION)) {
+    RefusedPlugin r{file, *why, std::nullopt, std::nullopt, abiString(abi)};
     // Same major: the 1.0 prefix of the descriptor is readable.
-    if (d->struct_size >= sizeof(tributary_connector_v1) && d->name) r.name = d->name;
-    if (d->struct_size >= sizeof(tributary_connector_v1) && d->version) r.version = d->version;
+    if (TRIBUTARY_ABI_MAJOR_OF(abi) == TRIBUTARY_ABI_VERSION_MAJOR && d->struct_size >= kDescriptorSize10) {
+      if (d->name) r.name = d->name;
+      if (d->version) r.version = d->version;
+    }
     out.refused = std::move(r);
     return out;
   }

@@ -18,6 +18,10 @@ namespace tributary::plugins {
 // loader); it must export tributary_connector_entry_v1; its ABI must have this host's major
 // and a minor no newer than this host's; its descriptor must be valid; and a probe instance
 // (create with the declared defaults, then destroy) must succeed.
+// Why a host of ABI `hostAbi` refuses a plugin built for `abi`, naming both versions and the
+// fix, or nullopt when it loads it: another major, or a newer minor (a 1.1 plugin in a 1.0 host).
+std::optional<std::string> abiRefusal(uint32_t abi, uint32_t hostAbi);
+
 class PluginLoader {
  public:
   struct Outcome {

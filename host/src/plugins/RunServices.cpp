@@ -8,4 +8,12 @@ http::HttpResponse RunServices::httpRequest(const http::HttpRequest& request) {
   return http::HttpClient::shared().send(request);
 }
 
+void RunServices::setStreamState(std::string_view, std::string_view) { throw NotAvailable(); }
+void RunServices::emitLink(const LinkView&) { throw NotAvailable(); }
+void RunServices::requestFollowUp(const FollowUpView&) { throw NotAvailable(); }
+void RunServices::addRunCounter(std::string_view, int64_t) { throw NotAvailable(); }
+void RunServices::setRunFact(std::string_view, std::string_view) { throw NotAvailable(); }
+void RunServices::declareStream(const StreamDescriptor&) { throw NotAvailable(); }
+void RunServices::setActionResult(std::string_view) { throw NotAvailable(); }
+
 }  // namespace tributary::plugins

@@ -9,6 +9,7 @@
 #include "http/HttpRequest.h"
 #include "http/HttpResponse.h"
 #include "plugins/CallResult.h"
+#include "plugins/ConnectorPlugin.h"
 
 namespace tributary::plugins {
 
@@ -22,6 +23,7 @@ struct RecordView {
   uint32_t flags = 0;           // the raw TRIBUTARY_RECORD_* bits
   std::string_view fieldsJson;  // canonical fields, flat JSON object; empty: no entity
   std::string_view rawJson;     // the source record
+  bool keysOnly = false;        // 1.1: seen, no new content (TRIBUTARY_RECORD_KEYS_ONLY)
 };
 
 // A poison record, borrowed like RecordView.
@@ -30,6 +32,35 @@ struct RecordErrorView {
   std::string_view sourceId;
   std::string_view message;
   std::string_view rawJson;
+};
+
+// 1.1: one emitted link, borrowed like RecordView (see tributary_link_v1).
+struct LinkView {
+  std::string_view stream;
+  std::string_view type;  // a declared link type's name
+  std::string_view fromId;
+  std::string_view toId;
+  bool deleted = false;
+};
+
+// 1.1: what a follow-up job does with its stream.
+enum class FollowUpKind { Backfill, Resync };
+
+// 1.1: one requested follow-up, borrowed (see tributary_follow_up_v1).
+struct FollowUpView {
+  FollowUpKind kind = FollowUpKind::Backfill;
+  std::string_view stream;
+  std::string_view reason;
+  std::optional<int64_t> windowFromMs;  // backfill only
+  std::optional<int64_t> windowToMs;    // backfill only, exclusive
+};
+
+// Thrown by a RunServices method (by default, by each 1.1 service) that the running hook does
+// not offer: the call ends Fatal with "plugin called <function> during <hook>, where it is not
+// available; fix the plugin".
+class NotAvailable : public std::runtime_error {
+ public:
+  NotAvailable() : std::runtime_error("not available") {}
 };
 
 // Thrown by a RunServices method to stop the plugin: the hook's call then ends with this
@@ -61,6 +92,20 @@ class RunServices {
   // Defaults to the shared plain http::HttpClient; the engine overrides it to count calls
   // and 429s (and, later, to throttle per vendor).
   virtual http::HttpResponse httpRequest(const http::HttpRequest& request);
+
+  // 1.1. The host API's trampolines have checked the arguments' shape (sizes, names, JSON
+  // text, flag bits) before these run; what depends on the run (a known stream, a declared
+  // link type) is theirs to check, throwing RunStopped(Fatal, message naming it). Each throws
+  // NotAvailable unless the hook's services offer it.
+  virtual void setStreamState(std::string_view stream, std::string_view stateJson);
+  virtual void emitLink(const LinkView& link);
+  virtual void requestFollowUp(const FollowUpView& followUp);
+  virtual void addRunCounter(std::string_view name, int64_t delta);
+  virtual void setRunFact(std::string_view name, std::string_view valueJson);
+  // discover only: one stream, already checked as a declared one is (checkStream).
+  virtual void declareStream(const StreamDescriptor& stream);
+  // action only: the action's result (valid JSON text).
+  virtual void setActionResult(std::string_view resultJson);
 };
 
 }  // namespace tributary::plugins

@@ -19,6 +19,13 @@ struct SyncRequest {
   std::optional<int64_t> windowFromMs;  // backfill: inclusive
   std::optional<int64_t> windowToMs;    // backfill: exclusive
   std::vector<std::string> ids;         // backfill by id
+  std::string stateJson;                // 1.1: the stream's carried state; "" for none
+};
+
+// 1.1: one call of the action hook. The body has been validated against the action's keys.
+struct ActionRequest {
+  std::string action;
+  std::string bodyJson;  // a JSON object
 };
 
 }  // namespace tributary::plugins

@@ -1,5 +1,5 @@
 /*
- * Tributary connector ABI, version 1.
+ * Tributary connector ABI, version 1.1.
  *
  * This pure C header is the whole contract between the Tributary host and a connector
  * plugin (a shared object). Nothing else crosses the boundary: only fixed-width integers,
@@ -15,6 +15,12 @@
  *    beyond the struct_size it was given. tests/unit/sdk/AbiLayoutTest pins every released
  *    offset, so an accidental change fails the build.
  *  - An incompatible change gets new names (tributary_connector_entry_v2, ..._v2 structs).
+ *  - 1.1 (marked "1.1:" below) adds stream flags, a state carried from run to run,
+ *    streams discovered per instance, links between records and the columns they own,
+ *    follow-up jobs, run statistics, keys-only records and actions. It is released (its
+ *    header frozen for the ABI check) with the host's OAuth and secrets work; until then
+ *    only the HTTP client and auth additions may still be appended to it. A plugin built
+ *    against the 1.0 header keeps loading and syncing unchanged.
  *
  * Ownership words used below:
  *  - "plugin-owned, static": lives in the plugin's read-only data; valid while the
@@ -44,7 +50,7 @@ extern "C" {
  * ------------------------------------------------------------------------------------- */
 
 #define TRIBUTARY_ABI_VERSION_MAJOR 1
-#define TRIBUTARY_ABI_VERSION_MINOR 0
+#define TRIBUTARY_ABI_VERSION_MINOR 1
 #define TRIBUTARY_ABI_VERSION \
   ((uint32_t)(((uint32_t)TRIBUTARY_ABI_VERSION_MAJOR << 16) | (uint32_t)TRIBUTARY_ABI_VERSION_MINOR))
 #define TRIBUTARY_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
@@ -94,6 +100,8 @@ typedef struct tributary_host_instance tributary_host_instance;
 typedef struct tributary_host_ctx tributary_host_ctx;
 /* Plugin-side instance state, returned by create and freed by destroy. */
 typedef struct tributary_instance tributary_instance;
+/* Defined with the descriptor, below. */
+struct tributary_stream_v1;
 
 /* ---------------------------------------------------------------------------------------
  * Records (the hot path: one call per record)
@@ -101,12 +109,19 @@ typedef struct tributary_instance tributary_instance;
 
 /* The source reported this record as deleted; fields_json may be empty. */
 #define TRIBUTARY_RECORD_DELETED 0x1u
+/* 1.1: seen, no new content (fields_json and raw_json empty). The host marks the row seen
+ * (so a full refresh's sweep keeps it) without rewriting it; a key it has no row for is
+ * counted in the run's `keys_only_missing` and otherwise ignored. Not with DELETED. */
+#define TRIBUTARY_RECORD_KEYS_ONLY 0x2u
+/* Every record flag this header knows. A 1.0 plugin's other bits are ignored; a 1.1
+ * plugin's fail the run (FATAL) with a message naming the record and the bits. */
+#define TRIBUTARY_RECORD_KNOWN_FLAGS (TRIBUTARY_RECORD_DELETED | TRIBUTARY_RECORD_KEYS_ONLY)
 
 /* One record, borrowed for the emit_record call: the host copies what it needs before
  * emit_record returns, so the plugin may reuse every buffer for the next record. */
 typedef struct tributary_record_v1 {
   uint32_t struct_size;    /* sizeof(tributary_record_v1) as the plugin was compiled */
-  uint32_t flags;          /* TRIBUTARY_RECORD_* bits; unknown bits are ignored */
+  uint32_t flags;          /* TRIBUTARY_RECORD_* bits (see TRIBUTARY_RECORD_KNOWN_FLAGS) */
   tributary_str stream;    /* the stream's name as declared in the descriptor */
   tributary_str source_id; /* the record's primary key in the source; never empty */
   /* The source's own modification time (epoch ms), or TRIBUTARY_TIME_NONE when the source
@@ -153,7 +168,14 @@ typedef struct tributary_record_error_v1 {
  *  3. otherwise: everything.
  * Backfill also restricts to the window [window_from_ms, window_to_ms) on modification
  * time and/or to the ids listed (both when both are given). A backfill has its own
- * cursor and never moves the incremental one. */
+ * cursor and never moves the incremental one.
+ *
+ * 1.1: state_json is the stream's carried state, the position that outlives a completed
+ * run (a changes feed's token, a board's last position), as the plugin last gave it to
+ * set_stream_state and the host committed it; empty when there is none. It is not the
+ * resume cursor: a run resumed from cursor_json gets both. A requested full resync
+ * (mode initial from `sync --mode initial`) starts with none; a backfill gets it to read
+ * and cannot move it. */
 typedef struct tributary_sync_request_v1 {
   uint32_t struct_size;      /* sizeof(tributary_sync_request_v1) as the host was compiled */
   uint32_t mode;             /* TRIBUTARY_SYNC_*: which hook is being called */
@@ -164,7 +186,55 @@ typedef struct tributary_sync_request_v1 {
   int64_t window_to_ms;      /* backfill only, exclusive; TRIBUTARY_TIME_MAX = unbounded */
   const tributary_str* ids;  /* backfill only; host-owned array, borrowed for the call */
   uint64_t id_count;         /* 0 = no id filter */
+  tributary_str state_json;  /* 1.1: host-owned, borrowed for the call; empty = none */
 } tributary_sync_request_v1;
+
+/* ---------------------------------------------------------------------------------------
+ * 1.1: links, follow-ups and actions (their descriptors are below, with the descriptor)
+ * ------------------------------------------------------------------------------------- */
+
+/* The source reported this link as removed. */
+#define TRIBUTARY_LINK_DELETED 0x1u
+#define TRIBUTARY_LINK_KNOWN_FLAGS TRIBUTARY_LINK_DELETED
+
+/* A relation between two records (HubSpot's associations, Salesforce's lookups), of a link
+ * type the descriptor declares (tributary_link_type_v1). Borrowed for the emit_link call.
+ * It lands in `record_links` in the same transaction as the batch it is emitted in (the
+ * records since the last checkpoint), and, when its type owns a column, writes that column
+ * of the `from` row alone. */
+typedef struct tributary_link_v1 {
+  uint32_t struct_size;  /* sizeof(tributary_link_v1) as the plugin was compiled */
+  uint32_t flags;        /* TRIBUTARY_LINK_* bits; an unknown bit fails the run */
+  tributary_str stream;  /* the stream being synced (the hook's) */
+  tributary_str type;    /* a declared link type's name: "deal_account" */
+  tributary_str from_id; /* source id of a record of the type's from_entity; never empty */
+  tributary_str to_id;   /* source id of a record of the type's to_entity; never empty */
+} tributary_link_v1;
+
+/* What a follow-up job does with its stream. */
+#define TRIBUTARY_FOLLOW_UP_BACKFILL 1 /* a backfill of the stream, over the window given */
+#define TRIBUTARY_FOLLOW_UP_RESYNC 2   /* a full resync of the stream (an initial sync, swept) */
+
+/* Work the host queues after the current run succeeds, as an ordinary job of the same
+ * connection (de-duplicated: one pending follow-up per stream and kind), listed in the run's
+ * result. Nothing is queued when the run fails; a retried run asks again. Borrowed for the
+ * request_follow_up call. */
+typedef struct tributary_follow_up_v1 {
+  uint32_t struct_size;   /* sizeof(tributary_follow_up_v1) as the plugin was compiled */
+  uint32_t kind;          /* TRIBUTARY_FOLLOW_UP_* */
+  tributary_str stream;   /* a stream of this connection (declared or discovered) */
+  tributary_str reason;   /* one line for operators: "deals changed: re-read associations" */
+  int64_t window_from_ms; /* backfill only; TRIBUTARY_TIME_NONE = unbounded below */
+  int64_t window_to_ms;   /* backfill only, exclusive; TRIBUTARY_TIME_MAX = unbounded */
+} tributary_follow_up_v1;
+
+/* One call of the action hook. Borrowed for the call. */
+typedef struct tributary_action_request_v1 {
+  uint32_t struct_size;    /* sizeof(tributary_action_request_v1) as the host was compiled */
+  uint32_t reserved;       /* 0 */
+  tributary_str action;    /* a declared action's name */
+  tributary_str body_json; /* a JSON object the host has validated against the action's keys */
+} tributary_action_request_v1;
 
 /* ---------------------------------------------------------------------------------------
  * HTTP through the host: the ONLY way a plugin reaches the network
@@ -262,21 +332,62 @@ typedef struct tributary_host_api_v1 {
   int32_t (*get_config)(tributary_host_instance* instance, tributary_str key, tributary_str* out_value);
   /* Read a secret (a key declared with TRIBUTARY_CONFIG_SECRET). Same contract. */
   int32_t (*get_secret)(tributary_host_instance* instance, tributary_str key, tributary_str* out_value);
+
+  /* --- 1.1: per call (check with TRIBUTARY_HOST_HAS before calling) ---
+   * Each returns TRIBUTARY_OK, or another result for the hook to return promptly (the same
+   * rule as emit_record); a bad argument is FATAL with set_error's message naming it. */
+
+  /* Set the stream's carried state (JSON text, borrowed; copied; at most 64 KiB). It is
+   * committed with the next commit_checkpoint of the stream, or when the hook returns OK,
+   * whichever comes first, and the next run of the stream receives it in
+   * tributary_sync_request_v1.state_json. Dropped when the hook fails before either. */
+  tributary_result (*set_stream_state)(tributary_host_ctx* ctx, tributary_str stream, tributary_str state_json);
+  /* Emit a link (borrowed; copied): it commits with the batch, like a record. */
+  tributary_result (*emit_link)(tributary_host_ctx* ctx, const tributary_link_v1* link);
+  /* Ask for a follow-up job (borrowed; copied), queued when the run succeeds. */
+  tributary_result (*request_follow_up)(tributary_host_ctx* ctx, const tributary_follow_up_v1* follow_up);
+  /* Add delta to the run's counter `name` ([a-z0-9_.], at most 64 bytes; at most 100 names):
+   * stored in sync_runs.stats.plugin.counters and shown by `tributary jobs show`. */
+  tributary_result (*add_run_counter)(tributary_host_ctx* ctx, tributary_str name, int64_t delta);
+  /* Set the run's fact `name` (same names) to a JSON value (borrowed; at most 4 KiB; the last
+   * call wins): stats.plugin.facts. */
+  tributary_result (*set_run_fact)(tributary_host_ctx* ctx, tributary_str name, tributary_str value_json);
+  /* During discover only: one stream of the instance (borrowed; copied), validated as a
+   * declared one is. */
+  tributary_result (*declare_stream)(tributary_host_ctx* ctx, const struct tributary_stream_v1* stream);
+  /* During action only: the action's result, a JSON value (borrowed; copied; last call wins). */
+  tributary_result (*set_action_result)(tributary_host_ctx* ctx, tributary_str result_json);
 } tributary_host_api_v1;
 
+/* True when the struct at `p` (which carries struct_size) holds `field`, for fields added
+ * after 1.0: a reader never touches a field beyond the struct_size it was given. */
+#define TRIBUTARY_STRUCT_HAS(p, field) \
+  ((p)->struct_size >= (uint32_t)((const char*)&(p)->field - (const char*)(p)) + (uint32_t)sizeof((p)->field))
 /* True when the host table has the function `field` (for functions added after 1.0). */
-#define TRIBUTARY_HOST_HAS(api, field) \
-  ((api)->struct_size >= (uint32_t)((const char*)&(api)->field - (const char*)(api)) + (uint32_t)sizeof((api)->field))
+#define TRIBUTARY_HOST_HAS(api, field) TRIBUTARY_STRUCT_HAS(api, field)
 
 /* ---------------------------------------------------------------------------------------
  * The descriptor (everything below is plugin-owned, static)
  * ------------------------------------------------------------------------------------- */
 
+/* 1.1 stream flags. */
+/* Initial and incremental reads deliver the stream's records in ascending modified_at_ms.
+ * The host then keeps the watermark of an initial sync (no lowering to its first batch);
+ * a record older than the one before it is logged, and that run is treated as unordered. */
+#define TRIBUTARY_STREAM_MODIFICATION_ORDER 0x1u
+/* The stream can only be read whole (a source with no change feed): every run of it is a
+ * full refresh (an initial sync whose end marks the rows it did not see deleted), and a
+ * backfill of it is refused, naming the stream. */
+#define TRIBUTARY_STREAM_FULL_REFRESH 0x2u
+/* Every stream flag this header knows; a stream with another bit refuses the plugin (or,
+ * discovered, fails the discovery) naming the stream and the bits. */
+#define TRIBUTARY_STREAM_KNOWN_FLAGS (TRIBUTARY_STREAM_MODIFICATION_ORDER | TRIBUTARY_STREAM_FULL_REFRESH)
+
 /* A stream. The entity names a canonical table (deals, contacts, accounts, calls,
  * documents, tasks) or is "" for the generic records table. */
 typedef struct tributary_stream_v1 {
   uint32_t struct_size;     /* sizeof(tributary_stream_v1); the same for every element */
-  uint32_t flags;           /* reserved, 0 */
+  uint32_t flags;           /* 1.1: TRIBUTARY_STREAM_* bits (1.0: reserved, 0) */
   const char* name;         /* NUL-terminated, unique within the connector: "deals" */
   const char* primary_key;  /* the source field holding source_id: "id" */
   const char* cursor_field; /* the source field holding the modification time: "updatedAt" */
@@ -303,6 +414,42 @@ typedef struct tributary_config_key_v1 {
   const char* default_value; /* its text form ("100", "true"), or NULL for none */
   const char* description;   /* one line for operators */
 } tributary_config_key_v1;
+
+/* 1.1: a kind of link between records of two canonical entities (not ""). When `column`
+ * is set, the link owns that text column of from_entity's table ("account_id" of deals or
+ * contacts): every row upsert of this connection leaves it alone (a value for it in
+ * fields_json is ignored), and a link of this type writes it alone, to_id's value (a
+ * removed link clears it if it still holds that to_id). At most one link type owns a column;
+ * the column holds one to_id per from row, the last one committed. */
+typedef struct tributary_link_type_v1 {
+  uint32_t struct_size;    /* sizeof(tributary_link_type_v1); the same for every element */
+  uint32_t flags;          /* reserved, 0 */
+  const char* name;        /* NUL-terminated [a-z0-9_], unique: "deal_account" */
+  const char* from_entity; /* canonical entity: "deals" */
+  const char* to_entity;   /* canonical entity: "accounts" */
+  const char* column;      /* a text column of from_entity's table it owns, or NULL / "" */
+  const char* description; /* one line, may be "" */
+} tributary_link_type_v1;
+
+/* 1.1 action flags. */
+/* Running the action twice does what running it once does: the host may retry it under
+ * the job's policy. Without it an action is tried once. */
+#define TRIBUTARY_ACTION_IDEMPOTENT 0x1u
+#define TRIBUTARY_ACTION_KNOWN_FLAGS TRIBUTARY_ACTION_IDEMPOTENT
+
+/* 1.1: an action the plugin can perform on the source (write-back), run by the host as a job
+ * of kind `action` (`tributary actions run`). The body is a JSON object whose fields are
+ * declared as settings are (types, REQUIRED, defaults; SECRET is not allowed): the host
+ * refuses an unknown field, a missing required one or a wrong type before the hook runs. */
+typedef struct tributary_action_v1 {
+  uint32_t struct_size;                     /* sizeof(tributary_action_v1); the same for each */
+  uint32_t flags;                           /* TRIBUTARY_ACTION_* bits */
+  const char* name;                         /* NUL-terminated [a-z0-9_], unique */
+  const char* description;                  /* one line */
+  const tributary_config_key_v1* body_keys; /* array, like config_keys; may be NULL if none */
+  uint32_t body_key_count;
+  uint32_t reserved; /* 0 */
+} tributary_action_v1;
 
 typedef struct tributary_connector_v1 {
   uint32_t abi_version; /* TRIBUTARY_ABI_VERSION the plugin was built with */
@@ -340,6 +487,24 @@ typedef struct tributary_connector_v1 {
                                        const tributary_sync_request_v1* request);
   tributary_result (*backfill)(tributary_instance* self, tributary_host_ctx* ctx,
                                const tributary_sync_request_v1* request);
+
+  /* --- 1.1: the host reads these only when struct_size covers them --- */
+
+  /* The instance's streams, found by I/O (a database's tables), or NULL for the descriptor's
+   * list. Call host->declare_stream once per stream and return OK. Like check it may do I/O;
+   * the host runs it in a worker, never in the API process, before each sync and on demand
+   * (`tributary connections discover`), and stores the result per connection. */
+  tributary_result (*discover)(tributary_instance* self, tributary_host_ctx* ctx);
+  /* The link types this connector emits (array, like streams). */
+  const tributary_link_type_v1* link_types;
+  uint32_t link_type_count;
+  uint32_t action_count;
+  /* The actions it performs (array, like streams), run by the action hook. */
+  const tributary_action_v1* actions;
+  /* Perform one action: call host->set_action_result with its result and return OK, or
+   * set_error and return RETRY, FATAL or WAIT as a sync hook does. NULL when action_count is 0. */
+  tributary_result (*action)(tributary_instance* self, tributary_host_ctx* ctx,
+                             const tributary_action_request_v1* request);
 } tributary_connector_v1;
 
 /* The entry point: returns the plugin's descriptor (plugin-owned, static; the same pointer

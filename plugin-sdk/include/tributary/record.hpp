@@ -82,6 +82,12 @@ class Record {
     flags_ = isDeleted ? (flags_ | TRIBUTARY_RECORD_DELETED) : (flags_ & ~TRIBUTARY_RECORD_DELETED);
     return *this;
   }
+  // 1.1: seen, no new content: give only the stream, the id (and the time, if known); the
+  // host keeps the row as it is and counts it as seen for a full refresh's sweep.
+  Record& keysOnly(bool isKeysOnly = true) {
+    flags_ = isKeysOnly ? (flags_ | TRIBUTARY_RECORD_KEYS_ONLY) : (flags_ & ~TRIBUTARY_RECORD_KEYS_ONLY);
+    return *this;
+  }
 
   // --- Canonical fields: one flat JSON object, in the order given. nullopt writes null. ---
 

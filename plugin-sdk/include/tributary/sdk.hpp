@@ -293,10 +293,69 @@ class Context {
     return response;
   }
 
+  // --- 1.1 ---
+
+  // The stream's carried state (JSON text): committed with the next checkpoint, or when the
+  // hook returns, and given to the stream's next run as SyncRequest::state.
+  void setStreamState(std::string_view stream, std::string_view stateJson) {
+    require(TRIBUTARY_HOST_HAS(api_, set_stream_state), "set_stream_state");
+    check(api_->set_stream_state(ctx_, str(stream), str(stateJson)));
+  }
+  // A link of a declared type; it commits with the current batch.
+  void link(std::string_view stream, std::string_view type, std::string_view fromId, std::string_view toId,
+            bool removed = false) {
+    require(TRIBUTARY_HOST_HAS(api_, emit_link), "emit_link");
+    tributary_link_v1 l{};
+    l.struct_size = sizeof l;
+    l.flags = removed ? TRIBUTARY_LINK_DELETED : 0u;
+    l.stream = str(stream);
+    l.type = str(type);
+    l.from_id = str(fromId);
+    l.to_id = str(toId);
+    check(api_->emit_link(ctx_, &l));
+  }
+  // After the run succeeds: a backfill of `stream` over [fromMs, toMs) (either may be unset).
+  void followUpBackfill(std::string_view stream, std::string_view reason, std::optional<int64_t> fromMs = std::nullopt,
+                        std::optional<int64_t> toMs = std::nullopt) {
+    followUp(TRIBUTARY_FOLLOW_UP_BACKFILL, stream, reason, fromMs ? *fromMs : TRIBUTARY_TIME_NONE,
+             toMs ? *toMs : TRIBUTARY_TIME_MAX);
+  }
+  // After the run succeeds: a full resync of `stream`.
+  void followUpResync(std::string_view stream, std::string_view reason) {
+    followUp(TRIBUTARY_FOLLOW_UP_RESYNC, stream, reason, TRIBUTARY_TIME_NONE, TRIBUTARY_TIME_MAX);
+  }
+  // Run statistics: a named counter, and a named fact (a JSON value).
+  void count(std::string_view name, int64_t delta = 1) {
+    require(TRIBUTARY_HOST_HAS(api_, add_run_counter), "add_run_counter");
+    check(api_->add_run_counter(ctx_, str(name), delta));
+  }
+  void fact(std::string_view name, std::string_view valueJson) {
+    require(TRIBUTARY_HOST_HAS(api_, set_run_fact), "set_run_fact");
+    check(api_->set_run_fact(ctx_, str(name), str(valueJson)));
+  }
+
   const tributary_host_api_v1* api() const { return api_; }
   tributary_host_ctx* handle() const { return ctx_; }
 
  private:
+  void followUp(uint32_t kind, std::string_view stream, std::string_view reason, int64_t fromMs, int64_t toMs) {
+    require(TRIBUTARY_HOST_HAS(api_, request_follow_up), "request_follow_up");
+    tributary_follow_up_v1 f{};
+    f.struct_size = sizeof f;
+    f.kind = kind;
+    f.stream = str(stream);
+    f.reason = str(reason);
+    f.window_from_ms = fromMs;
+    f.window_to_ms = toMs;
+    check(api_->request_follow_up(ctx_, &f));
+  }
+  static void check(tributary_result rc) {
+    if (rc != TRIBUTARY_OK) throw HostStopped(rc);
+  }
+  void require(bool has, const char* function) const {
+    if (!has) throw FatalError(std::string("this host has no ") + function + " (it predates connector ABI 1.1)");
+  }
+
   const tributary_host_api_v1* api_;
   tributary_host_ctx* ctx_;
 };
@@ -321,8 +380,10 @@ struct SyncRequest {
   std::optional<int64_t> windowFromMs;  // backfill, inclusive
   std::optional<int64_t> windowToMs;    // backfill, exclusive
   std::vector<std::string_view> ids;    // backfill by id; empty: no filter
+  std::string_view state;               // 1.1: the stream's carried state; empty: none
 
   bool hasCursor() const { return !cursor.empty(); }
+  bool hasState() const { return !state.empty(); }
 
   static SyncRequest fromAbi(const tributary_sync_request_v1* r) {
     SyncRequest out;
@@ -334,6 +395,7 @@ struct SyncRequest {
     if (r->window_to_ms != TRIBUTARY_TIME_MAX) out.windowToMs = r->window_to_ms;
     out.ids.reserve(static_cast<size_t>(r->id_count));
     for (uint64_t i = 0; i < r->id_count; ++i) out.ids.push_back(view(r->ids[i]));
+    if (TRIBUTARY_STRUCT_HAS(r, state_json)) out.state = view(r->state_json);
     return out;
   }
 };
@@ -342,12 +404,31 @@ struct SyncRequest {
 // Describing a connector
 // ---------------------------------------------------------------------------------------
 
+// 1.1 stream flags, for StreamInfo::flags.
+namespace stream_flags {
+// Initial and incremental reads deliver records in ascending modification time.
+inline constexpr uint32_t ModificationOrder = TRIBUTARY_STREAM_MODIFICATION_ORDER;
+// Only ever read whole: every run is a full refresh; a backfill is refused.
+inline constexpr uint32_t FullRefresh = TRIBUTARY_STREAM_FULL_REFRESH;
+}  // namespace stream_flags
+
 struct StreamInfo {
   std::string name;
   std::string primaryKey;
   std::string cursorField;
   std::string entity;  // canonical entity, or "" for the generic records table
   std::string description;
+  uint32_t flags = 0;  // 1.1: stream_flags::*
+};
+
+// 1.1: a kind of link between two canonical entities; `column`, when set, is the text column
+// of fromEntity's table that links of this type own (see tributary_link_type_v1).
+struct LinkTypeInfo {
+  std::string name;
+  std::string fromEntity;
+  std::string toEntity;
+  std::string column{};
+  std::string description{};
 };
 
 enum class ConfigType : uint32_t {
@@ -366,12 +447,25 @@ struct ConfigKey {
   std::string description;
 };
 
+// 1.1: an action (write-back) and the typed fields of its JSON body.
+struct ActionInfo {
+  std::string name;
+  std::string description;
+  bool idempotent = false;  // the host may retry it
+  std::vector<ConfigKey> body{};
+};
+
 struct ConnectorInfo {
   std::string name;  // dotted: "tributary.example"
   std::string version;
   std::string description;
   std::vector<StreamInfo> streams;
   std::vector<ConfigKey> config;
+  // 1.1
+  bool discoversStreams = false;  // the connector overrides discover(); `streams` is the default
+  // Initialized here so that code listing the 1.0 fields in braces still compiles warning-free.
+  std::vector<LinkTypeInfo> linkTypes{};
+  std::vector<ActionInfo> actions{};  // the connector overrides action()
 
   ConnectorInfo& stream(StreamInfo s) {
     streams.push_back(std::move(s));
@@ -379,6 +473,14 @@ struct ConnectorInfo {
   }
   ConnectorInfo& setting(ConfigKey k) {
     config.push_back(std::move(k));
+    return *this;
+  }
+  ConnectorInfo& linkType(LinkTypeInfo t) {
+    linkTypes.push_back(std::move(t));
+    return *this;
+  }
+  ConnectorInfo& action(ActionInfo a) {
+    actions.push_back(std::move(a));
     return *this;
   }
 };
@@ -411,6 +513,14 @@ class Connector {
                                                                : "backfill";
     throw FatalError(std::string("this connector does not implement ") + hook + " (stream '" +
                      std::string(request.stream) + "')");
+  }
+
+  // 1.1, with ConnectorInfo::discoversStreams: the instance's streams, found by I/O.
+  virtual std::vector<StreamInfo> discover(Context&) { return {}; }
+  // 1.1, for ConnectorInfo::actions: perform `name` with its validated JSON body and return
+  // the result as JSON text.
+  virtual std::string action(Context&, std::string_view name, std::string_view /*bodyJson*/) {
+    throw FatalError("this connector does not implement the action '" + std::string(name) + "'");
   }
 
   const Host& host() const { return host_; }
@@ -460,6 +570,29 @@ tributary_result guard(const tributary_host_api_v1* api, tributary_host_ctx* ctx
   }
 }
 
+inline tributary_stream_v1 streamView(const StreamInfo& s) {
+  tributary_stream_v1 v{};
+  v.struct_size = sizeof v;
+  v.flags = s.flags;
+  v.name = s.name.c_str();
+  v.primary_key = s.primaryKey.c_str();
+  v.cursor_field = s.cursorField.c_str();
+  v.entity = s.entity.c_str();
+  v.description = s.description.c_str();
+  return v;
+}
+
+inline tributary_config_key_v1 configKeyView(const ConfigKey& k) {
+  tributary_config_key_v1 v{};
+  v.struct_size = sizeof v;
+  v.type = static_cast<uint32_t>(k.type);
+  v.flags = (k.required ? TRIBUTARY_CONFIG_REQUIRED : 0u) | (k.secret ? TRIBUTARY_CONFIG_SECRET : 0u);
+  v.key = k.key.c_str();
+  v.default_value = k.defaultValue ? k.defaultValue->c_str() : nullptr;
+  v.description = k.description.c_str();
+  return v;
+}
+
 template <class C>
 struct Adapter {
   static Connector* self(tributary_instance* p) { return reinterpret_cast<Connector*>(p); }
@@ -478,6 +611,27 @@ struct Adapter {
     return guard(c->host().api(), ctx, [&] {
       Context cx(c->host().api(), ctx);
       c->check(cx);
+    });
+  }
+  static tributary_result discover(tributary_instance* p, tributary_host_ctx* ctx) noexcept {
+    Connector* c = self(p);
+    return guard(c->host().api(), ctx, [&] {
+      Context cx(c->host().api(), ctx);
+      for (const StreamInfo& s : c->discover(cx)) {
+        tributary_stream_v1 v = streamView(s);
+        tributary_result rc = c->host().api()->declare_stream(ctx, &v);
+        if (rc != TRIBUTARY_OK) throw HostStopped(rc);
+      }
+    });
+  }
+  static tributary_result action(tributary_instance* p, tributary_host_ctx* ctx,
+                                 const tributary_action_request_v1* request) noexcept {
+    Connector* c = self(p);
+    return guard(c->host().api(), ctx, [&] {
+      Context cx(c->host().api(), ctx);
+      std::string result = c->action(cx, view(request->action), view(request->body_json));
+      tributary_result rc = c->host().api()->set_action_result(ctx, str(result));
+      if (rc != TRIBUTARY_OK) throw HostStopped(rc);
     });
   }
   template <void (Connector::*Hook)(Context&, const SyncRequest&)>
@@ -501,25 +655,30 @@ class Descriptor {
  public:
   template <class C>
   Descriptor(ConnectorInfo info, Tag<C>) : info_(std::move(info)) {
-    for (const StreamInfo& s : info_.streams) {
-      tributary_stream_v1 v{};
+    for (const StreamInfo& s : info_.streams) streams_.push_back(streamView(s));
+    for (const ConfigKey& k : info_.config) config_.push_back(configKeyView(k));
+    for (const LinkTypeInfo& t : info_.linkTypes) {
+      tributary_link_type_v1 v{};
       v.struct_size = sizeof v;
-      v.name = s.name.c_str();
-      v.primary_key = s.primaryKey.c_str();
-      v.cursor_field = s.cursorField.c_str();
-      v.entity = s.entity.c_str();
-      v.description = s.description.c_str();
-      streams_.push_back(v);
+      v.name = t.name.c_str();
+      v.from_entity = t.fromEntity.c_str();
+      v.to_entity = t.toEntity.c_str();
+      v.column = t.column.c_str();
+      v.description = t.description.c_str();
+      linkTypes_.push_back(v);
     }
-    for (const ConfigKey& k : info_.config) {
-      tributary_config_key_v1 v{};
+    bodies_.reserve(info_.actions.size());  // actions_ point into these vectors
+    for (const ActionInfo& a : info_.actions) {
+      std::vector<tributary_config_key_v1>& body = bodies_.emplace_back();
+      for (const ConfigKey& k : a.body) body.push_back(configKeyView(k));
+      tributary_action_v1 v{};
       v.struct_size = sizeof v;
-      v.type = static_cast<uint32_t>(k.type);
-      v.flags = (k.required ? TRIBUTARY_CONFIG_REQUIRED : 0u) | (k.secret ? TRIBUTARY_CONFIG_SECRET : 0u);
-      v.key = k.key.c_str();
-      v.default_value = k.defaultValue ? k.defaultValue->c_str() : nullptr;
-      v.description = k.description.c_str();
-      config_.push_back(v);
+      v.flags = a.idempotent ? TRIBUTARY_ACTION_IDEMPOTENT : 0u;
+      v.name = a.name.c_str();
+      v.description = a.description.c_str();
+      v.body_keys = body.empty() ? nullptr : body.data();
+      v.body_key_count = static_cast<uint32_t>(body.size());
+      actions_.push_back(v);
     }
     c_.abi_version = TRIBUTARY_ABI_VERSION;
     c_.struct_size = sizeof c_;
@@ -536,6 +695,12 @@ class Descriptor {
     c_.initial_sync = &Adapter<C>::template run<&Connector::initialSync>;
     c_.incremental_sync = &Adapter<C>::template run<&Connector::incrementalSync>;
     c_.backfill = &Adapter<C>::template run<&Connector::backfill>;
+    c_.discover = info_.discoversStreams ? &Adapter<C>::discover : nullptr;
+    c_.link_types = linkTypes_.empty() ? nullptr : linkTypes_.data();
+    c_.link_type_count = static_cast<uint32_t>(linkTypes_.size());
+    c_.actions = actions_.empty() ? nullptr : actions_.data();
+    c_.action_count = static_cast<uint32_t>(actions_.size());
+    c_.action = actions_.empty() ? nullptr : &Adapter<C>::action;
   }
   Descriptor(const Descriptor&) = delete;
   Descriptor& operator=(const Descriptor&) = delete;
@@ -545,6 +710,9 @@ class Descriptor {
   ConnectorInfo info_;
   std::vector<tributary_stream_v1> streams_;
   std::vector<tributary_config_key_v1> config_;
+  std::vector<tributary_link_type_v1> linkTypes_;
+  std::vector<std::vector<tributary_config_key_v1>> bodies_;
+  std::vector<tributary_action_v1> actions_;
   tributary_connector_v1 c_{};
 };
 

@@ -206,6 +206,6 @@ TEST(Validate, AConnectorWhosePluginWasRefusedSaysWhy) {
             "t.yaml:4:34: connections[0].connector: connector \"tributary.fixture_abi_minor\" is not loaded: its "
             "plugin " TRIBUTARY_TEST_FIXTURE_PLUGIN_DIR
             "/fixture_abi_minor.so was refused (was built for "
-            "connector ABI 1.1, newer than this host's ABI 1.0; upgrade Tributary, or rebuild the plugin "
-            "against TributarySDK 1.0)");
+            "connector ABI 1.2, newer than this host's ABI 1.1; upgrade Tributary, or rebuild the plugin "
+            "against TributarySDK 1.1)");
 }

@@ -29,7 +29,7 @@ TEST(loader, LoadsTheGoodFixtureAndReadsItsDescriptor) {
   EXPECT_EQ(p.name(), "tributary.fixture_good");
   EXPECT_EQ(p.shortName(), "fixture_good");
   EXPECT_EQ(p.version(), "0.0.1");
-  EXPECT_EQ(p.abiString(), "1.0");
+  EXPECT_EQ(p.abiString(), "1.1");
   EXPECT_EQ(p.path(), file);
   ASSERT_EQ(p.streams().size(), 1u);
   EXPECT_EQ(p.streams()[0].name, "items");
@@ -82,7 +82,7 @@ TEST(loader, RefusesAbiMajorMismatchNamingBothVersionsAndTheFix) {
   PluginLoader::Outcome out = PluginLoader().load(file);
   ASSERT_TRUE(out.refused);
   EXPECT_EQ(out.refused->reason,
-            "was built for connector ABI 2.0, but this host supports ABI 1.0 (the major versions "
+            "was built for connector ABI 2.0, but this host supports ABI 1.1 (the major versions "
             "differ); "
             "rebuild the plugin against TributarySDK 1, or run a Tributary host that supports ABI 2");
   EXPECT_EQ(out.refused->abi, "2.0");
@@ -95,9 +95,9 @@ TEST(loader, RefusesNewerMinorNamingBothVersionsAndTheFix) {
   PluginLoader::Outcome out = PluginLoader().load(file);
   ASSERT_TRUE(out.refused);
   EXPECT_EQ(out.refused->reason,
-            "was built for connector ABI 1.1, newer than this host's ABI 1.0; upgrade Tributary, "
+            "was built for connector ABI 1.2, newer than this host's ABI 1.1; upgrade Tributary, "
             "or rebuild "
-            "the plugin against TributarySDK 1.0");
+            "the plugin against TributarySDK 1.1");
   EXPECT_EQ(out.refused->name, "tributary.fixture_abi_minor");
   EXPECT_EQ(out.refused->version, "0.0.1");
 }
@@ -188,4 +188,34 @@ TEST(loader, PluginChecksSettingsAgainstItsSchema) {
   auto good = loadPlugin(fixture("fixture_good"));
   EXPECT_EQ(good->checkSetting("nope", "1"),
             "unknown setting 'nope' for tributary.fixture_good (known: greeting, token)");
+}
+
+TEST(loader, APluginBuiltAgainstTheOneZeroHeaderLoadsAndSyncsUnchanged) {
+  TempDir dir;
+  auto plugin = loadPlugin(dir.copy(fixture("fixture_abi_1_0"), "old.so"));
+  EXPECT_EQ(plugin->abiString(), "1.0");
+  EXPECT_FALSE(plugin->discoversStreams());
+  EXPECT_TRUE(plugin->linkTypes().empty());
+  EXPECT_TRUE(plugin->actions().empty());
+  ASSERT_EQ(plugin->streams().size(), 1u);
+  EXPECT_EQ(plugin->streams()[0].flags, 0u);
+  auto instance = makeInstance(plugin, {}, {{"token", "t"}});
+  RecordingRunServices services;
+  SyncRequest request;
+  request.stream = "items";
+  request.stateJson = "{\"a 1.0 plugin\":\"never reads this\"}";
+  CallResult r = instance->sync(SyncMode::Initial, request, services);
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(services.ids(), (std::vector<std::string>{"a", "b", "c"}));
+  ASSERT_EQ(services.checkpoints.size(), 1u);
+  EXPECT_EQ(services.checkpoints[0].cursorJson, "{\"done\":true}");
+}
+
+TEST(loader, AOneOnePluginInAHostThatKnowsOnlyOneZeroIsRefusedNamingBothVersions) {
+  const uint32_t v10 = 1u << 16, v11 = (1u << 16) | 1u;
+  EXPECT_EQ(abiRefusal(v11, v10).value_or(""),
+            "was built for connector ABI 1.1, newer than this host's ABI 1.0; upgrade Tributary, or rebuild the "
+            "plugin against TributarySDK 1.0");
+  EXPECT_FALSE(abiRefusal(v10, v11));  // the other way round loads
+  EXPECT_FALSE(abiRefusal(v11, v11));
 }

@@ -24,8 +24,10 @@ struct Logged {
 TEST(registry, ScansEveryFixtureSkippingEachBadFileWithOneLogLine) {
   Logged logged;
   PluginRegistry registry = PluginRegistry::scan({{fixtureDir()}, logged.sink()});
-  ASSERT_EQ(registry.plugins().size(), 1u);
-  EXPECT_EQ(registry.plugins()[0]->name(), "tributary.fixture_good");
+  // The 1.0 build of the fixture loads beside the 1.1 one.
+  ASSERT_EQ(registry.plugins().size(), 2u);
+  EXPECT_EQ(registry.plugins()[0]->name(), "tributary.fixture_abi_1_0");
+  EXPECT_EQ(registry.plugins()[1]->name(), "tributary.fixture_good");
 
   const std::string dir = fixtureDir().string();
   std::vector<std::string> refused;
@@ -35,17 +37,21 @@ TEST(registry, ScansEveryFixtureSkippingEachBadFileWithOneLogLine) {
                                       "fixture_missing_dependency.so", "fixture_missing_entry.so", "fixture_not_elf.so",
                                       "fixture_throwing_create.so", "fixture_unresolved.so"}));
   // One line per file: the good one at Info, each refusal at Error with its message.
-  ASSERT_EQ(logged.lines.size(), 9u);
+  ASSERT_EQ(logged.lines.size(), 10u);
   size_t errors = 0;
+  std::vector<std::string> loaded;
   for (const auto& [level, line] : logged.lines) {
     if (level == LogLevel::Error) {
       EXPECT_EQ(line, registry.refused()[errors].message());
       ++errors;
     } else {
       EXPECT_EQ(level, LogLevel::Info);
-      EXPECT_EQ(line, "plugin tributary.fixture_good 0.0.1 (ABI 1.0) loaded from " + dir + "/fixture_good.so");
+      loaded.push_back(line);
     }
   }
+  EXPECT_EQ(loaded, (std::vector<std::string>{
+                        "plugin tributary.fixture_abi_1_0 0.0.1 (ABI 1.0) loaded from " + dir + "/fixture_abi_1_0.so",
+                        "plugin tributary.fixture_good 0.0.1 (ABI 1.1) loaded from " + dir + "/fixture_good.so"}));
   EXPECT_EQ(errors, 8u);
 }
 
@@ -104,7 +110,7 @@ TEST(registry, ListingJsonHasNameVersionAbiPathStreamsStatusAndReason) {
   EXPECT_EQ(loaded["name"], "tributary.example");
   EXPECT_EQ(loaded["short_name"], "example");
   EXPECT_EQ(loaded["version"], "1.0.0");
-  EXPECT_EQ(loaded["abi"], "1.0");
+  EXPECT_EQ(loaded["abi"], "1.1");
   EXPECT_EQ(loaded["path"], example.string());
   EXPECT_EQ(loaded["status"], "loaded");
   ASSERT_EQ(loaded["streams"].size(), 4u);
@@ -112,8 +118,12 @@ TEST(registry, ListingJsonHasNameVersionAbiPathStreamsStatusAndReason) {
                                                   {"primary_key", "id"},
                                                   {"cursor_field", "updatedAt"},
                                                   {"entity", "deals"},
-                                                  {"description", "Deals with amount, stage and close date"}}));
+                                                  {"description", "Deals with amount, stage and close date"},
+                                                  {"flags", nlohmann::json::array()}}));
   EXPECT_EQ(loaded["streams"][3]["entity"], nullptr);
+  EXPECT_EQ(loaded["discovers_streams"], false);
+  EXPECT_EQ(loaded["link_types"], nlohmann::json::array());
+  EXPECT_EQ(loaded["actions"], nlohmann::json::array());
   auto apiKey = std::find_if(loaded["config"].begin(), loaded["config"].end(),
                              [](const nlohmann::json& k) { return k["key"] == "api_key"; });
   ASSERT_NE(apiKey, loaded["config"].end());

@@ -13,7 +13,10 @@ _Static_assert(TRIBUTARY_ABI_VERSION_MAJOR == 1, "a new major gets new struct na
 _Static_assert(TRIBUTARY_ABI_VERSION == 0x10000u + TRIBUTARY_ABI_VERSION_MINOR, "abi_version is major<<16|minor");
 _Static_assert(TRIBUTARY_OK == 0 && TRIBUTARY_RETRY == 1 && TRIBUTARY_FATAL == 2 && TRIBUTARY_WAIT == 3 &&
                TRIBUTARY_CANCELLED == 4, "result codes are released values");
-_Static_assert(TRIBUTARY_RECORD_DELETED == 1u, "record flags are released values");
+_Static_assert(TRIBUTARY_RECORD_DELETED == 1u && TRIBUTARY_RECORD_KEYS_ONLY == 2u, "record flags are released values");
+_Static_assert(TRIBUTARY_STREAM_MODIFICATION_ORDER == 1u && TRIBUTARY_STREAM_FULL_REFRESH == 2u, "stream flags are released values");
+_Static_assert(TRIBUTARY_LINK_DELETED == 1u && TRIBUTARY_ACTION_IDEMPOTENT == 1u, "link and action flags are released values");
+_Static_assert(TRIBUTARY_FOLLOW_UP_BACKFILL == 1 && TRIBUTARY_FOLLOW_UP_RESYNC == 2, "follow-up kinds are released values");
 
 /* tributary_str */
 _Static_assert(offsetof(tributary_str, data) == 0, "tributary_str.data moved: released ABI fields never move");
@@ -46,7 +49,9 @@ _Static_assert(offsetof(tributary_sync_request_v1, window_from_ms) == 48, "tribu
 _Static_assert(offsetof(tributary_sync_request_v1, window_to_ms) == 56, "tributary_sync_request_v1.window_to_ms moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_sync_request_v1, ids) == 64, "tributary_sync_request_v1.ids moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_sync_request_v1, id_count) == 72, "tributary_sync_request_v1.id_count moved: released ABI fields never move");
-_Static_assert(sizeof(tributary_sync_request_v1) == 80, "tributary_sync_request_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_sync_request_v1, 1.1 */
+_Static_assert(offsetof(tributary_sync_request_v1, state_json) == 80, "tributary_sync_request_v1.state_json moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_sync_request_v1) == 96, "tributary_sync_request_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 /* tributary_http_header */
 _Static_assert(offsetof(tributary_http_header, name) == 0, "tributary_http_header.name moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_http_header, value) == 16, "tributary_http_header.value moved: released ABI fields never move");
@@ -83,7 +88,15 @@ _Static_assert(offsetof(tributary_host_api_v1, http_response_free) == 72, "tribu
 _Static_assert(offsetof(tributary_host_api_v1, log) == 80, "tributary_host_api_v1.log moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_host_api_v1, get_config) == 88, "tributary_host_api_v1.get_config moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_host_api_v1, get_secret) == 96, "tributary_host_api_v1.get_secret moved: released ABI fields never move");
-_Static_assert(sizeof(tributary_host_api_v1) == 104, "tributary_host_api_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_host_api_v1, 1.1 */
+_Static_assert(offsetof(tributary_host_api_v1, set_stream_state) == 104, "tributary_host_api_v1.set_stream_state moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, emit_link) == 112, "tributary_host_api_v1.emit_link moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, request_follow_up) == 120, "tributary_host_api_v1.request_follow_up moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, add_run_counter) == 128, "tributary_host_api_v1.add_run_counter moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, set_run_fact) == 136, "tributary_host_api_v1.set_run_fact moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, declare_stream) == 144, "tributary_host_api_v1.declare_stream moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_host_api_v1, set_action_result) == 152, "tributary_host_api_v1.set_action_result moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_host_api_v1) == 160, "tributary_host_api_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 /* tributary_stream_v1 */
 _Static_assert(offsetof(tributary_stream_v1, struct_size) == 0, "tributary_stream_v1.struct_size moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_stream_v1, flags) == 4, "tributary_stream_v1.flags moved: released ABI fields never move");
@@ -118,7 +131,54 @@ _Static_assert(offsetof(tributary_connector_v1, check) == 72, "tributary_connect
 _Static_assert(offsetof(tributary_connector_v1, initial_sync) == 80, "tributary_connector_v1.initial_sync moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_connector_v1, incremental_sync) == 88, "tributary_connector_v1.incremental_sync moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_connector_v1, backfill) == 96, "tributary_connector_v1.backfill moved: released ABI fields never move");
-_Static_assert(sizeof(tributary_connector_v1) == 104, "tributary_connector_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_connector_v1, 1.1 */
+_Static_assert(offsetof(tributary_connector_v1, discover) == 104, "tributary_connector_v1.discover moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, link_types) == 112, "tributary_connector_v1.link_types moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, link_type_count) == 120, "tributary_connector_v1.link_type_count moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, action_count) == 124, "tributary_connector_v1.action_count moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, actions) == 128, "tributary_connector_v1.actions moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, action) == 136, "tributary_connector_v1.action moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_connector_v1) == 144, "tributary_connector_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_link_v1 (1.1) */
+_Static_assert(offsetof(tributary_link_v1, struct_size) == 0, "tributary_link_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_link_v1, flags) == 4, "tributary_link_v1.flags moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_link_v1, stream) == 8, "tributary_link_v1.stream moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_link_v1, type) == 24, "tributary_link_v1.type moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_link_v1, from_id) == 40, "tributary_link_v1.from_id moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_link_v1, to_id) == 56, "tributary_link_v1.to_id moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_link_v1) == 72, "tributary_link_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_follow_up_v1 (1.1) */
+_Static_assert(offsetof(tributary_follow_up_v1, struct_size) == 0, "tributary_follow_up_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_follow_up_v1, kind) == 4, "tributary_follow_up_v1.kind moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_follow_up_v1, stream) == 8, "tributary_follow_up_v1.stream moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_follow_up_v1, reason) == 24, "tributary_follow_up_v1.reason moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_follow_up_v1, window_from_ms) == 40, "tributary_follow_up_v1.window_from_ms moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_follow_up_v1, window_to_ms) == 48, "tributary_follow_up_v1.window_to_ms moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_follow_up_v1) == 56, "tributary_follow_up_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_action_request_v1 (1.1) */
+_Static_assert(offsetof(tributary_action_request_v1, struct_size) == 0, "tributary_action_request_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_action_request_v1, reserved) == 4, "tributary_action_request_v1.reserved moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_action_request_v1, action) == 8, "tributary_action_request_v1.action moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_action_request_v1, body_json) == 24, "tributary_action_request_v1.body_json moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_action_request_v1) == 40, "tributary_action_request_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_link_type_v1 (1.1) */
+_Static_assert(offsetof(tributary_link_type_v1, struct_size) == 0, "tributary_link_type_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_link_type_v1, flags) == 4, "tributary_link_type_v1.flags moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_link_type_v1, name) == 8, "tributary_link_type_v1.name moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_link_type_v1, from_entity) == 16, "tributary_link_type_v1.from_entity moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_link_type_v1, to_entity) == 24, "tributary_link_type_v1.to_entity moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_link_type_v1, column) == 32, "tributary_link_type_v1.column moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_link_type_v1, description) == 40, "tributary_link_type_v1.description moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_link_type_v1) == 48, "tributary_link_type_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_action_v1 (1.1) */
+_Static_assert(offsetof(tributary_action_v1, struct_size) == 0, "tributary_action_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_action_v1, flags) == 4, "tributary_action_v1.flags moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_action_v1, name) == 8, "tributary_action_v1.name moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_action_v1, description) == 16, "tributary_action_v1.description moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_action_v1, body_keys) == 24, "tributary_action_v1.body_keys moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_action_v1, body_key_count) == 32, "tributary_action_v1.body_key_count moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_action_v1, reserved) == 36, "tributary_action_v1.reserved moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_action_v1) == 40, "tributary_action_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 /* clang-format on */
 
 /* Referenced by AbiLayoutTest.cpp so this file is linked in, not just compiled. */
