@@ -1,6 +1,8 @@
 #include "engine/EngineServices.h"
 
+#include "common/Strings.h"
 #include "db/DbError.h"
+#include "engine/FlatJson.h"
 #include "http/HttpResponse.h"
 
 namespace tributary::engine {
@@ -9,12 +11,14 @@ using plugins::ResultCode;
 using plugins::RunStopped;
 
 EngineServices::EngineServices(std::string stream, RecordSink* sink, CallCounters& counters,
-                               std::function<bool()> cancelled, Progress progress)
+                               std::function<bool()> cancelled, Progress progress,
+                               const std::vector<plugins::LinkTypeDescriptor>* linkTypes)
     : stream_(std::move(stream)),
       sink_(sink),
       counters_(counters),
       cancelled_(std::move(cancelled)),
-      progress_(std::move(progress)) {}
+      progress_(std::move(progress)),
+      linkTypes_(linkTypes) {}
 
 void EngineServices::requireSink(const char* fn) const {
   if (!sink_) throw RunStopped(ResultCode::Fatal, std::string(fn) + " called outside a sync call (in check)");
@@ -52,6 +56,52 @@ void EngineServices::commitCheckpoint(std::string_view stream, std::string_view 
   }
   ++counters_.pages;
   guard([&] { sink_->checkpoint(cursor); });
+}
+
+namespace {
+
+// Longer ids than this are no vendor's: the key of record_links (a btree entry) must stay small.
+constexpr size_t kMaxLinkIdBytes = 1024;
+
+std::string quotedId(std::string_view s) {
+  std::string q = "'" + strings::validUtf8(s.substr(0, 80));
+  if (s.size() > 80) q += "...";
+  return q + "'";
+}
+
+}  // namespace
+
+void EngineServices::emitLink(const plugins::LinkView& l) {
+  requireSink("emit_link");
+  if (l.stream != stream_) {
+    throw RunStopped(ResultCode::Fatal, "emit_link: the plugin emitted a link for stream " + quotedId(l.stream) +
+                                            " during a call for stream '" + stream_ + "'");
+  }
+  const plugins::LinkTypeDescriptor* type = nullptr;
+  std::string declared;
+  if (linkTypes_) {
+    for (const auto& t : *linkTypes_) {
+      if (t.name == l.type) type = &t;
+      declared += (declared.empty() ? "" : ", ") + t.name;
+    }
+  }
+  if (!type) {
+    throw RunStopped(ResultCode::Fatal, "emit_link: unknown link type " + quotedId(l.type) +
+                                            " (declared: " + (declared.empty() ? "none" : declared) + ")");
+  }
+  const std::string what =
+      "emit_link: link '" + type->name + "' from " + quotedId(l.fromId) + " to " + quotedId(l.toId);
+  for (auto [field, id] : {std::pair{"from_id", l.fromId}, std::pair{"to_id", l.toId}}) {
+    if (!validText(id)) {
+      throw RunStopped(ResultCode::Fatal,
+                       what + " has a " + field + " that is not valid UTF-8 (or holds a NUL byte); fix the plugin");
+    }
+    if (id.size() > kMaxLinkIdBytes) {
+      throw RunStopped(ResultCode::Fatal, what + " has a " + field + " of " + std::to_string(id.size()) +
+                                              " bytes (at most " + std::to_string(kMaxLinkIdBytes) + ")");
+    }
+  }
+  guard([&] { sink_->addLink(*type, l); });
 }
 
 void EngineServices::reportProgress(int64_t current, int64_t total, std::string_view message) {

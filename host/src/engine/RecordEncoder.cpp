@@ -122,6 +122,7 @@ std::optional<std::string> RecordEncoder::convert(const Column& col, const FlatJ
 std::optional<std::string> RecordEncoder::encode(std::string_view fieldsJson, std::string& line) {
   if (!entity_) return std::nullopt;
   for (auto& v : values_) v.present = false;
+  bool ignored = false;
   if (!fieldsJson.empty()) {
     bool fromVisit = false;
     auto err = json_.parse(fieldsJson, [&](const FlatJson::Member& m) -> std::optional<std::string> {
@@ -133,6 +134,11 @@ std::optional<std::string> RecordEncoder::encode(std::string_view fieldsJson, st
         slot.present = false;  // "" is null for every type (the seeds' lesson)
         return std::nullopt;
       }
+      if (owned_[static_cast<size_t>(idx)]) {
+        ignored = true;  // the link type's to write, not the record's
+        fromVisit = false;
+        return std::nullopt;
+      }
       if (auto e = convert(entity_->columns[static_cast<size_t>(idx)], m, slot.text)) return e;
       if (!validText(slot.text)) return std::string(m.key) + ": not valid UTF-8 text";
       slot.present = true;
@@ -141,6 +147,7 @@ std::optional<std::string> RecordEncoder::encode(std::string_view fieldsJson, st
     });
     if (err) return fromVisit ? *err : "fields are not a valid JSON object: " + *err;
   }
+  if (ignored) ++ownedIgnored_;
   for (auto& v : values_) {
     line.push_back('\t');
     if (v.present) appendCopyText(line, v.text);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,8 +16,16 @@ namespace tributary::engine {
 class RecordEncoder {
  public:
   explicit RecordEncoder(const Entity* entity) : entity_(entity) {
-    if (entity_) values_.resize(entity_->columns.size());
+    if (entity_) {
+      values_.resize(entity_->columns.size());
+      owned_.resize(entity_->columns.size(), false);
+    }
   }
+
+  // The column at `index` belongs to a link type: encode() writes it NULL whatever the fields
+  // say, and counts the records that gave it a value (ignored, never checked).
+  void own(size_t index) { owned_.at(index) = true; }
+  int64_t ownedValuesIgnored() const { return ownedIgnored_; }
 
   // Appends "\t<col1>\t<col2>..." for every column of the entity. Returns an error naming the
   // field when a value does not have its column's type, or names no column.
@@ -31,6 +40,8 @@ class RecordEncoder {
   const Entity* entity_;
   FlatJson json_;
   std::vector<Value> values_;
+  std::vector<bool> owned_;
+  int64_t ownedIgnored_ = 0;
 };
 
 }  // namespace tributary::engine

@@ -16,6 +16,9 @@ namespace tributary::engine {
 namespace {
 
 constexpr int64_t kErrorFlushBytes = 4 * 1024 * 1024;
+// Links buffered past this are sent to their staging table before the batch ends.
+constexpr size_t kLinkFlushBytes = 4 * 1024 * 1024;
+constexpr const char* kLinkStage = "trib_stage_links";
 
 std::string firstLine(const std::string& s) {
   auto nl = s.find('\n');
@@ -38,6 +41,14 @@ std::string refusal(const std::string& what) {
   return "the database refused the record: " + message;
 }
 
+// The to_id of the newest live link of type `type` (SQL) from the row `row` (an alias) of
+// connection `conn` (SQL): what a column the type owns holds when no link of this batch says.
+std::string newestLiveLink(const std::string& conn, const std::string& type, const std::string& row) {
+  return "(SELECT l.to_id FROM record_links l WHERE l.connection_id = " + conn + "::uuid AND l.type = " + type +
+         " AND l.from_id = " + row +
+         ".source_id AND l.deleted_at IS NULL ORDER BY l.updated_at DESC, l.id DESC LIMIT 1)";
+}
+
 }  // namespace
 
 WriteCounts& WriteCounts::operator+=(const WriteCounts& o) {
@@ -48,6 +59,8 @@ WriteCounts& WriteCounts::operator+=(const WriteCounts& o) {
   deleted += o.deleted;
   failed += o.failed;
   batches += o.batches;
+  links += o.links;
+  linksDeleted += o.linksDeleted;
   return *this;
 }
 
@@ -66,12 +79,27 @@ void StreamWriter::Batch::clear() {
   start = std::chrono::steady_clock::now();
   failedIds.clear();
   seenAdded = 0;
+  links.clear();
+  linkCount = 0;
+  linksDeleted = 0;
+  linkTypes.clear();
 }
 
 StreamWriter::StreamWriter(std::vector<db::Connection*> connections, StreamTarget target, Options options,
                            BatchCommitHook& hook)
     : t_(std::move(target)), o_(std::move(options)), hook_(hook), encoder_(t_.entity) {
   if (connections.empty()) throw std::invalid_argument("StreamWriter needs a connection");
+  if (o_.writingRunId.empty()) o_.writingRunId = o_.runId;
+  if (t_.entity) {
+    owners_.assign(t_.entity->columns.size(), nullptr);
+    for (const auto& lt : o_.linkTypes) {
+      if (lt.column.empty() || lt.fromEntity != t_.entity->table) continue;
+      const int i = t_.entity->columnIndex(lt.column);
+      if (i < 0) continue;  // the loader refuses such a plugin
+      owners_[static_cast<size_t>(i)] = &lt;
+      encoder_.own(static_cast<size_t>(i));
+    }
+  }
   const size_t n = o_.dryRun ? 1 : connections.size();
   slots_.reserve(n);
   for (size_t i = 0; i < n; ++i) {
@@ -131,6 +159,11 @@ void StreamWriter::ensureStaging(Batch& b) {
   }
   sql += ") ON COMMIT DELETE ROWS";
   b.conn->execScript(sql);
+  if (!o_.linkTypes.empty() && !o_.dryRun) {
+    b.conn->execScript(std::string("CREATE TEMP TABLE IF NOT EXISTS ") + kLinkStage +
+                       " (ord bigint, type text, from_entity text, from_id text, to_entity text, to_id text,"
+                       " deleted boolean) ON COMMIT DELETE ROWS");
+  }
   if (o_.dryRun) b.conn->execScript("CREATE TEMP TABLE IF NOT EXISTS trib_dry_seen (stream text, source_id text)");
   b.stagingReady = true;
 }
@@ -237,11 +270,107 @@ void StreamWriter::addError(std::string_view sourceId, std::string_view stage, s
   }
 }
 
+void StreamWriter::addLink(const plugins::LinkTypeDescriptor& type, const plugins::LinkView& l) {
+  Batch& b = cur();
+  begin(b);
+  if (!o_.dryRun) {
+    std::string& out = b.links;
+    out += std::to_string(b.linkCount);
+    out += '\t';
+    appendCopyText(out, type.name);
+    out += '\t';
+    appendCopyText(out, type.fromEntity);
+    out += '\t';
+    appendCopyText(out, l.fromId);
+    out += '\t';
+    appendCopyText(out, type.toEntity);
+    out += '\t';
+    appendCopyText(out, l.toId);
+    out += l.deleted ? "\tt\n" : "\tf\n";
+    b.linkTypes.insert(type.name);
+  }
+  ++b.linkCount;
+  if (l.deleted) ++b.linksDeleted;
+  // An association pass may emit links by the hundred thousand between checkpoints: memory stays
+  // bounded as it does for records.
+  if (b.links.size() > kLinkFlushBytes) stageLinks(b);
+}
+
+void StreamWriter::stageLinks(Batch& b) {
+  if (b.links.empty()) return;
+  endCopy(b);  // one COPY at a time on a connection: the records' restarts at their next one
+  db::CopyIn copy(*b.conn, std::string("COPY ") + kLinkStage +
+                               " (ord, type, from_entity, from_id, to_entity, to_id, deleted) FROM STDIN");
+  copy.put(b.links);
+  try {
+    copy.end();
+  } catch (const db::DbError& e) {
+    throw db::DbError(std::string("COPY into ") + kLinkStage + " failed: " + e.what(), e.sqlstate());
+  }
+  b.links.clear();
+}
+
+void StreamWriter::writeLinks(Batch& b) {
+  stageLinks(b);
+  const db::Param runId = o_.writingRunId.empty() ? db::Param() : db::Param(o_.writingRunId);
+  // The batch's last word on each link wins (emitted, then removed: removed). A link emitted again
+  // unchanged is not rewritten; one emitted again after its removal comes back.
+  const std::string upsert = std::string("WITH src AS (SELECT DISTINCT ON (type, from_id, to_id) * FROM ") +
+                             kLinkStage +
+                             " ORDER BY type, from_id, to_id, ord DESC)"
+                             " INSERT INTO record_links AS l (workspace_id, connection_id, type, from_entity, from_id,"
+                             " to_entity, to_id, deleted_at, last_run_id)"
+                             " SELECT $1::uuid, $2::uuid, s.type, s.from_entity, s.from_id, s.to_entity, s.to_id,"
+                             " CASE WHEN s.deleted THEN now() END, $3::uuid FROM src s ORDER BY s.ord"
+                             " ON CONFLICT (connection_id, type, from_id, to_id) DO UPDATE SET"
+                             " workspace_id = EXCLUDED.workspace_id, from_entity = EXCLUDED.from_entity,"
+                             " to_entity = EXCLUDED.to_entity, deleted_at = EXCLUDED.deleted_at, updated_at = now(),"
+                             " last_run_id = EXCLUDED.last_run_id"
+                             " WHERE (l.deleted_at IS NULL) <> (EXCLUDED.deleted_at IS NULL)"
+                             " OR l.from_entity <> EXCLUDED.from_entity OR l.to_entity <> EXCLUDED.to_entity";
+  for (int attempt = 1;; ++attempt) {
+    db::Savepoint sp(*b.conn, "trib_links");
+    try {
+      b.conn->exec(upsert, t_.workspaceId, t_.connectionId, runId);
+      for (const auto& lt : o_.linkTypes) {
+        if (lt.column.empty() || !b.linkTypes.count(lt.name)) continue;
+        const Entity* from = findEntity(lt.fromEntity);
+        if (!from) continue;  // the loader refuses such a plugin
+        const std::string col = strings::quoteIdent(lt.column);
+        // Per from row, the batch's links of the type after the batch's last word on each: the
+        // last one emitted live sets the column; with none live, removing the one the column
+        // holds hands it to the row's newest other live link, or NULL.
+        b.conn->exec(std::string("WITH ev AS (SELECT DISTINCT ON (from_id, to_id) from_id, to_id, deleted, ord FROM ") +
+                         kLinkStage +
+                         " WHERE type = $3 ORDER BY from_id, to_id, ord DESC),"
+                         " pick AS (SELECT from_id, (array_agg(to_id ORDER BY ord DESC) FILTER (WHERE NOT deleted))[1]"
+                         " AS live_to, array_agg(to_id) FILTER (WHERE deleted) AS removed FROM ev GROUP BY from_id)"
+                         " UPDATE " +
+                         from->table + " t SET " + col + " = coalesce(p.live_to, " + newestLiveLink("$4", "$3", "t") +
+                         "), updated_at = now() FROM pick p WHERE t.workspace_id = $1::uuid AND t.source = $2"
+                         " AND t.source_id = p.from_id AND CASE WHEN p.live_to IS NOT NULL THEN t." +
+                         col + " IS DISTINCT FROM p.live_to ELSE t." + col + " = ANY(p.removed) END",
+                     t_.workspaceId, t_.source, lt.name, t_.connectionId);
+      }
+      sp.release();
+      return;
+    } catch (const db::DbError& e) {
+      if (b.conn->isBroken()) throw;
+      sp.rollback();
+      // A backfill's association pass beside a sync of the same rows: a deadlock's victim tries
+      // again. Anything else fails the batch (and the call, which is retried).
+      if (!transient(e) || attempt >= 3) throw;
+      log::info("engine", "the {} links of a batch of {} hit {}; trying them again", b.linkCount, t_.stream,
+                firstLine(e.what()));
+    }
+  }
+}
+
 bool StreamWriter::checkpoint(std::string_view cursor) {
   Batch& b = cur();
   b.cursor = std::string(cursor);
   const auto age = std::chrono::steady_clock::now() - b.start;
-  const int64_t size = b.records + static_cast<int64_t>(b.errors.size()) + b.failed;
+  const int64_t size = b.records + static_cast<int64_t>(b.errors.size()) + b.failed + b.linkCount;
   if (size == 0 && !b.open) return false;  // nothing to store yet; the cursor rides with the next batch
   if (size >= target_ || age >= o_.maxBatchAge) {
     startCommit();
@@ -255,7 +384,8 @@ void StreamWriter::collect() {
   CommitResult r = inflight_.get();  // rethrows a commit's failure
   totals_ += r.counts;
   if (r.conflicted) plainInsert_ = false;
-  if (r.took < o_.fastCommit && r.counts.records >= target_) target_ = std::min(o_.maxBatch, target_ * 2);
+  if (r.took < o_.fastCommit && r.counts.records + r.counts.links >= target_)
+    target_ = std::min(o_.maxBatch, target_ * 2);
   else if (r.took > o_.slowCommit) target_ = std::max(o_.minBatch, target_ / 2);
 }
 
@@ -360,6 +490,9 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
           t_.connectionId, t_.stream, db::textArray(b.failedIds));
     }
   }
+  if (b.linkCount > 0) writeLinks(b);
+  c.links = b.linkCount;
+  c.linksDeleted = b.linksDeleted;
   writeErrors(b);
   info.seenAdded += b.seenAdded;
   c.failed = b.failed;
@@ -377,6 +510,14 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
   return result;
 }
 
+std::string StreamWriter::columnValue(const Column& c) const {
+  const size_t i = static_cast<size_t>(t_.entity->columnIndex(c.name));
+  // A new row's owned column comes from the links already stored: an association pass that ran
+  // before the records is not lost. ($3 is the connection in both statements below.)
+  if (owners_[i]) return newestLiveLink("$3", strings::quoteLiteral(owners_[i]->name), "s");
+  return "s." + strings::quoteIdent(c.name) + (c.type == ColumnType::Text ? "" : "::" + std::string(sqlType(c.type)));
+}
+
 std::string StreamWriter::insertSql() const {
   const std::string modified =
       "CASE WHEN s.modified_ms IS NULL THEN NULL ELSE 'epoch'::timestamptz + s.modified_ms * interval '1 millisecond' END";
@@ -388,9 +529,8 @@ std::string StreamWriter::insertSql() const {
   }
   std::string cols, exprs;
   for (const auto& c : t_.entity->columns) {
-    const std::string q = strings::quoteIdent(c.name);
-    cols += ", " + q;
-    exprs += ", s." + q + (c.type == ColumnType::Text ? "" : "::" + std::string(sqlType(c.type)));
+    cols += ", " + strings::quoteIdent(c.name);
+    exprs += ", " + columnValue(c);
   }
   return "INSERT INTO " + t_.entity->table + " (workspace_id, source, source_id, connection_id, stream" + cols +
          ", raw, raw_hash, source_modified_at, source_read_at, deleted_at) SELECT $1::uuid, $2, s.source_id, $3::uuid,"
@@ -426,11 +566,12 @@ std::string StreamWriter::upsertSql(const Batch& b, bool ranged) const {
       " count(*) FILTER (WHERE deleted) FROM up";
   if (t_.entity) {
     std::string cols, exprs, sets;
-    for (const auto& c : t_.entity->columns) {
+    for (size_t i = 0; i < t_.entity->columns.size(); ++i) {
+      const Column& c = t_.entity->columns[i];
       const std::string q = strings::quoteIdent(c.name);
       cols += ", " + q;
-      exprs += ", s." + q + (c.type == ColumnType::Text ? "" : "::" + std::string(sqlType(c.type)));
-      sets += ", " + q + " = EXCLUDED." + q;
+      exprs += ", " + columnValue(c);
+      if (!owners_[i]) sets += ", " + q + " = EXCLUDED." + q;  // an owned column is its links' alone
     }
     return "WITH src AS (" + src + "), up AS (INSERT INTO " + t_.entity->table +
            " AS t (workspace_id, source, source_id, connection_id, stream" + cols +
@@ -569,6 +710,8 @@ void StreamWriter::dryRunCount(Batch& b) {
     b.conn->execScript("TRUNCATE " + stagingTable());
   }
   c.batches = 1;
+  c.links = b.linkCount;
+  c.linksDeleted = b.linksDeleted;
   totals_ += c;
   b.clear();
 }

@@ -5,6 +5,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -26,6 +27,8 @@ struct WriteCounts {
   int64_t deleted = 0;  // records that carried a deletion
   int64_t failed = 0;   // per-record errors (poison, validation, write)
   int64_t batches = 0;
+  int64_t links = 0;         // links emitted and stored (or, in a dry run, counted)
+  int64_t linksDeleted = 0;  // of them, removals (TRIBUTARY_LINK_DELETED)
 
   WriteCounts& operator+=(const WriteCounts& o);
 };
@@ -62,6 +65,14 @@ class BatchCommitHook {
 // With two connections the writer double-buffers: one batch commits on one connection while
 // the plugin fills the next through the other. Commits still happen one at a time and in
 // checkpoint order, so a crash leaves exactly the batches before some checkpoint.
+//
+// Links (ABI 1.1) ride with the batch they are emitted in: they stream into a staging table of
+// their own by COPY and land in record_links with one upsert, in the batch's transaction, after
+// its records. A column a link type owns (deals.account_id) is left alone by the row upsert (a
+// new row takes it from record_links, so a link that came before its row is not lost) and
+// written by that type's links alone: the to_id of the batch's last live link from the row, or,
+// when the batch removes the link the column holds, the row's newest other live link of the type
+// (or NULL).
 class StreamWriter final : public RecordSink {
  public:
   struct Options {
@@ -73,6 +84,12 @@ class StreamWriter final : public RecordSink {
     bool targetEmpty = false;
     std::string runId;
     std::string jobId;
+    // The run doing the writing, for record_links.last_run_id (runId may name the run that began
+    // a resumed full refresh); runId when empty.
+    std::string writingRunId;
+    // Every link type of the plugin: a link of any may come in any stream. Those with a column
+    // own it (see above).
+    std::vector<plugins::LinkTypeDescriptor> linkTypes;
     int initialBatch = 1000;
     int minBatch = 200;
     int maxBatch = 50000;
@@ -89,6 +106,7 @@ class StreamWriter final : public RecordSink {
   void add(const plugins::RecordView& record) override;
   void addError(std::string_view sourceId, std::string_view stage, std::string_view message,
                 std::string_view raw) override;
+  void addLink(const plugins::LinkTypeDescriptor& type, const plugins::LinkView& link) override;
   // A checkpoint: commits when the batch is big or old enough. Returns true if it committed
   // (or started committing).
   bool checkpoint(std::string_view cursor) override;
@@ -102,6 +120,8 @@ class StreamWriter final : public RecordSink {
   WriteCounts totals() const { return totals_; }
   // Failed records that had no source id: a full refresh cannot tell which rows they were.
   int64_t unidentifiedErrors() const { return unidentified_; }
+  // Records that carried a value for a column a link type owns, which the upsert ignored.
+  int64_t ownedValuesIgnored() const { return encoder_.ownedValuesIgnored(); }
   int batchTarget() const { return target_; }
   // For a dry run's end: rows of this stream the target holds but the run did not see.
   int64_t countUnseen();
@@ -131,6 +151,10 @@ class StreamWriter final : public RecordSink {
     std::chrono::steady_clock::time_point start;
     std::vector<std::string> failedIds;  // of this batch's errors, written or not
     int64_t seenAdded = 0;               // error ids already put in sync_seen
+    std::string links;                   // COPY lines of links not yet sent to the staging table
+    int64_t linkCount = 0;
+    int64_t linksDeleted = 0;
+    std::set<std::string> linkTypes;  // the types of this batch's links
     void clear();
   };
   struct CommitResult {
@@ -151,11 +175,15 @@ class StreamWriter final : public RecordSink {
   int64_t plainInsert(Batch& b);
   void isolate(Batch& b, int64_t lo, int64_t hi, WriteCounts& counts);
   void writeErrors(Batch& b);
+  void stageLinks(Batch& b);
+  void writeLinks(Batch& b);
   void dryRunCount(Batch& b);
   void abortBatch(Batch& b);
   std::string stagingTable() const;
   std::string upsertSql(const Batch& b, bool ranged) const;
   std::string insertSql() const;
+  // The value a new row's column `c` gets: from the link type that owns it, or the record's.
+  std::string columnValue(const Column& c) const;
   // Why a record's modification time cannot be stored (too far in the future, or before the
   // year 1); none when it can.
   std::optional<std::string> refuseTime(int64_t modifiedAtMs) const;
@@ -164,6 +192,7 @@ class StreamWriter final : public RecordSink {
   Options o_;
   BatchCommitHook& hook_;
   RecordEncoder encoder_;
+  std::vector<const plugins::LinkTypeDescriptor*> owners_;  // per column of the entity: its owner, or null
   std::vector<Batch> slots_;
   size_t cur_ = 0;
   std::future<CommitResult> inflight_;

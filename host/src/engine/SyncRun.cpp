@@ -16,8 +16,9 @@ using plugins::ResultCode;
 using sync::Mode;
 
 Json countsJson(const WriteCounts& c) {
-  return Json{{"records", c.records}, {"inserted", c.inserted}, {"updated", c.updated}, {"unchanged", c.unchanged},
-              {"deleted", c.deleted}, {"failed", c.failed},     {"batches", c.batches}};
+  return Json{{"records", c.records},     {"inserted", c.inserted}, {"updated", c.updated},
+              {"unchanged", c.unchanged}, {"deleted", c.deleted},   {"failed", c.failed},
+              {"batches", c.batches},     {"links", c.links},       {"links_deleted", c.linksDeleted}};
 }
 
 // This worker cannot run the job, another may: it is left to one that can (queue's Declined).
@@ -209,7 +210,9 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   wo.dryRun = dryRun;
   wo.trackSeen = !dryRun && mode == Mode::Initial && p.trackSeen;
   wo.runId = mode == Mode::Initial && !p.seenRunId.empty() ? p.seenRunId : recorder_->runId();
+  wo.writingRunId = recorder_->runId();
   wo.jobId = job_.id;
+  wo.linkTypes = plugin_->linkTypes();
   wo.initialBatch = cfg_.sync.initialBatch;
   wo.minBatch = cfg_.sync.minBatch;
   wo.maxBatch = cfg_.sync.maxBatch;
@@ -245,7 +248,7 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   };
   const int64_t pagesBefore = counters_.pages;
   EngineServices services(
-      s.name, &writer, counters_, [this] { return ctx_.stopRequested(); }, onProgress);
+      s.name, &writer, counters_, [this] { return ctx_.stopRequested(); }, onProgress, &plugin_->linkTypes());
 
   plugins::SyncRequest req;
   req.stream = s.name;
@@ -293,6 +296,19 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   }
   if (services.databaseError()) discardConnections = true;
   result.counts = writer.totals();
+  if (const int64_t ignored = writer.ownedValuesIgnored()) {
+    // Not an error (the column is the links'), but a plugin that sends the value may not know.
+    std::string owned;
+    for (const auto& lt : plugin_->linkTypes()) {
+      if (!lt.column.empty() && lt.fromEntity == s.entity) {
+        owned += (owned.empty() ? "" : ", ") + lt.fromEntity + "." + lt.column + " (link type " + lt.name + ")";
+      }
+    }
+    meta["owned_values_ignored"] = ignored;
+    log::warn("engine",
+              "{} stream {}: {} records gave a value for {}, which links write alone; the values were ignored", label(),
+              s.name, ignored, owned);
+  }
   // The writer goes before its connections: it may still roll back on them.
   writerPtr.reset();
   dryTx.reset();

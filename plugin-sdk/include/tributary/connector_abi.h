@@ -418,9 +418,10 @@ typedef struct tributary_config_key_v1 {
 /* 1.1: a kind of link between records of two canonical entities (not ""). When `column`
  * is set, the link owns that text column of from_entity's table ("account_id" of deals or
  * contacts): every row upsert of this connection leaves it alone (a value for it in
- * fields_json is ignored), and a link of this type writes it alone, to_id's value (a
- * removed link clears it if it still holds that to_id). At most one link type owns a column;
- * the column holds one to_id per from row, the last one committed. */
+ * fields_json is ignored, and counted), a new row takes it from the links already stored, and
+ * a link of this type writes it alone, to_id's value (a removed link that it still holds hands
+ * it to the row's newest other live link of the type, or clears it). At most one link type owns
+ * a column; the column holds one to_id per from row, the last one committed. */
 typedef struct tributary_link_type_v1 {
   uint32_t struct_size;    /* sizeof(tributary_link_type_v1); the same for every element */
   uint32_t flags;          /* reserved, 0 */

@@ -13,7 +13,7 @@ namespace {
 
 // Keeps what reaches it; fails with a database error on request.
 struct FakeSink : RecordSink {
-  std::vector<std::string> records, errors, checkpoints;
+  std::vector<std::string> records, errors, checkpoints, links;
   bool failWrites = false;
   void add(const plugins::RecordView& r) override {
     if (failWrites) throw db::DbError("connection lost", "08006");
@@ -22,11 +22,26 @@ struct FakeSink : RecordSink {
   void addError(std::string_view id, std::string_view stage, std::string_view message, std::string_view) override {
     errors.push_back(std::string(id) + "/" + std::string(stage) + "/" + std::string(message));
   }
+  void addLink(const plugins::LinkTypeDescriptor& type, const plugins::LinkView& l) override {
+    if (failWrites) throw db::DbError("connection lost", "08006");
+    links.push_back(type.name + ":" + std::string(l.fromId) + ">" + std::string(l.toId) +
+                    (l.deleted ? " removed" : ""));
+  }
   bool checkpoint(std::string_view cursor) override {
     checkpoints.emplace_back(cursor);
     return true;
   }
 };
+
+const std::vector<plugins::LinkTypeDescriptor> kLinkTypes = {
+    {"deal_account", "deals", "accounts", "account_id", ""},
+    {"deal_contact", "deals", "contacts", "", ""},
+};
+
+plugins::LinkView link(std::string_view stream, std::string_view type, std::string_view from, std::string_view to,
+                       bool deleted = false) {
+  return plugins::LinkView{stream, type, from, to, deleted};
+}
 
 // Answers each request with the next status, without a network.
 struct ScriptedServices : EngineServices {
@@ -136,4 +151,66 @@ TEST(EngineServices, CancellationAndProgressArePassedOn) {
   EngineServices quiet("deals", nullptr, counters, nullptr, nullptr);
   EXPECT_FALSE(quiet.isCancelled());
   quiet.reportProgress(1, 1, "ignored");
+}
+
+TEST(EngineServices, LinksOfADeclaredTypeForTheCallsStreamReachTheSinkWithTheirType) {
+  FakeSink sink;
+  CallCounters counters;
+  EngineServices s("deals", &sink, counters, nullptr, nullptr, &kLinkTypes);
+  s.emitLink(link("deals", "deal_account", "d1", "a1"));
+  s.emitLink(link("deals", "deal_contact", "d1", "c1", true));
+  EXPECT_EQ(sink.links, (std::vector<std::string>{"deal_account:d1>a1", "deal_contact:d1>c1 removed"}));
+}
+
+TEST(EngineServices, ALinkForAnotherStreamOrOfAnUndeclaredTypeStopsTheCallAsFatalNamingIt) {
+  FakeSink sink;
+  CallCounters counters;
+  EngineServices s("deals", &sink, counters, nullptr, nullptr, &kLinkTypes);
+  std::string message;
+  EXPECT_EQ(stopCode([&] { s.emitLink(link("contacts", "deal_account", "d1", "a1")); }, &message), ResultCode::Fatal);
+  EXPECT_EQ(message, "emit_link: the plugin emitted a link for stream 'contacts' during a call for stream 'deals'");
+  EXPECT_EQ(stopCode([&] { s.emitLink(link("deals", "deal_owner", "d1", "u1")); }, &message), ResultCode::Fatal);
+  EXPECT_EQ(message, "emit_link: unknown link type 'deal_owner' (declared: deal_account, deal_contact)");
+  EngineServices none("deals", &sink, counters, nullptr, nullptr);
+  EXPECT_EQ(stopCode([&] { none.emitLink(link("deals", "deal_account", "d1", "a1")); }, &message), ResultCode::Fatal);
+  EXPECT_EQ(message, "emit_link: unknown link type 'deal_account' (declared: none)");
+  EXPECT_TRUE(sink.links.empty());
+}
+
+TEST(EngineServices, ALinkWhoseIdIsNotTextOrTooLongStopsTheCallAsFatalNamingTheField) {
+  FakeSink sink;
+  CallCounters counters;
+  EngineServices s("deals", &sink, counters, nullptr, nullptr, &kLinkTypes);
+  std::string message;
+  EXPECT_EQ(stopCode([&] { s.emitLink(link("deals", "deal_account", "d1", std::string_view("a\0b", 3))); }, &message),
+            ResultCode::Fatal);
+  EXPECT_EQ(message,
+            "emit_link: link 'deal_account' from 'd1' to 'a\xEF\xBF\xBD"
+            "b' has a to_id that is not valid UTF-8 (or "
+            "holds a NUL byte); fix the plugin");
+  const std::string longId(1025, 'x');
+  EXPECT_EQ(stopCode([&] { s.emitLink(link("deals", "deal_account", longId, "a1")); }, &message), ResultCode::Fatal);
+  EXPECT_EQ(message, "emit_link: link 'deal_account' from '" + std::string(80, 'x') +
+                         "...' to 'a1' has a from_id of 1025 bytes (at most 1024)");
+  EXPECT_EQ(stopCode([&] { s.emitLink(link("deals", "deal_account", std::string(1024, 'y'), "a1")); }), ResultCode::Ok);
+  EXPECT_EQ(sink.links.size(), 1u);
+}
+
+TEST(EngineServices, ALinkDuringTheCheckCallStopsItAsFatal) {
+  CallCounters counters;
+  EngineServices s("", nullptr, counters, nullptr, nullptr, &kLinkTypes);
+  std::string message;
+  EXPECT_EQ(stopCode([&] { s.emitLink(link("deals", "deal_account", "d1", "a1")); }, &message), ResultCode::Fatal);
+  EXPECT_EQ(message, "emit_link called outside a sync call (in check)");
+}
+
+TEST(EngineServices, ADatabaseErrorWhileWritingALinkStopsTheCallAsRetry) {
+  FakeSink sink;
+  sink.failWrites = true;
+  CallCounters counters;
+  EngineServices s("deals", &sink, counters, nullptr, nullptr, &kLinkTypes);
+  std::string message;
+  EXPECT_EQ(stopCode([&] { s.emitLink(link("deals", "deal_account", "d1", "a1")); }, &message), ResultCode::Retry);
+  EXPECT_EQ(message, "database error while writing stream deals: connection lost");
+  EXPECT_TRUE(s.databaseError());
 }
