@@ -164,3 +164,76 @@ TEST(host_api, ExampleCheckReachesTheNetworkOnlyThroughTheHost) {
   EXPECT_EQ(r.code, ResultCode::Fatal);
   EXPECT_EQ(r.message, "GET http://vendor.test/health answered 404; check base_url");
 }
+
+namespace {
+
+// Keeps the links that get past the trampoline's checks.
+struct LinkRecordingServices : RecordingRunServices {
+  std::vector<std::string> links;
+  void emitLink(const LinkView& l) override {
+    links.push_back(std::string(l.stream) + "/" + std::string(l.type) + ":" + std::string(l.fromId) + ">" +
+                    std::string(l.toId) + (l.deleted ? " removed" : ""));
+  }
+};
+
+tributary_link_v1 link(const char* type, const char* from, const char* to, uint32_t flags = 0) {
+  tributary_link_v1 l{};
+  l.struct_size = sizeof l;
+  l.flags = flags;
+  l.stream = str("deals");
+  l.type = str(type);
+  l.from_id = str(from);
+  l.to_id = str(to);
+  return l;
+}
+
+// The call's result and the message it ended with ("" when none).
+std::pair<tributary_result, std::string> emitLink(const tributary_link_v1& l, LinkRecordingServices& services) {
+  tributary_host_ctx ctx;
+  ctx.hook = "incremental_sync";
+  ctx.pluginMinor = 1;
+  ctx.services = &services;
+  tributary_result rc = hostApiTable()->emit_link(&ctx, &l);
+  return {rc, ctx.hostFailure ? ctx.hostFailure->message : ""};
+}
+
+}  // namespace
+
+TEST(host_api, EmitLinkForwardsAViewOfTheLinkWithItsRemovalFlag) {
+  LinkRecordingServices services;
+  EXPECT_EQ(emitLink(link("deal_account", "d1", "a1"), services), std::pair(TRIBUTARY_OK, std::string()));
+  EXPECT_EQ(emitLink(link("deal_account", "d1", "a2", TRIBUTARY_LINK_DELETED), services),
+            std::pair(TRIBUTARY_OK, std::string()));
+  EXPECT_EQ(services.links, (std::vector<std::string>{"deals/deal_account:d1>a1", "deals/deal_account:d1>a2 removed"}));
+}
+
+TEST(host_api, EmitLinkWithAnEmptyIdUnknownFlagBitsOrATruncatedStructIsFatalNamingIt) {
+  LinkRecordingServices services;
+  EXPECT_EQ(
+      emitLink(link("deal_account", "", "a1"), services),
+      std::pair(TRIBUTARY_FATAL, std::string("emit_link: link 'deal_account' from '' to 'a1' has an empty from_id")));
+  EXPECT_EQ(
+      emitLink(link("deal_account", "d1", ""), services),
+      std::pair(TRIBUTARY_FATAL, std::string("emit_link: link 'deal_account' from 'd1' to '' has an empty to_id")));
+  EXPECT_EQ(emitLink(link("deal_account", "d1", "a1", 0x6u), services),
+            std::pair(TRIBUTARY_FATAL, std::string("emit_link: link 'deal_account' from 'd1' to 'a1' has unknown flag "
+                                                   "bits 0x6 (known: TRIBUTARY_LINK_DELETED 0x1)")));
+  tributary_link_v1 old = link("deal_account", "d1", "a1");
+  old.struct_size = 16;
+  EXPECT_EQ(emitLink(old, services),
+            std::pair(TRIBUTARY_FATAL, "emit_link: struct_size 16 is too small (ABI 1.1 needs " +
+                                           std::to_string(sizeof(tributary_link_v1)) + ")"));
+  EXPECT_TRUE(services.links.empty());
+}
+
+TEST(host_api, EmitLinkWhereTheHookOffersNoLinksIsFatal) {
+  RecordingRunServices services;  // a RunServices that offers no emitLink, as during check
+  tributary_host_ctx ctx;
+  ctx.hook = "check";
+  ctx.services = &services;
+  tributary_link_v1 l = link("deal_account", "d1", "a1");
+  EXPECT_EQ(hostApiTable()->emit_link(&ctx, &l), TRIBUTARY_FATAL);
+  ASSERT_TRUE(ctx.hostFailure);
+  EXPECT_EQ(ctx.hostFailure->message,
+            "plugin called emit_link during check, where it is not available; fix the plugin");
+}

@@ -219,3 +219,51 @@ TEST(loader, AOneOnePluginInAHostThatKnowsOnlyOneZeroIsRefusedNamingBothVersions
   EXPECT_FALSE(abiRefusal(v10, v11));  // the other way round loads
   EXPECT_FALSE(abiRefusal(v11, v11));
 }
+
+namespace {
+
+// The links fixture's descriptors that the loader refuses (tests/plugins/fixtures/CMakeLists.txt).
+std::filesystem::path refusedLinkFixture(const std::string& name) {
+  return std::filesystem::path(TRIBUTARY_TEST_REFUSED_LINK_FIXTURE_DIR) / (name + ".so");
+}
+
+}  // namespace
+
+TEST(loader, TheLinksFixturesInCAndInCppLoadWithTheLinkTypesTheyDeclare) {
+  for (const std::string name : {"fixture_v11_links_c", "fixture_v11_links_cpp"}) {
+    TempDir dir;
+    auto plugin = loadPlugin(dir.copy(fixture(name), name + ".so"));
+    EXPECT_EQ(plugin->name(), "tributary." + name);
+    EXPECT_EQ(plugin->abiString(), "1.1");
+    ASSERT_EQ(plugin->linkTypes().size(), 3u) << name;
+    const LinkTypeDescriptor* dealAccount = plugin->findLinkType("deal_account");
+    ASSERT_NE(dealAccount, nullptr);
+    EXPECT_EQ(dealAccount->fromEntity, "deals");
+    EXPECT_EQ(dealAccount->toEntity, "accounts");
+    EXPECT_EQ(dealAccount->column, "account_id");
+    EXPECT_EQ(plugin->findLinkType("contact_account")->column, "account_id");
+    EXPECT_EQ(plugin->findLinkType("deal_contact")->column, "") << "a link type may own no column";
+    EXPECT_EQ(plugin->toJson()["link_types"].size(), 3u);
+  }
+}
+
+TEST(loader, RefusesALinkTypeToAnUnknownEntityNamingTheTypeAndTheEntity) {
+  TempDir dir;
+  EXPECT_EQ(refusal(dir.copy(refusedLinkFixture("fixture_v11_links_bad_entity"), "bad.so")),
+            "has an invalid descriptor: link type 'deal_owner' links to unknown entity 'users' (known: deals, "
+            "contacts, accounts, calls, documents, tasks); fix the plugin");
+}
+
+TEST(loader, RefusesALinkTypeOwningANonTextColumnNamingTheColumn) {
+  TempDir dir;
+  EXPECT_EQ(refusal(dir.copy(refusedLinkFixture("fixture_v11_links_bad_column"), "bad.so")),
+            "has an invalid descriptor: link type 'deal_account' owns column 'amount', which is not a text column of "
+            "deals (docs/canonical-model.md); fix the plugin");
+}
+
+TEST(loader, RefusesALinkTypeOwningAColumnAnotherOneOwns) {
+  TempDir dir;
+  EXPECT_EQ(refusal(dir.copy(refusedLinkFixture("fixture_v11_links_owned_twice"), "bad.so")),
+            "has an invalid descriptor: link type 'deal_primary_account' owns deals.account_id, which another link "
+            "type owns; fix the plugin");
+}

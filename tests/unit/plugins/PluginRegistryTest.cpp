@@ -24,10 +24,12 @@ struct Logged {
 TEST(registry, ScansEveryFixtureSkippingEachBadFileWithOneLogLine) {
   Logged logged;
   PluginRegistry registry = PluginRegistry::scan({{fixtureDir()}, logged.sink()});
-  // The 1.0 build of the fixture loads beside the 1.1 one.
-  ASSERT_EQ(registry.plugins().size(), 2u);
+  // The 1.0 build of the fixture loads beside the 1.1 one, and the links fixtures (C, C++).
+  ASSERT_EQ(registry.plugins().size(), 4u);
   EXPECT_EQ(registry.plugins()[0]->name(), "tributary.fixture_abi_1_0");
   EXPECT_EQ(registry.plugins()[1]->name(), "tributary.fixture_good");
+  EXPECT_EQ(registry.plugins()[2]->name(), "tributary.fixture_v11_links_c");
+  EXPECT_EQ(registry.plugins()[3]->name(), "tributary.fixture_v11_links_cpp");
 
   const std::string dir = fixtureDir().string();
   std::vector<std::string> refused;
@@ -37,7 +39,7 @@ TEST(registry, ScansEveryFixtureSkippingEachBadFileWithOneLogLine) {
                                       "fixture_missing_dependency.so", "fixture_missing_entry.so", "fixture_not_elf.so",
                                       "fixture_throwing_create.so", "fixture_unresolved.so"}));
   // One line per file: the good one at Info, each refusal at Error with its message.
-  ASSERT_EQ(logged.lines.size(), 10u);
+  ASSERT_EQ(logged.lines.size(), 12u);
   size_t errors = 0;
   std::vector<std::string> loaded;
   for (const auto& [level, line] : logged.lines) {
@@ -49,9 +51,13 @@ TEST(registry, ScansEveryFixtureSkippingEachBadFileWithOneLogLine) {
       loaded.push_back(line);
     }
   }
-  EXPECT_EQ(loaded, (std::vector<std::string>{
-                        "plugin tributary.fixture_abi_1_0 0.0.1 (ABI 1.0) loaded from " + dir + "/fixture_abi_1_0.so",
-                        "plugin tributary.fixture_good 0.0.1 (ABI 1.1) loaded from " + dir + "/fixture_good.so"}));
+  EXPECT_EQ(
+      loaded,
+      (std::vector<std::string>{
+          "plugin tributary.fixture_abi_1_0 0.0.1 (ABI 1.0) loaded from " + dir + "/fixture_abi_1_0.so",
+          "plugin tributary.fixture_good 0.0.1 (ABI 1.1) loaded from " + dir + "/fixture_good.so",
+          "plugin tributary.fixture_v11_links_c 0.0.1 (ABI 1.1) loaded from " + dir + "/fixture_v11_links_c.so",
+          "plugin tributary.fixture_v11_links_cpp 0.0.1 (ABI 1.1) loaded from " + dir + "/fixture_v11_links_cpp.so"}));
   EXPECT_EQ(errors, 8u);
 }
 
