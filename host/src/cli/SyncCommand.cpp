@@ -281,6 +281,9 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
         if (dryRun_ && s.contains("counts")) {
           line += fmt::format("  would insert {}, update {}, delete {}", counts.value("inserted", 0),
                               counts.value("updated", 0), s.value("would_delete", 0));
+          if (counts.value("links", 0) > 0) {
+            line += fmt::format("; {} links ({} removals)", counts.value("links", 0), counts.value("links_deleted", 0));
+          }
         }
         lines.push_back(line);
       }
