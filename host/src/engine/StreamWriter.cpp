@@ -46,7 +46,7 @@ std::string refusal(const std::string& what) {
 std::string newestLiveLink(const std::string& conn, const std::string& type, const std::string& row) {
   return "(SELECT l.to_id FROM record_links l WHERE l.connection_id = " + conn + "::uuid AND l.type = " + type +
          " AND l.from_id = " + row +
-         ".source_id AND l.deleted_at IS NULL ORDER BY l.updated_at DESC, l.id DESC LIMIT 1)";
+         ".source_id AND l.deleted_at IS NULL ORDER BY l.updated_at DESC, l.seq DESC LIMIT 1)";
 }
 
 }  // namespace
@@ -315,19 +315,26 @@ void StreamWriter::writeLinks(Batch& b) {
   const db::Param runId = o_.writingRunId.empty() ? db::Param() : db::Param(o_.writingRunId);
   // The batch's last word on each link wins (emitted, then removed: removed). A link emitted again
   // unchanged is not rewritten; one emitted again after its removal comes back.
-  const std::string upsert = std::string("WITH src AS (SELECT DISTINCT ON (type, from_id, to_id) * FROM ") +
-                             kLinkStage +
-                             " ORDER BY type, from_id, to_id, ord DESC)"
-                             " INSERT INTO record_links AS l (workspace_id, connection_id, type, from_entity, from_id,"
-                             " to_entity, to_id, deleted_at, last_run_id)"
-                             " SELECT $1::uuid, $2::uuid, s.type, s.from_entity, s.from_id, s.to_entity, s.to_id,"
-                             " CASE WHEN s.deleted THEN now() END, $3::uuid FROM src s ORDER BY s.ord"
-                             " ON CONFLICT (connection_id, type, from_id, to_id) DO UPDATE SET"
-                             " workspace_id = EXCLUDED.workspace_id, from_entity = EXCLUDED.from_entity,"
-                             " to_entity = EXCLUDED.to_entity, deleted_at = EXCLUDED.deleted_at, updated_at = now(),"
-                             " last_run_id = EXCLUDED.last_run_id"
-                             " WHERE (l.deleted_at IS NULL) <> (EXCLUDED.deleted_at IS NULL)"
-                             " OR l.from_entity <> EXCLUDED.from_entity OR l.to_entity <> EXCLUDED.to_entity";
+  const std::string upsert =
+      std::string("WITH src AS (SELECT DISTINCT ON (type, from_id, to_id) * FROM ") + kLinkStage +
+      " ORDER BY type, from_id, to_id, ord DESC)"
+      " INSERT INTO record_links AS l (workspace_id, connection_id, type, from_entity, from_id,"
+      " to_entity, to_id, deleted_at, last_run_id)"
+      " SELECT $1::uuid, $2::uuid, s.type, s.from_entity, s.from_id, s.to_entity, s.to_id,"
+      " CASE WHEN s.deleted THEN now() END, $3::uuid FROM src s"
+      // Unchanged links are skipped here, unlocked: ON CONFLICT would lock (and so write) each of
+      // them only to leave it as it is. A lateral lookup by the key, not an anti-join: the table
+      // may have no statistics yet, and a hash anti-join would read all of it for every batch.
+      " LEFT JOIN LATERAL (SELECT o.deleted_at IS NULL AS live, o.from_entity, o.to_entity FROM record_links o"
+      " WHERE o.connection_id = $2::uuid AND o.type = s.type AND o.from_id = s.from_id AND o.to_id = s.to_id"
+      " LIMIT 1) o ON true WHERE o.live IS NULL OR o.live = s.deleted OR o.from_entity <> s.from_entity"
+      " OR o.to_entity <> s.to_entity ORDER BY s.ord"
+      " ON CONFLICT (connection_id, type, from_id, to_id) DO UPDATE SET"
+      " workspace_id = EXCLUDED.workspace_id, from_entity = EXCLUDED.from_entity,"
+      " to_entity = EXCLUDED.to_entity, deleted_at = EXCLUDED.deleted_at, updated_at = now(),"
+      " last_run_id = EXCLUDED.last_run_id"
+      " WHERE (l.deleted_at IS NULL) <> (EXCLUDED.deleted_at IS NULL)"
+      " OR l.from_entity <> EXCLUDED.from_entity OR l.to_entity <> EXCLUDED.to_entity";
   for (int attempt = 1;; ++attempt) {
     db::Savepoint sp(*b.conn, "trib_links");
     try {
@@ -433,6 +440,9 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
   WriteCounts& c = info.counts;
   c.records = b.records;
   c.batches = 1;
+  // Links first: the batch's new rows then take their owned columns from them as they are
+  // inserted, instead of being written twice.
+  if (b.linkCount > 0) writeLinks(b);
   if (b.records > 0) {
     bool done = false;
     if (plain && !b.duplicates) {
@@ -490,7 +500,6 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
           t_.connectionId, t_.stream, db::textArray(b.failedIds));
     }
   }
-  if (b.linkCount > 0) writeLinks(b);
   c.links = b.linkCount;
   c.linksDeleted = b.linksDeleted;
   writeErrors(b);

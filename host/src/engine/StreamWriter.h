@@ -67,7 +67,7 @@ class BatchCommitHook {
 // checkpoint order, so a crash leaves exactly the batches before some checkpoint.
 //
 // Links (ABI 1.1) ride with the batch they are emitted in: they stream into a staging table of
-// their own by COPY and land in record_links with one upsert, in the batch's transaction, after
+// their own by COPY and land in record_links with one upsert, in the batch's transaction, before
 // its records. A column a link type owns (deals.account_id) is left alone by the row upsert (a
 // new row takes it from record_links, so a link that came before its row is not lost) and
 // written by that type's links alone: the to_id of the batch's last live link from the row, or,
