@@ -551,7 +551,10 @@ bool JobQueue::finish(const std::string& jobId, const std::string& workerId, con
       conn->exec(
           "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0), run_at = now(),"
           " wait_reason = 'declined', worker_id = NULL, lease_expires_at = NULL, last_error = $3,"
-          " declined_by = array_append(array_remove(declined_by, $2), $2)"
+          // Worker ids change with every process (hostname:pid:bootid): only the workers still
+          // registered are kept, or a job no host can run would collect one id per restart.
+          " declined_by = array_append(ARRAY(SELECT d FROM unnest(declined_by) AS d WHERE d <> $2"
+          "  AND EXISTS (SELECT 1 FROM workers w WHERE w.id = d)), $2)"
           " WHERE id = $1::uuid",
           jobId, workerId, error);
       log::info("queue", "job {} ({}) declined by worker {}: {}; left for a worker that can run it", jobId, kind,

@@ -29,6 +29,34 @@ int64_t count(test::QueueDatabase& q, const std::string& sql, const std::string&
 
 }  // namespace
 
+TEST(WorkersAcrossHosts, ADeclinedJobRemembersOnlyTheWorkersStillRegistered) {
+  // Worker ids change on every restart (hostname:pid:bootid): a job that no host can run is
+  // declined again by each new worker process, and must not keep every id it was ever given.
+  test::QueueDatabase q;
+  const auto ws = q.workspace();
+  const auto conn = q.connection(ws, "hubspot");
+  EnqueueRequest req;
+  req.kind = "sync";
+  req.workspaceId = ws;
+  req.connectionId = conn;
+  const auto id = q.queue->enqueue(req).jobId;
+  for (int i = 0; i < 20; ++i) {
+    const std::string worker = "host:" + std::to_string(100 + i) + ":boot" + std::to_string(i);
+    q.queue->registerWorker(workerInfo(worker, {conn}));
+    auto claimed = q.queue->claim(worker, 1, {}, false, std::vector<std::string>{conn}, {"sync"});
+    ASSERT_EQ(claimed.size(), 1u) << "restart " << i << ": a new worker id is offered the job again";
+    ASSERT_TRUE(
+        q.queue->finish(id, worker, Outcome{Outcome::Kind::Declined, "needs 9.0.0", {}, {}, {}}, claimed[0].claimUs));
+    if (i < 19) q.queue->unregisterWorker(worker);  // the process stopped; the next one starts
+  }
+  const auto kept = count(q, "SELECT cardinality(declined_by) FROM jobs WHERE id = $1::uuid", id);
+  EXPECT_EQ(kept, 1) << "declined_by keeps the ids of workers long gone";
+  EXPECT_EQ(count(q, "SELECT count(*) FROM jobs WHERE id = $1::uuid AND declined_by = ARRAY['host:119:boot19']", id),
+            1);
+  EXPECT_TRUE(q.queue->claim("host:119:boot19", 1, {}, false, std::vector<std::string>{conn}, {"sync"}).empty())
+      << "the worker that declined it last, still running, is offered it again";
+}
+
 TEST(WorkersAcrossHosts, TheSupervisorUnregistersAWorkerThatDied) {
   // A worker that stops unregisters itself; one that dies cannot. Its supervisor knows at once
   // and says so in `workers`, rather than leaving it there for ten leases as if it could run
