@@ -308,11 +308,15 @@ constexpr const char* kSiblingsAllow =
     "       AND (p.priority > j.priority OR (p.priority = j.priority"
     "            AND (p.run_at, p.created_at, p.id) < (j.run_at, j.created_at, j.id))))))";
 
-// What this worker can run: its connections (none: any), and not what it declined before.
-constexpr const char* kCapable =
-    "  AND ($6::uuid[] IS NULL OR j.connection_id IS NULL OR NOT (j.kind = ANY($7::text[]))"
-    "       OR j.connection_id = ANY($6::uuid[]))"
-    "  AND NOT ($1 = ANY(j.declined_by))";
+// What a worker can run: its connections (parameter `connections`, null: any) for the kinds they
+// limit (`connectionKinds`), and not what it (`worker`) declined before. The claim and the
+// run_alone reservation both ask it: a worker never drains for a job it would not claim.
+std::string capable(int worker, int connections, int connectionKinds) {
+  const auto p = [](int n) { return "$" + std::to_string(n); };
+  return "  AND (" + p(connections) + "::uuid[] IS NULL OR j.connection_id IS NULL" + " OR NOT (j.kind = ANY(" +
+         p(connectionKinds) + "::text[])) OR j.connection_id = ANY(" + p(connections) + "::uuid[]))" + "  AND NOT (" +
+         p(worker) + " = ANY(j.declined_by))";
+}
 
 // The class of the session locks that reserve a run_alone job (reserveRunAlone); the object is
 // the hash of the job's id. Its own class, beside the host's other advisory locks, because the
@@ -334,7 +338,7 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
           "WITH a AS MATERIALIZED (SELECT id FROM jobs j"
           " WHERE $5::boolean AND status = 'pending' AND run_alone AND run_at <= now()"
           "  AND ($3::text[] IS NULL OR kind = ANY($3::text[]))") +
-      kCapable + kSiblingsAllow +
+      capable(1, 6, 7) + kSiblingsAllow +
       " ORDER BY priority DESC, run_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED),"
       // The candidates are an array computed once: whatever plan PostgreSQL caches for this
       // prepared statement, the update then goes row by row through the primary key.
@@ -342,7 +346,7 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
       " SELECT id FROM jobs j"
       " WHERE status = 'pending' AND NOT run_alone AND run_at <= now()"
       "  AND ($3::text[] IS NULL OR kind = ANY($3::text[]))" +
-      kCapable + kSiblingsAllow +
+      capable(1, 6, 7) + kSiblingsAllow +
       " ORDER BY priority DESC, run_at, created_at"
       " LIMIT $2 FOR UPDATE SKIP LOCKED) END AS ids)"
       " UPDATE jobs SET status = 'running', attempts = attempts + 1, worker_id = $1, started_at = now(),"
@@ -404,16 +408,20 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
   }
 }
 
-std::optional<std::string> JobQueue::reserveRunAlone(db::Connection& session, const std::vector<std::string>& kinds) {
+std::optional<std::string> JobQueue::reserveRunAlone(db::Connection& session, const std::vector<std::string>& kinds,
+                                                     const std::string& workerId,
+                                                     const std::optional<std::vector<std::string>>& connections,
+                                                     const std::vector<std::string>& connectionKinds) {
   // The lock is tried on the due jobs in claim order, and no further than the first it gets: the
   // candidates are fenced in a subquery with its own LIMIT, so the outer filter runs row by row.
   auto r = session.execPrepared(
       std::string("SELECT id FROM (SELECT id FROM jobs j WHERE status = 'pending' AND run_alone AND run_at <= now()"
                   "  AND ($1::text[] IS NULL OR kind = ANY($1::text[]))") +
-          kSiblingsAllow +
+          capable(3, 4, 5) + kSiblingsAllow +
           " ORDER BY priority DESC, run_at, created_at LIMIT 32) due"
           " WHERE pg_try_advisory_lock($2::int4, hashtext(due.id::text)) LIMIT 1",
-      kinds.empty() ? db::Param() : db::Param(db::textArray(kinds)), kRunAloneLockClass);
+      kinds.empty() ? db::Param() : db::Param(db::textArray(kinds)), kRunAloneLockClass, workerId,
+      connections ? db::Param(db::textArray(*connections)) : db::Param(), db::textArray(connectionKinds));
   if (r.empty()) return std::nullopt;
   return r.text(0, 0);
 }

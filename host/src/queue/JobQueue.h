@@ -115,8 +115,12 @@ class JobQueue {
   // nothing, then claims it (so that such a job cannot wait forever behind workers that are never
   // idle); while one worker holds it, the others go on claiming. The reservation is a session
   // lock on `session`, the worker's own connection, so that it ends with the worker. Returns the
-  // reserved job, or nothing when no due run_alone job of `kinds` is left unreserved.
-  std::optional<std::string> reserveRunAlone(db::Connection& session, const std::vector<std::string>& kinds = {});
+  // reserved job, or nothing when no due run_alone job of `kinds` is left unreserved. Only a job
+  // the worker would claim (`workerId`, `connections` and `connectionKinds` as for claim).
+  std::optional<std::string> reserveRunAlone(db::Connection& session, const std::vector<std::string>& kinds = {},
+                                             const std::string& workerId = "",
+                                             const std::optional<std::vector<std::string>>& connections = std::nullopt,
+                                             const std::vector<std::string>& connectionKinds = {});
   void unreserveRunAlone(db::Connection& session, const std::string& jobId);
   // Whether a reserved job still waits to run alone (another worker that was idle may take it).
   bool runAloneDue(const std::string& jobId);

@@ -18,6 +18,9 @@ using std::chrono::seconds;
 
 namespace {
 
+// The class of the session locks that reserve a run_alone job ("TrAl", JobQueue.cpp).
+constexpr int64_t kRunAloneLockClass = 0x5472416c;
+
 JobQueue::WorkerInfo workerInfo(const std::string& id, const std::vector<std::string>& connections) {
   return {id, "host", {"sync", "t.sleep"}, connections, {"sync", "t.sleep"}, Json::object()};
 }
@@ -55,6 +58,67 @@ TEST(WorkersAcrossHosts, ADeclinedJobRemembersOnlyTheWorkersStillRegistered) {
             1);
   EXPECT_TRUE(q.queue->claim("host:119:boot19", 1, {}, false, std::vector<std::string>{conn}, {"sync"}).empty())
       << "the worker that declined it last, still running, is offered it again";
+}
+
+TEST(WorkersAcrossHosts, ABusyWorkerNeverReservesARunAloneJobItCannotRun) {
+  // A busy worker that reserves a due run_alone job stops claiming until it runs nothing. A job
+  // of a connection it lacks is never its to run: reserving it would drain this worker for
+  // nothing, and keep the reservation from a worker that can run it.
+  test::QueueDatabase q;
+  const auto ws = q.workspace();
+  const auto mine = q.connection(ws, "example");
+  const auto theirs = q.connection(ws, "hubspot");
+  auto registry = std::make_shared<HandlerRegistry>();
+  registry->add("t.sleep", std::make_shared<FunctionHandler>([](JobContext& ctx) {
+                  const auto until = std::chrono::steady_clock::now() + milliseconds(ctx.job().payload.value("ms", 0));
+                  while (std::chrono::steady_clock::now() < until && !ctx.stopRequested()) {
+                    std::this_thread::sleep_for(milliseconds(20));
+                  }
+                  return Outcome{};
+                }));
+  auto enqueue = [&](std::optional<std::string> connection, int ms) {
+    EnqueueRequest r;
+    r.kind = "t.sleep";
+    r.payload = Json{{"ms", ms}};
+    if (connection) {
+      r.workspaceId = ws;
+      r.connectionId = *connection;
+    }
+    return q.queue->enqueue(r).jobId;
+  };
+  Worker::Options o;
+  o.workerId = "w-example";
+  o.concurrency = 2;
+  o.prefetch = 2;
+  o.connections = std::vector<std::string>{mine};
+  o.connectionKinds = {"t.sleep"};
+  o.onUnstoppableJob = [](const std::string&) {};
+  auto w = std::make_unique<Worker>(q.queue, registry, q.db.conninfo(), o);
+  const auto long1 = enqueue(std::nullopt, 6000);
+  const auto long2 = enqueue(std::nullopt, 6000);
+  w->start();
+  ASSERT_TRUE(test::eventually([&] { return w->running() == 2; }, seconds(10)));
+  // Someone else's run_alone job, due now (as an out-of-memory rescue leaves it).
+  const auto alone = enqueue(theirs, 100);
+  {
+    auto c = q.pool->acquire();
+    c->exec("UPDATE jobs SET run_alone = true WHERE id = $1::uuid", alone);
+  }
+  std::this_thread::sleep_for(milliseconds(800));  // several claim rounds (200 ms polls)
+  EXPECT_EQ(count(q,
+                  "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::bigint::oid"
+                  " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                  std::to_string(kRunAloneLockClass)),
+            0)
+      << "the worker reserved a run_alone job of a connection it cannot run";
+  // And it goes on claiming what it can run (into its prefetch: both threads are busy).
+  const auto next = enqueue(mine, 50);
+  EXPECT_TRUE(test::eventually([&] { return q.job(next).workerId == "w-example"; }, seconds(3)))
+      << "the worker drained for a job it cannot run";
+  EXPECT_EQ(q.job(long1).status, JobStatus::Running);
+  EXPECT_EQ(q.job(long2).status, JobStatus::Running);
+  EXPECT_EQ(q.job(alone).status, JobStatus::Pending);
+  w->stop();
 }
 
 TEST(WorkersAcrossHosts, TheSupervisorUnregistersAWorkerThatDied) {
