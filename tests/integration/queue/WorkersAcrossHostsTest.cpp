@@ -30,6 +30,18 @@ int64_t count(test::QueueDatabase& q, const std::string& sql, const std::string&
   return c->exec(sql, param).int64(0, 0);
 }
 
+// The backend pid of the session that holds a leader lock of class 'Trib' in this test's
+// database (advisory locks are per database; pg_locks shows every database's), or 0.
+int64_t leaderBackend(test::QueueDatabase& q, int lockObject) {
+  auto c = q.pool->acquire();
+  auto r = c->exec(
+      "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 1416784226::oid"
+      " AND objid = $1::int4::oid AND objsubid = 2"
+      " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      lockObject);
+  return r.empty() ? 0 : r.int64(0, 0);
+}
+
 }  // namespace
 
 TEST(WorkersAcrossHosts, ADeclinedJobRemembersOnlyTheWorkersStillRegistered) {
@@ -143,4 +155,31 @@ TEST(WorkersAcrossHosts, TheSupervisorUnregistersAWorkerThatDied) {
   EXPECT_EQ(count(q, "SELECT count(*) FROM workers WHERE id = $1", first), 0)
       << "the dead worker " << first << " is still registered";
   sup.stop();
+}
+
+TEST(WorkersAcrossHosts, TheMaintenanceLeaderKeepsItsSessionWhenTheRescueIntervalIsLongerThanTheLease) {
+  // The leader's session is ended by the server when it stays quiet for the lease (that is how a
+  // frozen leader is replaced). A healthy leader must speak in time whatever
+  // queue.rescue_interval is, or it loses the lead every other round and another host takes it.
+  auto cfg = test::QueueDatabase::fastQueueConfig();
+  cfg.lease = milliseconds(500);
+  cfg.heartbeatInterval = milliseconds(100);
+  cfg.rescueInterval = milliseconds(900);
+  test::QueueDatabase q(cfg);
+  config::Config hostCfg;
+  hostCfg.queue = cfg;
+  app::Maintenance a(q.db.conninfo(), q.pool, q.queue, hostCfg, "host-a");
+  a.start();
+  ASSERT_TRUE(test::eventually([&] { return leaderBackend(q, db::advisory::kMaintenanceLeader) != 0; }, seconds(5)));
+  const auto session = leaderBackend(q, db::advisory::kMaintenanceLeader);
+  bool alwaysLeading = true;
+  const auto until = std::chrono::steady_clock::now() + seconds(4);
+  while (std::chrono::steady_clock::now() < until) {
+    alwaysLeading = alwaysLeading && a.leading();
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(leaderBackend(q, db::advisory::kMaintenanceLeader), session)
+      << "the leader's session was ended for its silence and the lead taken again";
+  EXPECT_TRUE(alwaysLeading) << "the maintenance lead was lost and retaken";
+  a.stop();
 }
