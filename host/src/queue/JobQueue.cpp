@@ -830,31 +830,63 @@ bool JobQueue::workerAlive(const std::string& workerId) {
   return conn->execPrepared("UPDATE workers SET heartbeat_at = now() WHERE id = $1", workerId).affected() > 0;
 }
 
+namespace {
+
+// Live workers: heard from within three leases ($1 the lease).
+constexpr const char* kLiveWorkers =
+    "live AS MATERIALIZED (SELECT id, kinds, connections, connection_kinds FROM workers"
+    "  WHERE heartbeat_at > now() - 3 * $1::interval)";
+// None of them may run job `j` (its kind, its connection, or it declined it).
+constexpr const char* kNoLiveWorkerCanRun =
+    " NOT EXISTS (SELECT 1 FROM live w WHERE j.kind = ANY(w.kinds)"
+    "  AND (w.connections IS NULL OR j.connection_id IS NULL OR NOT (j.kind = ANY(w.connection_kinds))"
+    "       OR j.connection_id = ANY(w.connections))"
+    "  AND NOT (w.id = ANY(j.declined_by)))";
+
+}  // namespace
+
 int JobQueue::markUnrunnable() {
   auto conn = pool_->acquire();
-  // Live workers: heard from within three leases. A job due for longer than a lease that none of
-  // them may run (its kind, its connection, or it declined it) says so, once.
+  // A job due for longer than a lease that no live worker may run says so, once. What a worker
+  // may run depends only on the job's kind, connection and declined_by: those are checked once
+  // per distinct triple, not once per pending job (a backlog of 500,000 jobs took seconds a
+  // round so, longer than the rescue interval). Nearly always none is stuck, and that is all.
+  auto groups = conn->exec(std::string("WITH ") + kLiveWorkers +
+                               ", due AS (SELECT kind, connection_id, declined_by FROM jobs WHERE status = 'pending'"
+                               "  AND run_at < now() - $1::interval AND wait_reason IS DISTINCT FROM 'no_worker'"
+                               "  GROUP BY 1, 2, 3)"
+                               " SELECT kind, coalesce(connection_id::text, ''), declined_by::text FROM due j WHERE" +
+                               kNoLiveWorkerCanRun,
+                           intervalMs(cfg_.lease));
+  if (groups.empty()) return 0;
+  std::vector<std::string> kinds, connections, declined;
+  for (int i = 0; i < groups.rows(); ++i) {
+    kinds.push_back(groups.text(i, 0));
+    connections.push_back(groups.text(i, 1));
+    declined.push_back(groups.text(i, 2));
+  }
+  // Their jobs, checked again (a worker may have come up meanwhile).
   auto r = conn->exec(
-      "WITH live AS (SELECT id, kinds, connections, connection_kinds FROM workers"
-      "  WHERE heartbeat_at > now() - 3 * $1::interval),"
-      " stuck AS (SELECT j.id FROM jobs j WHERE j.status = 'pending' AND j.run_at < now() - $1::interval"
-      "  AND j.wait_reason IS DISTINCT FROM 'no_worker'"
-      "  AND NOT EXISTS (SELECT 1 FROM live w WHERE j.kind = ANY(w.kinds)"
-      "   AND (w.connections IS NULL OR j.connection_id IS NULL OR NOT (j.kind = ANY(w.connection_kinds))"
-      "        OR j.connection_id = ANY(w.connections))"
-      "   AND NOT (w.id = ANY(j.declined_by)))"
-      "  ORDER BY j.run_at LIMIT 1000 FOR UPDATE SKIP LOCKED)"
-      " UPDATE jobs SET wait_reason = 'no_worker', last_error = 'no running worker can run it ('"
-      "  || (SELECT count(*) FROM live) || ' running'"
-      "  || CASE WHEN jobs.connection_id IS NULL THEN '' ELSE coalesce((SELECT ', connection ' || w.slug || '/' || c.name"
-      "     || ' with connector ' || c.connector FROM connections c JOIN workspaces w ON w.id = c.workspace_id"
-      "     WHERE c.id = jobs.connection_id), '') END"
-      "  || CASE WHEN cardinality(jobs.declined_by) > 0 THEN ', declined by ' || array_to_string(jobs.declined_by, ', ')"
-      "     || coalesce(': ' || jobs.last_error, '') ELSE '' END"
-      "  || '): start a host whose workers run ' || jobs.kind || ' jobs'"
-      "  || CASE WHEN jobs.connection_id IS NULL THEN '' ELSE ' and have this connection and its connector' END"
-      " FROM stuck WHERE jobs.id = stuck.id RETURNING jobs.id, jobs.last_error",
-      intervalMs(cfg_.lease));
+      std::string("WITH ") + kLiveWorkers +
+          ", stuck AS (SELECT j.id FROM jobs j"
+          "  JOIN unnest($2::text[], $3::text[], $4::text[]) AS g(kind, connection_id, declined_by)"
+          "   ON j.kind = g.kind AND coalesce(j.connection_id::text, '') = g.connection_id"
+          "   AND j.declined_by = g.declined_by::text[]"
+          "  WHERE j.status = 'pending' AND j.run_at < now() - $1::interval"
+          "  AND j.wait_reason IS DISTINCT FROM 'no_worker' AND" +
+          kNoLiveWorkerCanRun +
+          "  ORDER BY j.run_at LIMIT 1000 FOR UPDATE OF j SKIP LOCKED)"
+          " UPDATE jobs SET wait_reason = 'no_worker', last_error = 'no running worker can run it ('"
+          "  || (SELECT count(*) FROM live) || ' running'"
+          "  || CASE WHEN jobs.connection_id IS NULL THEN '' ELSE coalesce((SELECT ', connection ' || w.slug || '/' "
+          "     || c.name || ' with connector ' || c.connector FROM connections c JOIN workspaces w"
+          "     ON w.id = c.workspace_id WHERE c.id = jobs.connection_id), '') END"
+          "  || CASE WHEN cardinality(jobs.declined_by) > 0 THEN ', declined by ' || array_to_string(jobs.declined_by, "
+          "     ', ') || coalesce(': ' || jobs.last_error, '') ELSE '' END"
+          "  || '): start a host whose workers run ' || jobs.kind || ' jobs'"
+          "  || CASE WHEN jobs.connection_id IS NULL THEN '' ELSE ' and have this connection and its connector' END"
+          " FROM stuck WHERE jobs.id = stuck.id RETURNING jobs.id, jobs.last_error",
+      intervalMs(cfg_.lease), db::textArray(kinds), db::textArray(connections), db::textArray(declined));
   for (int i = 0; i < r.rows(); ++i) log::warn("queue", "job {}: {}", r.text(i, 0), r.text(i, 1));
   return r.rows();
 }

@@ -72,6 +72,47 @@ TEST(WorkersAcrossHosts, ADeclinedJobRemembersOnlyTheWorkersStillRegistered) {
       << "the worker that declined it last, still running, is offered it again";
 }
 
+TEST(WorkersAcrossHosts, EveryJobNoLiveWorkerMayRunIsMarkedWhateverMakesItSo) {
+  // Its kind (a job of no connection), or every live worker that could run it declined it; a job
+  // of the same connection and kind that a worker may run is only waiting.
+  auto cfg = test::QueueDatabase::fastQueueConfig();
+  cfg.lease = milliseconds(300);
+  test::QueueDatabase q(cfg);
+  const auto ws = q.workspace();
+  const auto conn = q.connection(ws, "hubspot");
+  q.queue->registerWorker({"w1", "host", {"sync", "noop"}, std::vector<std::string>{conn}, {"sync"}, Json::object()});
+  EnqueueRequest report;
+  report.kind = "report";
+  const auto noKind = q.queue->enqueue(report).jobId;
+  EnqueueRequest noop;
+  noop.kind = "noop";
+  const auto fine = q.queue->enqueue(noop).jobId;
+  EnqueueRequest sync;
+  sync.kind = "sync";
+  sync.workspaceId = ws;
+  sync.connectionId = conn;
+  const auto declined = q.queue->enqueue(sync).jobId;
+  const auto sibling = q.queue->enqueue(sync).jobId;
+  auto claimed = q.queue->claim("w1", 1, {"sync"}, false, std::vector<std::string>{conn}, {"sync"});
+  ASSERT_EQ(claimed.size(), 1u);
+  ASSERT_EQ(claimed[0].id, declined);
+  ASSERT_TRUE(
+      q.queue->finish(declined, "w1", Outcome{Outcome::Kind::Declined, "needs 9.0.0", {}, {}, {}}, claimed[0].claimUs));
+  std::this_thread::sleep_for(milliseconds(400));
+  EXPECT_EQ(q.queue->markUnrunnable(), 2);
+  EXPECT_EQ(q.job(noKind).waitReason, "no_worker");
+  EXPECT_EQ(q.job(noKind).lastError,
+            "no running worker can run it (1 running): start a host whose workers run report jobs");
+  EXPECT_EQ(q.job(declined).waitReason, "no_worker");
+  EXPECT_EQ(q.job(declined).lastError,
+            "no running worker can run it (1 running, connection acme/hubspot with connector tributary.example, "
+            "declined by w1: needs 9.0.0): start a host whose workers run sync jobs and have this connection and its "
+            "connector");
+  EXPECT_EQ(q.job(sibling).waitReason, std::nullopt);
+  EXPECT_EQ(q.job(fine).waitReason, std::nullopt);
+  EXPECT_EQ(q.queue->markUnrunnable(), 0) << "said once";
+}
+
 TEST(WorkersAcrossHosts, ABusyWorkerNeverReservesARunAloneJobItCannotRun) {
   // A busy worker that reserves a due run_alone job stops claiming until it runs nothing. A job
   // of a connection it lacks is never its to run: reserving it would drain this worker for
