@@ -32,13 +32,14 @@ int64_t count(test::QueueDatabase& q, const std::string& sql) {
   return c->exec(sql).int64(0, 0);
 }
 
-// The pid in the application_name of the session holding a leader lock ("tributary ROLE host:pid...").
+// The pid in the application_name of the session holding a leader lock ("tributary ROLE host:pid..."),
+// in this test's database: pg_locks shows the advisory locks of every database, other tests' too.
 pid_t leaderPid(test::QueueDatabase& q, int lockObject) {
   auto c = q.pool->acquire();
   auto r = c->exec(
       "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
       " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 1416784226::oid AND l.objid = $1::oid"
-      " AND l.objsubid = 2",
+      " AND l.objsubid = 2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
       lockObject);
   if (r.empty()) return 0;
   auto parts = strings::split(r.text(0, 0), ':');
