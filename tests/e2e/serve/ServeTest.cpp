@@ -259,7 +259,7 @@ TEST(Cli, PluginsListShowsLoadedAndRefusedPlugins) {
       byFile.count("libtributary_example.so") ? byFile["libtributary_example.so"] : byFile["tributary_example.so"];
   EXPECT_EQ(example["status"], "loaded");
   EXPECT_EQ(example["name"], "tributary.example");
-  EXPECT_EQ(example["abi"], "1.0");
+  EXPECT_EQ(example["abi"], "1.1");
   EXPECT_EQ(example["streams"].size(), 4u);
   for (const char* refused :
        {"fixture_abi_major.so", "fixture_abi_minor.so", "fixture_good_duplicate.so", "fixture_missing_dependency.so",
@@ -269,8 +269,8 @@ TEST(Cli, PluginsListShowsLoadedAndRefusedPlugins) {
     EXPECT_FALSE(byFile[refused]["reason"].get<std::string>().empty()) << refused;
   }
   auto text = test::runProgram({test::tributaryBinary().string(), "plugins", "list", "--config", cfg.string()});
-  EXPECT_NE(text.output.find("loaded   tributary.example 1.0.0 (ABI 1.0)"), std::string::npos) << text.output;
-  EXPECT_NE(text.output.find("2 loaded, 8 refused"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("loaded   tributary.example 1.0.0 (ABI 1.1)"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("3 loaded, 8 refused"), std::string::npos) << text.output;
 }
 
 // YAML owns workspaces and connections: serve syncs them in, and a connection removed from the
