@@ -42,6 +42,9 @@ StreamPlan StreamPlanner::plan(const plugins::StreamDescriptor& stream, const St
   p.stream = &stream;
   if (requested_ == Mode::Initial && !(st.cursorMode == Mode::Initial && st.cursorJobId == jobId_)) {
     p.mode = Mode::Initial;  // a forced full resync starts over, unless it is this job resuming
+    // ... and without the carried state, which it drops as it starts: once it has started, a
+    // retry of it resumes as this job with what it committed since, never the old state.
+    p.dropState = true;
   } else if (st.cursorMode == Mode::Initial) {
     p.mode = Mode::Initial;
     p.resume = true;
@@ -70,14 +73,17 @@ StreamPlan StreamPlanner::plan(const plugins::StreamDescriptor& stream, const St
   } else if (p.mode == Mode::Initial) {
     p.trackSeen = targetHasLiveRows();
   }
+  if (!p.dropState) p.state = st.carriedState.value_or("");
   return p;
 }
 
 StreamPlan StreamPlanner::planBackfill(const plugins::StreamDescriptor& stream,
-                                       const std::optional<BackfillSnapshot>& state) const {
+                                       const std::optional<BackfillSnapshot>& state,
+                                       const std::optional<std::string>& carriedState) const {
   StreamPlan p;
   p.stream = &stream;
   p.mode = Mode::Backfill;
+  p.state = carriedState.value_or("");
   if (state) {
     p.resume = state->cursor.has_value();
     p.cursor = state->cursor.value_or("");

@@ -63,6 +63,7 @@ void StreamWriter::Batch::clear() {
   errors.clear();
   errorBytes = 0;
   cursor.reset();
+  state.reset();
   start = std::chrono::steady_clock::now();
   failedIds.clear();
   seenAdded = 0;
@@ -237,6 +238,8 @@ void StreamWriter::addError(std::string_view sourceId, std::string_view stage, s
   }
 }
 
+void StreamWriter::stageState(std::string_view stateJson) { cur().state = std::string(stateJson); }
+
 bool StreamWriter::checkpoint(std::string_view cursor) {
   Batch& b = cur();
   b.cursor = std::string(cursor);
@@ -300,6 +303,7 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
   info.maxModifiedMs = b.maxModified;
   info.firstModifiedMs = b.firstModified;
   info.outOfOrder = b.outOfOrder;
+  info.state = b.state;
   WriteCounts& c = info.counts;
   c.records = b.records;
   c.batches = 1;
@@ -586,7 +590,7 @@ int64_t StreamWriter::countUnseen() {
 void StreamWriter::finish() {
   collect();
   Batch& b = cur();
-  if (b.records > 0 || !b.errors.empty() || b.failed > 0 || b.cursor || b.open) {
+  if (b.records > 0 || !b.errors.empty() || b.failed > 0 || b.cursor || b.state || b.open) {
     if (o_.dryRun) {
       dryRunCount(b);
     } else {

@@ -38,6 +38,7 @@ struct CommitInfo {
   bool outOfOrder = false;                 // a record came with an older modification time than one before it
   WriteCounts counts;                      // of this batch
   int64_t seenAdded = 0;                   // ids added to sync_seen
+  std::optional<std::string> state;        // the carried state staged before the checkpoint ("null": clear it)
 };
 
 // What the writer's owner stores in each batch's transaction, beside the records: the stream's
@@ -89,6 +90,9 @@ class StreamWriter final : public RecordSink {
   void add(const plugins::RecordView& record) override;
   void addError(std::string_view sourceId, std::string_view stage, std::string_view message,
                 std::string_view raw) override;
+  // Rides with the open batch, like its cursor: it commits with the batch's checkpoint, or with
+  // finish(); abort() drops it. A later call before that replaces it.
+  void stageState(std::string_view stateJson) override;
   // A checkpoint: commits when the batch is big or old enough. Returns true if it committed
   // (or started committing).
   bool checkpoint(std::string_view cursor) override;
@@ -128,6 +132,7 @@ class StreamWriter final : public RecordSink {
     std::vector<PendingError> errors;
     int64_t errorBytes = 0;
     std::optional<std::string> cursor;
+    std::optional<std::string> state;  // carried state staged since the last commit
     std::chrono::steady_clock::time_point start;
     std::vector<std::string> failedIds;  // of this batch's errors, written or not
     int64_t seenAdded = 0;               // error ids already put in sync_seen

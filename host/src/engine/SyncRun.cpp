@@ -134,7 +134,8 @@ std::vector<StreamPlan> SyncRun::plan() {
   std::vector<StreamPlan> plans;
   for (const auto* s : streams) {
     if (request_.backfill()) {
-      plans.push_back(planner_->planBackfill(*s, state_->loadBackfill(*conn, s->name)));
+      plans.push_back(
+          planner_->planBackfill(*s, state_->loadBackfill(*conn, s->name), state_->loadCarriedState(*conn, s->name)));
     } else {
       const StreamTarget target = targetOf(*s);
       plans.push_back(
@@ -167,6 +168,7 @@ void SyncRun::writeProgress(bool force) {
   if (request_.dryRun) return;
   stats_.httpCalls = counters_.httpCalls;
   stats_.http429s = counters_.http429s;
+  stats_.plugin = statistics_.toJson();
   recorder_->progress(stats_);
 }
 
@@ -174,6 +176,7 @@ queue::Outcome SyncRun::endEarly(const CallResult& r, const std::string& where) 
   if (!request_.dryRun) {
     stats_.httpCalls = counters_.httpCalls;
     stats_.http429s = counters_.http429s;
+    stats_.plugin = statistics_.toJson();
     if (r.code == ResultCode::Wait) {
       // A vendor's rate limit or quota: the run waits, it has not failed.
       recorder_->waiting(r.retryAfterMs.value_or(time::toEpochMs(time::Clock::now()) + 1000), where + ": " + r.message,
@@ -245,12 +248,14 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   };
   const int64_t pagesBefore = counters_.pages;
   EngineServices services(
-      s.name, &writer, counters_, [this] { return ctx_.stopRequested(); }, onProgress);
+      s.name, &writer, counters_, [this] { return ctx_.stopRequested(); }, onProgress,
+      RunExtras{&statistics_, followUps_.get(), mode == Mode::Backfill});
 
   plugins::SyncRequest req;
   req.stream = s.name;
   req.cursorJson = p.cursor;
   req.sinceMs = p.sinceMs;
+  req.stateJson = p.state;
   if (mode == Mode::Backfill) {
     req.windowFromMs = request_.windowFromMs;
     req.windowToMs = request_.windowToMs;
@@ -304,6 +309,8 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   meta["counts"] = countsJson(result.counts);
   meta["pages"] = result.pages;
   if (dryRun && mode == Mode::Initial) meta["would_delete"] = result.wouldDelete;
+  // A dry run stages the carried state and stores nothing: say what it would have stored.
+  if (dryRun && services.stagedState()) meta["would_set_state"] = strings::truncate(*services.stagedState(), 200);
   if (result.swept) meta["counts"]["deleted"] = result.counts.deleted + result.swept;
   if (!result.call.ok()) meta["error"] = result.call.message;
   return result;
@@ -344,6 +351,9 @@ queue::Outcome SyncRun::finishRun(const std::vector<StreamPlan>& plans, const st
                   {"http_calls", counters_.httpCalls},
                   {"http_429s", counters_.http429s},
                   {"duration_ms", ms}};
+  summary["plugin"] = statistics_.toJson();
+  // A dry run lists what it would queue and queues nothing.
+  summary["follow_ups"] = followUps_->preview();
   if (!dryRun) {
     RunOutcome o;
     o.status = status;
@@ -354,8 +364,15 @@ queue::Outcome SyncRun::finishRun(const std::vector<StreamPlan>& plans, const st
     o.streams = perStream;
     stats_.httpCalls = counters_.httpCalls;
     stats_.http429s = counters_.http429s;
+    stats_.plugin = statistics_.toJson();
+    const FollowUpOrigin origin{workspaceId_, connectionId_, recorder_->runId(), job_.id, job_.priority};
     // The result's counts become the whole job's, every attempt's.
-    summary = recorder_->finished(o, stats_, summary);
+    summary = recorder_->finished(
+        o, stats_, summary, [&](db::Connection& conn) { return followUps_->enqueue(conn, ctx_.queue(), origin); });
+    if (status == "failed" && !followUps_->empty()) {
+      log::info("engine", "{}: the run failed, so the {} follow-up(s) its plugin asked for are not queued", label(),
+                followUps_->preview().size());
+    }
   }
   log::info("engine", "{}: {} in {} ms: {} records ({} new, {} updated, {} unchanged, {} deleted, {} failed){}",
             label(), dryRun ? "dry run" : status, ms, total.records, total.inserted, total.updated, total.unchanged,
@@ -387,6 +404,7 @@ queue::Outcome SyncRun::execute() {
     return fail(queue::Outcome::Kind::Fatal, e.what());
   }
   planner_ = std::make_unique<StreamPlanner>(request_.mode, job_.id, cfg_.sync.overlap, cfg_.sync.maxClockSkew);
+  followUps_ = std::make_unique<FollowUps>(plugin_->name(), plugin_->streams());
   state_ = std::make_unique<StreamStateStore>(connectionId_, job_.id, cfg_.sync.maxClockSkew);
   fence_ = std::make_unique<RunFence>(request_.dryRun ? std::nullopt : queue::JobClaim::of(job_));
   recorder_ =
@@ -412,11 +430,14 @@ queue::Outcome SyncRun::execute() {
     done.result = *finishedBefore_;
     return done;
   }
+  // Counters count every attempt's work: this one adds to what the earlier ones stored.
+  statistics_.resumeFrom(recorder_->earlierPluginStats());
 
   // Credentials and connectivity first: a bad key fails the job now, with the plugin's words.
   {
     EngineServices checkServices(
-        "", nullptr, counters_, [this] { return ctx_.stopRequested(); }, nullptr);
+        "", nullptr, counters_, [this] { return ctx_.stopRequested(); }, nullptr,
+        RunExtras{&statistics_, followUps_.get(), false});
     auto r = instance_->check(checkServices);
     if (!r.ok()) return endEarly(r, "check failed");
   }

@@ -8,9 +8,11 @@
 
 #include "config/Config.h"
 #include "engine/EngineServices.h"
+#include "engine/FollowUps.h"
 #include "engine/RunFence.h"
 #include "engine/RunRecorder.h"
 #include "engine/RunRequest.h"
+#include "engine/RunStatistics.h"
 #include "engine/StreamPlanner.h"
 #include "engine/StreamStateStore.h"
 #include "engine/StreamWriter.h"
@@ -24,7 +26,8 @@ namespace tributary::engine {
 // One sync job of one connection, start to end: it reads the request (RunRequest), plans each
 // stream (StreamPlanner, from StreamStateStore's snapshot), opens the run (RunRecorder), runs the
 // plugin's check and then its sync hook stream by stream, writing through a StreamWriter whose
-// commits store the stream's state (StreamCheckpointer), and closes the run. Every writing
+// commits store the stream's state (StreamCheckpointer), and closes the run, queueing the
+// follow-ups its plugin asked for (FollowUps) and storing its statistics (RunStatistics). Every writing
 // transaction checks the job's claim last (RunFence): a run whose job was taken over commits
 // nothing more.
 //
@@ -85,6 +88,8 @@ class SyncRun {
   RunStats stats_;
   std::optional<Json> finishedBefore_;  // an earlier attempt's result: nothing to do
   CallCounters counters_;
+  RunStatistics statistics_;              // the plugin's counters and facts, every attempt's
+  std::unique_ptr<FollowUps> followUps_;  // what the plugin asked to queue when the run succeeds
   std::chrono::steady_clock::time_point lastProgressWrite_{};
 };
 

@@ -63,6 +63,10 @@ Job parseJob(const db::Result& r, int row) {
 
 std::string intervalMs(std::chrono::milliseconds d) { return std::to_string(d.count()) + " milliseconds"; }
 
+// The class of the transaction locks that serialize enqueuers of one pending key; the object is
+// the key's hash.
+constexpr int kPendingKeyLockClass = 0x54725064;  // "TrPd"
+
 }  // namespace
 
 JobQueue::JobQueue(std::shared_ptr<db::Pool> pool, config::QueueConfig cfg)
@@ -93,15 +97,51 @@ int64_t JobQueue::defaultTimeoutMs(const std::string& kind, const Json& payload)
 
 EnqueueResult JobQueue::enqueue(const EnqueueRequest& request) {
   auto conn = pool_->acquire();
-  return enqueue(*conn, request);
+  if (!request.pendingKey) return enqueue(*conn, request);
+  db::Transaction tx(*conn);
+  auto r = enqueue(*conn, request);
+  tx.commit();
+  return r;
 }
 
 EnqueueResult JobQueue::enqueue(db::Connection& conn, const EnqueueRequest& request) {
+  if (request.pendingKey) return enqueuePending(conn, request);
   auto r = enqueueMany(conn, {request});
   return r.front();
 }
 
+EnqueueResult JobQueue::enqueuePending(db::Connection& conn, const EnqueueRequest& request) {
+  if (!conn.inTransaction()) {
+    // The lock below, and the pending job's row, must hold until the caller commits.
+    throw std::logic_error("enqueue: a job with a pending key (" + *request.pendingKey +
+                           ") is enqueued inside a transaction");
+  }
+  // One enqueuer of a key at a time, until its transaction ends: the look-up and the insert
+  // below cannot race another's. The claim skips the locked pending row (SKIP LOCKED), so the
+  // job stays pending while the caller may still change its payload.
+  conn.execPrepared("SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))", kPendingKeyLockClass,
+                    *request.pendingKey);
+  auto pending = conn.execPrepared(
+      "SELECT id FROM jobs WHERE pending_key = $1 AND status = 'pending' ORDER BY created_at LIMIT 1 FOR UPDATE",
+      *request.pendingKey);
+  if (!pending.empty()) return EnqueueResult{pending.text(0, 0), true, JobStatus::Pending};
+  return enqueueBatch(conn, {request}, 1).front();
+}
+
+bool JobQueue::changePendingPayload(db::Connection& conn, const std::string& jobId,
+                                    const std::function<std::optional<Json>(const Json&)>& change) {
+  auto r = conn.execPrepared("SELECT payload FROM jobs WHERE id = $1::uuid AND status = 'pending' FOR UPDATE", jobId);
+  if (r.empty()) return false;
+  if (auto payload = change(Json::parse(r.view(0, 0)))) {
+    conn.execPrepared("UPDATE jobs SET payload = $2::jsonb WHERE id = $1::uuid", jobId, *payload);
+  }
+  return true;
+}
+
 std::vector<EnqueueResult> JobQueue::enqueueMany(db::Connection& conn, const std::vector<EnqueueRequest>& requests) {
+  for (const auto& r : requests) {
+    if (r.pendingKey) throw std::invalid_argument("enqueueMany: a job with a pending key goes through enqueue");
+  }
   return enqueueBatch(conn, requests, 1);
 }
 
@@ -111,7 +151,7 @@ std::vector<EnqueueResult> JobQueue::enqueueBatch(db::Connection& conn, const st
   // One INSERT ... SELECT FROM unnest(...) for the batch. Rows whose unique key is taken by a
   // pending or running job insert nothing; the existing job is looked up and returned instead.
   std::vector<std::optional<std::string>> kinds, workspaces, connections, parents, payloads, priorities, runAts,
-      maxAttempts, timeouts, keys;
+      maxAttempts, timeouts, keys, pendingKeys;
   for (const auto& r : requests) {
     if (r.kind.empty()) throw std::invalid_argument("enqueue: a job needs a kind");
     kinds.push_back(r.kind);
@@ -124,18 +164,19 @@ std::vector<EnqueueResult> JobQueue::enqueueBatch(db::Connection& conn, const st
     maxAttempts.push_back(std::to_string(r.maxAttempts.value_or(cfg_.retryFor(r.kind).maxAttempts)));
     timeouts.push_back(std::to_string(r.timeoutMs.value_or(defaultTimeoutMs(r.kind, r.payload))));
     keys.push_back(r.uniqueKey);
+    pendingKeys.push_back(r.pendingKey);
   }
   const std::string sql =
       "WITH input AS MATERIALIZED ("
       " SELECT *, gen_random_uuid() AS new_id FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::int[],"
-      "  $7::bigint[], $8::int[], $9::bigint[], $10::text[]) WITH ORDINALITY"
+      "  $7::bigint[], $8::int[], $9::bigint[], $10::text[], $11::text[]) WITH ORDINALITY"
       "  AS i(kind, workspace_id, connection_id, parent_job_id, payload, priority, run_at_ms,"
-      "       max_attempts, timeout_ms, unique_key, ord)),"
+      "       max_attempts, timeout_ms, unique_key, pending_key, ord)),"
       " ins AS ("
       " INSERT INTO jobs (id, kind, workspace_id, connection_id, parent_job_id, payload, priority, run_at,"
-      "                   max_attempts, timeout_ms, unique_key)"
+      "                   max_attempts, timeout_ms, unique_key, pending_key)"
       " SELECT new_id, kind, workspace_id, connection_id, parent_job_id, payload, priority,"
-      "        coalesce(to_timestamp(run_at_ms / 1000.0), now()), max_attempts, timeout_ms, unique_key"
+      "        coalesce(to_timestamp(run_at_ms / 1000.0), now()), max_attempts, timeout_ms, unique_key, pending_key"
       " FROM input ORDER BY ord"
       " ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN ('pending', 'running') DO NOTHING"
       " RETURNING id, status)"
@@ -149,17 +190,17 @@ std::vector<EnqueueResult> JobQueue::enqueueBatch(db::Connection& conn, const st
       std::any_of(requests.begin(), requests.end(), [](const auto& r) { return r.uniqueKey.has_value(); });
   const std::string plainSql =
       "INSERT INTO jobs (kind, workspace_id, connection_id, parent_job_id, payload, priority, run_at,"
-      " max_attempts, timeout_ms, unique_key)"
+      " max_attempts, timeout_ms, unique_key, pending_key)"
       " SELECT kind, workspace_id, connection_id, parent_job_id, payload, priority,"
-      "  coalesce(to_timestamp(run_at_ms / 1000.0), now()), max_attempts, timeout_ms, unique_key"
+      "  coalesce(to_timestamp(run_at_ms / 1000.0), now()), max_attempts, timeout_ms, unique_key, pending_key"
       " FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::int[],"
-      "  $7::bigint[], $8::int[], $9::bigint[], $10::text[])"
+      "  $7::bigint[], $8::int[], $9::bigint[], $10::text[], $11::text[])"
       "  AS i(kind, workspace_id, connection_id, parent_job_id, payload, priority, run_at_ms,"
-      "       max_attempts, timeout_ms, unique_key)"
+      "       max_attempts, timeout_ms, unique_key, pending_key)"
       " RETURNING id, status";
   std::vector<db::Param> params;
-  for (const auto* column :
-       {&kinds, &workspaces, &connections, &parents, &payloads, &priorities, &runAts, &maxAttempts, &timeouts, &keys}) {
+  for (const auto* column : {&kinds, &workspaces, &connections, &parents, &payloads, &priorities, &runAts, &maxAttempts,
+                             &timeouts, &keys, &pendingKeys}) {
     params.push_back(db::textArray(*column));
   }
   auto r = conn.execPreparedParams(anyKey ? sql : plainSql, params);

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "db/DbError.h"
+#include "engine/FollowUps.h"
+#include "engine/RunStatistics.h"
 
 using namespace tributary;
 using namespace tributary::engine;
@@ -26,6 +28,8 @@ struct FakeSink : RecordSink {
     checkpoints.emplace_back(cursor);
     return true;
   }
+  std::vector<std::string> states;
+  void stageState(std::string_view state) override { states.emplace_back(state); }
 };
 
 // Answers each request with the next status, without a network.
@@ -136,4 +140,48 @@ TEST(EngineServices, CancellationAndProgressArePassedOn) {
   EngineServices quiet("deals", nullptr, counters, nullptr, nullptr);
   EXPECT_FALSE(quiet.isCancelled());
   quiet.reportProgress(1, 1, "ignored");
+}
+
+TEST(EngineServices, TheCarriedStateIsStagedForTheCallsStreamAloneAndNeverInABackfill) {
+  FakeSink sink;
+  CallCounters counters;
+  EngineServices s("deals", &sink, counters, nullptr, nullptr);
+  s.setStreamState("deals", R"({"token":"t-1"})");
+  s.setStreamState("deals", " null ");
+  EXPECT_EQ(sink.states, (std::vector<std::string>{R"({"token":"t-1"})", "null"})) << "JSON null clears it";
+  EXPECT_EQ(s.stagedState(), "null");
+  std::string message;
+  EXPECT_EQ(stopCode([&] { s.setStreamState("contacts", "{}"); }, &message), ResultCode::Fatal);
+  EXPECT_EQ(message,
+            "set_stream_state for stream 'contacts' during a call for stream 'deals': a call sets only its own "
+            "stream's state");
+
+  EngineServices backfill("deals", &sink, counters, nullptr, nullptr, RunExtras{nullptr, nullptr, true});
+  EXPECT_EQ(stopCode([&] { backfill.setStreamState("deals", "{}"); }, &message), ResultCode::Fatal);
+  EXPECT_EQ(message,
+            "set_stream_state: a backfill cannot move the carried state of stream 'deals' (it gets it to read in "
+            "state_json; initial and incremental runs set it)");
+  EXPECT_EQ(sink.states.size(), 2u);
+
+  EngineServices check("", nullptr, counters, nullptr, nullptr);
+  EXPECT_THROW(check.setStreamState("deals", "{}"), plugins::NotAvailable) << "check has no stream";
+}
+
+TEST(EngineServices, FollowUpsAndStatisticsGoToTheRunsCollectorsAndAreNotAvailableWithoutThem) {
+  FakeSink sink;
+  CallCounters counters;
+  RunStatistics stats;
+  FollowUps followUps("tributary.test", {{"deals", "id", "updated_at", "deals", ""}});
+  EngineServices s("deals", &sink, counters, nullptr, nullptr, RunExtras{&stats, &followUps, false});
+  s.addRunCounter("pages", 2);
+  s.addRunCounter("pages", 3);
+  s.setRunFact("limit", R"({"used":1})");
+  s.requestFollowUp(plugins::FollowUpView{plugins::FollowUpKind::Resync, "deals", "why", std::nullopt, std::nullopt});
+  EXPECT_EQ(stats.toJson(), (Json{{"counters", {{"pages", 5}}}, {"facts", {{"limit", {{"used", 1}}}}}}));
+  EXPECT_EQ(followUps.preview().size(), 1u);
+
+  EngineServices bare("deals", &sink, counters, nullptr, nullptr);
+  EXPECT_THROW(bare.addRunCounter("pages", 1), plugins::NotAvailable);
+  EXPECT_THROW(bare.setRunFact("limit", "1"), plugins::NotAvailable);
+  EXPECT_THROW(bare.requestFollowUp(plugins::FollowUpView{}), plugins::NotAvailable);
 }
