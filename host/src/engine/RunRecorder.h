@@ -65,6 +65,10 @@ class RunRecorder {
   // opens nothing: the job is done.
   std::optional<Json> open(sync::Mode mode, const std::string& syncType, const Json& streamNames,
                            const RunStats& stats);
+  // The result an earlier attempt of the job stored when it finished the work, if one did (as
+  // open() finds it), without opening anything: for a run that would otherwise ask the source
+  // something before open() (a discovery), so that it asks nothing.
+  std::optional<Json> earlierResult();
   // In a batch's transaction, after the fence: the batch's counts.
   void recordBatch(db::Connection& conn, const WriteCounts& batch);
   // Progress into the run's metadata and a sync.progress event. Never throws: a failed write

@@ -41,7 +41,8 @@ struct StreamPlan {
   std::optional<int64_t> sinceMs;  // incremental: from here (the watermark minus the overlap)
   bool trackSeen = false;          // a full refresh over existing rows: record the ids it sees
   std::string seenRunId;           // the run whose seen set a resumed refresh adds to
-  bool skip = false;               // a backfill stream an earlier attempt finished
+  bool skip = false;               // a backfill stream an earlier attempt finished, or one read only whole
+  std::string skipReason;          // why a stream is skipped, when not because it is done
   std::string warning;             // what the run should log about this plan, if anything
 };
 
@@ -52,7 +53,9 @@ struct StreamPlan {
 // unless it is that same job resuming its own initial sync (a retry). A backfill keeps its own
 // cursors, per job, and never touches the stream's. A watermark further ahead of the
 // database's clock than the allowed skew is not trusted (it came from a record stamped in the
-// future, before such records were refused): the stream is read from the start, once.
+// future, before such records were refused): the stream is read from the start, once. A stream
+// that can only be read whole (TRIBUTARY_STREAM_FULL_REFRESH) runs a full refresh every time,
+// whatever was asked: it resumes its own unfinished one, and otherwise starts one afresh.
 class StreamPlanner {
  public:
   StreamPlanner(sync::Requested requested, std::string jobId, std::chrono::milliseconds overlap,
@@ -71,6 +74,11 @@ class StreamPlanner {
   StreamPlan plan(const plugins::StreamDescriptor& stream, const StreamSnapshot& state,
                   const std::function<bool()>& targetHasLiveRows) const;
   StreamPlan planBackfill(const plugins::StreamDescriptor& stream, const std::optional<BackfillSnapshot>& state) const;
+
+  // Why a backfill cannot read `stream` (TRIBUTARY_STREAM_FULL_REFRESH), and what to run instead,
+  // for connection `connection` of workspace `workspace`.
+  static std::string readWholeOnly(const plugins::StreamDescriptor& stream, const std::string& workspace,
+                                   const std::string& connection);
 
   // The run's mode as sync_runs and the events name it: backfill for a backfill job, else
   // initial when any stream runs an initial sync, else incremental.
