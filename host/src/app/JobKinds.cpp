@@ -1,6 +1,7 @@
 #include "app/JobKinds.h"
 
 #include "db/PgArray.h"
+#include "engine/DiscoverJobHandler.h"
 #include "engine/RunRecorder.h"
 #include "engine/SyncJobHandler.h"
 
@@ -12,6 +13,7 @@ void registerJobKinds(queue::HandlerRegistry& registry, std::shared_ptr<const co
   auto sync = std::make_shared<engine::SyncJobHandler>(cfg, plugins);
   registry.add("sync", sync);
   registry.add("backfill", sync);
+  registry.add("discover", std::make_shared<engine::DiscoverJobHandler>(cfg, plugins));
 }
 
 std::vector<std::string> runnableConnections(db::Connection& conn, const config::Config& cfg,

@@ -8,8 +8,8 @@
 
 namespace tributary::app {
 
-// Every job kind a worker process runs: the built-ins, and the sync engine's `sync` and
-// `backfill`.
+// Every job kind a worker process runs: the built-ins, and the sync engine's `sync`, `backfill`
+// and `discover` (a connection's streams, found by its plugin: `tributary connections discover`).
 void registerJobKinds(queue::HandlerRegistry& registry, std::shared_ptr<const config::Config> cfg,
                       std::shared_ptr<const plugins::PluginRegistry> plugins);
 

@@ -8,6 +8,7 @@
 
 #include "cli/Command.h"
 #include "cli/ConfigCheckCommand.h"
+#include "cli/ConnectionsCommand.h"
 #include "cli/JobsCommand.h"
 #include "cli/MigrateCommand.h"
 #include "cli/PluginsListCommand.h"
@@ -37,6 +38,10 @@ const std::vector<Entry>& commands() {
        [] { return std::make_unique<SyncCommand>(); }},
       {"records replay", "re-read the records that failed to sync, by id",
        [] { return std::make_unique<RecordsReplayCommand>(); }},
+      {"connections discover", "find a connection's streams now, with its plugin's discover hook (--wait)",
+       [] { return std::make_unique<ConnectionsCommand>(ConnectionsCommand::Action::Discover); }},
+      {"connections streams", "print a connection's streams as last discovered (--json)",
+       [] { return std::make_unique<ConnectionsCommand>(ConnectionsCommand::Action::Streams); }},
       {"plugins list", "list plugins, loaded and refused (no database needed)",
        [] { return std::make_unique<PluginsListCommand>(); }},
       {"plugins probe", "load plugins here and print them as JSON (what serve runs in a child per plugin)",

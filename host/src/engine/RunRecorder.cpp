@@ -22,9 +22,10 @@ std::string lastAttempt(const std::string& fields) {
 constexpr const char* kJobTotals =
     "(SELECT jsonb_build_object('records', coalesce(sum(a.records), 0), 'inserted', coalesce(sum(a.inserted), 0),"
     " 'updated', coalesce(sum(a.updated), 0), 'unchanged', coalesce(sum(a.unchanged), 0),"
-    " 'deleted', coalesce(sum(a.deleted), 0), 'failed', coalesce(sum(a.failed), 0), 'attempts', count(*))"
+    " 'deleted', coalesce(sum(a.deleted), 0), 'failed', coalesce(sum(a.failed), 0),"
+    " 'keys_only_missing', coalesce(sum(a.keys_only_missing), 0), 'attempts', count(*))"
     " FROM jsonb_to_recordset(sync_runs.attempts) AS a(records bigint, inserted bigint, updated bigint,"
-    " unchanged bigint, deleted bigint, failed bigint))";
+    " unchanged bigint, deleted bigint, failed bigint, keys_only_missing bigint))";
 
 // The run's metadata with the plugin's statistics, when there are some to write.
 Json withPlugin(Json meta, const RunStats& stats) {
@@ -95,6 +96,19 @@ std::optional<Json> RunRecorder::open(sync::Mode mode, const std::string& syncTy
   return std::nullopt;
 }
 
+std::optional<Json> RunRecorder::earlierResult() {
+  auto conn = pool_.acquire();
+  auto r = conn->exec(
+      "SELECT metadata -> 'result' FROM sync_runs WHERE job_id = $1::uuid"
+      " AND status IN ('completed', 'completed_with_errors') AND metadata ? 'result'"
+      " ORDER BY started_at DESC LIMIT 1",
+      s_.jobId);
+  if (r.empty()) return std::nullopt;
+  log::warn("engine", "{}/{}: job {} already finished its work (its end did not reach the queue); not running it again",
+            s_.workspaceSlug, s_.connectionName, s_.jobId);
+  return Json::parse(r.view(0, 0));
+}
+
 void RunRecorder::recordBatch(db::Connection& conn, const WriteCounts& c) {
   if (!opened()) return;
   conn.execPrepared("UPDATE sync_runs SET records_synced = records_synced + $2 + $3, attempts = " +
@@ -103,9 +117,11 @@ void RunRecorder::recordBatch(db::Connection& conn, const WriteCounts& c) {
                                     " 'updated', (attempts -> -1 ->> 'updated')::bigint + $3,"
                                     " 'unchanged', (attempts -> -1 ->> 'unchanged')::bigint + $5,"
                                     " 'deleted', (attempts -> -1 ->> 'deleted')::bigint + $6,"
-                                    " 'failed', (attempts -> -1 ->> 'failed')::bigint + $7)") +
+                                    " 'failed', (attempts -> -1 ->> 'failed')::bigint + $7,"
+                                    " 'keys_only_missing', coalesce((attempts -> -1 ->> 'keys_only_missing')::bigint,"
+                                    "  0) + $8)") +
                         " WHERE id = $1::uuid",
-                    runId_, c.inserted, c.updated, c.records, c.unchanged, c.deleted, c.failed);
+                    runId_, c.inserted, c.updated, c.records, c.unchanged, c.deleted, c.failed, c.keysOnlyMissing);
 }
 
 void RunRecorder::progress(const RunStats& stats) {
@@ -210,7 +226,8 @@ Json RunRecorder::finished(const RunOutcome& o, const RunStats& stats, Json summ
   if (r.empty()) throw db::DbError("run " + runId_ + " of job " + s_.jobId + " is gone");
   const int64_t recordsSynced = r.int64(0, 0);
   const Json totals = Json::parse(r.view(0, 1));
-  for (const char* k : {"records", "inserted", "updated", "unchanged", "deleted", "failed", "attempts"}) {
+  for (const char* k :
+       {"records", "inserted", "updated", "unchanged", "deleted", "failed", "keys_only_missing", "attempts"}) {
     summary[k] = totals.value(k, int64_t{0});
   }
   if (!stats.plugin.is_null()) summary["plugin"] = stats.plugin;

@@ -70,6 +70,10 @@ class RunRecorder {
   // The plugin statistics the earlier attempts of a reopened run stored (null when none): this
   // attempt adds to them.
   const Json& earlierPluginStats() const { return earlierPlugin_; }
+  // The result an earlier attempt of the job stored when it finished the work, if one did (as
+  // open() finds it), without opening anything: for a run that would otherwise ask the source
+  // something before open() (a discovery), so that it asks nothing.
+  std::optional<Json> earlierResult();
   // In a batch's transaction, after the fence: the batch's counts.
   void recordBatch(db::Connection& conn, const WriteCounts& batch);
   // Progress into the run's metadata and a sync.progress event. Never throws: a failed write

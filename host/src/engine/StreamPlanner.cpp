@@ -48,6 +48,15 @@ StreamPlan StreamPlanner::plan(const plugins::StreamDescriptor& stream, const St
   } else if (st.cursorMode == Mode::Initial) {
     p.mode = Mode::Initial;
     p.resume = true;
+  } else if (stream.fullRefreshOnly()) {
+    // No change feed: every run reads the stream whole, and its end sweeps what it did not see.
+    // An incremental checkpoint (left before the plugin declared the flag) is dropped.
+    p.mode = Mode::Initial;
+    if (requested_ == Mode::Incremental) {
+      p.warning =
+          "the stream can only be read whole (TRIBUTARY_STREAM_FULL_REFRESH): a full refresh runs instead of "
+          "the incremental sync asked for";
+    }
   } else if (st.cursorMode == Mode::Incremental) {
     p.mode = Mode::Incremental;
     p.resume = true;
@@ -90,6 +99,13 @@ StreamPlan StreamPlanner::planBackfill(const plugins::StreamDescriptor& stream,
     p.skip = state->done;
   }
   return p;
+}
+
+std::string StreamPlanner::readWholeOnly(const plugins::StreamDescriptor& stream, const std::string& workspace,
+                                         const std::string& connection) {
+  return "stream '" + stream.name +
+         "' can only be read whole (TRIBUTARY_STREAM_FULL_REFRESH), not backfilled: run `tributary sync " + workspace +
+         " --connection " + connection + " --streams " + stream.name + " --mode initial`";
 }
 
 Mode StreamPlanner::runMode(const std::vector<StreamPlan>& plans) const {

@@ -61,8 +61,8 @@ void StreamStateStore::startResumed(db::Connection& conn, RunFence& fence, const
   db::Transaction tx(conn);
   conn.exec(
       "UPDATE stream_state SET status = 'running', last_mode = $3, last_run_id = $4::uuid, cursor_job_id = $5::uuid,"
-      " updated_at = now() WHERE connection_id = $1::uuid AND stream = $2",
-      connectionId_, plan.stream->name, sync::toString(plan.mode), runId, jobId_);
+      " read_whole = $6, updated_at = now() WHERE connection_id = $1::uuid AND stream = $2",
+      connectionId_, plan.stream->name, sync::toString(plan.mode), runId, jobId_, plan.stream->fullRefreshOnly());
   fence.check(conn);
   tx.commit();
 }
@@ -94,10 +94,10 @@ void StreamStateStore::startFresh(db::Connection& conn, RunFence& fence, const S
       // A watermark the planner did not trust (beyond the skew) is dropped: this run reads
       // everything and sets it anew, so the next one starts from there again.
       " watermark = CASE WHEN watermark > now() + $8::bigint * interval '1 millisecond' THEN NULL ELSE watermark END,"
-      " updated_at = now()"
+      " read_whole = $10, updated_at = now()"
       " WHERE connection_id = $1::uuid AND stream = $2",
       connectionId_, stream, sync::toString(plan.mode), runId, jobId_, msParam(plan.sinceMs), plan.trackSeen,
-      maxClockSkew_.count(), plan.dropState);
+      maxClockSkew_.count(), plan.dropState, plan.stream->fullRefreshOnly());
   fence.check(conn);
   tx.commit();
 }

@@ -26,6 +26,9 @@ struct WriteCounts {
   int64_t deleted = 0;  // records that carried a deletion
   int64_t failed = 0;   // per-record errors (poison, validation, write)
   int64_t batches = 0;
+  // Keys-only records (TRIBUTARY_RECORD_KEYS_ONLY) whose key has no live row of the stream: the
+  // source has a record the target lacks. Counted in `records`, not in `unchanged`.
+  int64_t keysOnlyMissing = 0;
 
   WriteCounts& operator+=(const WriteCounts& o);
 };
@@ -53,7 +56,10 @@ class BatchCommitHook {
 };
 
 // Writes one stream's records exactly once. Records stream into COPY into a temporary staging
-// table as they are emitted, so memory stays bounded whatever the batch size. At a checkpoint
+// table as they are emitted, so memory stays bounded whatever the batch size. A keys-only record
+// (seen, no new content) goes through the same COPY, with no digest and no raw: the upsert skips
+// it, a full refresh's seen set takes it (so the sweep keeps its row), and it counts as unchanged
+// when the stream has a live row of that key, else as keys_only_missing. At a checkpoint
 // the batch is upserted with one INSERT ... ON CONFLICT, its errors and cursor are written, and
 // all of it commits in one transaction. Rows whose digest is unchanged are not rewritten, and a
 // row never moves back to an older source version. A record whose write fails is isolated by
@@ -82,6 +88,10 @@ class StreamWriter final : public RecordSink {
     std::chrono::milliseconds maxBatchAge{5000};
     // A record stamped further ahead of the database's clock is a per-record error.
     std::chrono::milliseconds maxClockSkew{3'600'000};
+    // The stream declares TRIBUTARY_STREAM_MODIFICATION_ORDER: a record older than the one before
+    // it is a broken promise, logged once (naming both records) and kept as orderViolation().
+    bool declaredOrdered = false;
+    std::string label;  // the connection, for log lines ("acme/hubspot")
   };
   // `connections`: one, or two to double-buffer (not for dry runs). `hook` outlives the writer.
   StreamWriter(std::vector<db::Connection*> connections, StreamTarget target, Options options, BatchCommitHook& hook);
@@ -107,6 +117,8 @@ class StreamWriter final : public RecordSink {
   // Failed records that had no source id: a full refresh cannot tell which rows they were.
   int64_t unidentifiedErrors() const { return unidentified_; }
   int batchTarget() const { return target_; }
+  // What broke the stream's declared modification order, the first time it did; none if nothing.
+  const std::optional<std::string>& orderViolation() const { return orderViolation_; }
   // For a dry run's end: rows of this stream the target holds but the run did not see.
   int64_t countUnseen();
 
@@ -121,7 +133,8 @@ class StreamWriter final : public RecordSink {
     bool open = false;                  // records or errors have come since the last commit
     std::optional<db::Transaction> tx;  // the batch's (none in a dry run: the caller's)
     std::unique_ptr<db::CopyIn> copy;   // records streaming into the staging table
-    int64_t records = 0;
+    int64_t records = 0;                // rows staged, keys-only ones included (their ord)
+    int64_t keys = 0;                   // keys-only rows staged
     int64_t deleted = 0;
     int64_t failed = 0;
     std::optional<int64_t> maxModified;
@@ -145,6 +158,11 @@ class StreamWriter final : public RecordSink {
   };
 
   Batch& cur() { return slots_[cur_]; }
+  void addKey(const plugins::RecordView& record);
+  void watchOrder(const plugins::RecordView& record, Batch& b);
+  // In the batch's transaction: its keys-only rows that have a live row of the stream, and those
+  // that have none (a key also sent whole in the batch counts with the whole record).
+  std::pair<int64_t, int64_t> countKeys(Batch& b);
   void ensureStaging(Batch& b);
   void begin(Batch& b);
   void startCopy(Batch& b);
@@ -160,7 +178,7 @@ class StreamWriter final : public RecordSink {
   void abortBatch(Batch& b);
   std::string stagingTable() const;
   std::string upsertSql(const Batch& b, bool ranged) const;
-  std::string insertSql() const;
+  std::string insertSql(const Batch& b) const;
   // Why a record's modification time cannot be stored (too far in the future, or before the
   // year 1); none when it can.
   std::optional<std::string> refuseTime(int64_t modifiedAtMs) const;
@@ -174,11 +192,16 @@ class StreamWriter final : public RecordSink {
   std::future<CommitResult> inflight_;
   bool plainInsert_ = false;
   std::string line_;
+  std::string keyColumns_;  // a keys-only row's columns after its source id: none set
   int target_;
   WriteCounts totals_;
   int64_t unidentified_ = 0;
   std::string readStartedAt_;    // the database's clock when the stream's read began
   int64_t dbClockOffsetMs_ = 0;  // the database's clock minus this host's
+  // Declared modification order: the last record with a time, and the first break of the order.
+  std::optional<int64_t> lastModifiedMs_;
+  std::string lastId_;
+  std::optional<std::string> orderViolation_;
 };
 
 }  // namespace tributary::engine

@@ -9,6 +9,7 @@
 #include "config/Config.h"
 #include "engine/EngineServices.h"
 #include "engine/FollowUps.h"
+#include "engine/JobConnection.h"
 #include "engine/RunFence.h"
 #include "engine/RunRecorder.h"
 #include "engine/RunRequest.h"
@@ -53,6 +54,9 @@ class SyncRun {
 
   void loadConnection();
   void createInstance();
+  // For a plugin with a discover hook: its streams for this run, found now (and stored, unless a
+  // dry run). An outcome when the run ends here (the discovery failed or found no stream).
+  std::optional<queue::Outcome> discoverStreams();
   std::vector<StreamPlan> plan();
   void openRun(const std::vector<StreamPlan>& plans);
   StreamResult runStream(StreamPlan& plan);
@@ -70,11 +74,15 @@ class SyncRun {
   const plugins::PluginRegistry& registry_;
   const queue::Job& job_;
 
-  // The connection
+  // The connection (the fields are connection_'s, named for brevity)
+  JobConnection connection_;
   std::string connectionId_, workspaceId_, workspaceSlug_, name_, connector_;
   const config::ConnectionConfig* conf_ = nullptr;
   std::shared_ptr<const plugins::ConnectorPlugin> plugin_;
   std::unique_ptr<plugins::ConnectorInstance> instance_;
+  // The streams the run chooses from: the plugin's declared ones, or discovered_.
+  const std::vector<plugins::StreamDescriptor>* streams_ = nullptr;
+  std::vector<plugins::StreamDescriptor> discovered_;
 
   // The request, and what the run does with it
   RunRequest request_;

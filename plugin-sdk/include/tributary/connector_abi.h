@@ -110,7 +110,7 @@ struct tributary_stream_v1;
 /* The source reported this record as deleted; fields_json may be empty. */
 #define TRIBUTARY_RECORD_DELETED 0x1u
 /* 1.1: seen, no new content (fields_json and raw_json empty). The host marks the row seen
- * (so a full refresh's sweep keeps it) without rewriting it; a key it has no row for is
+ * (so a full refresh's sweep keeps it) without rewriting it; a key it has no live row for is
  * counted in the run's `keys_only_missing` and otherwise ignored. Not with DELETED. */
 #define TRIBUTARY_RECORD_KEYS_ONLY 0x2u
 /* Every record flag this header knows. A 1.0 plugin's other bits are ignored; a 1.1
