@@ -339,6 +339,13 @@ TEST_P(Actions, AnActionOfAConnectionNoWorkerCanRunIsLeftForOneThatCan) {
   EXPECT_EQ(j.status, queue::JobStatus::Pending);
   EXPECT_EQ(j.attempts, 0);
   EXPECT_FALSE(j.workerId);
+  // Never claimed: no worker had to decline it.
+  EXPECT_EQ(j.lastError.value_or(""), "no running worker can run it (1 running, connection acme/ghost with connector " +
+                                          plugin() +
+                                          "): start a host whose workers run action jobs and have this connection "
+                                          "and its connector");
+  auto c = host.pool->acquire();
+  EXPECT_EQ(c->exec("SELECT cardinality(declined_by) FROM jobs WHERE id = $1::uuid", id).int64(0, 0), 0);
 }
 
 // ---- the CLI ----
