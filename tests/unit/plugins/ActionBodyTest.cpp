@@ -164,10 +164,11 @@ TEST_P(ActionBodyTest, RefusesTextThatIsNotJson) {
             "the body of action 'echo' of " + name() +
                 " is not valid JSON: parse error at line 1, column 3: syntax error while parsing object key - invalid "
                 "literal; last read: '{no'; expected string literal");
-  EXPECT_EQ(refusal("echo", ""),
-            "the body of action 'echo' of " + name() +
-                " is not valid JSON: parse error at line 1, column 1: syntax error while parsing value - unexpected end "
-                "of input; expected '[', '{', or a literal");
+  EXPECT_EQ(
+      refusal("echo", ""),
+      "the body of action 'echo' of " + name() +
+          " is not valid JSON: parse error at line 1, column 1: syntax error while parsing value - unexpected end "
+          "of input; expected '[', '{', or a literal");
 }
 
 TEST_P(ActionBodyTest, RefusesAFieldGivenTwice) {
