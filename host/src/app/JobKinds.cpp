@@ -1,5 +1,7 @@
 #include "app/JobKinds.h"
 
+#include "actions/ActionJobHandler.h"
+#include "actions/ActionJobs.h"
 #include "db/PgArray.h"
 #include "engine/DiscoverJobHandler.h"
 #include "engine/RunRecorder.h"
@@ -14,7 +16,10 @@ void registerJobKinds(queue::HandlerRegistry& registry, std::shared_ptr<const co
   registry.add("sync", sync);
   registry.add("backfill", sync);
   registry.add("discover", std::make_shared<engine::DiscoverJobHandler>(cfg, plugins));
+  registry.add(actions::kJobKind, std::make_shared<actions::ActionJobHandler>(cfg, plugins));
 }
+
+std::vector<std::string> connectionKinds() { return {"sync", "backfill", "discover", actions::kJobKind}; }
 
 std::vector<std::string> runnableConnections(db::Connection& conn, const config::Config& cfg,
                                              const plugins::PluginRegistry& plugins) {

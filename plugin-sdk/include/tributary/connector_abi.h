@@ -231,12 +231,15 @@ typedef struct tributary_follow_up_v1 {
   int64_t window_to_ms;   /* backfill only, exclusive; TRIBUTARY_TIME_MAX = unbounded */
 } tributary_follow_up_v1;
 
-/* One call of the action hook. Borrowed for the call. */
+/* One call of the action hook. Borrowed for the call. The body is a JSON object the host has
+ * validated against the action's keys (no unknown field, every required one, each of its
+ * type: a string, an integral number, a number, true or false), holding the declared fields
+ * in the descriptor's order, with the defaults of the absent optional ones filled in. */
 typedef struct tributary_action_request_v1 {
   uint32_t struct_size;    /* sizeof(tributary_action_request_v1) as the host was compiled */
   uint32_t reserved;       /* 0 */
   tributary_str action;    /* a declared action's name */
-  tributary_str body_json; /* a JSON object the host has validated against the action's keys */
+  tributary_str body_json; /* the validated body, a JSON object (host-owned, borrowed) */
 } tributary_action_request_v1;
 
 /* ---------------------------------------------------------------------------------------
@@ -364,7 +367,9 @@ typedef struct tributary_host_api_v1 {
   /* During discover only: one stream of the instance (borrowed; copied), validated as a
    * declared one is. */
   tributary_result (*declare_stream)(tributary_host_ctx* ctx, const struct tributary_stream_v1* stream);
-  /* During action only: the action's result, a JSON value (borrowed; copied; last call wins). */
+  /* During action only: the action's result, a JSON value (borrowed; copied; last call wins;
+   * at most 1 MiB, no \u0000 in its strings, which PostgreSQL cannot store). An action that
+   * returns OK without calling it has the result null. */
   tributary_result (*set_action_result)(tributary_host_ctx* ctx, tributary_str result_json);
 } tributary_host_api_v1;
 
@@ -442,14 +447,17 @@ typedef struct tributary_link_type_v1 {
 
 /* 1.1 action flags. */
 /* Running the action twice does what running it once does: the host may retry it under
- * the job's policy. Without it an action is tried once. */
+ * the job's policy (queue.retry.action, else queue.retry.default). Without it an action is
+ * tried once: the job gets max_attempts 1, a RETRY fails it (saying it was not retried), and a
+ * worker lost during it is not run again. */
 #define TRIBUTARY_ACTION_IDEMPOTENT 0x1u
 #define TRIBUTARY_ACTION_KNOWN_FLAGS TRIBUTARY_ACTION_IDEMPOTENT
 
 /* 1.1: an action the plugin can perform on the source (write-back), run by the host as a job
  * of kind `action` (`tributary actions run`). The body is a JSON object whose fields are
- * declared as settings are (types, REQUIRED, defaults; SECRET is not allowed): the host
- * refuses an unknown field, a missing required one or a wrong type before the hook runs. */
+ * declared as settings are (types, REQUIRED, defaults; SECRET is not allowed, and a default
+ * must be of its field's type): the host refuses an unknown field, a missing required one or
+ * a wrong type before the hook runs, when the action is queued and again when it runs. */
 typedef struct tributary_action_v1 {
   uint32_t struct_size;                     /* sizeof(tributary_action_v1); the same for each */
   uint32_t flags;                           /* TRIBUTARY_ACTION_* bits */
@@ -511,7 +519,11 @@ typedef struct tributary_connector_v1 {
   /* The actions it performs (array, like streams), run by the action hook. */
   const tributary_action_v1* actions;
   /* Perform one action: call host->set_action_result with its result and return OK, or
-   * set_error and return RETRY, FATAL or WAIT as a sync hook does. NULL when action_count is 0. */
+   * set_error and return RETRY, FATAL, WAIT (with set_retry_after: the job is parked, using no
+   * attempt) or CANCELLED, as a sync hook does. Available during it: http_request,
+   * is_cancelled, report_progress, add_run_counter, set_run_fact and set_action_result; the
+   * record, checkpoint, link, state and follow-up functions fail the call. NULL when
+   * action_count is 0. */
   tributary_result (*action)(tributary_instance* self, tributary_host_ctx* ctx,
                              const tributary_action_request_v1* request);
 } tributary_connector_v1;
