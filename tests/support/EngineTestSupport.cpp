@@ -113,4 +113,12 @@ std::map<std::string, RowState> referenceRows(const std::string& settings, const
   return host.rows(table, stream);
 }
 
+std::map<std::string, RowState> live(const std::map<std::string, RowState>& rows) {
+  std::map<std::string, RowState> out;
+  for (const auto& [id, r] : rows) {
+    if (!r.deleted) out[id] = r;
+  }
+  return out;
+}
+
 }  // namespace tributary::test

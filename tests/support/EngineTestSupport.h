@@ -57,6 +57,9 @@ class EngineHost {
   int generation_ = 0;
 };
 
+// The rows that are not tombstones (deleted at the source), for comparing what a sync keeps.
+std::map<std::string, RowState> live(const std::map<std::string, RowState>& rows);
+
 // The rows a perfect sync holds: the same settings synced once, fully, into a fresh database.
 std::map<std::string, RowState> referenceRows(const std::string& settings, const std::string& table,
                                               const std::string& stream = "");

@@ -1,6 +1,9 @@
 #include "app/JobKinds.h"
 
+#include "actions/ActionJobHandler.h"
+#include "actions/ActionJobs.h"
 #include "db/PgArray.h"
+#include "engine/DiscoverJobHandler.h"
 #include "engine/RunRecorder.h"
 #include "engine/SyncJobHandler.h"
 
@@ -12,7 +15,11 @@ void registerJobKinds(queue::HandlerRegistry& registry, std::shared_ptr<const co
   auto sync = std::make_shared<engine::SyncJobHandler>(cfg, plugins);
   registry.add("sync", sync);
   registry.add("backfill", sync);
+  registry.add("discover", std::make_shared<engine::DiscoverJobHandler>(cfg, plugins));
+  registry.add(actions::kJobKind, std::make_shared<actions::ActionJobHandler>(cfg, plugins));
 }
+
+std::vector<std::string> connectionKinds() { return {"sync", "backfill", "discover", actions::kJobKind}; }
 
 std::vector<std::string> runnableConnections(db::Connection& conn, const config::Config& cfg,
                                              const plugins::PluginRegistry& plugins) {

@@ -8,10 +8,14 @@
 
 namespace tributary::app {
 
-// Every job kind a worker process runs: the built-ins, and the sync engine's `sync` and
-// `backfill`.
+// Every job kind a worker process runs: the built-ins, the sync engine's `sync`, `backfill`
+// and `discover` (a connection's streams, found by its plugin: `tributary connections discover`),
+// and `action` (a connector's write-back).
 void registerJobKinds(queue::HandlerRegistry& registry, std::shared_ptr<const config::Config> cfg,
                       std::shared_ptr<const plugins::PluginRegistry> plugins);
+// The kinds whose jobs run a connection's plugin: a worker claims them only for the
+// connections it can run (runnableConnections).
+std::vector<std::string> connectionKinds();
 
 // What a worker process tells the queue it can run: the ids of the connections of its YAML
 // whose connector it loaded (jobs of other connections are left to other hosts), and its plugins

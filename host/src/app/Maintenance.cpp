@@ -35,18 +35,20 @@ void Maintenance::runOnce(bool prune) {
   } catch (const std::exception& e) {
     log::error("maintenance", "rescuing expired jobs failed: {}", e.what());
   }
+  if (!keepLead()) return;
   try {
     queue_->markUnrunnable();
     queue_->forgetSilentWorkers();
   } catch (const std::exception& e) {
     log::warn("maintenance", "checking the workers failed: {}", e.what());
   }
-  if (!prune) return;
+  if (!prune || !keepLead()) return;
   try {
     queue_->prune();
   } catch (const std::exception& e) {
     log::error("maintenance", "pruning old jobs failed: {}", e.what());
   }
+  if (!keepLead()) return;
   try {
     auto conn = pool_->acquire();
     const int64_t pruned = engine::outbox::prune(*conn, syncCfg_.eventRetention);
@@ -56,20 +58,45 @@ void Maintenance::runOnce(bool prune) {
   }
 }
 
+bool Maintenance::keepLead() {
+  if (!election_.leading()) return true;  // a round run by hand (tests), not as the leader
+  try {
+    // The server ends a leader's session that stays quiet for the lease (a frozen leader is
+    // replaced so): a healthy one speaks in time, and finds out here when its session ended.
+    election_.session().execScript("SELECT 1");
+    return true;
+  } catch (const std::exception& e) {
+    log::warn("maintenance", "the maintenance session failed ({}); giving up the lead", e.what());
+    election_.lost();
+    return false;
+  }
+}
+
+bool Maintenance::holdLead() {
+  if (election_.leading()) return keepLead();
+  try {
+    return election_.tryLead();
+  } catch (const std::exception& e) {
+    log::warn("maintenance", "cannot reach the database to take the maintenance lead: {}", e.what());
+    election_.lost();
+    return false;
+  }
+}
+
 void Maintenance::loop() {
   using Clock = std::chrono::steady_clock;
+  using std::chrono::milliseconds;
+  // A round every queue.rescue_interval, but the lead is checked (its session speaks) at least
+  // three times a lease whatever that interval, and before every round: a host whose session
+  // ended does no round as if it still led.
+  const milliseconds tick = std::max(milliseconds(1), std::min(queueCfg_.rescueInterval, queueCfg_.lease / 3));
+  auto nextRound = Clock::now();
   auto nextPrune = Clock::now() + std::chrono::minutes(1);
   bool wasLeading = false;
   std::unique_lock lock(mu_);
   while (!stopping_) {
     lock.unlock();
-    bool leading = false;
-    try {
-      leading = election_.tryLead();
-    } catch (const std::exception& e) {
-      log::warn("maintenance", "cannot reach the database to take the maintenance lead: {}", e.what());
-      election_.lost();
-    }
+    const bool leading = holdLead();
     if (leading != wasLeading) {
       if (leading) {
         log::info("maintenance", "this host leads maintenance (rescue of expired leases, pruning)");
@@ -78,22 +105,15 @@ void Maintenance::loop() {
       }
       wasLeading = leading;
     }
-    if (leading) {
+    if (leading && Clock::now() >= nextRound) {
+      nextRound = Clock::now() + queueCfg_.rescueInterval;
       const bool prune = Clock::now() >= nextPrune;
       if (prune) nextPrune = Clock::now() + std::chrono::hours(1);
       runOnce(prune);
-      try {
-        // A healthy leader's session speaks at least every tick (its lease is enforced by the
-        // server, see LeaderElection).
-        election_.session().execScript("SELECT 1");
-      } catch (const std::exception& e) {
-        log::warn("maintenance", "the maintenance session failed ({}); giving up the lead", e.what());
-        election_.lost();
-        wasLeading = false;
-      }
+      keepLead();
     }
     lock.lock();
-    cv_.wait_for(lock, queueCfg_.rescueInterval, [this] { return stopping_; });
+    cv_.wait_for(lock, tick, [this] { return stopping_; });
   }
 }
 

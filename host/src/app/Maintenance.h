@@ -34,6 +34,11 @@ class Maintenance {
 
  private:
   void loop();
+  // Leads if it can; while leading, checks that its session still holds the lead.
+  bool holdLead();
+  // While leading: the session speaks (see loop); false when the lead was lost. Not leading (a
+  // round run by hand): true.
+  bool keepLead();
   std::shared_ptr<db::Pool> pool_;
   std::shared_ptr<queue::JobQueue> queue_;
   config::QueueConfig queueCfg_;

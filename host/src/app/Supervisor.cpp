@@ -194,8 +194,20 @@ void Supervisor::onExit(Slot& slot, int status) {
     log::error("supervisor", "rescuing the jobs of {} failed: {}; their leases will expire instead", slot.workerId,
                e.what());
   }
+  unregister(slot);
   slot.restartAt = std::chrono::steady_clock::now() + delay;
   ++slot.restarts;
+}
+
+void Supervisor::unregister(const Slot& slot) {
+  // A worker that stops unregisters itself; one that died cannot, and would otherwise count as
+  // able to run jobs (JobQueue::markUnrunnable) until maintenance forgets it.
+  try {
+    queue_->unregisterWorker(slot.workerId);
+  } catch (const std::exception& e) {
+    log::warn("supervisor", "unregistering worker {} failed: {}; maintenance forgets it later", slot.workerId,
+              e.what());
+  }
 }
 
 void Supervisor::loop() {
@@ -240,6 +252,7 @@ void Supervisor::stop() {
         queue_->rescueWorker(s.workerId, "worker lost: worker process killed at shutdown");
       } catch (...) {
       }
+      unregister(s);
     }
     s.child.reset();
   }

@@ -69,6 +69,7 @@ class Supervisor {
   void spawn(Slot& slot);
   void loop();
   void onExit(Slot& slot, int status);
+  void unregister(const Slot& slot);
 
   Options options_;
   std::shared_ptr<queue::JobQueue> queue_;

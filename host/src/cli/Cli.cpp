@@ -6,8 +6,10 @@
 #include <map>
 #include <memory>
 
+#include "cli/ActionsCommand.h"
 #include "cli/Command.h"
 #include "cli/ConfigCheckCommand.h"
+#include "cli/ConnectionsCommand.h"
 #include "cli/JobsCommand.h"
 #include "cli/MigrateCommand.h"
 #include "cli/PluginsListCommand.h"
@@ -37,6 +39,14 @@ const std::vector<Entry>& commands() {
        [] { return std::make_unique<SyncCommand>(); }},
       {"records replay", "re-read the records that failed to sync, by id",
        [] { return std::make_unique<RecordsReplayCommand>(); }},
+      {"connections discover", "find a connection's streams now, with its plugin's discover hook (--wait)",
+       [] { return std::make_unique<ConnectionsCommand>(ConnectionsCommand::Action::Discover); }},
+      {"connections streams", "print a connection's streams as last discovered (--json)",
+       [] { return std::make_unique<ConnectionsCommand>(ConnectionsCommand::Action::Streams); }},
+      {"actions run", "run a connector's action (write-back) as a job (--wait prints its result)",
+       [] { return std::make_unique<ActionsCommand>(ActionsCommand::Verb::Run); }},
+      {"actions list", "list the connectors' actions and their body fields (no database needed)",
+       [] { return std::make_unique<ActionsCommand>(ActionsCommand::Verb::List); }},
       {"plugins list", "list plugins, loaded and refused (no database needed)",
        [] { return std::make_unique<PluginsListCommand>(); }},
       {"plugins probe", "load plugins here and print them as JSON (what serve runs in a child per plugin)",

@@ -89,10 +89,18 @@ int PluginsListCommand::execute(const std::vector<std::string>& args) {
   std::cout << strings::join(dirs, ", ") << "\n\n";
   for (const auto& p : registry.plugins()) {
     std::vector<std::string> streams;
-    for (const auto& s : p->streams()) streams.push_back(s.entity.empty() ? s.name : s.name + "→" + s.entity);
+    for (const auto& s : p->streams()) {
+      std::string line = s.entity.empty() ? s.name : s.name + "→" + s.entity;
+      std::vector<std::string> flags;
+      for (const auto& f : plugins::streamFlagsJson(s.flags)) flags.push_back(f.get<std::string>());
+      if (!flags.empty()) line += " [" + strings::join(flags, ",") + "]";
+      streams.push_back(line);
+    }
     std::cout << "loaded   " << p->name() << " " << p->version() << " (ABI " << p->abiString() << ")\n"
               << "         " << p->path().string() << "\n"
-              << "         streams: " << strings::join(streams, ", ") << "\n";
+              << "         streams: " << (streams.empty() ? "(none declared)" : strings::join(streams, ", "))
+              << (p->discoversStreams() ? " (each connection discovers its own: tributary connections streams)" : "")
+              << "\n";
   }
   for (const auto& r : registry.refused()) {
     std::cout << "refused  " << r.path.string() << "\n"

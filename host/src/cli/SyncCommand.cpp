@@ -10,7 +10,7 @@
 #include <map>
 #include <set>
 
-#include "app/ConfigSync.h"
+#include "cli/UnclaimedJob.h"
 #include "common/Process.h"
 #include "common/Strings.h"
 #include "common/Time.h"
@@ -32,32 +32,6 @@ struct Target {
   std::string connector;
 };
 
-// How long --follow waits for a worker to claim a job before it says why none may.
-constexpr auto kClaimHintAfter = std::chrono::seconds(5);
-
-// Why no worker has claimed `t`'s job yet, for --follow: who runs against this database, read
-// from the hosts' registrations.
-std::string unclaimedHint(db::Connection& c, const std::string& workspace, const Target& t, const std::string& database,
-                          const std::filesystem::path& configFile) {
-  std::string out = "no worker has claimed job " + t.jobId + " (" + workspace + "/" + t.name + ") after " +
-                    std::to_string(kClaimHintAfter.count()) + " s: ";
-  auto hosts = app::ConfigSync::runningHosts(c);
-  if (hosts.empty()) {
-    out += "no `tributary serve` is running against this database (" + database +
-           "); jobs run only in the workers of a serve. Start one with `tributary serve" +
-           (configFile.empty() ? std::string() : " --config " + configFile.string()) + "`";
-  } else {
-    std::vector<std::string> names;
-    for (const auto& h : hosts) names.push_back(h.host + " (" + h.role + ")");
-    const int64_t running = c.exec("SELECT count(*) FROM jobs WHERE status = 'running'").int64(0, 0);
-    out += std::to_string(hosts.size()) + " host(s) run against this database (" + strings::join(names, ", ") +
-           "), but none of their workers has taken it: they may all be busy (" + std::to_string(running) +
-           " job(s) running), or none of them may run it (a worker needs the connector " + t.connector +
-           " loaded and " + workspace + "/" + t.name + " in its configuration; see their logs)";
-  }
-  return out + ". Still waiting; Ctrl-C stops following and leaves the job queued";
-}
-
 std::string bar(int64_t current, int64_t total, int width) {
   if (total <= 0) return std::string(static_cast<size_t>(width), '.');
   const int filled = static_cast<int>(std::min<int64_t>(width, current * width / std::max<int64_t>(total, 1)));
@@ -68,11 +42,6 @@ std::string thousands(int64_t n) {
   std::string s = std::to_string(n < 0 ? -n : n);
   for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
   return n < 0 ? "-" + s : s;
-}
-
-bool terminal(queue::JobStatus s) {
-  return s == queue::JobStatus::Completed || s == queue::JobStatus::Failed || s == queue::JobStatus::Cancelled ||
-         s == queue::JobStatus::Discarded;
 }
 
 }  // namespace
@@ -291,7 +260,9 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
           job->runAt <= std::chrono::system_clock::now() &&
           std::chrono::steady_clock::now() - followedSince >= kClaimHintAfter && hinted.insert(t.jobId).second) {
         std::cerr << "tributary sync: "
-                  << unclaimedHint(*c, args[0], t, db::describeConninfo(handle->conninfo()), cfg->file) << "\n";
+                  << unclaimedHint(*c, t.jobId, args[0] + "/" + t.name, t.connector,
+                                   db::describeConninfo(handle->conninfo()), cfg->file)
+                  << "\n";
         drawn = 0;  // the progress lines are redrawn below the hint
       }
       if (terminal(job->status) && job->status != queue::JobStatus::Completed) {

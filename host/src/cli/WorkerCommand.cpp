@@ -93,7 +93,7 @@ int WorkerCommand::execute(const std::vector<std::string>& args) {
     // maintenance rescues and prunes.
     auto c = pool->acquire();
     opts.connections = app::runnableConnections(*c, *cfg, *pluginRegistry);
-    opts.connectionKinds = {"sync", "backfill"};
+    opts.connectionKinds = app::connectionKinds();
     opts.plugins = app::loadedPlugins(*pluginRegistry);
     opts.maintenance = std::getenv("TRIBUTARY_WORKER_BOOT") == nullptr;
   }

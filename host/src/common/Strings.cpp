@@ -114,6 +114,14 @@ std::string quoteLiteral(std::string_view value) {
   return out;
 }
 
+std::string truncate(std::string_view s, size_t maxBytes) {
+  if (s.size() <= maxBytes) return std::string(s);
+  size_t cut = maxBytes;
+  // Back off continuation bytes (10xxxxxx), so the cut falls before a sequence's first byte.
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(s.substr(0, cut)) + "...";
+}
+
 std::string validUtf8(std::string_view s) {
   static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
   std::string out;

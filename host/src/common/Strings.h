@@ -30,6 +30,10 @@ std::string quoteLiteral(std::string_view value);
 // vendor's body echoed in it) that must reach a text column whatever it holds.
 std::string validUtf8(std::string_view s);
 
+// At most `maxBytes` of `s` (cut before a UTF-8 sequence, never inside one) and "..." when it
+// was cut: for showing a value that may be long (a stream's carried state) on one line.
+std::string truncate(std::string_view s, size_t maxBytes);
+
 // Compares dotted version numbers ("1.10.2" > "1.9"): negative, 0 or positive. Missing parts
 // are 0; a part that is not a number compares as text, after the numbers.
 int compareVersions(std::string_view a, std::string_view b);

@@ -1,8 +1,11 @@
 #include "engine/EngineServices.h"
 
+#include "common/Json.h"
 #include "common/Strings.h"
 #include "db/DbError.h"
 #include "engine/FlatJson.h"
+#include "engine/FollowUps.h"
+#include "engine/RunStatistics.h"
 #include "http/HttpResponse.h"
 
 namespace tributary::engine {
@@ -11,14 +14,13 @@ using plugins::ResultCode;
 using plugins::RunStopped;
 
 EngineServices::EngineServices(std::string stream, RecordSink* sink, CallCounters& counters,
-                               std::function<bool()> cancelled, Progress progress,
-                               const std::vector<plugins::LinkTypeDescriptor>* linkTypes)
+                               std::function<bool()> cancelled, Progress progress, RunExtras extras)
     : stream_(std::move(stream)),
       sink_(sink),
       counters_(counters),
       cancelled_(std::move(cancelled)),
       progress_(std::move(progress)),
-      linkTypes_(linkTypes) {}
+      extras_(extras) {}
 
 void EngineServices::requireSink(const char* fn) const {
   if (!sink_) throw RunStopped(ResultCode::Fatal, std::string(fn) + " called outside a sync call (in check)");
@@ -79,8 +81,8 @@ void EngineServices::emitLink(const plugins::LinkView& l) {
   }
   const plugins::LinkTypeDescriptor* type = nullptr;
   std::string declared;
-  if (linkTypes_) {
-    for (const auto& t : *linkTypes_) {
+  if (extras_.linkTypes) {
+    for (const auto& t : *extras_.linkTypes) {
       if (t.name == l.type) type = &t;
       declared += (declared.empty() ? "" : ", ") + t.name;
     }
@@ -115,6 +117,39 @@ http::HttpResponse EngineServices::httpRequest(const http::HttpRequest& request)
   auto r = send(request);
   if (r.status == 429) ++counters_.http429s;
   return r;
+}
+
+void EngineServices::setStreamState(std::string_view stream, std::string_view stateJson) {
+  if (!sink_) throw plugins::NotAvailable();  // in check: no stream to set it for
+  if (stream != stream_) {
+    throw RunStopped(ResultCode::Fatal, "set_stream_state for stream '" + strings::validUtf8(stream) +
+                                            "' during a call for stream '" + stream_ +
+                                            "': a call sets only its own stream's state");
+  }
+  if (extras_.backfill) {
+    throw RunStopped(ResultCode::Fatal, "set_stream_state: a backfill cannot move the carried state of stream '" +
+                                            stream_ +
+                                            "' (it gets it to read in state_json; initial and incremental runs "
+                                            "set it)");
+  }
+  // The trampoline checked it is JSON text. A JSON null clears the state: staged as "null".
+  staged_ = Json::parse(stateJson).is_null() ? std::string("null") : std::string(stateJson);
+  guard([&] { sink_->stageState(*staged_); });
+}
+
+void EngineServices::requestFollowUp(const plugins::FollowUpView& followUp) {
+  if (!extras_.followUps) throw plugins::NotAvailable();
+  extras_.followUps->request(followUp);
+}
+
+void EngineServices::addRunCounter(std::string_view name, int64_t delta) {
+  if (!extras_.statistics) throw plugins::NotAvailable();
+  extras_.statistics->add(name, delta);
+}
+
+void EngineServices::setRunFact(std::string_view name, std::string_view valueJson) {
+  if (!extras_.statistics) throw plugins::NotAvailable();
+  extras_.statistics->set(name, valueJson);
 }
 
 http::HttpResponse EngineServices::send(const http::HttpRequest& request) {

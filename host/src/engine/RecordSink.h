@@ -19,6 +19,9 @@ class RecordSink {
   // The records added since the last checkpoint form a batch that commits with `cursor`.
   // Returns true if it committed (or started committing).
   virtual bool checkpoint(std::string_view cursor) = 0;
+  // The stream's carried state (JSON text), to commit with the next checkpoint's batch, or at
+  // the end of a successful call.
+  virtual void stageState(std::string_view stateJson) = 0;
 };
 
 }  // namespace tributary::engine

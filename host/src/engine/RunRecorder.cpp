@@ -22,9 +22,16 @@ std::string lastAttempt(const std::string& fields) {
 constexpr const char* kJobTotals =
     "(SELECT jsonb_build_object('records', coalesce(sum(a.records), 0), 'inserted', coalesce(sum(a.inserted), 0),"
     " 'updated', coalesce(sum(a.updated), 0), 'unchanged', coalesce(sum(a.unchanged), 0),"
-    " 'deleted', coalesce(sum(a.deleted), 0), 'failed', coalesce(sum(a.failed), 0), 'attempts', count(*))"
+    " 'deleted', coalesce(sum(a.deleted), 0), 'failed', coalesce(sum(a.failed), 0),"
+    " 'keys_only_missing', coalesce(sum(a.keys_only_missing), 0), 'attempts', count(*))"
     " FROM jsonb_to_recordset(sync_runs.attempts) AS a(records bigint, inserted bigint, updated bigint,"
-    " unchanged bigint, deleted bigint, failed bigint))";
+    " unchanged bigint, deleted bigint, failed bigint, keys_only_missing bigint))";
+
+// The run's metadata with the plugin's statistics, when there are some to write.
+Json withPlugin(Json meta, const RunStats& stats) {
+  if (!stats.plugin.is_null()) meta["plugin"] = stats.plugin;
+  return meta;
+}
 
 }  // namespace
 
@@ -40,7 +47,8 @@ std::optional<Json> RunRecorder::open(sync::Mode mode, const std::string& syncTy
       {"attempt", s_.attempt}, {"worker", s_.workerId}, {"status", "running"}, {"error", nullptr}, {"records", 0},
       {"inserted", 0},         {"updated", 0},          {"unchanged", 0},      {"deleted", 0},     {"failed", 0}};
   auto existing = conn->exec(
-      "SELECT id, status IN ('completed', 'completed_with_errors') AND metadata ? 'result', metadata -> 'result'"
+      "SELECT id, status IN ('completed', 'completed_with_errors') AND metadata ? 'result', metadata -> 'result',"
+      " metadata -> 'plugin'"
       " FROM sync_runs WHERE job_id = $1::uuid ORDER BY started_at DESC LIMIT 1 FOR UPDATE",
       s_.jobId);
   if (!existing.empty() && existing.boolean(0, 1)) {
@@ -54,6 +62,7 @@ std::optional<Json> RunRecorder::open(sync::Mode mode, const std::string& syncTy
   }
   if (!existing.empty()) {
     runId_ = existing.text(0, 0);
+    if (!existing.isNull(0, 3)) earlierPlugin_ = Json::parse(existing.view(0, 3));
     conn->exec(
         "UPDATE sync_runs SET status = 'running', completed_at = NULL, mode = $2, metadata = metadata || $3::jsonb,"
         " attempts = attempts || jsonb_build_array($4::jsonb || jsonb_build_object('started_at', now(),"
@@ -87,6 +96,19 @@ std::optional<Json> RunRecorder::open(sync::Mode mode, const std::string& syncTy
   return std::nullopt;
 }
 
+std::optional<Json> RunRecorder::earlierResult() {
+  auto conn = pool_.acquire();
+  auto r = conn->exec(
+      "SELECT metadata -> 'result' FROM sync_runs WHERE job_id = $1::uuid"
+      " AND status IN ('completed', 'completed_with_errors') AND metadata ? 'result'"
+      " ORDER BY started_at DESC LIMIT 1",
+      s_.jobId);
+  if (r.empty()) return std::nullopt;
+  log::warn("engine", "{}/{}: job {} already finished its work (its end did not reach the queue); not running it again",
+            s_.workspaceSlug, s_.connectionName, s_.jobId);
+  return Json::parse(r.view(0, 0));
+}
+
 void RunRecorder::recordBatch(db::Connection& conn, const WriteCounts& c) {
   if (!opened()) return;
   conn.execPrepared("UPDATE sync_runs SET records_synced = records_synced + $2 + $3, attempts = " +
@@ -95,9 +117,11 @@ void RunRecorder::recordBatch(db::Connection& conn, const WriteCounts& c) {
                                     " 'updated', (attempts -> -1 ->> 'updated')::bigint + $3,"
                                     " 'unchanged', (attempts -> -1 ->> 'unchanged')::bigint + $5,"
                                     " 'deleted', (attempts -> -1 ->> 'deleted')::bigint + $6,"
-                                    " 'failed', (attempts -> -1 ->> 'failed')::bigint + $7)") +
+                                    " 'failed', (attempts -> -1 ->> 'failed')::bigint + $7,"
+                                    " 'keys_only_missing', coalesce((attempts -> -1 ->> 'keys_only_missing')::bigint,"
+                                    "  0) + $8)") +
                         " WHERE id = $1::uuid",
-                    runId_, c.inserted, c.updated, c.records, c.unchanged, c.deleted, c.failed);
+                    runId_, c.inserted, c.updated, c.records, c.unchanged, c.deleted, c.failed, c.keysOnlyMissing);
 }
 
 void RunRecorder::progress(const RunStats& stats) {
@@ -110,6 +134,7 @@ void RunRecorder::progress(const RunStats& stats) {
                  {"streams", stats.streams},
                  {"http_calls", stats.httpCalls},
                  {"http_429s", stats.http429s}};
+    if (!stats.plugin.is_null()) meta["plugin"] = stats.plugin;
     conn->exec("UPDATE sync_runs SET metadata = metadata || $2::jsonb WHERE id = $1::uuid", runId_, meta);
     outbox::emit(*conn, EventScope::connection(s_.workspaceId, s_.connectionId).run(runId_, s_.jobId), "sync.progress",
                  Json{{"run_id", runId_},
@@ -134,10 +159,11 @@ void RunRecorder::waiting(int64_t untilMs, const std::string& reason, int64_t du
                                " 'until', $4::text)") +
                    ", metadata = metadata || $5::jsonb WHERE id = $1::uuid",
                runId_, durationMs, reason, until,
-               Json{{"streams", stats.streams},
-                    {"http_calls", stats.httpCalls},
-                    {"http_429s", stats.http429s},
-                    {"waiting_until", until}});
+               withPlugin(Json{{"streams", stats.streams},
+                               {"http_calls", stats.httpCalls},
+                               {"http_429s", stats.http429s},
+                               {"waiting_until", until}},
+                          stats));
     outbox::emit(*conn, EventScope::connection(s_.workspaceId, s_.connectionId).run(runId_, s_.jobId), "sync.waiting",
                  Json{{"run_id", runId_},
                       {"job_id", s_.jobId},
@@ -164,7 +190,8 @@ void RunRecorder::failed(const std::string& status, const std::string& error, bo
             lastAttempt("jsonb_build_object('ended_at', now(), 'status', $2::text, 'error', $4::text)") +
             ", metadata = metadata || $5::jsonb WHERE id = $1::uuid",
         runId_, status, durationMs, error,
-        Json{{"streams", stats.streams}, {"http_calls", stats.httpCalls}, {"http_429s", stats.http429s}});
+        withPlugin(Json{{"streams", stats.streams}, {"http_calls", stats.httpCalls}, {"http_429s", stats.http429s}},
+                   stats));
     conn->exec(
         "UPDATE connections SET status = CASE WHEN $2 THEN 'error' ELSE status END,"
         " error_message = CASE WHEN $2 THEN $3 ELSE error_message END, updated_at = now() WHERE id = $1::uuid",
@@ -184,7 +211,8 @@ void RunRecorder::failed(const std::string& status, const std::string& error, bo
   }
 }
 
-Json RunRecorder::finished(const RunOutcome& o, const RunStats& stats, Json summary) {
+Json RunRecorder::finished(const RunOutcome& o, const RunStats& stats, Json summary,
+                           const std::function<Json(db::Connection&)>& followUps) {
   auto conn = pool_.acquire();
   db::Transaction tx(*conn);
   fence_.check(*conn);
@@ -198,18 +226,24 @@ Json RunRecorder::finished(const RunOutcome& o, const RunStats& stats, Json summ
   if (r.empty()) throw db::DbError("run " + runId_ + " of job " + s_.jobId + " is gone");
   const int64_t recordsSynced = r.int64(0, 0);
   const Json totals = Json::parse(r.view(0, 1));
-  for (const char* k : {"records", "inserted", "updated", "unchanged", "deleted", "failed", "attempts"}) {
+  for (const char* k :
+       {"records", "inserted", "updated", "unchanged", "deleted", "failed", "keys_only_missing", "attempts"}) {
     summary[k] = totals.value(k, int64_t{0});
   }
+  if (!stats.plugin.is_null()) summary["plugin"] = stats.plugin;
+  // A failed run queues none of its follow-ups (its retry, or the next run, asks again).
+  summary["follow_ups"] = o.status != "failed" && followUps ? followUps(*conn) : Json::array();
   conn->exec("UPDATE sync_runs SET metadata = metadata || $2::jsonb WHERE id = $1::uuid", runId_,
-             Json{{"streams", stats.streams},
-                  {"http_calls", stats.httpCalls},
-                  {"http_429s", stats.http429s},
-                  {"progress", Json{{"current", totals.value("records", int64_t{0})},
-                                    {"total", totals.value("records", int64_t{0})},
-                                    {"message", "done"}}},
-                  {"totals", totals},
-                  {"result", summary}});
+             withPlugin(Json{{"streams", stats.streams},
+                             {"http_calls", stats.httpCalls},
+                             {"http_429s", stats.http429s},
+                             {"progress", Json{{"current", totals.value("records", int64_t{0})},
+                                               {"total", totals.value("records", int64_t{0})},
+                                               {"message", "done"}}},
+                             {"totals", totals},
+                             {"follow_ups", summary["follow_ups"]},
+                             {"result", summary}},
+                        stats));
   if (o.status == "failed") {
     conn->exec("UPDATE connections SET status = 'error', error_message = $2, updated_at = now() WHERE id = $1::uuid",
                s_.connectionId, o.error);
@@ -234,7 +268,8 @@ Json RunRecorder::finished(const RunOutcome& o, const RunStats& stats, Json summ
                     {"status", o.status},
                     {"error", o.error},
                     {"streams", o.streams},
-                    {"totals", totals}});
+                    {"totals", totals},
+                    {"follow_ups", summary["follow_ups"]}});
   tx.commit();
   return summary;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,7 @@ struct RunStats {
   Json progress = Json::object();  // the latest {current, total, message, stream}
   int64_t httpCalls = 0;
   int64_t http429s = 0;
+  Json plugin;  // the plugin's own statistics, {counters, facts} (RunStatistics); null: none written
 };
 
 // How a run ended, for its closing record.
@@ -65,6 +67,13 @@ class RunRecorder {
   // opens nothing: the job is done.
   std::optional<Json> open(sync::Mode mode, const std::string& syncType, const Json& streamNames,
                            const RunStats& stats);
+  // The plugin statistics the earlier attempts of a reopened run stored (null when none): this
+  // attempt adds to them.
+  const Json& earlierPluginStats() const { return earlierPlugin_; }
+  // The result an earlier attempt of the job stored when it finished the work, if one did (as
+  // open() finds it), without opening anything: for a run that would otherwise ask the source
+  // something before open() (a discovery), so that it asks nothing.
+  std::optional<Json> earlierResult();
   // In a batch's transaction, after the fence: the batch's counts.
   void recordBatch(db::Connection& conn, const WriteCounts& batch);
   // Progress into the run's metadata and a sync.progress event. Never throws: a failed write
@@ -79,8 +88,12 @@ class RunRecorder {
               const RunStats& stats);
   // Every planned stream completed. `summary` is the job's result as this attempt sees it;
   // returned with its counts made the whole job's (every attempt's), and stored with the run.
-  // Throws a database error (the job is then retried).
-  Json finished(const RunOutcome& outcome, const RunStats& stats, Json summary);
+  // Unless the run failed, `followUps` queues the follow-up jobs its plugin asked for in the same
+  // transaction (after the run row, before the connection row: see the lock order above) and
+  // returns their listing, stored as the result's and the run's `follow_ups`; a crash cannot
+  // lose them or queue them twice. Throws a database error (the job is then retried).
+  Json finished(const RunOutcome& outcome, const RunStats& stats, Json summary,
+                const std::function<Json(db::Connection&)>& followUps = {});
 
   bool opened() const { return !runId_.empty(); }
   const std::string& runId() const { return runId_; }
@@ -90,6 +103,7 @@ class RunRecorder {
   RunSubject s_;
   RunFence& fence_;
   std::string runId_;
+  Json earlierPlugin_;
 };
 
 // Closes the runs of attempts the queue ended on its own (a worker lost, a lease expired, a

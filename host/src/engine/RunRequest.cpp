@@ -45,7 +45,9 @@ RunRequest RunRequest::parse(const std::string& jobKind, const Json& p) {
   if (p.contains("ids") && p["ids"].is_array()) {
     for (const auto& id : p["ids"]) r.ids.push_back(id.is_string() ? id.get<std::string>() : id.dump());
   }
-  if (r.backfill() && !r.windowFromMs && !r.windowToMs && r.ids.empty()) {
+  // A follow-up (request_follow_up) may ask for the whole stream: its plugin said so. From the
+  // command line a backfill with neither is a slip.
+  if (r.backfill() && !r.windowFromMs && !r.windowToMs && r.ids.empty() && !p.contains("follow_up_of")) {
     throw std::invalid_argument("a backfill needs a time window (from/to) or a list of ids");
   }
   return r;

@@ -13,9 +13,10 @@ namespace tributary::engine {
 // What a sync or backfill job asks of the engine, read from its kind and payload:
 //   {"mode": "auto"|"initial"|"incremental"|"backfill", "sync_type": "manual"|"scheduled"|"backfill",
 //    "dry_run": bool, "replay": bool, "streams": [names], "window": {"from": T, "to": T},
-//    "ids": [ids]}
+//    "ids": [ids], "follow_up_of": {"run_id", "job_id"}, "reason": text}
 // where T is epoch milliseconds or an ISO 8601 time. A `backfill` job is a backfill whatever its
-// mode says.
+// mode says, and needs a window or ids, unless it is a follow-up another run's plugin asked for
+// (follow_up_of), which may cover the whole stream.
 struct RunRequest {
   sync::Requested mode;  // none: the engine picks per stream
   std::string syncType = "manual";

@@ -42,9 +42,21 @@ StreamPlan StreamPlanner::plan(const plugins::StreamDescriptor& stream, const St
   p.stream = &stream;
   if (requested_ == Mode::Initial && !(st.cursorMode == Mode::Initial && st.cursorJobId == jobId_)) {
     p.mode = Mode::Initial;  // a forced full resync starts over, unless it is this job resuming
+    // ... and without the carried state, which it drops as it starts: once it has started, a
+    // retry of it resumes as this job with what it committed since, never the old state.
+    p.dropState = true;
   } else if (st.cursorMode == Mode::Initial) {
     p.mode = Mode::Initial;
     p.resume = true;
+  } else if (stream.fullRefreshOnly()) {
+    // No change feed: every run reads the stream whole, and its end sweeps what it did not see.
+    // An incremental checkpoint (left before the plugin declared the flag) is dropped.
+    p.mode = Mode::Initial;
+    if (requested_ == Mode::Incremental) {
+      p.warning =
+          "the stream can only be read whole (TRIBUTARY_STREAM_FULL_REFRESH): a full refresh runs instead of "
+          "the incremental sync asked for";
+    }
   } else if (st.cursorMode == Mode::Incremental) {
     p.mode = Mode::Incremental;
     p.resume = true;
@@ -70,20 +82,30 @@ StreamPlan StreamPlanner::plan(const plugins::StreamDescriptor& stream, const St
   } else if (p.mode == Mode::Initial) {
     p.trackSeen = targetHasLiveRows();
   }
+  if (!p.dropState) p.state = st.carriedState.value_or("");
   return p;
 }
 
 StreamPlan StreamPlanner::planBackfill(const plugins::StreamDescriptor& stream,
-                                       const std::optional<BackfillSnapshot>& state) const {
+                                       const std::optional<BackfillSnapshot>& state,
+                                       const std::optional<std::string>& carriedState) const {
   StreamPlan p;
   p.stream = &stream;
   p.mode = Mode::Backfill;
+  p.state = carriedState.value_or("");
   if (state) {
     p.resume = state->cursor.has_value();
     p.cursor = state->cursor.value_or("");
     p.skip = state->done;
   }
   return p;
+}
+
+std::string StreamPlanner::readWholeOnly(const plugins::StreamDescriptor& stream, const std::string& workspace,
+                                         const std::string& connection) {
+  return "stream '" + stream.name +
+         "' can only be read whole (TRIBUTARY_STREAM_FULL_REFRESH), not backfilled: run `tributary sync " + workspace +
+         " --connection " + connection + " --streams " + stream.name + " --mode initial`";
 }
 
 Mode StreamPlanner::runMode(const std::vector<StreamPlan>& plans) const {

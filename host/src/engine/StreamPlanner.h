@@ -24,6 +24,7 @@ struct StreamSnapshot {
   bool initialTracksSeen = false;           // that initial sync is a full refresh over existing rows
   std::optional<std::string> cursorJobId;   // the job that left the cursor
   int64_t dbNowMs = 0;                      // the database\'s clock when it was read
+  std::optional<std::string> carriedState;  // the plugin's state that outlives a completed run (JSON)
 };
 
 // What backfill_cursors holds of one stream of one backfill job (StreamStateStore::loadBackfill).
@@ -41,8 +42,11 @@ struct StreamPlan {
   std::optional<int64_t> sinceMs;  // incremental: from here (the watermark minus the overlap)
   bool trackSeen = false;          // a full refresh over existing rows: record the ids it sees
   std::string seenRunId;           // the run whose seen set a resumed refresh adds to
-  bool skip = false;               // a backfill stream an earlier attempt finished
+  bool skip = false;               // a backfill stream an earlier attempt finished, or one read only whole
+  std::string skipReason;          // why a stream is skipped, when not because it is done
   std::string warning;             // what the run should log about this plan, if anything
+  std::string state;               // the carried state the plugin gets (state_json); "" for none
+  bool dropState = false;          // a requested full resync: the stored state goes when it starts
 };
 
 // Decides each stream's mode and start point from what its state says; no database. The rules:
@@ -52,7 +56,11 @@ struct StreamPlan {
 // unless it is that same job resuming its own initial sync (a retry). A backfill keeps its own
 // cursors, per job, and never touches the stream's. A watermark further ahead of the
 // database's clock than the allowed skew is not trusted (it came from a record stamped in the
-// future, before such records were refused): the stream is read from the start, once.
+// future, before such records were refused): the stream is read from the start, once. A stream
+// that can only be read whole (TRIBUTARY_STREAM_FULL_REFRESH) runs a full refresh every time,
+// whatever was asked: it resumes its own unfinished one, and otherwise starts one afresh.
+// The carried state (set_stream_state) goes to every run of the stream, resumed or not, and to
+// a backfill to read, except a forced full resync, which starts without it and drops it.
 class StreamPlanner {
  public:
   StreamPlanner(sync::Requested requested, std::string jobId, std::chrono::milliseconds overlap,
@@ -70,7 +78,14 @@ class StreamPlanner {
   // ids it sees to mark the others deleted at the end.
   StreamPlan plan(const plugins::StreamDescriptor& stream, const StreamSnapshot& state,
                   const std::function<bool()>& targetHasLiveRows) const;
-  StreamPlan planBackfill(const plugins::StreamDescriptor& stream, const std::optional<BackfillSnapshot>& state) const;
+  // `carriedState`: the stream's (stream_state), which a backfill reads but never moves.
+  StreamPlan planBackfill(const plugins::StreamDescriptor& stream, const std::optional<BackfillSnapshot>& state,
+                          const std::optional<std::string>& carriedState = std::nullopt) const;
+
+  // Why a backfill cannot read `stream` (TRIBUTARY_STREAM_FULL_REFRESH), and what to run instead,
+  // for connection `connection` of workspace `workspace`.
+  static std::string readWholeOnly(const plugins::StreamDescriptor& stream, const std::string& workspace,
+                                   const std::string& connection);
 
   // The run's mode as sync_runs and the events name it: backfill for a backfill job, else
   // initial when any stream runs an initial sync, else incremental.

@@ -17,7 +17,8 @@ StreamSnapshot StreamStateStore::load(db::Connection& conn, const std::string& s
   auto st = conn.exec(
       "SELECT initialized_at IS NOT NULL, cursor::text, cursor_mode,"
       " (extract(epoch from cursor_since) * 1000)::bigint, (extract(epoch from watermark) * 1000)::bigint,"
-      " initial_run_id, initial_tracks_seen, cursor_job_id, (extract(epoch from now()) * 1000)::bigint"
+      " initial_run_id, initial_tracks_seen, cursor_job_id, (extract(epoch from now()) * 1000)::bigint,"
+      " carried_state::text"
       " FROM stream_state WHERE connection_id = $1::uuid AND stream = $2",
       connectionId_, stream);
   StreamSnapshot s;
@@ -32,7 +33,15 @@ StreamSnapshot StreamStateStore::load(db::Connection& conn, const std::string& s
   s.initialRunId = st.optText(0, 5);
   s.initialTracksSeen = st.boolean(0, 6);
   s.cursorJobId = st.optText(0, 7);
+  s.carriedState = st.optText(0, 9);
   return s;
+}
+
+std::optional<std::string> StreamStateStore::loadCarriedState(db::Connection& conn, const std::string& stream) const {
+  auto st = conn.exec("SELECT carried_state::text FROM stream_state WHERE connection_id = $1::uuid AND stream = $2",
+                      connectionId_, stream);
+  if (st.empty()) return std::nullopt;
+  return st.optText(0, 0);
 }
 
 std::optional<BackfillSnapshot> StreamStateStore::loadBackfill(db::Connection& conn, const std::string& stream) const {
@@ -52,8 +61,8 @@ void StreamStateStore::startResumed(db::Connection& conn, RunFence& fence, const
   db::Transaction tx(conn);
   conn.exec(
       "UPDATE stream_state SET status = 'running', last_mode = $3, last_run_id = $4::uuid, cursor_job_id = $5::uuid,"
-      " updated_at = now() WHERE connection_id = $1::uuid AND stream = $2",
-      connectionId_, plan.stream->name, sync::toString(plan.mode), runId, jobId_);
+      " read_whole = $6, updated_at = now() WHERE connection_id = $1::uuid AND stream = $2",
+      connectionId_, plan.stream->name, sync::toString(plan.mode), runId, jobId_, plan.stream->fullRefreshOnly());
   fence.check(conn);
   tx.commit();
 }
@@ -77,13 +86,18 @@ void StreamStateStore::startFresh(db::Connection& conn, RunFence& fence, const S
       " initial_started_at = CASE WHEN $3 = 'initial' THEN now() END,"
       " initial_tracks_seen = ($3 = 'initial' AND $7), initial_seen = 0,"
       " order_floor = NULL, order_last_modified = NULL, order_unordered = false,"
+      // A requested full resync starts without the carried state; dropping it here, as the
+      // stream starts, means no crash after this can bring the old one back (see StreamPlanner).
+      " carried_state = CASE WHEN $9 THEN NULL ELSE carried_state END,"
+      " carried_state_at = CASE WHEN $9 THEN NULL ELSE carried_state_at END,"
+      " carried_state_job_id = CASE WHEN $9 THEN NULL ELSE carried_state_job_id END,"
       // A watermark the planner did not trust (beyond the skew) is dropped: this run reads
       // everything and sets it anew, so the next one starts from there again.
       " watermark = CASE WHEN watermark > now() + $8::bigint * interval '1 millisecond' THEN NULL ELSE watermark END,"
-      " updated_at = now()"
+      " read_whole = $10, updated_at = now()"
       " WHERE connection_id = $1::uuid AND stream = $2",
       connectionId_, stream, sync::toString(plan.mode), runId, jobId_, msParam(plan.sinceMs), plan.trackSeen,
-      maxClockSkew_.count());
+      maxClockSkew_.count(), plan.dropState, plan.stream->fullRefreshOnly());
   fence.check(conn);
   tx.commit();
 }
@@ -109,6 +123,17 @@ void StreamStateStore::recordBatch(db::Connection& conn, sync::Mode mode, const 
       " END, updated_at = now()"
       " WHERE connection_id = $1::uuid AND stream = $2",
       connectionId_, stream, batch.cursor, batch.seenAdded, maxMs, maxClockSkew_.count());
+  if (batch.state) {
+    // The carried state the plugin set before this batch's checkpoint: it commits with that
+    // cursor, so a run resumed from it gets the state that goes with it. JSON null (staged as
+    // "null" exactly) clears it.
+    const bool clear = *batch.state == "null";
+    conn.exec(
+        "UPDATE stream_state SET carried_state = CASE WHEN $4 THEN NULL ELSE $3::jsonb END,"
+        " carried_state_at = now(), carried_state_job_id = $5::uuid"
+        " WHERE connection_id = $1::uuid AND stream = $2",
+        connectionId_, stream, clear ? std::string("null") : *batch.state, clear, jobId_);
+  }
   if (batch.maxModifiedMs) {
     // Whether this run reads in modification order (see migrations 006 and 008). A resumed run
     // starts strictly after its checkpoint, so order holds across a resume too.

@@ -21,7 +21,7 @@ struct CompletedStream {
 };
 
 // Every statement on a connection's per-stream state: stream_state (cursors, watermarks, the
-// initial sync's progress), backfill_cursors (a backfill job's own cursors) and sync_seen (the
+// initial sync's progress, the carried state), backfill_cursors (a backfill job's own cursors) and sync_seen (the
 // ids a full refresh saw). Methods that take a RunFence run in their own transaction and check
 // the fence last before COMMIT; recordBatch runs inside the writer's batch transaction.
 class StreamStateStore {
@@ -33,6 +33,8 @@ class StreamStateStore {
   StreamSnapshot load(db::Connection& conn, const std::string& stream) const;
   // None when the job has not started the stream yet.
   std::optional<BackfillSnapshot> loadBackfill(db::Connection& conn, const std::string& stream) const;
+  // The stream's carried state (set_stream_state), JSON text; none when it has none.
+  std::optional<std::string> loadCarriedState(db::Connection& conn, const std::string& stream) const;
 
   // The stream starts (or resumes) in this run.
   void startBackfill(db::Connection& conn, const std::string& stream) const;
@@ -41,7 +43,8 @@ class StreamStateStore {
   void startFresh(db::Connection& conn, RunFence& fence, const StreamPlan& plan, const std::string& runId) const;
 
   // In a batch's transaction: its cursor, its seen ids, the watermark (never past the database's
-  // clock plus the skew), and whether the run still reads in modification order.
+  // clock plus the skew), whether the run still reads in modification order, and the carried
+  // state staged with it (not in a backfill, which cannot stage one).
   void recordBatch(db::Connection& conn, sync::Mode mode, const std::string& stream, const CommitInfo& batch) const;
 
   // The stream's call succeeded and every batch committed. A full refresh marks the rows it did

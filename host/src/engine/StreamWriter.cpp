@@ -61,11 +61,13 @@ WriteCounts& WriteCounts::operator+=(const WriteCounts& o) {
   batches += o.batches;
   links += o.links;
   linksDeleted += o.linksDeleted;
+  keysOnlyMissing += o.keysOnlyMissing;
   return *this;
 }
 
 void StreamWriter::Batch::clear() {
   records = 0;
+  keys = 0;
   deleted = 0;
   failed = 0;
   maxModified.reset();
@@ -76,6 +78,7 @@ void StreamWriter::Batch::clear() {
   errors.clear();
   errorBytes = 0;
   cursor.reset();
+  state.reset();
   start = std::chrono::steady_clock::now();
   failedIds.clear();
   seenAdded = 0;
@@ -110,6 +113,13 @@ StreamWriter::StreamWriter(std::vector<db::Connection*> connections, StreamTarge
   }
   target_ = o_.initialBatch;
   plainInsert_ = o_.targetEmpty && !o_.dryRun;
+  if (o_.label.empty()) o_.label = t_.source;
+  // ord and source_id come first; then modified_ms, deleted, hash and raw, and the entity's columns.
+  keyColumns_ = "\t\\N\tf\t\\N\t\\N";
+  if (t_.entity) {
+    for (size_t i = 0; i < t_.entity->columns.size(); ++i) keyColumns_ += "\t\\N";
+  }
+  keyColumns_ += '\n';
   for (auto& b : slots_) ensureStaging(b);
   // The database's clock, not this host's: records are judged against it, and the rows this
   // stream writes name it as the time their read began.
@@ -194,6 +204,10 @@ void StreamWriter::endCopy(Batch& b) {
 }
 
 void StreamWriter::add(const plugins::RecordView& rec) {
+  if (rec.keysOnly) {
+    addKey(rec);
+    return;
+  }
   if (rec.sourceId.empty()) {
     addError("", "validate", "the record has no source id", rec.rawJson);
     return;
@@ -240,6 +254,7 @@ void StreamWriter::add(const plugins::RecordView& rec) {
   b.copy->put(line_);
   ++b.records;
   if (rec.deleted) ++b.deleted;
+  if (o_.declaredOrdered) watchOrder(rec, b);
   if (rec.modifiedAtMs) {
     if (!b.maxModified) {
       b.maxModified = b.firstModified = rec.modifiedAtMs;
@@ -249,6 +264,61 @@ void StreamWriter::add(const plugins::RecordView& rec) {
       b.outOfOrder = true;
     }
   }
+}
+
+void StreamWriter::addKey(const plugins::RecordView& rec) {
+  // Its fields and raw (empty by the ABI) are not read: a keys-only record says only "seen". Nor is
+  // its time: it writes no version of the row, so it moves no watermark.
+  if (rec.sourceId.empty()) {
+    addError("", "validate", "the record has no source id", "");
+    return;
+  }
+  if (!validText(rec.sourceId)) {
+    addError("", "validate", "the record is not valid UTF-8 (or holds a NUL byte)", "");
+    return;
+  }
+  Batch& b = cur();
+  line_.clear();
+  line_ += std::to_string(b.records);
+  line_ += '\t';
+  appendCopyText(line_, rec.sourceId);
+  line_ += keyColumns_;
+  begin(b);
+  if (!b.copy) startCopy(b);
+  b.copy->put(line_);
+  ++b.records;
+  ++b.keys;
+}
+
+void StreamWriter::watchOrder(const plugins::RecordView& rec, Batch& b) {
+  if (!rec.modifiedAtMs) return;
+  if (lastModifiedMs_ && *rec.modifiedAtMs < *lastModifiedMs_ && !orderViolation_) {
+    orderViolation_ = "the stream declares TRIBUTARY_STREAM_MODIFICATION_ORDER, but record '" +
+                      std::string(rec.sourceId) + "' (modified " + time::iso8601Ms(*rec.modifiedAtMs) +
+                      ") came after record '" + lastId_ + "' (modified " + time::iso8601Ms(*lastModifiedMs_) +
+                      "); this run is treated as unordered, so the next incremental starts from its first batch. "
+                      "Fix the plugin's order, or drop the flag";
+    log::warn("engine", "{} stream {}: {}", o_.label, t_.stream, *orderViolation_);
+    b.outOfOrder = true;  // the safe path, even when the two records are in different batches
+  }
+  lastModifiedMs_ = rec.modifiedAtMs;
+  lastId_.assign(rec.sourceId);
+}
+
+std::pair<int64_t, int64_t> StreamWriter::countKeys(Batch& b) {
+  // A key sent whole in the same batch was written (and counted) as a record.
+  const std::string alsoWhole = b.keys < b.records ? " AND NOT EXISTS (SELECT 1 FROM " + stagingTable() +
+                                                         " f WHERE f.source_id = k.source_id AND f.hash IS NOT NULL)"
+                                                   : "";
+  auto r = b.conn->exec(
+      "SELECT count(*), count(*) FILTER (WHERE t.source_id IS NULL) FROM (SELECT DISTINCT source_id"
+      " FROM " +
+          stagingTable() + " k WHERE k.hash IS NULL" + alsoWhole + ") k LEFT JOIN " + t_.table() +
+          " t ON t.workspace_id = $1::uuid AND t.source = $2 AND t.source_id = k.source_id"
+          " AND t.stream = $3 AND t.deleted_at IS NULL",
+      t_.workspaceId, t_.source, t_.stream);
+  const int64_t missing = r.int64(0, 1);
+  return {r.int64(0, 0) - missing, missing};
 }
 
 void StreamWriter::addError(std::string_view sourceId, std::string_view stage, std::string_view message,
@@ -373,6 +443,8 @@ void StreamWriter::writeLinks(Batch& b) {
   }
 }
 
+void StreamWriter::stageState(std::string_view stateJson) { cur().state = std::string(stateJson); }
+
 bool StreamWriter::checkpoint(std::string_view cursor) {
   Batch& b = cur();
   b.cursor = std::string(cursor);
@@ -424,7 +496,7 @@ void StreamWriter::startCommit() {
 }
 
 int64_t StreamWriter::plainInsert(Batch& b) {
-  return b.conn->exec(insertSql(), t_.workspaceId, t_.source, t_.connectionId, t_.stream, readStartedAt_).affected();
+  return b.conn->exec(insertSql(b), t_.workspaceId, t_.source, t_.connectionId, t_.stream, readStartedAt_).affected();
 }
 
 StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
@@ -437,6 +509,7 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
   info.maxModifiedMs = b.maxModified;
   info.firstModifiedMs = b.firstModified;
   info.outOfOrder = b.outOfOrder;
+  info.state = b.state;
   WriteCounts& c = info.counts;
   c.records = b.records;
   c.batches = 1;
@@ -444,8 +517,9 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
   // inserted, instead of being written twice.
   if (b.linkCount > 0) writeLinks(b);
   if (b.records > 0) {
-    bool done = false;
-    if (plain && !b.duplicates) {
+    // Only keys: nothing to write, only to count and to mark seen.
+    bool done = b.keys == b.records;
+    if (!done && plain && !b.duplicates) {
       db::Savepoint sp(*b.conn, "trib_batch");
       try {
         c.inserted = plainInsert(b);
@@ -482,6 +556,11 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
         done = true;
       }
     }
+    if (b.keys > 0) {
+      auto [present, missing] = countKeys(b);
+      c.unchanged += present;
+      c.keysOnlyMissing += missing;
+    }
     if (o_.trackSeen) {
       auto r = b.conn->exec(
           "INSERT INTO sync_seen (run_id, stream, source_id) SELECT DISTINCT $1::uuid, $2, source_id FROM " +
@@ -494,7 +573,7 @@ StreamWriter::CommitResult StreamWriter::commitBatch(Batch& b, bool plain) {
       b.conn->exec(
           "UPDATE sync_record_errors SET resolved_at = now() WHERE resolved_at IS NULL AND connection_id = $1::uuid"
           " AND stream = $2 AND source_id IN (SELECT source_id FROM " +
-              stagingTable() +
+              stagingTable() + (b.keys > 0 ? " WHERE hash IS NOT NULL" : "") +
               ")"
               " AND NOT (source_id = ANY($3::text[]))",
           t_.connectionId, t_.stream, db::textArray(b.failedIds));
@@ -527,14 +606,16 @@ std::string StreamWriter::columnValue(const Column& c) const {
   return "s." + strings::quoteIdent(c.name) + (c.type == ColumnType::Text ? "" : "::" + std::string(sqlType(c.type)));
 }
 
-std::string StreamWriter::insertSql() const {
+std::string StreamWriter::insertSql(const Batch& b) const {
+  // A keys-only row has no digest: it is nothing to insert.
+  const std::string rows = stagingTable() + " s" + (b.keys > 0 ? " WHERE s.hash IS NOT NULL" : "");
   const std::string modified =
       "CASE WHEN s.modified_ms IS NULL THEN NULL ELSE 'epoch'::timestamptz + s.modified_ms * interval '1 millisecond' END";
   if (!t_.entity) {
     return "INSERT INTO records (workspace_id, source, stream, source_id, connection_id, data, raw_hash,"
            " source_modified_at, source_read_at, deleted_at) SELECT $1::uuid, $2, $4, s.source_id, $3::uuid,"
            " s.raw::jsonb, s.hash, " +
-           modified + ", $5::timestamptz, CASE WHEN s.deleted THEN now() END FROM " + stagingTable() + " s";
+           modified + ", $5::timestamptz, CASE WHEN s.deleted THEN now() END FROM " + rows;
   }
   std::string cols, exprs;
   for (const auto& c : t_.entity->columns) {
@@ -545,14 +626,17 @@ std::string StreamWriter::insertSql() const {
          ", raw, raw_hash, source_modified_at, source_read_at, deleted_at) SELECT $1::uuid, $2, s.source_id, $3::uuid,"
          " $4" +
          exprs + ", s.raw::jsonb, s.hash, " + modified + ", $5::timestamptz, CASE WHEN s.deleted THEN now() END FROM " +
-         stagingTable() + " s";
+         rows;
 }
 
 std::string StreamWriter::upsertSql(const Batch& b, bool ranged) const {
   const std::string stage = stagingTable();
-  std::string src = b.duplicates ? "SELECT DISTINCT ON (source_id) * FROM " + stage +
-                                       (ranged ? " WHERE ord BETWEEN $6 AND $7" : "") + " ORDER BY source_id, ord DESC"
-                                 : "SELECT * FROM " + stage + (ranged ? " WHERE ord BETWEEN $6 AND $7" : "");
+  // Keys-only rows (no digest) are not written.
+  std::string where = ranged ? " WHERE ord BETWEEN $6 AND $7" : "";
+  if (b.keys > 0) where += where.empty() ? " WHERE hash IS NOT NULL" : " AND hash IS NOT NULL";
+  std::string src = b.duplicates
+                        ? "SELECT DISTINCT ON (source_id) * FROM " + stage + where + " ORDER BY source_id, ord DESC"
+                        : "SELECT * FROM " + stage + where;
   const std::string modified =
       "CASE WHEN s.modified_ms IS NULL THEN NULL ELSE 'epoch'::timestamptz + s.modified_ms * interval '1 millisecond' END";
   // Written only when the digest or the deletion changed, and never over a newer source
@@ -703,6 +787,7 @@ void StreamWriter::dryRunCount(Batch& b) {
     const std::string streamCond = t_.entity ? " AND $4::text IS NOT NULL" : " AND t.stream = $4";
     auto r = b.conn->exec(
         "WITH src AS (SELECT DISTINCT ON (source_id) * FROM " + stagingTable() +
+            (b.keys > 0 ? " WHERE hash IS NOT NULL" : "") +
             " ORDER BY source_id, ord DESC)"
             " SELECT count(*), count(*) FILTER (WHERE t.source_id IS NULL),"
             " count(*) FILTER (WHERE t.source_id IS NOT NULL AND (t.raw_hash <> s.hash OR (t.deleted_at IS NULL) = s.deleted)),"
@@ -715,6 +800,11 @@ void StreamWriter::dryRunCount(Batch& b) {
     c.updated = r.int64(0, 2);
     c.deleted = r.int64(0, 3);
     c.unchanged = r.int64(0, 0) - c.inserted - c.updated;
+    if (b.keys > 0) {
+      auto [present, missing] = countKeys(b);
+      c.unchanged += present;
+      c.keysOnlyMissing = missing;
+    }
     b.conn->exec("INSERT INTO trib_dry_seen SELECT $1, source_id FROM " + stagingTable(), t_.stream);
     b.conn->execScript("TRUNCATE " + stagingTable());
   }
@@ -738,7 +828,7 @@ int64_t StreamWriter::countUnseen() {
 void StreamWriter::finish() {
   collect();
   Batch& b = cur();
-  if (b.records > 0 || !b.errors.empty() || b.failed > 0 || b.cursor || b.open) {
+  if (b.records > 0 || !b.errors.empty() || b.failed > 0 || b.cursor || b.state || b.open) {
     if (o_.dryRun) {
       dryRunCount(b);
     } else {

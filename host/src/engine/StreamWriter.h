@@ -29,6 +29,9 @@ struct WriteCounts {
   int64_t batches = 0;
   int64_t links = 0;         // links emitted and stored (or, in a dry run, counted)
   int64_t linksDeleted = 0;  // of them, removals (TRIBUTARY_LINK_DELETED)
+  // Keys-only records (TRIBUTARY_RECORD_KEYS_ONLY) whose key has no live row of the stream: the
+  // source has a record the target lacks. Counted in `records`, not in `unchanged`.
+  int64_t keysOnlyMissing = 0;
 
   WriteCounts& operator+=(const WriteCounts& o);
 };
@@ -41,6 +44,7 @@ struct CommitInfo {
   bool outOfOrder = false;                 // a record came with an older modification time than one before it
   WriteCounts counts;                      // of this batch
   int64_t seenAdded = 0;                   // ids added to sync_seen
+  std::optional<std::string> state;        // the carried state staged before the checkpoint ("null": clear it)
 };
 
 // What the writer's owner stores in each batch's transaction, beside the records: the stream's
@@ -55,7 +59,10 @@ class BatchCommitHook {
 };
 
 // Writes one stream's records exactly once. Records stream into COPY into a temporary staging
-// table as they are emitted, so memory stays bounded whatever the batch size. At a checkpoint
+// table as they are emitted, so memory stays bounded whatever the batch size. A keys-only record
+// (seen, no new content) goes through the same COPY, with no digest and no raw: the upsert skips
+// it, a full refresh's seen set takes it (so the sweep keeps its row), and it counts as unchanged
+// when the stream has a live row of that key, else as keys_only_missing. At a checkpoint
 // the batch is upserted with one INSERT ... ON CONFLICT, its errors and cursor are written, and
 // all of it commits in one transaction. Rows whose digest is unchanged are not rewritten, and a
 // row never moves back to an older source version. A record whose write fails is isolated by
@@ -98,6 +105,10 @@ class StreamWriter final : public RecordSink {
     std::chrono::milliseconds maxBatchAge{5000};
     // A record stamped further ahead of the database's clock is a per-record error.
     std::chrono::milliseconds maxClockSkew{3'600'000};
+    // The stream declares TRIBUTARY_STREAM_MODIFICATION_ORDER: a record older than the one before
+    // it is a broken promise, logged once (naming both records) and kept as orderViolation().
+    bool declaredOrdered = false;
+    std::string label;  // the connection, for log lines ("acme/hubspot")
   };
   // `connections`: one, or two to double-buffer (not for dry runs). `hook` outlives the writer.
   StreamWriter(std::vector<db::Connection*> connections, StreamTarget target, Options options, BatchCommitHook& hook);
@@ -106,6 +117,9 @@ class StreamWriter final : public RecordSink {
   void add(const plugins::RecordView& record) override;
   void addError(std::string_view sourceId, std::string_view stage, std::string_view message,
                 std::string_view raw) override;
+  // Rides with the open batch, like its cursor: it commits with the batch's checkpoint, or with
+  // finish(); abort() drops it. A later call before that replaces it.
+  void stageState(std::string_view stateJson) override;
   void addLink(const plugins::LinkTypeDescriptor& type, const plugins::LinkView& link) override;
   // A checkpoint: commits when the batch is big or old enough. Returns true if it committed
   // (or started committing).
@@ -123,6 +137,8 @@ class StreamWriter final : public RecordSink {
   // Records that carried a value for a column a link type owns, which the upsert ignored.
   int64_t ownedValuesIgnored() const { return encoder_.ownedValuesIgnored(); }
   int batchTarget() const { return target_; }
+  // What broke the stream's declared modification order, the first time it did; none if nothing.
+  const std::optional<std::string>& orderViolation() const { return orderViolation_; }
   // For a dry run's end: rows of this stream the target holds but the run did not see.
   int64_t countUnseen();
 
@@ -137,7 +153,8 @@ class StreamWriter final : public RecordSink {
     bool open = false;                  // records or errors have come since the last commit
     std::optional<db::Transaction> tx;  // the batch's (none in a dry run: the caller's)
     std::unique_ptr<db::CopyIn> copy;   // records streaming into the staging table
-    int64_t records = 0;
+    int64_t records = 0;                // rows staged, keys-only ones included (their ord)
+    int64_t keys = 0;                   // keys-only rows staged
     int64_t deleted = 0;
     int64_t failed = 0;
     std::optional<int64_t> maxModified;
@@ -148,6 +165,7 @@ class StreamWriter final : public RecordSink {
     std::vector<PendingError> errors;
     int64_t errorBytes = 0;
     std::optional<std::string> cursor;
+    std::optional<std::string> state;  // carried state staged since the last commit
     std::chrono::steady_clock::time_point start;
     std::vector<std::string> failedIds;  // of this batch's errors, written or not
     int64_t seenAdded = 0;               // error ids already put in sync_seen
@@ -164,6 +182,11 @@ class StreamWriter final : public RecordSink {
   };
 
   Batch& cur() { return slots_[cur_]; }
+  void addKey(const plugins::RecordView& record);
+  void watchOrder(const plugins::RecordView& record, Batch& b);
+  // In the batch's transaction: its keys-only rows that have a live row of the stream, and those
+  // that have none (a key also sent whole in the batch counts with the whole record).
+  std::pair<int64_t, int64_t> countKeys(Batch& b);
   void ensureStaging(Batch& b);
   void begin(Batch& b);
   void startCopy(Batch& b);
@@ -181,7 +204,7 @@ class StreamWriter final : public RecordSink {
   void abortBatch(Batch& b);
   std::string stagingTable() const;
   std::string upsertSql(const Batch& b, bool ranged) const;
-  std::string insertSql() const;
+  std::string insertSql(const Batch& b) const;
   // The value a new row's column `c` gets: from the link type that owns it, or the record's.
   std::string columnValue(const Column& c) const;
   // Why a record's modification time cannot be stored (too far in the future, or before the
@@ -198,11 +221,16 @@ class StreamWriter final : public RecordSink {
   std::future<CommitResult> inflight_;
   bool plainInsert_ = false;
   std::string line_;
+  std::string keyColumns_;  // a keys-only row's columns after its source id: none set
   int target_;
   WriteCounts totals_;
   int64_t unidentified_ = 0;
   std::string readStartedAt_;    // the database's clock when the stream's read began
   int64_t dbClockOffsetMs_ = 0;  // the database's clock minus this host's
+  // Declared modification order: the last record with a time, and the first break of the order.
+  std::optional<int64_t> lastModifiedMs_;
+  std::string lastId_;
+  std::optional<std::string> orderViolation_;
 };
 
 }  // namespace tributary::engine

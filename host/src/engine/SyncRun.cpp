@@ -6,6 +6,7 @@
 #include "common/Strings.h"
 #include "common/Time.h"
 #include "engine/EntitySchema.h"
+#include "engine/StreamDiscovery.h"
 #include "engine/TargetTable.h"
 
 namespace tributary::engine {
@@ -16,38 +17,18 @@ using plugins::ResultCode;
 using sync::Mode;
 
 Json countsJson(const WriteCounts& c) {
-  return Json{{"records", c.records},     {"inserted", c.inserted}, {"updated", c.updated},
-              {"unchanged", c.unchanged}, {"deleted", c.deleted},   {"failed", c.failed},
-              {"batches", c.batches},     {"links", c.links},       {"links_deleted", c.linksDeleted}};
+  return Json{{"records", c.records}, {"inserted", c.inserted},
+              {"updated", c.updated}, {"unchanged", c.unchanged},
+              {"deleted", c.deleted}, {"failed", c.failed},
+              {"batches", c.batches}, {"keys_only_missing", c.keysOnlyMissing},
+              {"links", c.links},     {"links_deleted", c.linksDeleted}};
 }
-
-// This worker cannot run the job, another may: it is left to one that can (queue's Declined).
-struct NotHere : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 queue::Outcome fail(queue::Outcome::Kind kind, const std::string& message) {
   queue::Outcome o;
   o.kind = kind;
   o.error = message;
   return o;
-}
-
-queue::Outcome outcomeOf(const CallResult& r, const std::string& where) {
-  const std::string message = where + ": " + r.message;
-  switch (r.code) {
-    case ResultCode::Ok: return queue::Outcome{};
-    case ResultCode::Retry: return fail(queue::Outcome::Kind::Retry, message);
-    case ResultCode::Fatal: return fail(queue::Outcome::Kind::Fatal, message);
-    case ResultCode::Cancelled: return fail(queue::Outcome::Kind::Cancelled, message);
-    case ResultCode::Wait: {
-      auto o = fail(queue::Outcome::Kind::Wait, message);
-      o.until = time::fromEpochMs(r.retryAfterMs.value_or(time::toEpochMs(time::Clock::now()) + 1000));
-      o.waitReason = "rate_limit";
-      return o;
-    }
-  }
-  return queue::Outcome{};
 }
 
 std::string endedStatus(const CallResult& r) { return r.code == ResultCode::Cancelled ? "cancelled" : "failed"; }
@@ -68,79 +49,78 @@ StreamTarget SyncRun::targetOf(const plugins::StreamDescriptor& s) const {
 }
 
 void SyncRun::loadConnection() {
-  if (!job_.connectionId) throw std::invalid_argument("a " + job_.kind + " job needs a connection_id");
-  auto conn = ctx_.pool().acquire();
-  auto r = conn->exec(
-      "SELECT c.id, c.workspace_id, w.slug, c.name, c.connector, c.enabled FROM connections c"
-      " JOIN workspaces w ON w.id = c.workspace_id WHERE c.id = $1::uuid",
-      *job_.connectionId);
-  if (r.empty()) throw std::invalid_argument("connection " + *job_.connectionId + " does not exist");
-  connectionId_ = r.text(0, 0);
-  workspaceId_ = r.text(0, 1);
-  workspaceSlug_ = r.text(0, 2);
-  name_ = r.text(0, 3);
-  connector_ = r.text(0, 4);
-  if (!r.boolean(0, 5)) {
-    throw std::invalid_argument("connection " + label() +
-                                " is disabled (it is no longer in the configuration, or has enabled: false)");
-  }
-  // What this worker lacks, another host may have (a rolling deploy): the job is left for it.
-  conf_ = cfg_.findConnection(workspaceSlug_, name_);
-  if (!conf_) {
-    throw NotHere("connection " + label() + " is not in " + cfg_.file.string() +
-                  ", the configuration this worker read (restart the worker after changing it)");
-  }
-  plugin_ = registry_.find(connector_);
-  if (!plugin_) {
-    throw NotHere("connector " + connector_ + " of connection " + label() +
-                  " is not loaded in this worker (tributary plugins list shows why)");
-  }
-  if (job_.payload.is_object() && job_.payload.contains("plugin_version") &&
-      job_.payload["plugin_version"].is_string()) {
-    const std::string needed = job_.payload["plugin_version"].get<std::string>();
-    if (strings::compareVersions(plugin_->version(), needed) < 0) {
-      throw NotHere("the job needs " + connector_ + " " + needed + " or later; this worker has " + plugin_->version());
-    }
-  }
+  JobConnection c = JobConnection::load(ctx_, cfg_, registry_);
+  connectionId_ = c.id;
+  workspaceId_ = c.workspaceId;
+  workspaceSlug_ = c.workspaceSlug;
+  name_ = c.name;
+  connector_ = c.connector;
+  conf_ = c.conf;
+  plugin_ = c.plugin;
+  connection_ = std::move(c);
 }
 
-void SyncRun::createInstance() {
-  plugins::InstanceOptions o;
-  for (const auto& [key, value] : conf_->settings) {
-    const auto* decl = plugin_->findConfigKey(key);
-    if ((decl && decl->secret) || value.source == config::ValueSource::SecretFile) o.secrets[key] = value.value;
-    else o.settings[key] = value.value;
-  }
-  if (conf_->baseUrl && plugin_->findConfigKey("base_url")) o.settings["base_url"] = *conf_->baseUrl;
-  o.label = label();
-  o.log = [label = o.label](plugins::LogLevel level, std::string_view message) {
-    switch (level) {
-      case plugins::LogLevel::Error: log::error("plugin", "[{}] {}", label, message); break;
-      case plugins::LogLevel::Warn: log::warn("plugin", "[{}] {}", label, message); break;
-      case plugins::LogLevel::Info: log::info("plugin", "[{}] {}", label, message); break;
-      default: log::debug("plugin", "[{}] {}", label, message); break;
+void SyncRun::createInstance() { instance_ = connection_.createInstance(ctx_); }
+
+std::optional<queue::Outcome> SyncRun::discoverStreams() {
+  streams_ = &plugin_->streams();
+  if (!plugin_->discoversStreams()) return std::nullopt;
+  // An earlier attempt that did the work returns its result without touching the source again.
+  if (!request_.dryRun) {
+    if (auto done = recorder_->earlierResult()) {
+      queue::Outcome o;
+      o.result = *done;
+      return o;
     }
-  };
-  auto created = plugins::ConnectorInstance::create(plugin_, o);
-  if (!created.result.ok()) {
-    throw std::runtime_error("cannot create an instance of " + connector_ + ": " + created.result.message);
   }
-  instance_ = std::move(created.instance);
-  ctx_.setExecutor(Json{{"plugin", plugin_->name()}, {"version", plugin_->version()}});
+  Discovery d = StreamDiscovery::run(*instance_, [this] { return ctx_.stopRequested(); });
+  if (!request_.dryRun)
+    StreamDiscovery::store(ctx_.pool(), *fence_, connectionId_, job_.id, plugin_->name(), plugin_->version(), d);
+  if (!d.result.ok()) return outcomeOf(d.result, "discover failed");
+  if (d.streams.empty()) {
+    return fail(queue::Outcome::Kind::Fatal,
+                "connection " + label() + " has no streams: the discover hook of " + connector_ +
+                    " declared none, so there is nothing to sync (`tributary connections streams " + workspaceSlug_ +
+                    " " + name_ + "` shows what it found)");
+  }
+  discovered_ = std::move(d.streams);
+  streams_ = &discovered_;
+  std::vector<std::string> names;
+  for (const auto& s : discovered_) names.push_back(s.name);
+  log::info("engine", "{}: {} discovered {} stream(s): {}", label(), connector_, names.size(),
+            strings::join(names, ", "));
+  return std::nullopt;
 }
 
 std::vector<StreamPlan> SyncRun::plan() {
-  const auto streams = StreamPlanner::select(plugin_->streams(), request_.streams, label());
+  const auto streams = StreamPlanner::select(*streams_, request_.streams, label());
   auto conn = ctx_.pool().acquire();
   std::vector<StreamPlan> plans;
+  std::vector<std::string> wholeOnly;
   for (const auto* s : streams) {
     if (request_.backfill()) {
-      plans.push_back(planner_->planBackfill(*s, state_->loadBackfill(*conn, s->name)));
+      StreamPlan p =
+          planner_->planBackfill(*s, state_->loadBackfill(*conn, s->name), state_->loadCarriedState(*conn, s->name));
+      if (s->fullRefreshOnly()) {
+        // A backfill reads part of a stream; this one can only be read whole. The other streams
+        // of the backfill still run.
+        p.skip = true;
+        p.skipReason = StreamPlanner::readWholeOnly(*s, workspaceSlug_, name_);
+        wholeOnly.push_back(p.skipReason);
+      }
+      plans.push_back(p);
     } else {
       const StreamTarget target = targetOf(*s);
       plans.push_back(
           planner_->plan(*s, state_->load(*conn, s->name), [&] { return target::hasLiveRows(*conn, target); }));
     }
+  }
+  // Nothing left to backfill: the job fails, with what to run instead.
+  if (!wholeOnly.empty() && wholeOnly.size() == plans.size()) {
+    throw std::invalid_argument(strings::join(wholeOnly, "; "));
+  }
+  for (const auto& p : plans) {
+    if (!p.skipReason.empty()) log::warn("engine", "{}: skipping {}", label(), p.skipReason);
   }
   return plans;
 }
@@ -150,8 +130,14 @@ void SyncRun::openRun(const std::vector<StreamPlan>& plans) {
   Json names = Json::array();
   for (const auto& p : plans) {
     names.push_back(p.stream->name);
-    stats_.streams[p.stream->name] =
-        Json{{"mode", sync::toString(p.mode)}, {"status", p.skip ? "completed" : "pending"}, {"resumed", p.resume}};
+    Json& meta = stats_.streams[p.stream->name];
+    meta = Json{{"mode", sync::toString(p.mode)},
+                {"status", !p.skip                ? "pending"
+                           : p.skipReason.empty() ? "completed"
+                                                  : "skipped"},
+                {"resumed", p.resume}};
+    if (!p.skipReason.empty()) meta["reason"] = p.skipReason;
+    if (p.stream->fullRefreshOnly() && p.mode == Mode::Initial) meta["full_refresh"] = true;
   }
   if (request_.dryRun) return;
   finishedBefore_ = recorder_->open(planner_->runMode(plans), request_.syncType, names, stats_);
@@ -168,6 +154,7 @@ void SyncRun::writeProgress(bool force) {
   if (request_.dryRun) return;
   stats_.httpCalls = counters_.httpCalls;
   stats_.http429s = counters_.http429s;
+  stats_.plugin = statistics_.toJson();
   recorder_->progress(stats_);
 }
 
@@ -175,6 +162,7 @@ queue::Outcome SyncRun::endEarly(const CallResult& r, const std::string& where) 
   if (!request_.dryRun) {
     stats_.httpCalls = counters_.httpCalls;
     stats_.http429s = counters_.http429s;
+    stats_.plugin = statistics_.toJson();
     if (r.code == ResultCode::Wait) {
       // A vendor's rate limit or quota: the run waits, it has not failed.
       recorder_->waiting(r.retryAfterMs.value_or(time::toEpochMs(time::Clock::now()) + 1000), where + ": " + r.message,
@@ -218,6 +206,8 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   wo.maxBatch = cfg_.sync.maxBatch;
   wo.maxBatchAge = cfg_.sync.maxBatchAge;
   wo.maxClockSkew = cfg_.sync.maxClockSkew;
+  wo.declaredOrdered = s.modificationOrder();
+  wo.label = label();
   if (!dryRun) {
     wo.resolveErrors = target::hasOpenRecordErrors(conn, target);
     wo.targetEmpty = target::emptyForSource(conn, target);
@@ -248,12 +238,14 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   };
   const int64_t pagesBefore = counters_.pages;
   EngineServices services(
-      s.name, &writer, counters_, [this] { return ctx_.stopRequested(); }, onProgress, &plugin_->linkTypes());
+      s.name, &writer, counters_, [this] { return ctx_.stopRequested(); }, onProgress,
+      RunExtras{&statistics_, followUps_.get(), mode == Mode::Backfill, &plugin_->linkTypes()});
 
   plugins::SyncRequest req;
   req.stream = s.name;
   req.cursorJson = p.cursor;
   req.sinceMs = p.sinceMs;
+  req.stateJson = p.state;
   if (mode == Mode::Backfill) {
     req.windowFromMs = request_.windowFromMs;
     req.windowToMs = request_.windowToMs;
@@ -309,6 +301,7 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
               "{} stream {}: {} records gave a value for {}, which links write alone; the values were ignored", label(),
               s.name, ignored, owned);
   }
+  if (writer.orderViolation()) meta["order_warning"] = *writer.orderViolation();
   // The writer goes before its connections: it may still roll back on them.
   writerPtr.reset();
   dryTx.reset();
@@ -320,6 +313,8 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   meta["counts"] = countsJson(result.counts);
   meta["pages"] = result.pages;
   if (dryRun && mode == Mode::Initial) meta["would_delete"] = result.wouldDelete;
+  // A dry run stages the carried state and stores nothing: say what it would have stored.
+  if (dryRun && services.stagedState()) meta["would_set_state"] = strings::truncate(*services.stagedState(), 200);
   if (result.swept) meta["counts"]["deleted"] = result.counts.deleted + result.swept;
   if (!result.call.ok()) meta["error"] = result.call.message;
   return result;
@@ -357,9 +352,13 @@ queue::Outcome SyncRun::finishRun(const std::vector<StreamPlan>& plans, const st
                   {"unchanged", total.unchanged},
                   {"deleted", total.deleted + swept},
                   {"failed", total.failed},
+                  {"keys_only_missing", total.keysOnlyMissing},
                   {"http_calls", counters_.httpCalls},
                   {"http_429s", counters_.http429s},
                   {"duration_ms", ms}};
+  summary["plugin"] = statistics_.toJson();
+  // A dry run lists what it would queue and queues nothing.
+  summary["follow_ups"] = followUps_->preview();
   if (!dryRun) {
     RunOutcome o;
     o.status = status;
@@ -370,8 +369,15 @@ queue::Outcome SyncRun::finishRun(const std::vector<StreamPlan>& plans, const st
     o.streams = perStream;
     stats_.httpCalls = counters_.httpCalls;
     stats_.http429s = counters_.http429s;
+    stats_.plugin = statistics_.toJson();
+    const FollowUpOrigin origin{workspaceId_, connectionId_, recorder_->runId(), job_.id, job_.priority};
     // The result's counts become the whole job's, every attempt's.
-    summary = recorder_->finished(o, stats_, summary);
+    summary = recorder_->finished(
+        o, stats_, summary, [&](db::Connection& conn) { return followUps_->enqueue(conn, ctx_.queue(), origin); });
+    if (status == "failed" && !followUps_->empty()) {
+      log::info("engine", "{}: the run failed, so the {} follow-up(s) its plugin asked for are not queued", label(),
+                followUps_->preview().size());
+    }
   }
   log::info("engine", "{}: {} in {} ms: {} records ({} new, {} updated, {} unchanged, {} deleted, {} failed){}",
             label(), dryRun ? "dry run" : status, ms, total.records, total.inserted, total.updated, total.unchanged,
@@ -403,6 +409,8 @@ queue::Outcome SyncRun::execute() {
     return fail(queue::Outcome::Kind::Fatal, e.what());
   }
   planner_ = std::make_unique<StreamPlanner>(request_.mode, job_.id, cfg_.sync.overlap, cfg_.sync.maxClockSkew);
+  // Until discovery says otherwise, the declared streams (a follow-up may name any of the run's).
+  followUps_ = std::make_unique<FollowUps>(plugin_->name(), plugin_->streams());
   state_ = std::make_unique<StreamStateStore>(connectionId_, job_.id, cfg_.sync.maxClockSkew);
   fence_ = std::make_unique<RunFence>(request_.dryRun ? std::nullopt : queue::JobClaim::of(job_));
   recorder_ =
@@ -413,6 +421,8 @@ queue::Outcome SyncRun::execute() {
 
   std::vector<StreamPlan> plans;
   try {
+    if (auto ended = discoverStreams()) return *ended;
+    if (streams_ != &plugin_->streams()) followUps_ = std::make_unique<FollowUps>(plugin_->name(), *streams_);
     plans = plan();
     openRun(plans);
   } catch (const std::invalid_argument& e) {
@@ -428,11 +438,14 @@ queue::Outcome SyncRun::execute() {
     done.result = *finishedBefore_;
     return done;
   }
+  // Counters count every attempt's work: this one adds to what the earlier ones stored.
+  statistics_.resumeFrom(recorder_->earlierPluginStats());
 
   // Credentials and connectivity first: a bad key fails the job now, with the plugin's words.
   {
     EngineServices checkServices(
-        "", nullptr, counters_, [this] { return ctx_.stopRequested(); }, nullptr);
+        "", nullptr, counters_, [this] { return ctx_.stopRequested(); }, nullptr,
+        RunExtras{&statistics_, followUps_.get(), false});
     auto r = instance_->check(checkServices);
     if (!r.ok()) return endEarly(r, "check failed");
   }

@@ -8,9 +8,12 @@
 
 #include "config/Config.h"
 #include "engine/EngineServices.h"
+#include "engine/FollowUps.h"
+#include "engine/JobConnection.h"
 #include "engine/RunFence.h"
 #include "engine/RunRecorder.h"
 #include "engine/RunRequest.h"
+#include "engine/RunStatistics.h"
 #include "engine/StreamPlanner.h"
 #include "engine/StreamStateStore.h"
 #include "engine/StreamWriter.h"
@@ -24,7 +27,8 @@ namespace tributary::engine {
 // One sync job of one connection, start to end: it reads the request (RunRequest), plans each
 // stream (StreamPlanner, from StreamStateStore's snapshot), opens the run (RunRecorder), runs the
 // plugin's check and then its sync hook stream by stream, writing through a StreamWriter whose
-// commits store the stream's state (StreamCheckpointer), and closes the run. Every writing
+// commits store the stream's state (StreamCheckpointer), and closes the run, queueing the
+// follow-ups its plugin asked for (FollowUps) and storing its statistics (RunStatistics). Every writing
 // transaction checks the job's claim last (RunFence): a run whose job was taken over commits
 // nothing more.
 //
@@ -50,6 +54,9 @@ class SyncRun {
 
   void loadConnection();
   void createInstance();
+  // For a plugin with a discover hook: its streams for this run, found now (and stored, unless a
+  // dry run). An outcome when the run ends here (the discovery failed or found no stream).
+  std::optional<queue::Outcome> discoverStreams();
   std::vector<StreamPlan> plan();
   void openRun(const std::vector<StreamPlan>& plans);
   StreamResult runStream(StreamPlan& plan);
@@ -67,11 +74,15 @@ class SyncRun {
   const plugins::PluginRegistry& registry_;
   const queue::Job& job_;
 
-  // The connection
+  // The connection (the fields are connection_'s, named for brevity)
+  JobConnection connection_;
   std::string connectionId_, workspaceId_, workspaceSlug_, name_, connector_;
   const config::ConnectionConfig* conf_ = nullptr;
   std::shared_ptr<const plugins::ConnectorPlugin> plugin_;
   std::unique_ptr<plugins::ConnectorInstance> instance_;
+  // The streams the run chooses from: the plugin's declared ones, or discovered_.
+  const std::vector<plugins::StreamDescriptor>* streams_ = nullptr;
+  std::vector<plugins::StreamDescriptor> discovered_;
 
   // The request, and what the run does with it
   RunRequest request_;
@@ -85,6 +96,8 @@ class SyncRun {
   RunStats stats_;
   std::optional<Json> finishedBefore_;  // an earlier attempt's result: nothing to do
   CallCounters counters_;
+  RunStatistics statistics_;              // the plugin's counters and facts, every attempt's
+  std::unique_ptr<FollowUps> followUps_;  // what the plugin asked to queue when the run succeeds
   std::chrono::steady_clock::time_point lastProgressWrite_{};
 };
 

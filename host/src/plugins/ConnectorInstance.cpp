@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/Strings.h"
+#include "plugins/ActionBody.h"
 #include "plugins/HostContext.h"
 
 namespace tributary::plugins {
@@ -151,12 +152,7 @@ CallResult ConnectorInstance::discover(RunServices& services) {
 CallResult ConnectorInstance::action(const ActionRequest& request, RunServices& services) {
   const tributary_connector_v1& d = plugin_->descriptor();
   if (!plugin_->findAction(request.action)) {
-    std::string known;
-    for (const auto& a : plugin_->actions()) known += (known.empty() ? "" : ", ") + a.name;
-    return {ResultCode::Fatal,
-            "'" + request.action + "' is not an action of " + plugin_->name() +
-                (known.empty() ? " (it has none)" : " (known: " + known + ")"),
-            std::nullopt};
+    return {ResultCode::Fatal, ActionBody::unknownAction(*plugin_, request.action), std::nullopt};
   }
   tributary_action_request_v1 r{};
   r.struct_size = sizeof r;

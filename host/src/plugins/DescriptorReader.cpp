@@ -3,9 +3,11 @@
 #include <cstddef>
 #include <cstdio>
 #include <set>
+#include <stdexcept>
 #include <string_view>
 
 #include "engine/EntitySchema.h"
+#include "plugins/ActionBody.h"
 
 namespace tributary::plugins {
 namespace {
@@ -233,6 +235,7 @@ std::string DescriptorReader::validate11() const {
     if (uint32_t unknown = a.flags & ~TRIBUTARY_ACTION_KNOWN_FLAGS) {
       return named + " has unknown flag bits " + hex(unknown) + " (known: TRIBUTARY_ACTION_IDEMPOTENT 0x1)";
     }
+    if (a.reserved != 0) return named + " has reserved " + hex(a.reserved) + " (reserved: 0)";
     if (a.body_key_count > kMaxItems) return named + " declares " + std::to_string(a.body_key_count) + " body fields";
     if (a.body_key_count > 0 && !a.body_keys) return named + " has body_key_count > 0 but body_keys NULL";
     if (a.body_key_count > 0 && a.body_keys[0].struct_size < sizeof(tributary_config_key_v1)) {
@@ -245,6 +248,22 @@ std::string DescriptorReader::validate11() const {
       if (!fields.insert(key.key).second) return named + " body field '" + std::string(key.key) + "' is declared twice";
       if (key.flags & TRIBUTARY_CONFIG_SECRET) {
         return named + " body field '" + std::string(key.key) + "' is marked SECRET, which an action body cannot be";
+      }
+      // The host puts a default into the body as a typed JSON value, so it must be one.
+      if (key.default_value) {
+        ConfigKeyDescriptor typed;
+        typed.key = key.key;
+        typed.type = static_cast<ConfigType>(key.type - TRIBUTARY_CONFIG_STRING);
+        typed.defaultValue = key.default_value;
+        try {
+          ActionBody::typedDefault(typed);
+        } catch (const std::invalid_argument&) {
+          return named + " body field '" + std::string(key.key) + "' has the default \"" + key.default_value +
+                 "\", which is not " +
+                 (key.type == TRIBUTARY_CONFIG_INTEGER  ? "an integer"
+                  : key.type == TRIBUTARY_CONFIG_NUMBER ? "a number"
+                                                        : "a boolean (true or false)");
+        }
       }
     }
   }

@@ -69,6 +69,11 @@ struct EnqueueRequest {
   std::optional<int64_t> timeoutMs;  // default: the kind's policy
   // While a job with this key is pending or running, enqueueing another returns that one.
   std::optional<std::string> uniqueKey;
+  // While a job with this key is pending, enqueueing another returns that one, its row locked
+  // until the caller's transaction ends (see JobQueue::changePendingPayload); a running one does
+  // not count, since its work began before this request. For work asked for after other work
+  // (the engine's follow-ups). Only through JobQueue::enqueue, in a transaction.
+  std::optional<std::string> pendingKey;
 };
 
 struct EnqueueResult {

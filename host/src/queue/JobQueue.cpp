@@ -63,6 +63,10 @@ Job parseJob(const db::Result& r, int row) {
 
 std::string intervalMs(std::chrono::milliseconds d) { return std::to_string(d.count()) + " milliseconds"; }
 
+// The class of the transaction locks that serialize enqueuers of one pending key; the object is
+// the key's hash.
+constexpr int kPendingKeyLockClass = 0x54725064;  // "TrPd"
+
 }  // namespace
 
 JobQueue::JobQueue(std::shared_ptr<db::Pool> pool, config::QueueConfig cfg)
@@ -93,15 +97,51 @@ int64_t JobQueue::defaultTimeoutMs(const std::string& kind, const Json& payload)
 
 EnqueueResult JobQueue::enqueue(const EnqueueRequest& request) {
   auto conn = pool_->acquire();
-  return enqueue(*conn, request);
+  if (!request.pendingKey) return enqueue(*conn, request);
+  db::Transaction tx(*conn);
+  auto r = enqueue(*conn, request);
+  tx.commit();
+  return r;
 }
 
 EnqueueResult JobQueue::enqueue(db::Connection& conn, const EnqueueRequest& request) {
+  if (request.pendingKey) return enqueuePending(conn, request);
   auto r = enqueueMany(conn, {request});
   return r.front();
 }
 
+EnqueueResult JobQueue::enqueuePending(db::Connection& conn, const EnqueueRequest& request) {
+  if (!conn.inTransaction()) {
+    // The lock below, and the pending job's row, must hold until the caller commits.
+    throw std::logic_error("enqueue: a job with a pending key (" + *request.pendingKey +
+                           ") is enqueued inside a transaction");
+  }
+  // One enqueuer of a key at a time, until its transaction ends: the look-up and the insert
+  // below cannot race another's. The claim skips the locked pending row (SKIP LOCKED), so the
+  // job stays pending while the caller may still change its payload.
+  conn.execPrepared("SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))", kPendingKeyLockClass,
+                    *request.pendingKey);
+  auto pending = conn.execPrepared(
+      "SELECT id FROM jobs WHERE pending_key = $1 AND status = 'pending' ORDER BY created_at LIMIT 1 FOR UPDATE",
+      *request.pendingKey);
+  if (!pending.empty()) return EnqueueResult{pending.text(0, 0), true, JobStatus::Pending};
+  return enqueueBatch(conn, {request}, 1).front();
+}
+
+bool JobQueue::changePendingPayload(db::Connection& conn, const std::string& jobId,
+                                    const std::function<std::optional<Json>(const Json&)>& change) {
+  auto r = conn.execPrepared("SELECT payload FROM jobs WHERE id = $1::uuid AND status = 'pending' FOR UPDATE", jobId);
+  if (r.empty()) return false;
+  if (auto payload = change(Json::parse(r.view(0, 0)))) {
+    conn.execPrepared("UPDATE jobs SET payload = $2::jsonb WHERE id = $1::uuid", jobId, *payload);
+  }
+  return true;
+}
+
 std::vector<EnqueueResult> JobQueue::enqueueMany(db::Connection& conn, const std::vector<EnqueueRequest>& requests) {
+  for (const auto& r : requests) {
+    if (r.pendingKey) throw std::invalid_argument("enqueueMany: a job with a pending key goes through enqueue");
+  }
   return enqueueBatch(conn, requests, 1);
 }
 
@@ -111,7 +151,7 @@ std::vector<EnqueueResult> JobQueue::enqueueBatch(db::Connection& conn, const st
   // One INSERT ... SELECT FROM unnest(...) for the batch. Rows whose unique key is taken by a
   // pending or running job insert nothing; the existing job is looked up and returned instead.
   std::vector<std::optional<std::string>> kinds, workspaces, connections, parents, payloads, priorities, runAts,
-      maxAttempts, timeouts, keys;
+      maxAttempts, timeouts, keys, pendingKeys;
   for (const auto& r : requests) {
     if (r.kind.empty()) throw std::invalid_argument("enqueue: a job needs a kind");
     kinds.push_back(r.kind);
@@ -124,18 +164,19 @@ std::vector<EnqueueResult> JobQueue::enqueueBatch(db::Connection& conn, const st
     maxAttempts.push_back(std::to_string(r.maxAttempts.value_or(cfg_.retryFor(r.kind).maxAttempts)));
     timeouts.push_back(std::to_string(r.timeoutMs.value_or(defaultTimeoutMs(r.kind, r.payload))));
     keys.push_back(r.uniqueKey);
+    pendingKeys.push_back(r.pendingKey);
   }
   const std::string sql =
       "WITH input AS MATERIALIZED ("
       " SELECT *, gen_random_uuid() AS new_id FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::int[],"
-      "  $7::bigint[], $8::int[], $9::bigint[], $10::text[]) WITH ORDINALITY"
+      "  $7::bigint[], $8::int[], $9::bigint[], $10::text[], $11::text[]) WITH ORDINALITY"
       "  AS i(kind, workspace_id, connection_id, parent_job_id, payload, priority, run_at_ms,"
-      "       max_attempts, timeout_ms, unique_key, ord)),"
+      "       max_attempts, timeout_ms, unique_key, pending_key, ord)),"
       " ins AS ("
       " INSERT INTO jobs (id, kind, workspace_id, connection_id, parent_job_id, payload, priority, run_at,"
-      "                   max_attempts, timeout_ms, unique_key)"
+      "                   max_attempts, timeout_ms, unique_key, pending_key)"
       " SELECT new_id, kind, workspace_id, connection_id, parent_job_id, payload, priority,"
-      "        coalesce(to_timestamp(run_at_ms / 1000.0), now()), max_attempts, timeout_ms, unique_key"
+      "        coalesce(to_timestamp(run_at_ms / 1000.0), now()), max_attempts, timeout_ms, unique_key, pending_key"
       " FROM input ORDER BY ord"
       " ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND status IN ('pending', 'running') DO NOTHING"
       " RETURNING id, status)"
@@ -149,17 +190,17 @@ std::vector<EnqueueResult> JobQueue::enqueueBatch(db::Connection& conn, const st
       std::any_of(requests.begin(), requests.end(), [](const auto& r) { return r.uniqueKey.has_value(); });
   const std::string plainSql =
       "INSERT INTO jobs (kind, workspace_id, connection_id, parent_job_id, payload, priority, run_at,"
-      " max_attempts, timeout_ms, unique_key)"
+      " max_attempts, timeout_ms, unique_key, pending_key)"
       " SELECT kind, workspace_id, connection_id, parent_job_id, payload, priority,"
-      "  coalesce(to_timestamp(run_at_ms / 1000.0), now()), max_attempts, timeout_ms, unique_key"
+      "  coalesce(to_timestamp(run_at_ms / 1000.0), now()), max_attempts, timeout_ms, unique_key, pending_key"
       " FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::jsonb[], $6::int[],"
-      "  $7::bigint[], $8::int[], $9::bigint[], $10::text[])"
+      "  $7::bigint[], $8::int[], $9::bigint[], $10::text[], $11::text[])"
       "  AS i(kind, workspace_id, connection_id, parent_job_id, payload, priority, run_at_ms,"
-      "       max_attempts, timeout_ms, unique_key)"
+      "       max_attempts, timeout_ms, unique_key, pending_key)"
       " RETURNING id, status";
   std::vector<db::Param> params;
-  for (const auto* column :
-       {&kinds, &workspaces, &connections, &parents, &payloads, &priorities, &runAts, &maxAttempts, &timeouts, &keys}) {
+  for (const auto* column : {&kinds, &workspaces, &connections, &parents, &payloads, &priorities, &runAts, &maxAttempts,
+                             &timeouts, &keys, &pendingKeys}) {
     params.push_back(db::textArray(*column));
   }
   auto r = conn.execPreparedParams(anyKey ? sql : plainSql, params);
@@ -308,11 +349,15 @@ constexpr const char* kSiblingsAllow =
     "       AND (p.priority > j.priority OR (p.priority = j.priority"
     "            AND (p.run_at, p.created_at, p.id) < (j.run_at, j.created_at, j.id))))))";
 
-// What this worker can run: its connections (none: any), and not what it declined before.
-constexpr const char* kCapable =
-    "  AND ($6::uuid[] IS NULL OR j.connection_id IS NULL OR NOT (j.kind = ANY($7::text[]))"
-    "       OR j.connection_id = ANY($6::uuid[]))"
-    "  AND NOT ($1 = ANY(j.declined_by))";
+// What a worker can run: its connections (parameter `connections`, null: any) for the kinds they
+// limit (`connectionKinds`), and not what it (`worker`) declined before. The claim and the
+// run_alone reservation both ask it: a worker never drains for a job it would not claim.
+std::string capable(int worker, int connections, int connectionKinds) {
+  const auto p = [](int n) { return "$" + std::to_string(n); };
+  return "  AND (" + p(connections) + "::uuid[] IS NULL OR j.connection_id IS NULL" + " OR NOT (j.kind = ANY(" +
+         p(connectionKinds) + "::text[])) OR j.connection_id = ANY(" + p(connections) + "::uuid[]))" + "  AND NOT (" +
+         p(worker) + " = ANY(j.declined_by))";
+}
 
 // The class of the session locks that reserve a run_alone job (reserveRunAlone); the object is
 // the hash of the job's id. Its own class, beside the host's other advisory locks, because the
@@ -334,7 +379,7 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
           "WITH a AS MATERIALIZED (SELECT id FROM jobs j"
           " WHERE $5::boolean AND status = 'pending' AND run_alone AND run_at <= now()"
           "  AND ($3::text[] IS NULL OR kind = ANY($3::text[]))") +
-      kCapable + kSiblingsAllow +
+      capable(1, 6, 7) + kSiblingsAllow +
       " ORDER BY priority DESC, run_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED),"
       // The candidates are an array computed once: whatever plan PostgreSQL caches for this
       // prepared statement, the update then goes row by row through the primary key.
@@ -342,7 +387,7 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
       " SELECT id FROM jobs j"
       " WHERE status = 'pending' AND NOT run_alone AND run_at <= now()"
       "  AND ($3::text[] IS NULL OR kind = ANY($3::text[]))" +
-      kCapable + kSiblingsAllow +
+      capable(1, 6, 7) + kSiblingsAllow +
       " ORDER BY priority DESC, run_at, created_at"
       " LIMIT $2 FOR UPDATE SKIP LOCKED) END AS ids)"
       " UPDATE jobs SET status = 'running', attempts = attempts + 1, worker_id = $1, started_at = now(),"
@@ -404,16 +449,20 @@ std::vector<Job> JobQueue::claim(const std::string& workerId, int max, const std
   }
 }
 
-std::optional<std::string> JobQueue::reserveRunAlone(db::Connection& session, const std::vector<std::string>& kinds) {
+std::optional<std::string> JobQueue::reserveRunAlone(db::Connection& session, const std::vector<std::string>& kinds,
+                                                     const std::string& workerId,
+                                                     const std::optional<std::vector<std::string>>& connections,
+                                                     const std::vector<std::string>& connectionKinds) {
   // The lock is tried on the due jobs in claim order, and no further than the first it gets: the
   // candidates are fenced in a subquery with its own LIMIT, so the outer filter runs row by row.
   auto r = session.execPrepared(
       std::string("SELECT id FROM (SELECT id FROM jobs j WHERE status = 'pending' AND run_alone AND run_at <= now()"
                   "  AND ($1::text[] IS NULL OR kind = ANY($1::text[]))") +
-          kSiblingsAllow +
+          capable(3, 4, 5) + kSiblingsAllow +
           " ORDER BY priority DESC, run_at, created_at LIMIT 32) due"
           " WHERE pg_try_advisory_lock($2::int4, hashtext(due.id::text)) LIMIT 1",
-      kinds.empty() ? db::Param() : db::Param(db::textArray(kinds)), kRunAloneLockClass);
+      kinds.empty() ? db::Param() : db::Param(db::textArray(kinds)), kRunAloneLockClass, workerId,
+      connections ? db::Param(db::textArray(*connections)) : db::Param(), db::textArray(connectionKinds));
   if (r.empty()) return std::nullopt;
   return r.text(0, 0);
 }
@@ -551,7 +600,10 @@ bool JobQueue::finish(const std::string& jobId, const std::string& workerId, con
       conn->exec(
           "UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0), run_at = now(),"
           " wait_reason = 'declined', worker_id = NULL, lease_expires_at = NULL, last_error = $3,"
-          " declined_by = array_append(array_remove(declined_by, $2), $2)"
+          // Worker ids change with every process (hostname:pid:bootid): only the workers still
+          // registered are kept, or a job no host can run would collect one id per restart.
+          " declined_by = array_append(ARRAY(SELECT d FROM unnest(declined_by) AS d WHERE d <> $2"
+          "  AND EXISTS (SELECT 1 FROM workers w WHERE w.id = d)), $2)"
           " WHERE id = $1::uuid",
           jobId, workerId, error);
       log::info("queue", "job {} ({}) declined by worker {}: {}; left for a worker that can run it", jobId, kind,
@@ -819,31 +871,63 @@ bool JobQueue::workerAlive(const std::string& workerId) {
   return conn->execPrepared("UPDATE workers SET heartbeat_at = now() WHERE id = $1", workerId).affected() > 0;
 }
 
+namespace {
+
+// Live workers: heard from within three leases ($1 the lease).
+constexpr const char* kLiveWorkers =
+    "live AS MATERIALIZED (SELECT id, kinds, connections, connection_kinds FROM workers"
+    "  WHERE heartbeat_at > now() - 3 * $1::interval)";
+// None of them may run job `j` (its kind, its connection, or it declined it).
+constexpr const char* kNoLiveWorkerCanRun =
+    " NOT EXISTS (SELECT 1 FROM live w WHERE j.kind = ANY(w.kinds)"
+    "  AND (w.connections IS NULL OR j.connection_id IS NULL OR NOT (j.kind = ANY(w.connection_kinds))"
+    "       OR j.connection_id = ANY(w.connections))"
+    "  AND NOT (w.id = ANY(j.declined_by)))";
+
+}  // namespace
+
 int JobQueue::markUnrunnable() {
   auto conn = pool_->acquire();
-  // Live workers: heard from within three leases. A job due for longer than a lease that none of
-  // them may run (its kind, its connection, or it declined it) says so, once.
+  // A job due for longer than a lease that no live worker may run says so, once. What a worker
+  // may run depends only on the job's kind, connection and declined_by: those are checked once
+  // per distinct triple, not once per pending job (a backlog of 500,000 jobs took seconds a
+  // round so, longer than the rescue interval). Nearly always none is stuck, and that is all.
+  auto groups = conn->exec(std::string("WITH ") + kLiveWorkers +
+                               ", due AS (SELECT kind, connection_id, declined_by FROM jobs WHERE status = 'pending'"
+                               "  AND run_at < now() - $1::interval AND wait_reason IS DISTINCT FROM 'no_worker'"
+                               "  GROUP BY 1, 2, 3)"
+                               " SELECT kind, coalesce(connection_id::text, ''), declined_by::text FROM due j WHERE" +
+                               kNoLiveWorkerCanRun,
+                           intervalMs(cfg_.lease));
+  if (groups.empty()) return 0;
+  std::vector<std::string> kinds, connections, declined;
+  for (int i = 0; i < groups.rows(); ++i) {
+    kinds.push_back(groups.text(i, 0));
+    connections.push_back(groups.text(i, 1));
+    declined.push_back(groups.text(i, 2));
+  }
+  // Their jobs, checked again (a worker may have come up meanwhile).
   auto r = conn->exec(
-      "WITH live AS (SELECT id, kinds, connections, connection_kinds FROM workers"
-      "  WHERE heartbeat_at > now() - 3 * $1::interval),"
-      " stuck AS (SELECT j.id FROM jobs j WHERE j.status = 'pending' AND j.run_at < now() - $1::interval"
-      "  AND j.wait_reason IS DISTINCT FROM 'no_worker'"
-      "  AND NOT EXISTS (SELECT 1 FROM live w WHERE j.kind = ANY(w.kinds)"
-      "   AND (w.connections IS NULL OR j.connection_id IS NULL OR NOT (j.kind = ANY(w.connection_kinds))"
-      "        OR j.connection_id = ANY(w.connections))"
-      "   AND NOT (w.id = ANY(j.declined_by)))"
-      "  ORDER BY j.run_at LIMIT 1000 FOR UPDATE SKIP LOCKED)"
-      " UPDATE jobs SET wait_reason = 'no_worker', last_error = 'no running worker can run it ('"
-      "  || (SELECT count(*) FROM live) || ' running'"
-      "  || CASE WHEN jobs.connection_id IS NULL THEN '' ELSE coalesce((SELECT ', connection ' || w.slug || '/' || c.name"
-      "     || ' with connector ' || c.connector FROM connections c JOIN workspaces w ON w.id = c.workspace_id"
-      "     WHERE c.id = jobs.connection_id), '') END"
-      "  || CASE WHEN cardinality(jobs.declined_by) > 0 THEN ', declined by ' || array_to_string(jobs.declined_by, ', ')"
-      "     || coalesce(': ' || jobs.last_error, '') ELSE '' END"
-      "  || '): start a host whose workers run ' || jobs.kind || ' jobs'"
-      "  || CASE WHEN jobs.connection_id IS NULL THEN '' ELSE ' and have this connection and its connector' END"
-      " FROM stuck WHERE jobs.id = stuck.id RETURNING jobs.id, jobs.last_error",
-      intervalMs(cfg_.lease));
+      std::string("WITH ") + kLiveWorkers +
+          ", stuck AS (SELECT j.id FROM jobs j"
+          "  JOIN unnest($2::text[], $3::text[], $4::text[]) AS g(kind, connection_id, declined_by)"
+          "   ON j.kind = g.kind AND coalesce(j.connection_id::text, '') = g.connection_id"
+          "   AND j.declined_by = g.declined_by::text[]"
+          "  WHERE j.status = 'pending' AND j.run_at < now() - $1::interval"
+          "  AND j.wait_reason IS DISTINCT FROM 'no_worker' AND" +
+          kNoLiveWorkerCanRun +
+          "  ORDER BY j.run_at LIMIT 1000 FOR UPDATE OF j SKIP LOCKED)"
+          " UPDATE jobs SET wait_reason = 'no_worker', last_error = 'no running worker can run it ('"
+          "  || (SELECT count(*) FROM live) || ' running'"
+          "  || CASE WHEN jobs.connection_id IS NULL THEN '' ELSE coalesce((SELECT ', connection ' || w.slug || '/' "
+          "     || c.name || ' with connector ' || c.connector FROM connections c JOIN workspaces w"
+          "     ON w.id = c.workspace_id WHERE c.id = jobs.connection_id), '') END"
+          "  || CASE WHEN cardinality(jobs.declined_by) > 0 THEN ', declined by ' || array_to_string(jobs.declined_by, "
+          "     ', ') || coalesce(': ' || jobs.last_error, '') ELSE '' END"
+          "  || '): start a host whose workers run ' || jobs.kind || ' jobs'"
+          "  || CASE WHEN jobs.connection_id IS NULL THEN '' ELSE ' and have this connection and its connector' END"
+          " FROM stuck WHERE jobs.id = stuck.id RETURNING jobs.id, jobs.last_error",
+      intervalMs(cfg_.lease), db::textArray(kinds), db::textArray(connections), db::textArray(declined));
   for (int i = 0; i < r.rows(); ++i) log::warn("queue", "job {}: {}", r.text(i, 0), r.text(i, 1));
   return r.rows();
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -62,10 +63,17 @@ class JobQueue {
   void setAttemptListener(std::shared_ptr<AttemptListener> listener) { listener_ = std::move(listener); }
 
   EnqueueResult enqueue(const EnqueueRequest& request);
-  // The same inside the caller's transaction (the NOTIFY goes out when it commits).
+  // The same inside the caller's transaction (the NOTIFY goes out when it commits). With a
+  // pendingKey (which needs the transaction), a pending job of that key is returned instead
+  // (existing), its row locked until the transaction ends.
   EnqueueResult enqueue(db::Connection& conn, const EnqueueRequest& request);
-  // Many at once, in one statement: the scheduler's fan-out.
+  // Many at once, in one statement: the scheduler's fan-out. No pending keys.
   std::vector<EnqueueResult> enqueueMany(db::Connection& conn, const std::vector<EnqueueRequest>& requests);
+  // Changes the payload of a pending job in the caller's transaction: `change` gets it and
+  // returns the new one (none: keep it). For a job enqueue returned by its pending key (a
+  // follow-up's window widened to cover a second request). False when the job is not pending.
+  bool changePendingPayload(db::Connection& conn, const std::string& jobId,
+                            const std::function<std::optional<Json>(const Json&)>& change);
 
   std::optional<Job> get(const std::string& jobId);
   std::vector<Job> list(const JobFilter& filter);
@@ -115,8 +123,12 @@ class JobQueue {
   // nothing, then claims it (so that such a job cannot wait forever behind workers that are never
   // idle); while one worker holds it, the others go on claiming. The reservation is a session
   // lock on `session`, the worker's own connection, so that it ends with the worker. Returns the
-  // reserved job, or nothing when no due run_alone job of `kinds` is left unreserved.
-  std::optional<std::string> reserveRunAlone(db::Connection& session, const std::vector<std::string>& kinds = {});
+  // reserved job, or nothing when no due run_alone job of `kinds` is left unreserved. Only a job
+  // the worker would claim (`workerId`, `connections` and `connectionKinds` as for claim).
+  std::optional<std::string> reserveRunAlone(db::Connection& session, const std::vector<std::string>& kinds = {},
+                                             const std::string& workerId = "",
+                                             const std::optional<std::vector<std::string>>& connections = std::nullopt,
+                                             const std::vector<std::string>& connectionKinds = {});
   void unreserveRunAlone(db::Connection& session, const std::string& jobId);
   // Whether a reserved job still waits to run alone (another worker that was idle may take it).
   bool runAloneDue(const std::string& jobId);
@@ -182,6 +194,7 @@ class JobQueue {
   // settleRaces 0: one attempt, unresolved results left with an empty jobId.
   std::vector<EnqueueResult> enqueueBatch(db::Connection& conn, const std::vector<EnqueueRequest>& requests,
                                           int settleRaces);
+  EnqueueResult enqueuePending(db::Connection& conn, const EnqueueRequest& request);
   int rescue(db::Connection& conn, const std::string& where, const std::vector<db::Param>& params,
              const std::string& reason, AttemptEnd end = AttemptEnd::Lost);
   // Tells the listener of attempts ended here, in `conn`'s open transaction, and completes the

@@ -248,7 +248,8 @@ void Worker::claimLoop() {
             reserved.reset();
           }
           if (!reserved) {
-            reserved = queue_->reserveRunAlone(*listener, options_.kinds);
+            reserved = queue_->reserveRunAlone(*listener, options_.kinds, options_.workerId, options_.connections,
+                                               options_.connectionKinds);
             if (reserved) {
               log::info("worker", "job {} runs alone: worker {} claims nothing more until its running jobs end",
                         *reserved, options_.workerId);

@@ -11,7 +11,8 @@ std::unordered_map<std::string, sync::Mode> autoSyncModes(db::Connection& conn,
   Json ids = connectionIds;
   auto rows = conn.exec(
       "SELECT c.id::text,"
-      " EXISTS (SELECT 1 FROM stream_state s WHERE s.connection_id = c.id AND s.initialized_at IS NULL)"
+      " EXISTS (SELECT 1 FROM stream_state s WHERE s.connection_id = c.id"
+      "  AND (s.initialized_at IS NULL OR s.read_whole))"
       " OR NOT (c.sync_cursor IS NOT NULL OR c.last_sync_at IS NOT NULL"
       "  OR EXISTS (SELECT 1 FROM stream_state s WHERE s.connection_id = c.id AND s.initialized_at IS NOT NULL))"
       " FROM connections c WHERE c.id IN (SELECT jsonb_array_elements_text($1::jsonb)::uuid)",

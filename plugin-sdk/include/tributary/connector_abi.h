@@ -110,7 +110,7 @@ struct tributary_stream_v1;
 /* The source reported this record as deleted; fields_json may be empty. */
 #define TRIBUTARY_RECORD_DELETED 0x1u
 /* 1.1: seen, no new content (fields_json and raw_json empty). The host marks the row seen
- * (so a full refresh's sweep keeps it) without rewriting it; a key it has no row for is
+ * (so a full refresh's sweep keeps it) without rewriting it; a key it has no live row for is
  * counted in the run's `keys_only_missing` and otherwise ignored. Not with DELETED. */
 #define TRIBUTARY_RECORD_KEYS_ONLY 0x2u
 /* Every record flag this header knows. A 1.0 plugin's other bits are ignored; a 1.1
@@ -173,9 +173,10 @@ typedef struct tributary_record_error_v1 {
  * 1.1: state_json is the stream's carried state, the position that outlives a completed
  * run (a changes feed's token, a board's last position), as the plugin last gave it to
  * set_stream_state and the host committed it; empty when there is none. It is not the
- * resume cursor: a run resumed from cursor_json gets both. A requested full resync
- * (mode initial from `sync --mode initial`) starts with none; a backfill gets it to read
- * and cannot move it. */
+ * resume cursor: a run resumed from cursor_json gets both (the state committed with that
+ * cursor, or later). A requested full resync (mode initial from `sync --mode initial`, or a
+ * RESYNC follow-up) starts with none, and the stored one is dropped as it starts; a backfill
+ * gets it to read and cannot move it. */
 typedef struct tributary_sync_request_v1 {
   uint32_t struct_size;      /* sizeof(tributary_sync_request_v1) as the host was compiled */
   uint32_t mode;             /* TRIBUTARY_SYNC_*: which hook is being called */
@@ -216,24 +217,29 @@ typedef struct tributary_link_v1 {
 #define TRIBUTARY_FOLLOW_UP_RESYNC 2   /* a full resync of the stream (an initial sync, swept) */
 
 /* Work the host queues after the current run succeeds, as an ordinary job of the same
- * connection (de-duplicated: one pending follow-up per stream and kind), listed in the run's
- * result. Nothing is queued when the run fails; a retried run asks again. Borrowed for the
- * request_follow_up call. */
+ * connection (de-duplicated: one pending follow-up per stream and kind; a request while one is
+ * pending joins it, a backfill's window widened to cover both; one already running does not
+ * count), listed in the run's result. Nothing is queued when the run fails, is cancelled or
+ * waits; a retried run asks again. A stream the connection does not have, or a backfill of a
+ * TRIBUTARY_STREAM_FULL_REFRESH stream, is FATAL. Borrowed for the request_follow_up call. */
 typedef struct tributary_follow_up_v1 {
   uint32_t struct_size;   /* sizeof(tributary_follow_up_v1) as the plugin was compiled */
   uint32_t kind;          /* TRIBUTARY_FOLLOW_UP_* */
   tributary_str stream;   /* a stream of this connection (declared or discovered) */
   tributary_str reason;   /* one line for operators: "deals changed: re-read associations" */
-  int64_t window_from_ms; /* backfill only; TRIBUTARY_TIME_NONE = unbounded below */
+  int64_t window_from_ms; /* backfill only; TRIBUTARY_TIME_NONE = unbounded below (both: all) */
   int64_t window_to_ms;   /* backfill only, exclusive; TRIBUTARY_TIME_MAX = unbounded */
 } tributary_follow_up_v1;
 
-/* One call of the action hook. Borrowed for the call. */
+/* One call of the action hook. Borrowed for the call. The body is a JSON object the host has
+ * validated against the action's keys (no unknown field, every required one, each of its
+ * type: a string, an integral number, a number, true or false), holding the declared fields
+ * in the descriptor's order, with the defaults of the absent optional ones filled in. */
 typedef struct tributary_action_request_v1 {
   uint32_t struct_size;    /* sizeof(tributary_action_request_v1) as the host was compiled */
   uint32_t reserved;       /* 0 */
   tributary_str action;    /* a declared action's name */
-  tributary_str body_json; /* a JSON object the host has validated against the action's keys */
+  tributary_str body_json; /* the validated body, a JSON object (host-owned, borrowed) */
 } tributary_action_request_v1;
 
 /* ---------------------------------------------------------------------------------------
@@ -337,25 +343,33 @@ typedef struct tributary_host_api_v1 {
    * Each returns TRIBUTARY_OK, or another result for the hook to return promptly (the same
    * rule as emit_record); a bad argument is FATAL with set_error's message naming it. */
 
-  /* Set the stream's carried state (JSON text, borrowed; copied; at most 64 KiB). It is
-   * committed with the next commit_checkpoint of the stream, or when the hook returns OK,
-   * whichever comes first, and the next run of the stream receives it in
-   * tributary_sync_request_v1.state_json. Dropped when the hook fails before either. */
+  /* Set the stream's carried state (JSON text, borrowed; copied; at most 64 KiB; JSON null
+   * clears it). It is committed with the next commit_checkpoint of the stream (in the same
+   * transaction as that checkpoint's cursor, so a run resumed from the cursor gets this state),
+   * or when the hook returns OK, whichever comes first, and the next run of the stream receives
+   * it in tributary_sync_request_v1.state_json. Dropped when the hook fails before either; a
+   * later call before then replaces it. FATAL for a stream other than the hook's, during a
+   * backfill, and in check (not available). */
   tributary_result (*set_stream_state)(tributary_host_ctx* ctx, tributary_str stream, tributary_str state_json);
   /* Emit a link (borrowed; copied): it commits with the batch, like a record. */
   tributary_result (*emit_link)(tributary_host_ctx* ctx, const tributary_link_v1* link);
   /* Ask for a follow-up job (borrowed; copied), queued when the run succeeds. */
   tributary_result (*request_follow_up)(tributary_host_ctx* ctx, const tributary_follow_up_v1* follow_up);
-  /* Add delta to the run's counter `name` ([a-z0-9_.], at most 64 bytes; at most 100 names):
-   * stored in sync_runs.stats.plugin.counters and shown by `tributary jobs show`. */
+  /* Add delta to the run's counter `name` ([a-z0-9_.], at most 64 bytes; at most 100 names of
+   * counters and facts together per run): stored in sync_runs.metadata.plugin.counters and the
+   * job's result (plugin.counters), and shown by `tributary jobs show`. A run covers its job's
+   * attempts: a retried attempt adds to what the earlier ones stored (with progress and at
+   * their end). Also during check. */
   tributary_result (*add_run_counter)(tributary_host_ctx* ctx, tributary_str name, int64_t delta);
   /* Set the run's fact `name` (same names) to a JSON value (borrowed; at most 4 KiB; the last
-   * call wins): stats.plugin.facts. */
+   * call wins, across attempts too): metadata.plugin.facts. */
   tributary_result (*set_run_fact)(tributary_host_ctx* ctx, tributary_str name, tributary_str value_json);
   /* During discover only: one stream of the instance (borrowed; copied), validated as a
    * declared one is. */
   tributary_result (*declare_stream)(tributary_host_ctx* ctx, const struct tributary_stream_v1* stream);
-  /* During action only: the action's result, a JSON value (borrowed; copied; last call wins). */
+  /* During action only: the action's result, a JSON value (borrowed; copied; last call wins;
+   * at most 1 MiB, no \u0000 in its strings, which PostgreSQL cannot store). An action that
+   * returns OK without calling it has the result null. */
   tributary_result (*set_action_result)(tributary_host_ctx* ctx, tributary_str result_json);
 } tributary_host_api_v1;
 
@@ -434,14 +448,17 @@ typedef struct tributary_link_type_v1 {
 
 /* 1.1 action flags. */
 /* Running the action twice does what running it once does: the host may retry it under
- * the job's policy. Without it an action is tried once. */
+ * the job's policy (queue.retry.action, else queue.retry.default). Without it an action is
+ * tried once: the job gets max_attempts 1, a RETRY fails it (saying it was not retried), and a
+ * worker lost during it is not run again. */
 #define TRIBUTARY_ACTION_IDEMPOTENT 0x1u
 #define TRIBUTARY_ACTION_KNOWN_FLAGS TRIBUTARY_ACTION_IDEMPOTENT
 
 /* 1.1: an action the plugin can perform on the source (write-back), run by the host as a job
  * of kind `action` (`tributary actions run`). The body is a JSON object whose fields are
- * declared as settings are (types, REQUIRED, defaults; SECRET is not allowed): the host
- * refuses an unknown field, a missing required one or a wrong type before the hook runs. */
+ * declared as settings are (types, REQUIRED, defaults; SECRET is not allowed, and a default
+ * must be of its field's type): the host refuses an unknown field, a missing required one or
+ * a wrong type before the hook runs, when the action is queued and again when it runs. */
 typedef struct tributary_action_v1 {
   uint32_t struct_size;                     /* sizeof(tributary_action_v1); the same for each */
   uint32_t flags;                           /* TRIBUTARY_ACTION_* bits */
@@ -503,7 +520,11 @@ typedef struct tributary_connector_v1 {
   /* The actions it performs (array, like streams), run by the action hook. */
   const tributary_action_v1* actions;
   /* Perform one action: call host->set_action_result with its result and return OK, or
-   * set_error and return RETRY, FATAL or WAIT as a sync hook does. NULL when action_count is 0. */
+   * set_error and return RETRY, FATAL, WAIT (with set_retry_after: the job is parked, using no
+   * attempt) or CANCELLED, as a sync hook does. Available during it: http_request,
+   * is_cancelled, report_progress, add_run_counter, set_run_fact and set_action_result; the
+   * record, checkpoint, link, state and follow-up functions fail the call. NULL when
+   * action_count is 0. */
   tributary_result (*action)(tributary_instance* self, tributary_host_ctx* ctx,
                              const tributary_action_request_v1* request);
 } tributary_connector_v1;

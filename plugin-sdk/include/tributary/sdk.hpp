@@ -517,8 +517,10 @@ class Connector {
 
   // 1.1, with ConnectorInfo::discoversStreams: the instance's streams, found by I/O.
   virtual std::vector<StreamInfo> discover(Context&) { return {}; }
-  // 1.1, for ConnectorInfo::actions: perform `name` with its validated JSON body and return
-  // the result as JSON text.
+  // 1.1, for ConnectorInfo::actions: perform `name` with its validated JSON body (every
+  // declared field the caller gave, and the defaults of the others) and return the result as
+  // JSON text, or "" for none (the job's result is then null). Throw as a sync hook does:
+  // RetryError is retried only for an idempotent action, RateLimited parks the job.
   virtual std::string action(Context&, std::string_view name, std::string_view /*bodyJson*/) {
     throw FatalError("this connector does not implement the action '" + std::string(name) + "'");
   }
@@ -630,6 +632,7 @@ struct Adapter {
     return guard(c->host().api(), ctx, [&] {
       Context cx(c->host().api(), ctx);
       std::string result = c->action(cx, view(request->action), view(request->body_json));
+      if (result.empty()) return;
       tributary_result rc = c->host().api()->set_action_result(ctx, str(result));
       if (rc != TRIBUTARY_OK) throw HostStopped(rc);
     });

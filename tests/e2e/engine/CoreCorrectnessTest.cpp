@@ -10,17 +10,10 @@ using namespace tributary;
 using namespace tributary::queue;
 using std::chrono::seconds;
 using test::EngineHost;
+using test::live;
 using test::RowState;
 
 namespace {
-
-std::map<std::string, RowState> live(const std::map<std::string, RowState>& rows) {
-  std::map<std::string, RowState> out;
-  for (const auto& [id, r] : rows) {
-    if (!r.deleted) out[id] = r;
-  }
-  return out;
-}
 
 db::Result sql(test::QueueDatabase& q, const std::string& statement) {
   auto c = q.pool->acquire();

@@ -82,7 +82,7 @@ class LinksHost {
 
  private:
   void start() {
-    const auto plugins = test::buildDir() / "tests" / "fixture-plugins";
+    const auto plugins = test::buildDir() / "tests" / "fixture-plugins-links";
     auto cfg =
         dir.write("tributary.yaml",
                   "database:\n  url: \"" + q_.db.conninfo() + "\"\n" + "plugins: {dirs: [\"" + plugins.string() +
@@ -294,10 +294,12 @@ TEST_P(LinksThroughTheEngine, ADryRunCountsLinksAndWritesNone) {
   EXPECT_TRUE(accounts("deals").empty());
 }
 
-// kill -9 during a run that emits links, again and again: each committed batch holds its links
-// exactly once, and an interrupted batch is read again whole, so the links and the owned columns
-// end as one clean run leaves them. (The run's carried-over position, set_stream_state, is the
-// other half of the issue's case: this stream can set one beside its cursor when that lands.)
+// kill -9 during a run that emits links and commits a carried-over position, again and again:
+// each committed batch holds its links exactly once, and an interrupted batch is read again
+// whole, so the links and the owned columns end as one clean run leaves them; the position
+// (set_stream_state before each checkpoint) commits with its batch, so every resumed attempt gets
+// the one that goes with its cursor (the fixture fails the run otherwise), and the next run the
+// whole stream's.
 TEST_P(LinksThroughTheEngine, KillNineDuringARunThatEmitsLinksLosesAndDoublesNothing) {
   constexpr int kDeals = 3000;
   const std::string settings = "{bulk_deals: " + std::to_string(kDeals) + ", page_size: 100, latency_ms: 100";
@@ -349,6 +351,8 @@ TEST_P(LinksThroughTheEngine, KillNineDuringARunThatEmitsLinksLosesAndDoublesNot
     EXPECT_EQ(stored.size(), linkSet.size()) << "a link is stored twice";
     EXPECT_EQ(accounts("deals"), owned) << "generation " << generation;
     EXPECT_EQ(sql("SELECT count(*) FROM deals").int64(0, 0), kDeals);
+    EXPECT_EQ(sql("SELECT carried_state::text FROM stream_state WHERE stream = 'deals'").text(0, 0),
+              "{\"position\": " + std::to_string(kDeals) + "}");
   }
 }
 

@@ -13,17 +13,10 @@ using namespace tributary;
 using namespace tributary::queue;
 using std::chrono::seconds;
 using test::EngineHost;
+using test::live;
 using test::RowState;
 
 namespace {
-
-std::map<std::string, RowState> live(const std::map<std::string, RowState>& rows) {
-  std::map<std::string, RowState> out;
-  for (const auto& [id, r] : rows) {
-    if (!r.deleted) out[id] = r;
-  }
-  return out;
-}
 
 Json result(const Job& j) { return j.result.is_object() ? j.result : Json::object(); }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "QueueTestSupport.h"
+#include "ServeHost.h"
 
 using namespace tributary;
 using namespace tributary::queue;
@@ -10,42 +11,17 @@ using std::chrono::seconds;
 
 namespace {
 
-struct Host {
-  test::TempDir dir;
-  std::unique_ptr<test::ServerProcess> serve;
-  Json ready;
-  std::string log() const { return serve ? serve->log() : ""; }
-  std::vector<std::string> workerIds() const {
-    std::vector<std::string> out;
-    for (const auto& w : ready["workers"]) out.push_back(w["worker_id"].get<std::string>());
-    return out;
-  }
-};
-
-std::unique_ptr<Host> startHost(test::QueueDatabase& q, const std::string& name, const std::string& connections,
-                                bool withPlugins, std::vector<std::string> extra = {}) {
-  auto h = std::make_unique<Host>();
-  const auto plugins = withPlugins ? (test::buildDir() / "plugins") : (h->dir / "no-plugins");
-  std::filesystem::create_directories(h->dir / "no-plugins");
-  auto cfg =
-      h->dir.write("tributary.yaml",
-                   "state_dir: " + (h->dir / "state").string() + "\ndatabase:\n  url: \"" + q.db.conninfo() +
-                       "\"\nplugins: {dirs: [\"" + plugins.string() +
-                       "\"]}\n"
-                       "workers: {processes: 2, concurrency: 2}\n"
-                       "queue: {poll_interval: 500ms, lease: 2s, heartbeat_interval: 300ms, rescue_interval: 200ms}\n"
-                       "scheduler: {enabled: false}\n"
-                       "workspaces: [{slug: acme}]\n" +
-                       connections);
-  std::vector<std::string> argv = {
-      test::tributaryBinary().string(), "serve", "--config", cfg.string(), "--port", "0", "--ready-file",
-      (h->dir / "ready.json").string()};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  h->serve = std::make_unique<test::ServerProcess>(argv, h->dir / (name + ".log"));
-  auto r = h->serve->waitForReadyFile(h->dir / "ready.json");
-  if (!r) throw std::runtime_error(name + " did not start:\n" + h->log());
-  h->ready = *r;
-  return h;
+std::unique_ptr<test::ServeHost> startHost(test::QueueDatabase& q, const std::string& name,
+                                           const std::string& connections, bool withPlugins,
+                                           std::vector<std::string> extra = {}) {
+  return test::startServeHost(
+      q, name, withPlugins ? std::optional(test::buildDir() / "plugins") : std::nullopt,
+      "workers: {processes: 2, concurrency: 2}\n"
+      "queue: {poll_interval: 500ms, lease: 2s, heartbeat_interval: 300ms, rescue_interval: 200ms}\n"
+      "scheduler: {enabled: false}\n"
+      "workspaces: [{slug: acme}]\n" +
+          connections,
+      extra);
 }
 
 }  // namespace

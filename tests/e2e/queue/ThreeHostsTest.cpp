@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include "QueueTestSupport.h"
+#include "ServeHost.h"
 #include "common/Strings.h"
 
 using namespace tributary;
@@ -14,36 +15,16 @@ using std::chrono::seconds;
 
 namespace {
 
-struct Host {
-  test::TempDir dir;
-  std::unique_ptr<test::ServerProcess> serve;
-  Json ready;
-  std::string log() const { return serve ? serve->log() : ""; }
-};
-
-std::unique_ptr<Host> startHost(test::QueueDatabase& q, int index) {
-  auto h = std::make_unique<Host>();
-  auto cfg =
-      h->dir.write("tributary.yaml",
-                   "state_dir: " + (h->dir / "state").string() + "\ndatabase:\n  url: \"" + q.db.conninfo() +
-                       "\"\nplugins: {dirs: [\"" + (test::buildDir() / "plugins").string() +
-                       "\"]}\n"
-                       "workers: {processes: 2, concurrency: 4, prefetch: 4, test_job_kinds: true}\n"
-                       "queue: {poll_interval: 500ms, lease: 2s, heartbeat_interval: 300ms, rescue_interval: 200ms,"
-                       " timeout_grace: 1s, shutdown_grace: 2s}\n"
-                       "scheduler: {leader_lease: 3s}\n"
-                       "workspaces: [{slug: acme}]\n"
-                       "connections:\n  - {workspace: acme, connector: tributary.example, schedule: \"* * * * * *\","
-                       " settings: {records: 20, page_size: 10}}\n");
-  const auto ready = h->dir / "ready.json";
-  h->serve = std::make_unique<test::ServerProcess>(
-      std::vector<std::string>{test::tributaryBinary().string(), "serve", "--config", cfg.string(), "--port", "0",
-                               "--ready-file", ready.string()},
-      h->dir / ("host" + std::to_string(index) + ".log"));
-  auto r = h->serve->waitForReadyFile(ready);
-  if (!r) throw std::runtime_error("host " + std::to_string(index) + " did not start:\n" + h->log());
-  h->ready = *r;
-  return h;
+std::unique_ptr<test::ServeHost> startHost(test::QueueDatabase& q, int index) {
+  return test::startServeHost(
+      q, "host" + std::to_string(index), test::buildDir() / "plugins",
+      "workers: {processes: 2, concurrency: 4, prefetch: 4, test_job_kinds: true}\n"
+      "queue: {poll_interval: 500ms, lease: 2s, heartbeat_interval: 300ms, rescue_interval: 200ms,"
+      " timeout_grace: 1s, shutdown_grace: 2s}\n"
+      "scheduler: {leader_lease: 3s}\n"
+      "workspaces: [{slug: acme}]\n"
+      "connections:\n  - {workspace: acme, connector: tributary.example, schedule: \"* * * * * *\","
+      " settings: {records: 20, page_size: 10}}\n");
 }
 
 int64_t count(test::QueueDatabase& q, const std::string& sql) {
@@ -51,13 +32,14 @@ int64_t count(test::QueueDatabase& q, const std::string& sql) {
   return c->exec(sql).int64(0, 0);
 }
 
-// The pid in the application_name of the session holding a leader lock ("tributary ROLE host:pid...").
+// The pid in the application_name of the session holding a leader lock ("tributary ROLE host:pid..."),
+// in this test's database: pg_locks shows the advisory locks of every database, other tests' too.
 pid_t leaderPid(test::QueueDatabase& q, int lockObject) {
   auto c = q.pool->acquire();
   auto r = c->exec(
       "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
       " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 1416784226::oid AND l.objid = $1::oid"
-      " AND l.objsubid = 2",
+      " AND l.objsubid = 2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
       lockObject);
   if (r.empty()) return 0;
   auto parts = strings::split(r.text(0, 0), ':');
@@ -72,7 +54,7 @@ TEST(ThreeHosts, EveryJobRunsOnceEverySlotFiresOnceAndKilledLeadersAreReplacedWi
     auto c = q.pool->acquire();
     c->execScript("CREATE TABLE test_job_runs (job_id uuid NOT NULL, worker_id text NOT NULL)");
   }
-  std::vector<std::unique_ptr<Host>> hosts;
+  std::vector<std::unique_ptr<test::ServeHost>> hosts;
   for (int i = 0; i < 3; ++i) hosts.push_back(startHost(q, i));
   auto logs = [&] {
     std::string all;
@@ -98,8 +80,8 @@ TEST(ThreeHosts, EveryJobRunsOnceEverySlotFiresOnceAndKilledLeadersAreReplacedWi
   int hostsThatWorked = 0;
   for (const auto& h : hosts) {
     int64_t n = 0;
-    for (const auto& w : h->ready["workers"]) {
-      n += count(q, "SELECT count(*) FROM test_job_runs WHERE worker_id = '" + w["worker_id"].get<std::string>() + "'");
+    for (const auto& w : h->workerIds()) {
+      n += count(q, "SELECT count(*) FROM test_job_runs WHERE worker_id = '" + w + "'");
     }
     if (n > 0) ++hostsThatWorked;
   }
@@ -127,7 +109,7 @@ TEST(ThreeHosts, EveryJobRunsOnceEverySlotFiresOnceAndKilledLeadersAreReplacedWi
   EXPECT_EQ(maintenanceLeaders, 1) << "maintenance ran from more than one host" << logs();
 
   // Kill -9 the scheduler's leader: another host leads within the lease (3 s) and fires slots.
-  Host* killed = nullptr;
+  test::ServeHost* killed = nullptr;
   for (auto& h : hosts) {
     if (h->serve->pid() == scheduler) killed = h.get();
   }

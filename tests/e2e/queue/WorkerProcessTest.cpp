@@ -172,19 +172,22 @@ TEST(WorkerProcesses, AJobThatIgnoresItsTimeoutHasItsWorkerKilledAndOthersGoOn) 
   stubborn.maxAttempts = 1;
   auto other = q.queue->enqueue(req("test.sleep", {{"ms", 60000}})).jobId;
   ASSERT_TRUE(waitForStatus(q, other, JobStatus::Running)) << host.log();
+  const auto firstWorker = q.job(other).workerId;
   auto id = q.queue->enqueue(stubborn).jobId;
   ASSERT_TRUE(waitForStatus(q, id, JobStatus::Discarded, seconds(30))) << host.log();
   EXPECT_EQ(q.job(id).lastError, "Job " + id + " exceeded timeout of 500ms");
   EXPECT_NE(host.log().find("job " + id + " did not stop within 1000 ms of its timeout; ending worker process"),
             std::string::npos)
       << host.log();
-  // The bystander was released without losing an attempt and runs again on the new process.
+  // The bystander was released without losing an attempt and runs again on the new process
+  // (a new worker id: until the old process is gone it may still show Running there).
   ASSERT_TRUE(test::eventually(
       [&] {
         auto j = q.job(other);
-        return j.status == JobStatus::Running && j.workerId != std::nullopt;
+        return j.status == JobStatus::Running && j.workerId != std::nullopt && j.workerId != firstWorker;
       },
-      seconds(30)));
+      seconds(30)))
+      << host.log();
   EXPECT_EQ(q.job(other).attempts, 1);
 }
 

@@ -39,7 +39,7 @@ TEST(Cli, PluginsListInTheCheckoutShowsNoTestFixtures) {
   auto r = process::run(o);
   EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
   EXPECT_TRUE(contains(r.output, "plugin dirs: " + buildPlugins().string() + "\n")) << r.output;
-  EXPECT_TRUE(contains(r.output, "loaded   tributary.example 1.0.0 (ABI 1.0)")) << r.output;
+  EXPECT_TRUE(contains(r.output, "loaded   tributary.example 1.0.0 (ABI 1.1)")) << r.output;
   EXPECT_TRUE(contains(r.output, " 0 refused\n")) << r.output;
   EXPECT_FALSE(contains(r.output, "fixture")) << r.output;
 }
@@ -62,7 +62,7 @@ TEST(Cli, PluginsListNeedsNoConnectionSecretsButConfigCheckAndServeReportThem) {
       "${TRIBUTARY_TEST_UNSET_SECRET:-default} to give a default)";
   auto list = test::runProgram({bin(), "plugins", "list", "--config", cfg.string()});
   EXPECT_TRUE(exitedWith(list.status, 0)) << list.output;
-  EXPECT_TRUE(contains(list.output, "loaded   tributary.example 1.0.0 (ABI 1.0)")) << list.output;
+  EXPECT_TRUE(contains(list.output, "loaded   tributary.example 1.0.0 (ABI 1.1)")) << list.output;
   EXPECT_FALSE(contains(list.output, "TRIBUTARY_TEST_UNSET_SECRET")) << list.output;
 
   auto check = test::runProgram({bin(), "config", "check", cfg.string()});
@@ -187,7 +187,8 @@ TEST(Cli, PluginsProbePrintsTheListingAndExits1WhenAnyIsRefused) {
   EXPECT_TRUE(exitedWith(r.status, 1)) << r.output;
   auto j = Json::parse(r.output);
   EXPECT_EQ(j["dirs"], Json::array({fixtures().string()}));
-  EXPECT_EQ(j["plugins"].size(), 9u);
+  // fixture_abi_1_0 and the 1.1 feature fixtures (fixture_v11_*) beside the loader's cases.
+  EXPECT_EQ(j["plugins"].size(), 16u);
   const auto prints = test::buildDir() / "tests" / "probe-fixture-plugins" / "fixture_prints_to_stdout.so";
   r = test::runProgram({"/bin/sh", "-c", "'" + bin() + "' plugins probe '" + prints.string() + "' 2>/dev/null"});
   EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;

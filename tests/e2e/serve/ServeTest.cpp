@@ -259,18 +259,19 @@ TEST(Cli, PluginsListShowsLoadedAndRefusedPlugins) {
       byFile.count("libtributary_example.so") ? byFile["libtributary_example.so"] : byFile["tributary_example.so"];
   EXPECT_EQ(example["status"], "loaded");
   EXPECT_EQ(example["name"], "tributary.example");
-  EXPECT_EQ(example["abi"], "1.0");
+  EXPECT_EQ(example["abi"], "1.1");
   EXPECT_EQ(example["streams"].size(), 4u);
   for (const char* refused :
        {"fixture_abi_major.so", "fixture_abi_minor.so", "fixture_good_duplicate.so", "fixture_missing_dependency.so",
-        "fixture_missing_entry.so", "fixture_not_elf.so", "fixture_throwing_create.so", "fixture_unresolved.so"}) {
+        "fixture_missing_entry.so", "fixture_not_elf.so", "fixture_throwing_create.so", "fixture_unresolved.so",
+        "fixture_v11_streams_c_bad_flag.so", "fixture_v11_streams_cpp_bad_flag.so"}) {
     ASSERT_TRUE(byFile.count(refused)) << refused;
     EXPECT_EQ(byFile[refused]["status"], "refused") << refused;
     EXPECT_FALSE(byFile[refused]["reason"].get<std::string>().empty()) << refused;
   }
   auto text = test::runProgram({test::tributaryBinary().string(), "plugins", "list", "--config", cfg.string()});
-  EXPECT_NE(text.output.find("loaded   tributary.example 1.0.0 (ABI 1.0)"), std::string::npos) << text.output;
-  EXPECT_NE(text.output.find("2 loaded, 8 refused"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("loaded   tributary.example 1.0.0 (ABI 1.1)"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("7 loaded, 10 refused"), std::string::npos) << text.output;
 }
 
 // YAML owns workspaces and connections: serve syncs them in, and a connection removed from the

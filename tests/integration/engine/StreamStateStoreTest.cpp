@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "EngineRoom.h"
+#include "scheduler/SyncMode.h"
 
 using namespace tributary;
 using namespace tributary::engine;
@@ -212,4 +213,19 @@ TEST_F(StreamStateStoreTest, AWatermarkLeftInTheFutureIsDroppedSoOnlyOneRunReads
   auto second = planner.plan(kDeals, store->load(*c, "deals"), [] { return true; });
   EXPECT_EQ(second.sinceMs, 9000 - 300'000) << "the next run starts from the new watermark";
   EXPECT_TRUE(second.warning.empty());
+}
+
+TEST_F(StreamStateStoreTest, AStreamReadOnlyWholeGivesItsConnectionsAutoSyncsAnInitialSyncsTimeout) {
+  // Every run of it is a full refresh, however long its initial sync took: a scheduled sync must
+  // not be killed at an incremental's timeout (scheduler::autoSyncModes).
+  const plugins::StreamDescriptor whole{"tables", "id", "", "", "", TRIBUTARY_STREAM_FULL_REFRESH};
+  for (const auto* stream : {&kDeals, &whole}) {
+    StreamPlan p = plan(Mode::Initial);
+    p.stream = stream;
+    store->startFresh(*c, *f, p, runId);
+    store->complete(*c, *f, p, target(), 0, "acme/example");
+  }
+  EXPECT_EQ(scheduler::autoSyncModes(*c, {conn}).at(conn), Mode::Initial);
+  sql("UPDATE stream_state SET read_whole = false");  // the plugin dropped the flag (its next run says so)
+  EXPECT_EQ(scheduler::autoSyncModes(*c, {conn}).at(conn), Mode::Incremental);
 }

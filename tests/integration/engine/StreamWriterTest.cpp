@@ -270,3 +270,136 @@ TEST_F(Writer, ARecordWithNoTimeNeverClearsAKnownOne) {
   stale->finish();
   EXPECT_EQ(rows().text(0, 1), "no time") << "an older version never wins";
 }
+
+namespace {
+
+plugins::RecordView key(std::string_view id) {
+  plugins::RecordView v{"deals", id, std::nullopt, false, TRIBUTARY_RECORD_KEYS_ONLY, "", ""};
+  v.keysOnly = true;
+  return v;
+}
+
+}  // namespace
+
+TEST_F(Writer, KeysOnlyRecordsMarkTheirRowsSeenWithoutRewritingThemAndCountMissingKeys) {
+  auto w = make({}, 1);
+  w->add(rec("d1", 1000, R"({"name":"one"})", R"({"v":1})"));
+  w->add(rec("d2", 2000, R"({"name":"two"})", R"({"v":2})"));
+  w->add(rec("d3", 3000, R"({"name":"three"})", R"({"v":3})"));
+  w->finish();
+  q.pool->acquire()->exec("UPDATE deals SET deleted_at = now() WHERE source_id = 'd3'");
+  auto c = q.pool->acquire();
+  const std::string before =
+      c->exec("SELECT string_agg(source_id || xmin::text || raw::text, ',' ORDER BY source_id) FROM deals").text(0, 0);
+  const std::string runId = "00000000-0000-4000-8000-00000000000a";
+  StreamWriter::Options o;
+  o.trackSeen = true;
+  o.runId = runId;
+  commits.clear();
+  auto keys = make(o, 2);
+  keys->add(key("d1"));
+  keys->add(key("d2"));
+  keys->checkpoint(R"({"page":1})");  // a batch of keys alone
+  keys->add(key("d3"));               // its row is deleted: no live row to keep
+  keys->add(key("x1"));               // no row at all
+  keys->add(key("x1"));
+  keys->finish();
+  EXPECT_EQ(
+      c->exec("SELECT string_agg(source_id || xmin::text || raw::text, ',' ORDER BY source_id) FROM deals").text(0, 0),
+      before)
+      << "a keys-only record rewrote a row";
+  EXPECT_EQ(c->exec("SELECT count(*) FROM deals WHERE source_id = 'x1'").int64(0, 0), 0) << "a missing key made a row";
+  const WriteCounts t = keys->totals();
+  EXPECT_EQ(t.records, 5);
+  EXPECT_EQ(t.unchanged, 2);
+  EXPECT_EQ(t.keysOnlyMissing, 2) << "d3 (deleted) and x1 (counted once)";
+  EXPECT_EQ(t.inserted + t.updated + t.deleted + t.failed, 0);
+  EXPECT_EQ(
+      c->exec("SELECT string_agg(source_id, ',' ORDER BY source_id) FROM sync_seen WHERE run_id = $1::uuid", runId)
+          .text(0, 0),
+      "d1,d2,d3,x1")
+      << "every key is seen, so the sweep keeps its row";
+  ASSERT_EQ(commits.size(), 2u);
+  EXPECT_EQ(commits[0].counts.unchanged, 2);
+  EXPECT_FALSE(commits[0].maxModifiedMs) << "a keys-only record moves no watermark";
+  EXPECT_EQ(commits[0].seenAdded + commits[1].seenAdded, 4);
+}
+
+TEST_F(Writer, AKeySentWholeInTheSameBatchIsWrittenAndCountedOnce) {
+  auto w = make({}, 1);
+  w->add(rec("d1", 1000, R"({"name":"one"})", R"({"v":1})"));
+  w->finish();
+  auto again = make({}, 1);
+  again->add(key("d1"));
+  again->add(rec("d1", 2000, R"({"name":"one, changed"})", R"({"v":2})"));
+  again->add(key("d2"));
+  again->add(rec("d2", 2000, R"({"name":"two"})", R"({"v":1})"));
+  again->finish();
+  auto r = rows();
+  ASSERT_EQ(r.rows(), 2);
+  EXPECT_EQ(r.text(0, 1), "one, changed");
+  EXPECT_EQ(r.text(1, 1), "two");
+  const WriteCounts t = again->totals();
+  EXPECT_EQ(t.updated, 1);
+  EXPECT_EQ(t.inserted, 1);
+  EXPECT_EQ(t.unchanged, 0);
+  EXPECT_EQ(t.keysOnlyMissing, 0);
+}
+
+TEST_F(Writer, KeysOnlyRecordsIntoAnEmptyTargetInsertNothingAndCountAsMissing) {
+  StreamWriter::Options o;
+  o.targetEmpty = true;  // the plain INSERT path
+  auto w = make(o, 1);
+  w->add(key("k1"));
+  w->add(rec("d1", 1000, R"({"name":"one"})"));
+  w->add(key("k2"));
+  w->finish();
+  auto r = rows();
+  ASSERT_EQ(r.rows(), 1);
+  EXPECT_EQ(r.text(0, 0), "d1");
+  EXPECT_EQ(w->totals().inserted, 1);
+  EXPECT_EQ(w->totals().keysOnlyMissing, 2);
+  EXPECT_EQ(w->totals().failed, 0);
+}
+
+TEST_F(Writer, AKeysOnlyRecordWithNoIdIsARecordError) {
+  auto w = make({}, 1);
+  w->add(key(""));
+  w->finish();
+  EXPECT_EQ(w->totals().failed, 1);
+  EXPECT_EQ(w->unidentifiedErrors(), 1) << "a full refresh must not sweep when a key went unidentified";
+  EXPECT_EQ(q.pool->acquire()->exec("SELECT error FROM sync_record_errors").text(0, 0), "the record has no source id");
+}
+
+TEST_F(Writer, ADeclaredOrderedStreamThatGoesBackInTimeIsReportedOnceNamingBothRecords) {
+  StreamWriter::Options o;
+  o.declaredOrdered = true;
+  o.label = "acme/example";
+  auto w = make(o, 1);
+  w->add(rec("d1", 1700000001000, R"({"name":"one"})"));
+  w->add(rec("d2", 1700000003000, R"({"name":"two"})"));
+  w->checkpoint("{}");
+  w->add(rec("d3", 1700000002000, R"({"name":"three"})"));  // older than d2, in the next batch
+  w->add(rec("d4", 1700000000000, R"({"name":"four"})"));   // older again: reported once
+  w->finish();
+  ASSERT_TRUE(w->orderViolation());
+  EXPECT_EQ(*w->orderViolation(),
+            "the stream declares TRIBUTARY_STREAM_MODIFICATION_ORDER, but record 'd3' (modified "
+            "2023-11-14T22:13:22.000Z) came after record 'd2' (modified 2023-11-14T22:13:23.000Z); this run is "
+            "treated as unordered, so the next incremental starts from its first batch. Fix the plugin's order, or "
+            "drop the flag");
+  ASSERT_EQ(commits.size(), 2u);
+  EXPECT_FALSE(commits[0].outOfOrder);
+  EXPECT_TRUE(commits[1].outOfOrder) << "the break across batches takes the safe path";
+
+  commits.clear();
+  auto plain = make({}, 1);  // not declared: the writer only notes the batch's own disorder
+  plain->add(rec("d1", 2000, R"({"name":"one"})"));
+  plain->add(rec("d2", 3000, R"({"name":"two"})"));
+  plain->checkpoint("{}");
+  plain->add(rec("d3", 1000, R"({"name":"three"})"));
+  plain->finish();
+  EXPECT_FALSE(plain->orderViolation());
+  ASSERT_EQ(commits.size(), 2u);
+  EXPECT_FALSE(commits[1].outOfOrder) << "across batches, the stream's state judges the order";
+}

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "db/DbError.h"
+#include "engine/FollowUps.h"
+#include "engine/RunStatistics.h"
 
 using namespace tributary;
 using namespace tributary::engine;
@@ -31,6 +33,8 @@ struct FakeSink : RecordSink {
     checkpoints.emplace_back(cursor);
     return true;
   }
+  std::vector<std::string> states;
+  void stageState(std::string_view state) override { states.emplace_back(state); }
 };
 
 const std::vector<plugins::LinkTypeDescriptor> kLinkTypes = {
@@ -41,6 +45,13 @@ const std::vector<plugins::LinkTypeDescriptor> kLinkTypes = {
 plugins::LinkView link(std::string_view stream, std::string_view type, std::string_view from, std::string_view to,
                        bool deleted = false) {
   return plugins::LinkView{stream, type, from, to, deleted};
+}
+
+// The run's extras with the link types above.
+RunExtras links() {
+  RunExtras e;
+  e.linkTypes = &kLinkTypes;
+  return e;
 }
 
 // Answers each request with the next status, without a network.
@@ -156,7 +167,7 @@ TEST(EngineServices, CancellationAndProgressArePassedOn) {
 TEST(EngineServices, LinksOfADeclaredTypeForTheCallsStreamReachTheSinkWithTheirType) {
   FakeSink sink;
   CallCounters counters;
-  EngineServices s("deals", &sink, counters, nullptr, nullptr, &kLinkTypes);
+  EngineServices s("deals", &sink, counters, nullptr, nullptr, links());
   s.emitLink(link("deals", "deal_account", "d1", "a1"));
   s.emitLink(link("deals", "deal_contact", "d1", "c1", true));
   EXPECT_EQ(sink.links, (std::vector<std::string>{"deal_account:d1>a1", "deal_contact:d1>c1 removed"}));
@@ -165,7 +176,7 @@ TEST(EngineServices, LinksOfADeclaredTypeForTheCallsStreamReachTheSinkWithTheirT
 TEST(EngineServices, ALinkForAnotherStreamOrOfAnUndeclaredTypeStopsTheCallAsFatalNamingIt) {
   FakeSink sink;
   CallCounters counters;
-  EngineServices s("deals", &sink, counters, nullptr, nullptr, &kLinkTypes);
+  EngineServices s("deals", &sink, counters, nullptr, nullptr, links());
   std::string message;
   EXPECT_EQ(stopCode([&] { s.emitLink(link("contacts", "deal_account", "d1", "a1")); }, &message), ResultCode::Fatal);
   EXPECT_EQ(message, "emit_link: the plugin emitted a link for stream 'contacts' during a call for stream 'deals'");
@@ -180,7 +191,7 @@ TEST(EngineServices, ALinkForAnotherStreamOrOfAnUndeclaredTypeStopsTheCallAsFata
 TEST(EngineServices, ALinkWhoseIdIsNotTextOrTooLongStopsTheCallAsFatalNamingTheField) {
   FakeSink sink;
   CallCounters counters;
-  EngineServices s("deals", &sink, counters, nullptr, nullptr, &kLinkTypes);
+  EngineServices s("deals", &sink, counters, nullptr, nullptr, links());
   std::string message;
   EXPECT_EQ(stopCode([&] { s.emitLink(link("deals", "deal_account", "d1", std::string_view("a\0b", 3))); }, &message),
             ResultCode::Fatal);
@@ -198,7 +209,7 @@ TEST(EngineServices, ALinkWhoseIdIsNotTextOrTooLongStopsTheCallAsFatalNamingTheF
 
 TEST(EngineServices, ALinkDuringTheCheckCallStopsItAsFatal) {
   CallCounters counters;
-  EngineServices s("", nullptr, counters, nullptr, nullptr, &kLinkTypes);
+  EngineServices s("", nullptr, counters, nullptr, nullptr, links());
   std::string message;
   EXPECT_EQ(stopCode([&] { s.emitLink(link("deals", "deal_account", "d1", "a1")); }, &message), ResultCode::Fatal);
   EXPECT_EQ(message, "emit_link called outside a sync call (in check)");
@@ -208,9 +219,53 @@ TEST(EngineServices, ADatabaseErrorWhileWritingALinkStopsTheCallAsRetry) {
   FakeSink sink;
   sink.failWrites = true;
   CallCounters counters;
-  EngineServices s("deals", &sink, counters, nullptr, nullptr, &kLinkTypes);
+  EngineServices s("deals", &sink, counters, nullptr, nullptr, links());
   std::string message;
   EXPECT_EQ(stopCode([&] { s.emitLink(link("deals", "deal_account", "d1", "a1")); }, &message), ResultCode::Retry);
   EXPECT_EQ(message, "database error while writing stream deals: connection lost");
   EXPECT_TRUE(s.databaseError());
+}
+
+TEST(EngineServices, TheCarriedStateIsStagedForTheCallsStreamAloneAndNeverInABackfill) {
+  FakeSink sink;
+  CallCounters counters;
+  EngineServices s("deals", &sink, counters, nullptr, nullptr);
+  s.setStreamState("deals", R"({"token":"t-1"})");
+  s.setStreamState("deals", " null ");
+  EXPECT_EQ(sink.states, (std::vector<std::string>{R"({"token":"t-1"})", "null"})) << "JSON null clears it";
+  EXPECT_EQ(s.stagedState(), "null");
+  std::string message;
+  EXPECT_EQ(stopCode([&] { s.setStreamState("contacts", "{}"); }, &message), ResultCode::Fatal);
+  EXPECT_EQ(message,
+            "set_stream_state for stream 'contacts' during a call for stream 'deals': a call sets only its own "
+            "stream's state");
+
+  EngineServices backfill("deals", &sink, counters, nullptr, nullptr, RunExtras{nullptr, nullptr, true});
+  EXPECT_EQ(stopCode([&] { backfill.setStreamState("deals", "{}"); }, &message), ResultCode::Fatal);
+  EXPECT_EQ(message,
+            "set_stream_state: a backfill cannot move the carried state of stream 'deals' (it gets it to read in "
+            "state_json; initial and incremental runs set it)");
+  EXPECT_EQ(sink.states.size(), 2u);
+
+  EngineServices check("", nullptr, counters, nullptr, nullptr);
+  EXPECT_THROW(check.setStreamState("deals", "{}"), plugins::NotAvailable) << "check has no stream";
+}
+
+TEST(EngineServices, FollowUpsAndStatisticsGoToTheRunsCollectorsAndAreNotAvailableWithoutThem) {
+  FakeSink sink;
+  CallCounters counters;
+  RunStatistics stats;
+  FollowUps followUps("tributary.test", {{"deals", "id", "updated_at", "deals", ""}});
+  EngineServices s("deals", &sink, counters, nullptr, nullptr, RunExtras{&stats, &followUps, false});
+  s.addRunCounter("pages", 2);
+  s.addRunCounter("pages", 3);
+  s.setRunFact("limit", R"({"used":1})");
+  s.requestFollowUp(plugins::FollowUpView{plugins::FollowUpKind::Resync, "deals", "why", std::nullopt, std::nullopt});
+  EXPECT_EQ(stats.toJson(), (Json{{"counters", {{"pages", 5}}}, {"facts", {{"limit", {{"used", 1}}}}}}));
+  EXPECT_EQ(followUps.preview().size(), 1u);
+
+  EngineServices bare("deals", &sink, counters, nullptr, nullptr);
+  EXPECT_THROW(bare.addRunCounter("pages", 1), plugins::NotAvailable);
+  EXPECT_THROW(bare.setRunFact("limit", "1"), plugins::NotAvailable);
+  EXPECT_THROW(bare.requestFollowUp(plugins::FollowUpView{}), plugins::NotAvailable);
 }

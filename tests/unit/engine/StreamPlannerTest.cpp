@@ -197,3 +197,90 @@ TEST(StreamPlanner, AWatermarkFromTheFutureIsNotTrustedAndTheStreamIsReadInFull)
   EXPECT_EQ(q.sinceMs, 1'800'000'000'000 + 1'000 - 300'000);
   EXPECT_TRUE(q.warning.empty());
 }
+
+// The carried state (set_stream_state) outlives a completed run: every run of the stream gets
+// it, resumed or not, except a forced full resync, which starts without it and drops it.
+TEST(StreamPlanner, TheCarriedStateGoesToEveryRunButAForcedResyncWhichDropsIt) {
+  auto done = completed(5'000);
+  done.carriedState = R"({"token":"t-7"})";
+  auto inc = planner().plan(kDeals, done, [] { return false; });
+  EXPECT_EQ(inc.mode, Mode::Incremental);
+  EXPECT_EQ(inc.state, R"({"token":"t-7"})");
+  EXPECT_FALSE(inc.dropState);
+
+  auto resumed = unfinished(Mode::Incremental, R"({"page":2})", "job-0");
+  resumed.carriedState = R"({"token":"t-8"})";
+  auto r = planner().plan(kDeals, resumed, [] { return false; });
+  EXPECT_TRUE(r.resume);
+  EXPECT_EQ(r.cursor, R"({"page":2})");
+  EXPECT_EQ(r.state, R"({"token":"t-8"})") << "a resumed run gets its cursor and the state";
+
+  auto forced = planner(Mode::Initial, "job-1").plan(kDeals, done, [] { return true; });
+  EXPECT_EQ(forced.mode, Mode::Initial);
+  EXPECT_EQ(forced.state, "");
+  EXPECT_TRUE(forced.dropState);
+
+  // Retried by its own job, the resync resumes with whatever it committed since it started.
+  auto own = unfinished(Mode::Initial, R"({"page":1})", "job-1");
+  own.carriedState = R"({"token":"t-1"})";
+  auto retry = planner(Mode::Initial, "job-1").plan(kDeals, own, [] { return true; });
+  EXPECT_TRUE(retry.resume);
+  EXPECT_FALSE(retry.dropState);
+  EXPECT_EQ(retry.state, R"({"token":"t-1"})");
+
+  StreamSnapshot none;
+  EXPECT_EQ(planner().plan(kDeals, none, [] { return false; }).state, "") << "no state: none given";
+}
+
+TEST(StreamPlanner, ABackfillGetsTheCarriedStateToRead) {
+  auto p = planner(Mode::Backfill).planBackfill(kDeals, std::nullopt, std::string(R"({"token":"t-7"})"));
+  EXPECT_EQ(p.state, R"({"token":"t-7"})");
+  EXPECT_FALSE(p.dropState);
+  EXPECT_EQ(planner(Mode::Backfill).planBackfill(kDeals, std::nullopt).state, "");
+  namespace {
+  const plugins::StreamDescriptor kWhole{"tables", "id", "", "", "", TRIBUTARY_STREAM_FULL_REFRESH};
+  }  // namespace
+
+  TEST(StreamPlanner, AStreamReadOnlyWholeRunsAFullRefreshWhateverModeWasAsked) {
+    for (sync::Requested asked :
+         {sync::Requested{}, sync::Requested{Mode::Incremental}, sync::Requested{Mode::Initial}}) {
+      TargetProbe target{true};
+      auto p = planner(asked).plan(kWhole, completed(1'000'000), target.fn());
+      EXPECT_EQ(p.mode, Mode::Initial);
+      EXPECT_FALSE(p.resume);
+      EXPECT_FALSE(p.sinceMs) << "a full refresh reads everything";
+      EXPECT_TRUE(p.trackSeen) << "and sweeps the live rows it did not see";
+      EXPECT_EQ(target.asked, 1);
+      EXPECT_EQ(p.warning.empty(), asked != Mode::Incremental) << p.warning;
+    }
+    auto p = planner(Mode::Incremental).plan(kWhole, completed(1'000'000), [] { return false; });
+    EXPECT_EQ(p.warning,
+              "the stream can only be read whole (TRIBUTARY_STREAM_FULL_REFRESH): a full refresh runs instead of the "
+              "incremental sync asked for");
+    EXPECT_FALSE(p.trackSeen) << "nothing in the target to sweep";
+  }
+
+  TEST(StreamPlanner, AStreamReadOnlyWholeResumesItsUnfinishedRefreshAndDropsAnIncrementalCheckpoint) {
+    auto s = unfinished(Mode::Initial, R"({"page":4})", "job-0");
+    s.initialTracksSeen = true;
+    s.initialRunId = "run-0";
+    auto resumed = planner().plan(kWhole, s, [] { return true; });
+    EXPECT_EQ(resumed.mode, Mode::Initial);
+    EXPECT_TRUE(resumed.resume);
+    EXPECT_EQ(resumed.cursor, R"({"page":4})");
+    EXPECT_EQ(resumed.seenRunId, "run-0");
+
+    // Left by a run from before the plugin declared the flag.
+    auto incremental =
+        planner().plan(kWhole, unfinished(Mode::Incremental, R"({"since":5})", "job-0"), [] { return true; });
+    EXPECT_EQ(incremental.mode, Mode::Initial);
+    EXPECT_FALSE(incremental.resume);
+    EXPECT_EQ(incremental.cursor, "");
+    EXPECT_TRUE(incremental.trackSeen);
+  }
+
+  TEST(StreamPlanner, ABackfillOfAStreamReadOnlyWholeIsRefusedNamingTheStreamAndWhatToRun) {
+    EXPECT_EQ(StreamPlanner::readWholeOnly(kWhole, "acme", "pg"),
+              "stream 'tables' can only be read whole (TRIBUTARY_STREAM_FULL_REFRESH), not backfilled: run `tributary "
+              "sync acme --connection pg --streams tables --mode initial`");
+  }

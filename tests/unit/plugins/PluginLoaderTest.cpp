@@ -222,7 +222,11 @@ TEST(loader, AOneOnePluginInAHostThatKnowsOnlyOneZeroIsRefusedNamingBothVersions
 
 namespace {
 
-// The links fixture's descriptors that the loader refuses (tests/plugins/fixtures/CMakeLists.txt).
+// The links fixtures, and their descriptors that the loader refuses, in dirs of their own
+// (tests/plugins/fixtures/CMakeLists.txt).
+std::filesystem::path linkFixture(const std::string& name) {
+  return std::filesystem::path(TRIBUTARY_TEST_LINK_FIXTURE_DIR) / (name + ".so");
+}
 std::filesystem::path refusedLinkFixture(const std::string& name) {
   return std::filesystem::path(TRIBUTARY_TEST_REFUSED_LINK_FIXTURE_DIR) / (name + ".so");
 }
@@ -232,7 +236,7 @@ std::filesystem::path refusedLinkFixture(const std::string& name) {
 TEST(loader, TheLinksFixturesInCAndInCppLoadWithTheLinkTypesTheyDeclare) {
   for (const std::string name : {"fixture_v11_links_c", "fixture_v11_links_cpp"}) {
     TempDir dir;
-    auto plugin = loadPlugin(dir.copy(fixture(name), name + ".so"));
+    auto plugin = loadPlugin(dir.copy(linkFixture(name), name + ".so"));
     EXPECT_EQ(plugin->name(), "tributary." + name);
     EXPECT_EQ(plugin->abiString(), "1.1");
     ASSERT_EQ(plugin->linkTypes().size(), 3u) << name;
