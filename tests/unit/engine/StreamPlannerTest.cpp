@@ -237,50 +237,52 @@ TEST(StreamPlanner, ABackfillGetsTheCarriedStateToRead) {
   EXPECT_EQ(p.state, R"({"token":"t-7"})");
   EXPECT_FALSE(p.dropState);
   EXPECT_EQ(planner(Mode::Backfill).planBackfill(kDeals, std::nullopt).state, "");
-  namespace {
-  const plugins::StreamDescriptor kWhole{"tables", "id", "", "", "", TRIBUTARY_STREAM_FULL_REFRESH};
-  }  // namespace
+}
 
-  TEST(StreamPlanner, AStreamReadOnlyWholeRunsAFullRefreshWhateverModeWasAsked) {
-    for (sync::Requested asked :
-         {sync::Requested{}, sync::Requested{Mode::Incremental}, sync::Requested{Mode::Initial}}) {
-      TargetProbe target{true};
-      auto p = planner(asked).plan(kWhole, completed(1'000'000), target.fn());
-      EXPECT_EQ(p.mode, Mode::Initial);
-      EXPECT_FALSE(p.resume);
-      EXPECT_FALSE(p.sinceMs) << "a full refresh reads everything";
-      EXPECT_TRUE(p.trackSeen) << "and sweeps the live rows it did not see";
-      EXPECT_EQ(target.asked, 1);
-      EXPECT_EQ(p.warning.empty(), asked != Mode::Incremental) << p.warning;
-    }
-    auto p = planner(Mode::Incremental).plan(kWhole, completed(1'000'000), [] { return false; });
-    EXPECT_EQ(p.warning,
-              "the stream can only be read whole (TRIBUTARY_STREAM_FULL_REFRESH): a full refresh runs instead of the "
-              "incremental sync asked for");
-    EXPECT_FALSE(p.trackSeen) << "nothing in the target to sweep";
+namespace {
+const plugins::StreamDescriptor kWhole{"tables", "id", "", "", "", TRIBUTARY_STREAM_FULL_REFRESH};
+}  // namespace
+
+TEST(StreamPlanner, AStreamReadOnlyWholeRunsAFullRefreshWhateverModeWasAsked) {
+  for (sync::Requested asked :
+       {sync::Requested{}, sync::Requested{Mode::Incremental}, sync::Requested{Mode::Initial}}) {
+    TargetProbe target{true};
+    auto p = planner(asked).plan(kWhole, completed(1'000'000), target.fn());
+    EXPECT_EQ(p.mode, Mode::Initial);
+    EXPECT_FALSE(p.resume);
+    EXPECT_FALSE(p.sinceMs) << "a full refresh reads everything";
+    EXPECT_TRUE(p.trackSeen) << "and sweeps the live rows it did not see";
+    EXPECT_EQ(target.asked, 1);
+    EXPECT_EQ(p.warning.empty(), asked != Mode::Incremental) << p.warning;
   }
+  auto p = planner(Mode::Incremental).plan(kWhole, completed(1'000'000), [] { return false; });
+  EXPECT_EQ(p.warning,
+            "the stream can only be read whole (TRIBUTARY_STREAM_FULL_REFRESH): a full refresh runs instead of the "
+            "incremental sync asked for");
+  EXPECT_FALSE(p.trackSeen) << "nothing in the target to sweep";
+}
 
-  TEST(StreamPlanner, AStreamReadOnlyWholeResumesItsUnfinishedRefreshAndDropsAnIncrementalCheckpoint) {
-    auto s = unfinished(Mode::Initial, R"({"page":4})", "job-0");
-    s.initialTracksSeen = true;
-    s.initialRunId = "run-0";
-    auto resumed = planner().plan(kWhole, s, [] { return true; });
-    EXPECT_EQ(resumed.mode, Mode::Initial);
-    EXPECT_TRUE(resumed.resume);
-    EXPECT_EQ(resumed.cursor, R"({"page":4})");
-    EXPECT_EQ(resumed.seenRunId, "run-0");
+TEST(StreamPlanner, AStreamReadOnlyWholeResumesItsUnfinishedRefreshAndDropsAnIncrementalCheckpoint) {
+  auto s = unfinished(Mode::Initial, R"({"page":4})", "job-0");
+  s.initialTracksSeen = true;
+  s.initialRunId = "run-0";
+  auto resumed = planner().plan(kWhole, s, [] { return true; });
+  EXPECT_EQ(resumed.mode, Mode::Initial);
+  EXPECT_TRUE(resumed.resume);
+  EXPECT_EQ(resumed.cursor, R"({"page":4})");
+  EXPECT_EQ(resumed.seenRunId, "run-0");
 
-    // Left by a run from before the plugin declared the flag.
-    auto incremental =
-        planner().plan(kWhole, unfinished(Mode::Incremental, R"({"since":5})", "job-0"), [] { return true; });
-    EXPECT_EQ(incremental.mode, Mode::Initial);
-    EXPECT_FALSE(incremental.resume);
-    EXPECT_EQ(incremental.cursor, "");
-    EXPECT_TRUE(incremental.trackSeen);
-  }
+  // Left by a run from before the plugin declared the flag.
+  auto incremental =
+      planner().plan(kWhole, unfinished(Mode::Incremental, R"({"since":5})", "job-0"), [] { return true; });
+  EXPECT_EQ(incremental.mode, Mode::Initial);
+  EXPECT_FALSE(incremental.resume);
+  EXPECT_EQ(incremental.cursor, "");
+  EXPECT_TRUE(incremental.trackSeen);
+}
 
-  TEST(StreamPlanner, ABackfillOfAStreamReadOnlyWholeIsRefusedNamingTheStreamAndWhatToRun) {
-    EXPECT_EQ(StreamPlanner::readWholeOnly(kWhole, "acme", "pg"),
-              "stream 'tables' can only be read whole (TRIBUTARY_STREAM_FULL_REFRESH), not backfilled: run `tributary "
-              "sync acme --connection pg --streams tables --mode initial`");
-  }
+TEST(StreamPlanner, ABackfillOfAStreamReadOnlyWholeIsRefusedNamingTheStreamAndWhatToRun) {
+  EXPECT_EQ(StreamPlanner::readWholeOnly(kWhole, "acme", "pg"),
+            "stream 'tables' can only be read whole (TRIBUTARY_STREAM_FULL_REFRESH), not backfilled: run `tributary "
+            "sync acme --connection pg --streams tables --mode initial`");
+}
