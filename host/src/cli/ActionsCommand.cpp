@@ -106,10 +106,10 @@ bool ActionsCommand::handleCommandOption(const std::string& name, const std::str
 }
 
 int ActionsCommand::execute(const std::vector<std::string>& args) {
-  return verb_ == Verb::Run ? run(args) : list(args);
+  return verb_ == Verb::Run ? runAction(args) : listActions(args);
 }
 
-int ActionsCommand::list(const std::vector<std::string>& args) {
+int ActionsCommand::listActions(const std::vector<std::string>& args) {
   if (args.size() != 0 && args.size() != 2) {
     std::cerr << "usage: tributary actions list " << kListSynopsis << "\n";
     return kUsage;
@@ -162,7 +162,7 @@ int ActionsCommand::list(const std::vector<std::string>& args) {
   return kOk;
 }
 
-int ActionsCommand::run(const std::vector<std::string>& args) {
+int ActionsCommand::runAction(const std::vector<std::string>& args) {
   if (args.size() != 3) {
     std::cerr << "usage: tributary actions run " << kRunSynopsis << "\n";
     return kUsage;

@@ -23,8 +23,8 @@ class ActionsCommand : public Command {
   int execute(const std::vector<std::string>& args) override;
 
  private:
-  int run(const std::vector<std::string>& args);
-  int list(const std::vector<std::string>& args);
+  int runAction(const std::vector<std::string>& args);
+  int listActions(const std::vector<std::string>& args);
 
   Verb verb_;
   std::optional<std::string> body_;

@@ -151,7 +151,7 @@ INSTANTIATE_TEST_SUITE_P(CAndCpp, StreamsV11, ::testing::Values("c", "cpp"),
 
 // Records a..d are modified at 1700000001000 .. 1700000004000 (2023-11-14T22:13:21Z ..); with
 // `order: late`, a comes last. Pages (batches) hold two records.
-constexpr int64_t kB = 1700000002000, kC = 1700000003000, kD = 1700000004000;
+constexpr int64_t kC = 1700000003000, kD = 1700000004000;
 
 }  // namespace
 
