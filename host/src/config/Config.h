@@ -176,6 +176,28 @@ struct SchedulerConfig {
   MisfirePolicy misfire = MisfirePolicy::RunOnce;
 };
 
+// The host's HTTP client (http:), the only way plugins reach vendors.
+struct HttpRetryConfig {
+  int maxAttempts = 5;           // sends of one request, the first included (1: no retry)
+  milliseconds base{500};        // the first backoff's cap; doubled per retry (full jitter)
+  milliseconds maxBackoff{30'000};
+};
+
+struct HttpPoolConfig {
+  int maxIdlePerHost = 8;             // idle keep-alive connections kept per scheme, host and port
+  milliseconds idleTimeout{30'000};   // an idle connection older than this is closed, not reused
+  milliseconds maxAge{300'000};       // nor one opened longer ago than this
+};
+
+struct HttpConfig {
+  milliseconds timeout{30'000};          // a request's default timeout (connect, send, each read)
+  milliseconds maxInlineWait{30'000};    // a longer wait parks the job (TRIBUTARY_WAIT)
+  milliseconds quotaRecheck{900'000};    // a quota wait with no reset time: doubled per wait in a row
+  std::optional<std::filesystem::path> caFile;  // PEM CAs trusted besides the system's
+  HttpRetryConfig retry;
+  HttpPoolConfig pool;
+};
+
 struct LoggingConfig {
   log::Level level = log::Level::Info;
   log::Format format = log::Format::Text;
@@ -201,6 +223,24 @@ struct SettingValue {
   std::string path;  // "connections[0].settings.page_size"
 };
 
+// One class of a connection's rate_limit: an operator's budget for a class the connector
+// declares ({requests: 190, per: 10s}).
+struct RateLimitOverride {
+  uint64_t requests = 0;  // points, for a points class
+  milliseconds per{0};
+  Location location;  // of the class's key
+  std::string path;   // "connections[0].rate_limit.rest"
+};
+
+// A connection's rate_limit: key. Every budget of the connection is its declared or overridden
+// budget times the headroom, shared by everything using the same vendor account.
+struct ConnectionRateLimit {
+  std::optional<std::string> account;  // the budget's owner; default: a hash of the credential
+  double headroom = 0.9;               // (0, 1]
+  std::map<std::string, RateLimitOverride> classes;
+  Location location;  // of rate_limit:, or the connection's when absent
+};
+
 struct WorkspaceConfig {
   std::string slug;
   std::string name;
@@ -215,8 +255,8 @@ struct ConnectionConfig {
   std::string timezone = "UTC";
   std::string misfire;  // run_once or skip; empty: scheduler.misfire
   bool enabled = true;
-  std::optional<std::string> baseUrl;            // overrides the connector's API base URL
-  std::map<std::string, std::string> rateLimit;  // overrides of the vendor's limits
+  std::optional<std::string> baseUrl;  // overrides the connector's API base URL
+  ConnectionRateLimit rateLimit;       // overrides of the vendor's limits (rate_limit:)
   std::map<std::string, SettingValue> settings;
   // Settings given but unreadable (an unset ${ENV}, a secret file that cannot be read): each is
   // reported where it stands, and is not missing too.
@@ -239,6 +279,7 @@ struct Config {
   WorkersConfig workers;
   QueueConfig queue;
   SyncConfig sync;
+  HttpConfig http;
   SchedulerConfig scheduler;
   LoggingConfig logging;
   std::vector<WorkspaceConfig> workspaces;

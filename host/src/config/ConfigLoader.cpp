@@ -155,6 +155,68 @@ void readLogging(Section s, LoggingConfig& out) {
   s.finish();
 }
 
+void readHttp(Section s, HttpConfig& out) {
+  using std::chrono::milliseconds;
+  out.timeout = s.duration("timeout", out.timeout, milliseconds(1));
+  out.maxInlineWait = s.duration("max_inline_wait", out.maxInlineWait);
+  out.quotaRecheck = s.duration("quota_recheck", out.quotaRecheck, milliseconds(1));
+  if (s.has("ca_file")) {
+    out.caFile = s.filePath("ca_file", "");
+    std::error_code ec;
+    if (out.caFile->empty() || !std::filesystem::is_regular_file(*out.caFile, ec)) {
+      s.error("ca_file", "no such file: " + out.caFile->string() + " (a PEM file of CA certificates)");
+    }
+  }
+  {
+    Section r = s.section("retry");
+    out.retry.maxAttempts = static_cast<int>(r.integer("max_attempts", out.retry.maxAttempts, 1, 100));
+    out.retry.base = r.duration("base", out.retry.base, milliseconds(1));
+    out.retry.maxBackoff = r.duration("max_backoff", out.retry.maxBackoff, milliseconds(1));
+    if (out.retry.base > out.retry.maxBackoff) r.error("base", "must not exceed http.retry.max_backoff");
+    r.finish();
+  }
+  {
+    Section p = s.section("pool");
+    out.pool.maxIdlePerHost = static_cast<int>(p.integer("max_idle_per_host", out.pool.maxIdlePerHost, 0, 1000));
+    out.pool.idleTimeout = p.duration("idle_timeout", out.pool.idleTimeout);
+    out.pool.maxAge = p.duration("max_age", out.pool.maxAge);
+    p.finish();
+  }
+  s.finish();
+}
+
+// A connection's rate_limit: {account?, headroom?, CLASS: {requests, per}...}. The classes are
+// checked against the connector's declared ones later (app::validateConnections).
+void readRateLimit(Section& c, ConnectionRateLimit& out) {
+  out.location = c.location("rate_limit");
+  Section rl = c.section("rate_limit");
+  if (rl.has("account")) {
+    out.account = rl.string("account", "");
+    if (out.account->empty()) rl.error("account", "must not be empty (leave it out for the credential's hash)");
+  }
+  out.headroom = rl.number("headroom", out.headroom, 0.0, 1.0);
+  if (out.headroom <= 0.0) rl.error("headroom", "must be above 0 (a share of the budget, at most 1)");
+  for (const auto& k : rl.keys()) {
+    if (k == "account" || k == "headroom") continue;
+    if (!rl.raw(k).IsMap()) {
+      rl.error(k, "a rate-limit class takes {requests: N, per: DURATION} (e.g. {requests: 190, per: 10s})");
+      rl.accept(k);
+      continue;
+    }
+    Section cls = rl.section(k);
+    RateLimitOverride o;
+    o.location = rl.location(k);
+    o.path = rl.path() + "." + k;
+    if (!cls.has("requests")) cls.error("requests", "a rate-limit class needs requests (per the window `per`)");
+    if (!cls.has("per")) cls.error("per", "a rate-limit class needs per (its window, e.g. 10s)");
+    o.requests = static_cast<uint64_t>(cls.integer("requests", 1, 1, int64_t{1} << 40));
+    o.per = cls.duration("per", std::chrono::milliseconds(1000), std::chrono::milliseconds(1));
+    cls.finish();
+    out.classes[k] = o;
+  }
+  rl.finish();
+}
+
 void readSync(Section s, SyncConfig& out) {
   out.overlap = s.duration("overlap", out.overlap);
   out.failureThreshold = s.number("failure_threshold", out.failureThreshold, 0.0, 1.0);
@@ -248,11 +310,7 @@ void readConnections(Section& top, Config& cfg) {
     conn.enabled = c.boolean("enabled", conn.enabled);
     if (c.has("base_url")) conn.baseUrl = c.string("base_url", "");
     else c.accept("base_url");
-    {
-      Section rl = c.section("rate_limit");
-      for (const auto& k : rl.keys()) conn.rateLimit[k] = rl.string(k, "");
-      rl.finish();
-    }
+    readRateLimit(c, conn.rateLimit);
     {
       Section settings = c.section("settings");
       for (const auto& k : settings.keys()) {
@@ -355,6 +413,7 @@ LoadResult ConfigLoader::loadString(const std::string& yaml, const std::string& 
   readWorkers(top.section("workers"), cfg.workers);
   readQueue(top.section("queue"), cfg.queue);
   readSync(top.section("sync"), cfg.sync);
+  readHttp(top.section("http"), cfg.http);
   checkSession(top, cfg);
   readScheduler(top.section("scheduler"), cfg.scheduler);
   readLogging(top.section("logging"), cfg.logging);

@@ -97,6 +97,34 @@ ConnectorPlugin::ConnectorPlugin(std::shared_ptr<const void> library, const trib
     for (uint32_t k = 0; k < a.body_key_count; ++k) d.body.push_back(configKeyOf(reader.actionBodyKey(i, k)));
     actions_.push_back(std::move(d));
   }
+  for (uint32_t i = 0; i < reader.rateLimitCount(); ++i) {
+    const tributary_rate_limit_v1& l = reader.rateLimit(i);
+    rateLimits_.push_back({l.name, l.requests, l.per_ms, (l.flags & TRIBUTARY_RATE_LIMIT_POINTS) != 0,
+                           (l.flags & TRIBUTARY_RATE_LIMIT_QUOTA) != 0, (l.flags & TRIBUTARY_RATE_LIMIT_EVERY_REQUEST) != 0,
+                           l.description ? l.description : ""});
+  }
+  for (uint32_t i = 0; i < reader.httpRuleCount(); ++i) {
+    const tributary_http_rule_v1& r = reader.httpRule(i);
+    HttpRuleDescriptor d;
+    d.action = r.action == TRIBUTARY_HTTP_RULE_QUOTA        ? HttpRuleAction::Quota
+               : r.action == TRIBUTARY_HTTP_RULE_RATE_LIMIT ? HttpRuleAction::RateLimit
+                                                            : HttpRuleAction::Retry;
+    d.status = r.status;
+    d.errorCode = r.error_code ? r.error_code : "";
+    d.limitClass = r.limit_class ? r.limit_class : "";
+    d.waitMs = r.wait_ms;
+    d.description = r.description ? r.description : "";
+    httpRules_.push_back(std::move(d));
+  }
+}
+
+std::string_view toString(HttpRuleAction action) {
+  switch (action) {
+    case HttpRuleAction::Retry: return "retry";
+    case HttpRuleAction::RateLimit: return "rate_limit";
+    case HttpRuleAction::Quota: return "quota";
+  }
+  return "retry";
 }
 
 namespace {
@@ -131,6 +159,16 @@ class JsonFields {
     const auto& v = field(key);
     if (!v.is_array()) fail(key, "an array");
     return v;
+  }
+  // An array, or an empty one when the field is absent (added after the probe format began).
+  const nlohmann::json& arrayOrEmpty(const char* key) const {
+    static const nlohmann::json kEmpty = nlohmann::json::array();
+    return j_.contains(key) ? array(key) : kEmpty;
+  }
+  int64_t integer(const char* key) const {
+    const auto& v = field(key);
+    if (!v.is_number_integer()) fail(key, "an integer");
+    return v.get<int64_t>();
   }
   [[noreturn]] void fail(const std::string& key, const char* expected) const {
     throw std::invalid_argument(where_ + (key.empty() ? "" : "." + key) + " is not " + expected);
@@ -219,7 +257,37 @@ std::shared_ptr<const ConnectorPlugin> ConnectorPlugin::fromJson(const nlohmann:
     }
     p->actions_.push_back(std::move(d));
   }
+  for (const auto& l : f.arrayOrEmpty("rate_limits")) {
+    JsonFields lf(l, "plugin.rate_limits[" + std::to_string(p->rateLimits_.size()) + "]");
+    const int64_t requests = lf.integer("requests");
+    if (requests <= 0) lf.fail("requests", "a positive integer");
+    p->rateLimits_.push_back({lf.string("name"), static_cast<uint64_t>(requests), lf.integer("per_ms"),
+                              lf.boolean("points"), lf.boolean("quota"), lf.boolean("every_request"),
+                              lf.string("description")});
+  }
+  for (const auto& r : f.arrayOrEmpty("http_rules")) {
+    JsonFields rf(r, "plugin.http_rules[" + std::to_string(p->httpRules_.size()) + "]");
+    HttpRuleDescriptor d;
+    const std::string action = rf.string("action");
+    if (action == "retry") d.action = HttpRuleAction::Retry;
+    else if (action == "rate_limit") d.action = HttpRuleAction::RateLimit;
+    else if (action == "quota") d.action = HttpRuleAction::Quota;
+    else rf.fail("action", "retry, rate_limit or quota");
+    d.status = static_cast<int>(rf.integer("status"));
+    d.errorCode = rf.stringOrEmpty("error_code");
+    d.limitClass = rf.stringOrEmpty("limit_class");
+    d.waitMs = rf.integer("wait_ms");
+    d.description = rf.string("description");
+    p->httpRules_.push_back(std::move(d));
+  }
   return p;
+}
+
+const RateLimitDescriptor* ConnectorPlugin::findRateLimit(std::string_view name) const {
+  for (const auto& l : rateLimits_) {
+    if (l.name == name) return &l;
+  }
+  return nullptr;
 }
 
 const LinkTypeDescriptor* ConnectorPlugin::findLinkType(std::string_view name) const {
@@ -326,6 +394,25 @@ nlohmann::json ConnectorPlugin::toJson() const {
     actions.push_back(
         {{"name", a.name}, {"description", a.description}, {"idempotent", a.idempotent}, {"body", std::move(body)}});
   }
+  nlohmann::json limits = nlohmann::json::array();
+  for (const auto& l : rateLimits_) {
+    limits.push_back({{"name", l.name},
+                      {"requests", l.requests},
+                      {"per_ms", l.perMs},
+                      {"points", l.points},
+                      {"quota", l.quota},
+                      {"every_request", l.everyRequest},
+                      {"description", l.description}});
+  }
+  nlohmann::json rules = nlohmann::json::array();
+  for (const auto& r : httpRules_) {
+    rules.push_back({{"action", toString(r.action)},
+                     {"status", r.status},
+                     {"error_code", r.errorCode.empty() ? nlohmann::json() : nlohmann::json(r.errorCode)},
+                     {"limit_class", r.limitClass.empty() ? nlohmann::json() : nlohmann::json(r.limitClass)},
+                     {"wait_ms", r.waitMs},
+                     {"description", r.description}});
+  }
   return {{"name", name_},
           {"short_name", shortName()},
           {"version", version_},
@@ -337,7 +424,9 @@ nlohmann::json ConnectorPlugin::toJson() const {
           {"config", std::move(config)},
           {"discovers_streams", discovers_},
           {"link_types", std::move(links)},
-          {"actions", std::move(actions)}};
+          {"actions", std::move(actions)},
+          {"rate_limits", std::move(limits)},
+          {"http_rules", std::move(rules)}};
 }
 
 }  // namespace tributary::plugins

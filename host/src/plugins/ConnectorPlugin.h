@@ -66,6 +66,31 @@ struct ActionDescriptor {
   std::vector<ConfigKeyDescriptor> body;
 };
 
+// 1.1 http: a vendor rate limit the host's HTTP client enforces (see tributary_rate_limit_v1).
+struct RateLimitDescriptor {
+  std::string name;
+  uint64_t requests = 0;  // points, for a points class
+  int64_t perMs = 0;
+  bool points = false;        // TRIBUTARY_RATE_LIMIT_POINTS
+  bool quota = false;         // TRIBUTARY_RATE_LIMIT_QUOTA: used in bursts, parks the job when spent
+  bool everyRequest = false;  // TRIBUTARY_RATE_LIMIT_EVERY_REQUEST
+  std::string description;
+};
+
+// 1.1 http: what the host does with a response a rule matches.
+enum class HttpRuleAction { Retry, RateLimit, Quota };
+std::string_view toString(HttpRuleAction action);  // "retry", "rate_limit", "quota"
+
+// 1.1 http: a vendor signal (see tributary_http_rule_v1).
+struct HttpRuleDescriptor {
+  HttpRuleAction action = HttpRuleAction::Retry;
+  int status = 0;
+  std::string errorCode;   // "" = any body
+  std::string limitClass;  // "" = the request's
+  int64_t waitMs = 0;      // 0 = the host's
+  std::string description;
+};
+
 // One connector: its descriptor, copied into C++ values for the host, and (when loaded in
 // this process) the library itself, kept loaded for as long as this object or any instance
 // made from it lives. Made by PluginLoader, or by fromJson() from what a probe in a child
@@ -98,6 +123,10 @@ class ConnectorPlugin {
   const LinkTypeDescriptor* findLinkType(std::string_view name) const;
   const std::vector<ActionDescriptor>& actions() const { return actions_; }
   const ActionDescriptor* findAction(std::string_view name) const;
+  // 1.1 http: its rate-limit classes (the first is the default) and retry rules.
+  const std::vector<RateLimitDescriptor>& rateLimits() const { return rateLimits_; }
+  const RateLimitDescriptor* findRateLimit(std::string_view name) const;
+  const std::vector<HttpRuleDescriptor>& httpRules() const { return httpRules_; }
   // Whether the plugin discovers its streams per instance (a discover hook); its declared
   // streams() are then the default until a discovery is stored.
   bool discoversStreams() const { return discovers_; }
@@ -118,7 +147,7 @@ class ConnectorPlugin {
   const tributary_connector_v1& descriptor() const { return *descriptor_; }
 
   // {name, short_name, version, description, abi, path, status: "loaded", streams, config,
-  //  discovers_streams, link_types, actions}
+  //  discovers_streams, link_types, actions, rate_limits, http_rules}
   nlohmann::json toJson() const;
 
  private:
@@ -133,6 +162,8 @@ class ConnectorPlugin {
   std::vector<ConfigKeyDescriptor> config_;
   std::vector<LinkTypeDescriptor> linkTypes_;
   std::vector<ActionDescriptor> actions_;
+  std::vector<RateLimitDescriptor> rateLimits_;
+  std::vector<HttpRuleDescriptor> httpRules_;
   bool discovers_ = false;
 };
 

@@ -105,6 +105,10 @@ const tributary_action_v1& DescriptorReader::action(uint32_t i) const { return e
 const tributary_config_key_v1& DescriptorReader::actionBodyKey(uint32_t a, uint32_t i) const {
   return element(action(a).body_keys, i);
 }
+uint32_t DescriptorReader::rateLimitCount() const { return has11() && d_.rate_limits ? d_.rate_limit_count : 0; }
+const tributary_rate_limit_v1& DescriptorReader::rateLimit(uint32_t i) const { return element(d_.rate_limits, i); }
+uint32_t DescriptorReader::httpRuleCount() const { return has11() && d_.http_rules ? d_.http_rule_count : 0; }
+const tributary_http_rule_v1& DescriptorReader::httpRule(uint32_t i) const { return element(d_.http_rules, i); }
 
 const tributary_stream_v1& DescriptorReader::stream(uint32_t i) const {
   const char* base = reinterpret_cast<const char*>(d_.streams);
@@ -265,6 +269,62 @@ std::string DescriptorReader::validate11() const {
                                                         : "a boolean (true or false)");
         }
       }
+    }
+  }
+  return validateHttp();
+}
+
+std::string DescriptorReader::validateHttp() const {
+  if (d_.rate_limit_count > 100)
+    return "it declares " + std::to_string(d_.rate_limit_count) + " rate-limit classes (at most 100)";
+  if (d_.rate_limit_count > 0 && !d_.rate_limits)
+    return "rate_limit_count is " + std::to_string(d_.rate_limit_count) + " but rate_limits is NULL";
+  if (d_.rate_limit_count > 0 && d_.rate_limits[0].struct_size < sizeof(tributary_rate_limit_v1)) {
+    return "its rate-limit entries are truncated (struct_size " + std::to_string(d_.rate_limits[0].struct_size) +
+           ", ABI 1.1 needs at least " + std::to_string(sizeof(tributary_rate_limit_v1)) + ")";
+  }
+  std::set<std::string> classes;
+  for (uint32_t i = 0; i < rateLimitCount(); ++i) {
+    const tributary_rate_limit_v1& l = rateLimit(i);
+    if (!l.name || !isIdentifier(l.name)) {
+      return "rate-limit class " + std::to_string(i) + " has the name '" + std::string(l.name ? l.name : "(null)") +
+             "', which is not lowercase [a-z0-9_]";
+    }
+    const std::string named = "rate-limit class '" + std::string(l.name) + "'";
+    if (std::string_view(l.name) == "account" || std::string_view(l.name) == "headroom") {
+      return named + " takes a name the rate_limit: configuration uses for itself; rename it";
+    }
+    if (!classes.insert(l.name).second) return named + " is declared twice";
+    if (uint32_t unknown = l.flags & ~TRIBUTARY_RATE_LIMIT_KNOWN_FLAGS) {
+      return named + " has unknown flag bits " + hex(unknown) +
+             " (known: TRIBUTARY_RATE_LIMIT_POINTS 0x1, TRIBUTARY_RATE_LIMIT_QUOTA 0x2, "
+             "TRIBUTARY_RATE_LIMIT_EVERY_REQUEST 0x4)";
+    }
+    if (l.requests == 0) return named + " allows 0 requests (at least 1)";
+    if (l.per_ms <= 0) return named + " has the window " + std::to_string(l.per_ms) + " ms (at least 1)";
+  }
+
+  if (d_.http_rule_count > 100) return "it declares " + std::to_string(d_.http_rule_count) + " HTTP rules (at most 100)";
+  if (d_.http_rule_count > 0 && !d_.http_rules)
+    return "http_rule_count is " + std::to_string(d_.http_rule_count) + " but http_rules is NULL";
+  if (d_.http_rule_count > 0 && d_.http_rules[0].struct_size < sizeof(tributary_http_rule_v1)) {
+    return "its HTTP rule entries are truncated (struct_size " + std::to_string(d_.http_rules[0].struct_size) +
+           ", ABI 1.1 needs at least " + std::to_string(sizeof(tributary_http_rule_v1)) + ")";
+  }
+  for (uint32_t i = 0; i < httpRuleCount(); ++i) {
+    const tributary_http_rule_v1& r = httpRule(i);
+    const std::string named = "HTTP rule " + std::to_string(i);
+    if (r.action < TRIBUTARY_HTTP_RULE_RETRY || r.action > TRIBUTARY_HTTP_RULE_QUOTA) {
+      return named + " has the action " + std::to_string(r.action) +
+             " (known: TRIBUTARY_HTTP_RULE_RETRY 1, RATE_LIMIT 2, QUOTA 3)";
+    }
+    if (r.status < 100 || r.status > 599) return named + " matches the status " + std::to_string(r.status) + " (100..599)";
+    if (r.reserved != 0) return named + " has reserved " + hex(r.reserved) + " (reserved: 0)";
+    if (r.wait_ms < 0) return named + " has the wait " + std::to_string(r.wait_ms) + " ms (0 or more)";
+    const std::string cls = r.limit_class ? r.limit_class : "";
+    if (!cls.empty()) {
+      if (r.action == TRIBUTARY_HTTP_RULE_RETRY) return named + " names the class '" + cls + "', which a RETRY rule cannot";
+      if (!classes.count(cls)) return named + " names the class '" + cls + "', which the connector does not declare";
     }
   }
   return "";

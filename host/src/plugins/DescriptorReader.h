@@ -25,6 +25,11 @@ class DescriptorReader {
   uint32_t actionCount() const;
   const tributary_action_v1& action(uint32_t i) const;
   const tributary_config_key_v1& actionBodyKey(uint32_t action, uint32_t i) const;
+  // 1.1 http
+  uint32_t rateLimitCount() const;
+  const tributary_rate_limit_v1& rateLimit(uint32_t i) const;
+  uint32_t httpRuleCount() const;
+  const tributary_http_rule_v1& httpRule(uint32_t i) const;
 
   // The first problem found ("stream 2 has an empty name"), or "" when the descriptor is
   // usable by this host. Call after the ABI version check.
@@ -32,6 +37,7 @@ class DescriptorReader {
 
  private:
   std::string validate11() const;  // the 1.1 fields
+  std::string validateHttp() const;  // the 1.1 http fields
 
   const tributary_connector_v1& d_;
 };

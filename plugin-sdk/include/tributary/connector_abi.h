@@ -17,10 +17,11 @@
  *  - An incompatible change gets new names (tributary_connector_entry_v2, ..._v2 structs).
  *  - 1.1 (marked "1.1:" below) adds stream flags, a state carried from run to run,
  *    streams discovered per instance, links between records and the columns they own,
- *    follow-up jobs, run statistics, keys-only records and actions. It is released (its
- *    header frozen for the ABI check) with the host's OAuth and secrets work; until then
- *    only the HTTP client and auth additions may still be appended to it. A plugin built
- *    against the 1.0 header keeps loading and syncing unchanged.
+ *    follow-up jobs, run statistics, keys-only records and actions, and (marked "1.1 http:")
+ *    the HTTP client's rate-limit classes, retry rules, idempotent and classed requests and
+ *    report_rate_limit. It is released (its header frozen for the ABI check) with the host's
+ *    OAuth and secrets work; until then only the auth additions may still be appended to it.
+ *    A plugin built against the 1.0 header keeps loading and syncing unchanged.
  *
  * Ownership words used below:
  *  - "plugin-owned, static": lives in the plugin's read-only data; valid while the
@@ -251,6 +252,12 @@ typedef struct tributary_http_header {
   tributary_str value;
 } tributary_http_header;
 
+/* 1.1 http: the request may be sent again without changing its effect (a search POST, a
+ * GraphQL query): the host retries it as it retries a GET. Without it a POST, PUT, PATCH or
+ * DELETE is sent at most once (the host never repeats it, whatever comes back). */
+#define TRIBUTARY_HTTP_IDEMPOTENT 0x1u
+#define TRIBUTARY_HTTP_KNOWN_FLAGS TRIBUTARY_HTTP_IDEMPOTENT
+
 /* Borrowed for the http_request call. */
 typedef struct tributary_http_request_v1 {
   uint32_t struct_size; /* sizeof(tributary_http_request_v1) as the plugin was compiled */
@@ -260,6 +267,11 @@ typedef struct tributary_http_request_v1 {
   const tributary_http_header* headers;
   uint64_t header_count;
   tributary_str body; /* may be empty */
+  /* --- 1.1 http: the host reads these only when struct_size covers them --- */
+  uint32_t flags;            /* TRIBUTARY_HTTP_* bits; an unknown bit is FATAL */
+  uint32_t reserved;         /* 0 */
+  tributary_str limit_class; /* a declared rate-limit class; empty = the default (the first) */
+  uint64_t cost;             /* for a TRIBUTARY_RATE_LIMIT_POINTS class: points; 0 = 1 */
 } tributary_http_request_v1;
 
 /* Host-owned. Valid until http_response_free(ctx, response) or until the hook that made
@@ -314,15 +326,25 @@ typedef struct tributary_host_api_v1 {
   /* Earliest time (epoch ms) the host should call again: required with TRIBUTARY_WAIT,
    * optional with TRIBUTARY_RETRY (e.g. a Retry-After header). */
   void (*set_retry_after)(tributary_host_ctx* ctx, int64_t until_ms);
-  /* Perform an HTTP request through the host's client. Today the host sends it once, on a
-   * new connection, with no credentials of its own: a 429 or 5xx comes back as a response
-   * like any other (return WAIT or RETRY, with set_retry_after, to have the job parked or
-   * retried). Planned: rate limits, retries and connection reuse in the host (issue 15), and
-   * credentials and OAuth added by the host (issue 16). *out_response is always set to a
+  /* Perform an HTTP request through the host's client (see docs/connector-abi.md, "The HTTP
+   * client"). The host waits for a slot in the request's rate-limit class (shared by every job,
+   * connection and host on the vendor account), sends it on a pooled keep-alive connection,
+   * verifies TLS against the system's CAs (or http.ca_file), and retries what its rules say
+   * to: 429, 502, 503, 504, resets and timeouts by default, with exponential backoff, full
+   * jitter and Retry-After, for GET, HEAD and TRIBUTARY_HTTP_IDEMPOTENT requests only, and
+   * the connector's own rules (tributary_http_rule_v1). *out_response is always set to a
    * host-owned response (see its type) and must be released with http_response_free.
-   * Returns TRIBUTARY_OK when a response arrived (whatever its status), TRIBUTARY_RETRY when
-   * none did (response->error says why), or TRIBUTARY_FATAL for a request the host will
-   * never send (bad URL, scheme not allowed). */
+   * Returns:
+   *  - TRIBUTARY_OK when a response arrived that no rule retries or waits on (whatever its
+   *    status: a 404, or a 503 left after the last retry);
+   *  - TRIBUTARY_WAIT (1.1 plugins) when the slot, a rate-limit or a quota wait lies beyond
+   *    http.max_inline_wait: the host has set the retry time and the wait's reason; return
+   *    WAIT from the hook and the job is parked, using no attempt. A 1.0 plugin gets
+   *    TRIBUTARY_RETRY instead, with the retry time set, and the host parks the job the same;
+   *  - TRIBUTARY_RETRY when no response arrived after the retries allowed (response->error
+   *    says why);
+   *  - TRIBUTARY_FATAL for a request the host will never send (bad URL, scheme, flag or class);
+   *  - CANCELLED when the run was cancelled while the request waited. */
   tributary_result (*http_request)(tributary_host_ctx* ctx, const tributary_http_request_v1* request,
                                    const tributary_http_response_v1** out_response);
   void (*http_response_free)(tributary_host_ctx* ctx, const tributary_http_response_v1* response);
@@ -371,6 +393,15 @@ typedef struct tributary_host_api_v1 {
    * at most 1 MiB, no \u0000 in its strings, which PostgreSQL cannot store). An action that
    * returns OK without calling it has the result null. */
   tributary_result (*set_action_result)(tributary_host_ctx* ctx, tributary_str result_json);
+
+  /* 1.1 http: the vendor's own count of what is left of a rate-limit class, as read from a
+   * response (X-HubSpot-RateLimit-Remaining, Sforce-Limit-Info, monday's complexity):
+   * `remaining` requests (points for a POINTS class) until reset_at_ms (TRIBUTARY_TIME_NONE:
+   * the class's window from now). The host only ever tightens the shared budget with it:
+   * requests are spread over what is left, and none is sent before reset_at_ms once
+   * remaining is 0. An undeclared class is FATAL. Also during check and action. */
+  tributary_result (*report_rate_limit)(tributary_host_ctx* ctx, tributary_str limit_class, int64_t remaining,
+                                        int64_t reset_at_ms);
 } tributary_host_api_v1;
 
 /* True when the struct at `p` (which carries struct_size) holds `field`, for fields added
@@ -469,6 +500,64 @@ typedef struct tributary_action_v1 {
   uint32_t reserved; /* 0 */
 } tributary_action_v1;
 
+/* 1.1 http: rate-limit classes. The host spaces a class's requests evenly over its window
+ * (no burst), so that no window of the vendor's sees more than the effective budget: the
+ * declared (or the operator's `rate_limit:` override) budget times the headroom (0.9 by
+ * default). The budget belongs to the vendor account: every job, connection and host using
+ * the same account shares it, through the database. */
+/* `requests` counts points: each request gives its cost (tributary_http_request_v1.cost). */
+#define TRIBUTARY_RATE_LIMIT_POINTS 0x1u
+/* A quota over a long window (a day's requests): used in bursts, not spaced; once spent, a
+ * request waits (the job parks, wait_reason quota) until enough of it refills. */
+#define TRIBUTARY_RATE_LIMIT_QUOTA 0x2u
+/* Counts every request of the connection, whatever class it names (an account-wide daily
+ * quota, an app-wide burst limit) besides that class. */
+#define TRIBUTARY_RATE_LIMIT_EVERY_REQUEST 0x4u
+#define TRIBUTARY_RATE_LIMIT_KNOWN_FLAGS \
+  (TRIBUTARY_RATE_LIMIT_POINTS | TRIBUTARY_RATE_LIMIT_QUOTA | TRIBUTARY_RATE_LIMIT_EVERY_REQUEST)
+
+typedef struct tributary_rate_limit_v1 {
+  uint32_t struct_size;    /* sizeof(tributary_rate_limit_v1); the same for every element */
+  uint32_t flags;          /* TRIBUTARY_RATE_LIMIT_* bits */
+  const char* name;        /* NUL-terminated [a-z0-9_], unique; not "account" or "headroom" */
+  uint64_t requests;       /* requests (points for a POINTS class) per per_ms; at least 1 */
+  int64_t per_ms;          /* the window, at least 1 ms: HubSpot's rest is 100 per 10000 */
+  const char* description; /* one line, may be "" */
+} tributary_rate_limit_v1;
+
+/* 1.1 http: what a retry rule does with a response it matches. */
+/* Transient (a vendor's "try again"): back off (exponential, full jitter, at least the
+ * Retry-After) and send it again, if the request may be repeated; else return it. */
+#define TRIBUTARY_HTTP_RULE_RETRY 1
+/* A rate limit was hit: the class's shared budget waits (Retry-After, else wait_ms, else the
+ * backoff) and the request is sent again; beyond http.max_inline_wait the job is parked
+ * (wait_reason rate_limit). */
+#define TRIBUTARY_HTTP_RULE_RATE_LIMIT 2
+/* A quota is spent: the job is parked (wait_reason quota, no attempt used) until Retry-After,
+ * else the reset the plugin reported for the class, else wait_ms, else http.quota_recheck
+ * doubled at each quota wait in a row (a rolling quota is re-checked with backoff). */
+#define TRIBUTARY_HTTP_RULE_QUOTA 3
+
+/* A vendor signal the host's defaults do not know: HubSpot's 423 and 477, Drive's 403
+ * userRateLimitExceeded, Salesforce's 403 REQUEST_LIMIT_EXCEEDED, monday's and Fireflies'
+ * errors inside a 200. The connector's rules are tried in order before the defaults (429:
+ * RATE_LIMIT; 502, 503, 504: RETRY); the first that matches decides. */
+typedef struct tributary_http_rule_v1 {
+  uint32_t struct_size; /* sizeof(tributary_http_rule_v1); the same for every element */
+  uint32_t action;      /* TRIBUTARY_HTTP_RULE_* */
+  int32_t status;       /* the HTTP status it matches, 100..599 */
+  uint32_t reserved;    /* 0 */
+  /* NULL or "": any body of that status. Else the body must hold it: as a string value at
+   * any depth of a JSON body ("REQUEST_LIMIT_EXCEEDED", "ComplexityException"), or as text
+   * of any other body. */
+  const char* error_code;
+  /* RATE_LIMIT and QUOTA: the declared class whose budget waits; NULL or "": the request's. */
+  const char* limit_class;
+  /* The wait when the response carries no Retry-After; 0: the host's (see the actions). */
+  int64_t wait_ms;
+  const char* description; /* one line: "HubSpot's daily limit"; may be "" */
+} tributary_http_rule_v1;
+
 typedef struct tributary_connector_v1 {
   uint32_t abi_version; /* TRIBUTARY_ABI_VERSION the plugin was built with */
   uint32_t struct_size; /* sizeof(tributary_connector_v1) as the plugin was compiled */
@@ -527,6 +616,15 @@ typedef struct tributary_connector_v1 {
    * action_count is 0. */
   tributary_result (*action)(tributary_instance* self, tributary_host_ctx* ctx,
                              const tributary_action_request_v1* request);
+
+  /* --- 1.1 http --- */
+  /* The vendor's rate limits (array, like streams); the first is the default class of a
+   * request naming none. None: the host limits nothing unless the operator configures it. */
+  const tributary_rate_limit_v1* rate_limits;
+  uint32_t rate_limit_count;
+  uint32_t http_rule_count;
+  /* The vendor's other signals (array, like streams), tried before the host's defaults. */
+  const tributary_http_rule_v1* http_rules;
 } tributary_connector_v1;
 
 /* The entry point: returns the plugin's descriptor (plugin-owned, static; the same pointer

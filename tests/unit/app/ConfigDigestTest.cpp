@@ -125,7 +125,7 @@ TEST(ConfigDigest, EveryWrittenValueCountsAndTheDifferenceNamesTheItems) {
   }
   // rate_limit is not written by the sync.
   auto limited = kBase;
-  limited.replace(limited.find("name: crm\n"), 10, "name: crm\n    rate_limit: {max_requests: 9}\n");
+  limited.replace(limited.find("name: crm\n"), 10, "name: crm\n    rate_limit: {headroom: 0.5}\n");
   EXPECT_EQ(desired(limited, {{"KEY", "k1"}}).digest(), base.digest());
 
   const auto other = desired(R"(

@@ -53,7 +53,7 @@ TEST(Yaml, ReadsWorkspacesAndConnectionsWithDefaults) {
     connector: tributary.example
     schedule: "0 2 * * *"
     base_url: http://127.0.0.1:9999
-    rate_limit: {max_requests: 90, window: 10s}
+    rate_limit: {account: acme-crm, headroom: 0.8, rest: {requests: 90, per: 10s}}
     settings:
       records: 500
       page_size: 50
@@ -71,7 +71,11 @@ TEST(Yaml, ReadsWorkspacesAndConnectionsWithDefaults) {
   EXPECT_EQ(c.schedule, "0 2 * * *");
   EXPECT_EQ(c.timezone, "UTC");
   EXPECT_EQ(c.baseUrl, "http://127.0.0.1:9999");
-  EXPECT_EQ(c.rateLimit.at("max_requests"), "90");
+  EXPECT_EQ(c.rateLimit.account, "acme-crm");
+  EXPECT_DOUBLE_EQ(c.rateLimit.headroom, 0.8);
+  ASSERT_EQ(c.rateLimit.classes.count("rest"), 1u);
+  EXPECT_EQ(c.rateLimit.classes.at("rest").requests, 90u);
+  EXPECT_EQ(c.rateLimit.classes.at("rest").per, std::chrono::seconds(10));
   EXPECT_EQ(c.settings.at("records").value, "500");
   EXPECT_EQ(c.settings.at("page_size").location.format(), "t.yaml:11:18");
   EXPECT_FALSE(r.config.connections[1].schedule.has_value()) << "no schedule: on demand only";
