@@ -5,7 +5,7 @@
 namespace tributary::actions {
 
 queue::Outcome ActionJobHandler::run(queue::JobContext& ctx) {
-  ActionRun run(ctx, *cfg_, *registry_);
+  ActionRun run(ctx, *cfg_, *registry_, *http_);
   return run.execute();
 }
 

@@ -15,11 +15,6 @@ namespace {
 using plugins::CallResult;
 using plugins::ResultCode;
 
-// This worker cannot run the job, another may: it is left to one that can (queue's Declined).
-struct NotHere : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 queue::Outcome fail(queue::Outcome::Kind kind, const std::string& message) {
   queue::Outcome o;
   o.kind = kind;
@@ -29,69 +24,15 @@ queue::Outcome fail(queue::Outcome::Kind kind, const std::string& message) {
 
 }  // namespace
 
-ActionRun::ActionRun(queue::JobContext& ctx, const config::Config& cfg, const plugins::PluginRegistry& registry)
-    : ctx_(ctx), cfg_(cfg), registry_(registry), job_(ctx.job()) {}
-
-void ActionRun::loadConnection() {
-  if (!job_.connectionId) throw std::invalid_argument("an action job needs a connection_id");
-  auto conn = ctx_.pool().acquire();
-  auto r = conn->exec(
-      "SELECT w.slug, c.name, c.connector, c.enabled FROM connections c"
-      " JOIN workspaces w ON w.id = c.workspace_id WHERE c.id = $1::uuid",
-      *job_.connectionId);
-  if (r.empty()) throw std::invalid_argument("connection " + *job_.connectionId + " does not exist");
-  workspaceSlug_ = r.text(0, 0);
-  name_ = r.text(0, 1);
-  connector_ = r.text(0, 2);
-  if (!r.boolean(0, 3)) {
-    throw std::invalid_argument("connection " + label() +
-                                " is disabled (it is no longer in the configuration, or has enabled: false)");
-  }
-  // What this worker lacks, another host may have (a rolling deploy): the job is left for it.
-  conf_ = cfg_.findConnection(workspaceSlug_, name_);
-  if (!conf_) {
-    throw NotHere("connection " + label() + " is not in " + cfg_.file.string() +
-                  ", the configuration this worker read (restart the worker after changing it)");
-  }
-  plugin_ = registry_.find(connector_);
-  if (!plugin_) {
-    throw NotHere("connector " + connector_ + " of connection " + label() +
-                  " is not loaded in this worker (tributary plugins list shows why)");
-  }
-}
-
-// As the sync engine makes its instances: settings, secrets (declared secret, or read from a
-// secret file) apart, base_url when the connection overrides it.
-void ActionRun::createInstance() {
-  plugins::InstanceOptions o;
-  for (const auto& [key, value] : conf_->settings) {
-    const auto* decl = plugin_->findConfigKey(key);
-    if ((decl && decl->secret) || value.source == config::ValueSource::SecretFile) o.secrets[key] = value.value;
-    else o.settings[key] = value.value;
-  }
-  if (conf_->baseUrl && plugin_->findConfigKey("base_url")) o.settings["base_url"] = *conf_->baseUrl;
-  o.label = label();
-  o.log = [label = o.label](plugins::LogLevel level, std::string_view message) {
-    switch (level) {
-      case plugins::LogLevel::Error: log::error("plugin", "[{}] {}", label, message); break;
-      case plugins::LogLevel::Warn: log::warn("plugin", "[{}] {}", label, message); break;
-      case plugins::LogLevel::Info: log::info("plugin", "[{}] {}", label, message); break;
-      default: log::debug("plugin", "[{}] {}", label, message); break;
-    }
-  };
-  auto created = plugins::ConnectorInstance::create(plugin_, o);
-  if (!created.result.ok()) {
-    throw std::runtime_error("cannot create an instance of " + connector_ + ": " + created.result.message);
-  }
-  instance_ = std::move(created.instance);
-  ctx_.setExecutor(Json{{"plugin", plugin_->name()}, {"version", plugin_->version()}});
-}
+ActionRun::ActionRun(queue::JobContext& ctx, const config::Config& cfg, const plugins::PluginRegistry& registry,
+                     http::HttpService& http)
+    : ctx_(ctx), cfg_(cfg), registry_(registry), http_(http), job_(ctx.job()) {}
 
 queue::Outcome ActionRun::execute() {
   std::string action;
   Json body = Json::object();
   try {
-    loadConnection();
+    connection_ = engine::JobConnection::load(ctx_, cfg_, registry_);
     const Json& p = job_.payload;
     if (!p.is_object() || !p.contains("action") || !p["action"].is_string()) {
       throw std::invalid_argument("the payload of action job " + job_.id +
@@ -99,7 +40,7 @@ queue::Outcome ActionRun::execute() {
     }
     action = p["action"].get<std::string>();
     if (p.contains("body")) body = p["body"];
-  } catch (const NotHere& e) {
+  } catch (const engine::NotHere& e) {
     return fail(queue::Outcome::Kind::Declined, e.what());
   } catch (const std::invalid_argument& e) {
     return fail(queue::Outcome::Kind::Fatal, e.what());
@@ -109,20 +50,21 @@ queue::Outcome ActionRun::execute() {
 
   // Checked again here whatever the queueing side checked: this worker's plugin is the one
   // that runs it, and the job may have come from elsewhere than the CLI.
-  const auto checked = plugins::ActionBody::checkValue(*plugin_, action, body);
+  const auto checked = plugins::ActionBody::checkValue(*connection_.plugin, action, body);
   if (!checked.ok()) return fail(queue::Outcome::Kind::Fatal, checked.message());
   const plugins::ActionDescriptor& declared = *checked.action();
   const std::string where = "action '" + action + "' of " + label();
 
   try {
-    createInstance();
+    instance_ = connection_.createInstance(ctx_);
+    vendor_ = connection_.vendorClient(ctx_, http_, [this] { return ctx_.stopRequested(); }, nullptr);
   } catch (const std::bad_alloc&) {
     throw;  // out of memory: the worker releases the job to run alone (see queue::Worker)
   } catch (const std::exception& e) {
     return fail(queue::Outcome::Kind::Fatal, where + ": " + e.what());
   }
 
-  ActionServices services(ctx_);
+  ActionServices services(ctx_, vendor_.get());
   log::info("actions", "{}: running (job {}, attempt {}/{})", where, job_.id, job_.attempts, job_.maxAttempts);
   const auto started = std::chrono::steady_clock::now();
   CallResult r = instance_->action(plugins::ActionRequest{action, checked.body().dump()}, services);
@@ -135,8 +77,9 @@ queue::Outcome ActionRun::execute() {
   o.result = Json{{"action", action},
                   {"result", services.result()},
                   {"duration_ms", ms},
-                  {"http_calls", services.httpCalls()},
-                  {"http_429s", services.http429s()}};
+                  {"http_calls", vendor_->counters().calls},
+                  {"http_429s", vendor_->counters().http429s}};
+  if (vendor_->counters().retries || vendor_->counters().waits) o.result["http"] = vendor_->counters().toJson();
   if (!services.counters().empty()) o.result["counters"] = services.counters();
   if (!services.facts().empty()) o.result["facts"] = services.facts();
   const std::string message = where + ": " + r.message;
@@ -151,7 +94,7 @@ queue::Outcome ActionRun::execute() {
         // twice, so the operator decides.
         o.kind = queue::Outcome::Kind::Fatal;
         o.error = message + " (not retried: the action is not idempotent, so it may have taken effect; check " +
-                  connector_ + "'s side, then `tributary jobs retry " + job_.id + "` to run it again)";
+                  connection_.connector + "'s side, then `tributary jobs retry " + job_.id + "` to run it again)";
       }
       break;
     case ResultCode::Fatal:
@@ -166,7 +109,7 @@ queue::Outcome ActionRun::execute() {
       o.kind = queue::Outcome::Kind::Wait;
       o.error = message;
       o.until = time::fromEpochMs(r.retryAfterMs.value_or(time::toEpochMs(time::Clock::now()) + 1000));
-      o.waitReason = "rate_limit";
+      o.waitReason = r.waitReason.empty() ? "rate_limit" : r.waitReason;
       break;
   }
   log::warn("actions", "{}: {} after {} ms: {}", where, plugins::toString(r.code), ms, r.message);

@@ -5,6 +5,8 @@
 
 #include "common/Json.h"
 #include "config/Config.h"
+#include "engine/JobConnection.h"
+#include "http/HttpService.h"
 #include "plugins/ConnectorInstance.h"
 #include "plugins/PluginRegistry.h"
 #include "queue/JobHandler.h"
@@ -22,22 +24,21 @@ namespace tributary::actions {
 // sync is.
 class ActionRun {
  public:
-  ActionRun(queue::JobContext& ctx, const config::Config& cfg, const plugins::PluginRegistry& registry);
+  ActionRun(queue::JobContext& ctx, const config::Config& cfg, const plugins::PluginRegistry& registry,
+            http::HttpService& http);
   queue::Outcome execute();
 
  private:
-  void loadConnection();
-  void createInstance();
-  std::string label() const { return workspaceSlug_ + "/" + name_; }
+  std::string label() const { return connection_.label(); }
 
   queue::JobContext& ctx_;
   const config::Config& cfg_;
   const plugins::PluginRegistry& registry_;
+  http::HttpService& http_;
   const queue::Job& job_;
-  std::string workspaceSlug_, name_, connector_;
-  const config::ConnectionConfig* conf_ = nullptr;
-  std::shared_ptr<const plugins::ConnectorPlugin> plugin_;
+  engine::JobConnection connection_;
   std::unique_ptr<plugins::ConnectorInstance> instance_;
+  std::unique_ptr<http::VendorClient> vendor_;
 };
 
 }  // namespace tributary::actions

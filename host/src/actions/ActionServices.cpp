@@ -1,5 +1,7 @@
 #include "actions/ActionServices.h"
 
+#include "http/HttpError.h"
+
 #include "common/Log.h"
 
 namespace tributary::actions {
@@ -46,10 +48,22 @@ void ActionServices::reportProgress(int64_t current, int64_t total, std::string_
 }
 
 http::HttpResponse ActionServices::httpRequest(const http::HttpRequest& request) {
-  ++httpCalls_;
-  auto r = RunServices::httpRequest(request);
-  if (r.status == 429) ++http429s_;
-  return r;
+  if (!vendor_) return RunServices::httpRequest(request);
+  try {
+    return vendor_->send(request);
+  } catch (const http::WaitCancelled& e) {
+    throw plugins::RunStopped(plugins::ResultCode::Cancelled, e.what());
+  }
+}
+
+void ActionServices::reportRateLimit(std::string_view limitClass, int64_t remaining,
+                                     std::optional<int64_t> resetAtMs) {
+  if (!vendor_) return;
+  try {
+    vendor_->report(limitClass, remaining, resetAtMs);
+  } catch (const std::invalid_argument& e) {
+    throw plugins::RunStopped(plugins::ResultCode::Fatal, e.what());
+  }
 }
 
 void ActionServices::addRunCounter(std::string_view name, int64_t delta) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/Json.h"
+#include "http/VendorClient.h"
 #include "plugins/RunServices.h"
 #include "queue/JobHandler.h"
 
@@ -22,7 +23,8 @@ class ActionServices final : public plugins::RunServices {
   // The most counter names, and fact names, one run keeps.
   static constexpr size_t kMaxStatNames = 100;
 
-  explicit ActionServices(queue::JobContext& job) : job_(job) {}
+  // `vendor`: the action's HTTP client (null: the plain shared one, uncounted).
+  ActionServices(queue::JobContext& job, http::VendorClient* vendor) : job_(job), vendor_(vendor) {}
 
   void emitRecord(const plugins::RecordView&) override { throw plugins::NotAvailable(); }
   void emitRecordError(const plugins::RecordErrorView&) override { throw plugins::NotAvailable(); }
@@ -33,22 +35,20 @@ class ActionServices final : public plugins::RunServices {
   void addRunCounter(std::string_view name, int64_t delta) override;
   void setRunFact(std::string_view name, std::string_view valueJson) override;
   void setActionResult(std::string_view resultJson) override;
+  void reportRateLimit(std::string_view limitClass, int64_t remaining, std::optional<int64_t> resetAtMs) override;
 
   // The result the plugin set (null when it set none).
   const Json& result() const { return result_; }
-  int64_t httpCalls() const { return httpCalls_; }
-  int64_t http429s() const { return http429s_; }
   // {name: total} and {name: value}, in the order the plugin first named them.
   const Json& counters() const { return counters_; }
   const Json& facts() const { return facts_; }
 
  private:
   queue::JobContext& job_;
+  http::VendorClient* vendor_;
   Json result_;
   Json counters_ = Json::object();
   Json facts_ = Json::object();
-  int64_t httpCalls_ = 0;
-  int64_t http429s_ = 0;
 };
 
 }  // namespace tributary::actions

@@ -12,11 +12,13 @@ namespace tributary::app {
 void registerJobKinds(queue::HandlerRegistry& registry, std::shared_ptr<const config::Config> cfg,
                       std::shared_ptr<const plugins::PluginRegistry> plugins) {
   queue::registerBuiltinKinds(registry, cfg->workers.testJobKinds);
-  auto sync = std::make_shared<engine::SyncJobHandler>(cfg, plugins);
+  // One HTTP client for the process: its pool and the session of the shared rate-limit budgets.
+  auto http = std::make_shared<http::HttpService>(cfg->http);
+  auto sync = std::make_shared<engine::SyncJobHandler>(cfg, plugins, http);
   registry.add("sync", sync);
   registry.add("backfill", sync);
   registry.add("discover", std::make_shared<engine::DiscoverJobHandler>(cfg, plugins));
-  registry.add(actions::kJobKind, std::make_shared<actions::ActionJobHandler>(cfg, plugins));
+  registry.add(actions::kJobKind, std::make_shared<actions::ActionJobHandler>(cfg, plugins, http));
 }
 
 std::vector<std::string> connectionKinds() { return {"sync", "backfill", "discover", actions::kJobKind}; }

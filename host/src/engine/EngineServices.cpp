@@ -113,10 +113,28 @@ void EngineServices::reportProgress(int64_t current, int64_t total, std::string_
 bool EngineServices::isCancelled() { return cancelled_ && cancelled_(); }
 
 http::HttpResponse EngineServices::httpRequest(const http::HttpRequest& request) {
-  ++counters_.httpCalls;
+  if (extras_.http) {
+    // Counted by the vendor client, into the run's counters.
+    try {
+      return extras_.http->send(request);
+    } catch (const http::WaitCancelled& e) {
+      throw RunStopped(ResultCode::Cancelled, e.what());
+    }
+  }
+  ++counters_.http.calls;
   auto r = send(request);
-  if (r.status == 429) ++counters_.http429s;
+  if (r.status == 429) ++counters_.http.http429s;
   return r;
+}
+
+void EngineServices::reportRateLimit(std::string_view limitClass, int64_t remaining,
+                                     std::optional<int64_t> resetAtMs) {
+  if (!extras_.http) return;  // no shared budget to tighten
+  try {
+    extras_.http->report(limitClass, remaining, resetAtMs);
+  } catch (const std::invalid_argument& e) {
+    throw RunStopped(ResultCode::Fatal, e.what());
+  }
 }
 
 void EngineServices::setStreamState(std::string_view stream, std::string_view stateJson) {

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "engine/RecordSink.h"
+#include "http/HttpMetrics.h"
+#include "http/VendorClient.h"
 #include "plugins/RunServices.h"
 
 namespace tributary::engine {
@@ -23,13 +25,14 @@ struct RunExtras {
   bool backfill = false;                // a backfill reads the carried state, never sets it
   // emit_link: the plugin's link types (none: it may emit no link); outlive the services.
   const std::vector<plugins::LinkTypeDescriptor>* linkTypes = nullptr;
+  // http_request, report_rate_limit: the run's vendor client (null: the plain shared client).
+  http::VendorClient* http = nullptr;
 };
 
 // What a run's plugin calls cost, counted as they happen.
 struct CallCounters {
   int64_t pages = 0;  // checkpoints committed by the plugin
-  int64_t httpCalls = 0;
-  int64_t http429s = 0;
+  http::HttpCounters http;  // the HTTP client's (VendorClient adds to it)
 };
 
 // The host services a plugin's hook call gets from the engine: the records of the stream the
@@ -60,6 +63,7 @@ class EngineServices : public plugins::RunServices {
   void requestFollowUp(const plugins::FollowUpView& followUp) override;
   void addRunCounter(std::string_view name, int64_t delta) override;
   void setRunFact(std::string_view name, std::string_view valueJson) override;
+  void reportRateLimit(std::string_view limitClass, int64_t remaining, std::optional<int64_t> resetAtMs) override;
 
   // The database error that stopped the call, if one did.
   const std::optional<std::string>& databaseError() const { return dbError_; }

@@ -72,6 +72,46 @@ std::unique_ptr<plugins::ConnectorInstance> JobConnection::createInstance(queue:
   return std::move(created.instance);
 }
 
+http::VendorProfile JobConnection::vendorProfile() const {
+  http::VendorProfile p;
+  p.vendor = connector;
+  p.label = label();
+  // INTERIM until the config work lands: the account and budgets.
+  p.account = conf->rateLimit.account.value_or("conn:" + label());
+  for (const auto& d : plugin->rateLimits()) {
+    http::LimitClass c;
+    c.name = d.name;
+    auto o = conf->rateLimit.classes.find(d.name);
+    const double requests = static_cast<double>(o == conf->rateLimit.classes.end() ? d.requests : o->second.requests);
+    c.per = o == conf->rateLimit.classes.end() ? std::chrono::milliseconds(d.perMs) : o->second.per;
+    c.effective = requests * conf->rateLimit.headroom;
+    c.points = d.points;
+    c.quota = d.quota;
+    c.everyRequest = d.everyRequest;
+    p.classes.push_back(c);
+  }
+  for (const auto& r : plugin->httpRules()) {
+    http::VendorRule v;
+    v.action = r.action == plugins::HttpRuleAction::Quota       ? http::RuleAction::Quota
+               : r.action == plugins::HttpRuleAction::RateLimit ? http::RuleAction::RateLimit
+                                                                : http::RuleAction::Retry;
+    v.status = r.status;
+    v.errorCode = r.errorCode;
+    v.limitClass = r.limitClass;
+    v.wait = std::chrono::milliseconds(r.waitMs);
+    v.description = r.description;
+    p.rules.push_back(std::move(v));
+  }
+  return p;
+}
+
+std::unique_ptr<http::VendorClient> JobConnection::vendorClient(queue::JobContext& ctx, http::HttpService& service,
+                                                                std::function<bool()> cancelled,
+                                                                http::HttpCounters* runCounters) const {
+  return std::make_unique<http::VendorClient>(service, &service.gate(ctx.pool().conninfo()), vendorProfile(),
+                                              std::move(cancelled), runCounters);
+}
+
 queue::Outcome outcomeOf(const plugins::CallResult& r, const std::string& where) {
   using plugins::ResultCode;
   queue::Outcome o;
@@ -84,7 +124,7 @@ queue::Outcome outcomeOf(const plugins::CallResult& r, const std::string& where)
     case ResultCode::Wait:
       o.kind = queue::Outcome::Kind::Wait;
       o.until = time::fromEpochMs(r.retryAfterMs.value_or(time::toEpochMs(time::Clock::now()) + 1000));
-      o.waitReason = "rate_limit";
+      o.waitReason = r.waitReason.empty() ? "rate_limit" : r.waitReason;
       break;
   }
   return o;

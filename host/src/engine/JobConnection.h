@@ -5,6 +5,7 @@
 #include <string>
 
 #include "config/Config.h"
+#include "http/VendorClient.h"
 #include "plugins/ConnectorInstance.h"
 #include "plugins/PluginRegistry.h"
 #include "queue/JobHandler.h"
@@ -34,6 +35,15 @@ struct JobConnection {
   // An instance of the plugin with the connection's settings and secrets, logging as the
   // connection; names the executor on the job. Throws std::runtime_error with create's message.
   std::unique_ptr<plugins::ConnectorInstance> createInstance(queue::JobContext& ctx) const;
+
+  // What the HTTP client needs to know of the connection's vendor: its account, its budgets
+  // (the plugin's classes, the operator's overrides, the headroom) and the plugin's rules.
+  http::VendorProfile vendorProfile() const;
+  // The run's vendor client: budgets shared through the database of `ctx`'s pool; counts into
+  // `runCounters`; waits end when `cancelled` says so.
+  std::unique_ptr<http::VendorClient> vendorClient(queue::JobContext& ctx, http::HttpService& service,
+                                                   std::function<bool()> cancelled,
+                                                   http::HttpCounters* runCounters) const;
 };
 
 // The queue's outcome for a plugin call that ended as `r`, its message after `where`

@@ -27,6 +27,12 @@ constexpr const char* kJobTotals =
     " FROM jsonb_to_recordset(sync_runs.attempts) AS a(records bigint, inserted bigint, updated bigint,"
     " unchanged bigint, deleted bigint, failed bigint, keys_only_missing bigint))";
 
+// The run's metadata with what the HTTP client counted (http_calls, http_429s, retries, waits).
+Json withHttp(Json meta, const RunStats& stats) {
+  meta.update(stats.http.toJson());
+  return meta;
+}
+
 // The run's metadata with the plugin's statistics, when there are some to write.
 Json withPlugin(Json meta, const RunStats& stats) {
   if (!stats.plugin.is_null()) meta["plugin"] = stats.plugin;
@@ -130,10 +136,8 @@ void RunRecorder::progress(const RunStats& stats) {
     auto conn = pool_.acquire();
     db::Transaction tx(*conn);
     fence_.check(*conn);
-    Json meta = {{"progress", stats.progress},
-                 {"streams", stats.streams},
-                 {"http_calls", stats.httpCalls},
-                 {"http_429s", stats.http429s}};
+    Json meta = {{"progress", stats.progress}, {"streams", stats.streams}};
+    meta.update(stats.http.toJson());
     if (!stats.plugin.is_null()) meta["plugin"] = stats.plugin;
     conn->exec("UPDATE sync_runs SET metadata = metadata || $2::jsonb WHERE id = $1::uuid", runId_, meta);
     outbox::emit(*conn, EventScope::connection(s_.workspaceId, s_.connectionId).run(runId_, s_.jobId), "sync.progress",
@@ -159,11 +163,7 @@ void RunRecorder::waiting(int64_t untilMs, const std::string& reason, int64_t du
                                " 'until', $4::text)") +
                    ", metadata = metadata || $5::jsonb WHERE id = $1::uuid",
                runId_, durationMs, reason, until,
-               withPlugin(Json{{"streams", stats.streams},
-                               {"http_calls", stats.httpCalls},
-                               {"http_429s", stats.http429s},
-                               {"waiting_until", until}},
-                          stats));
+               withPlugin(withHttp(Json{{"streams", stats.streams}, {"waiting_until", until}}, stats), stats));
     outbox::emit(*conn, EventScope::connection(s_.workspaceId, s_.connectionId).run(runId_, s_.jobId), "sync.waiting",
                  Json{{"run_id", runId_},
                       {"job_id", s_.jobId},
@@ -190,8 +190,7 @@ void RunRecorder::failed(const std::string& status, const std::string& error, bo
             lastAttempt("jsonb_build_object('ended_at', now(), 'status', $2::text, 'error', $4::text)") +
             ", metadata = metadata || $5::jsonb WHERE id = $1::uuid",
         runId_, status, durationMs, error,
-        withPlugin(Json{{"streams", stats.streams}, {"http_calls", stats.httpCalls}, {"http_429s", stats.http429s}},
-                   stats));
+        withPlugin(withHttp(Json{{"streams", stats.streams}}, stats), stats));
     conn->exec(
         "UPDATE connections SET status = CASE WHEN $2 THEN 'error' ELSE status END,"
         " error_message = CASE WHEN $2 THEN $3 ELSE error_message END, updated_at = now() WHERE id = $1::uuid",
@@ -234,15 +233,14 @@ Json RunRecorder::finished(const RunOutcome& o, const RunStats& stats, Json summ
   // A failed run queues none of its follow-ups (its retry, or the next run, asks again).
   summary["follow_ups"] = o.status != "failed" && followUps ? followUps(*conn) : Json::array();
   conn->exec("UPDATE sync_runs SET metadata = metadata || $2::jsonb WHERE id = $1::uuid", runId_,
-             withPlugin(Json{{"streams", stats.streams},
-                             {"http_calls", stats.httpCalls},
-                             {"http_429s", stats.http429s},
+             withPlugin(withHttp(Json{{"streams", stats.streams},
                              {"progress", Json{{"current", totals.value("records", int64_t{0})},
                                                {"total", totals.value("records", int64_t{0})},
                                                {"message", "done"}}},
                              {"totals", totals},
                              {"follow_ups", summary["follow_ups"]},
                              {"result", summary}},
+                                 stats),
                         stats));
   if (o.status == "failed") {
     conn->exec("UPDATE connections SET status = 'error', error_message = $2, updated_at = now() WHERE id = $1::uuid",

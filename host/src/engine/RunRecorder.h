@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "http/HttpMetrics.h"
 #include "common/Json.h"
 #include "common/SyncMode.h"
 #include "db/Pool.h"
@@ -30,8 +31,7 @@ struct RunSubject {
 struct RunStats {
   Json streams = Json::object();   // per stream, this attempt: mode, status, counts, pages, progress, error
   Json progress = Json::object();  // the latest {current, total, message, stream}
-  int64_t httpCalls = 0;
-  int64_t http429s = 0;
+  http::HttpCounters http;  // what the HTTP client did: http_calls, http_429s, retries, waits
   Json plugin;  // the plugin's own statistics, {counters, facts} (RunStatistics); null: none written
 };
 

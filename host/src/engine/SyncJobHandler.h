@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "config/Config.h"
+#include "http/HttpService.h"
 #include "plugins/PluginRegistry.h"
 #include "queue/JobHandler.h"
 
@@ -12,12 +13,15 @@ namespace tributary::engine {
 // plugin, into the canonical tables. See SyncRun.
 class SyncJobHandler : public queue::JobHandler {
  public:
-  SyncJobHandler(std::shared_ptr<const config::Config> cfg, std::shared_ptr<const plugins::PluginRegistry> registry);
+  // `http` null: a client of the process's own, made from cfg's http: settings.
+  SyncJobHandler(std::shared_ptr<const config::Config> cfg, std::shared_ptr<const plugins::PluginRegistry> registry,
+                 std::shared_ptr<http::HttpService> http = nullptr);
   queue::Outcome run(queue::JobContext& ctx) override;
 
  private:
   std::shared_ptr<const config::Config> cfg_;
   std::shared_ptr<const plugins::PluginRegistry> registry_;
+  std::shared_ptr<http::HttpService> http_;
 };
 
 }  // namespace tributary::engine

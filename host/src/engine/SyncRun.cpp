@@ -35,8 +35,9 @@ std::string endedStatus(const CallResult& r) { return r.code == ResultCode::Canc
 
 }  // namespace
 
-SyncRun::SyncRun(queue::JobContext& ctx, const config::Config& cfg, const plugins::PluginRegistry& registry)
-    : ctx_(ctx), cfg_(cfg), registry_(registry), job_(ctx.job()) {}
+SyncRun::SyncRun(queue::JobContext& ctx, const config::Config& cfg, const plugins::PluginRegistry& registry,
+                 http::HttpService& http)
+    : ctx_(ctx), cfg_(cfg), registry_(registry), http_(http), job_(ctx.job()) {}
 
 SyncRun::~SyncRun() = default;
 
@@ -60,7 +61,10 @@ void SyncRun::loadConnection() {
   connection_ = std::move(c);
 }
 
-void SyncRun::createInstance() { instance_ = connection_.createInstance(ctx_); }
+void SyncRun::createInstance() {
+  instance_ = connection_.createInstance(ctx_);
+  vendor_ = connection_.vendorClient(ctx_, http_, [this] { return ctx_.stopRequested(); }, &counters_.http);
+}
 
 std::optional<queue::Outcome> SyncRun::discoverStreams() {
   streams_ = &plugin_->streams();
@@ -152,16 +156,14 @@ void SyncRun::writeProgress(bool force) {
   ctx_.reportProgress(stats_.progress.value("current", int64_t{0}), stats_.progress.value("total", int64_t{0}), message,
                       true);
   if (request_.dryRun) return;
-  stats_.httpCalls = counters_.httpCalls;
-  stats_.http429s = counters_.http429s;
+  stats_.http = counters_.http;
   stats_.plugin = statistics_.toJson();
   recorder_->progress(stats_);
 }
 
 queue::Outcome SyncRun::endEarly(const CallResult& r, const std::string& where) {
   if (!request_.dryRun) {
-    stats_.httpCalls = counters_.httpCalls;
-    stats_.http429s = counters_.http429s;
+    stats_.http = counters_.http;
     stats_.plugin = statistics_.toJson();
     if (r.code == ResultCode::Wait) {
       // A vendor's rate limit or quota: the run waits, it has not failed.
@@ -239,7 +241,7 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
   const int64_t pagesBefore = counters_.pages;
   EngineServices services(
       s.name, &writer, counters_, [this] { return ctx_.stopRequested(); }, onProgress,
-      RunExtras{&statistics_, followUps_.get(), mode == Mode::Backfill, &plugin_->linkTypes()});
+      RunExtras{&statistics_, followUps_.get(), mode == Mode::Backfill, &plugin_->linkTypes(), vendor_.get()});
 
   plugins::SyncRequest req;
   req.stream = s.name;
@@ -353,8 +355,10 @@ queue::Outcome SyncRun::finishRun(const std::vector<StreamPlan>& plans, const st
                   {"deleted", total.deleted + swept},
                   {"failed", total.failed},
                   {"keys_only_missing", total.keysOnlyMissing},
-                  {"http_calls", counters_.httpCalls},
-                  {"http_429s", counters_.http429s},
+                  {"http_calls", counters_.http.calls},
+                  {"http_429s", counters_.http.http429s},
+                  {"http_retries", counters_.http.retries},
+                  {"http_wait_ms", counters_.http.waitMs},
                   {"duration_ms", ms}};
   summary["plugin"] = statistics_.toJson();
   // A dry run lists what it would queue and queues nothing.
@@ -367,8 +371,7 @@ queue::Outcome SyncRun::finishRun(const std::vector<StreamPlan>& plans, const st
     o.swept = swept;
     o.mode = planner_->runMode(plans);
     o.streams = perStream;
-    stats_.httpCalls = counters_.httpCalls;
-    stats_.http429s = counters_.http429s;
+    stats_.http = counters_.http;
     stats_.plugin = statistics_.toJson();
     const FollowUpOrigin origin{workspaceId_, connectionId_, recorder_->runId(), job_.id, job_.priority};
     // The result's counts become the whole job's, every attempt's.
@@ -445,7 +448,7 @@ queue::Outcome SyncRun::execute() {
   {
     EngineServices checkServices(
         "", nullptr, counters_, [this] { return ctx_.stopRequested(); }, nullptr,
-        RunExtras{&statistics_, followUps_.get(), false});
+        RunExtras{&statistics_, followUps_.get(), false, nullptr, vendor_.get()});
     auto r = instance_->check(checkServices);
     if (!r.ok()) return endEarly(r, "check failed");
   }

@@ -37,7 +37,8 @@ namespace tributary::engine {
 // upsert never replaces a row with an older source version, so their order does not matter.
 class SyncRun {
  public:
-  SyncRun(queue::JobContext& ctx, const config::Config& cfg, const plugins::PluginRegistry& registry);
+  SyncRun(queue::JobContext& ctx, const config::Config& cfg, const plugins::PluginRegistry& registry,
+          http::HttpService& http);
   ~SyncRun();
 
   queue::Outcome execute();
@@ -72,6 +73,7 @@ class SyncRun {
   queue::JobContext& ctx_;
   const config::Config& cfg_;
   const plugins::PluginRegistry& registry_;
+  http::HttpService& http_;
   const queue::Job& job_;
 
   // The connection (the fields are connection_'s, named for brevity)
@@ -80,6 +82,7 @@ class SyncRun {
   const config::ConnectionConfig* conf_ = nullptr;
   std::shared_ptr<const plugins::ConnectorPlugin> plugin_;
   std::unique_ptr<plugins::ConnectorInstance> instance_;
+  std::unique_ptr<http::VendorClient> vendor_;  // the plugin's requests, for every hook of the run
   // The streams the run chooses from: the plugin's declared ones, or discovered_.
   const std::vector<plugins::StreamDescriptor>* streams_ = nullptr;
   std::vector<plugins::StreamDescriptor> discovered_;

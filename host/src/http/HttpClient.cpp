@@ -1,6 +1,8 @@
 #include "http/HttpClient.h"
 
+#include <deque>
 #include <istream>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -11,37 +13,159 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/Session.h>
 #include <Poco/Timespan.h>
 #include <Poco/URI.h>
 
 #include "http/HttpError.h"
+#include "http/TlsContext.h"
 
 namespace tributary::http {
-namespace {
 
-Poco::Net::Context::Ptr tlsContext() {
-  static std::once_flag once;
-  static Poco::Net::Context::Ptr context;
-  std::call_once(once, [] {
-    Poco::Net::initializeSSL();
-    // VERIFY_RELAXED on a client verifies the server's certificate chain and host name
-    // against the system's CA store (loadDefaultCAs).
-    context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "", Poco::Net::Context::VERIFY_RELAXED,
-                                     9, true);
-  });
-  return context;
-}
+using Clock = std::chrono::steady_clock;
 
-}  // namespace
+// Idle keep-alive connections per "scheme://host:port", newest last, and the last TLS session
+// of each endpoint for resumption.
+class ConnectionPool {
+ public:
+  struct Lease {
+    std::unique_ptr<Poco::Net::HTTPClientSession> session;
+    Clock::time_point opened;
+    bool reused = false;
+  };
+
+  explicit ConnectionPool(const HttpClient::Options& o) : options_(o) {}
+
+  // A pooled connection still open, or none.
+  std::optional<Lease> take(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = idle_.find(key);
+    if (it == idle_.end()) return std::nullopt;
+    auto& list = it->second;
+    const auto now = Clock::now();
+    while (!list.empty()) {
+      Idle e = std::move(list.back());
+      list.pop_back();
+      if (now - e.lastUsed > options_.idleTimeout || now - e.lease.opened > options_.maxAge) continue;
+      if (closedByPeer(*e.lease.session)) {
+        ++stale_;
+        continue;
+      }
+      e.lease.reused = true;
+      ++reused_;
+      return std::move(e.lease);
+    }
+    return std::nullopt;
+  }
+
+  void give(const std::string& key, Lease lease) {
+    if (options_.maxIdlePerHost <= 0) return;
+    if (auto* s = dynamic_cast<Poco::Net::HTTPSClientSession*>(lease.session.get())) {
+      try {
+        auto tls = s->sslSession();
+        if (tls) {
+          std::lock_guard lock(mutex_);
+          sessions_[key] = tls;
+        }
+      } catch (const Poco::Exception&) {
+      }
+    }
+    std::lock_guard lock(mutex_);
+    auto& list = idle_[key];
+    list.push_back(Idle{std::move(lease), Clock::now()});
+    while (static_cast<int>(list.size()) > options_.maxIdlePerHost) list.pop_front();
+  }
+
+  Poco::Net::Session::Ptr tlsSession(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = sessions_.find(key);
+    return it == sessions_.end() ? Poco::Net::Session::Ptr() : it->second;
+  }
+
+  void opened() {
+    std::lock_guard lock(mutex_);
+    ++opened_;
+  }
+  void staleAfterSend() {
+    std::lock_guard lock(mutex_);
+    ++stale_;
+  }
+
+  HttpClient::Stats stats() {
+    std::lock_guard lock(mutex_);
+    HttpClient::Stats s{opened_, reused_, stale_, 0};
+    for (const auto& [_, list] : idle_) s.idle += static_cast<int64_t>(list.size());
+    return s;
+  }
+
+ private:
+  struct Idle {
+    Lease lease;
+    Clock::time_point lastUsed;
+  };
+
+  // An idle connection that is readable has been closed (or spoken on) by the server.
+  static bool closedByPeer(Poco::Net::HTTPClientSession& s) {
+    try {
+      return !s.connected() || s.socket().poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ);
+    } catch (const Poco::Exception&) {
+      return true;
+    }
+  }
+
+  const HttpClient::Options& options_;
+  std::mutex mutex_;
+  std::map<std::string, std::deque<Idle>> idle_;
+  std::map<std::string, Poco::Net::Session::Ptr> sessions_;
+  int64_t opened_ = 0, reused_ = 0, stale_ = 0;
+};
 
 HttpClient::HttpClient() : HttpClient(Options{}) {}
-HttpClient::HttpClient(Options options) : options_(options) {}
+HttpClient::HttpClient(Options options)
+    : options_(std::move(options)), pool_(std::make_unique<ConnectionPool>(options_)) {}
+HttpClient::~HttpClient() = default;
 
 const HttpClient& HttpClient::shared() {
   static const HttpClient client;
   return client;
 }
+
+HttpClient::Stats HttpClient::stats() const { return pool_->stats(); }
+
+namespace {
+
+// One exchange on `session`. `sent` becomes true once the request may have reached the server.
+HttpResponse exchange(Poco::Net::HTTPClientSession& session, const HttpRequest& request, const std::string& target,
+                      std::size_t maxBody, const std::string& where, bool& sent, bool& keepAlive) {
+  Poco::Net::HTTPRequest out(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
+  out.setKeepAlive(true);
+  for (const auto& [name, value] : request.headers) out.add(name, value);
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
+    out.setContentLength(static_cast<std::streamsize>(request.body.size()));
+  }
+  sent = true;
+  session.sendRequest(out) << request.body;
+
+  Poco::Net::HTTPResponse in;
+  std::istream& body = session.receiveResponse(in);
+  HttpResponse response;
+  response.status = static_cast<int>(in.getStatus());
+  for (const auto& [name, value] : in) response.headers.emplace_back(name, value);
+  char buf[16384];
+  while (body.read(buf, sizeof buf) || body.gcount() > 0) {
+    response.body.append(buf, static_cast<std::size_t>(body.gcount()));
+    if (response.body.size() > maxBody) {
+      throw HttpError(HttpError::Kind::Transient, where + ": response body exceeds " + std::to_string(maxBody) + " bytes",
+                      true);
+    }
+  }
+  keepAlive = in.getKeepAlive() && !body.bad();
+  return response;
+}
+
+}  // namespace
 
 HttpResponse HttpClient::send(const HttpRequest& request) const {
   Poco::URI uri;
@@ -63,46 +187,66 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
 
   const auto timeout = request.timeout.count() > 0 ? request.timeout : options_.defaultTimeout;
   const std::string where = request.method + " " + request.url;
-  try {
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (scheme == "https") {
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), tlsContext());
-    } else {
-      session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
-    }
-    session->setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout.count()) * 1000));
+  const std::string key = scheme + "://" + uri.getHost() + ":" + std::to_string(uri.getPort());
+  const std::string pathEtc = uri.getPathEtc();
+  const std::string target = pathEtc.empty() ? std::string("/") : pathEtc;
 
-    const std::string pathEtc = uri.getPathEtc();
-    const std::string target = pathEtc.empty() ? std::string("/") : pathEtc;
-    Poco::Net::HTTPRequest out(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
-    for (const auto& [name, value] : request.headers) out.add(name, value);
-    if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
-      out.setContentLength(static_cast<std::streamsize>(request.body.size()));
-    }
-    session->sendRequest(out) << request.body;
-
-    Poco::Net::HTTPResponse in;
-    std::istream& body = session->receiveResponse(in);
-    HttpResponse response;
-    response.status = static_cast<int>(in.getStatus());
-    for (const auto& [name, value] : in) response.headers.emplace_back(name, value);
-    char buf[16384];
-    while (body.read(buf, sizeof buf) || body.gcount() > 0) {
-      response.body.append(buf, static_cast<std::size_t>(body.gcount()));
-      if (response.body.size() > options_.maxBodyBytes) {
-        throw HttpError(HttpError::Kind::Transient,
-                        where + ": response body exceeds " + std::to_string(options_.maxBodyBytes) + " bytes");
+  for (int round = 0;; ++round) {
+    std::optional<ConnectionPool::Lease> lease = round == 0 ? pool_->take(key) : std::nullopt;
+    if (!lease) {
+      ConnectionPool::Lease fresh;
+      try {
+        if (scheme == "https") {
+          fresh.session = std::make_unique<Poco::Net::HTTPSClientSession>(
+              uri.getHost(), uri.getPort(), clientTlsContext(options_.caFile), pool_->tlsSession(key));
+        } else {
+          fresh.session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+        }
+      } catch (const Poco::Exception& e) {
+        throw HttpError(HttpError::Kind::Transient, where + ": " + e.displayText());
       }
+      fresh.session->setKeepAlive(true);
+      fresh.opened = Clock::now();
+      pool_->opened();
+      lease = std::move(fresh);
     }
-    return response;
-  } catch (const HttpError&) {
-    throw;
-  } catch (const Poco::TimeoutException&) {
-    throw HttpError(HttpError::Kind::Transient, where + ": timed out after " + std::to_string(timeout.count()) + " ms");
-  } catch (const Poco::Exception& e) {
-    throw HttpError(HttpError::Kind::Transient, where + ": " + e.displayText());
-  } catch (const std::exception& e) {
-    throw HttpError(HttpError::Kind::Transient, where + ": " + e.what());
+    auto& session = *lease->session;
+    session.setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout.count()) * 1000));
+    bool sent = false, keepAlive = false;
+    try {
+      HttpResponse response = exchange(session, request, target, options_.maxBodyBytes, where, sent, keepAlive);
+      if (keepAlive) pool_->give(key, std::move(*lease));
+      return response;
+    } catch (const HttpError&) {
+      throw;
+    } catch (const Poco::Net::NoMessageException&) {
+      // The server closed the connection without answering: on a pooled one, it timed out our
+      // idle connection as we sent. A request that may be repeated goes once more on a fresh one.
+      if (lease->reused && round == 0 && request.repeatable()) {
+        pool_->staleAfterSend();
+        continue;
+      }
+      throw HttpError(HttpError::Kind::Transient, where + ": the server closed the connection without answering",
+                      sent);
+    } catch (const Poco::TimeoutException&) {
+      throw HttpError(HttpError::Kind::Transient, where + ": timed out after " + std::to_string(timeout.count()) + " ms",
+                      sent);
+    } catch (const Poco::Net::SSLException& e) {
+      if (auto why = certificateFailure(e, uri.getHost(), uri.getPort())) {
+        throw HttpError(HttpError::Kind::Certificate, where + ": " + *why);
+      }
+      throw HttpError(HttpError::Kind::Transient, where + ": TLS: " + e.displayText(), sent);
+    } catch (const Poco::Exception& e) {
+      if (lease->reused && round == 0 && request.repeatable() &&
+          (dynamic_cast<const Poco::Net::ConnectionResetException*>(&e) ||
+           dynamic_cast<const Poco::Net::ConnectionAbortedException*>(&e))) {
+        pool_->staleAfterSend();
+        continue;
+      }
+      throw HttpError(HttpError::Kind::Transient, where + ": " + e.displayText(), sent);
+    } catch (const std::exception& e) {
+      throw HttpError(HttpError::Kind::Transient, where + ": " + e.what(), sent);
+    }
   }
 }
 

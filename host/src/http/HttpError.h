@@ -1,20 +1,49 @@
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
 namespace tributary::http {
 
-// No response arrived. Transient: worth retrying (timeout, refused, reset, TLS handshake).
-// InvalidRequest: never worth retrying (malformed URL, scheme not allowed).
+// No response arrived.
+//  Transient: worth retrying (timeout, refused, reset, a TLS handshake cut short). `sent` says
+//    whether the request may have reached the server (a non-repeatable one is then never resent).
+//  InvalidRequest: never worth retrying (malformed URL, scheme not allowed, bad flag or class).
+//  Certificate: the server's certificate failed verification (untrusted, expired, another host's
+//    name); an operator must fix it (http.ca_file, the URL), so it is not retried either.
 class HttpError : public std::runtime_error {
  public:
-  enum class Kind { Transient, InvalidRequest };
-  HttpError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  enum class Kind { Transient, InvalidRequest, Certificate };
+  HttpError(Kind kind, const std::string& message, bool sent = false)
+      : std::runtime_error(message), kind_(kind), sent_(sent) {}
   Kind kind() const { return kind_; }
+  bool sent() const { return sent_; }
 
  private:
   Kind kind_;
+  bool sent_;
+};
+
+// The request cannot go now: its rate-limit slot, or the wait a rate limit or quota imposed,
+// lies beyond http.max_inline_wait. The job is to be parked until `untilMs` (epoch ms, this
+// host's clock) with wait_reason `reason` ("rate_limit" or "quota"); the request was not sent.
+class WaitRequired : public std::runtime_error {
+ public:
+  WaitRequired(int64_t untilMs, std::string reason, const std::string& message)
+      : std::runtime_error(message), untilMs_(untilMs), reason_(std::move(reason)) {}
+  int64_t untilMs() const { return untilMs_; }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  int64_t untilMs_;
+  std::string reason_;
+};
+
+// The run was cancelled while the request waited for its slot or a backoff.
+class WaitCancelled : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 }  // namespace tributary::http

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,13 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds timeout{0};  // 0: the client's default
+  // 1.1: how the vendor client treats it (see tributary_http_request_v1).
+  std::string limitClass;   // a declared rate-limit class; empty: the connector's default
+  uint64_t cost = 1;        // points, for a points class
+  bool idempotent = false;  // may be repeated although its method is not GET or HEAD
+
+  // GET, HEAD (and OPTIONS), or marked idempotent: the client may send it again.
+  bool repeatable() const { return idempotent || method == "GET" || method == "HEAD" || method == "OPTIONS"; }
 };
 
 }  // namespace tributary::http

@@ -18,6 +18,15 @@ CallResult finish(tributary_host_ctx& ctx, tributary_result rc) {
   CallResult r;
   std::string message = ctx.error.value_or("");
   const std::string hook = ctx.hook;
+  if (ctx.hostWaitReason && ctx.retryAfterMs && (rc == TRIBUTARY_WAIT || rc == TRIBUTARY_RETRY)) {
+    // The host's HTTP client asked for the wait (a 1.0 plugin returns it as RETRY): park the
+    // job, using no attempt.
+    r.code = ResultCode::Wait;
+    r.retryAfterMs = ctx.retryAfterMs;
+    r.waitReason = *ctx.hostWaitReason;
+    r.message = strings::validUtf8(message.empty() ? ctx.hostWaitMessage : message);
+    return r;
+  }
   switch (rc) {
     case TRIBUTARY_OK: return r;
     case TRIBUTARY_RETRY:

@@ -1,6 +1,7 @@
 // The host API table: C trampolines that forward a plugin's calls to the C++ services of
 // its call (RunServices) or instance (InstanceOptions). No exception leaves a trampoline.
 #include <chrono>
+#include <cstddef>
 #include <exception>
 #include <string_view>
 
@@ -180,9 +181,17 @@ tributary_result httpRequest(tributary_host_ctx* ctx, const tributary_http_reque
     auto box = std::make_unique<tributary::plugins::HttpResponseBox>();
     box->view.struct_size = sizeof(tributary_http_response_v1);
     tributary_result rc = TRIBUTARY_OK;
-    if (request->struct_size < sizeof(tributary_http_request_v1)) {
+    // A 1.0 plugin's request ends at `body`; the 1.1 fields are read only when present.
+    constexpr uint32_t kRequestSize10 = offsetof(tributary_http_request_v1, flags);
+    const bool has11 = request->struct_size >= sizeof(tributary_http_request_v1);
+    if (request->struct_size < kRequestSize10) {
       box->error = "http_request: struct_size " + std::to_string(request->struct_size) +
                    " is too small; rebuild the plugin against TributarySDK 1";
+      rc = TRIBUTARY_FATAL;
+    } else if (has11 && (request->flags & ~TRIBUTARY_HTTP_KNOWN_FLAGS) != 0) {
+      box->error = "http_request: " + std::string(view(request->method)) + " " + std::string(view(request->url)) +
+                   " has unknown flag bits " + hex(request->flags & ~TRIBUTARY_HTTP_KNOWN_FLAGS) +
+                   " (known: TRIBUTARY_HTTP_IDEMPOTENT 0x1)";
       rc = TRIBUTARY_FATAL;
     } else if (!ctx->services) {
       box->error = std::string("http_request is not available during ") + ctx->hook;
@@ -196,11 +205,27 @@ tributary_result httpRequest(tributary_host_ctx* ctx, const tributary_http_reque
       }
       r.body = std::string(view(request->body));
       r.timeout = std::chrono::milliseconds(request->timeout_ms);
+      if (has11) {
+        r.idempotent = (request->flags & TRIBUTARY_HTTP_IDEMPOTENT) != 0;
+        r.limitClass = std::string(view(request->limit_class));
+        r.cost = request->cost == 0 ? 1 : request->cost;
+      }
       try {
         box->response = ctx->services->httpRequest(r);
+      } catch (const tributary::http::WaitRequired& e) {
+        // Not sent: the plugin returns WAIT (a 1.0 plugin, RETRY) and the job is parked.
+        box->error = e.what();
+        ctx->retryAfterMs = e.untilMs();
+        ctx->hostWaitReason = e.reason();
+        ctx->hostWaitMessage = e.what();
+        rc = ctx->pluginMinor >= 1 ? TRIBUTARY_WAIT : TRIBUTARY_RETRY;
       } catch (const tributary::http::HttpError& e) {
         box->error = e.what();
-        rc = e.kind() == tributary::http::HttpError::Kind::InvalidRequest ? TRIBUTARY_FATAL : TRIBUTARY_RETRY;
+        rc = e.kind() == tributary::http::HttpError::Kind::Transient ? TRIBUTARY_RETRY : TRIBUTARY_FATAL;
+        if (e.kind() == tributary::http::HttpError::Kind::Certificate) {
+          // The operator's to fix: the job fails with the reason, whatever the plugin returns.
+          ctx->hostFailure = CallResult{ResultCode::Fatal, e.what(), std::nullopt};
+        }
       } catch (const RunStopped& e) {
         ctx->hostFailure = CallResult{e.code(), e.what(), std::nullopt};
         box->error = e.what();
@@ -368,6 +393,18 @@ int32_t getSecret(tributary_host_instance* instance, tributary_str key, tributar
   return lookup(instance->options.secrets, key, out);
 }
 
+tributary_result reportRateLimit(tributary_host_ctx* ctx, tributary_str limitClass, int64_t remaining,
+                                 int64_t resetAtMs) {
+  if (remaining < 0) {
+    return refuse(ctx, "report_rate_limit: class " + quoted(view(limitClass)) + " has remaining " +
+                           std::to_string(remaining) + " (0 or more)");
+  }
+  std::optional<int64_t> reset;
+  if (resetAtMs != TRIBUTARY_TIME_NONE) reset = resetAtMs;
+  return serve(ctx, "report_rate_limit",
+               [&](RunServices& s) { s.reportRateLimit(view(limitClass), remaining, reset); });
+}
+
 }  // namespace
 
 extern "C" {
@@ -413,6 +450,9 @@ static tributary_result hostDeclareStream(tributary_host_ctx* c, const struct tr
   return declareStream(c, s);
 }
 static tributary_result hostSetActionResult(tributary_host_ctx* c, tributary_str j) { return setActionResult(c, j); }
+static tributary_result hostReportRateLimit(tributary_host_ctx* c, tributary_str k, int64_t r, int64_t t) {
+  return reportRateLimit(c, k, r, t);
+}
 }
 
 namespace tributary::plugins {
@@ -441,6 +481,7 @@ const tributary_host_api_v1* hostApiTable() {
     t.set_run_fact = &hostSetRunFact;
     t.declare_stream = &hostDeclareStream;
     t.set_action_result = &hostSetActionResult;
+    t.report_rate_limit = &hostReportRateLimit;
     return t;
   }();
   return &table;

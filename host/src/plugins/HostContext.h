@@ -45,6 +45,11 @@ struct tributary_host_ctx {
   tributary::plugins::RunServices* services = nullptr;  // null during create
   std::optional<std::string> error;                     // set_error
   std::optional<int64_t> retryAfterMs;                  // set_retry_after
+  // The host's HTTP client told the plugin to go away (a rate-limit slot or a quota beyond
+  // http.max_inline_wait): a WAIT, or a 1.0 plugin's RETRY, then parks the job with this reason
+  // until retryAfterMs.
+  std::optional<std::string> hostWaitReason;
+  std::string hostWaitMessage;
   // A RunServices method stopped the call (RunStopped, or threw): it overrides the
   // plugin's own result.
   std::optional<tributary::plugins::CallResult> hostFailure;

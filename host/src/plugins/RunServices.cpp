@@ -15,5 +15,7 @@ void RunServices::addRunCounter(std::string_view, int64_t) { throw NotAvailable(
 void RunServices::setRunFact(std::string_view, std::string_view) { throw NotAvailable(); }
 void RunServices::declareStream(const StreamDescriptor&) { throw NotAvailable(); }
 void RunServices::setActionResult(std::string_view) { throw NotAvailable(); }
+// No shared budget behind these services (a test's): nothing to tighten.
+void RunServices::reportRateLimit(std::string_view, int64_t, std::optional<int64_t>) {}
 
 }  // namespace tributary::plugins

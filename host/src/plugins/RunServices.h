@@ -106,6 +106,9 @@ class RunServices {
   virtual void declareStream(const StreamDescriptor& stream);
   // action only: the action's result (valid JSON text).
   virtual void setActionResult(std::string_view resultJson);
+  // 1.1 http: the vendor's count of what is left of a class until resetAtMs (none: the class's
+  // window). An undeclared class is theirs to refuse (RunStopped Fatal).
+  virtual void reportRateLimit(std::string_view limitClass, int64_t remaining, std::optional<int64_t> resetAtMs);
 };
 
 }  // namespace tributary::plugins

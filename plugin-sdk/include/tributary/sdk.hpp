@@ -169,6 +169,10 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   uint32_t timeoutMs = 0;  // 0 = the host's default
+  // 1.1 http. Initialized here so that 1.0-era brace initialization still compiles.
+  std::string limitClass{};  // a declared rate-limit class; "" = the default (the first)
+  uint64_t cost = 1;         // points, for a points class
+  bool idempotent = false;   // a POST that may be repeated (a search, a GraphQL query)
 };
 
 // A response owned by the host, released when this object dies.
@@ -281,16 +285,28 @@ class Context {
     r.headers = headers.data();
     r.header_count = headers.size();
     r.body = str(request.body);
+    r.flags = request.idempotent ? TRIBUTARY_HTTP_IDEMPOTENT : 0u;
+    r.limit_class = str(request.limitClass);
+    r.cost = request.cost;
     const tributary_http_response_v1* out = nullptr;
     tributary_result rc = api_->http_request(ctx_, &r, &out);
     HttpResponse response(api_, ctx_, out);
     if (rc != TRIBUTARY_OK) {
+      // WAIT: the host has set the retry time and its reason; the hook returns WAIT as it is.
+      if (rc == TRIBUTARY_WAIT || rc == TRIBUTARY_CANCELLED) throw HostStopped(rc);
       std::string why = request.method + " " + request.url + ": " +
                         std::string(out ? view(out->error) : std::string_view("no response"));
       if (rc == TRIBUTARY_FATAL) throw FatalError(why);
       throw RetryError(why);
     }
     return response;
+  }
+  // 1.1 http: what the vendor says is left of a rate-limit class (X-HubSpot-RateLimit-Remaining,
+  // Sforce-Limit-Info, monday's complexity) until resetAtMs (unset: the class's window). The
+  // host only ever tightens the shared budget with it. A 1.0 host ignores it.
+  void reportRateLimit(std::string_view limitClass, int64_t remaining, std::optional<int64_t> resetAtMs = std::nullopt) {
+    if (!TRIBUTARY_HOST_HAS(api_, report_rate_limit)) return;
+    check(api_->report_rate_limit(ctx_, str(limitClass), remaining, resetAtMs ? *resetAtMs : TRIBUTARY_TIME_NONE));
   }
 
   // --- 1.1 ---
@@ -455,6 +471,33 @@ struct ActionInfo {
   std::vector<ConfigKey> body{};
 };
 
+// 1.1 http: a vendor rate limit the host enforces for every request of the class (see
+// tributary_rate_limit_v1). The first declared is the default class.
+struct RateLimitInfo {
+  std::string name;
+  uint64_t requests = 0;  // points, for a points class
+  int64_t perMs = 0;
+  bool points = false;        // each request gives its cost (HttpRequest::cost)
+  bool quota = false;         // a long-window quota: used in bursts; when spent the job parks
+  bool everyRequest = false;  // counts every request, whatever its class
+  std::string description{};
+};
+
+// 1.1 http: a vendor signal the host's defaults do not know (see tributary_http_rule_v1).
+enum class HttpRuleAction : uint32_t {
+  Retry = TRIBUTARY_HTTP_RULE_RETRY,
+  RateLimit = TRIBUTARY_HTTP_RULE_RATE_LIMIT,
+  Quota = TRIBUTARY_HTTP_RULE_QUOTA,
+};
+struct HttpRuleInfo {
+  HttpRuleAction action = HttpRuleAction::Retry;
+  int32_t status = 0;
+  std::string errorCode{};   // "" = any body of that status
+  std::string limitClass{};  // RateLimit, Quota: the class that waits; "" = the request's
+  int64_t waitMs = 0;        // when the response has no Retry-After; 0 = the host's
+  std::string description{};
+};
+
 struct ConnectorInfo {
   std::string name;  // dotted: "tributary.example"
   std::string version;
@@ -466,6 +509,8 @@ struct ConnectorInfo {
   // Initialized here so that code listing the 1.0 fields in braces still compiles warning-free.
   std::vector<LinkTypeInfo> linkTypes{};
   std::vector<ActionInfo> actions{};  // the connector overrides action()
+  std::vector<RateLimitInfo> rateLimits{};
+  std::vector<HttpRuleInfo> httpRules{};
 
   ConnectorInfo& stream(StreamInfo s) {
     streams.push_back(std::move(s));
@@ -481,6 +526,14 @@ struct ConnectorInfo {
   }
   ConnectorInfo& action(ActionInfo a) {
     actions.push_back(std::move(a));
+    return *this;
+  }
+  ConnectorInfo& rateLimit(RateLimitInfo l) {
+    rateLimits.push_back(std::move(l));
+    return *this;
+  }
+  ConnectorInfo& httpRule(HttpRuleInfo r) {
+    httpRules.push_back(std::move(r));
     return *this;
   }
 };
@@ -683,6 +736,28 @@ class Descriptor {
       v.body_key_count = static_cast<uint32_t>(body.size());
       actions_.push_back(v);
     }
+    for (const RateLimitInfo& l : info_.rateLimits) {
+      tributary_rate_limit_v1 v{};
+      v.struct_size = sizeof v;
+      v.flags = (l.points ? TRIBUTARY_RATE_LIMIT_POINTS : 0u) | (l.quota ? TRIBUTARY_RATE_LIMIT_QUOTA : 0u) |
+                (l.everyRequest ? TRIBUTARY_RATE_LIMIT_EVERY_REQUEST : 0u);
+      v.name = l.name.c_str();
+      v.requests = l.requests;
+      v.per_ms = l.perMs;
+      v.description = l.description.c_str();
+      rateLimits_.push_back(v);
+    }
+    for (const HttpRuleInfo& r : info_.httpRules) {
+      tributary_http_rule_v1 v{};
+      v.struct_size = sizeof v;
+      v.action = static_cast<uint32_t>(r.action);
+      v.status = r.status;
+      v.error_code = r.errorCode.c_str();
+      v.limit_class = r.limitClass.c_str();
+      v.wait_ms = r.waitMs;
+      v.description = r.description.c_str();
+      httpRules_.push_back(v);
+    }
     c_.abi_version = TRIBUTARY_ABI_VERSION;
     c_.struct_size = sizeof c_;
     c_.name = info_.name.c_str();
@@ -704,6 +779,10 @@ class Descriptor {
     c_.actions = actions_.empty() ? nullptr : actions_.data();
     c_.action_count = static_cast<uint32_t>(actions_.size());
     c_.action = actions_.empty() ? nullptr : &Adapter<C>::action;
+    c_.rate_limits = rateLimits_.empty() ? nullptr : rateLimits_.data();
+    c_.rate_limit_count = static_cast<uint32_t>(rateLimits_.size());
+    c_.http_rules = httpRules_.empty() ? nullptr : httpRules_.data();
+    c_.http_rule_count = static_cast<uint32_t>(httpRules_.size());
   }
   Descriptor(const Descriptor&) = delete;
   Descriptor& operator=(const Descriptor&) = delete;
@@ -716,6 +795,8 @@ class Descriptor {
   std::vector<tributary_link_type_v1> linkTypes_;
   std::vector<std::vector<tributary_config_key_v1>> bodies_;
   std::vector<tributary_action_v1> actions_;
+  std::vector<tributary_rate_limit_v1> rateLimits_;
+  std::vector<tributary_http_rule_v1> httpRules_;
   tributary_connector_v1 c_{};
 };
 

@@ -76,7 +76,7 @@ TEST_F(RunRecorderTest, ALaterAttemptOfTheSameJobReopensItsRun) {
 TEST_F(RunRecorderTest, ProgressAndTheEndAreRecordedWithTheirEvents) {
   recorder->open(Mode::Incremental, "manual", Json{"deals"}, stats);
   stats.progress = Json{{"current", 5}, {"total", 10}, {"message", "page 1"}};
-  stats.httpCalls = 3;
+  stats.http.calls = 3;
   recorder->progress(stats);
   auto meta = Json::parse(sql("SELECT metadata FROM sync_runs").text(0, 0));
   EXPECT_EQ(meta["progress"]["current"], 5);

@@ -138,11 +138,11 @@ TEST(EngineServices, HttpCallsAnd429sAreCountedAcrossTheRun) {
   ScriptedServices s("deals", &sink, counters, nullptr, nullptr);
   s.statuses = {200, 429, 500, 429};
   for (int i = 0; i < 4; ++i) s.httpRequest(http::HttpRequest{});
-  EXPECT_EQ(counters.httpCalls, 4);
-  EXPECT_EQ(counters.http429s, 2);
+  EXPECT_EQ(counters.http.calls, 4);
+  EXPECT_EQ(counters.http.http429s, 2);
   ScriptedServices next("contacts", &sink, counters, nullptr, nullptr);
   next.httpRequest(http::HttpRequest{});
-  EXPECT_EQ(counters.httpCalls, 5) << "one run's counters, whichever stream calls";
+  EXPECT_EQ(counters.http.calls, 5) << "one run's counters, whichever stream calls";
 }
 
 TEST(EngineServices, CancellationAndProgressArePassedOn) {

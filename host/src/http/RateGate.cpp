@@ -1,0 +1,67 @@
+#include "http/RateGate.h"
+
+#include "db/Connection.h"
+#include "db/DbError.h"
+#include "db/PgArray.h"
+
+namespace tributary::http {
+
+RateGate::RateGate(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+RateGate::~RateGate() = default;
+
+db::Connection& RateGate::connection() {
+  if (conn_ && conn_->isBroken()) conn_.reset();
+  if (!conn_) conn_ = std::make_unique<db::Connection>(conninfo_);
+  return *conn_;
+}
+
+namespace {
+std::string bigintArray(const std::vector<int64_t>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + std::to_string(values[i]);
+  return out + "}";
+}
+}  // namespace
+
+Grant RateGate::reserve(const std::string& account, const std::vector<SlotCost>& classes,
+                        std::chrono::microseconds maxWait) {
+  Grant g;
+  if (classes.empty()) {
+    g.granted = true;
+    return g;
+  }
+  std::vector<std::string> names;
+  std::vector<int64_t> costs, taus;
+  for (const auto& c : classes) {
+    names.push_back(c.cls);
+    costs.push_back(c.costUs);
+    taus.push_back(c.tauUs);
+  }
+  std::lock_guard lock(mutex_);
+  auto r = connection().execPrepared(
+      "SELECT granted, slot_us, now_us, waiting_class, quota_waits"
+      " FROM http_rate_reserve($1, $2::text[], $3::bigint[], $4::bigint[], $5::bigint)",
+      account, db::textArray(names), bigintArray(costs), bigintArray(taus), static_cast<int64_t>(maxWait.count()));
+  g.granted = r.boolean(0, 0);
+  g.wait = std::chrono::microseconds(std::max<int64_t>(0, r.int64(0, 1) - r.int64(0, 2)));
+  g.waitingClass = r.isNull(0, 3) ? "" : r.text(0, 3);
+  g.quotaWaits = static_cast<int>(r.int64(0, 4));
+  return g;
+}
+
+Hold RateGate::tighten(const std::string& account, const std::string& cls, std::optional<std::chrono::microseconds> hold,
+                       std::optional<std::chrono::microseconds> tatFloor, bool quotaWait, bool success) {
+  std::optional<int64_t> h, f;
+  if (hold) h = hold->count();
+  if (tatFloor) f = tatFloor->count();
+  std::lock_guard lock(mutex_);
+  auto r = connection().execPrepared(
+      "SELECT hold_until_us, quota_waits, now_us FROM http_rate_tighten($1, $2, $3::bigint, $4::bigint, $5, $6)",
+      account, cls, h, f, quotaWait, success);
+  Hold out;
+  out.remaining = std::chrono::microseconds(std::max<int64_t>(0, r.int64(0, 0) - r.int64(0, 2)));
+  out.quotaWaits = static_cast<int>(r.int64(0, 1));
+  return out;
+}
+
+}  // namespace tributary::http
