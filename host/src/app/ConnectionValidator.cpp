@@ -42,6 +42,24 @@ plugins::PluginRegistry loadProbedPlugins(const config::Config& cfg, bool quiet)
   return scanPlugins(cfg, plugins::PluginRegistry::Mode::ProbeThenLoad, quiet);
 }
 
+void validateRateLimits(const config::ConnectionConfig& conn, const plugins::ConnectorPlugin& plugin,
+                        config::Diagnostics& diagnostics) {
+  std::vector<std::string> declared;
+  for (const auto& l : plugin.rateLimits()) declared.push_back(l.name);
+  for (const auto& [name, o] : conn.rateLimit.classes) {
+    if (plugin.findRateLimit(name)) continue;
+    std::string msg = "rate-limit class \"" + name + "\" is not one that " + plugin.name() + " declares";
+    if (declared.empty()) {
+      msg += ": it declares none, so there is nothing to override (remove it)";
+    } else {
+      auto s = strings::closestMatch(name, declared);
+      if (!s.empty()) msg += " (did you mean \"" + s + "\"?)";
+      msg += "; declared: " + strings::join(declared, ", ");
+    }
+    diagnostics.add({o.location.file, o.location.line, o.location.column, o.path, msg});
+  }
+}
+
 void validateConnections(const config::Config& cfg, const plugins::PluginRegistry& registry,
                          config::Diagnostics& diagnostics) {
   auto add = [&](const config::Location& at, const std::string& path, const std::string& message) {
@@ -85,6 +103,7 @@ void validateConnections(const config::Config& cfg, const plugins::PluginRegistr
          })) {
       add(c.location, c.path + ".settings", "missing required setting '" + missing + "' of " + plugin->name());
     }
+    validateRateLimits(c, *plugin, diagnostics);
   }
 }
 

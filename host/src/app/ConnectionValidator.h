@@ -7,11 +7,16 @@
 namespace tributary::app {
 
 // Checks each connection against its plugin: the connector is loaded, every setting is one it
-// declares and has its type, every required setting is there, and every secret setting comes
-// from ${ENV} or a secret_file rather than sitting in the file. Problems are positioned at the
-// offending key.
+// declares and has its type, every required setting is there, every secret setting comes from
+// ${ENV} or a secret_file rather than sitting in the file, and every rate_limit class is one it
+// declares. Problems are positioned at the offending key.
 void validateConnections(const config::Config& cfg, const plugins::PluginRegistry& registry,
                          config::Diagnostics& diagnostics);
+
+// The part of validateConnections for one connection's rate_limit: every class it overrides is
+// one its connector declares. A problem is positioned at the class's key.
+void validateRateLimits(const config::ConnectionConfig& conn, const plugins::ConnectorPlugin& plugin,
+                        config::Diagnostics& diagnostics);
 
 // The plugin dirs to scan: the configured ones, or the defaults.
 std::vector<std::filesystem::path> pluginDirs(const config::Config& cfg);

@@ -178,21 +178,21 @@ struct SchedulerConfig {
 
 // The host's HTTP client (http:), the only way plugins reach vendors.
 struct HttpRetryConfig {
-  int maxAttempts = 5;           // sends of one request, the first included (1: no retry)
-  milliseconds base{500};        // the first backoff's cap; doubled per retry (full jitter)
+  int maxAttempts = 5;     // sends of one request, the first included (1: no retry)
+  milliseconds base{500};  // the first backoff's cap; doubled per retry (full jitter)
   milliseconds maxBackoff{30'000};
 };
 
 struct HttpPoolConfig {
-  int maxIdlePerHost = 8;             // idle keep-alive connections kept per scheme, host and port
-  milliseconds idleTimeout{30'000};   // an idle connection older than this is closed, not reused
-  milliseconds maxAge{300'000};       // nor one opened longer ago than this
+  int maxIdlePerHost = 8;            // idle keep-alive connections kept per scheme, host and port
+  milliseconds idleTimeout{30'000};  // an idle connection older than this is closed, not reused
+  milliseconds maxAge{300'000};      // nor one opened longer ago than this
 };
 
 struct HttpConfig {
-  milliseconds timeout{30'000};          // a request's default timeout (connect, send, each read)
-  milliseconds maxInlineWait{30'000};    // a longer wait parks the job (TRIBUTARY_WAIT)
-  milliseconds quotaRecheck{900'000};    // a quota wait with no reset time: doubled per wait in a row
+  milliseconds timeout{30'000};                 // a request's default timeout (connect, send, each read)
+  milliseconds maxInlineWait{30'000};           // a longer wait parks the job (TRIBUTARY_WAIT)
+  milliseconds quotaRecheck{900'000};           // a quota wait with no reset time: doubled per wait in a row
   std::optional<std::filesystem::path> caFile;  // PEM CAs trusted besides the system's
   HttpRetryConfig retry;
   HttpPoolConfig pool;

@@ -1,5 +1,7 @@
 #include "config/ConfigLoader.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <thread>
@@ -155,24 +157,50 @@ void readLogging(Section s, LoggingConfig& out) {
   s.finish();
 }
 
+// http.ca_file: a PEM file of CA certificates, relative to the config file's directory. Checked
+// here, so that a missing or wrong file is reported at its key rather than at the first request.
+void readCaFile(Section& s, HttpConfig& out) {
+  if (!s.has("ca_file")) {
+    s.accept("ca_file");  // absent or ~: the system's CAs only
+    return;
+  }
+  auto value = s.scalar("ca_file");
+  if (!value) return;  // reported (an unset ${ENV}, say)
+  if (value->empty()) {
+    s.error("ca_file",
+            "must not be empty: give a PEM file of CA certificates, or leave it out to trust the "
+            "system's CAs only");
+    return;
+  }
+  const auto path = files::resolveAgainst(s.context()->baseDir, *value);
+  std::string pem;
+  try {
+    pem = files::readFile(path);
+  } catch (const std::exception& e) {
+    s.error("ca_file", std::string("cannot read the CA file: ") + e.what());
+    return;
+  }
+  if (pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    s.error("ca_file", "holds no PEM certificate (-----BEGIN CERTIFICATE-----): " + path.string());
+    return;
+  }
+  out.caFile = path;
+}
+
 void readHttp(Section s, HttpConfig& out) {
   using std::chrono::milliseconds;
   out.timeout = s.duration("timeout", out.timeout, milliseconds(1));
   out.maxInlineWait = s.duration("max_inline_wait", out.maxInlineWait);
   out.quotaRecheck = s.duration("quota_recheck", out.quotaRecheck, milliseconds(1));
-  if (s.has("ca_file")) {
-    out.caFile = s.filePath("ca_file", "");
-    std::error_code ec;
-    if (out.caFile->empty() || !std::filesystem::is_regular_file(*out.caFile, ec)) {
-      s.error("ca_file", "no such file: " + out.caFile->string() + " (a PEM file of CA certificates)");
-    }
-  }
+  readCaFile(s, out);
   {
     Section r = s.section("retry");
     out.retry.maxAttempts = static_cast<int>(r.integer("max_attempts", out.retry.maxAttempts, 1, 100));
     out.retry.base = r.duration("base", out.retry.base, milliseconds(1));
     out.retry.maxBackoff = r.duration("max_backoff", out.retry.maxBackoff, milliseconds(1));
-    if (out.retry.base > out.retry.maxBackoff) r.error("base", "must not exceed http.retry.max_backoff");
+    if (out.retry.base > out.retry.maxBackoff) {
+      r.error("base", "must not exceed http.retry.max_backoff (" + formatDuration(out.retry.maxBackoff) + ")");
+    }
     r.finish();
   }
   {
@@ -185,6 +213,32 @@ void readHttp(Section s, HttpConfig& out) {
   s.finish();
 }
 
+constexpr const char* kRateLimitClassShape = "{requests: N, per: DURATION}, e.g. {requests: 190, per: 10s}";
+
+// One class of a rate_limit: {requests: N, per: DURATION}. A missing key is one problem, at it;
+// the class is kept (with placeholder values) so that its name is still checked against the
+// connector in the same run.
+RateLimitOverride readRateLimitClass(Section& rl, const std::string& name) {
+  RateLimitOverride o;
+  o.location = rl.keyLocation(name);
+  o.path = rl.path() + "." + name;
+  Section cls = rl.section(name);
+  const bool hasRequests = cls.has("requests"), hasPer = cls.has("per");
+  if (!hasRequests && !hasPer) {
+    rl.error(name, std::string("a rate-limit class takes ") + kRateLimitClassShape);
+  } else if (!hasRequests) {
+    cls.error("requests",
+              "missing: how many requests (points, for a points class) each `per` allows, e.g. "
+              "{requests: 190, per: 10s}");
+  } else if (!hasPer) {
+    cls.error("per", "missing: the window that `requests` counts over, e.g. {requests: 190, per: 10s}");
+  }
+  o.requests = static_cast<uint64_t>(cls.integer("requests", 1, 1, int64_t{1} << 40));
+  o.per = cls.duration("per", std::chrono::milliseconds(1000), std::chrono::milliseconds(1));
+  cls.finish();
+  return o;
+}
+
 // A connection's rate_limit: {account?, headroom?, CLASS: {requests, per}...}. The classes are
 // checked against the connector's declared ones later (app::validateConnections).
 void readRateLimit(Section& c, ConnectionRateLimit& out) {
@@ -192,27 +246,36 @@ void readRateLimit(Section& c, ConnectionRateLimit& out) {
   Section rl = c.section("rate_limit");
   if (rl.has("account")) {
     out.account = rl.string("account", "");
-    if (out.account->empty()) rl.error("account", "must not be empty (leave it out for the credential's hash)");
+    if (strings::trim(*out.account).empty()) {
+      rl.error("account",
+               "must not be empty: name the vendor account whose budgets this connection shares, or "
+               "leave it out to share them with the connections that have the same credential");
+      out.account.reset();
+    }
+  } else {
+    rl.accept("account");
   }
-  out.headroom = rl.number("headroom", out.headroom, 0.0, 1.0);
-  if (out.headroom <= 0.0) rl.error("headroom", "must be above 0 (a share of the budget, at most 1)");
+  if (rl.has("headroom")) {
+    // Read unbounded, so that 0 and 1.5 get the same message, naming the range.
+    const double headroom = rl.number("headroom", out.headroom, -1e300, 1e300);
+    if (headroom > 0.0 && headroom <= 1.0) {
+      out.headroom = headroom;
+    } else {
+      rl.error("headroom", fmt::format("must be above 0 and at most 1 (the share of each budget used; "
+                                       "default 0.9), got {}",
+                                       headroom));
+    }
+  } else {
+    rl.accept("headroom");
+  }
   for (const auto& k : rl.keys()) {
     if (k == "account" || k == "headroom") continue;
     if (!rl.raw(k).IsMap()) {
-      rl.error(k, "a rate-limit class takes {requests: N, per: DURATION} (e.g. {requests: 190, per: 10s})");
-      rl.accept(k);
+      rl.error(k, std::string("a rate-limit class takes ") + kRateLimitClassShape);
+      rl.accept(k);  // reported once, here, not again as an unknown key
       continue;
     }
-    Section cls = rl.section(k);
-    RateLimitOverride o;
-    o.location = rl.location(k);
-    o.path = rl.path() + "." + k;
-    if (!cls.has("requests")) cls.error("requests", "a rate-limit class needs requests (per the window `per`)");
-    if (!cls.has("per")) cls.error("per", "a rate-limit class needs per (its window, e.g. 10s)");
-    o.requests = static_cast<uint64_t>(cls.integer("requests", 1, 1, int64_t{1} << 40));
-    o.per = cls.duration("per", std::chrono::milliseconds(1000), std::chrono::milliseconds(1));
-    cls.finish();
-    out.classes[k] = o;
+    out.classes[k] = readRateLimitClass(rl, k);
   }
   rl.finish();
 }

@@ -13,7 +13,7 @@ ConnectionBudget ConnectionBudget::of(const Config& cfg, int cores) {
   const int full = std::max(cfg.database.pool.max, 3 * c + 4);
   if (cfg.database.connectionBudget > 0) {
     const int left = cfg.database.connectionBudget - b.servePool - b.serveSessions;
-    const int each = left / b.processes - 1;
+    const int each = left / b.processes - b.workerSessions;
     const int least = 2 * c + 4;
     if (each < least) {
       throw std::invalid_argument(
@@ -22,7 +22,7 @@ ConnectionBudget ConnectionBudget::of(const Config& cfg, int cores) {
           std::to_string(b.processes) + " worker processes would get " + std::to_string(std::max(0, each)) +
           " connections, fewer than the " + std::to_string(least) + " that " + std::to_string(c) +
           " jobs at once need (2 x workers.concurrency + 4): raise the budget to at least " +
-          std::to_string(b.servePool + b.serveSessions + b.processes * (least + 1)) +
+          std::to_string(b.servePool + b.serveSessions + b.processes * (least + b.workerSessions)) +
           ", or lower workers.processes or workers.concurrency");
     }
     b.workerPool = std::min(full, each);
@@ -30,7 +30,7 @@ ConnectionBudget ConnectionBudget::of(const Config& cfg, int cores) {
   } else {
     b.workerPool = full;
   }
-  b.perWorker = b.workerPool + 1;
+  b.perWorker = b.workerPool + b.workerSessions;
   b.total = b.servePool + b.serveSessions + b.processes * b.perWorker;
   return b;
 }
@@ -38,7 +38,7 @@ ConnectionBudget ConnectionBudget::of(const Config& cfg, int cores) {
 std::string ConnectionBudget::describe() const {
   return "up to " + std::to_string(total) + " connections: serve's pool " + std::to_string(servePool) + " + " +
          std::to_string(serveSessions) + " sessions, and " + std::to_string(processes) + " worker process" +
-         (processes == 1 ? "" : "es") + " x (" + std::to_string(workerPool) + " + 1 LISTEN)";
+         (processes == 1 ? "" : "es") + " x (" + std::to_string(workerPool) + " + 1 LISTEN + 1 rate-limit session)";
 }
 
 }  // namespace tributary::config

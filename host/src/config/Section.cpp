@@ -88,6 +88,17 @@ Location Section::location(const std::string& key) const {
   return Location{ctx_->file, v.Mark().line + 1, v.Mark().column + 1};
 }
 
+Location Section::keyLocation(const std::string& key) const {
+  if (isMap()) {
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key) {
+        return Location{ctx_->file, it->first.Mark().line + 1, it->first.Mark().column + 1};
+      }
+    }
+  }
+  return location();
+}
+
 std::optional<std::string> Section::scalar(const std::string& key, ValueSource& source) {
   source = ValueSource::Literal;
   known_.insert(key);

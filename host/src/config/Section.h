@@ -62,6 +62,9 @@ class Section {
   // Where the value at `key` sits (or the mapping itself when the key is absent).
   Location location(const std::string& key) const;
   Location location() const;
+  // Where `key` itself sits (the mapping's position when absent): for an entry whose value is a
+  // mapping, whose own position is that of its first key, often on the next line.
+  Location keyLocation(const std::string& key) const;
   YAML::Node raw(const std::string& key) const;
 
   // Reports unknown keys. Call once, after every getter.

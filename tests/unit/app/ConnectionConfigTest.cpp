@@ -45,6 +45,38 @@ std::vector<std::string> validate(const LoadResult& r) {
 
 const char* kWorkspace = "workspaces:\n  - {slug: acme, name: Acme Corp}\n";
 
+// A connector as a probe describes it, declaring the rate-limit classes given (none: {}).
+std::shared_ptr<const plugins::ConnectorPlugin> pluginDeclaring(const std::vector<std::string>& classes) {
+  nlohmann::json limits = nlohmann::json::array();
+  for (const auto& name : classes) {
+    limits.push_back({{"name", name},
+                      {"requests", 100},
+                      {"per_ms", 10'000},
+                      {"points", false},
+                      {"quota", false},
+                      {"every_request", false},
+                      {"description", ""}});
+  }
+  return plugins::ConnectorPlugin::fromJson({{"status", "loaded"},
+                                             {"name", "tributary.limited"},
+                                             {"version", "1.0.0"},
+                                             {"description", ""},
+                                             {"abi", "1.1"},
+                                             {"path", "/plugins/limited.so"},
+                                             {"streams", nlohmann::json::array()},
+                                             {"config", nlohmann::json::array()},
+                                             {"discovers_streams", false},
+                                             {"link_types", nlohmann::json::array()},
+                                             {"actions", nlohmann::json::array()},
+                                             {"rate_limits", limits}});
+}
+
+std::vector<std::string> validateRateLimits(const LoadResult& r, const plugins::ConnectorPlugin& plugin) {
+  Diagnostics d;
+  app::validateRateLimits(r.config.connections.at(0), plugin, d);
+  return messages(d);
+}
+
 }  // namespace
 
 TEST(Yaml, ReadsWorkspacesAndConnectionsWithDefaults) {
@@ -212,4 +244,44 @@ TEST(Validate, AConnectorWhosePluginWasRefusedSaysWhy) {
             "/fixture_abi_minor.so was refused (was built for "
             "connector ABI 1.2, newer than this host's ABI 1.1; upgrade Tributary, or rebuild the plugin "
             "against TributarySDK 1.1)");
+}
+
+TEST(Validate, ARateLimitClassTheConnectorDoesNotDeclareIsRefusedAtItsKeyWithTheDeclaredOnes) {
+  auto r = load(std::string(kWorkspace) + R"(connections:
+  - workspace: acme
+    connector: tributary.limited
+    rate_limit:
+      rets:
+        requests: 190
+        per: 10s
+      bulk: {requests: 5, per: 1s}
+      search: {requests: 10, per: 1s}
+)");
+  ASSERT_TRUE(r.ok()) << r.diagnostics.format();
+  EXPECT_EQ(validateRateLimits(r, *pluginDeclaring({"rest", "search", "daily"})),
+            (std::vector<std::string>{
+                "t.yaml:10:7: connections[0].rate_limit.bulk: rate-limit class \"bulk\" is not one that "
+                "tributary.limited declares; declared: rest, search, daily",
+                "t.yaml:7:7: connections[0].rate_limit.rets: rate-limit class \"rets\" is not one that "
+                "tributary.limited declares (did you mean \"rest\"?); declared: rest, search, daily"}));
+}
+
+TEST(Validate, AnyPositiveOverrideOfADeclaredClassIsAccepted) {
+  // HubSpot Pro's 190 per 10 s, above the 100 the connector declares: operators know their tier.
+  auto r = load(std::string(kWorkspace) +
+                "connections:\n  - workspace: acme\n    connector: tributary.limited\n"
+                "    rate_limit: {headroom: 1, rest: {requests: 190, per: 10s}, daily: {requests: 1, per: 1d}}\n");
+  ASSERT_TRUE(r.ok()) << r.diagnostics.format();
+  EXPECT_TRUE(validateRateLimits(r, *pluginDeclaring({"rest", "daily"})).empty());
+}
+
+TEST(Validate, ARateLimitClassForAConnectorThatDeclaresNoneSaysSo) {
+  auto r = load(std::string(kWorkspace) +
+                "connections:\n  - workspace: acme\n    connector: tributary.example\n"
+                "    rate_limit: {headroom: 0.5, rest: {requests: 90, per: 10s}}\n");
+  ASSERT_TRUE(r.ok()) << r.diagnostics.format();
+  EXPECT_EQ(validate(r), std::vector<std::string>{
+                             "t.yaml:6:33: connections[0].rate_limit.rest: rate-limit class \"rest\" is not one that "
+                             "tributary.example declares: it declares none, so there is nothing to override (remove "
+                             "it)"});
 }

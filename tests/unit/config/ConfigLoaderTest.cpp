@@ -271,6 +271,16 @@ TEST(ConfigLoader, DocumentedDefaultFileEqualsTheBuiltInDefaults) {
   EXPECT_EQ(a.sync.maxBatch, b.sync.maxBatch);
   EXPECT_EQ(a.sync.maxBatchAge, b.sync.maxBatchAge);
   EXPECT_EQ(a.sync.progressInterval, b.sync.progressInterval);
+  EXPECT_EQ(a.http.timeout, b.http.timeout);
+  EXPECT_EQ(a.http.maxInlineWait, b.http.maxInlineWait);
+  EXPECT_EQ(a.http.quotaRecheck, b.http.quotaRecheck);
+  EXPECT_EQ(a.http.caFile, b.http.caFile);
+  EXPECT_EQ(a.http.retry.maxAttempts, b.http.retry.maxAttempts);
+  EXPECT_EQ(a.http.retry.base, b.http.retry.base);
+  EXPECT_EQ(a.http.retry.maxBackoff, b.http.retry.maxBackoff);
+  EXPECT_EQ(a.http.pool.maxIdlePerHost, b.http.pool.maxIdlePerHost);
+  EXPECT_EQ(a.http.pool.idleTimeout, b.http.pool.idleTimeout);
+  EXPECT_EQ(a.http.pool.maxAge, b.http.pool.maxAge);
   EXPECT_EQ(a.scheduler.enabled, b.scheduler.enabled);
   EXPECT_EQ(a.scheduler.tick, b.scheduler.tick);
   EXPECT_EQ(a.scheduler.leaderLease, b.scheduler.leaderLease);
