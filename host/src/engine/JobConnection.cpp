@@ -1,6 +1,7 @@
 #include "engine/JobConnection.h"
 
 #include "common/Log.h"
+#include "engine/RateBudgets.h"
 #include "common/Strings.h"
 #include "common/Time.h"
 
@@ -76,19 +77,13 @@ http::VendorProfile JobConnection::vendorProfile() const {
   http::VendorProfile p;
   p.vendor = connector;
   p.label = label();
-  // INTERIM until the config work lands: the account and budgets.
-  p.account = conf->rateLimit.account.value_or("conn:" + label());
-  for (const auto& d : plugin->rateLimits()) {
-    http::LimitClass c;
-    c.name = d.name;
-    auto o = conf->rateLimit.classes.find(d.name);
-    const double requests = static_cast<double>(o == conf->rateLimit.classes.end() ? d.requests : o->second.requests);
-    c.per = o == conf->rateLimit.classes.end() ? std::chrono::milliseconds(d.perMs) : o->second.per;
-    c.effective = requests * conf->rateLimit.headroom;
-    c.points = d.points;
-    c.quota = d.quota;
-    c.everyRequest = d.everyRequest;
-    p.classes.push_back(c);
+  std::vector<std::string> secretKeys;
+  for (const auto& k : plugin->configSchema()) {
+    if (k.secret) secretKeys.push_back(k.key);
+  }
+  p.account = rateLimitAccount(*conf, secretKeys);
+  for (const auto& b : effectiveBudgets(conf->rateLimit, plugin->rateLimits())) {
+    p.classes.push_back(http::LimitClass{b.name, b.effective(), b.per, b.points, b.quota, b.everyRequest});
   }
   for (const auto& r : plugin->httpRules()) {
     http::VendorRule v;

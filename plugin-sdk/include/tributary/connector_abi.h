@@ -619,7 +619,7 @@ typedef struct tributary_connector_v1 {
 
   /* --- 1.1 http --- */
   /* The vendor's rate limits (array, like streams); the first is the default class of a
-   * request naming none. None: the host limits nothing unless the operator configures it. */
+   * request naming none. None: the host limits nothing (the operator has no class to override). */
   const tributary_rate_limit_v1* rate_limits;
   uint32_t rate_limit_count;
   uint32_t http_rule_count;

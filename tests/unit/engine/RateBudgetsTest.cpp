@@ -1,5 +1,5 @@
 // What the HTTP client enforces for a connection: its budgets per class, and the account that owns them.
-#include "app/RateBudgets.h"
+#include "engine/RateBudgets.h"
 
 #include <gtest/gtest.h>
 
@@ -45,7 +45,7 @@ const std::vector<std::string> kSecrets = {"token", "client_secret"};
 
 TEST(RateBudgets, WithoutOverridesEachDeclaredClassKeepsItsBudgetAtTheDefaultHeadroomInDeclaredOrder) {
   config::ConnectionRateLimit limits;  // rate_limit: absent
-  auto b = app::effectiveBudgets(limits, hubspotLike());
+  auto b = engine::effectiveBudgets(limits, hubspotLike());
   ASSERT_EQ(b.size(), 3u);
   EXPECT_EQ(b[0].name, "rest");
   EXPECT_EQ(b[1].name, "search");
@@ -69,7 +69,7 @@ TEST(RateBudgets, AnOverrideReplacesRequestsAndWindowKeepsTheKindAndTakesTheConn
   limits.headroom = 0.5;
   limits.classes["rest"] = override(190, 10s);  // HubSpot Pro's, above the declared 100
   limits.classes["daily"] = override(500'000, 24h);
-  auto b = app::effectiveBudgets(limits, hubspotLike());
+  auto b = engine::effectiveBudgets(limits, hubspotLike());
   ASSERT_EQ(b.size(), 3u);
   EXPECT_EQ(b[0].requests, 190u);
   EXPECT_EQ(b[0].per, 10s);
@@ -88,7 +88,7 @@ TEST(RateBudgets, AnOverrideReplacesRequestsAndWindowKeepsTheKindAndTakesTheConn
 TEST(RateBudgets, AConnectorThatDeclaresNoClassHasNoBudget) {
   config::ConnectionRateLimit limits;
   limits.headroom = 0.8;
-  EXPECT_TRUE(app::effectiveBudgets(limits, {}).empty());
+  EXPECT_TRUE(engine::effectiveBudgets(limits, {}).empty());
 }
 
 TEST(RateBudgets, AGivenAccountOwnsTheBudgetsWhateverTheCredential) {
@@ -96,18 +96,18 @@ TEST(RateBudgets, AGivenAccountOwnsTheBudgetsWhateverTheCredential) {
   auto b = connection("beta", "crm", {{"token", "pat-2"}});
   a.rateLimit.account = "hubspot-portal-42";
   b.rateLimit.account = "hubspot-portal-42";
-  EXPECT_EQ(app::rateLimitAccount(a, kSecrets), "hubspot-portal-42");
-  EXPECT_EQ(app::rateLimitAccount(b, kSecrets), "hubspot-portal-42");
+  EXPECT_EQ(engine::rateLimitAccount(a, kSecrets), "hubspot-portal-42");
+  EXPECT_EQ(engine::rateLimitAccount(b, kSecrets), "hubspot-portal-42");
 }
 
 TEST(RateBudgets, ConnectionsWithTheSameCredentialShareAnAccountAndOthersDoNot) {
   const auto first =
-      app::rateLimitAccount(connection("acme", "crm", {{"token", "pat-1"}, {"page_size", "50"}}), kSecrets);
+      engine::rateLimitAccount(connection("acme", "crm", {{"token", "pat-1"}, {"page_size", "50"}}), kSecrets);
   const auto same =
-      app::rateLimitAccount(connection("beta", "sales", {{"token", "pat-1"}, {"page_size", "100"}}), kSecrets);
-  const auto other = app::rateLimitAccount(connection("acme", "crm", {{"token", "pat-2"}}), kSecrets);
+      engine::rateLimitAccount(connection("beta", "sales", {{"token", "pat-1"}, {"page_size", "100"}}), kSecrets);
+  const auto other = engine::rateLimitAccount(connection("acme", "crm", {{"token", "pat-2"}}), kSecrets);
   const auto otherConnector =
-      app::rateLimitAccount(connection("acme", "crm", {{"token", "pat-1"}}, "tributary.salesforce"), kSecrets);
+      engine::rateLimitAccount(connection("acme", "crm", {{"token", "pat-1"}}, "tributary.salesforce"), kSecrets);
   EXPECT_EQ(first, same) << "another workspace and name, other non-secret settings: the same vendor account";
   EXPECT_NE(first, other);
   EXPECT_NE(first, otherConnector) << "one token at two vendors is two accounts";
@@ -117,16 +117,16 @@ TEST(RateBudgets, ConnectionsWithTheSameCredentialShareAnAccountAndOthersDoNot) 
 
 TEST(RateBudgets, TheCredentialsAccountIsTheSha256OfConnectorAndSortedSecretSettingsAndHoldsNoSecret) {
   auto c = connection("acme", "crm", {{"token", "pat-na1-0123secret"}, {"client_secret", "cs-9876"}, {"portal", "42"}});
-  const auto account = app::rateLimitAccount(c, kSecrets);
+  const auto account = engine::rateLimitAccount(c, kSecrets);
   EXPECT_EQ(account, "cred:" + hash::sha256Hex("tributary.hubspot\nclient_secret=cs-9876\ntoken=pat-na1-0123secret"));
-  EXPECT_EQ(app::rateLimitAccount(c, {"client_secret", "token"}), account) << "the order of the declared keys";
+  EXPECT_EQ(engine::rateLimitAccount(c, {"client_secret", "token"}), account) << "the order of the declared keys";
   EXPECT_EQ(account.find("pat-na1"), std::string::npos);
   EXPECT_EQ(account.find("0123secret"), std::string::npos);
   EXPECT_EQ(account.find("cs-9876"), std::string::npos);
 }
 
 TEST(RateBudgets, AConnectionWithNoSecretIsAnAccountOfItsOwn) {
-  EXPECT_EQ(app::rateLimitAccount(connection("acme", "example", {{"records", "500"}}), {}), "conn:acme/example");
-  EXPECT_EQ(app::rateLimitAccount(connection("acme", "crm", {{"portal", "42"}}), kSecrets), "conn:acme/crm")
+  EXPECT_EQ(engine::rateLimitAccount(connection("acme", "example", {{"records", "500"}}), {}), "conn:acme/example");
+  EXPECT_EQ(engine::rateLimitAccount(connection("acme", "crm", {{"portal", "42"}}), kSecrets), "conn:acme/crm")
       << "a secret key declared but not set";
 }

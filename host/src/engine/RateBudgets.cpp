@@ -1,10 +1,10 @@
-#include "app/RateBudgets.h"
+#include "engine/RateBudgets.h"
 
 #include <algorithm>
 
 #include "common/Hash.h"
 
-namespace tributary::app {
+namespace tributary::engine {
 
 std::vector<EffectiveBudget> effectiveBudgets(const config::ConnectionRateLimit& limits,
                                               const std::vector<plugins::RateLimitDescriptor>& declared) {
@@ -40,4 +40,4 @@ std::string rateLimitAccount(const config::ConnectionConfig& conn, const std::ve
   return "cred:" + hash::sha256Hex(conn.connector + credential);
 }
 
-}  // namespace tributary::app
+}  // namespace tributary::engine

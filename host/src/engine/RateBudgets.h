@@ -8,7 +8,7 @@
 #include "config/Config.h"
 #include "plugins/ConnectorPlugin.h"
 
-namespace tributary::app {
+namespace tributary::engine {
 
 // One rate-limit class of one connection, as the HTTP client enforces it: the connector's
 // declared budget, or the operator's rate_limit override of it, times the connection's headroom.
@@ -39,4 +39,4 @@ std::vector<EffectiveBudget> effectiveBudgets(const config::ConnectionRateLimit&
 // `secretKeys` are the connector's SECRET config keys.
 std::string rateLimitAccount(const config::ConnectionConfig& conn, const std::vector<std::string>& secretKeys);
 
-}  // namespace tributary::app
+}  // namespace tributary::engine
