@@ -32,7 +32,7 @@ SimResponse VendorRuntime::dispatch(const SimRequest& request) {
   serveVendor(request, response);
   log_.append({0, request.method, request.path, request.rawQuery,
                response.delivery == SimResponse::Delivery::ResetConnection ? 0 : response.status, wallClock_(),
-               clock_.nowMs(), request.bearerToken(), response.faults});
+               clock_.nowMs(), request.bearerToken(), response.faults, request.connection});
   return response;
 }
 
