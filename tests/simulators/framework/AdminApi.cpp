@@ -12,21 +12,27 @@
 namespace tributary::sim {
 
 AdminApi::AdminApi(Vendor& vendor, SimClock& clock, WallClock wallClock, FaultInjector& faults, RequestLog& log,
-                   uint64_t seed)
-    : vendor_(vendor), clock_(clock), wallClock_(std::move(wallClock)), faults_(faults), log_(log), seed_(seed) {}
+                   OrderBook& orders, uint64_t seed)
+    : vendor_(vendor),
+      clock_(clock),
+      wallClock_(std::move(wallClock)),
+      faults_(faults),
+      log_(log),
+      orders_(orders),
+      seed_(seed) {}
 
 void AdminApi::handle(const SimRequest& request, SimResponse& response) {
   const std::string& path = request.path;
   if (ClockAdmin::handle(clock_, request, response)) return;
   if (path == "/admin" || path == "/admin/") {
-    AdminReply::ok(
-        response,
-        {{"vendor", vendor_.name()},
-         {"routes",
-          {"GET /admin/clock", "POST /admin/clock/advance", "GET /admin/objects", "GET /admin/ground-truth?object=NAME",
-           "POST /admin/records/OBJECT", "POST /admin/records/OBJECT/modify", "POST /admin/records/OBJECT/delete",
-           "GET /admin/records/OBJECT/ID", "POST /admin/quotas/reset", "POST /admin/tokens/expire",
-           "GET|POST|DELETE /admin/faults", "DELETE /admin/faults/ID", "GET|DELETE /admin/requests"}}});
+    AdminReply::ok(response, {{"vendor", vendor_.name()},
+                              {"routes",
+                               {"GET /admin/clock", "POST /admin/clock/advance", "GET /admin/objects",
+                                "GET /admin/ground-truth?object=NAME", "POST /admin/records/OBJECT",
+                                "POST /admin/records/OBJECT/modify", "POST /admin/records/OBJECT/delete",
+                                "GET /admin/records/OBJECT/ID", "POST /admin/quotas/reset", "POST /admin/tokens/expire",
+                                "GET|POST|DELETE /admin/faults", "DELETE /admin/faults/ID",
+                                "GET|DELETE /admin/requests", "GET|DELETE /admin/orders"}}});
     return;
   }
   if (path == "/admin/ground-truth" && request.method == "GET") return groundTruth(request, response);
@@ -44,6 +50,7 @@ void AdminApi::handle(const SimRequest& request, SimResponse& response) {
   }
   if (path == "/admin/faults" || path.rfind("/admin/faults/", 0) == 0) return faults(request, response);
   if (path == "/admin/requests") return requests(request, response);
+  if (path == "/admin/orders") return orders(request, response);
   AdminReply::error(response, 404, request.method + " " + path + ": no such admin route (GET /admin lists them)");
 }
 
@@ -302,6 +309,15 @@ void AdminApi::requests(const SimRequest& request, SimResponse& response) {
   }
   const std::string prefix = request.param("path_prefix").value_or("");
   AdminReply::ok(response, {{"last_seq", log_.lastSeq()}, {"requests", log_.query(since, prefix, limit)}});
+}
+
+void AdminApi::orders(const SimRequest& request, SimResponse& response) {
+  if (request.method == "GET") return AdminReply::ok(response, {{"orders", orders_.list()}});
+  if (request.method == "DELETE") {
+    orders_.clear();
+    return AdminReply::ok(response, {{"cleared", true}});
+  }
+  AdminReply::error(response, 405, request.method + " /admin/orders: use GET or DELETE /admin/orders");
 }
 
 }  // namespace tributary::sim

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "FaultInjector.h"
+#include "OrderBook.h"
 #include "RequestLog.h"
 #include "SimClock.h"
 #include "SimRequest.h"
@@ -14,10 +15,12 @@
 namespace tributary::sim {
 
 // The per-vendor admin API under /admin on the vendor's own listener: clock, records, ground
-// truth, quotas, tokens, faults and the request log. See docs/simulators.md.
+// truth, quotas, tokens, faults, the request log and the orders of POST /_sim/orders. See
+// docs/simulators.md.
 class AdminApi {
  public:
-  AdminApi(Vendor& vendor, SimClock& clock, WallClock wallClock, FaultInjector& faults, RequestLog& log, uint64_t seed);
+  AdminApi(Vendor& vendor, SimClock& clock, WallClock wallClock, FaultInjector& faults, RequestLog& log,
+           OrderBook& orders, uint64_t seed);
 
   void handle(const SimRequest& request, SimResponse& response);
 
@@ -30,6 +33,7 @@ class AdminApi {
   void mutate(SimObject& object, const std::string& action, const nlohmann::json& body, SimResponse& response);
   void faults(const SimRequest& request, SimResponse& response);
   void requests(const SimRequest& request, SimResponse& response);
+  void orders(const SimRequest& request, SimResponse& response);
   // Checks admin field overrides against the object's writable fields; empty when fine.
   std::string checkFields(const SimObject& object, const nlohmann::json& fields, const std::string& where) const;
 
@@ -38,6 +42,7 @@ class AdminApi {
   WallClock wallClock_;
   FaultInjector& faults_;
   RequestLog& log_;
+  OrderBook& orders_;
   const uint64_t seed_;
   std::atomic<uint64_t> picks_{0};
 };

@@ -1,6 +1,10 @@
 #include "FaultInjector.h"
 
+#include <strings.h>
+
 #include <algorithm>
+#include <cctype>
+#include <string_view>
 
 #include "ConfigError.h"
 
@@ -11,17 +15,27 @@ void requireType(bool ok, const std::string& where, const std::string& field, co
   if (!ok) throw ConfigError(where + "." + field + ": expected " + expected);
 }
 
+// An RFC 9110 token.
+bool isHeaderName(const std::string& name) {
+  if (name.empty()) return false;
+  for (const char c : name) {
+    const bool alnum = std::isalnum(static_cast<unsigned char>(c)) != 0;
+    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 FaultRule FaultRule::fromJson(const nlohmann::json& body, const std::string& where) {
   if (!body.is_object()) throw ConfigError(where + ": expected an object");
-  static const std::vector<std::string> kFields = {"kind",        "method", "path",   "count",
-                                                   "probability", "seed",   "status", "latency_ms"};
+  static const std::vector<std::string> kFields = {"kind", "method", "path",       "count", "probability",
+                                                   "seed", "status", "latency_ms", "body",  "headers"};
   for (const auto& [key, value] : body.items()) {
     if (std::find(kFields.begin(), kFields.end(), key) == kFields.end()) {
       throw ConfigError(where + "." + key +
                         ": unknown field (allowed: kind, method, path, count, probability, seed, "
-                        "status, latency_ms)");
+                        "status, latency_ms, body, headers)");
     }
   }
   FaultRule rule;
@@ -58,11 +72,46 @@ FaultRule FaultRule::fromJson(const nlohmann::json& body, const std::string& whe
     rule.seed = body["seed"].get<uint64_t>();
   }
   if (body.contains("status")) {
-    requireType(body["status"].is_number_integer(), where, "status", "500, 502, 503 or 504");
-    rule.status = body["status"];
-    requireType(rule.kind == FaultKind::ServerError, where, "status", "no status (only server_error takes one)");
-    requireType(rule.status == 500 || rule.status == 502 || rule.status == 503 || rule.status == 504, where, "status",
-                "500, 502, 503 or 504");
+    const nlohmann::json& status = body["status"];
+    if (rule.kind == FaultKind::Respond) {
+      requireType(status.is_number_integer() && status.get<int64_t>() >= 100 && status.get<int64_t>() <= 599, where,
+                  "status", "an integer from 100 to 599");
+    } else {
+      requireType(rule.kind == FaultKind::ServerError, where, "status",
+                  "no status (only server_error and respond take one)");
+      requireType(status.is_number_integer(), where, "status", "500, 502, 503 or 504");
+      const int64_t value = status.get<int64_t>();
+      requireType(value == 500 || value == 502 || value == 503 || value == 504, where, "status",
+                  "500, 502, 503 or 504");
+    }
+    rule.status = static_cast<int>(status.get<int64_t>());
+  }
+  if (rule.kind == FaultKind::Respond && !body.contains("status")) {
+    throw ConfigError(where + ".status: required for a respond fault (an integer from 100 to 599)");
+  }
+  if (body.contains("body")) {
+    requireType(rule.kind == FaultKind::Respond, where, "body", "no body (only respond takes one)");
+    requireType(body["body"].is_string(), where, "body", "a string, sent as is (a JSON body goes in as its text)");
+    rule.body = body["body"];
+  }
+  if (body.contains("headers")) {
+    requireType(rule.kind == FaultKind::Respond, where, "headers", "no headers (only respond takes them)");
+    requireType(body["headers"].is_object(), where, "headers", "an object of header name to string value");
+    for (const auto& [name, value] : body["headers"].items()) {
+      const std::string field = "headers." + name;
+      if (!isHeaderName(name)) {
+        throw ConfigError(where + ".headers: '" + name +
+                          "' is not a header name (use letters, digits and !#$%&'*+-.^_`|~)");
+      }
+      if (strcasecmp(name.c_str(), "Content-Length") == 0 || strcasecmp(name.c_str(), "Transfer-Encoding") == 0) {
+        throw ConfigError(where + "." + field + ": not settable (the simulator frames the body with Content-Length)");
+      }
+      requireType(value.is_string(), where, field, "a string (in YAML quote numbers: \"1\")");
+      const std::string text = value.get<std::string>();
+      requireType(text.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos, where, field,
+                  "a string without CR, LF or NUL");
+      rule.headers.emplace_back(name, text);
+    }
   }
   if (body.contains("latency_ms")) {
     requireType(body["latency_ms"].is_number_integer() && body["latency_ms"].get<int64_t>() >= 0 &&
@@ -87,6 +136,12 @@ nlohmann::json FaultRule::toJson() const {
   out["count"] = count ? nlohmann::json(*count) : nlohmann::json(nullptr);
   if (kind == FaultKind::ServerError) out["status"] = status;
   if (kind == FaultKind::Latency) out["latency_ms"] = latencyMs;
+  if (kind == FaultKind::Respond) {
+    out["status"] = status;
+    out["body"] = body;
+    out["headers"] = nlohmann::json::object();
+    for (const auto& [name, value] : headers) out["headers"][name] = value;
+  }
   return out;
 }
 
@@ -133,7 +188,7 @@ std::vector<FiredFault> FaultInjector::decide(const SimRequest& request, bool ca
     if (rule.probability < 1.0 && !active.random.chance(rule.probability)) continue;
     if (rule.count) --*rule.count;
     ++rule.fired;
-    fired.push_back({rule.kind, rule.status, rule.latencyMs});
+    fired.push_back({rule.kind, rule.status, rule.latencyMs, rule.body, rule.headers});
   }
   return fired;
 }

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -26,12 +27,17 @@ struct FaultRule {
   std::optional<uint64_t> count;
   double probability = 1.0;
   uint64_t seed = 1;
+  // server_error: 500/502/503/504; respond: 100..599.
   int status = 500;
   int latencyMs = 0;
+  // respond: the body as sent, and the headers by name (a Content-Type among them replaces the
+  // default application/json;charset=UTF-8).
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
   uint64_t fired = 0;
 
   // Reads {"kind":..., "method", "path", "count", "probability", "seed", "status",
-  // "latency_ms"}; errors name `where` and the field.
+  // "latency_ms", "body", "headers"}; errors name `where` and the field.
   static FaultRule fromJson(const nlohmann::json& body, const std::string& where);
   nlohmann::json toJson() const;
 };
@@ -40,6 +46,9 @@ struct FiredFault {
   FaultKind kind;
   int status;
   int latencyMs;
+  // respond only.
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // The faults set on one vendor. Probabilistic rules draw from their own seeded generator, so a

@@ -6,7 +6,7 @@
 namespace tributary::sim {
 namespace {
 
-constexpr std::array<std::pair<FaultKind, std::string_view>, 8> kNames{{
+constexpr std::array<std::pair<FaultKind, std::string_view>, 9> kNames{{
     {FaultKind::RateLimit, "rate_limit"},
     {FaultKind::ServerError, "server_error"},
     {FaultKind::Latency, "latency"},
@@ -15,6 +15,7 @@ constexpr std::array<std::pair<FaultKind, std::string_view>, 8> kNames{{
     {FaultKind::MalformedJson, "malformed_json"},
     {FaultKind::ExpiredToken, "expired_token"},
     {FaultKind::ExpiredCursor, "expired_cursor"},
+    {FaultKind::Respond, "respond"},
 }};
 
 }  // namespace

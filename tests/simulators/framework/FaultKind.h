@@ -23,6 +23,9 @@ enum class FaultKind {
   ExpiredToken,
   // The vendor's answer to a stale paging cursor; only requests that carry a cursor.
   ExpiredCursor,
+  // Exactly the status, headers and body the rule gives (a 200 carrying a GraphQL rate-limit
+  // error, a 403 with a quota body, ...).
+  Respond,
 };
 
 std::string_view faultKindName(FaultKind kind);

@@ -2,15 +2,18 @@
 
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerConnection.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/ThreadPool.h>
 
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <istream>
@@ -40,9 +43,16 @@ std::string reasonFor(int status) {
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
-    default: return "Status";
+    default:
+      return Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
   }
 }
+
+// Connection ids are unique across every listener of the process.
+std::atomic<uint64_t> connectionsAccepted{0};
+// The id of the connection this server thread serves: Poco runs each connection on one thread,
+// request after request, for its whole keep-alive life.
+thread_local uint64_t currentConnection = 0;
 
 void dropConnection(Poco::Net::HTTPServerRequest& request, bool reset) {
   auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
@@ -84,6 +94,7 @@ class SimRequestHandler : public Poco::Net::HTTPRequestHandler {
     std::istream& in = request.stream();
     sim.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     sim.baseUrl = baseUrl_;
+    sim.connection = currentConnection;
 
     const SimResponse out = handler_(sim);
     if (out.latencyMs > 0) std::this_thread::sleep_for(std::chrono::milliseconds(out.latencyMs));
@@ -121,13 +132,54 @@ class SimHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
     return new SimRequestHandler(handler_, baseUrl_);
   }
+  // What Poco's HTTPServer::stopAll does after stopping the acceptor: every open connection stops,
+  // and with abort its socket is shut down so a keep-alive wait ends now.
+  void stopConnections(bool abort) { serverStopped(this, abort); }
 
  private:
   const HttpListener::Handler& handler_;
   const std::string& baseUrl_;
 };
 
+// Poco's HTTP connection, numbered when accepted.
+class CountedConnection : public Poco::Net::HTTPServerConnection {
+ public:
+  CountedConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
+                    Poco::Net::HTTPRequestHandlerFactory::Ptr handlers)
+      : HTTPServerConnection(socket, params, handlers), id_(++connectionsAccepted) {}
+
+  void run() override {
+    currentConnection = id_;
+    HTTPServerConnection::run();
+    currentConnection = 0;
+  }
+
+ private:
+  const uint64_t id_;
+};
+
+// Poco's HTTPServer, less its fixed connection factory: a TCPServer making CountedConnections.
+class CountedConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  CountedConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, Poco::Net::HTTPRequestHandlerFactory::Ptr handlers)
+      : params_(std::move(params)), handlers_(std::move(handlers)) {}
+
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+    return new CountedConnection(socket, params_, handlers_);
+  }
+
+ private:
+  Poco::Net::HTTPServerParams::Ptr params_;
+  Poco::Net::HTTPRequestHandlerFactory::Ptr handlers_;
+};
+
 }  // namespace
+
+struct HttpListener::Server {
+  SimHandlerFactory* handlers = nullptr;  // owned by handlersOwner
+  Poco::Net::HTTPRequestHandlerFactory::Ptr handlersOwner;
+  std::unique_ptr<Poco::Net::TCPServer> tcp;
+};
 
 HttpListener::HttpListener(const std::string& bindAddress, uint16_t port, int threads, Handler handler)
     : bindAddress_(bindAddress), port_(port), handler_(std::move(handler)) {
@@ -143,20 +195,26 @@ void HttpListener::start() {
   Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(bindAddress_, port_), 256);
   port_ = socket.address().port();
   baseUrlCache_ = baseUrl();
-  auto* params = new Poco::Net::HTTPServerParams;
+  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
   params->setKeepAlive(true);
+  // 0 is no cap: a keep-alive client may send any number of requests on one connection (Poco's
+  // default of 100 would close it under a connection-reuse test).
   params->setMaxKeepAliveRequests(0);
   params->setKeepAliveTimeout(Poco::Timespan(30, 0));
   params->setMaxThreads(pool_->capacity());
   params->setMaxQueued(1024);
-  server_ =
-      std::make_unique<Poco::Net::HTTPServer>(new SimHandlerFactory(handler_, baseUrlCache_), *pool_, socket, params);
-  server_->start();
+  server_ = std::make_unique<Server>();
+  server_->handlers = new SimHandlerFactory(handler_, baseUrlCache_);
+  server_->handlersOwner = server_->handlers;
+  server_->tcp = std::make_unique<Poco::Net::TCPServer>(new CountedConnectionFactory(params, server_->handlersOwner),
+                                                        *pool_, socket, params);
+  server_->tcp->start();
 }
 
 void HttpListener::stop() {
   if (server_) {
-    server_->stopAll(true);
+    server_->tcp->stop();
+    server_->handlers->stopConnections(true);
     server_.reset();
   }
   if (pool_) pool_->joinAll();

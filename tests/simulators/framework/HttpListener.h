@@ -10,16 +10,15 @@
 
 namespace Poco {
 class ThreadPool;
-namespace Net {
-class HTTPServer;
-}
 }  // namespace Poco
 
 namespace tributary::sim {
 
-// One loopback HTTP/1.1 listener (Poco HTTPServer, keep-alive) that turns each request into a
-// SimRequest, calls the handler, and delivers the SimResponse, including faulty deliveries
-// (latency, connection reset, truncated body).
+// One loopback HTTP/1.1 listener (Poco's HTTP server, keep-alive with no request cap and a 30 s
+// idle timeout) that turns each request into a SimRequest, calls the handler, and delivers the
+// SimResponse, including faulty deliveries (latency, connection reset, truncated body). Every
+// accepted TCP connection gets the next value of one process-wide counter (1, 2, ...), carried
+// in SimRequest::connection, so tests can tell which requests shared a connection.
 class HttpListener {
  public:
   using Handler = std::function<SimResponse(const SimRequest&)>;
@@ -42,7 +41,9 @@ class HttpListener {
   // Handlers keep a reference to it, so it must not move after start().
   std::string baseUrlCache_;
   std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  // The Poco server and its handler factory (defined in the .cpp, which owns the Poco types).
+  struct Server;
+  std::unique_ptr<Server> server_;
 };
 
 }  // namespace tributary::sim

@@ -26,7 +26,8 @@ nlohmann::json RequestLog::query(uint64_t sinceSeq, const std::string& pathPrefi
                    {"time", TimeFormat::isoMillisZ(entry.wallMs)},
                    {"sim_time", TimeFormat::isoMillisZ(entry.simMs)},
                    {"token", entry.token},
-                   {"faults", entry.faults}});
+                   {"faults", entry.faults},
+                   {"connection", entry.connection}});
   }
   return out;
 }

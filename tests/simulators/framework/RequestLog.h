@@ -20,6 +20,8 @@ struct RequestLogEntry {
   // The bearer token (or OAuth client id) the client sent; empty when none.
   std::string token;
   std::string faults;
+  // SimRequest::connection: the TCP connection that carried the request.
+  uint64_t connection = 0;
 };
 
 // Every request a listener answered, newest last, bounded to `capacity` entries, so tests can

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,6 +25,9 @@ struct SimRequest {
   std::string body;
   // http://127.0.0.1:PORT of the listener that received the request.
   std::string baseUrl;
+  // The TCP connection that carried it: 1, 2, ... in accept order, unique across the process's
+  // listeners for its life; 0 when no socket was involved (unit tests).
+  uint64_t connection = 0;
 
   std::optional<std::string> param(std::string_view name) const;
   std::string header(const std::string& lowercaseName) const;

@@ -1,5 +1,7 @@
 #include "VendorRuntime.h"
 
+#include <strings.h>
+
 #include <exception>
 
 namespace tributary::sim {
@@ -10,7 +12,7 @@ VendorRuntime::VendorRuntime(std::unique_ptr<Vendor> vendor, SimClock& clock, Wa
       clock_(clock),
       wallClock_(std::move(wallClock)),
       log_(requestLogCapacity),
-      admin_(*vendor_, clock_, wallClock_, faults_, log_, seed) {}
+      admin_(*vendor_, clock_, wallClock_, faults_, log_, orders_, seed) {}
 
 void VendorRuntime::loadFaults(const ConfigNode& faults) {
   for (const ConfigNode& item : faults.items()) {
@@ -32,12 +34,13 @@ SimResponse VendorRuntime::dispatch(const SimRequest& request) {
   serveVendor(request, response);
   log_.append({0, request.method, request.path, request.rawQuery,
                response.delivery == SimResponse::Delivery::ResetConnection ? 0 : response.status, wallClock_(),
-               clock_.nowMs(), request.bearerToken(), response.faults});
+               clock_.nowMs(), request.bearerToken(), response.faults, request.connection});
   return response;
 }
 
 void VendorRuntime::serveVendor(const SimRequest& request, SimResponse& response) {
-  const auto fired = faults_.decide(request, vendor_->carriesCursor(request));
+  const bool framework = OrderBook::owns(request.path);
+  const auto fired = faults_.decide(request, !framework && vendor_->carriesCursor(request));
   bool replaced = false, truncate = false, malform = false;
   for (const FiredFault& fault : fired) {
     if (!response.faults.empty()) response.faults += ",";
@@ -50,6 +53,20 @@ void VendorRuntime::serveVendor(const SimRequest& request, SimResponse& response
         if (!replaced) response.delivery = SimResponse::Delivery::ResetConnection;
         replaced = true;
         break;
+      case FaultKind::Respond:
+        if (!replaced) {
+          response.status = fault.status;
+          response.body = fault.body;
+          for (const auto& [name, value] : fault.headers) {
+            if (strcasecmp(name.c_str(), "Content-Type") == 0) {
+              response.contentType = value;
+            } else {
+              response.setHeader(name, value);
+            }
+          }
+        }
+        replaced = true;
+        break;
       default:
         if (!replaced) vendor_->faultResponse(fault.kind, fault.status, request, response);
         replaced = true;
@@ -58,7 +75,11 @@ void VendorRuntime::serveVendor(const SimRequest& request, SimResponse& response
   }
   if (!replaced) {
     try {
-      vendor_->handle(request, response);
+      if (framework) {
+        orders_.handle(request, wallClock_(), response);
+      } else {
+        vendor_->handle(request, response);
+      }
     } catch (const std::exception& error) {
       // A simulator bug must still look like the vendor's 500, and say what broke.
       response = SimResponse{};

@@ -5,6 +5,7 @@
 #include "AdminApi.h"
 #include "ConfigNode.h"
 #include "FaultInjector.h"
+#include "OrderBook.h"
 #include "RequestLog.h"
 #include "SimClock.h"
 #include "Vendor.h"
@@ -13,7 +14,8 @@
 namespace tributary::sim {
 
 // One vendor with everything the framework wraps around it: the admin API, the fault
-// injector and the request log. dispatch() is the whole request path minus the socket.
+// injector, the request log and the framework's own /_sim/ routes. dispatch() is the whole
+// request path minus the socket.
 class VendorRuntime {
  public:
   VendorRuntime(std::unique_ptr<Vendor> vendor, SimClock& clock, WallClock wallClock, size_t requestLogCapacity,
@@ -26,6 +28,7 @@ class VendorRuntime {
   Vendor& vendor() { return *vendor_; }
   FaultInjector& faults() { return faults_; }
   RequestLog& log() { return log_; }
+  OrderBook& orders() { return orders_; }
 
  private:
   void serveVendor(const SimRequest& request, SimResponse& response);
@@ -35,6 +38,7 @@ class VendorRuntime {
   WallClock wallClock_;
   FaultInjector faults_;
   RequestLog log_;
+  OrderBook orders_;
   AdminApi admin_;
 };
 

@@ -90,7 +90,12 @@ HttpResult SimProcess::request(const std::string& method, const std::string& url
   const Poco::URI uri(url);
   Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
   session.setTimeout(Poco::Timespan(30, 0));
-  Poco::Net::HTTPRequest request(method, uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
+  return send(session, method, uri.getPathAndQuery(), body, headers);
+}
+
+HttpResult SimProcess::send(Poco::Net::HTTPClientSession& session, const std::string& method, const std::string& target,
+                            const std::string& body, const std::map<std::string, std::string>& headers) {
+  Poco::Net::HTTPRequest request(method, target, Poco::Net::HTTPMessage::HTTP_1_1);
   for (const auto& [name, value] : headers) request.set(name, value);
   if (!body.empty() || method == "POST") {
     request.setContentLength(static_cast<std::streamsize>(body.size()));

@@ -7,6 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace Poco::Net {
+class HTTPClientSession;
+}  // namespace Poco::Net
+
 namespace tributary::sim::testing {
 
 struct HttpResult {
@@ -33,6 +37,10 @@ class SimProcess {
   // One request on a fresh connection. Throws Poco exceptions on transport failures.
   static HttpResult request(const std::string& method, const std::string& url, const std::string& body = "",
                             const std::map<std::string, std::string>& headers = {});
+  // One request on the caller's session, which keeps its connection open between calls
+  // (target is the path and query). Throws like request().
+  static HttpResult send(Poco::Net::HTTPClientSession& session, const std::string& method, const std::string& target,
+                         const std::string& body = "", const std::map<std::string, std::string>& headers = {});
 
   // Runs tributary-sim with a scenario expected to be refused; returns (exit code, stderr).
   static std::pair<int, std::string> runExpectingFailure(const std::string& scenarioYaml);

@@ -99,3 +99,65 @@ TEST(faults_e2e, ProbabilisticFailuresRepeatForTheSameSeed) {
   EXPECT_NE(first.find('x'), std::string::npos);
   EXPECT_NE(first.find('.'), std::string::npos);
 }
+
+// A vendor's rate-limit error inside a 200 (GraphQL style), from the admin API.
+TEST(faults_e2e, RespondSendsTheRuleStatusHeadersAndBodyAsGiven) {
+  SimProcess sim(kScenario);
+  const std::string body =
+      R"({"errors":[{"message":"Complexity budget exhausted","extensions":{"code":"ComplexityException"}}]})";
+  setFault(sim, nlohmann::json({{"kind", "respond"},
+                                {"status", 200},
+                                {"body", body},
+                                {"headers", {{"Retry-After", "1"}}},
+                                {"count", 2},
+                                {"path", "/crm/v3/objects/deals"}})
+                    .dump());
+  for (int i = 0; i < 2; ++i) {
+    const auto response = deals(sim);
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, body);
+    EXPECT_EQ(response.headers.at("Retry-After"), "1");
+    EXPECT_EQ(response.headers.at("Content-Type"), "application/json;charset=UTF-8");
+    EXPECT_EQ(response.headers.count("X-HubSpot-RateLimit-Max"), 0u) << "only the rule's headers";
+  }
+  EXPECT_TRUE(deals(sim).json().contains("results")) << "the rule retired after count";
+  const auto log = SimProcess::request("GET", sim.adminUrl("hubspot") + "/requests").json();
+  EXPECT_EQ(log["requests"][0]["faults"], "respond");
+  EXPECT_EQ(log["requests"][0]["status"], 200);
+}
+
+// A quota error from the scenario file, with its own Content-Type, on another vendor.
+TEST(faults_e2e, RespondFromTheScenarioAnswersEveryMatchingRequest) {
+  SimProcess sim(R"(vendors:
+  salesforce:
+    faults:
+      - kind: respond
+        status: 403
+        body: 'quota exceeded for today'
+        headers: {Content-Type: text/plain, X-Quota-Reset: "3600"}
+        path: /services/data/v60.0/limits
+)");
+  const std::string url = sim.baseUrl("salesforce") + "/services/data/v60.0/limits";
+  for (int i = 0; i < 2; ++i) {
+    const auto response = SimProcess::request("GET", url, "", {{"Authorization", "Bearer salesforce-test-token"}});
+    EXPECT_EQ(response.status, 403);
+    EXPECT_EQ(response.body, "quota exceeded for today");
+    EXPECT_EQ(response.headers.at("Content-Type"), "text/plain");
+    EXPECT_EQ(response.headers.at("X-Quota-Reset"), "3600");
+  }
+}
+
+TEST(faults_e2e, BadRespondRuleIsRefusedWithTheField) {
+  SimProcess sim(kScenario);
+  const auto refused = SimProcess::request("POST", sim.adminUrl("hubspot") + "/faults",
+                                           R"({"kind":"respond","status":200,"headers":{"Retry-After":1}})");
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.json()["error"],
+            "POST /admin/faults: body.headers.Retry-After: expected a string (in YAML quote numbers: \"1\")");
+  const auto exit =
+      SimProcess::runExpectingFailure("vendors:\n  hubspot:\n    faults: [{kind: respond, status: 600}]\n");
+  EXPECT_EQ(exit.first, 2);
+  EXPECT_NE(exit.second.find("vendors.hubspot.faults[0].status: expected an integer from 100 to 599"),
+            std::string::npos)
+      << exit.second;
+}

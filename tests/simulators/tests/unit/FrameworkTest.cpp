@@ -75,6 +75,140 @@ TEST(faults, BadRulesNameTheField) {
             std::string::npos);
 }
 
+TEST(faults, RespondRulesAreCheckedFieldByField) {
+  auto message = [](const nlohmann::json& body) {
+    try {
+      FaultRule::fromJson(body, "faults[0]");
+    } catch (const ConfigError& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  const nlohmann::json ok = {{"kind", "respond"}, {"status", 200}};
+  auto with = [&](const std::string& key, const nlohmann::json& value) {
+    nlohmann::json rule = ok;
+    rule[key] = value;
+    return message(rule);
+  };
+  EXPECT_EQ(message(ok), "no error");
+  EXPECT_EQ(message({{"kind", "respond"}}),
+            "faults[0].status: required for a respond fault (an integer from 100 to 599)");
+  EXPECT_EQ(with("status", 99), "faults[0].status: expected an integer from 100 to 599");
+  EXPECT_EQ(with("status", 600), "faults[0].status: expected an integer from 100 to 599");
+  EXPECT_EQ(with("status", "200"), "faults[0].status: expected an integer from 100 to 599");
+  EXPECT_EQ(with("status", 100), "no error");
+  EXPECT_EQ(with("status", 599), "no error");
+  EXPECT_EQ(with("body", nlohmann::json::object()),
+            "faults[0].body: expected a string, sent as is (a JSON body goes in as its text)");
+  EXPECT_EQ(with("headers", "Retry-After: 1"), "faults[0].headers: expected an object of header name to string value");
+  EXPECT_EQ(with("headers", {{"Retry-After", 1}}),
+            "faults[0].headers.Retry-After: expected a string (in YAML quote numbers: \"1\")");
+  EXPECT_EQ(with("headers", {{"Retry After", "1"}}),
+            "faults[0].headers: 'Retry After' is not a header name (use letters, digits and !#$%&'*+-.^_`|~)");
+  EXPECT_EQ(with("headers", {{"X-Note", "a\r\nSet-Cookie: x"}}),
+            "faults[0].headers.X-Note: expected a string without CR, LF or NUL");
+  EXPECT_EQ(with("headers", {{"content-length", "5"}}),
+            "faults[0].headers.content-length: not settable (the simulator frames the body with Content-Length)");
+  EXPECT_EQ(with("colour", 1),
+            "faults[0].colour: unknown field (allowed: kind, method, path, count, probability, seed, status, "
+            "latency_ms, body, headers)");
+  // The other kinds take none of respond's fields.
+  EXPECT_EQ(message({{"kind", "server_error"}, {"body", "x"}}),
+            "faults[0].body: expected no body (only respond takes one)");
+  EXPECT_EQ(message({{"kind", "rate_limit"}, {"headers", nlohmann::json::object()}}),
+            "faults[0].headers: expected no headers (only respond takes them)");
+  EXPECT_EQ(message({{"kind", "rate_limit"}, {"status", 503}}),
+            "faults[0].status: expected no status (only server_error and respond take one)");
+}
+
+TEST(faults, RespondReplacesTheAnswerWithExactlyTheRuleStatusHeadersAndBody) {
+  VendorFixture hs(R"(
+vendors:
+  hubspot:
+    objects: {deals: 5}
+    faults:
+      - kind: respond
+        status: 200
+        body: '{"errors":[{"message":"Complexity budget exhausted","extensions":{"code":"ComplexityException"}}]}'
+        headers: {Retry-After: "1"}
+        count: 2
+        path: /crm/v3/objects/deals
+)");
+  const char* token = "hubspot-test-token";
+  EXPECT_EQ(hs.call("GET", "/crm/v3/objects/contacts", "", token).faults, "") << "another path";
+  for (int i = 0; i < 2; ++i) {
+    const auto r = hs.call("GET", "/crm/v3/objects/deals", "", token);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(hs.json(r)["errors"][0]["extensions"]["code"], "ComplexityException");
+    EXPECT_EQ(r.headers, (std::vector<std::pair<std::string, std::string>>{{"Retry-After", "1"}}));
+    EXPECT_EQ(r.contentType, "application/json;charset=UTF-8");
+  }
+  EXPECT_TRUE(hs.json(hs.call("GET", "/crm/v3/objects/deals", "", token)).contains("results"));
+
+  const auto set = hs.call("POST", "/admin/faults",
+                           R"({"kind":"respond","status":403,"body":"quota","headers":{"Content-Type":"text/plain"}})");
+  ASSERT_EQ(set.status, 200);
+  const auto listed = hs.json(set)["faults"].back();
+  EXPECT_EQ(listed["kind"], "respond");
+  EXPECT_EQ(listed["status"], 403);
+  EXPECT_EQ(listed["body"], "quota");
+  EXPECT_EQ(listed["headers"], nlohmann::json({{"Content-Type", "text/plain"}}));
+  const auto r = hs.call("POST", "/crm/v3/objects/deals/search", "{}", token);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body, "quota");
+  EXPECT_EQ(r.contentType, "text/plain");
+  EXPECT_TRUE(r.headers.empty()) << "Content-Type is the content type, not an extra header";
+  EXPECT_EQ(r.faults, "respond");
+}
+
+TEST(orders, EachPostTakesOneNumberedOrderWithItsBodyAndConnection) {
+  VendorFixture hs("vendors:\n  hubspot: {}\n");
+  auto post = [&](const std::string& body, uint64_t connection) {
+    SimRequest request = SimRequest::make("POST", "/_sim/orders", body);
+    request.connection = connection;
+    return hs.runtime->dispatch(request);
+  };
+  const auto first = post(R"({"sku":"a"})", 7);
+  EXPECT_EQ(first.status, 201);
+  EXPECT_EQ(hs.json(first), nlohmann::json({{"id", 1}}));
+  EXPECT_EQ(hs.json(post("", 8))["id"], 2);
+  const auto listed = hs.json(hs.call("GET", "/admin/orders"))["orders"];
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0]["body"], R"({"sku":"a"})");
+  EXPECT_EQ(listed[0]["connection"], 7);
+  EXPECT_EQ(listed[1]["body"], "");
+  EXPECT_EQ(listed[1]["connection"], 8);
+  EXPECT_EQ(listed[1]["time_ms"], *hs.wallMs);
+  const auto log = hs.json(hs.call("GET", "/admin/requests"))["requests"];
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0]["path"], "/_sim/orders");
+  EXPECT_EQ(log[0]["status"], 201);
+  EXPECT_EQ(log[0]["connection"], 7);
+
+  EXPECT_EQ(hs.call("DELETE", "/admin/orders").status, 200);
+  EXPECT_TRUE(hs.json(hs.call("GET", "/admin/orders"))["orders"].empty());
+  EXPECT_EQ(hs.json(post("again", 9))["id"], 3) << "ids are never given twice";
+  EXPECT_EQ(hs.call("PUT", "/_sim/orders").status, 405);
+  EXPECT_EQ(hs.json(hs.call("GET", "/_sim/nope"))["error"],
+            "GET /_sim/nope: no such simulator route (the only one is POST /_sim/orders)");
+}
+
+TEST(orders, FaultsHitTheOrdersPathAndAReplacedAnswerTakesNoOrder) {
+  VendorFixture sf("vendors:\n  salesforce: {}\n");
+  ASSERT_EQ(
+      sf.call("POST", "/admin/faults", R"({"kind":"server_error","status":503,"count":1,"path":"/_sim/"})").status,
+      200);
+  const auto unavailable = sf.call("POST", "/_sim/orders", "x");
+  EXPECT_EQ(unavailable.status, 503);
+  EXPECT_EQ(sf.json(unavailable)[0]["errorCode"], "SERVER_UNAVAILABLE") << "the vendor's own 503 body";
+  sf.call("POST", "/admin/faults", R"({"kind":"connection_reset","count":1})");
+  EXPECT_EQ(sf.call("POST", "/_sim/orders", "y").delivery, SimResponse::Delivery::ResetConnection);
+  EXPECT_TRUE(sf.json(sf.call("GET", "/admin/orders"))["orders"].empty());
+  sf.call("POST", "/admin/faults", R"({"kind":"truncated_body","count":1})");
+  EXPECT_EQ(sf.call("POST", "/_sim/orders", "z").delivery, SimResponse::Delivery::TruncatedBody);
+  EXPECT_EQ(sf.json(sf.call("GET", "/admin/orders"))["orders"].size(), 1u) << "taken, though its answer is cut";
+}
+
 TEST(faults, VendorShapedBodiesForEachReplacingFault) {
   VendorFixture hs(R"(
 vendors:
