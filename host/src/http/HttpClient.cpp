@@ -11,30 +11,14 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SSLException.h>
 #include <Poco/Timespan.h>
 #include <Poco/URI.h>
 
 #include "http/HttpError.h"
+#include "http/TlsContext.h"
 
 namespace tributary::http {
-namespace {
-
-Poco::Net::Context::Ptr tlsContext() {
-  static std::once_flag once;
-  static Poco::Net::Context::Ptr context;
-  std::call_once(once, [] {
-    Poco::Net::initializeSSL();
-    // VERIFY_RELAXED on a client verifies the server's certificate chain and host name
-    // against the system's CA store (loadDefaultCAs).
-    context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "", Poco::Net::Context::VERIFY_RELAXED,
-                                     9, true);
-  });
-  return context;
-}
-
-}  // namespace
-
 HttpClient::HttpClient() : HttpClient(Options{}) {}
 HttpClient::HttpClient(Options options) : options_(options) {}
 
@@ -66,7 +50,8 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
   try {
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
     if (scheme == "https") {
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), tlsContext());
+      session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
+                                                                clientTlsContext(options_.caFile));
     } else {
       session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
     }
@@ -97,6 +82,10 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
     return response;
   } catch (const HttpError&) {
     throw;
+  } catch (const Poco::Net::SSLException& e) {
+    const TlsFailure failure = describeTlsFailure(e, uri.getHost(), uri.getPort());
+    throw HttpError(failure.certificateRejected ? HttpError::Kind::InvalidRequest : HttpError::Kind::Transient,
+                    where + ": " + failure.message);
   } catch (const Poco::TimeoutException&) {
     throw HttpError(HttpError::Kind::Transient, where + ": timed out after " + std::to_string(timeout.count()) + " ms");
   } catch (const Poco::Exception& e) {

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
+#include <optional>
 
 #include "http/HttpRequest.h"
 #include "http/HttpResponse.h"
@@ -17,6 +19,8 @@ class HttpClient {
   struct Options {
     std::chrono::milliseconds defaultTimeout{30000};
     std::size_t maxBodyBytes = 256u << 20;  // a larger response fails as Transient
+    // PEM CAs trusted besides the system's (http.ca_file).
+    std::optional<std::filesystem::path> caFile;
   };
 
   HttpClient();
