@@ -64,7 +64,7 @@ class ConnectionPool {
     if (options_.maxIdlePerHost <= 0) return;
     if (auto* s = dynamic_cast<Poco::Net::HTTPSClientSession*>(lease.session.get())) {
       try {
-        auto tls = s->sslSession();
+        auto tls = resumableTlsSession(*s);
         if (tls) {
           std::lock_guard lock(mutex_);
           sessions_[key] = tls;
@@ -232,10 +232,9 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
       throw HttpError(HttpError::Kind::Transient, where + ": timed out after " + std::to_string(timeout.count()) + " ms",
                       sent);
     } catch (const Poco::Net::SSLException& e) {
-      if (auto why = certificateFailure(e, uri.getHost(), uri.getPort())) {
-        throw HttpError(HttpError::Kind::Certificate, where + ": " + *why);
-      }
-      throw HttpError(HttpError::Kind::Transient, where + ": TLS: " + e.displayText(), sent);
+      const TlsFailure f = describeTlsFailure(e, uri.getHost(), uri.getPort());
+      throw HttpError(f.certificateRejected ? HttpError::Kind::Certificate : HttpError::Kind::Transient,
+                      where + ": " + f.message, sent && !f.certificateRejected);
     } catch (const Poco::Exception& e) {
       if (lease->reused && round == 0 && request.repeatable() &&
           (dynamic_cast<const Poco::Net::ConnectionResetException*>(&e) ||
