@@ -236,6 +236,12 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
       throw HttpError(f.certificateRejected ? HttpError::Kind::Certificate : HttpError::Kind::Transient,
                       where + ": " + f.message, sent && !f.certificateRejected);
     } catch (const Poco::Exception& e) {
+      // Refused or unresolvable: no byte of the request left this host.
+      if (dynamic_cast<const Poco::Net::ConnectionRefusedException*>(&e) ||
+          dynamic_cast<const Poco::Net::HostNotFoundException*>(&e) ||
+          dynamic_cast<const Poco::Net::NoAddressFoundException*>(&e)) {
+        sent = false;
+      }
       if (lease->reused && round == 0 && request.repeatable() &&
           (dynamic_cast<const Poco::Net::ConnectionResetException*>(&e) ||
            dynamic_cast<const Poco::Net::ConnectionAbortedException*>(&e))) {

@@ -125,12 +125,14 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
   const Slots slots = slotsFor(request);
   const std::string where = request.method + " " + request.url;
   const auto maxInline = cfg_.maxInlineWait;
+  int quotaWaits = 0;  // the classes' quota waits in a row, as the last reservation saw them
   for (int attempt = 1;; ++attempt) {
     if (cancelled_ && cancelled_()) throw WaitCancelled("cancelled before " + where);
     // 1. Its slot in every class it counts against.
     if (gate_ && !slots.costs.empty()) {
       Grant g = gate_->reserve(profile_.account, slots.costs, duration_cast<microseconds>(maxInline));
       const milliseconds wait = duration_cast<milliseconds>(g.wait + microseconds(999));
+      quotaWaits = g.quotaWaits;
       if (!g.granted) {
         const LimitClass* c = profile_.findClass(g.waitingClass);
         const bool quota = (c && c->quota) || g.quotaWaits > 0;
@@ -180,7 +182,7 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
     if (v.rule && !v.rule->limitClass.empty()) target = profile_.findClass(v.rule->limitClass);
     switch (v.kind) {
       case Verdict::Kind::Return:
-        if (gate_ && slots.primary && response.status < 400) {
+        if (gate_ && quotaWaits > 0 && response.status < 400) {
           // A success ends a run of quota waits (re-checked with backoff) of its classes.
           for (const auto& c : slots.costs) {
             const LimitClass* lc = profile_.findClass(c.cls);
