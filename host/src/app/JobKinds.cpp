@@ -17,7 +17,7 @@ void registerJobKinds(queue::HandlerRegistry& registry, std::shared_ptr<const co
   auto sync = std::make_shared<engine::SyncJobHandler>(cfg, plugins, http);
   registry.add("sync", sync);
   registry.add("backfill", sync);
-  registry.add("discover", std::make_shared<engine::DiscoverJobHandler>(cfg, plugins));
+  registry.add("discover", std::make_shared<engine::DiscoverJobHandler>(cfg, plugins, http));
   registry.add(actions::kJobKind, std::make_shared<actions::ActionJobHandler>(cfg, plugins, http));
 }
 

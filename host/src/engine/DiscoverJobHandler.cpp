@@ -21,15 +21,20 @@ queue::Outcome failed(queue::Outcome::Kind kind, const std::string& message) {
 }  // namespace
 
 DiscoverJobHandler::DiscoverJobHandler(std::shared_ptr<const config::Config> cfg,
-                                       std::shared_ptr<const plugins::PluginRegistry> registry)
-    : cfg_(std::move(cfg)), registry_(std::move(registry)) {}
+                                       std::shared_ptr<const plugins::PluginRegistry> registry,
+                                       std::shared_ptr<http::HttpService> http)
+    : cfg_(std::move(cfg)),
+      registry_(std::move(registry)),
+      http_(http ? std::move(http) : std::make_shared<http::HttpService>(cfg_->http)) {}
 
 queue::Outcome DiscoverJobHandler::run(queue::JobContext& ctx) {
   JobConnection c;
   std::unique_ptr<plugins::ConnectorInstance> instance;
+  std::unique_ptr<http::VendorClient> vendor;
   try {
     c = JobConnection::load(ctx, *cfg_, *registry_);
     instance = c.createInstance(ctx);
+    vendor = c.vendorClient(ctx, *http_, [&ctx] { return ctx.stopRequested(); }, nullptr);
   } catch (const NotHere& e) {
     return failed(queue::Outcome::Kind::Declined, e.what());
   } catch (const std::invalid_argument& e) {
@@ -42,7 +47,7 @@ queue::Outcome DiscoverJobHandler::run(queue::JobContext& ctx) {
     return failed(queue::Outcome::Kind::Fatal, e.what());
   }
 
-  Discovery d = StreamDiscovery::run(*instance, [&ctx] { return ctx.stopRequested(); });
+  Discovery d = StreamDiscovery::run(*instance, [&ctx] { return ctx.stopRequested(); }, vendor.get());
   RunFence fence(queue::JobClaim::of(ctx.job()));
   try {
     StreamDiscovery::store(ctx.pool(), fence, c.id, ctx.job().id, c.plugin->name(), c.plugin->version(), d);

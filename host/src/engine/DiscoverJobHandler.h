@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "config/Config.h"
+#include "http/HttpService.h"
 #include "plugins/PluginRegistry.h"
 #include "queue/JobHandler.h"
 
@@ -15,13 +16,15 @@ namespace tributary::engine {
 // result: {connection, connector, version, discovered, streams: [...]}.
 class DiscoverJobHandler : public queue::JobHandler {
  public:
-  DiscoverJobHandler(std::shared_ptr<const config::Config> cfg,
-                     std::shared_ptr<const plugins::PluginRegistry> registry);
+  // `http` null: a client of the process's own, made from cfg's http: settings.
+  DiscoverJobHandler(std::shared_ptr<const config::Config> cfg, std::shared_ptr<const plugins::PluginRegistry> registry,
+                     std::shared_ptr<http::HttpService> http = nullptr);
   queue::Outcome run(queue::JobContext& ctx) override;
 
  private:
   std::shared_ptr<const config::Config> cfg_;
   std::shared_ptr<const plugins::PluginRegistry> registry_;
+  std::shared_ptr<http::HttpService> http_;
 };
 
 }  // namespace tributary::engine

@@ -17,13 +17,30 @@ using plugins::RunStopped;
 // where it is not available; fix the plugin".
 class DiscoveryServices final : public plugins::RunServices {
  public:
-  explicit DiscoveryServices(std::function<bool()> cancelled) : cancelled_(std::move(cancelled)) {}
+  DiscoveryServices(std::function<bool()> cancelled, http::VendorClient* http)
+      : cancelled_(std::move(cancelled)), http_(http) {}
 
   void emitRecord(const plugins::RecordView&) override { throw plugins::NotAvailable(); }
   void emitRecordError(const plugins::RecordErrorView&) override { throw plugins::NotAvailable(); }
   void commitCheckpoint(std::string_view, std::string_view) override { throw plugins::NotAvailable(); }
   void reportProgress(int64_t, int64_t, std::string_view) override {}
   bool isCancelled() override { return cancelled_ && cancelled_(); }
+  http::HttpResponse httpRequest(const http::HttpRequest& request) override {
+    if (!http_) return RunServices::httpRequest(request);
+    try {
+      return http_->send(request);
+    } catch (const http::WaitCancelled& e) {
+      throw RunStopped(ResultCode::Cancelled, e.what());
+    }
+  }
+  void reportRateLimit(std::string_view cls, int64_t remaining, std::optional<int64_t> resetAtMs) override {
+    if (!http_) return;
+    try {
+      http_->report(cls, remaining, resetAtMs);
+    } catch (const std::invalid_argument& e) {
+      throw RunStopped(ResultCode::Fatal, e.what());
+    }
+  }
 
   void declareStream(const plugins::StreamDescriptor& stream) override {
     if (!names_.insert(stream.name).second) {
@@ -42,20 +59,22 @@ class DiscoveryServices final : public plugins::RunServices {
 
  private:
   std::function<bool()> cancelled_;
+  http::VendorClient* http_;
   std::set<std::string> names_;
   std::vector<plugins::StreamDescriptor> streams_;
 };
 
 }  // namespace
 
-Discovery StreamDiscovery::run(plugins::ConnectorInstance& instance, std::function<bool()> cancelled) {
+Discovery StreamDiscovery::run(plugins::ConnectorInstance& instance, std::function<bool()> cancelled,
+                               http::VendorClient* http) {
   Discovery d;
   if (!instance.plugin().discoversStreams()) {
     d.discovered = false;
     d.streams = instance.plugin().streams();
     return d;
   }
-  DiscoveryServices services(std::move(cancelled));
+  DiscoveryServices services(std::move(cancelled), http);
   d.result = instance.discover(services);
   // A hook that returns OK after a stop request may have stopped early: its list is not whole.
   if (d.result.ok() && services.isCancelled()) {

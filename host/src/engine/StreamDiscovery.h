@@ -7,6 +7,7 @@
 
 #include "db/Pool.h"
 #include "engine/RunFence.h"
+#include "http/VendorClient.h"
 #include "plugins/CallResult.h"
 #include "plugins/ConnectorInstance.h"
 
@@ -30,7 +31,9 @@ class StreamDiscovery {
   static constexpr size_t kMaxStreams = 1000;  // as many as a descriptor may declare
 
   // `cancelled`: whether the job was asked to stop (the hook's is_cancelled).
-  static Discovery run(plugins::ConnectorInstance& instance, std::function<bool()> cancelled);
+  // `http`: the run's vendor client for the hook's requests (null: the plain shared client).
+  static Discovery run(plugins::ConnectorInstance& instance, std::function<bool()> cancelled,
+                       http::VendorClient* http = nullptr);
 
   // Stores what `discovery` found in connection_streams (a failure keeps the stored list and
   // records why; a wait or a cancellation records nothing), in one transaction that checks

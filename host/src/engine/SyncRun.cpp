@@ -77,7 +77,7 @@ std::optional<queue::Outcome> SyncRun::discoverStreams() {
       return o;
     }
   }
-  Discovery d = StreamDiscovery::run(*instance_, [this] { return ctx_.stopRequested(); });
+  Discovery d = StreamDiscovery::run(*instance_, [this] { return ctx_.stopRequested(); }, vendor_.get());
   if (!request_.dryRun)
     StreamDiscovery::store(ctx_.pool(), *fence_, connectionId_, job_.id, plugin_->name(), plugin_->version(), d);
   if (!d.result.ok()) return outcomeOf(d.result, "discover failed");

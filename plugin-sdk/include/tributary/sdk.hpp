@@ -271,8 +271,11 @@ class Context {
     }
   }
 
-  // Sends a request through the host. A response of any status is returned; no response
-  // at all throws RetryError (or FatalError for a request the host will never send).
+  // Sends a request through the host, which waits for its rate-limit slot and retries or waits
+  // out what its rules say (see connector_abi.h, http_request). The response the host hands
+  // back is returned, whatever its status; no response at all throws RetryError (FatalError for
+  // a request the host will never send); a wait beyond http.max_inline_wait throws HostStopped
+  // (WAIT), which the hook returns as it is, parking the job.
   HttpResponse http(const HttpRequest& request) {
     std::vector<tributary_http_header> headers;
     headers.reserve(request.headers.size());
