@@ -102,6 +102,11 @@ Hold RateGate::tighten(const std::string& account, const std::string& cls, std::
   if (hold) h = hold->count();
   if (tatFloor) f = tatFloor->count();
   std::lock_guard lock(mutex_);
+  // The vendor's word beats this process's leased slots: they are dropped (another host's expire
+  // within their lease, about 20 ms).
+  for (auto it = leases_.begin(); it != leases_.end();) {
+    it = it->first.compare(0, account.size() + 1, account + "\n") == 0 ? leases_.erase(it) : std::next(it);
+  }
   auto r = connection().execPrepared(
       "SELECT hold_until_us, quota_waits, now_us FROM http_rate_tighten($1, $2, $3::bigint, $4::bigint, $5, $6)",
       account, cls, h, f, quotaWait, success);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <regex>
 
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeFormat.h>
@@ -32,7 +33,8 @@ bool sameName(std::string_view a, std::string_view b) {
 
 bool bodyHolds(std::string_view body, std::string_view code) {
   if (code.empty()) return true;
-  if (body.find(code) == std::string_view::npos) return false;
+  // Cheap when absent: only a body with escapes can hold the code without its text.
+  if (body.find(code) == std::string_view::npos && body.find('\\') == std::string_view::npos) return false;
   auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return true;  // not JSON: the text is enough
   return holdsString(j, code);
@@ -73,6 +75,10 @@ std::optional<std::chrono::milliseconds> retryAfter(const HttpResponse& response
       return std::chrono::milliseconds(std::stoll(text) * 1000);
     }
     try {
+      // An IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), exactly: Poco's parser is lenient and
+      // reads "soon" or "-5" as some date in the past.
+      static const std::regex kFixdate(R"(^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$)");
+      if (!std::regex_match(text, kFixdate)) return std::nullopt;
       int tz = 0;
       Poco::DateTime at = Poco::DateTimeParser::parse(Poco::DateTimeFormat::HTTP_FORMAT, text, tz);
       const int64_t atMs = at.timestamp().epochMicroseconds() / 1000 - int64_t{tz} * 1000;

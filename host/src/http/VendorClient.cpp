@@ -57,7 +57,11 @@ SlotCost VendorClient::costOf(const LimitClass& c, uint64_t cost) const {
     s.costUs = static_cast<int64_t>(std::ceil(interval * static_cast<double>(c.points ? cost : 1)));
     s.tauUs = static_cast<int64_t>(std::max(0.0, perUs - interval));
   } else if (c.points) {
-    s.costUs = static_cast<int64_t>(std::ceil(perUs / std::max(c.effective, 1e-9) * static_cast<double>(cost)));
+    // As for requests, a closed window holds what its spacing allows plus the last request's
+    // points: spacing the points by the budget less one keeps 1-point requests within it (a
+    // heavier last one may go its points less one over, which the headroom absorbs).
+    const double budget = c.effective >= 2 ? c.effective - 1 : c.effective / 2;
+    s.costUs = static_cast<int64_t>(std::ceil(perUs / std::max(budget, 1e-9))) * static_cast<int64_t>(cost);
   } else {
     // Evenly spaced, no burst: any closed window of `per` then holds at most floor(per / T) + 1
     // requests, which spacing by per / (n - 1) keeps at n = floor(effective).
@@ -128,7 +132,15 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
   int quotaWaits = 0;  // the classes' quota waits in a row, as the last reservation saw them
   for (int attempt = 1;; ++attempt) {
     if (cancelled_ && cancelled_()) throw WaitCancelled("cancelled before " + where);
-    // 1. Its slot in every class it counts against.
+    // 1. A hold of this client's (a rate limit without a shared class to hold), then its slot in
+    // every class it counts against.
+    if (localHold_) {
+      const auto left =
+          std::chrono::ceil<milliseconds>(*localHold_ - std::chrono::steady_clock::now());
+      localHold_.reset();
+      if (left > maxInline) park(left, "rate_limit", where + ": rate limited for " + seconds(left) + ": the job waits");
+      sleepFor(left, "rate limit");
+    }
     if (gate_ && !slots.costs.empty()) {
       Grant g = gate_->reserve(profile_.account, slots.costs, duration_cast<microseconds>(maxInline));
       const milliseconds wait = duration_cast<milliseconds>(g.wait + microseconds(999));
@@ -142,11 +154,6 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
                  seconds(maxInline) + "): the job waits");
       }
       sleepFor(wait, "rate-limit slot of class '" + slots.primary->name + "'");
-    } else if (localHold_) {
-      const auto left = duration_cast<milliseconds>(*localHold_ - std::chrono::steady_clock::now());
-      if (left > maxInline) park(left, "rate_limit", where + ": rate limited for " + seconds(left) + ": the job waits");
-      sleepFor(left, "rate limit");
-      localHold_.reset();
     }
 
     // 2. The exchange.
@@ -200,11 +207,14 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
       case Verdict::Kind::RateLimit: {
         const milliseconds hold =
             after ? std::max(*after, milliseconds(1)) : (ruleWait.count() ? ruleWait : backoff(attempt) + cfg_.retry.base);
+        const bool held = gate_ && target &&
+                          std::any_of(slots.costs.begin(), slots.costs.end(),
+                                      [&](const SlotCost& c) { return c.cls == target->name; });
         if (gate_ && target) {
           gate_->tighten(profile_.account, target->name, duration_cast<microseconds>(hold), std::nullopt, false, false);
-        } else {
-          localHold_ = std::chrono::steady_clock::now() + hold;
         }
+        // A class this request does not count against holds others, not its resend: it waits here.
+        if (!held) localHold_ = std::chrono::steady_clock::now() + hold;
         if (!request.repeatable()) return response;  // never sent twice; the plugin decides
         if (attempt >= cfg_.retry.maxAttempts) {
           park(hold, "rate_limit",

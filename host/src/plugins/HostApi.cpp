@@ -212,6 +212,8 @@ tributary_result httpRequest(tributary_host_ctx* ctx, const tributary_http_reque
       }
       try {
         box->response = ctx->services->httpRequest(r);
+        // A later request that went through: an earlier wait no longer decides the hook's end.
+        ctx->hostWaitReason.reset();
       } catch (const tributary::http::WaitRequired& e) {
         // Not sent: the plugin returns WAIT (a 1.0 plugin, RETRY) and the job is parked.
         box->error = e.what();
