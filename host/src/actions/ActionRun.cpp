@@ -57,7 +57,8 @@ queue::Outcome ActionRun::execute() {
 
   try {
     instance_ = connection_.createInstance(ctx_);
-    vendor_ = connection_.vendorClient(ctx_, http_, [this] { return ctx_.stopRequested(); }, nullptr);
+    vendor_ = connection_.vendorClient(
+        ctx_, http_, [this] { return ctx_.stopRequested(); }, nullptr);
   } catch (const std::bad_alloc&) {
     throw;  // out of memory: the worker releases the job to run alone (see queue::Worker)
   } catch (const std::exception& e) {

@@ -56,8 +56,7 @@ http::HttpResponse ActionServices::httpRequest(const http::HttpRequest& request)
   }
 }
 
-void ActionServices::reportRateLimit(std::string_view limitClass, int64_t remaining,
-                                     std::optional<int64_t> resetAtMs) {
+void ActionServices::reportRateLimit(std::string_view limitClass, int64_t remaining, std::optional<int64_t> resetAtMs) {
   if (!vendor_) return;
   try {
     vendor_->report(limitClass, remaining, resetAtMs);

@@ -34,7 +34,8 @@ queue::Outcome DiscoverJobHandler::run(queue::JobContext& ctx) {
   try {
     c = JobConnection::load(ctx, *cfg_, *registry_);
     instance = c.createInstance(ctx);
-    vendor = c.vendorClient(ctx, *http_, [&ctx] { return ctx.stopRequested(); }, nullptr);
+    vendor = c.vendorClient(
+        ctx, *http_, [&ctx] { return ctx.stopRequested(); }, nullptr);
   } catch (const NotHere& e) {
     return failed(queue::Outcome::Kind::Declined, e.what());
   } catch (const std::invalid_argument& e) {
@@ -47,7 +48,8 @@ queue::Outcome DiscoverJobHandler::run(queue::JobContext& ctx) {
     return failed(queue::Outcome::Kind::Fatal, e.what());
   }
 
-  Discovery d = StreamDiscovery::run(*instance, [&ctx] { return ctx.stopRequested(); }, vendor.get());
+  Discovery d = StreamDiscovery::run(
+      *instance, [&ctx] { return ctx.stopRequested(); }, vendor.get());
   RunFence fence(queue::JobClaim::of(ctx.job()));
   try {
     StreamDiscovery::store(ctx.pool(), fence, c.id, ctx.job().id, c.plugin->name(), c.plugin->version(), d);

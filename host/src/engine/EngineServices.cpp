@@ -127,8 +127,7 @@ http::HttpResponse EngineServices::httpRequest(const http::HttpRequest& request)
   return r;
 }
 
-void EngineServices::reportRateLimit(std::string_view limitClass, int64_t remaining,
-                                     std::optional<int64_t> resetAtMs) {
+void EngineServices::reportRateLimit(std::string_view limitClass, int64_t remaining, std::optional<int64_t> resetAtMs) {
   if (!extras_.http) return;  // no shared budget to tighten
   try {
     extras_.http->report(limitClass, remaining, resetAtMs);

@@ -31,7 +31,7 @@ struct RunExtras {
 
 // What a run's plugin calls cost, counted as they happen.
 struct CallCounters {
-  int64_t pages = 0;  // checkpoints committed by the plugin
+  int64_t pages = 0;        // checkpoints committed by the plugin
   http::HttpCounters http;  // the HTTP client's (VendorClient adds to it)
 };
 

@@ -1,9 +1,9 @@
 #include "engine/JobConnection.h"
 
 #include "common/Log.h"
-#include "engine/RateBudgets.h"
 #include "common/Strings.h"
 #include "common/Time.h"
+#include "engine/RateBudgets.h"
 
 namespace tributary::engine {
 

@@ -189,8 +189,7 @@ void RunRecorder::failed(const std::string& status, const std::string& error, bo
         " errors = errors || jsonb_build_array($4::text), attempts = " +
             lastAttempt("jsonb_build_object('ended_at', now(), 'status', $2::text, 'error', $4::text)") +
             ", metadata = metadata || $5::jsonb WHERE id = $1::uuid",
-        runId_, status, durationMs, error,
-        withPlugin(withHttp(Json{{"streams", stats.streams}}, stats), stats));
+        runId_, status, durationMs, error, withPlugin(withHttp(Json{{"streams", stats.streams}}, stats), stats));
     conn->exec(
         "UPDATE connections SET status = CASE WHEN $2 THEN 'error' ELSE status END,"
         " error_message = CASE WHEN $2 THEN $3 ELSE error_message END, updated_at = now() WHERE id = $1::uuid",
@@ -234,12 +233,12 @@ Json RunRecorder::finished(const RunOutcome& o, const RunStats& stats, Json summ
   summary["follow_ups"] = o.status != "failed" && followUps ? followUps(*conn) : Json::array();
   conn->exec("UPDATE sync_runs SET metadata = metadata || $2::jsonb WHERE id = $1::uuid", runId_,
              withPlugin(withHttp(Json{{"streams", stats.streams},
-                             {"progress", Json{{"current", totals.value("records", int64_t{0})},
-                                               {"total", totals.value("records", int64_t{0})},
-                                               {"message", "done"}}},
-                             {"totals", totals},
-                             {"follow_ups", summary["follow_ups"]},
-                             {"result", summary}},
+                                      {"progress", Json{{"current", totals.value("records", int64_t{0})},
+                                                        {"total", totals.value("records", int64_t{0})},
+                                                        {"message", "done"}}},
+                                      {"totals", totals},
+                                      {"follow_ups", summary["follow_ups"]},
+                                      {"result", summary}},
                                  stats),
                         stats));
   if (o.status == "failed") {

@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "http/HttpMetrics.h"
 #include "common/Json.h"
 #include "common/SyncMode.h"
 #include "db/Pool.h"
 #include "engine/RunFence.h"
 #include "engine/StreamWriter.h"
+#include "http/HttpMetrics.h"
 #include "queue/AttemptListener.h"
 
 namespace tributary::engine {
@@ -31,8 +31,8 @@ struct RunSubject {
 struct RunStats {
   Json streams = Json::object();   // per stream, this attempt: mode, status, counts, pages, progress, error
   Json progress = Json::object();  // the latest {current, total, message, stream}
-  http::HttpCounters http;  // what the HTTP client did: http_calls, http_429s, retries, waits
-  Json plugin;  // the plugin's own statistics, {counters, facts} (RunStatistics); null: none written
+  http::HttpCounters http;         // what the HTTP client did: http_calls, http_429s, retries, waits
+  Json plugin;                     // the plugin's own statistics, {counters, facts} (RunStatistics); null: none written
 };
 
 // How a run ended, for its closing record.

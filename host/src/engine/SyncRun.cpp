@@ -63,7 +63,8 @@ void SyncRun::loadConnection() {
 
 void SyncRun::createInstance() {
   instance_ = connection_.createInstance(ctx_);
-  vendor_ = connection_.vendorClient(ctx_, http_, [this] { return ctx_.stopRequested(); }, &counters_.http);
+  vendor_ = connection_.vendorClient(
+      ctx_, http_, [this] { return ctx_.stopRequested(); }, &counters_.http);
 }
 
 std::optional<queue::Outcome> SyncRun::discoverStreams() {
@@ -77,7 +78,8 @@ std::optional<queue::Outcome> SyncRun::discoverStreams() {
       return o;
     }
   }
-  Discovery d = StreamDiscovery::run(*instance_, [this] { return ctx_.stopRequested(); }, vendor_.get());
+  Discovery d = StreamDiscovery::run(
+      *instance_, [this] { return ctx_.stopRequested(); }, vendor_.get());
   if (!request_.dryRun)
     StreamDiscovery::store(ctx_.pool(), *fence_, connectionId_, job_.id, plugin_->name(), plugin_->version(), d);
   if (!d.result.ok()) return outcomeOf(d.result, "discover failed");

@@ -157,8 +157,8 @@ HttpResponse exchange(Poco::Net::HTTPClientSession& session, const HttpRequest& 
   while (body.read(buf, sizeof buf) || body.gcount() > 0) {
     response.body.append(buf, static_cast<std::size_t>(body.gcount()));
     if (response.body.size() > maxBody) {
-      throw HttpError(HttpError::Kind::Transient, where + ": response body exceeds " + std::to_string(maxBody) + " bytes",
-                      true);
+      throw HttpError(HttpError::Kind::Transient,
+                      where + ": response body exceeds " + std::to_string(maxBody) + " bytes", true);
     }
   }
   keepAlive = in.getKeepAlive() && !body.bad();
@@ -226,11 +226,10 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
         pool_->staleAfterSend();
         continue;
       }
-      throw HttpError(HttpError::Kind::Transient, where + ": the server closed the connection without answering",
-                      sent);
+      throw HttpError(HttpError::Kind::Transient, where + ": the server closed the connection without answering", sent);
     } catch (const Poco::TimeoutException&) {
-      throw HttpError(HttpError::Kind::Transient, where + ": timed out after " + std::to_string(timeout.count()) + " ms",
-                      sent);
+      throw HttpError(HttpError::Kind::Transient,
+                      where + ": timed out after " + std::to_string(timeout.count()) + " ms", sent);
     } catch (const Poco::Net::SSLException& e) {
       const TlsFailure f = describeTlsFailure(e, uri.getHost(), uri.getPort());
       throw HttpError(f.certificateRejected ? HttpError::Kind::Certificate : HttpError::Kind::Transient,

@@ -14,9 +14,8 @@ HttpCounters& HttpCounters::operator+=(const HttpCounters& o) {
 }
 
 nlohmann::json HttpCounters::toJson() const {
-  return {{"http_calls", calls},       {"http_429s", http429s},
-          {"http_retries", retries},   {"http_waits", waits},
-          {"http_wait_ms", waitMs},    {"http_rate_limit_parks", rateLimitParks},
+  return {{"http_calls", calls},           {"http_429s", http429s},  {"http_retries", retries},
+          {"http_waits", waits},           {"http_wait_ms", waitMs}, {"http_rate_limit_parks", rateLimitParks},
           {"http_quota_parks", quotaParks}};
 }
 

@@ -11,11 +11,11 @@ namespace tributary::http {
 
 // What the client did for one run (sync_runs.metadata and the job's result) or one vendor.
 struct HttpCounters {
-  int64_t calls = 0;       // requests sent on the wire, retries included
-  int64_t http429s = 0;    // 429 responses
-  int64_t retries = 0;     // requests sent again (after a 429, 5xx, reset or timeout)
-  int64_t waits = 0;       // times a request slept for its slot, a Retry-After or a backoff
-  int64_t waitMs = 0;      // how long, in all
+  int64_t calls = 0;           // requests sent on the wire, retries included
+  int64_t http429s = 0;        // 429 responses
+  int64_t retries = 0;         // requests sent again (after a 429, 5xx, reset or timeout)
+  int64_t waits = 0;           // times a request slept for its slot, a Retry-After or a backoff
+  int64_t waitMs = 0;          // how long, in all
   int64_t rateLimitParks = 0;  // requests that parked the job (wait_reason rate_limit)
   int64_t quotaParks = 0;      // requests that parked the job (wait_reason quota)
 

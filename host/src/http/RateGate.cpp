@@ -61,7 +61,8 @@ Grant RateGate::reserve(const std::string& account, const std::vector<SlotCost>&
     while (!q.empty() && q.front() + late < now) q.pop_front();
     if (!q.empty()) {
       g.granted = true;
-      g.wait = std::max(std::chrono::microseconds(0), std::chrono::duration_cast<std::chrono::microseconds>(q.front() - now));
+      g.wait = std::max(std::chrono::microseconds(0),
+                        std::chrono::duration_cast<std::chrono::microseconds>(q.front() - now));
       q.pop_front();
       return g;
     }
@@ -96,8 +97,9 @@ Grant RateGate::reserveOnce(const std::string& account, const std::vector<SlotCo
   return g;
 }
 
-Hold RateGate::tighten(const std::string& account, const std::string& cls, std::optional<std::chrono::microseconds> hold,
-                       std::optional<std::chrono::microseconds> tatFloor, bool quotaWait, bool success) {
+Hold RateGate::tighten(const std::string& account, const std::string& cls,
+                       std::optional<std::chrono::microseconds> hold, std::optional<std::chrono::microseconds> tatFloor,
+                       bool quotaWait, bool success) {
   std::optional<int64_t> h, f;
   if (hold) h = hold->count();
   if (tatFloor) f = tatFloor->count();

@@ -18,7 +18,7 @@ namespace tributary::http {
 
 // One class's share of a request, in the units of the database's GCRA (microseconds).
 struct SlotCost {
-  std::string cls;    // the class's name
+  std::string cls;     // the class's name
   int64_t costUs = 0;  // the request's cost times the class's emission interval
   int64_t tauUs = 0;   // the burst the class tolerates: 0 spaces requests evenly
 };

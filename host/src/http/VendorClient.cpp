@@ -75,9 +75,9 @@ VendorClient::Slots VendorClient::slotsFor(const HttpRequest& request) const {
   Slots s;
   if (profile_.classes.empty()) {
     if (!request.limitClass.empty()) {
-      throw HttpError(HttpError::Kind::InvalidRequest,
-                      request.method + " " + request.url + " names the rate-limit class '" + request.limitClass +
-                          "', but " + profile_.vendor + " declares none");
+      throw HttpError(HttpError::Kind::InvalidRequest, request.method + " " + request.url +
+                                                           " names the rate-limit class '" + request.limitClass +
+                                                           "', but " + profile_.vendor + " declares none");
     }
     return s;
   }
@@ -85,10 +85,9 @@ VendorClient::Slots VendorClient::slotsFor(const HttpRequest& request) const {
   if (!s.primary) {
     std::string known;
     for (const auto& c : profile_.classes) known += (known.empty() ? "" : ", ") + c.name;
-    throw HttpError(HttpError::Kind::InvalidRequest, request.method + " " + request.url +
-                                                         " names the rate-limit class '" + request.limitClass +
-                                                         "', which " + profile_.vendor + " does not declare (known: " +
-                                                         known + ")");
+    throw HttpError(HttpError::Kind::InvalidRequest,
+                    request.method + " " + request.url + " names the rate-limit class '" + request.limitClass +
+                        "', which " + profile_.vendor + " does not declare (known: " + known + ")");
   }
   s.costs.push_back(costOf(*s.primary, request.cost));
   for (const auto& c : profile_.classes) {
@@ -135,8 +134,7 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
     // 1. A hold of this client's (a rate limit without a shared class to hold), then its slot in
     // every class it counts against.
     if (localHold_) {
-      const auto left =
-          std::chrono::ceil<milliseconds>(*localHold_ - std::chrono::steady_clock::now());
+      const auto left = std::chrono::ceil<milliseconds>(*localHold_ - std::chrono::steady_clock::now());
       localHold_.reset();
       if (left > maxInline) park(left, "rate_limit", where + ": rate limited for " + seconds(left) + ": the job waits");
       sleepFor(left, "rate limit");
@@ -199,14 +197,15 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
         return response;
       case Verdict::Kind::Retry: {
         if (!request.repeatable() || attempt >= cfg_.retry.maxAttempts) return response;
-        const milliseconds d = std::max(after.value_or(milliseconds(0)), ruleWait.count() ? ruleWait : backoff(attempt));
+        const milliseconds d =
+            std::max(after.value_or(milliseconds(0)), ruleWait.count() ? ruleWait : backoff(attempt));
         if (d > maxInline) return response;
         sleepFor(d, where + " answered " + v.why);
         continue;
       }
       case Verdict::Kind::RateLimit: {
-        const milliseconds hold =
-            after ? std::max(*after, milliseconds(1)) : (ruleWait.count() ? ruleWait : backoff(attempt) + cfg_.retry.base);
+        const milliseconds hold = after ? std::max(*after, milliseconds(1))
+                                        : (ruleWait.count() ? ruleWait : backoff(attempt) + cfg_.retry.base);
         const bool held = gate_ && target &&
                           std::any_of(slots.costs.begin(), slots.costs.end(),
                                       [&](const SlotCost& c) { return c.cls == target->name; });
@@ -218,7 +217,8 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
         if (!request.repeatable()) return response;  // never sent twice; the plugin decides
         if (attempt >= cfg_.retry.maxAttempts) {
           park(hold, "rate_limit",
-               where + " is still rate limited (" + v.why + ") after " + std::to_string(attempt) + " attempts: the job waits");
+               where + " is still rate limited (" + v.why + ") after " + std::to_string(attempt) +
+                   " attempts: the job waits");
         }
         continue;  // the next slot waits for the hold (or parks the job beyond max_inline_wait)
       }

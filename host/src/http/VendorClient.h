@@ -64,8 +64,8 @@ class VendorClient {
   RateGate* gate_;
   VendorProfile profile_;
   std::function<bool()> cancelled_;
-  std::map<std::string, int64_t, std::less<>> resets_;  // class -> the reset the plugin reported (epoch ms)
-  std::map<std::string, int, std::less<>> localQuotaWaits_;  // without a gate
+  std::map<std::string, int64_t, std::less<>> resets_;              // class -> the reset the plugin reported (epoch ms)
+  std::map<std::string, int, std::less<>> localQuotaWaits_;         // without a gate
   std::optional<std::chrono::steady_clock::time_point> localHold_;  // without a gate
   HttpCounters counters_;
   HttpCounters* runCounters_;

@@ -25,17 +25,17 @@ enum class RuleAction { Retry, RateLimit, Quota };
 struct VendorRule {
   RuleAction action = RuleAction::Retry;
   int status = 0;
-  std::string errorCode;   // "" = any body of that status
-  std::string limitClass;  // RateLimit, Quota: the class that waits; "" = the request's
+  std::string errorCode;              // "" = any body of that status
+  std::string limitClass;             // RateLimit, Quota: the class that waits; "" = the request's
   std::chrono::milliseconds wait{0};  // without Retry-After; 0 = the client's default
   std::string description;
 };
 
 // Everything the client knows of one connection's vendor.
 struct VendorProfile {
-  std::string vendor;   // the connector, for messages and metrics: "tributary.hubspot"
-  std::string label;    // the connection, for messages: "acme/hubspot"
-  std::string account;  // the owner of the budgets (rate_limit.account, or a credential's hash)
+  std::string vendor;               // the connector, for messages and metrics: "tributary.hubspot"
+  std::string label;                // the connection, for messages: "acme/hubspot"
+  std::string account;              // the owner of the budgets (rate_limit.account, or a credential's hash)
   std::vector<LimitClass> classes;  // the first is the default class
   std::vector<VendorRule> rules;    // tried in order, before the defaults
 

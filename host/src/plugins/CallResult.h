@@ -14,8 +14,8 @@ std::string_view toString(ResultCode code);
 
 struct CallResult {
   ResultCode code = ResultCode::Ok;
-  std::string message;                  // empty for Ok
-  std::optional<int64_t> retryAfterMs;  // epoch ms: required for Wait, a hint for Retry
+  std::string message;                    // empty for Ok
+  std::optional<int64_t> retryAfterMs;    // epoch ms: required for Wait, a hint for Retry
   std::string waitReason = "rate_limit";  // for Wait: rate_limit or quota (the host's HTTP client says which)
 
   bool ok() const { return code == ResultCode::Ok; }

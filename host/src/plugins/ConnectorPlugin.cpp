@@ -100,8 +100,8 @@ ConnectorPlugin::ConnectorPlugin(std::shared_ptr<const void> library, const trib
   for (uint32_t i = 0; i < reader.rateLimitCount(); ++i) {
     const tributary_rate_limit_v1& l = reader.rateLimit(i);
     rateLimits_.push_back({l.name, l.requests, l.per_ms, (l.flags & TRIBUTARY_RATE_LIMIT_POINTS) != 0,
-                           (l.flags & TRIBUTARY_RATE_LIMIT_QUOTA) != 0, (l.flags & TRIBUTARY_RATE_LIMIT_EVERY_REQUEST) != 0,
-                           l.description ? l.description : ""});
+                           (l.flags & TRIBUTARY_RATE_LIMIT_QUOTA) != 0,
+                           (l.flags & TRIBUTARY_RATE_LIMIT_EVERY_REQUEST) != 0, l.description ? l.description : ""});
   }
   for (uint32_t i = 0; i < reader.httpRuleCount(); ++i) {
     const tributary_http_rule_v1& r = reader.httpRule(i);

@@ -304,7 +304,8 @@ std::string DescriptorReader::validateHttp() const {
     if (l.per_ms <= 0) return named + " has the window " + std::to_string(l.per_ms) + " ms (at least 1)";
   }
 
-  if (d_.http_rule_count > 100) return "it declares " + std::to_string(d_.http_rule_count) + " HTTP rules (at most 100)";
+  if (d_.http_rule_count > 100)
+    return "it declares " + std::to_string(d_.http_rule_count) + " HTTP rules (at most 100)";
   if (d_.http_rule_count > 0 && !d_.http_rules)
     return "http_rule_count is " + std::to_string(d_.http_rule_count) + " but http_rules is NULL";
   if (d_.http_rule_count > 0 && d_.http_rules[0].struct_size < sizeof(tributary_http_rule_v1)) {
@@ -318,12 +319,14 @@ std::string DescriptorReader::validateHttp() const {
       return named + " has the action " + std::to_string(r.action) +
              " (known: TRIBUTARY_HTTP_RULE_RETRY 1, RATE_LIMIT 2, QUOTA 3)";
     }
-    if (r.status < 100 || r.status > 599) return named + " matches the status " + std::to_string(r.status) + " (100..599)";
+    if (r.status < 100 || r.status > 599)
+      return named + " matches the status " + std::to_string(r.status) + " (100..599)";
     if (r.reserved != 0) return named + " has reserved " + hex(r.reserved) + " (reserved: 0)";
     if (r.wait_ms < 0) return named + " has the wait " + std::to_string(r.wait_ms) + " ms (0 or more)";
     const std::string cls = r.limit_class ? r.limit_class : "";
     if (!cls.empty()) {
-      if (r.action == TRIBUTARY_HTTP_RULE_RETRY) return named + " names the class '" + cls + "', which a RETRY rule cannot";
+      if (r.action == TRIBUTARY_HTTP_RULE_RETRY)
+        return named + " names the class '" + cls + "', which a RETRY rule cannot";
       if (!classes.count(cls)) return named + " names the class '" + cls + "', which the connector does not declare";
     }
   }

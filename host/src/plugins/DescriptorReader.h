@@ -36,7 +36,7 @@ class DescriptorReader {
   std::string validate() const;
 
  private:
-  std::string validate11() const;  // the 1.1 fields
+  std::string validate11() const;    // the 1.1 fields
   std::string validateHttp() const;  // the 1.1 http fields
 
   const tributary_connector_v1& d_;

@@ -307,7 +307,8 @@ class Context {
   // 1.1 http: what the vendor says is left of a rate-limit class (X-HubSpot-RateLimit-Remaining,
   // Sforce-Limit-Info, monday's complexity) until resetAtMs (unset: the class's window). The
   // host only ever tightens the shared budget with it. A 1.0 host ignores it.
-  void reportRateLimit(std::string_view limitClass, int64_t remaining, std::optional<int64_t> resetAtMs = std::nullopt) {
+  void reportRateLimit(std::string_view limitClass, int64_t remaining,
+                       std::optional<int64_t> resetAtMs = std::nullopt) {
     if (!TRIBUTARY_HOST_HAS(api_, report_rate_limit)) return;
     check(api_->report_rate_limit(ctx_, str(limitClass), remaining, resetAtMs ? *resetAtMs : TRIBUTARY_TIME_NONE));
   }

@@ -13,9 +13,10 @@ TEST(ConnectionBudget, AHostWhoseBudgetTheServerCanNeverFitRefusesToStartAndSays
       dir.write("t.yaml", "database:\n  url: \"" + db.conninfo() + "\"\nworkers: {processes: 64, concurrency: 100}\n");
   auto r = test::runProgram({test::tributaryBinary().string(), "serve", "--config", cfg.string(), "--port", "0"});
   EXPECT_FALSE(r.ok()) << r.output;
-  EXPECT_NE(r.output.find("this host may open up to 19598 connections: serve's pool 10 + 4 sessions, and 64 worker "
-                          "processes x (304 + 1 LISTEN + 1 rate-limit session); the server allows 300 (max_connections)"),
-            std::string::npos)
+  EXPECT_NE(
+      r.output.find("this host may open up to 19598 connections: serve's pool 10 + 4 sessions, and 64 worker "
+                    "processes x (304 + 1 LISTEN + 1 rate-limit session); the server allows 300 (max_connections)"),
+      std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("lower workers.processes, workers.concurrency or database.pool.max, set "
                           "database.connection_budget, or raise max_connections on the server"),

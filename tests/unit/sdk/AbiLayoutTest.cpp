@@ -101,11 +101,17 @@ static_assert(offsetof(tributary_http_request_v1, header_count) == 48,
               "tributary_http_request_v1.header_count moved: released ABI fields never move");
 static_assert(offsetof(tributary_http_request_v1, body) == 56,
               "tributary_http_request_v1.body moved: released ABI fields never move");
-static_assert(offsetof(tributary_http_request_v1, flags) == 72, "tributary_http_request_v1.flags moved: released ABI fields never move");
-static_assert(offsetof(tributary_http_request_v1, reserved) == 76, "tributary_http_request_v1.reserved moved: released ABI fields never move");
-static_assert(offsetof(tributary_http_request_v1, limit_class) == 80, "tributary_http_request_v1.limit_class moved: released ABI fields never move");
-static_assert(offsetof(tributary_http_request_v1, cost) == 96, "tributary_http_request_v1.cost moved: released ABI fields never move");
-static_assert(sizeof(tributary_http_request_v1) == 104, "tributary_http_request_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+static_assert(offsetof(tributary_http_request_v1, flags) == 72,
+              "tributary_http_request_v1.flags moved: released ABI fields never move");
+static_assert(offsetof(tributary_http_request_v1, reserved) == 76,
+              "tributary_http_request_v1.reserved moved: released ABI fields never move");
+static_assert(offsetof(tributary_http_request_v1, limit_class) == 80,
+              "tributary_http_request_v1.limit_class moved: released ABI fields never move");
+static_assert(offsetof(tributary_http_request_v1, cost) == 96,
+              "tributary_http_request_v1.cost moved: released ABI fields never move");
+static_assert(
+    sizeof(tributary_http_request_v1) == 104,
+    "tributary_http_request_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 /* tributary_http_response_v1 */
 static_assert(offsetof(tributary_http_response_v1, struct_size) == 0,
               "tributary_http_response_v1.struct_size moved: released ABI fields never move");
@@ -166,8 +172,11 @@ static_assert(offsetof(tributary_host_api_v1, declare_stream) == 144,
               "tributary_host_api_v1.declare_stream moved: released ABI fields never move");
 static_assert(offsetof(tributary_host_api_v1, set_action_result) == 152,
               "tributary_host_api_v1.set_action_result moved: released ABI fields never move");
-static_assert(offsetof(tributary_host_api_v1, report_rate_limit) == 160, "tributary_host_api_v1.report_rate_limit moved: released ABI fields never move");
-static_assert(sizeof(tributary_host_api_v1) == 168, "tributary_host_api_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+static_assert(offsetof(tributary_host_api_v1, report_rate_limit) == 160,
+              "tributary_host_api_v1.report_rate_limit moved: released ABI fields never move");
+static_assert(
+    sizeof(tributary_host_api_v1) == 168,
+    "tributary_host_api_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 /* tributary_stream_v1 */
 static_assert(offsetof(tributary_stream_v1, struct_size) == 0,
               "tributary_stream_v1.struct_size moved: released ABI fields never move");
@@ -248,11 +257,17 @@ static_assert(offsetof(tributary_connector_v1, actions) == 128,
               "tributary_connector_v1.actions moved: released ABI fields never move");
 static_assert(offsetof(tributary_connector_v1, action) == 136,
               "tributary_connector_v1.action moved: released ABI fields never move");
-static_assert(offsetof(tributary_connector_v1, rate_limits) == 144, "tributary_connector_v1.rate_limits moved: released ABI fields never move");
-static_assert(offsetof(tributary_connector_v1, rate_limit_count) == 152, "tributary_connector_v1.rate_limit_count moved: released ABI fields never move");
-static_assert(offsetof(tributary_connector_v1, http_rule_count) == 156, "tributary_connector_v1.http_rule_count moved: released ABI fields never move");
-static_assert(offsetof(tributary_connector_v1, http_rules) == 160, "tributary_connector_v1.http_rules moved: released ABI fields never move");
-static_assert(sizeof(tributary_connector_v1) == 168, "tributary_connector_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+static_assert(offsetof(tributary_connector_v1, rate_limits) == 144,
+              "tributary_connector_v1.rate_limits moved: released ABI fields never move");
+static_assert(offsetof(tributary_connector_v1, rate_limit_count) == 152,
+              "tributary_connector_v1.rate_limit_count moved: released ABI fields never move");
+static_assert(offsetof(tributary_connector_v1, http_rule_count) == 156,
+              "tributary_connector_v1.http_rule_count moved: released ABI fields never move");
+static_assert(offsetof(tributary_connector_v1, http_rules) == 160,
+              "tributary_connector_v1.http_rules moved: released ABI fields never move");
+static_assert(
+    sizeof(tributary_connector_v1) == 168,
+    "tributary_connector_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 /* tributary_link_v1 (1.1) */
 static_assert(offsetof(tributary_link_v1, struct_size) == 0,
               "tributary_link_v1.struct_size moved: released ABI fields never move");
@@ -333,25 +348,46 @@ static_assert(
     "tributary_action_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 
 /* tributary_rate_limit_v1 (1.1 http) */
-static_assert(offsetof(tributary_rate_limit_v1, struct_size) == 0, "tributary_rate_limit_v1.struct_size moved: released ABI fields never move");
-static_assert(offsetof(tributary_rate_limit_v1, flags) == 4, "tributary_rate_limit_v1.flags moved: released ABI fields never move");
-static_assert(offsetof(tributary_rate_limit_v1, name) == 8, "tributary_rate_limit_v1.name moved: released ABI fields never move");
-static_assert(offsetof(tributary_rate_limit_v1, requests) == 16, "tributary_rate_limit_v1.requests moved: released ABI fields never move");
-static_assert(offsetof(tributary_rate_limit_v1, per_ms) == 24, "tributary_rate_limit_v1.per_ms moved: released ABI fields never move");
-static_assert(offsetof(tributary_rate_limit_v1, description) == 32, "tributary_rate_limit_v1.description moved: released ABI fields never move");
-static_assert(sizeof(tributary_rate_limit_v1) == 40, "tributary_rate_limit_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+static_assert(offsetof(tributary_rate_limit_v1, struct_size) == 0,
+              "tributary_rate_limit_v1.struct_size moved: released ABI fields never move");
+static_assert(offsetof(tributary_rate_limit_v1, flags) == 4,
+              "tributary_rate_limit_v1.flags moved: released ABI fields never move");
+static_assert(offsetof(tributary_rate_limit_v1, name) == 8,
+              "tributary_rate_limit_v1.name moved: released ABI fields never move");
+static_assert(offsetof(tributary_rate_limit_v1, requests) == 16,
+              "tributary_rate_limit_v1.requests moved: released ABI fields never move");
+static_assert(offsetof(tributary_rate_limit_v1, per_ms) == 24,
+              "tributary_rate_limit_v1.per_ms moved: released ABI fields never move");
+static_assert(offsetof(tributary_rate_limit_v1, description) == 32,
+              "tributary_rate_limit_v1.description moved: released ABI fields never move");
+static_assert(
+    sizeof(tributary_rate_limit_v1) == 40,
+    "tributary_rate_limit_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 /* tributary_http_rule_v1 (1.1 http) */
-static_assert(offsetof(tributary_http_rule_v1, struct_size) == 0, "tributary_http_rule_v1.struct_size moved: released ABI fields never move");
-static_assert(offsetof(tributary_http_rule_v1, action) == 4, "tributary_http_rule_v1.action moved: released ABI fields never move");
-static_assert(offsetof(tributary_http_rule_v1, status) == 8, "tributary_http_rule_v1.status moved: released ABI fields never move");
-static_assert(offsetof(tributary_http_rule_v1, reserved) == 12, "tributary_http_rule_v1.reserved moved: released ABI fields never move");
-static_assert(offsetof(tributary_http_rule_v1, error_code) == 16, "tributary_http_rule_v1.error_code moved: released ABI fields never move");
-static_assert(offsetof(tributary_http_rule_v1, limit_class) == 24, "tributary_http_rule_v1.limit_class moved: released ABI fields never move");
-static_assert(offsetof(tributary_http_rule_v1, wait_ms) == 32, "tributary_http_rule_v1.wait_ms moved: released ABI fields never move");
-static_assert(offsetof(tributary_http_rule_v1, description) == 40, "tributary_http_rule_v1.description moved: released ABI fields never move");
-static_assert(sizeof(tributary_http_rule_v1) == 48, "tributary_http_rule_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
-static_assert(TRIBUTARY_HTTP_IDEMPOTENT == 1u && TRIBUTARY_RATE_LIMIT_POINTS == 1u && TRIBUTARY_RATE_LIMIT_QUOTA == 2u && TRIBUTARY_RATE_LIMIT_EVERY_REQUEST == 4u, "http flags are released values");
-static_assert(TRIBUTARY_HTTP_RULE_RETRY == 1 && TRIBUTARY_HTTP_RULE_RATE_LIMIT == 2 && TRIBUTARY_HTTP_RULE_QUOTA == 3, "http rule actions are released values");
+static_assert(offsetof(tributary_http_rule_v1, struct_size) == 0,
+              "tributary_http_rule_v1.struct_size moved: released ABI fields never move");
+static_assert(offsetof(tributary_http_rule_v1, action) == 4,
+              "tributary_http_rule_v1.action moved: released ABI fields never move");
+static_assert(offsetof(tributary_http_rule_v1, status) == 8,
+              "tributary_http_rule_v1.status moved: released ABI fields never move");
+static_assert(offsetof(tributary_http_rule_v1, reserved) == 12,
+              "tributary_http_rule_v1.reserved moved: released ABI fields never move");
+static_assert(offsetof(tributary_http_rule_v1, error_code) == 16,
+              "tributary_http_rule_v1.error_code moved: released ABI fields never move");
+static_assert(offsetof(tributary_http_rule_v1, limit_class) == 24,
+              "tributary_http_rule_v1.limit_class moved: released ABI fields never move");
+static_assert(offsetof(tributary_http_rule_v1, wait_ms) == 32,
+              "tributary_http_rule_v1.wait_ms moved: released ABI fields never move");
+static_assert(offsetof(tributary_http_rule_v1, description) == 40,
+              "tributary_http_rule_v1.description moved: released ABI fields never move");
+static_assert(
+    sizeof(tributary_http_rule_v1) == 48,
+    "tributary_http_rule_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+static_assert(TRIBUTARY_HTTP_IDEMPOTENT == 1u && TRIBUTARY_RATE_LIMIT_POINTS == 1u &&
+                  TRIBUTARY_RATE_LIMIT_QUOTA == 2u && TRIBUTARY_RATE_LIMIT_EVERY_REQUEST == 4u,
+              "http flags are released values");
+static_assert(TRIBUTARY_HTTP_RULE_RETRY == 1 && TRIBUTARY_HTTP_RULE_RATE_LIMIT == 2 && TRIBUTARY_HTTP_RULE_QUOTA == 3,
+              "http rule actions are released values");
 
 TEST(abi, LayoutIsPinnedAtBuildTimeInCAndCpp) {
   EXPECT_EQ(tributary_abi_layout_c_pinned(), 1);

@@ -192,24 +192,45 @@ _Static_assert(sizeof(tributary_action_v1) == 40, "tributary_action_v1 changed s
 
 /* Referenced by AbiLayoutTest.cpp so this file is linked in, not just compiled. */
 /* tributary_rate_limit_v1 (1.1 http) */
-_Static_assert(offsetof(tributary_rate_limit_v1, struct_size) == 0, "tributary_rate_limit_v1.struct_size moved: released ABI fields never move");
-_Static_assert(offsetof(tributary_rate_limit_v1, flags) == 4, "tributary_rate_limit_v1.flags moved: released ABI fields never move");
-_Static_assert(offsetof(tributary_rate_limit_v1, name) == 8, "tributary_rate_limit_v1.name moved: released ABI fields never move");
-_Static_assert(offsetof(tributary_rate_limit_v1, requests) == 16, "tributary_rate_limit_v1.requests moved: released ABI fields never move");
-_Static_assert(offsetof(tributary_rate_limit_v1, per_ms) == 24, "tributary_rate_limit_v1.per_ms moved: released ABI fields never move");
-_Static_assert(offsetof(tributary_rate_limit_v1, description) == 32, "tributary_rate_limit_v1.description moved: released ABI fields never move");
-_Static_assert(sizeof(tributary_rate_limit_v1) == 40, "tributary_rate_limit_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+_Static_assert(offsetof(tributary_rate_limit_v1, struct_size) == 0,
+               "tributary_rate_limit_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_rate_limit_v1, flags) == 4,
+               "tributary_rate_limit_v1.flags moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_rate_limit_v1, name) == 8,
+               "tributary_rate_limit_v1.name moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_rate_limit_v1, requests) == 16,
+               "tributary_rate_limit_v1.requests moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_rate_limit_v1, per_ms) == 24,
+               "tributary_rate_limit_v1.per_ms moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_rate_limit_v1, description) == 32,
+               "tributary_rate_limit_v1.description moved: released ABI fields never move");
+_Static_assert(
+    sizeof(tributary_rate_limit_v1) == 40,
+    "tributary_rate_limit_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 /* tributary_http_rule_v1 (1.1 http) */
-_Static_assert(offsetof(tributary_http_rule_v1, struct_size) == 0, "tributary_http_rule_v1.struct_size moved: released ABI fields never move");
-_Static_assert(offsetof(tributary_http_rule_v1, action) == 4, "tributary_http_rule_v1.action moved: released ABI fields never move");
-_Static_assert(offsetof(tributary_http_rule_v1, status) == 8, "tributary_http_rule_v1.status moved: released ABI fields never move");
-_Static_assert(offsetof(tributary_http_rule_v1, reserved) == 12, "tributary_http_rule_v1.reserved moved: released ABI fields never move");
-_Static_assert(offsetof(tributary_http_rule_v1, error_code) == 16, "tributary_http_rule_v1.error_code moved: released ABI fields never move");
-_Static_assert(offsetof(tributary_http_rule_v1, limit_class) == 24, "tributary_http_rule_v1.limit_class moved: released ABI fields never move");
-_Static_assert(offsetof(tributary_http_rule_v1, wait_ms) == 32, "tributary_http_rule_v1.wait_ms moved: released ABI fields never move");
-_Static_assert(offsetof(tributary_http_rule_v1, description) == 40, "tributary_http_rule_v1.description moved: released ABI fields never move");
-_Static_assert(sizeof(tributary_http_rule_v1) == 48, "tributary_http_rule_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
-_Static_assert(TRIBUTARY_HTTP_IDEMPOTENT == 1u && TRIBUTARY_RATE_LIMIT_POINTS == 1u && TRIBUTARY_RATE_LIMIT_QUOTA == 2u && TRIBUTARY_RATE_LIMIT_EVERY_REQUEST == 4u, "http flags are released values");
-_Static_assert(TRIBUTARY_HTTP_RULE_RETRY == 1 && TRIBUTARY_HTTP_RULE_RATE_LIMIT == 2 && TRIBUTARY_HTTP_RULE_QUOTA == 3, "http rule actions are released values");
+_Static_assert(offsetof(tributary_http_rule_v1, struct_size) == 0,
+               "tributary_http_rule_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_rule_v1, action) == 4,
+               "tributary_http_rule_v1.action moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_rule_v1, status) == 8,
+               "tributary_http_rule_v1.status moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_rule_v1, reserved) == 12,
+               "tributary_http_rule_v1.reserved moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_rule_v1, error_code) == 16,
+               "tributary_http_rule_v1.error_code moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_rule_v1, limit_class) == 24,
+               "tributary_http_rule_v1.limit_class moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_rule_v1, wait_ms) == 32,
+               "tributary_http_rule_v1.wait_ms moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_http_rule_v1, description) == 40,
+               "tributary_http_rule_v1.description moved: released ABI fields never move");
+_Static_assert(
+    sizeof(tributary_http_rule_v1) == 48,
+    "tributary_http_rule_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+_Static_assert(TRIBUTARY_HTTP_IDEMPOTENT == 1u && TRIBUTARY_RATE_LIMIT_POINTS == 1u &&
+                   TRIBUTARY_RATE_LIMIT_QUOTA == 2u && TRIBUTARY_RATE_LIMIT_EVERY_REQUEST == 4u,
+               "http flags are released values");
+_Static_assert(TRIBUTARY_HTTP_RULE_RETRY == 1 && TRIBUTARY_HTTP_RULE_RATE_LIMIT == 2 && TRIBUTARY_HTTP_RULE_QUOTA == 3,
+               "http rule actions are released values");
 
 int tributary_abi_layout_c_pinned(void) { return 1; }
