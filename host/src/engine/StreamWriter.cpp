@@ -204,6 +204,7 @@ void StreamWriter::endCopy(Batch& b) {
 }
 
 void StreamWriter::add(const plugins::RecordView& rec) {
+  pastCheckpoint_ = true;
   if (rec.keysOnly) {
     addKey(rec);
     return;
@@ -323,6 +324,7 @@ std::pair<int64_t, int64_t> StreamWriter::countKeys(Batch& b) {
 
 void StreamWriter::addError(std::string_view sourceId, std::string_view stage, std::string_view message,
                             std::string_view raw) {
+  pastCheckpoint_ = true;
   Batch& b = cur();
   std::string rawCopy(validText(raw) ? raw : std::string_view());
   b.errorBytes += static_cast<int64_t>(rawCopy.size() + message.size());
@@ -341,6 +343,7 @@ void StreamWriter::addError(std::string_view sourceId, std::string_view stage, s
 }
 
 void StreamWriter::addLink(const plugins::LinkTypeDescriptor& type, const plugins::LinkView& l) {
+  pastCheckpoint_ = true;
   Batch& b = cur();
   begin(b);
   if (!o_.dryRun) {
@@ -443,9 +446,13 @@ void StreamWriter::writeLinks(Batch& b) {
   }
 }
 
-void StreamWriter::stageState(std::string_view stateJson) { cur().state = std::string(stateJson); }
+void StreamWriter::stageState(std::string_view stateJson) {
+  pastCheckpoint_ = true;
+  cur().state = std::string(stateJson);
+}
 
 bool StreamWriter::checkpoint(std::string_view cursor) {
+  pastCheckpoint_ = false;
   Batch& b = cur();
   b.cursor = std::string(cursor);
   const auto age = std::chrono::steady_clock::now() - b.start;

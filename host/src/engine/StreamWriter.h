@@ -130,6 +130,10 @@ class StreamWriter final : public RecordSink {
   // Drops the open batch (a failed or cancelled call): nothing of it is stored. A commit
   // already under way completes, since it holds an earlier checkpoint.
   void abort();
+  // Whether nothing was added (records, errors, links, state) since the last checkpoint: the
+  // open batch is then exactly what that checkpoint covers, and finish() may store it though
+  // the call did not succeed (a wait: what was read before it is kept).
+  bool atCheckpoint() const { return !pastCheckpoint_; }
 
   WriteCounts totals() const { return totals_; }
   // Failed records that had no source id: a full refresh cannot tell which rows they were.
@@ -220,6 +224,7 @@ class StreamWriter final : public RecordSink {
   size_t cur_ = 0;
   std::future<CommitResult> inflight_;
   bool plainInsert_ = false;
+  bool pastCheckpoint_ = false;  // something was added since the last checkpoint
   std::string line_;
   std::string keyColumns_;  // a keys-only row's columns after its source id: none set
   int target_;

@@ -276,6 +276,11 @@ SyncRun::StreamResult SyncRun::runStream(StreamPlan& p) {
       } else {
         result.swept = state_->complete(conn, *fence_, p, target, result.unidentifiedErrors, label()).swept;
       }
+    } else if (result.call.code == ResultCode::Wait && !dryRun && writer.atCheckpoint()) {
+      // A rate limit or quota, met between pages: what was read up to the last checkpoint is
+      // stored with it, so that the run resumes there. (A short quota window would otherwise
+      // undo every page of a batch not yet committed, again and again.)
+      writer.finish();
     } else {
       writer.abort();
       if (dryRun) {
