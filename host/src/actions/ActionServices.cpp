@@ -1,7 +1,5 @@
 #include "actions/ActionServices.h"
 
-#include "http/HttpError.h"
-
 #include "common/Log.h"
 
 namespace tributary::actions {
@@ -44,24 +42,6 @@ void ActionServices::reportProgress(int64_t current, int64_t total, std::string_
     job_.reportProgress(current, total, std::string(message));
   } catch (const std::exception& e) {
     log::warn("actions", "job {}: progress not recorded: {}", job_.job().id, e.what());
-  }
-}
-
-http::HttpResponse ActionServices::httpRequest(const http::HttpRequest& request) {
-  if (!vendor_) return RunServices::httpRequest(request);
-  try {
-    return vendor_->send(request);
-  } catch (const http::WaitCancelled& e) {
-    throw plugins::RunStopped(plugins::ResultCode::Cancelled, e.what());
-  }
-}
-
-void ActionServices::reportRateLimit(std::string_view limitClass, int64_t remaining, std::optional<int64_t> resetAtMs) {
-  if (!vendor_) return;
-  try {
-    vendor_->report(limitClass, remaining, resetAtMs);
-  } catch (const std::invalid_argument& e) {
-    throw plugins::RunStopped(plugins::ResultCode::Fatal, e.what());
   }
 }
 

@@ -24,18 +24,16 @@ class ActionServices final : public plugins::RunServices {
   static constexpr size_t kMaxStatNames = 100;
 
   // `vendor`: the action's HTTP client (null: the plain shared one, uncounted).
-  ActionServices(queue::JobContext& job, http::VendorClient* vendor) : job_(job), vendor_(vendor) {}
+  ActionServices(queue::JobContext& job, http::VendorClient* vendor) : RunServices(vendor), job_(job) {}
 
   void emitRecord(const plugins::RecordView&) override { throw plugins::NotAvailable(); }
   void emitRecordError(const plugins::RecordErrorView&) override { throw plugins::NotAvailable(); }
   void commitCheckpoint(std::string_view, std::string_view) override { throw plugins::NotAvailable(); }
   void reportProgress(int64_t current, int64_t total, std::string_view message) override;
   bool isCancelled() override { return job_.stopRequested(); }
-  http::HttpResponse httpRequest(const http::HttpRequest& request) override;
   void addRunCounter(std::string_view name, int64_t delta) override;
   void setRunFact(std::string_view name, std::string_view valueJson) override;
   void setActionResult(std::string_view resultJson) override;
-  void reportRateLimit(std::string_view limitClass, int64_t remaining, std::optional<int64_t> resetAtMs) override;
 
   // The result the plugin set (null when it set none).
   const Json& result() const { return result_; }
@@ -45,7 +43,6 @@ class ActionServices final : public plugins::RunServices {
 
  private:
   queue::JobContext& job_;
-  http::VendorClient* vendor_;
   Json result_;
   Json counters_ = Json::object();
   Json facts_ = Json::object();

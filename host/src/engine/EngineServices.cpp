@@ -15,7 +15,8 @@ using plugins::RunStopped;
 
 EngineServices::EngineServices(std::string stream, RecordSink* sink, CallCounters& counters,
                                std::function<bool()> cancelled, Progress progress, RunExtras extras)
-    : stream_(std::move(stream)),
+    : plugins::RunServices(extras.http),
+      stream_(std::move(stream)),
       sink_(sink),
       counters_(counters),
       cancelled_(std::move(cancelled)),
@@ -113,27 +114,12 @@ void EngineServices::reportProgress(int64_t current, int64_t total, std::string_
 bool EngineServices::isCancelled() { return cancelled_ && cancelled_(); }
 
 http::HttpResponse EngineServices::httpRequest(const http::HttpRequest& request) {
-  if (extras_.http) {
-    // Counted by the vendor client, into the run's counters.
-    try {
-      return extras_.http->send(request);
-    } catch (const http::WaitCancelled& e) {
-      throw RunStopped(ResultCode::Cancelled, e.what());
-    }
-  }
+  // The vendor client counts into the run's counters itself.
+  if (vendorClient()) return plugins::RunServices::httpRequest(request);
   ++counters_.http.calls;
   auto r = send(request);
   if (r.status == 429) ++counters_.http.http429s;
   return r;
-}
-
-void EngineServices::reportRateLimit(std::string_view limitClass, int64_t remaining, std::optional<int64_t> resetAtMs) {
-  if (!extras_.http) return;  // no shared budget to tighten
-  try {
-    extras_.http->report(limitClass, remaining, resetAtMs);
-  } catch (const std::invalid_argument& e) {
-    throw RunStopped(ResultCode::Fatal, e.what());
-  }
 }
 
 void EngineServices::setStreamState(std::string_view stream, std::string_view stateJson) {

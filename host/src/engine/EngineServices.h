@@ -63,7 +63,6 @@ class EngineServices : public plugins::RunServices {
   void requestFollowUp(const plugins::FollowUpView& followUp) override;
   void addRunCounter(std::string_view name, int64_t delta) override;
   void setRunFact(std::string_view name, std::string_view valueJson) override;
-  void reportRateLimit(std::string_view limitClass, int64_t remaining, std::optional<int64_t> resetAtMs) override;
 
   // The database error that stopped the call, if one did.
   const std::optional<std::string>& databaseError() const { return dbError_; }

@@ -18,29 +18,13 @@ using plugins::RunStopped;
 class DiscoveryServices final : public plugins::RunServices {
  public:
   DiscoveryServices(std::function<bool()> cancelled, http::VendorClient* http)
-      : cancelled_(std::move(cancelled)), http_(http) {}
+      : RunServices(http), cancelled_(std::move(cancelled)) {}
 
   void emitRecord(const plugins::RecordView&) override { throw plugins::NotAvailable(); }
   void emitRecordError(const plugins::RecordErrorView&) override { throw plugins::NotAvailable(); }
   void commitCheckpoint(std::string_view, std::string_view) override { throw plugins::NotAvailable(); }
   void reportProgress(int64_t, int64_t, std::string_view) override {}
   bool isCancelled() override { return cancelled_ && cancelled_(); }
-  http::HttpResponse httpRequest(const http::HttpRequest& request) override {
-    if (!http_) return RunServices::httpRequest(request);
-    try {
-      return http_->send(request);
-    } catch (const http::WaitCancelled& e) {
-      throw RunStopped(ResultCode::Cancelled, e.what());
-    }
-  }
-  void reportRateLimit(std::string_view cls, int64_t remaining, std::optional<int64_t> resetAtMs) override {
-    if (!http_) return;
-    try {
-      http_->report(cls, remaining, resetAtMs);
-    } catch (const std::invalid_argument& e) {
-      throw RunStopped(ResultCode::Fatal, e.what());
-    }
-  }
 
   void declareStream(const plugins::StreamDescriptor& stream) override {
     if (!names_.insert(stream.name).second) {
@@ -59,7 +43,6 @@ class DiscoveryServices final : public plugins::RunServices {
 
  private:
   std::function<bool()> cancelled_;
-  http::VendorClient* http_;
   std::set<std::string> names_;
   std::vector<plugins::StreamDescriptor> streams_;
 };

@@ -83,11 +83,9 @@ VendorClient::Slots VendorClient::slotsFor(const HttpRequest& request) const {
   }
   s.primary = request.limitClass.empty() ? &profile_.classes.front() : profile_.findClass(request.limitClass);
   if (!s.primary) {
-    std::string known;
-    for (const auto& c : profile_.classes) known += (known.empty() ? "" : ", ") + c.name;
     throw HttpError(HttpError::Kind::InvalidRequest,
                     request.method + " " + request.url + " names the rate-limit class '" + request.limitClass +
-                        "', which " + profile_.vendor + " does not declare (known: " + known + ")");
+                        "', which " + profile_.vendor + " does not declare (known: " + profile_.classNames() + ")");
   }
   s.costs.push_back(costOf(*s.primary, request.cost));
   for (const auto& c : profile_.classes) {
@@ -255,8 +253,7 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
 void VendorClient::report(std::string_view cls, int64_t remaining, std::optional<int64_t> resetAtMs) {
   const LimitClass* c = profile_.findClass(std::string(cls));
   if (!c) {
-    std::string known;
-    for (const auto& k : profile_.classes) known += (known.empty() ? "" : ", ") + k.name;
+    const std::string known = profile_.classNames();
     throw std::invalid_argument("report_rate_limit names the class '" + std::string(cls) + "', which " +
                                 profile_.vendor + " does not declare" +
                                 (known.empty() ? "" : " (known: " + known + ")"));

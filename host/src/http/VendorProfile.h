@@ -39,6 +39,13 @@ struct VendorProfile {
   std::vector<LimitClass> classes;  // the first is the default class
   std::vector<VendorRule> rules;    // tried in order, before the defaults
 
+  // "rest, search, daily", for messages.
+  std::string classNames() const {
+    std::string names;
+    for (const auto& c : classes) names += (names.empty() ? "" : ", ") + c.name;
+    return names;
+  }
+
   const LimitClass* findClass(const std::string& name) const {
     for (const auto& c : classes) {
       if (c.name == name) return &c;

@@ -1,11 +1,17 @@
 #include "plugins/RunServices.h"
 
 #include "http/HttpClient.h"
+#include "http/VendorClient.h"
 
 namespace tributary::plugins {
 
 http::HttpResponse RunServices::httpRequest(const http::HttpRequest& request) {
-  return http::HttpClient::shared().send(request);
+  if (!http_) return http::HttpClient::shared().send(request);
+  try {
+    return http_->send(request);
+  } catch (const http::WaitCancelled& e) {
+    throw RunStopped(ResultCode::Cancelled, e.what());
+  }
 }
 
 void RunServices::setStreamState(std::string_view, std::string_view) { throw NotAvailable(); }
@@ -15,7 +21,13 @@ void RunServices::addRunCounter(std::string_view, int64_t) { throw NotAvailable(
 void RunServices::setRunFact(std::string_view, std::string_view) { throw NotAvailable(); }
 void RunServices::declareStream(const StreamDescriptor&) { throw NotAvailable(); }
 void RunServices::setActionResult(std::string_view) { throw NotAvailable(); }
-// No shared budget behind these services (a test's): nothing to tighten.
-void RunServices::reportRateLimit(std::string_view, int64_t, std::optional<int64_t>) {}
+void RunServices::reportRateLimit(std::string_view limitClass, int64_t remaining, std::optional<int64_t> resetAtMs) {
+  if (!http_) return;  // no shared budget to tighten
+  try {
+    http_->report(limitClass, remaining, resetAtMs);
+  } catch (const std::invalid_argument& e) {
+    throw RunStopped(ResultCode::Fatal, e.what());
+  }
+}
 
 }  // namespace tributary::plugins

@@ -11,6 +11,10 @@
 #include "plugins/CallResult.h"
 #include "plugins/ConnectorPlugin.h"
 
+namespace tributary::http {
+class VendorClient;
+}
+
 namespace tributary::plugins {
 
 // One emitted record, borrowed: every view dies when emitRecord returns, so copy (or
@@ -80,6 +84,9 @@ class RunStopped : public std::runtime_error {
 // other exception ends it as Retry with "host error in <function>: <what>".
 class RunServices {
  public:
+  // `http`: the run's vendor client, which httpRequest and reportRateLimit go through (null: the
+  // shared plain client, and no budget to report to). It outlives the services.
+  explicit RunServices(http::VendorClient* http = nullptr) : http_(http) {}
   virtual ~RunServices() = default;
 
   // The hot path: once per record (1,000,000 times in the ingest benchmark).
@@ -89,8 +96,8 @@ class RunServices {
   virtual void commitCheckpoint(std::string_view stream, std::string_view cursorJson) = 0;
   virtual void reportProgress(int64_t current, int64_t total, std::string_view message) = 0;
   virtual bool isCancelled() = 0;
-  // Defaults to the shared plain http::HttpClient; the engine overrides it to count calls
-  // and 429s (and, later, to throttle per vendor).
+  // Through the vendor client when there is one (a cancellation while it waits stops the call
+  // as Cancelled), else the shared plain http::HttpClient.
   virtual http::HttpResponse httpRequest(const http::HttpRequest& request);
 
   // 1.1. The host API's trampolines have checked the arguments' shape (sizes, names, JSON
@@ -107,8 +114,15 @@ class RunServices {
   // action only: the action's result (valid JSON text).
   virtual void setActionResult(std::string_view resultJson);
   // 1.1 http: the vendor's count of what is left of a class until resetAtMs (none: the class's
-  // window). An undeclared class is theirs to refuse (RunStopped Fatal).
+  // window), passed to the vendor client (an undeclared class stops the call as Fatal); without
+  // one there is no shared budget to tighten, and it does nothing.
   virtual void reportRateLimit(std::string_view limitClass, int64_t remaining, std::optional<int64_t> resetAtMs);
+
+ protected:
+  http::VendorClient* vendorClient() const { return http_; }
+
+ private:
+  http::VendorClient* http_;
 };
 
 }  // namespace tributary::plugins
