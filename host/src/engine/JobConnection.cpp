@@ -87,9 +87,10 @@ http::VendorProfile JobConnection::vendorProfile() const {
   }
   for (const auto& r : plugin->httpRules()) {
     http::VendorRule v;
-    v.action = r.action == plugins::HttpRuleAction::Quota       ? http::RuleAction::Quota
-               : r.action == plugins::HttpRuleAction::RateLimit ? http::RuleAction::RateLimit
-                                                                : http::RuleAction::Retry;
+    v.action = r.action == plugins::HttpRuleAction::Quota         ? http::RuleAction::Quota
+               : r.action == plugins::HttpRuleAction::RateLimit   ? http::RuleAction::RateLimit
+               : r.action == plugins::HttpRuleAction::RefreshAuth ? http::RuleAction::RefreshAuth
+                                                                  : http::RuleAction::Retry;
     v.status = r.status;
     v.errorCode = r.errorCode;
     v.limitClass = r.limitClass;

@@ -12,9 +12,12 @@ namespace tributary::http {
 //  InvalidRequest: never worth retrying (malformed URL, scheme not allowed, bad flag or class).
 //  Certificate: the server's certificate failed verification (untrusted, expired, another host's
 //    name); an operator must fix it (http.ca_file, the URL), so it is not retried either.
+//  Credential: the connection's credential cannot be used: not connected yet, its refresh token
+//    refused by the vendor, the key that opens it missing. An operator must act (`tributary oauth
+//    authorize`, the key file): the job fails with the reason, whatever the plugin returns.
 class HttpError : public std::runtime_error {
  public:
-  enum class Kind { Transient, InvalidRequest, Certificate };
+  enum class Kind { Transient, InvalidRequest, Certificate, Credential };
   HttpError(Kind kind, const std::string& message, bool sent = false)
       : std::runtime_error(message), kind_(kind), sent_(sent) {}
   Kind kind() const { return kind_; }

@@ -19,6 +19,7 @@ struct HttpRequest {
   std::string limitClass;   // a declared rate-limit class; empty: the connector's default
   uint64_t cost = 1;        // points, for a points class
   bool idempotent = false;  // may be repeated although its method is not GET or HEAD
+  bool noAuth = false;      // 1.1 auth: the connection's credential is not added (TRIBUTARY_HTTP_NO_AUTH)
 
   // GET, HEAD (and OPTIONS), or marked idempotent: the client may send it again.
   bool repeatable() const { return idempotent || method == "GET" || method == "HEAD" || method == "OPTIONS"; }

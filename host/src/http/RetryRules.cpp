@@ -45,9 +45,10 @@ Verdict classify(const HttpResponse& response, const std::vector<VendorRule>& ru
   for (const auto& r : rules) {
     if (r.status != response.status || !bodyHolds(response.body, r.errorCode)) continue;
     v.rule = &r;
-    v.kind = r.action == RuleAction::Quota       ? Verdict::Kind::Quota
-             : r.action == RuleAction::RateLimit ? Verdict::Kind::RateLimit
-                                                 : Verdict::Kind::Retry;
+    v.kind = r.action == RuleAction::Quota         ? Verdict::Kind::Quota
+             : r.action == RuleAction::RateLimit   ? Verdict::Kind::RateLimit
+             : r.action == RuleAction::RefreshAuth ? Verdict::Kind::RefreshAuth
+                                                   : Verdict::Kind::Retry;
     v.why = std::to_string(response.status) + (r.errorCode.empty() ? "" : " " + r.errorCode) +
             (r.description.empty() ? "" : " (" + r.description + ")");
     return v;

@@ -15,7 +15,7 @@ namespace tributary::http {
 // What a response calls for: the first of the connector's rules that matches it, else the
 // defaults (429: RateLimit; 502, 503, 504: Retry), else nothing (Return).
 struct Verdict {
-  enum class Kind { Return, Retry, RateLimit, Quota };
+  enum class Kind { Return, Retry, RateLimit, Quota, RefreshAuth };
   Kind kind = Kind::Return;
   const VendorRule* rule = nullptr;  // the connector's rule that matched; null for a default
   std::string why;                   // "429 Too Many Requests", "403 REQUEST_LIMIT_EXCEEDED"

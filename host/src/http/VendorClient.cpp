@@ -127,6 +127,9 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
   const std::string where = request.method + " " + request.url;
   const auto maxInline = cfg_.maxInlineWait;
   int quotaWaits = 0;  // the classes' quota waits in a row, as the last reservation saw them
+  const bool authed = auth_ && !request.noAuth;
+  bool reauthorized = false;  // a refused credential is refreshed once per request
+  uint64_t authVersion = 0;
   for (int attempt = 1;; ++attempt) {
     if (cancelled_ && cancelled_()) throw WaitCancelled("cancelled before " + where);
     // 1. A hold of this client's (a rate limit without a shared class to hold), then its slot in
@@ -161,7 +164,14 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
       count(sent);
     }
     try {
-      response = service_.transport().send(request);
+      if (authed) {
+        // The credential of the moment (a refresh since the last attempt gives the new one).
+        HttpRequest withAuth = request;
+        authVersion = auth_->apply(withAuth);
+        response = service_.transport().send(withAuth);
+      } else {
+        response = service_.transport().send(request);
+      }
     } catch (const HttpError& e) {
       if (e.kind() != HttpError::Kind::Transient) throw;
       if (e.sent() && !request.repeatable()) throw;  // it may have arrived: never again
@@ -184,6 +194,12 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
     const LimitClass* target = slots.primary;
     if (v.rule && !v.rule->limitClass.empty()) target = profile_.findClass(v.rule->limitClass);
     switch (v.kind) {
+      case Verdict::Kind::RefreshAuth:
+        // Refused for its credential, so it had no effect: sent again with a newer one, once.
+        if (!authed || reauthorized || !auth_->refreshAfterRejection(authVersion)) return response;
+        reauthorized = true;
+        log::info("http", "[{}] {} answered {}: sent again with the refreshed credential", profile_.label, where, v.why);
+        continue;
       case Verdict::Kind::Return:
         if (gate_ && quotaWaits > 0 && response.status < 400) {
           // A success ends a run of quota waits (re-checked with backoff) of its classes.
@@ -248,6 +264,14 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
       }
     }
   }
+}
+
+std::string VendorClient::authValue(std::string_view name) {
+  if (!auth_) {
+    throw HttpError(HttpError::Kind::Credential, "get_auth_value(\"" + std::string(name) + "\"): connection " +
+                                                     profile_.label + " has no auth: section");
+  }
+  return auth_->value(name);
 }
 
 void VendorClient::report(std::string_view cls, int64_t remaining, std::optional<int64_t> resetAtMs) {

@@ -3,12 +3,14 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "http/Authenticator.h"
 #include "http/HttpError.h"
 #include "http/HttpMetrics.h"
 #include "http/HttpRequest.h"
@@ -40,6 +42,12 @@ class VendorClient {
   VendorClient& operator=(const VendorClient&) = delete;
 
   HttpResponse send(const HttpRequest& request);
+  // 1.1 auth: the connection's credential, added to every request not marked noAuth (none: the
+  // requests go as the plugin made them).
+  void setAuthenticator(std::unique_ptr<Authenticator> auth) { auth_ = std::move(auth); }
+  Authenticator* authenticator() const { return auth_.get(); }
+  // get_auth_value through the authenticator; HttpError(Credential) when the connection has none.
+  std::string authValue(std::string_view name);
   // The vendor's count of what is left of a class until resetAtMs (epoch ms; none: the class's
   // window). Throws std::invalid_argument for a class the connector does not declare.
   void report(std::string_view cls, int64_t remaining, std::optional<int64_t> resetAtMs);
@@ -69,6 +77,7 @@ class VendorClient {
   std::optional<std::chrono::steady_clock::time_point> localHold_;  // without a gate
   HttpCounters counters_;
   HttpCounters* runCounters_;
+  std::unique_ptr<Authenticator> auth_;
   std::mt19937_64 rng_;
 };
 

@@ -19,7 +19,7 @@ struct LimitClass {
 };
 
 // What a vendor rule, or a default, does with a response.
-enum class RuleAction { Retry, RateLimit, Quota };
+enum class RuleAction { Retry, RateLimit, Quota, RefreshAuth };
 
 // A vendor signal: a status and, optionally, an error code found in the body.
 struct VendorRule {

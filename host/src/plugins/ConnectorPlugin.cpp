@@ -106,9 +106,10 @@ ConnectorPlugin::ConnectorPlugin(std::shared_ptr<const void> library, const trib
   for (uint32_t i = 0; i < reader.httpRuleCount(); ++i) {
     const tributary_http_rule_v1& r = reader.httpRule(i);
     HttpRuleDescriptor d;
-    d.action = r.action == TRIBUTARY_HTTP_RULE_QUOTA        ? HttpRuleAction::Quota
-               : r.action == TRIBUTARY_HTTP_RULE_RATE_LIMIT ? HttpRuleAction::RateLimit
-                                                            : HttpRuleAction::Retry;
+    d.action = r.action == TRIBUTARY_HTTP_RULE_QUOTA          ? HttpRuleAction::Quota
+               : r.action == TRIBUTARY_HTTP_RULE_RATE_LIMIT   ? HttpRuleAction::RateLimit
+               : r.action == TRIBUTARY_HTTP_RULE_REFRESH_AUTH ? HttpRuleAction::RefreshAuth
+                                                              : HttpRuleAction::Retry;
     d.status = r.status;
     d.errorCode = r.error_code ? r.error_code : "";
     d.limitClass = r.limit_class ? r.limit_class : "";
@@ -116,6 +117,49 @@ ConnectorPlugin::ConnectorPlugin(std::shared_ptr<const void> library, const trib
     d.description = r.description ? r.description : "";
     httpRules_.push_back(std::move(d));
   }
+  for (uint32_t i = 0; i < reader.authCount(); ++i) {
+    const tributary_auth_v1& a = reader.auth(i);
+    auto text = [](const char* s, const char* otherwise = "") { return std::string(s ? s : otherwise); };
+    AuthDescriptor d;
+    d.type = *parseAuthType(authTypeName(a.type));
+    d.inQuery = (a.flags & TRIBUTARY_AUTH_IN_QUERY) != 0;
+    d.pkce = (a.flags & TRIBUTARY_AUTH_PKCE) != 0;
+    d.clientBasic = (a.flags & TRIBUTARY_AUTH_CLIENT_BASIC) != 0;
+    const bool bearerLike = d.type == AuthType::Bearer || d.type == AuthType::OAuth2;
+    d.paramName = a.param_name && *a.param_name ? a.param_name : (d.type == AuthType::ApiKey ? "" : "Authorization");
+    d.valuePrefix = text(a.value_prefix, bearerLike ? "Bearer " : "");
+    d.authorizeUrl = text(a.authorize_url);
+    d.tokenUrl = text(a.token_url);
+    d.scopes = text(a.scopes);
+    d.authorizeParams = text(a.authorize_params);
+    d.description = text(a.description);
+    auths_.push_back(std::move(d));
+  }
+}
+
+std::string_view toString(AuthType type) {
+  switch (type) {
+    case AuthType::Bearer: return "bearer";
+    case AuthType::Basic: return "basic";
+    case AuthType::ApiKey: return "api_key";
+    case AuthType::OAuth2: return "oauth2";
+  }
+  return "bearer";
+}
+
+std::optional<AuthType> parseAuthType(std::string_view name) {
+  if (name == "bearer") return AuthType::Bearer;
+  if (name == "basic") return AuthType::Basic;
+  if (name == "api_key") return AuthType::ApiKey;
+  if (name == "oauth2") return AuthType::OAuth2;
+  return std::nullopt;
+}
+
+const AuthDescriptor* ConnectorPlugin::findAuth(AuthType type) const {
+  for (const auto& a : auths_) {
+    if (a.type == type) return &a;
+  }
+  return nullptr;
 }
 
 std::string_view toString(HttpRuleAction action) {
@@ -123,6 +167,7 @@ std::string_view toString(HttpRuleAction action) {
     case HttpRuleAction::Retry: return "retry";
     case HttpRuleAction::RateLimit: return "rate_limit";
     case HttpRuleAction::Quota: return "quota";
+    case HttpRuleAction::RefreshAuth: return "refresh_auth";
   }
   return "retry";
 }
@@ -272,13 +317,32 @@ std::shared_ptr<const ConnectorPlugin> ConnectorPlugin::fromJson(const nlohmann:
     if (action == "retry") d.action = HttpRuleAction::Retry;
     else if (action == "rate_limit") d.action = HttpRuleAction::RateLimit;
     else if (action == "quota") d.action = HttpRuleAction::Quota;
-    else rf.fail("action", "retry, rate_limit or quota");
+    else if (action == "refresh_auth") d.action = HttpRuleAction::RefreshAuth;
+    else rf.fail("action", "retry, rate_limit, quota or refresh_auth");
     d.status = static_cast<int>(rf.integer("status"));
     d.errorCode = rf.stringOrEmpty("error_code");
     d.limitClass = rf.stringOrEmpty("limit_class");
     d.waitMs = rf.integer("wait_ms");
     d.description = rf.string("description");
     p->httpRules_.push_back(std::move(d));
+  }
+  for (const auto& a : f.arrayOrEmpty("auth")) {
+    JsonFields af(a, "plugin.auth[" + std::to_string(p->auths_.size()) + "]");
+    AuthDescriptor d;
+    const auto type = parseAuthType(af.string("type"));
+    if (!type) af.fail("type", "bearer, basic, api_key or oauth2");
+    d.type = *type;
+    d.inQuery = af.boolean("in_query");
+    d.pkce = af.boolean("pkce");
+    d.clientBasic = af.boolean("client_basic");
+    d.paramName = af.string("param_name");
+    d.valuePrefix = af.string("value_prefix");
+    d.authorizeUrl = af.stringOrEmpty("authorize_url");
+    d.tokenUrl = af.stringOrEmpty("token_url");
+    d.scopes = af.stringOrEmpty("scopes");
+    d.authorizeParams = af.stringOrEmpty("authorize_params");
+    d.description = af.string("description");
+    p->auths_.push_back(std::move(d));
   }
   return p;
 }
@@ -413,6 +477,21 @@ nlohmann::json ConnectorPlugin::toJson() const {
                      {"wait_ms", r.waitMs},
                      {"description", r.description}});
   }
+  nlohmann::json auths = nlohmann::json::array();
+  for (const auto& a : auths_) {
+    auto orNull = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
+    auths.push_back({{"type", toString(a.type)},
+                     {"in_query", a.inQuery},
+                     {"pkce", a.pkce},
+                     {"client_basic", a.clientBasic},
+                     {"param_name", a.paramName},
+                     {"value_prefix", a.valuePrefix},
+                     {"authorize_url", orNull(a.authorizeUrl)},
+                     {"token_url", orNull(a.tokenUrl)},
+                     {"scopes", orNull(a.scopes)},
+                     {"authorize_params", orNull(a.authorizeParams)},
+                     {"description", a.description}});
+  }
   return {{"name", name_},
           {"short_name", shortName()},
           {"version", version_},
@@ -426,7 +505,8 @@ nlohmann::json ConnectorPlugin::toJson() const {
           {"link_types", std::move(links)},
           {"actions", std::move(actions)},
           {"rate_limits", std::move(limits)},
-          {"http_rules", std::move(rules)}};
+          {"http_rules", std::move(rules)},
+          {"auth", std::move(auths)}};
 }
 
 }  // namespace tributary::plugins

@@ -78,8 +78,8 @@ struct RateLimitDescriptor {
 };
 
 // 1.1 http: what the host does with a response a rule matches.
-enum class HttpRuleAction { Retry, RateLimit, Quota };
-std::string_view toString(HttpRuleAction action);  // "retry", "rate_limit", "quota"
+enum class HttpRuleAction { Retry, RateLimit, Quota, RefreshAuth };
+std::string_view toString(HttpRuleAction action);  // "retry", "rate_limit", "quota", "refresh_auth"
 
 // 1.1 http: a vendor signal (see tributary_http_rule_v1).
 struct HttpRuleDescriptor {
@@ -88,6 +88,22 @@ struct HttpRuleDescriptor {
   std::string errorCode;   // "" = any body
   std::string limitClass;  // "" = the request's
   int64_t waitMs = 0;      // 0 = the host's
+  std::string description;
+};
+
+// 1.1 auth: a kind of credential the connector accepts (see tributary_auth_v1).
+enum class AuthType { Bearer, Basic, ApiKey, OAuth2 };
+std::string_view toString(AuthType type);  // "bearer", "basic", "api_key", "oauth2": a connection's auth.type
+std::optional<AuthType> parseAuthType(std::string_view name);
+
+struct AuthDescriptor {
+  AuthType type = AuthType::Bearer;
+  bool inQuery = false;      // api_key: a query parameter
+  bool pkce = false;         // oauth2: PKCE S256
+  bool clientBasic = false;  // oauth2: the client's credentials as HTTP Basic at the token endpoint
+  std::string paramName;     // the header (default Authorization) or query parameter
+  std::string valuePrefix;   // what precedes the token ("Bearer " for bearer and oauth2 by default)
+  std::string authorizeUrl, tokenUrl, scopes, authorizeParams;  // oauth2
   std::string description;
 };
 
@@ -127,6 +143,8 @@ class ConnectorPlugin {
   const std::vector<RateLimitDescriptor>& rateLimits() const { return rateLimits_; }
   const RateLimitDescriptor* findRateLimit(std::string_view name) const;
   const std::vector<HttpRuleDescriptor>& httpRules() const { return httpRules_; }
+  const std::vector<AuthDescriptor>& auths() const { return auths_; }
+  const AuthDescriptor* findAuth(AuthType type) const;
   // Whether the plugin discovers its streams per instance (a discover hook); its declared
   // streams() are then the default until a discovery is stored.
   bool discoversStreams() const { return discovers_; }
@@ -164,6 +182,7 @@ class ConnectorPlugin {
   std::vector<ActionDescriptor> actions_;
   std::vector<RateLimitDescriptor> rateLimits_;
   std::vector<HttpRuleDescriptor> httpRules_;
+  std::vector<AuthDescriptor> auths_;
   bool discovers_ = false;
 };
 

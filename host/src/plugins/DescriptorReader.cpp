@@ -1,5 +1,6 @@
 #include "plugins/DescriptorReader.h"
 
+#include <cctype>
 #include <cstddef>
 #include <cstdio>
 #include <set>
@@ -109,6 +110,8 @@ uint32_t DescriptorReader::rateLimitCount() const { return has11() && d_.rate_li
 const tributary_rate_limit_v1& DescriptorReader::rateLimit(uint32_t i) const { return element(d_.rate_limits, i); }
 uint32_t DescriptorReader::httpRuleCount() const { return has11() && d_.http_rules ? d_.http_rule_count : 0; }
 const tributary_http_rule_v1& DescriptorReader::httpRule(uint32_t i) const { return element(d_.http_rules, i); }
+uint32_t DescriptorReader::authCount() const { return has11() && d_.auths ? d_.auth_count : 0; }
+const tributary_auth_v1& DescriptorReader::auth(uint32_t i) const { return element(d_.auths, i); }
 
 const tributary_stream_v1& DescriptorReader::stream(uint32_t i) const {
   const char* base = reinterpret_cast<const char*>(d_.streams);
@@ -315,9 +318,9 @@ std::string DescriptorReader::validateHttp() const {
   for (uint32_t i = 0; i < httpRuleCount(); ++i) {
     const tributary_http_rule_v1& r = httpRule(i);
     const std::string named = "HTTP rule " + std::to_string(i);
-    if (r.action < TRIBUTARY_HTTP_RULE_RETRY || r.action > TRIBUTARY_HTTP_RULE_QUOTA) {
+    if (r.action < TRIBUTARY_HTTP_RULE_RETRY || r.action > TRIBUTARY_HTTP_RULE_REFRESH_AUTH) {
       return named + " has the action " + std::to_string(r.action) +
-             " (known: TRIBUTARY_HTTP_RULE_RETRY 1, RATE_LIMIT 2, QUOTA 3)";
+             " (known: TRIBUTARY_HTTP_RULE_RETRY 1, RATE_LIMIT 2, QUOTA 3, REFRESH_AUTH 4)";
     }
     if (r.status < 100 || r.status > 599)
       return named + " matches the status " + std::to_string(r.status) + " (100..599)";
@@ -325,12 +328,87 @@ std::string DescriptorReader::validateHttp() const {
     if (r.wait_ms < 0) return named + " has the wait " + std::to_string(r.wait_ms) + " ms (0 or more)";
     const std::string cls = r.limit_class ? r.limit_class : "";
     if (!cls.empty()) {
-      if (r.action == TRIBUTARY_HTTP_RULE_RETRY)
-        return named + " names the class '" + cls + "', which a RETRY rule cannot";
+      if (r.action == TRIBUTARY_HTTP_RULE_RETRY || r.action == TRIBUTARY_HTTP_RULE_REFRESH_AUTH) {
+        return named + " names the class '" + cls + "', which a " +
+               (r.action == TRIBUTARY_HTTP_RULE_RETRY ? "RETRY" : "REFRESH_AUTH") + " rule cannot";
+      }
       if (!classes.count(cls)) return named + " names the class '" + cls + "', which the connector does not declare";
     }
   }
+  return validateAuth();
+}
+
+std::string DescriptorReader::validateAuth() const {
+  if (d_.auth_count > 4) return "it declares " + std::to_string(d_.auth_count) + " auth types (at most 4, one of each)";
+  if (d_.auth_count > 0 && !d_.auths) return "auth_count is " + std::to_string(d_.auth_count) + " but auths is NULL";
+  if (d_.reserved_auth != 0) return "reserved_auth is " + hex(d_.reserved_auth) + " (reserved: 0)";
+  if (d_.auth_count > 0 && d_.auths[0].struct_size < sizeof(tributary_auth_v1)) {
+    return "its auth entries are truncated (struct_size " + std::to_string(d_.auths[0].struct_size) +
+           ", ABI 1.1 needs at least " + std::to_string(sizeof(tributary_auth_v1)) + ")";
+  }
+  auto set = [](const char* s) { return s && *s; };
+  auto httpUrl = [](const char* s) {
+    const std::string_view v(s);
+    return v.substr(0, 7) == "http://" || v.substr(0, 8) == "https://";
+  };
+  bool oauth2 = false;
+  std::set<uint32_t> types;
+  for (uint32_t i = 0; i < authCount(); ++i) {
+    const tributary_auth_v1& a = auth(i);
+    const std::string named = "auth type " + std::to_string(i);
+    if (a.type < TRIBUTARY_AUTH_BEARER || a.type > TRIBUTARY_AUTH_OAUTH2) {
+      return named + " has the type " + std::to_string(a.type) +
+             " (known: TRIBUTARY_AUTH_BEARER 1, BASIC 2, API_KEY 3, OAUTH2 4)";
+    }
+    const std::string kind = std::string(authTypeName(a.type));
+    if (!types.insert(a.type).second) return "auth type " + kind + " is declared twice";
+    if (uint32_t unknown = a.flags & ~TRIBUTARY_AUTH_KNOWN_FLAGS) {
+      return "auth type " + kind + " has unknown flag bits " + hex(unknown) +
+             " (known: TRIBUTARY_AUTH_IN_QUERY 0x1, TRIBUTARY_AUTH_PKCE 0x2, TRIBUTARY_AUTH_CLIENT_BASIC 0x4)";
+    }
+    if (a.reserved != 0) return "auth type " + kind + " has reserved " + hex(a.reserved) + " (reserved: 0)";
+    const uint32_t allowed = a.type == TRIBUTARY_AUTH_API_KEY  ? TRIBUTARY_AUTH_IN_QUERY
+                             : a.type == TRIBUTARY_AUTH_OAUTH2 ? TRIBUTARY_AUTH_PKCE | TRIBUTARY_AUTH_CLIENT_BASIC
+                                                               : 0u;
+    if (a.flags & ~allowed) return "auth type " + kind + " has the flags " + hex(a.flags & ~allowed) + ", which it cannot";
+    if (a.type == TRIBUTARY_AUTH_API_KEY && !set(a.param_name)) {
+      return "auth type api_key names no param_name (the header or query parameter that carries the key)";
+    }
+    if (a.type == TRIBUTARY_AUTH_BASIC && (set(a.param_name) || set(a.value_prefix))) {
+      return "auth type basic has a param_name or value_prefix (basic always uses Authorization: Basic)";
+    }
+    if (set(a.param_name) && !(a.flags & TRIBUTARY_AUTH_IN_QUERY)) {
+      for (const char* c = a.param_name; *c; ++c) {
+        if (!std::isalnum(static_cast<unsigned char>(*c)) && *c != '-' && *c != '_') {
+          return "auth type " + kind + " has the header name '" + a.param_name + "', which is not a header name";
+        }
+      }
+    }
+    if (a.type == TRIBUTARY_AUTH_OAUTH2) {
+      oauth2 = true;
+      if (!set(a.authorize_url) || !httpUrl(a.authorize_url))
+        return "auth type oauth2 has no http(s) authorize_url";
+      if (!set(a.token_url) || !httpUrl(a.token_url)) return "auth type oauth2 has no http(s) token_url";
+    } else if (set(a.authorize_url) || set(a.token_url) || set(a.scopes) || set(a.authorize_params)) {
+      return "auth type " + kind + " has OAuth URLs, scopes or authorize_params, which only oauth2 takes";
+    }
+  }
+  for (uint32_t i = 0; i < httpRuleCount(); ++i) {
+    if (httpRule(i).action == TRIBUTARY_HTTP_RULE_REFRESH_AUTH && !oauth2) {
+      return "HTTP rule " + std::to_string(i) + " is a REFRESH_AUTH rule, but the connector declares no oauth2 auth type";
+    }
+  }
   return "";
+}
+
+std::string_view authTypeName(uint32_t type) {
+  switch (type) {
+    case TRIBUTARY_AUTH_BEARER: return "bearer";
+    case TRIBUTARY_AUTH_BASIC: return "basic";
+    case TRIBUTARY_AUTH_API_KEY: return "api_key";
+    case TRIBUTARY_AUTH_OAUTH2: return "oauth2";
+  }
+  return "unknown";
 }
 
 }  // namespace tributary::plugins

@@ -30,6 +30,9 @@ class DescriptorReader {
   const tributary_rate_limit_v1& rateLimit(uint32_t i) const;
   uint32_t httpRuleCount() const;
   const tributary_http_rule_v1& httpRule(uint32_t i) const;
+  // 1.1 auth
+  uint32_t authCount() const;
+  const tributary_auth_v1& auth(uint32_t i) const;
 
   // The first problem found ("stream 2 has an empty name"), or "" when the descriptor is
   // usable by this host. Call after the ABI version check.
@@ -38,9 +41,14 @@ class DescriptorReader {
  private:
   std::string validate11() const;    // the 1.1 fields
   std::string validateHttp() const;  // the 1.1 http fields
+  std::string validateAuth() const;  // the 1.1 auth fields
 
   const tributary_connector_v1& d_;
 };
+
+// "bearer", "basic", "api_key", "oauth2" for a TRIBUTARY_AUTH_* type ("unknown" else): the names a
+// connection's auth.type gives.
+std::string_view authTypeName(uint32_t type);
 
 // The canonical entities of docs/canonical-model.md.
 bool isCanonicalEntity(const std::string& entity);

@@ -191,7 +191,7 @@ tributary_result httpRequest(tributary_host_ctx* ctx, const tributary_http_reque
     } else if (has11 && (request->flags & ~TRIBUTARY_HTTP_KNOWN_FLAGS) != 0) {
       box->error = "http_request: " + std::string(view(request->method)) + " " + std::string(view(request->url)) +
                    " has unknown flag bits " + hex(request->flags & ~TRIBUTARY_HTTP_KNOWN_FLAGS) +
-                   " (known: TRIBUTARY_HTTP_IDEMPOTENT 0x1)";
+                   " (known: TRIBUTARY_HTTP_IDEMPOTENT 0x1, TRIBUTARY_HTTP_NO_AUTH 0x2)";
       rc = TRIBUTARY_FATAL;
     } else if (!ctx->services) {
       box->error = std::string("http_request is not available during ") + ctx->hook;
@@ -209,6 +209,7 @@ tributary_result httpRequest(tributary_host_ctx* ctx, const tributary_http_reque
         r.idempotent = (request->flags & TRIBUTARY_HTTP_IDEMPOTENT) != 0;
         r.limitClass = std::string(view(request->limit_class));
         r.cost = request->cost == 0 ? 1 : request->cost;
+        r.noAuth = (request->flags & TRIBUTARY_HTTP_NO_AUTH) != 0;
       }
       try {
         box->response = ctx->services->httpRequest(r);
@@ -224,7 +225,8 @@ tributary_result httpRequest(tributary_host_ctx* ctx, const tributary_http_reque
       } catch (const tributary::http::HttpError& e) {
         box->error = e.what();
         rc = e.kind() == tributary::http::HttpError::Kind::Transient ? TRIBUTARY_RETRY : TRIBUTARY_FATAL;
-        if (e.kind() == tributary::http::HttpError::Kind::Certificate) {
+        if (e.kind() == tributary::http::HttpError::Kind::Certificate ||
+            e.kind() == tributary::http::HttpError::Kind::Credential) {
           // The operator's to fix: the job fails with the reason, whatever the plugin returns.
           ctx->hostFailure = CallResult{ResultCode::Fatal, e.what(), std::nullopt};
         }
@@ -407,6 +409,21 @@ tributary_result reportRateLimit(tributary_host_ctx* ctx, tributary_str limitCla
                [&](RunServices& s) { s.reportRateLimit(view(limitClass), remaining, reset); });
 }
 
+tributary_result getAuthValue(tributary_host_ctx* ctx, tributary_str name, tributary_str* out) {
+  *out = {nullptr, 0};
+  const std::string_view key = view(name);
+  if (key == "access_token" || key == "refresh_token" || key == "id_token") {
+    return refuse(ctx, "get_auth_value: " + quoted(key) +
+                           " is a token, which the host adds to requests itself and never hands to a plugin");
+  }
+  const tributary_result rc = serve(ctx, "get_auth_value", [&](RunServices& s) {
+    std::string& kept = ctx->authValues.emplace_back(s.authValue(key));
+    *out = {kept.data(), kept.size()};
+  });
+  if (rc != TRIBUTARY_OK) *out = {nullptr, 0};
+  return rc;
+}
+
 }  // namespace
 
 extern "C" {
@@ -455,6 +472,9 @@ static tributary_result hostSetActionResult(tributary_host_ctx* c, tributary_str
 static tributary_result hostReportRateLimit(tributary_host_ctx* c, tributary_str k, int64_t r, int64_t t) {
   return reportRateLimit(c, k, r, t);
 }
+static tributary_result hostGetAuthValue(tributary_host_ctx* c, tributary_str k, tributary_str* o) {
+  return getAuthValue(c, k, o);
+}
 }
 
 namespace tributary::plugins {
@@ -484,6 +504,7 @@ const tributary_host_api_v1* hostApiTable() {
     t.declare_stream = &hostDeclareStream;
     t.set_action_result = &hostSetActionResult;
     t.report_rate_limit = &hostReportRateLimit;
+    t.get_auth_value = &hostGetAuthValue;
     return t;
   }();
   return &table;

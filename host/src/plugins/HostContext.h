@@ -4,6 +4,7 @@
 // Only ConnectorInstance and HostApi.cpp use this header.
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,4 +57,5 @@ struct tributary_host_ctx {
   std::unordered_map<const tributary_http_response_v1*,
                      std::unique_ptr<tributary::plugins::HttpResponseBox>>
       responses;  // freed at the end of the call if the plugin did not free them
+  std::deque<std::string> authValues;  // get_auth_value's answers, valid until the hook returns
 };

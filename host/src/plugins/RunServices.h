@@ -117,6 +117,10 @@ class RunServices {
   // window), passed to the vendor client (an undeclared class stops the call as Fatal); without
   // one there is no shared budget to tighten, and it does nothing.
   virtual void reportRateLimit(std::string_view limitClass, int64_t remaining, std::optional<int64_t> resetAtMs);
+  // 1.1 auth: a non-secret value of the connection's credential (get_auth_value), through the
+  // vendor client's authenticator; throws RunStopped (Fatal: no such auth or not connected;
+  // Retry: a refresh failed for now; Cancelled).
+  virtual std::string authValue(std::string_view name);
 
  protected:
   http::VendorClient* vendorClient() const { return http_; }

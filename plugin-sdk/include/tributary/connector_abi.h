@@ -19,9 +19,11 @@
  *    streams discovered per instance, links between records and the columns they own,
  *    follow-up jobs, run statistics, keys-only records and actions, and (marked "1.1 http:")
  *    the HTTP client's rate-limit classes, retry rules, idempotent and classed requests and
- *    report_rate_limit. It is released (its header frozen for the ABI check) with the host's
- *    OAuth and secrets work; until then only the auth additions may still be appended to it.
- *    A plugin built against the 1.0 header keeps loading and syncing unchanged.
+ *    report_rate_limit, and (marked "1.1 auth:") the credentials the host adds to every request:
+ *    the auth types a connector accepts, the REFRESH_AUTH rule, TRIBUTARY_HTTP_NO_AUTH and
+ *    get_auth_value. 1.1 is released: this header is frozen (tests/plugins/fixtures/abi-1.1/ keeps
+ *    its copy), and what comes next is 1.2. A plugin built against the 1.0 header keeps loading and
+ *    syncing unchanged.
  *
  * Ownership words used below:
  *  - "plugin-owned, static": lives in the plugin's read-only data; valid while the
@@ -256,7 +258,10 @@ typedef struct tributary_http_header {
  * GraphQL query): the host retries it as it retries a GET. Without it a POST, PUT, PATCH or
  * DELETE is sent at most once (the host never repeats it, whatever comes back). */
 #define TRIBUTARY_HTTP_IDEMPOTENT 0x1u
-#define TRIBUTARY_HTTP_KNOWN_FLAGS TRIBUTARY_HTTP_IDEMPOTENT
+/* 1.1 auth: the host adds no credential to this request (a pre-signed download URL, another
+ * party's endpoint): without it, every request of a connection with an auth: carries it. */
+#define TRIBUTARY_HTTP_NO_AUTH 0x2u
+#define TRIBUTARY_HTTP_KNOWN_FLAGS (TRIBUTARY_HTTP_IDEMPOTENT | TRIBUTARY_HTTP_NO_AUTH)
 
 /* Borrowed for the http_request call. */
 typedef struct tributary_http_request_v1 {
@@ -402,6 +407,18 @@ typedef struct tributary_host_api_v1 {
    * remaining is 0. An undeclared class is FATAL. Also during check and action. */
   tributary_result (*report_rate_limit)(tributary_host_ctx* ctx, tributary_str limit_class, int64_t remaining,
                                         int64_t reset_at_ms);
+
+  /* 1.1 auth: a value of the connection's credential that is not itself a secret: for oauth2,
+   * a field of the vendor's token answer besides the tokens (Salesforce's "instance_url", Gong's
+   * "api_base_url_for_customer"), as of the token in use, so read it per hook (a refresh may
+   * change it). The host first makes sure the credential is usable (refreshing an expired token,
+   * which may take a request), so call it before the request that needs the value. Sets
+   * *out_value (host-owned, valid until the hook returns; empty when the answer had no such
+   * field) and returns OK; FATAL when the connection's auth is not oauth2, is not connected yet
+   * (`tributary oauth authorize`) or the vendor refused its refresh, or for "access_token",
+   * "refresh_token" and "id_token" (the host adds the token to requests; a plugin never holds
+   * it); RETRY when a refresh failed for now; CANCELLED when the run was cancelled meanwhile. */
+  tributary_result (*get_auth_value)(tributary_host_ctx* ctx, tributary_str name, tributary_str* out_value);
 } tributary_host_api_v1;
 
 /* True when the struct at `p` (which carries struct_size) holds `field`, for fields added
@@ -538,6 +555,15 @@ typedef struct tributary_rate_limit_v1 {
  * doubled at each quota wait in a row (a rolling quota is re-checked with backoff). */
 #define TRIBUTARY_HTTP_RULE_QUOTA 3
 
+/* 1.1 auth: the connection's oauth2 access token was refused as expired or revoked
+ * (Salesforce's 401 INVALID_SESSION_ID): the host refreshes it once, however many jobs and hosts
+ * see it at once (see get_auth_value), and sends the request again with the new token, whatever
+ * its method (a request refused for its credential had no effect). A second refusal is returned.
+ * Only for a connector that declares TRIBUTARY_AUTH_OAUTH2; no limit_class. No default: some
+ * vendors' 401 is no refresh signal (HubSpot refreshes by the token's expiry, which the host does
+ * ahead of time for every oauth2 connection whose token answer gives expires_in). */
+#define TRIBUTARY_HTTP_RULE_REFRESH_AUTH 4
+
 /* A vendor signal the host's defaults do not know: HubSpot's 423 and 477, Drive's 403
  * userRateLimitExceeded, Salesforce's 403 REQUEST_LIMIT_EXCEEDED, monday's and Fireflies'
  * errors inside a 200. The connector's rules are tried in order before the defaults (429:
@@ -557,6 +583,49 @@ typedef struct tributary_http_rule_v1 {
   int64_t wait_ms;
   const char* description; /* one line: "HubSpot's daily limit"; may be "" */
 } tributary_http_rule_v1;
+
+/* 1.1 auth: the kinds of credential the host adds to a connection's requests. */
+/* A static token: "Authorization: Bearer TOKEN" (a private-app token, an API key sent so). */
+#define TRIBUTARY_AUTH_BEARER 1
+/* "Authorization: Basic base64(username:password)" (Gong's access key and secret). */
+#define TRIBUTARY_AUTH_BASIC 2
+/* A key in a header (param_name: "X-API-Key") or, with TRIBUTARY_AUTH_IN_QUERY, in a query
+ * parameter (param_name: "hapikey"). */
+#define TRIBUTARY_AUTH_API_KEY 3
+/* OAuth 2.0: the authorization code grant (`tributary oauth authorize`), then refresh tokens;
+ * the access token is sent as "Authorization: Bearer TOKEN". The host keeps the tokens sealed in
+ * the database, refreshes them by their expiry ahead of time and on a REFRESH_AUTH rule, once
+ * across every job and host, and stores a rotated refresh token before using it. */
+#define TRIBUTARY_AUTH_OAUTH2 4
+
+/* API_KEY: a query parameter, not a header. */
+#define TRIBUTARY_AUTH_IN_QUERY 0x1u
+/* OAUTH2: the authorize URL carries a PKCE (RFC 7636) S256 code challenge. */
+#define TRIBUTARY_AUTH_PKCE 0x2u
+/* OAUTH2: the token endpoint takes the client's id and secret as HTTP Basic (Gong), not as the
+ * form fields client_id and client_secret (HubSpot, Salesforce, Google). */
+#define TRIBUTARY_AUTH_CLIENT_BASIC 0x4u
+#define TRIBUTARY_AUTH_KNOWN_FLAGS (TRIBUTARY_AUTH_IN_QUERY | TRIBUTARY_AUTH_PKCE | TRIBUTARY_AUTH_CLIENT_BASIC)
+
+/* One kind of credential the connector accepts; each type at most once. The URLs are the
+ * vendor's production ones: a connection's auth: may override them (a sandbox, a simulator). */
+typedef struct tributary_auth_v1 {
+  uint32_t struct_size; /* sizeof(tributary_auth_v1); the same for every element */
+  uint32_t type;        /* TRIBUTARY_AUTH_* */
+  uint32_t flags;       /* TRIBUTARY_AUTH_* flag bits */
+  uint32_t reserved;    /* 0 */
+  /* API_KEY: the header or query parameter (required). BEARER, OAUTH2: the header, NULL or "" for
+   * "Authorization". BASIC: NULL. */
+  const char* param_name;
+  /* BEARER, OAUTH2: what precedes the token, NULL for "Bearer " ("" for nothing). API_KEY: NULL or
+   * a prefix ("Token "). BASIC: NULL. */
+  const char* value_prefix;
+  const char* authorize_url;    /* OAUTH2: the vendor's authorize endpoint (https) */
+  const char* token_url;        /* OAUTH2: where codes are exchanged and tokens refreshed */
+  const char* scopes;           /* OAUTH2: the default scopes, space-separated; may be "" */
+  const char* authorize_params; /* OAUTH2: more of the authorize URL's query ("access_type=offline"), or NULL */
+  const char* description;      /* one line, may be "" */
+} tributary_auth_v1;
 
 typedef struct tributary_connector_v1 {
   uint32_t abi_version; /* TRIBUTARY_ABI_VERSION the plugin was built with */
@@ -625,6 +694,14 @@ typedef struct tributary_connector_v1 {
   uint32_t http_rule_count;
   /* The vendor's other signals (array, like streams), tried before the host's defaults. */
   const tributary_http_rule_v1* http_rules;
+
+  /* --- 1.1 auth --- */
+  uint32_t auth_count;
+  uint32_t reserved_auth; /* 0 */
+  /* The credentials the connector accepts (array, like streams); a connection picks one with its
+   * auth: section (auth.type), and the host adds it to every request of the connection. None: a
+   * connection may not have auth: (the plugin reads its own secret settings). */
+  const tributary_auth_v1* auths;
 } tributary_connector_v1;
 
 /* The entry point: returns the plugin's descriptor (plugin-owned, static; the same pointer
