@@ -104,6 +104,29 @@ void validateConnections(const config::Config& cfg, const plugins::PluginRegistr
       add(c.location, c.path + ".settings", "missing required setting '" + missing + "' of " + plugin->name());
     }
     validateRateLimits(c, *plugin, diagnostics);
+    validateAuth(c, *plugin, diagnostics);
+  }
+}
+
+void validateAuth(const config::ConnectionConfig& conn, const plugins::ConnectorPlugin& plugin,
+                  config::Diagnostics& diagnostics) {
+  const auto& a = conn.auth;
+  if (!a.given()) return;
+  std::vector<std::string> accepted;
+  for (const auto& d : plugin.auths()) accepted.emplace_back(plugins::toString(d.type));
+  const auto type = plugins::parseAuthType(a.type);
+  const plugins::AuthDescriptor* declared = type ? plugin.findAuth(*type) : nullptr;
+  if (!declared) {
+    std::string msg = "auth type " + a.type + " is not one that " + plugin.name() + " accepts";
+    msg += accepted.empty() ? ": it declares none (it reads its credential from its settings; remove auth:)"
+                            : " (accepted: " + strings::join(accepted, ", ") + ")";
+    diagnostics.add({a.location.file, a.location.line, a.location.column, a.path + ".type", msg});
+    return;
+  }
+  if (declared->type == plugins::AuthType::OAuth2 && !declared->pkce && !a.values.count("client_secret")) {
+    diagnostics.add({a.location.file, a.location.line, a.location.column, a.path + ".client_secret",
+                     "auth type oauth2 of " + plugin.name() +
+                         " needs client_secret (the OAuth app's secret, as ${ENV_VAR} or {secret_file: PATH})"});
   }
 }
 

@@ -18,6 +18,10 @@ void validateConnections(const config::Config& cfg, const plugins::PluginRegistr
 void validateRateLimits(const config::ConnectionConfig& conn, const plugins::ConnectorPlugin& plugin,
                         config::Diagnostics& diagnostics);
 
+// The part of validateConnections for one connection's auth: its type is one the connector
+// accepts, with what that type needs.
+void validateAuth(const config::ConnectionConfig& conn, const plugins::ConnectorPlugin& plugin,
+                  config::Diagnostics& diagnostics);
 // The plugin dirs to scan: the configured ones, or the defaults.
 std::vector<std::filesystem::path> pluginDirs(const config::Config& cfg);
 

@@ -17,6 +17,8 @@
 #include "db/SessionSettings.h"
 #include "queue/Worker.h"
 #include "server/HealthRoutes.h"
+#include "auth/OAuthCallback.h"
+#include "secrets/HostKeys.h"
 
 namespace tributary::app {
 
@@ -110,6 +112,10 @@ void Host::start() {
   router_->add("GET", "/api/plugins", [registry](const server::Request&) {
     return server::Response::json(200, Json::parse(registry->toJson().dump()));
   });
+  apiHttp_ = std::make_shared<http::HttpService>(cfg_.http);
+  apiHttp_->setKeyRing([this] { return secrets::requiredKeyRing(cfg_); });
+  oauthCallback_ = std::make_shared<auth::OAuthCallback>(cfg_, registry_, pool_, apiHttp_);
+  oauthCallback_->install(*router_);
   // The routes hold `health` through the router's lifetime.
   router_->add("GET", "/", [health](const server::Request&) {
     return server::Response::json(

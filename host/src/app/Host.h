@@ -9,6 +9,8 @@
 #include "app/ConfigSync.h"
 #include "app/Maintenance.h"
 #include "app/Supervisor.h"
+#include "auth/OAuthCallback.h"
+#include "http/HttpService.h"
 #include "config/Config.h"
 #include "db/DatabaseHandle.h"
 #include "db/Pool.h"
@@ -64,6 +66,8 @@ class Host {
   std::unique_ptr<scheduler::Scheduler> scheduler_;  // role "all" with scheduler.enabled
   std::unique_ptr<Maintenance> maintenance_;         // role "all"
   std::shared_ptr<server::Router> router_;
+  std::shared_ptr<http::HttpService> apiHttp_;  // the connect flow's token requests (GET /oauth/callback)
+  std::shared_ptr<auth::OAuthCallback> oauthCallback_;
   std::unique_ptr<server::HttpServer> http_;
   std::string apiUrl_;
   bool started_ = false;

@@ -6,6 +6,7 @@
 #include "engine/DiscoverJobHandler.h"
 #include "engine/RunRecorder.h"
 #include "engine/SyncJobHandler.h"
+#include "secrets/HostKeys.h"
 
 namespace tributary::app {
 
@@ -14,6 +15,8 @@ void registerJobKinds(queue::HandlerRegistry& registry, std::shared_ptr<const co
   queue::registerBuiltinKinds(registry, cfg->workers.testJobKinds);
   // One HTTP client for the process: its pool and the session of the shared rate-limit budgets.
   auto http = std::make_shared<http::HttpService>(cfg->http);
+  // The key ring of the credentials the host keeps, opened when a run first needs one.
+  http->setKeyRing([cfg] { return secrets::requiredKeyRing(*cfg); });
   auto sync = std::make_shared<engine::SyncJobHandler>(cfg, plugins, http);
   registry.add("sync", sync);
   registry.add("backfill", sync);

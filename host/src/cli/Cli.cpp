@@ -12,6 +12,7 @@
 #include "cli/ConnectionsCommand.h"
 #include "cli/JobsCommand.h"
 #include "cli/MigrateCommand.h"
+#include "cli/OAuthCommand.h"
 #include "cli/PluginsListCommand.h"
 #include "cli/PluginsProbeCommand.h"
 #include "cli/RecordsReplayCommand.h"
@@ -35,6 +36,10 @@ const std::vector<Entry>& commands() {
        [] { return std::make_unique<ServeCommand>(); }},
       {"migrate", "apply database migrations (--status lists them)", [] { return std::make_unique<MigrateCommand>(); }},
       {"config check", "validate a configuration file", [] { return std::make_unique<ConfigCheckCommand>(); }},
+      {"oauth authorize", "print the vendor's authorize URL that connects an oauth2 connection",
+       [] { return std::make_unique<OAuthCommand>(OAuthCommand::Action::Authorize); }},
+      {"oauth status", "what the host keeps of an oauth2 connection's credential (never a token)",
+       [] { return std::make_unique<OAuthCommand>(OAuthCommand::Action::Status); }},
       {"sync", "sync a workspace's connections now (--follow shows progress)",
        [] { return std::make_unique<SyncCommand>(); }},
       {"records replay", "re-read the records that failed to sync, by id",

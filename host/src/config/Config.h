@@ -20,6 +20,14 @@ using std::chrono::milliseconds;
 struct ServerConfig {
   std::string bind = "127.0.0.1";
   int port = 8470;
+  // Where a browser reaches this server ("https://tributary.example.com"): the OAuth connect
+  // flow's redirect_uri is PUBLIC_URL/oauth/callback. Empty: http://BIND:PORT.
+  std::string publicUrl;
+  std::string baseUrl() const {
+    if (!publicUrl.empty()) return publicUrl.back() == '/' ? publicUrl.substr(0, publicUrl.size() - 1) : publicUrl;
+    return "http://" + (bind == "0.0.0.0" || bind == "::" ? std::string("127.0.0.1") : bind) + ":" +
+           std::to_string(port);
+  }
 };
 
 struct PoolConfig {
@@ -241,6 +249,33 @@ struct ConnectionRateLimit {
   Location location;  // of rate_limit:, or the connection's when absent
 };
 
+// A connection's auth: (issue 16): which credential of those its connector declares it uses, and
+// the credential's values. The host adds it to every request of the connection; secret values
+// (token, password, key, client_secret, refresh_token) come from ${ENV} or a secret_file only.
+struct AuthConfig {
+  std::string type;  // bearer, basic, api_key or oauth2; empty: the connection has no auth:
+  // bearer: token; basic: username, password; api_key: key; oauth2: client_id, client_secret and
+  // refresh_token (a refresh token obtained elsewhere, stored at the first use when the database
+  // holds none).
+  std::map<std::string, SettingValue> values;
+  // oauth2: overrides of the connector's (a sandbox, a simulator) and the redirect_uri (default
+  // server.public_url + /oauth/callback).
+  std::optional<std::string> authorizeUrl, tokenUrl, scopes, redirectUri;
+  Location location;  // of auth:
+  std::string path;   // "connections[0].auth"
+
+  bool given() const { return !type.empty(); }
+  // The value of `key`, or "" when it has none.
+  std::string value(const std::string& key) const {
+    auto it = values.find(key);
+    return it == values.end() ? std::string() : it->second.value;
+  }
+  // The keys whose values are secrets.
+  static bool secretKey(std::string_view key) {
+    return key == "token" || key == "password" || key == "key" || key == "client_secret" || key == "refresh_token";
+  }
+};
+
 struct WorkspaceConfig {
   std::string slug;
   std::string name;
@@ -257,6 +292,7 @@ struct ConnectionConfig {
   bool enabled = true;
   std::optional<std::string> baseUrl;  // overrides the connector's API base URL
   ConnectionRateLimit rateLimit;       // overrides of the vendor's limits (rate_limit:)
+  AuthConfig auth;                     // the credential the host adds to its requests (auth:)
   std::map<std::string, SettingValue> settings;
   // Settings given but unreadable (an unset ${ENV}, a secret file that cannot be read): each is
   // reported where it stands, and is not missing too.

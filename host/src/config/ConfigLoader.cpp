@@ -20,7 +20,80 @@ void readServer(Section s, ServerConfig& out) {
   out.bind = s.string("bind", out.bind);
   if (out.bind.empty()) s.error("bind", "must not be empty");
   out.port = static_cast<int>(s.integer("port", out.port, 0, 65535));
+  out.publicUrl = s.string("public_url", out.publicUrl);
+  if (!out.publicUrl.empty() && out.publicUrl.rfind("http://", 0) != 0 && out.publicUrl.rfind("https://", 0) != 0) {
+    s.error("public_url", "must be an http:// or https:// URL (where a browser reaches this server), got \"" +
+                              out.publicUrl + "\"");
+  }
   s.finish();
+}
+
+// A connection's auth: {type, ...the type's values}. What the connector accepts is checked with
+// the plugin (app::validateConnections); here, each type's keys, and that secrets are not literal.
+void readAuth(Section& c, ConnectionConfig& conn) {
+  AuthConfig& out = conn.auth;
+  out.path = c.path() + ".auth";
+  out.location = c.location("auth");
+  if (!c.has("auth")) {
+    c.accept("auth");
+    return;
+  }
+  Section a = c.section("auth");
+  if (!a.has("type")) {
+    a.error("type", "auth: needs a type: bearer, basic, api_key or oauth2 (one the connector declares)");
+    a.accept("type");
+    a.finish();
+    return;
+  }
+  out.type = a.choice("type", "", {"bearer", "basic", "api_key", "oauth2"});
+  if (out.type.empty()) {
+    for (const auto& k : a.keys()) a.accept(k);  // the type is reported; its keys would only add noise
+    a.finish();
+    return;
+  }
+  struct Key {
+    const char* name;
+    bool required;
+  };
+  std::vector<Key> keys;
+  if (out.type == "bearer") keys = {{"token", true}};
+  else if (out.type == "basic") keys = {{"username", true}, {"password", true}};
+  else if (out.type == "api_key") keys = {{"key", true}};
+  else keys = {{"client_id", true}, {"client_secret", false}, {"refresh_token", false}};
+  for (const Key& k : keys) {
+    ValueSource src;
+    auto v = a.scalar(k.name, src);
+    if (!v) {
+      if (!a.has(k.name) && k.required) {
+        a.error(k.name, std::string("auth type ") + out.type + " needs " + k.name);
+      }
+      continue;
+    }
+    if (AuthConfig::secretKey(k.name) && src == ValueSource::Literal) {
+      a.error(k.name, std::string("auth.") + k.name + " is a secret: give it as ${ENV_VAR} or {secret_file: PATH}, " +
+                          "never in the file");
+      continue;
+    }
+    if (v->empty()) {
+      a.error(k.name, std::string("auth.") + k.name + " is empty");
+      continue;
+    }
+    out.values[k.name] = SettingValue{*v, src, a.location(k.name), a.path() + "." + k.name};
+  }
+  if (out.type == "oauth2") {
+    auto url = [&](const char* key, std::optional<std::string>& into) {
+      if (!a.has(key)) return;
+      into = a.string(key, "");
+      if (into->rfind("http://", 0) != 0 && into->rfind("https://", 0) != 0) {
+        a.error(key, std::string("auth.") + key + " must be an http:// or https:// URL, got \"" + *into + "\"");
+      }
+    };
+    url("authorize_url", out.authorizeUrl);
+    url("token_url", out.tokenUrl);
+    url("redirect_uri", out.redirectUri);
+    if (a.has("scopes")) out.scopes = a.string("scopes", "");
+  }
+  a.finish();
 }
 
 // A session setting: absent or ~ (nullopt: derived from the lease), 0 (not set), or a duration
@@ -374,6 +447,7 @@ void readConnections(Section& top, Config& cfg) {
     if (c.has("base_url")) conn.baseUrl = c.string("base_url", "");
     else c.accept("base_url");
     readRateLimit(c, conn.rateLimit);
+    readAuth(c, conn);
     {
       Section settings = c.section("settings");
       for (const auto& k : settings.keys()) {

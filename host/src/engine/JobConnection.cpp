@@ -1,5 +1,8 @@
 #include "engine/JobConnection.h"
 
+#include "auth/OAuth2Authenticator.h"
+#include "auth/StaticAuthenticator.h"
+
 #include "common/Log.h"
 #include "common/Strings.h"
 #include "common/Time.h"
@@ -104,8 +107,18 @@ http::VendorProfile JobConnection::vendorProfile() const {
 std::unique_ptr<http::VendorClient> JobConnection::vendorClient(queue::JobContext& ctx, http::HttpService& service,
                                                                 std::function<bool()> cancelled,
                                                                 http::HttpCounters* runCounters) const {
-  return std::make_unique<http::VendorClient>(service, &service.gate(ctx.pool().conninfo()), vendorProfile(),
-                                              std::move(cancelled), runCounters);
+  auto client = std::make_unique<http::VendorClient>(service, &service.gate(ctx.pool().conninfo()), vendorProfile(),
+                                                     cancelled, runCounters);
+  // The connection's credential, added by the host to each of its requests.
+  if (auto settings = auth::resolveAuth(*conf, *plugin, config::ServerConfig{}, id)) {
+    if (settings->type == plugins::AuthType::OAuth2) {
+      client->setAuthenticator(
+          std::make_unique<auth::OAuth2Authenticator>(std::move(*settings), ctx.pool(), service, std::move(cancelled)));
+    } else {
+      client->setAuthenticator(std::make_unique<auth::StaticAuthenticator>(std::move(*settings)));
+    }
+  }
+  return client;
 }
 
 queue::Outcome outcomeOf(const plugins::CallResult& r, const std::string& where) {

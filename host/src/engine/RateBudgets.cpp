@@ -36,6 +36,11 @@ std::string rateLimitAccount(const config::ConnectionConfig& conn, const std::ve
     if (std::find(secretKeys.begin(), secretKeys.end(), key) == secretKeys.end()) continue;
     credential += "\n" + key + "=" + value.value;
   }
+  // A static credential the host adds (auth:) names the account as a secret setting does. An
+  // oauth2 one's account is known only from its tokens: its connection's own, unless named.
+  if (conn.auth.given() && conn.auth.type != "oauth2") {
+    for (const auto& [key, value] : conn.auth.values) credential += "\nauth." + key + "=" + value.value;
+  }
   if (credential.empty()) return "conn:" + conn.qualifiedName();
   return "cred:" + hash::sha256Hex(conn.connector + credential);
 }

@@ -53,9 +53,9 @@ class RouterHandler : public Poco::Net::HTTPRequestHandler {
       log::error("http", "{} {} failed: {}", r.method, r.path, e.what());
       out = Response::error(500, "internal_error", e.what());
     }
-    const std::string body = out.body.dump();
+    const std::string body = out.text ? *out.text : out.body.dump();
     res.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
-    res.setContentType("application/json");
+    res.setContentType(out.contentType);
     for (const auto& [k, v] : out.headers) res.set(k, v);
     res.setContentLength(static_cast<std::streamsize>(body.size()));
     try {

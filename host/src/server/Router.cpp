@@ -16,7 +16,7 @@ std::vector<std::string> segmentsOf(const std::string& path) {
 }  // namespace
 
 Response Response::error(int status, const std::string& code, const std::string& message) {
-  return {status, Json{{"error", {{"code", code}, {"message", message}}}}, {}};
+  return json(status, Json{{"error", {{"code", code}, {"message", message}}}});
 }
 
 void Router::add(const std::string& method, const std::string& pattern, Handler handler) {

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,8 +23,14 @@ struct Response {
   int status = 200;
   Json body = Json::object();
   std::map<std::string, std::string> headers;
+  // Set: the body sent instead of the JSON one, with this content type (an HTML page for a browser).
+  std::optional<std::string> text;
+  std::string contentType = "application/json";
 
-  static Response json(int status, Json body) { return {status, std::move(body), {}}; }
+  static Response json(int status, Json body) { return {status, std::move(body), {}, std::nullopt, "application/json"}; }
+  static Response html(int status, std::string page) {
+    return {status, Json::object(), {}, std::move(page), "text/html; charset=utf-8"};
+  }
   static Response error(int status, const std::string& code, const std::string& message);
 };
 

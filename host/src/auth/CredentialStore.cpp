@@ -1,0 +1,131 @@
+#include "auth/CredentialStore.h"
+
+#include <unistd.h>
+
+#include "common/Time.h"
+
+namespace tributary::auth {
+namespace {
+
+std::string toHex(std::string_view bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::string fromHex(std::string_view hex) {
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>((nibble(hex[i]) << 4) | nibble(hex[i + 1]));
+  return out;
+}
+
+constexpr const char* kColumns =
+    "key_id, encode(sealed, 'hex'), version, (extract(epoch FROM access_expires_at) * 1000)::bigint,"
+    " (extract(epoch FROM coalesce(refreshed_at, obtained_at)) * 1000)::bigint, refresh_count, failure,"
+    " (extract(epoch FROM refresh_started_at) * 1000)::bigint, coalesce(refresh_started_by, '')";
+
+}  // namespace
+
+std::string processName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host[0] ? host : "unknown") + ":" + std::to_string(getpid());
+}
+
+std::optional<StoredCredential> CredentialStore::load(db::Connection& conn, const std::string& connectionId) const {
+  auto r = conn.exec(std::string("SELECT ") + kColumns + " FROM auth_credentials WHERE connection_id = $1::uuid",
+                     connectionId);
+  if (r.empty()) return std::nullopt;
+  StoredCredential c;
+  const std::string plain = ring_.open(secrets::Sealed{r.text(0, 0), fromHex(r.text(0, 1))}, aad(connectionId));
+  Json j = Json::parse(plain);
+  c.accessToken = j.value("access_token", "");
+  c.refreshToken = j.value("refresh_token", "");
+  c.tokenType = j.value("token_type", "");
+  c.scope = j.value("scope", "");
+  if (j.contains("extra") && j["extra"].is_object()) c.extra = j["extra"];
+  c.version = static_cast<uint64_t>(r.int64(0, 2));
+  if (!r.isNull(0, 3)) c.expiresAtMs = r.int64(0, 3);
+  c.issuedAtMs = r.int64(0, 4);
+  c.refreshCount = r.int64(0, 5);
+  if (!r.isNull(0, 6)) c.failure = r.text(0, 6);
+  if (!r.isNull(0, 7)) c.refreshStartedAtMs = r.int64(0, 7);
+  c.refreshStartedBy = r.text(0, 8);
+  return c;
+}
+
+StoredCredential CredentialStore::store(db::Connection& conn, const std::string& connectionId,
+                                        const TokenAnswer& answer, const std::string& previousRefresh,
+                                        bool refreshed) const {
+  StoredCredential c;
+  c.accessToken = answer.accessToken;
+  c.refreshToken = answer.refreshToken.empty() ? previousRefresh : answer.refreshToken;
+  c.tokenType = answer.tokenType;
+  c.scope = answer.scope;
+  c.extra = answer.extra;
+  const Json plain{{"access_token", c.accessToken},
+                   {"refresh_token", c.refreshToken},
+                   {"token_type", c.tokenType},
+                   {"scope", c.scope},
+                   {"extra", c.extra}};
+  const secrets::Sealed sealed = ring_.seal(plain.dump(), aad(connectionId));
+  std::optional<int64_t> expiresInS = answer.expiresInS;
+  auto r = conn.exec(
+      "INSERT INTO auth_credentials (connection_id, auth_type, key_id, sealed, access_expires_at)"
+      " VALUES ($1::uuid, 'oauth2', $2, decode($3, 'hex'), now() + make_interval(secs => $4::bigint))"
+      " ON CONFLICT (connection_id) DO UPDATE SET key_id = EXCLUDED.key_id, sealed = EXCLUDED.sealed,"
+      "  access_expires_at = EXCLUDED.access_expires_at, version = auth_credentials.version + 1,"
+      "  refreshed_at = CASE WHEN $5 THEN now() ELSE auth_credentials.refreshed_at END,"
+      "  obtained_at = CASE WHEN $5 THEN auth_credentials.obtained_at ELSE now() END,"
+      "  refresh_count = auth_credentials.refresh_count + CASE WHEN $5 THEN 1 ELSE 0 END,"
+      "  refresh_started_at = NULL, refresh_started_by = NULL, failure = NULL, failed_at = NULL, updated_at = now()"
+      " RETURNING version, (extract(epoch FROM access_expires_at) * 1000)::bigint,"
+      "  (extract(epoch FROM coalesce(refreshed_at, obtained_at)) * 1000)::bigint, refresh_count",
+      connectionId, sealed.keyId, toHex(sealed.bytes), expiresInS, refreshed);
+  c.version = static_cast<uint64_t>(r.int64(0, 0));
+  if (!r.isNull(0, 1)) c.expiresAtMs = r.int64(0, 1);
+  c.issuedAtMs = r.int64(0, 2);
+  c.refreshCount = r.int64(0, 3);
+  return c;
+}
+
+void CredentialStore::seed(db::Connection& conn, const std::string& connectionId,
+                           const std::string& refreshToken) const {
+  const Json plain{{"access_token", ""}, {"refresh_token", refreshToken}, {"extra", Json::object()}};
+  const secrets::Sealed sealed = ring_.seal(plain.dump(), aad(connectionId));
+  conn.exec(
+      "INSERT INTO auth_credentials (connection_id, auth_type, key_id, sealed, access_expires_at, version)"
+      " VALUES ($1::uuid, 'oauth2', $2, decode($3, 'hex'), 'epoch', 0) ON CONFLICT (connection_id) DO NOTHING",
+      connectionId, sealed.keyId, toHex(sealed.bytes));
+}
+
+void CredentialStore::markRefreshStarted(db::Connection& conn, const std::string& connectionId,
+                                         const std::string& by) const {
+  conn.exec(
+      "UPDATE auth_credentials SET refresh_started_at = now(), refresh_started_by = $2, updated_at = now()"
+      " WHERE connection_id = $1::uuid",
+      connectionId, by);
+}
+
+void CredentialStore::clearRefreshStarted(db::Connection& conn, const std::string& connectionId) const {
+  conn.exec(
+      "UPDATE auth_credentials SET refresh_started_at = NULL, refresh_started_by = NULL, updated_at = now()"
+      " WHERE connection_id = $1::uuid",
+      connectionId);
+}
+
+void CredentialStore::markFailed(db::Connection& conn, const std::string& connectionId, const std::string& why) const {
+  conn.exec(
+      "UPDATE auth_credentials SET failure = $2, failed_at = now(), refresh_started_at = NULL,"
+      " refresh_started_by = NULL, updated_at = now() WHERE connection_id = $1::uuid",
+      connectionId, why);
+}
+
+}  // namespace tributary::auth

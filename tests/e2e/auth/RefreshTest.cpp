@@ -1,0 +1,123 @@
+// OAuth refresh owned by the host (issue 16, item 2): however many jobs and hosts see a token
+// expire at once, one refresh reaches the vendor and every job goes on with the new token; a
+// single-use refresh token lost to a kill -9 between the vendor's answer and the store is named,
+// with when and by whom, instead of failing as an unexplained invalid_grant.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "AuthE2eSupport.h"
+
+using namespace tributary;
+using namespace tributary::test;
+using namespace tributary::test::auth_e2e;
+
+namespace {
+
+constexpr int kRecords = 120;  // per object: 12 pages of 10
+
+Json credentialRow(QueueDatabase& q) {
+  auto c = q.pool->acquire();
+  auto r = c->exec(
+      "SELECT json_build_object('version', version, 'refresh_count', refresh_count, 'failure', failure,"
+      " 'refresh_started_at', refresh_started_at, 'refresh_started_by', refresh_started_by) FROM auth_credentials");
+  return r.empty() ? Json() : Json::parse(r.text(0, 0));
+}
+
+}  // namespace
+
+TEST(TokenRefresh, AnAccessTokenExpiringMidSyncUnderFourJobsOnTwoHostsIsRefreshedOnceAndEveryJobFinishes) {
+  Simulator sim(salesforceScenario(kRecords, false, kRecords, kRecords));
+  // Each page takes 100 ms, so that the four runs overlap for more than a second.
+  sim.addFaults(Json::array({{{"kind", "latency"}, {"path", "/services/data"}, {"latency_ms", 100}}}), "salesforce");
+  test::QueueDatabase q;
+  Secrets secrets;
+  const std::string conn = oauthConnectionYaml("sf", sim, secrets);
+  std::vector<std::unique_ptr<AuthHost>> hosts;
+  hosts.push_back(startAuthHost(q, "host-a", secrets, conn, 2));
+  hosts.push_back(startAuthHost(q, "host-b", secrets, conn, 2));
+  auto logs = [&] {
+    std::string all;
+    for (size_t i = 0; i < hosts.size(); ++i) all += "---- host " + std::to_string(i) + "\n" + hosts[i]->log();
+    return all;
+  };
+  ASSERT_EQ(connect(*hosts[0], "sf").status, 200) << logs();
+
+  std::vector<std::string> jobs{enqueue(q, "sf", {"opportunities"}), enqueue(q, "sf", {"contacts"}),
+                                enqueue(q, "sf", {"accounts"}), enqueue(q, "sf", {"opportunities"}, "backfill")};
+  // Once every job is reading, the vendor ends every session at once.
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto c = q.pool->acquire();
+        return c->exec("SELECT count(*) FROM jobs WHERE status = 'running'").int64(0, 0) == 4;
+      },
+      std::chrono::seconds(20)))
+      << "the four jobs did not run at once\n"
+      << logs();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(httpRequest("POST", sim.adminUrl("salesforce") + "/tokens/expire").status, 200);
+
+  for (const auto& id : jobs) {
+    auto j = http_e2e::waitJob(q, id, std::chrono::seconds(60), logs());
+    ASSERT_EQ(j.status, queue::JobStatus::Completed) << j.toJson().dump(2) << logs();
+    EXPECT_EQ(j.attempts, 1) << j.toJson().dump(2);
+  }
+  EXPECT_EQ(liveIds(q, "sf", "deals").size(), static_cast<size_t>(kRecords));
+  EXPECT_EQ(liveIds(q, "sf", "contacts").size(), static_cast<size_t>(kRecords));
+  EXPECT_EQ(liveIds(q, "sf", "accounts").size(), static_cast<size_t>(kRecords));
+
+  const auto tokens = tokenRequests(sim);
+  // The code exchange, then exactly one refresh for all four jobs on both hosts.
+  EXPECT_EQ(tokens.size(), 2u) << http_e2e::describe(tokens);
+  const Json row = credentialRow(q);
+  EXPECT_EQ(row["refresh_count"], 1) << row.dump();
+  EXPECT_EQ(row["version"], 2) << row.dump();
+  EXPECT_TRUE(row["refresh_started_at"].is_null()) << row.dump();
+  int refused = 0;
+  for (const auto& r : sim.requests("/services/data", "salesforce")) refused += r.status == 401;
+  EXPECT_GE(refused, 1) << "no request saw the expired session: the test proves nothing";
+}
+
+TEST(TokenRefresh, ASingleUseRefreshTokenLostToAKillBetweenTheVendorsAnswerAndTheStoreIsNamedAndReconnectingHeals) {
+  Simulator sim(salesforceScenario(30, /*rotate=*/true));
+  test::QueueDatabase q;
+  Secrets secrets;
+  auto host = startAuthHost(q, "host-a", secrets, oauthConnectionYaml("sf", sim, secrets), 1);
+  ASSERT_EQ(connect(*host, "sf").status, 200) << host->log();
+
+  // The vendor rotates the refresh token as it answers, then takes 5 s to send the answer: long
+  // enough to kill the worker between the two.
+  sim.addFaults(Json::array({{{"kind", "latency"},
+                              {"method", "POST"},
+                              {"path", "/services/oauth2/token"},
+                              {"latency_ms", 5000},
+                              {"count", 1}}}),
+                "salesforce");
+  ASSERT_EQ(httpRequest("POST", sim.adminUrl("salesforce") + "/tokens/expire").status, 200);
+  const std::string job = enqueue(q, "sf");
+  ASSERT_TRUE(eventually([&] { return !credentialRow(q)["refresh_started_at"].is_null(); }, std::chrono::seconds(20)))
+      << host->log();
+  ASSERT_TRUE(eventually([&] { return tokenRequests(sim).size() == 2; }, std::chrono::seconds(5)))
+      << "the refresh did not reach the vendor\n"
+      << http_e2e::describe(tokenRequests(sim));
+  const std::string refresher = credentialRow(q)["refresh_started_by"].get<std::string>();
+  for (int pid : host->workerPids()) ::kill(pid, SIGKILL);
+
+  // The job is rescued and run again; the refresh token it holds is the one the vendor replaced.
+  auto j = http_e2e::waitJob(q, job, std::chrono::seconds(60), host->log());
+  ASSERT_EQ(j.status, queue::JobStatus::Failed) << j.toJson().dump(2) << host->log();
+  const std::string error = j.lastError.value_or("");
+  EXPECT_NE(error.find("invalid_grant"), std::string::npos) << error;
+  EXPECT_NE(error.find("never stored its answer"), std::string::npos) << error;
+  EXPECT_NE(error.find(refresher), std::string::npos) << "the message does not name the refresher: " << error;
+  EXPECT_NE(error.find("tributary oauth authorize acme sf"), std::string::npos) << error;
+  EXPECT_FALSE(credentialRow(q)["failure"].is_null());
+
+  // Connecting again heals it.
+  ASSERT_EQ(connect(*host, "sf").status, 200) << host->log();
+  EXPECT_TRUE(credentialRow(q)["failure"].is_null());
+  auto again = http_e2e::waitJob(q, enqueue(q, "sf"), std::chrono::seconds(40), host->log());
+  EXPECT_EQ(again.status, queue::JobStatus::Completed) << again.toJson().dump(2) << host->log();
+  EXPECT_EQ(liveIds(q, "sf", "deals").size(), 30u);
+}
