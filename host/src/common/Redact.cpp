@@ -33,7 +33,10 @@ struct Registry {
   std::mutex mutex;               // writers only
   std::deque<std::string> order;  // oldest first
   std::unordered_set<std::string> known;
-  std::atomic<std::shared_ptr<const Snapshot>> snapshot;
+  // Readers copy the pointer under their own short lock and scan without one. (libstdc++ 12's
+  // std::atomic<std::shared_ptr> would do, but ThreadSanitizer cannot see through it.)
+  std::mutex snapshotMutex;
+  std::shared_ptr<const Snapshot> snapshot;
   std::atomic<bool> any{false};
 };
 
@@ -147,7 +150,9 @@ void rememberForms(const std::vector<std::string>& forms) {
     r.order.pop_front();
   }
   if (!changed) return;
-  r.snapshot.store(build(r.order));
+  auto fresh = build(r.order);
+  std::lock_guard swap(r.snapshotMutex);
+  r.snapshot = std::move(fresh);
   r.any.store(true);
 }
 
@@ -155,7 +160,7 @@ struct Range {
   std::size_t begin, end;
 };
 
-// The remembered values in `s`, longest first where two start at the same place.
+// The remembered values in `s`: the longest of those that start at each place.
 void findRemembered(std::string_view s, const Snapshot& snap, std::vector<Range>& out) {
   const std::size_t n = s.size();
   if (n < kMinRemembered) return;
@@ -174,12 +179,10 @@ void findRemembered(std::string_view s, const Snapshot& snap, std::vector<Range>
         }
       }
     }
-    if (best == 0) {
-      ++i;
-      continue;
-    }
-    out.push_back({i, i + best});
-    i += best;
+    // Every start is tried, even inside a match: another value may begin there and end
+    // beyond it, and the ranges are merged anyway.
+    if (best > 0) out.push_back({i, i + best});
+    ++i;
   }
 }
 
@@ -416,7 +419,12 @@ std::string text(std::string_view s) {
   Scanner(s, ranges).run();
   Registry& r = registry();
   if (r.any.load(std::memory_order_acquire)) {
-    if (auto snap = r.snapshot.load()) findRemembered(s, *snap, ranges);
+    std::shared_ptr<const Snapshot> snap;
+    {
+      std::lock_guard lock(r.snapshotMutex);
+      snap = r.snapshot;
+    }
+    if (snap) findRemembered(s, *snap, ranges);
   }
   if (ranges.empty()) return std::string(s);
   return replaced(s, ranges);
@@ -481,7 +489,8 @@ void forgetAllForTesting() {
   r.order.clear();
   r.known.clear();
   r.any.store(false);
-  r.snapshot.store(nullptr);
+  std::lock_guard swap(r.snapshotMutex);
+  r.snapshot.reset();
 }
 
 }  // namespace tributary::redact

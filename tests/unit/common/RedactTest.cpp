@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -151,6 +152,64 @@ TEST(Redact, TheLongestRememberedValueWinsAtOnePlace) {
   redact::remember("overlap-0005");
   redact::remember("overlap-0005-longer");
   EXPECT_EQ(text("x overlap-0005-longer y overlap-0005 z"), "x [redacted] y [redacted] z");
+}
+
+TEST(Redact, OverlappingRememberedValuesGoWhole) {
+  redact::remember("abcd-overlap-0007");
+  redact::remember("overlap-0007-tail-wxyz");
+  EXPECT_EQ(text("x abcd-overlap-0007-tail-wxyz y"), "x [redacted] y");
+}
+
+// Text made of the scanner's triggers, quotes and fragments of remembered values, cut anywhere:
+// no remembered value survives, and nothing reads out of bounds (the unit label runs under
+// ASan and UBSan too).
+TEST(Redact, RandomTextNeverKeepsARememberedValue) {
+  const std::vector<std::string> secrets = {"fuzz-secret-0008", "fuzz/s%cr=t 0009", "fuzz\"q\\0010xyz"};
+  for (const auto& s : secrets) redact::remember(s);
+  const std::vector<std::string> pieces = {"access_token=",
+                                           "code=",
+                                           "?",
+                                           "&",
+                                           "\"",
+                                           "\\\"",
+                                           ":",
+                                           "://",
+                                           "@",
+                                           " ",
+                                           "\n",
+                                           "\r",
+                                           "=",
+                                           "'",
+                                           "Bearer ",
+                                           "basic ",
+                                           "Cookie:",
+                                           "token",
+                                           "\"password\"",
+                                           "x",
+                                           "fuzz-",
+                                           "secret",
+                                           "0",
+                                           "%2F",
+                                           "user:pw@",
+                                           "{",
+                                           "}",
+                                           "[redacted]"};
+  std::mt19937 rng(16);
+  for (int round = 0; round < 20000; ++round) {
+    std::string in;
+    const int n = static_cast<int>(rng() % 24);
+    for (int i = 0; i < n; ++i) {
+      if (rng() % 5 == 0) {
+        const auto& s = secrets[rng() % secrets.size()];
+        in += s.substr(0, rng() % (s.size() + 1));
+        if (rng() % 2) in += s;
+      } else {
+        in += pieces[rng() % pieces.size()];
+      }
+    }
+    const std::string out = text(in.substr(0, rng() % (in.size() + 1)));
+    for (const auto& s : secrets) ASSERT_EQ(out.find(s), std::string::npos) << "in: " << in << "\nout: " << out;
+  }
 }
 
 TEST(Redact, JsonRedactsEveryStringAndTheValuesOfSecretKeys) {
