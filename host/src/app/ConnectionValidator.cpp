@@ -1,6 +1,7 @@
 #include "app/ConnectionValidator.h"
 
 #include "common/Log.h"
+#include "common/Redact.h"
 #include "common/Strings.h"
 
 namespace tributary::app {
@@ -87,6 +88,9 @@ void validateConnections(const config::Config& cfg, const plugins::PluginRegistr
       continue;
     }
     for (const auto& [key, value] : c.settings) {
+      // A setting the plugin declares secret is redacted from everything this process logs or
+      // stores from now on, before any message below can quote it.
+      if (const auto* decl = plugin->findConfigKey(key); decl && decl->secret) redact::remember(value.value);
       if (auto problem = plugin->checkSetting(key, value.value)) {
         add(value.location, value.path, *problem);
         continue;

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "common/Json.h"
+#include "common/Redact.h"
 
 namespace tributary::log {
 namespace {
@@ -70,7 +71,11 @@ void setProcessTag(std::string tag) {
   gTag = std::move(tag);
 }
 
-void write(Level lvl, std::string_view component, std::string_view message) {
+void write(Level lvl, std::string_view component, std::string_view raw) {
+  // Every line of every component and plugin passes here on its way out of the process: the one
+  // place where a secret in a message (a token in a URL, a header, a setting's value) is taken
+  // out of the log, in both formats.
+  const std::string message = redact::text(raw);
   std::string tag;
   {
     std::lock_guard lock(gTagMutex);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/Files.h"
+#include "common/Redact.h"
 #include "common/Strings.h"
 #include "config/ConnectionSchedule.h"
 #include "config/Duration.h"
@@ -457,6 +458,11 @@ void readConnections(Section& top, Config& cfg) {
           if (settings.has(k)) conn.unreadSettings.insert(k);
           continue;
         }
+        // The loader cannot tell which settings the plugin declares secret (the validator and the
+        // job's instance can, and remember those); a value from ${ENV} under a secret's name
+        // (api_key, client_secret, password, ...) is one whatever the plugin says. Values from a
+        // secret_file were remembered as they were read.
+        if (src == ValueSource::Environment && redact::secretName(k)) redact::remember(*v);
         SettingValue sv{*v, src, settings.location(k), settings.path() + "." + k};
         conn.settings[k] = std::move(sv);
       }

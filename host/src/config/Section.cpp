@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/Files.h"
+#include "common/Redact.h"
 #include "common/Strings.h"
 #include "config/Duration.h"
 
@@ -120,6 +121,9 @@ std::optional<std::string> Section::scalar(const std::string& key, ValueSource& 
         while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) {
           content.pop_back();
         }
+        // A secret_file holds a secret whatever its key: from here on this process redacts it
+        // from every log line and stored error (common/Redact.h).
+        redact::remember(content);
         return content;
       } catch (const std::exception& e) {
         errorAt(file, childPath(key) + ".secret_file", std::string("cannot read secret file: ") + e.what());

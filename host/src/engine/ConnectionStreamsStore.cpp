@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "common/Redact.h"
+
 namespace tributary::engine {
 namespace {
 
@@ -97,12 +99,13 @@ void ConnectionStreamsStore::store(db::Connection& conn, const std::vector<plugi
 
 void ConnectionStreamsStore::storeFailure(db::Connection& conn, const std::string& error,
                                           const std::string& jobId) const {
+  // A failed discovery's error is its plugin's words: redacted as a run's errors are.
   conn.exec(
       "INSERT INTO connection_streams (connection_id, last_error, last_error_at, last_error_job_id)"
       " VALUES ($1::uuid, $2, now(), $3::uuid)"
       " ON CONFLICT (connection_id) DO UPDATE SET last_error = EXCLUDED.last_error, last_error_at = now(),"
       " last_error_job_id = EXCLUDED.last_error_job_id",
-      connectionId_, error, jobId);
+      connectionId_, redact::text(error), jobId);
 }
 
 }  // namespace tributary::engine

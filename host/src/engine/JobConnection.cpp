@@ -4,6 +4,7 @@
 #include "auth/StaticAuthenticator.h"
 
 #include "common/Log.h"
+#include "common/Redact.h"
 #include "common/Strings.h"
 #include "common/Time.h"
 #include "engine/RateBudgets.h"
@@ -55,8 +56,15 @@ std::unique_ptr<plugins::ConnectorInstance> JobConnection::createInstance(queue:
   plugins::InstanceOptions o;
   for (const auto& [key, value] : conf->settings) {
     const auto* decl = plugin->findConfigKey(key);
-    if ((decl && decl->secret) || value.source == config::ValueSource::SecretFile) o.secrets[key] = value.value;
-    else o.settings[key] = value.value;
+    if ((decl && decl->secret) || value.source == config::ValueSource::SecretFile) {
+      // The worker that runs the plugin redacts its secrets from every line and error of the
+      // job, whatever the plugin or its vendor echoes (a process that never validated the
+      // configuration learns them here).
+      redact::remember(value.value);
+      o.secrets[key] = value.value;
+    } else {
+      o.settings[key] = value.value;
+    }
   }
   if (conf->baseUrl && plugin->findConfigKey("base_url")) o.settings["base_url"] = *conf->baseUrl;
   o.label = label();

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "common/Redact.h"
 #include "db/AdvisoryLocks.h"
 #include "db/PgArray.h"
 
@@ -19,13 +20,15 @@ void emit(db::Connection& conn, const EventScope& scope, std::string_view type, 
   if (!conn.inTransaction()) {
     throw std::logic_error("outbox::emit outside a transaction: an event commits with the change it announces");
   }
+  // Events are read out of the process as they are stored (post-sync processors, the API,
+  // webhooks): a payload (a run's error, its streams' messages) is redacted here, the one way in.
   // Positions in commit order (see Outbox.h): the lock first, then the position.
   conn.execPrepared("SELECT pg_advisory_xact_lock($1::int4, $2::int4)", db::advisory::kClass,
                     db::advisory::kOutboxOrder);
   conn.execPrepared(
       "INSERT INTO events (workspace_id, connection_id, run_id, job_id, type, payload)"
       " VALUES ($1::uuid, $2::uuid, $3::uuid, $4::uuid, $5, $6::jsonb)",
-      scope.workspaceId, scope.connectionId, scope.runId, scope.jobId, type, payload);
+      scope.workspaceId, scope.connectionId, scope.runId, scope.jobId, type, redact::json(payload));
 }
 
 OutboxPage read(db::Connection& conn, int64_t after, int limit, const OutboxFilter& filter) {

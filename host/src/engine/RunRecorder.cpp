@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/Log.h"
+#include "common/Redact.h"
 #include "common/Time.h"
 #include "db/PgArray.h"
 #include "engine/Outbox.h"
@@ -39,13 +40,26 @@ Json withPlugin(Json meta, const RunStats& stats) {
   return meta;
 }
 
+// What a run keeps (sync_runs' errors, attempts and metadata, the connection's error_message,
+// the run's events) is what `jobs show`, the API and webhooks show: whatever a plugin or a
+// vendor said in it (a stream's error, a progress message, a fact) is redacted as the recorder
+// receives it, once per write, so that every column below gets the redacted text.
+RunStats redacted(const RunStats& given) {
+  RunStats s = given;
+  s.streams = redact::json(given.streams);
+  s.progress = redact::json(given.progress);
+  if (!given.plugin.is_null()) s.plugin = redact::json(given.plugin);
+  return s;
+}
+
 }  // namespace
 
 RunRecorder::RunRecorder(db::Pool& pool, RunSubject subject, RunFence& fence)
     : pool_(pool), s_(std::move(subject)), fence_(fence) {}
 
 std::optional<Json> RunRecorder::open(sync::Mode mode, const std::string& syncType, const Json& streamNames,
-                                      const RunStats& stats) {
+                                      const RunStats& given) {
+  const RunStats stats = redacted(given);
   auto conn = pool_.acquire();
   db::Transaction tx(*conn);
   fence_.check(*conn);
@@ -130,8 +144,9 @@ void RunRecorder::recordBatch(db::Connection& conn, const WriteCounts& c) {
                     runId_, c.inserted, c.updated, c.records, c.unchanged, c.deleted, c.failed, c.keysOnlyMissing);
 }
 
-void RunRecorder::progress(const RunStats& stats) {
+void RunRecorder::progress(const RunStats& given) {
   if (!opened() || fence_.lost()) return;
+  const RunStats stats = redacted(given);
   try {
     auto conn = pool_.acquire();
     db::Transaction tx(*conn);
@@ -151,8 +166,10 @@ void RunRecorder::progress(const RunStats& stats) {
   }
 }
 
-void RunRecorder::waiting(int64_t untilMs, const std::string& reason, int64_t durationMs, const RunStats& stats) {
+void RunRecorder::waiting(int64_t untilMs, const std::string& givenReason, int64_t durationMs, const RunStats& given) {
   if (!opened() || fence_.lost()) return;
+  const RunStats stats = redacted(given);
+  const std::string reason = redact::text(givenReason);
   try {
     auto conn = pool_.acquire();
     db::Transaction tx(*conn);
@@ -177,9 +194,11 @@ void RunRecorder::waiting(int64_t untilMs, const std::string& reason, int64_t du
   }
 }
 
-void RunRecorder::failed(const std::string& status, const std::string& error, bool connectionError, int64_t durationMs,
-                         const RunStats& stats) {
+void RunRecorder::failed(const std::string& status, const std::string& givenError, bool connectionError,
+                         int64_t durationMs, const RunStats& given) {
   if (!opened() || fence_.lost()) return;  // a run that lost its job reports nothing over its successor
+  const RunStats stats = redacted(given);
+  const std::string error = redact::text(givenError);
   try {
     auto conn = pool_.acquire();
     db::Transaction tx(*conn);
@@ -209,8 +228,13 @@ void RunRecorder::failed(const std::string& status, const std::string& error, bo
   }
 }
 
-Json RunRecorder::finished(const RunOutcome& o, const RunStats& stats, Json summary,
+Json RunRecorder::finished(const RunOutcome& given, const RunStats& givenStats, Json givenSummary,
                            const std::function<Json(db::Connection&)>& followUps) {
+  const RunStats stats = redacted(givenStats);
+  RunOutcome o = given;
+  o.error = redact::text(given.error);
+  o.streams = redact::json(given.streams);
+  Json summary = redact::json(givenSummary);
   auto conn = pool_.acquire();
   db::Transaction tx(*conn);
   fence_.check(*conn);

@@ -1,6 +1,7 @@
 #include "engine/StreamStateStore.h"
 
 #include "common/Log.h"
+#include "common/Redact.h"
 #include "engine/TargetTable.h"
 
 namespace tributary::engine {
@@ -229,10 +230,12 @@ CompletedStream StreamStateStore::complete(db::Connection& conn, RunFence& fence
 void StreamStateStore::markEnded(db::Connection& conn, RunFence& fence, const std::string& stream,
                                  const std::string& status, const std::string& error) const {
   db::Transaction tx(conn);
+  // The stream's error is its plugin's words (a vendor's body, a URL), shown by `jobs show` and
+  // the API: redacted as the run's errors are (RunRecorder).
   conn.exec(
       "UPDATE stream_state SET status = $3, last_error = $4, updated_at = now()"
       " WHERE connection_id = $1::uuid AND stream = $2",
-      connectionId_, stream, status, error);
+      connectionId_, stream, status, redact::text(error));
   fence.check(conn);
   tx.commit();
 }

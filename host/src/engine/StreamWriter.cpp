@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "common/Log.h"
+#include "common/Redact.h"
 #include "common/Strings.h"
 #include "common/Time.h"
 #include "config/Duration.h"
@@ -753,6 +754,9 @@ void StreamWriter::writeErrors(Batch& b) {
     messages.push_back(e.message);
     raws.push_back(e.raw);
   }
+  // A record's error is the plugin's or the encoder's words, shown by `records replay --list`
+  // and the API: redacted as a run's errors are (the raw record is the vendor's data, kept).
+  for (auto& m : messages) m = redact::text(m);
   // A record with an open error that fails again updates that error, so the list stays one row
   // per broken record however often it is retried.
   b.conn->exec(

@@ -4,7 +4,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/Redact.h"
+
 namespace tributary::http {
+
+// The messages of these errors name the request ("GET https://...?access_token=..."), and they
+// travel far: into the plugin's error, the job's last_error, the log. They are redacted as
+// they are made (common/Redact.h), so that no copy of one carries a URL's secret.
 
 // No response arrived.
 //  Transient: worth retrying (timeout, refused, reset, a TLS handshake cut short). `sent` says
@@ -19,7 +25,7 @@ class HttpError : public std::runtime_error {
  public:
   enum class Kind { Transient, InvalidRequest, Certificate, Credential };
   HttpError(Kind kind, const std::string& message, bool sent = false)
-      : std::runtime_error(message), kind_(kind), sent_(sent) {}
+      : std::runtime_error(redact::text(message)), kind_(kind), sent_(sent) {}
   Kind kind() const { return kind_; }
   bool sent() const { return sent_; }
 
@@ -34,7 +40,7 @@ class HttpError : public std::runtime_error {
 class WaitRequired : public std::runtime_error {
  public:
   WaitRequired(int64_t untilMs, std::string reason, const std::string& message)
-      : std::runtime_error(message), untilMs_(untilMs), reason_(std::move(reason)) {}
+      : std::runtime_error(redact::text(message)), untilMs_(untilMs), reason_(std::move(reason)) {}
   int64_t untilMs() const { return untilMs_; }
   const std::string& reason() const { return reason_; }
 
@@ -46,7 +52,7 @@ class WaitRequired : public std::runtime_error {
 // The run was cancelled while the request waited for its slot or a backoff.
 class WaitCancelled : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit WaitCancelled(const std::string& message) : std::runtime_error(redact::text(message)) {}
 };
 
 }  // namespace tributary::http

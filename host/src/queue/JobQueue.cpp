@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/Log.h"
+#include "common/Redact.h"
 #include "common/Strings.h"
 #include "common/SyncMode.h"
 #include "common/Time.h"
@@ -514,8 +515,11 @@ bool JobQueue::finish(const std::string& jobId, const std::string& workerId, con
   const std::string kind = held.text(0, 0);
   const int attempts = static_cast<int>(held.int64(0, 1));
   const int maxAttempts = static_cast<int>(held.int64(0, 2));
-  const db::Param result = o.result.is_null() ? db::Param() : db::Param(o.result.dump());
-  const std::string error = strings::validUtf8(o.error);
+  // Every end of an attempt a handler reports is stored here (jobs.last_error, errors, result)
+  // and logged below: the one place where what a plugin or a vendor said (a URL with its
+  // access_token=, an echoed header, a secret setting) is redacted before it is kept.
+  const db::Param result = o.result.is_null() ? db::Param() : db::Param(redact::json(o.result).dump());
+  const std::string error = redact::text(strings::validUtf8(o.error));
   using K = Outcome::Kind;
   auto retry = [&](const std::string& why, const char* errorKind) {
     const bool exhausted = attempts >= maxAttempts;
@@ -681,7 +685,9 @@ void JobQueue::completeMany(const std::vector<std::string>& jobIds, const std::s
 
 void JobQueue::setProgress(const std::string& jobId, const Json& progress) {
   auto conn = pool_->acquire();
-  conn->exec("UPDATE jobs SET progress = $2::jsonb WHERE id = $1::uuid AND status = 'running'", jobId, progress);
+  // A plugin's progress message is shown by `jobs show` and the API: redacted as errors are.
+  conn->exec("UPDATE jobs SET progress = $2::jsonb WHERE id = $1::uuid AND status = 'running'", jobId,
+             redact::json(progress));
 }
 
 void JobQueue::setExecutor(const std::string& jobId, const Json& executor) {

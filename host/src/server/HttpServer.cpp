@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "common/Log.h"
+#include "common/Redact.h"
 #include "common/Strings.h"
 
 namespace tributary::server {
@@ -53,7 +54,10 @@ class RouterHandler : public Poco::Net::HTTPRequestHandler {
       log::error("http", "{} {} failed: {}", r.method, r.path, e.what());
       out = Response::error(500, "internal_error", e.what());
     }
-    const std::string body = out.text ? *out.text : out.body.dump();
+    // Every answer leaves here, an error's message (an exception's what(), which may quote a
+    // URL or a vendor's body) as much as a route's JSON (a job's error, a run's metadata): the
+    // one place where the API is redacted, whatever the route. A page is redacted as text.
+    const std::string body = out.text ? redact::text(*out.text) : redact::json(out.body).dump();
     res.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
     res.setContentType(out.contentType);
     for (const auto& [k, v] : out.headers) res.set(k, v);
@@ -64,6 +68,8 @@ class RouterHandler : public Poco::Net::HTTPRequestHandler {
       log::debug("http", "client went away: {}", e.what());
     }
     const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    // The request line keeps its query (/oauth/callback?code=...&state=...): log::write redacts
+    // the code, and any access_token= or api_key= a client put in a URL.
     log::info("http", "{} {} {} {}B {:.1f}ms {}", r.method, req.getURI(), out.status, body.size(), ms,
               req.clientAddress().host().toString());
   }
