@@ -4,8 +4,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <regex>
-
 #include "TestSupport.h"
 #include "common/Files.h"
 #include "common/Strings.h"

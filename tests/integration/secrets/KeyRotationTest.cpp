@@ -2,6 +2,9 @@
 // on a real PostgreSQL (secrets::rotateKey, retireKey, verifyDatabaseKeys).
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <map>
+
 #include "QueueTestSupport.h"
 #include "common/Files.h"
 #include "db/AdvisoryLocks.h"

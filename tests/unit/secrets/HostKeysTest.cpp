@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <functional>
+
 #include "TestSupport.h"
 #include "config/ConfigLoader.h"
 #include "secrets/HostKeys.h"

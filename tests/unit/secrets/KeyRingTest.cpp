@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <cstdio>
+#include <functional>
 #include <thread>
 
 #include "TestSupport.h"
