@@ -3,6 +3,7 @@
 #include "common/Log.h"
 #include "common/Redact.h"
 #include "common/Strings.h"
+#include "secrets/HostKeys.h"
 
 namespace tributary::app {
 
@@ -109,6 +110,12 @@ void validateConnections(const config::Config& cfg, const plugins::PluginRegistr
     }
     validateRateLimits(c, *plugin, diagnostics);
     validateAuth(c, *plugin, diagnostics);
+    if (c.auth.type == "oauth2" && !secrets::keyFileFor(cfg)) {
+      // Its tokens are sealed in the database: with database.url, every host needs the one key file.
+      diagnostics.add({c.auth.location.file, c.auth.location.line, c.auth.location.column, c.auth.path + ".type",
+                       std::string("auth type oauth2 keeps its tokens sealed in the database: ") +
+                           secrets::kKeyFileRequired + " (set secrets.key_file)"});
+    }
   }
 }
 

@@ -16,6 +16,7 @@
 #include "db/Migrator.h"
 #include "db/SessionSettings.h"
 #include "queue/Worker.h"
+#include "secrets/HostKeys.h"
 #include "server/HealthRoutes.h"
 #include "auth/OAuthCallback.h"
 #include "secrets/HostKeys.h"
@@ -47,6 +48,13 @@ void Host::start() {
     db::Migrator migrator(conn, cfg_.migrationsDir);
     auto applied = migrator.apply();
     log::info("serve", "migrations current ({} applied now)", applied.size());
+    // A host without the key of a sealed value refuses to start, before it changes anything.
+    keyRing_ = secrets::openKeyRing(cfg_);
+    secrets::verifyDatabaseKeys(conn, keyRing_.get(), secrets::keyFileFor(cfg_).value_or(""));
+    if (keyRing_) {
+      log::info("serve", "secrets: key file {}, current key {} ({} key(s))", keyRing_->file().string(),
+                keyRing_->currentKeyId(), keyRing_->keyIds().size());
+    }
   }
   {
     // Applies this host's YAML, or reports how it differs from the applied one (ConfigSync has

@@ -17,6 +17,7 @@
 #include "plugins/PluginRegistry.h"
 #include "queue/JobQueue.h"
 #include "scheduler/Scheduler.h"
+#include "secrets/KeyRing.h"
 #include "server/HttpServer.h"
 #include "server/Router.h"
 
@@ -48,6 +49,9 @@ class Host {
   std::string checkHealth();
 
   const std::string& apiUrl() const { return apiUrl_; }
+  // The key ring of secrets.key_file (or STATE_DIR/secret.key with the embedded database),
+  // opened by start(); nullptr with database.url and no key_file (secrets::requireKeyRing).
+  const std::shared_ptr<secrets::KeyRing>& keyRing() const { return keyRing_; }
 
  private:
   void writeReadyFile();
@@ -60,6 +64,7 @@ class Host {
   std::unique_ptr<db::DatabaseHandle> database_;
   std::shared_ptr<db::Pool> pool_;
   std::shared_ptr<plugins::PluginRegistry> registry_;
+  std::shared_ptr<secrets::KeyRing> keyRing_;
   std::shared_ptr<ConfigSync> configSync_;  // this host's registration and its YAML's digest
   std::shared_ptr<queue::JobQueue> queue_;
   std::unique_ptr<Supervisor> supervisor_;

@@ -16,6 +16,7 @@
 #include "cli/PluginsListCommand.h"
 #include "cli/PluginsProbeCommand.h"
 #include "cli/RecordsReplayCommand.h"
+#include "cli/SecretsCommand.h"
 #include "cli/ServeCommand.h"
 #include "cli/SyncCommand.h"
 #include "cli/VersionCommand.h"
@@ -64,6 +65,12 @@ const std::vector<Entry>& commands() {
        [] { return std::make_unique<JobsCommand>(JobsCommand::Action::Retry); }},
       {"jobs cancel", "cancel a pending or running job",
        [] { return std::make_unique<JobsCommand>(JobsCommand::Action::Cancel); }},
+      {"secrets rotate-key", "seal everything under a new key of the key file, in one transaction",
+       [] { return std::make_unique<SecretsCommand>(SecretsCommand::Action::RotateKey); }},
+      {"secrets retire-key", "remove a key no sealed value uses from the key file",
+       [] { return std::make_unique<SecretsCommand>(SecretsCommand::Action::RetireKey); }},
+      {"secrets status", "print the key file's keys and the values each one seals (never a key)",
+       [] { return std::make_unique<SecretsCommand>(SecretsCommand::Action::Status); }},
       {"worker", "(internal) one worker process, as serve starts them",
        [] { return std::make_unique<WorkerCommand>(); }},
       {"version", "print the version", [] { return std::make_unique<VersionCommand>(); }},

@@ -206,6 +206,15 @@ struct HttpConfig {
   HttpPoolConfig pool;
 };
 
+// What the host seals at rest (OAuth tokens, the connect flow's states: secrets::sealedColumns),
+// under the keys of one file (docs/operators.md, "Secrets at rest").
+struct SecretsConfig {
+  // secrets.key_file, resolved against the config file's directory. Unset: STATE_DIR/secret.key
+  // with the embedded database (created on first use); with database.url, required as soon as
+  // a value must be sealed or opened (secrets::keyFileFor).
+  std::optional<std::filesystem::path> keyFile;
+};
+
 struct LoggingConfig {
   log::Level level = log::Level::Info;
   log::Format format = log::Format::Text;
@@ -316,6 +325,7 @@ struct Config {
   QueueConfig queue;
   SyncConfig sync;
   HttpConfig http;
+  SecretsConfig secrets;
   SchedulerConfig scheduler;
   LoggingConfig logging;
   std::vector<WorkspaceConfig> workspaces;

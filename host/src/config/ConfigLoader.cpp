@@ -287,6 +287,36 @@ void readHttp(Section s, HttpConfig& out) {
   s.finish();
 }
 
+// secrets.key_file: the key file that seals what the host stores, relative to the config file's
+// directory. The file itself is read (and, with the embedded database, created) when the host
+// needs it (secrets::openKeyRing), and `secrets rotate-key` creates it: here only its directory
+// must exist, so that a typo is reported at its key.
+void readSecrets(Section s, SecretsConfig& out) {
+  if (!s.has("key_file")) {
+    s.accept("key_file");  // absent or ~: STATE_DIR/secret.key with the embedded database
+    s.finish();
+    return;
+  }
+  auto value = s.scalar("key_file");
+  if (value && value->empty()) {
+    s.error("key_file",
+            "must not be empty: give the path of the key file, or leave it out (with the embedded database, "
+            "STATE_DIR/secret.key)");
+  } else if (value) {
+    const auto path = files::resolveAgainst(s.context()->baseDir, *value);
+    std::error_code ec;
+    const auto dir = path.parent_path();
+    if (std::filesystem::is_directory(path, ec)) {
+      s.error("key_file", "is a directory, not a file: " + path.string());
+    } else if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
+      s.error("key_file", "the directory of the key file does not exist: " + dir.string());
+    } else {
+      out.keyFile = path;
+    }
+  }
+  s.finish();
+}
+
 constexpr const char* kRateLimitClassShape = "{requests: N, per: DURATION}, e.g. {requests: 190, per: 10s}";
 
 // One class of a rate_limit: {requests: N, per: DURATION}. A missing key is one problem, at it;
@@ -557,6 +587,7 @@ LoadResult ConfigLoader::loadString(const std::string& yaml, const std::string& 
   readQueue(top.section("queue"), cfg.queue);
   readSync(top.section("sync"), cfg.sync);
   readHttp(top.section("http"), cfg.http);
+  readSecrets(top.section("secrets"), cfg.secrets);
   checkSession(top, cfg);
   readScheduler(top.section("scheduler"), cfg.scheduler);
   readLogging(top.section("logging"), cfg.logging);

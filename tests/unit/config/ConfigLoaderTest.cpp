@@ -281,6 +281,7 @@ TEST(ConfigLoader, DocumentedDefaultFileEqualsTheBuiltInDefaults) {
   EXPECT_EQ(a.http.pool.maxIdlePerHost, b.http.pool.maxIdlePerHost);
   EXPECT_EQ(a.http.pool.idleTimeout, b.http.pool.idleTimeout);
   EXPECT_EQ(a.http.pool.maxAge, b.http.pool.maxAge);
+  EXPECT_EQ(a.secrets.keyFile, b.secrets.keyFile);
   EXPECT_EQ(a.scheduler.enabled, b.scheduler.enabled);
   EXPECT_EQ(a.scheduler.tick, b.scheduler.tick);
   EXPECT_EQ(a.scheduler.leaderLease, b.scheduler.leaderLease);
