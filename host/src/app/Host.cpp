@@ -121,7 +121,10 @@ void Host::start() {
     return server::Response::json(200, Json::parse(registry->toJson().dump()));
   });
   apiHttp_ = std::make_shared<http::HttpService>(cfg_.http);
-  apiHttp_->setKeyRing([this] { return secrets::requiredKeyRing(cfg_); });
+  apiHttp_->setKeyRing([this]() -> std::shared_ptr<const secrets::KeyRing> {
+    secrets::requireKeyRing(keyRing_, cfg_);  // the ring the start-up check opened
+    return keyRing_;
+  });
   oauthCallback_ = std::make_shared<auth::OAuthCallback>(cfg_, registry_, pool_, apiHttp_);
   oauthCallback_->install(*router_);
   // The routes hold `health` through the router's lifetime.

@@ -3,27 +3,19 @@
 #include "auth/CredentialStore.h"
 #include "auth/Encoding.h"
 #include "auth/TokenEndpoint.h"
+#include "common/Hash.h"
 #include "common/Log.h"
 #include "common/Redact.h"
 #include "common/Strings.h"
 #include "common/Time.h"
+#include "secrets/SealedColumns.h"
 
 namespace tributary::auth {
 namespace {
 
 int64_t nowMs() { return time::toEpochMs(time::Clock::now()); }
 
-std::string hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
-std::string stateRowId(const std::string& nonce) { return hex(sha256(nonce)); }
+std::string stateRowId(const std::string& nonce) { return hash::sha256Hex(nonce); }
 
 ConnectError refused(const std::string& code, const std::string& message) { return ConnectError(400, code, message); }
 
@@ -47,11 +39,11 @@ ConnectFlow::Started ConnectFlow::begin(db::Connection& conn, const AuthSettings
   out.state = "v1." + s.connectionId + "." + base64url(nonce) + "." + std::to_string(out.expiresAtMs) + "." + keyId +
               "." + base64url(mac);
   const std::string id = stateRowId(nonce);
-  const secrets::Sealed sealed = ring_->seal(verifier, "oauth_states:" + id);
+  const secrets::Sealed sealed = ring_->seal(verifier, secrets::aadFor("oauth_states", id));
   conn.exec(
       "INSERT INTO oauth_states (id, connection_id, redirect_uri, key_id, sealed, expires_at)"
-      " VALUES ($1, $2::uuid, $3, $4, decode($5, 'hex'), to_timestamp($6::double precision / 1000))",
-      id, s.connectionId, redirect, sealed.keyId, hex(sealed.bytes), out.expiresAtMs);
+      " VALUES ($1, $2::uuid, $3, $4, $5::bytea, to_timestamp($6::double precision / 1000))",
+      id, s.connectionId, redirect, sealed.keyId, secrets::byteaParam(sealed.bytes), out.expiresAtMs);
   // States expire in minutes: the old ones go with each new one.
   conn.exec("DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day'");
 
@@ -82,7 +74,15 @@ ConnectFlow::Parsed ConnectFlow::parse(const std::string& state) const {
   if (!fromBase64url(parts[2], p.nonce) || p.nonce.size() != 32 || !fromBase64url(parts[5], p.mac)) {
     throw refused("invalid_state", "the state is not one this host made (malformed)");
   }
-  if (!ring_->contains(p.keyId)) {
+  bool known = ring_->contains(p.keyId);
+  if (!known) {
+    try {
+      ring_->reload();  // a host that rotated the shared key signed it, and the file was copied here
+      known = ring_->contains(p.keyId);
+    } catch (const std::exception&) {
+    }
+  }
+  if (!known) {
     throw refused("invalid_state", "the state names key " + p.keyId +
                                        ", which this host's key file lacks: it was forged, or made by a host with "
                                        "another key file");
@@ -116,13 +116,8 @@ ConnectFlow::Finished ConnectFlow::finish(db::Connection& conn, const AuthSettin
     throw refused("used_state", "the state was already used (a replayed callback): start again with `" +
                                     s.authorizeCommand() + "`");
   }
-  std::string verifier;
-  {
-    std::string bytes;
-    const std::string h = used.text(0, 1);
-    for (size_t i = 0; i + 1 < h.size(); i += 2) bytes += static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16));
-    verifier = ring_->open(secrets::Sealed{used.text(0, 0), bytes}, "oauth_states:" + stateRowId(p.nonce));
-  }
+  const std::string verifier = ring_->open(secrets::Sealed{used.text(0, 0), secrets::fromHex(used.text(0, 1))},
+                                           secrets::aadFor("oauth_states", stateRowId(p.nonce)));
   redact::remember(code);
   TokenAnswer answer;
   try {

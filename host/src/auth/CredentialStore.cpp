@@ -3,28 +3,10 @@
 #include <unistd.h>
 
 #include "common/Time.h"
+#include "secrets/SealedColumns.h"
 
 namespace tributary::auth {
 namespace {
-
-std::string toHex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
-std::string fromHex(std::string_view hex) {
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
-  std::string out;
-  out.reserve(hex.size() / 2);
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>((nibble(hex[i]) << 4) | nibble(hex[i + 1]));
-  return out;
-}
 
 constexpr const char* kColumns =
     "key_id, encode(sealed, 'hex'), version, (extract(epoch FROM access_expires_at) * 1000)::bigint,"
@@ -44,7 +26,7 @@ std::optional<StoredCredential> CredentialStore::load(db::Connection& conn, cons
                      connectionId);
   if (r.empty()) return std::nullopt;
   StoredCredential c;
-  const std::string plain = ring_.open(secrets::Sealed{r.text(0, 0), fromHex(r.text(0, 1))}, aad(connectionId));
+  const std::string plain = ring_.open(secrets::Sealed{r.text(0, 0), secrets::fromHex(r.text(0, 1))}, aad(connectionId));
   Json j = Json::parse(plain);
   c.accessToken = j.value("access_token", "");
   c.refreshToken = j.value("refresh_token", "");
@@ -79,7 +61,7 @@ StoredCredential CredentialStore::store(db::Connection& conn, const std::string&
   std::optional<int64_t> expiresInS = answer.expiresInS;
   auto r = conn.exec(
       "INSERT INTO auth_credentials (connection_id, auth_type, key_id, sealed, access_expires_at)"
-      " VALUES ($1::uuid, 'oauth2', $2, decode($3, 'hex'), now() + make_interval(secs => $4::bigint))"
+      " VALUES ($1::uuid, 'oauth2', $2, $3::bytea, now() + make_interval(secs => $4::bigint))"
       " ON CONFLICT (connection_id) DO UPDATE SET key_id = EXCLUDED.key_id, sealed = EXCLUDED.sealed,"
       "  access_expires_at = EXCLUDED.access_expires_at, version = auth_credentials.version + 1,"
       "  refreshed_at = CASE WHEN $5 THEN now() ELSE auth_credentials.refreshed_at END,"
@@ -88,7 +70,7 @@ StoredCredential CredentialStore::store(db::Connection& conn, const std::string&
       "  refresh_started_at = NULL, refresh_started_by = NULL, failure = NULL, failed_at = NULL, updated_at = now()"
       " RETURNING version, (extract(epoch FROM access_expires_at) * 1000)::bigint,"
       "  (extract(epoch FROM coalesce(refreshed_at, obtained_at)) * 1000)::bigint, refresh_count",
-      connectionId, sealed.keyId, toHex(sealed.bytes), expiresInS, refreshed);
+      connectionId, sealed.keyId, secrets::byteaParam(sealed.bytes), expiresInS, refreshed);
   c.version = static_cast<uint64_t>(r.int64(0, 0));
   if (!r.isNull(0, 1)) c.expiresAtMs = r.int64(0, 1);
   c.issuedAtMs = r.int64(0, 2);
@@ -102,8 +84,8 @@ void CredentialStore::seed(db::Connection& conn, const std::string& connectionId
   const secrets::Sealed sealed = ring_.seal(plain.dump(), aad(connectionId));
   conn.exec(
       "INSERT INTO auth_credentials (connection_id, auth_type, key_id, sealed, access_expires_at, version)"
-      " VALUES ($1::uuid, 'oauth2', $2, decode($3, 'hex'), 'epoch', 0) ON CONFLICT (connection_id) DO NOTHING",
-      connectionId, sealed.keyId, toHex(sealed.bytes));
+      " VALUES ($1::uuid, 'oauth2', $2, $3::bytea, 'epoch', 0) ON CONFLICT (connection_id) DO NOTHING",
+      connectionId, sealed.keyId, secrets::byteaParam(sealed.bytes));
 }
 
 void CredentialStore::markRefreshStarted(db::Connection& conn, const std::string& connectionId,

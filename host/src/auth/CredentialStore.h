@@ -8,6 +8,7 @@
 #include "common/Json.h"
 #include "db/Connection.h"
 #include "secrets/KeyRing.h"
+#include "secrets/SealedColumns.h"
 
 namespace tributary::auth {
 
@@ -52,7 +53,7 @@ class CredentialStore {
   // The vendor refused the refresh token: unusable until the connect flow stores new tokens.
   void markFailed(db::Connection& conn, const std::string& connectionId, const std::string& why) const;
 
-  static std::string aad(const std::string& connectionId) { return "auth_credentials:" + connectionId; }
+  static std::string aad(const std::string& connectionId) { return secrets::aadFor("auth_credentials", connectionId); }
 
  private:
   const secrets::KeyRing& ring_;

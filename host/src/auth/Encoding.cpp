@@ -41,7 +41,6 @@ std::string encode(std::string_view in, bool url) {
 }
 }  // namespace
 
-std::string base64(std::string_view bytes) { return encode(bytes, false); }
 std::string base64url(std::string_view bytes) { return encode(bytes, true); }
 
 bool fromBase64url(std::string_view text, std::string& out) {

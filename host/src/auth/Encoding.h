@@ -5,8 +5,6 @@
 
 namespace tributary::auth {
 
-// RFC 4648 base64, padded (HTTP Basic).
-std::string base64(std::string_view bytes);
 // RFC 4648 base64url, unpadded (the connect flow's state, PKCE).
 std::string base64url(std::string_view bytes);
 // The bytes of a base64url text (padding optional); nullopt-like: empty with ok=false when it is not.

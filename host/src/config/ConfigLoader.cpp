@@ -42,7 +42,7 @@ void readAuth(Section& c, ConnectionConfig& conn) {
   Section a = c.section("auth");
   if (!a.has("type")) {
     a.error("type", "auth: needs a type: bearer, basic, api_key or oauth2 (one the connector declares)");
-    a.accept("type");
+    for (const auto& k : a.keys()) a.accept(k);  // which keys are right depends on the type
     a.finish();
     return;
   }

@@ -14,6 +14,7 @@
 #include "TestSupport.h"
 #include "auth/ConnectFlow.h"
 #include "auth/CredentialStore.h"
+#include "common/Strings.h"
 #include "db/Connection.h"
 #include "db/Migrator.h"
 #include "http/HttpService.h"

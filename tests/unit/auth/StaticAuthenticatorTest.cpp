@@ -93,14 +93,13 @@ TEST(StaticAuthenticator, AStaticCredentialHasNoValuesToRead) {
 }
 
 TEST(Encoding, Base64urlRoundTripsAndRefusesWhatIsNotIt) {
-  for (const std::string bytes : {std::string(""), std::string("f"), std::string("fo"), std::string("foo"),
+  for (const std::string& bytes : {std::string(""), std::string("f"), std::string("fo"), std::string("foo"),
                                   std::string("\xff\xfe\x00\x01", 4)}) {
     std::string back;
     ASSERT_TRUE(fromBase64url(base64url(bytes), back));
     EXPECT_EQ(back, bytes);
   }
   EXPECT_EQ(base64url("\xfb\xff"), "-_8");
-  EXPECT_EQ(base64("\xfb\xff"), "+/8=");
   std::string out;
   EXPECT_FALSE(fromBase64url("a+b", out));
   EXPECT_FALSE(fromBase64url("a", out));

@@ -58,7 +58,7 @@ TEST(AuthConfig, ReadsAnOauth2ConnectionWithItsOverrides) {
 
 TEST(AuthConfig, ASecretWrittenInTheFileIsRefusedNamingTheKey) {
   EXPECT_EQ(messages(withAuth("{type: bearer, token: pat-na1-literal}")),
-            std::vector<std::string>{"t.yaml:6:30: connections[0].auth.token: auth.token is a secret: give it as "
+            std::vector<std::string>{"t.yaml:6:33: connections[0].auth.token: auth.token is a secret: give it as "
                                      "${ENV_VAR} or {secret_file: PATH}, never in the file"});
   auto ok = withAuth("{type: bearer, token: \"${HS_TOKEN}\"}");
   ASSERT_TRUE(ok.ok()) << ok.diagnostics.format();
