@@ -370,7 +370,8 @@ std::string DescriptorReader::validateAuth() const {
     const uint32_t allowed = a.type == TRIBUTARY_AUTH_API_KEY  ? TRIBUTARY_AUTH_IN_QUERY
                              : a.type == TRIBUTARY_AUTH_OAUTH2 ? TRIBUTARY_AUTH_PKCE | TRIBUTARY_AUTH_CLIENT_BASIC
                                                                : 0u;
-    if (a.flags & ~allowed) return "auth type " + kind + " has the flags " + hex(a.flags & ~allowed) + ", which it cannot";
+    if (a.flags & ~allowed)
+      return "auth type " + kind + " has the flags " + hex(a.flags & ~allowed) + ", which it cannot";
     if (a.type == TRIBUTARY_AUTH_API_KEY && !set(a.param_name)) {
       return "auth type api_key names no param_name (the header or query parameter that carries the key)";
     }
@@ -386,8 +387,7 @@ std::string DescriptorReader::validateAuth() const {
     }
     if (a.type == TRIBUTARY_AUTH_OAUTH2) {
       oauth2 = true;
-      if (!set(a.authorize_url) || !httpUrl(a.authorize_url))
-        return "auth type oauth2 has no http(s) authorize_url";
+      if (!set(a.authorize_url) || !httpUrl(a.authorize_url)) return "auth type oauth2 has no http(s) authorize_url";
       if (!set(a.token_url) || !httpUrl(a.token_url)) return "auth type oauth2 has no http(s) token_url";
     } else if (set(a.authorize_url) || set(a.token_url) || set(a.scopes) || set(a.authorize_params)) {
       return "auth type " + kind + " has OAuth URLs, scopes or authorize_params, which only oauth2 takes";
@@ -395,7 +395,8 @@ std::string DescriptorReader::validateAuth() const {
   }
   for (uint32_t i = 0; i < httpRuleCount(); ++i) {
     if (httpRule(i).action == TRIBUTARY_HTTP_RULE_REFRESH_AUTH && !oauth2) {
-      return "HTTP rule " + std::to_string(i) + " is a REFRESH_AUTH rule, but the connector declares no oauth2 auth type";
+      return "HTTP rule " + std::to_string(i) +
+             " is a REFRESH_AUTH rule, but the connector declares no oauth2 auth type";
     }
   }
   return "";

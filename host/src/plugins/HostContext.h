@@ -56,6 +56,6 @@ struct tributary_host_ctx {
   std::optional<tributary::plugins::CallResult> hostFailure;
   std::unordered_map<const tributary_http_response_v1*,
                      std::unique_ptr<tributary::plugins::HttpResponseBox>>
-      responses;  // freed at the end of the call if the plugin did not free them
+      responses;                       // freed at the end of the call if the plugin did not free them
   std::deque<std::string> authValues;  // get_auth_value's answers, valid until the hook returns
 };

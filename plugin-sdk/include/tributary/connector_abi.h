@@ -22,8 +22,9 @@
  *    report_rate_limit, and (marked "1.1 auth:") the credentials the host adds to every request:
  *    the auth types a connector accepts, the REFRESH_AUTH rule, TRIBUTARY_HTTP_NO_AUTH and
  *    get_auth_value. 1.1 is released: this header is frozen (tests/plugins/fixtures/abi-1.1/ keeps
- *    its copy), and what comes next is 1.2. A plugin built against the 1.0 header keeps loading and
- *    syncing unchanged.
+ *    its copy, and the test sdk.abi.frozen_1_1 fails when a declaration of it changes), and what
+ *    comes next is 1.2, which may only add. A plugin built against the 1.0 or the 1.1 header keeps
+ *    loading and syncing unchanged.
  *
  * Ownership words used below:
  *  - "plugin-owned, static": lives in the plugin's read-only data; valid while the
@@ -348,7 +349,10 @@ typedef struct tributary_host_api_v1 {
    *    TRIBUTARY_RETRY instead, with the retry time set, and the host parks the job the same;
    *  - TRIBUTARY_RETRY when no response arrived after the retries allowed (response->error
    *    says why);
-   *  - TRIBUTARY_FATAL for a request the host will never send (bad URL, scheme, flag or class);
+   *  - TRIBUTARY_FATAL for a request the host will never send (bad URL, scheme, flag or class),
+   *    and when the server's certificate fails verification or (1.1 auth) the connection's
+   *    credential cannot be used (not connected yet, its refresh refused): for these two the job
+   *    fails with the host's reason, whatever the hook returns;
    *  - CANCELLED when the run was cancelled while the request waited. */
   tributary_result (*http_request)(tributary_host_ctx* ctx, const tributary_http_request_v1* request,
                                    const tributary_http_response_v1** out_response);

@@ -173,6 +173,9 @@ struct HttpRequest {
   std::string limitClass{};  // a declared rate-limit class; "" = the default (the first)
   uint64_t cost = 1;         // points, for a points class
   bool idempotent = false;   // a POST that may be repeated (a search, a GraphQL query)
+  // 1.1 auth: the host adds no credential to this request (a pre-signed download URL, another
+  // party's endpoint). Without it, every request of a connection with an auth: section carries it.
+  bool noAuth = false;
 };
 
 // A response owned by the host, released when this object dies.
@@ -288,7 +291,7 @@ class Context {
     r.headers = headers.data();
     r.header_count = headers.size();
     r.body = str(request.body);
-    r.flags = request.idempotent ? TRIBUTARY_HTTP_IDEMPOTENT : 0u;
+    r.flags = (request.idempotent ? TRIBUTARY_HTTP_IDEMPOTENT : 0u) | (request.noAuth ? TRIBUTARY_HTTP_NO_AUTH : 0u);
     r.limit_class = str(request.limitClass);
     r.cost = request.cost;
     const tributary_http_response_v1* out = nullptr;
@@ -311,6 +314,22 @@ class Context {
                        std::optional<int64_t> resetAtMs = std::nullopt) {
     if (!TRIBUTARY_HOST_HAS(api_, report_rate_limit)) return;
     check(api_->report_rate_limit(ctx_, str(limitClass), remaining, resetAtMs ? *resetAtMs : TRIBUTARY_TIME_NONE));
+  }
+
+  // 1.1 auth: a value of the connection's credential that is not itself a secret (see
+  // get_auth_value): a field of the oauth2 token answer besides the tokens, Salesforce's
+  // "instance_url" or Gong's "api_base_url_for_customer"; "" when the answer had no such field.
+  // The host makes the credential usable first (it may refresh an expired token), and a refresh
+  // may change the value: read it in each hook, before the request that needs it. The tokens
+  // themselves are never readable ("access_token", "refresh_token" and "id_token" are FATAL):
+  // the host adds the credential to every request. A refusal (the connection's auth is not
+  // oauth2 or not connected yet, a refresh failed) throws HostStopped with the host's code, which
+  // the hook returns as it is; the host has the message.
+  std::string authValue(std::string_view name) {
+    require(TRIBUTARY_HOST_HAS(api_, get_auth_value), "get_auth_value");
+    tributary_str out{nullptr, 0};
+    check(api_->get_auth_value(ctx_, str(name), &out));
+    return std::string(view(out));
   }
 
   // --- 1.1 ---
@@ -492,14 +511,81 @@ enum class HttpRuleAction : uint32_t {
   Retry = TRIBUTARY_HTTP_RULE_RETRY,
   RateLimit = TRIBUTARY_HTTP_RULE_RATE_LIMIT,
   Quota = TRIBUTARY_HTTP_RULE_QUOTA,
+  // 1.1 auth: the oauth2 access token was refused as expired (Salesforce's 401
+  // INVALID_SESSION_ID): the host refreshes it, once across every job and host, and sends the
+  // request again. Only with an AuthType::OAuth2 declared; some vendors' 401 is no refresh signal.
+  RefreshAuth = TRIBUTARY_HTTP_RULE_REFRESH_AUTH,
 };
 struct HttpRuleInfo {
-  HttpRuleAction action = HttpRuleAction::Retry;
+  HttpRuleAction action = HttpRuleAction::Retry;  // RefreshAuth: no limitClass
   int32_t status = 0;
   std::string errorCode{};   // "" = any body of that status
   std::string limitClass{};  // RateLimit, Quota: the class that waits; "" = the request's
   int64_t waitMs = 0;        // when the response has no Retry-After; 0 = the host's
   std::string description{};
+};
+
+// 1.1 auth: the kinds of credential the host adds to a connection's requests (see
+// tributary_auth_v1). A connection picks one with its auth: section; the plugin never sees it.
+enum class AuthType : uint32_t {
+  Bearer = TRIBUTARY_AUTH_BEARER,   // "Authorization: Bearer TOKEN", a static token
+  Basic = TRIBUTARY_AUTH_BASIC,     // "Authorization: Basic base64(username:password)"
+  ApiKey = TRIBUTARY_AUTH_API_KEY,  // a key in a header (paramName) or, inQuery, a query parameter
+  OAuth2 = TRIBUTARY_AUTH_OAUTH2,   // the authorization code grant, then refresh tokens, kept by the host
+};
+
+// 1.1 auth: one kind of credential the connector accepts; each type at most once. The URLs are
+// the vendor's production ones (a connection's auth: may override them).
+struct AuthInfo {
+  AuthType type = AuthType::Bearer;
+  bool inQuery = false;      // ApiKey: a query parameter ("hapikey"), not a header
+  bool pkce = false;         // OAuth2: the authorize URL carries a PKCE S256 code challenge
+  bool clientBasic = false;  // OAuth2: the token endpoint takes the client id and secret as HTTP Basic
+  // ApiKey: the header or query parameter (required). Bearer, OAuth2: the header; "" = Authorization.
+  std::string paramName{};
+  // Bearer, OAuth2: what precedes the token, nullopt = "Bearer " ("" for nothing). ApiKey: nullopt
+  // or a prefix ("Token "). Basic: nullopt.
+  std::optional<std::string> valuePrefix{};
+  std::string authorizeUrl{};     // OAuth2: the vendor's authorize endpoint (https)
+  std::string tokenUrl{};         // OAuth2: where codes are exchanged and tokens refreshed
+  std::string scopes{};           // OAuth2: the default scopes, space-separated
+  std::string authorizeParams{};  // OAuth2: more of the authorize URL's query ("access_type=offline")
+  std::string description{};
+
+  // The usual shapes, to fill in further as needed.
+  static AuthInfo bearer(std::string description = {}) {
+    AuthInfo a;
+    a.description = std::move(description);
+    return a;
+  }
+  static AuthInfo basic(std::string description = {}) {
+    AuthInfo a;
+    a.type = AuthType::Basic;
+    a.description = std::move(description);
+    return a;
+  }
+  static AuthInfo apiKey(std::string header, std::string description = {}) {
+    AuthInfo a;
+    a.type = AuthType::ApiKey;
+    a.paramName = std::move(header);
+    a.description = std::move(description);
+    return a;
+  }
+  static AuthInfo apiKeyInQuery(std::string parameter, std::string description = {}) {
+    AuthInfo a = apiKey(std::move(parameter), std::move(description));
+    a.inQuery = true;
+    return a;
+  }
+  static AuthInfo oauth2(std::string authorizeUrl, std::string tokenUrl, std::string scopes = {},
+                         std::string description = {}) {
+    AuthInfo a;
+    a.type = AuthType::OAuth2;
+    a.authorizeUrl = std::move(authorizeUrl);
+    a.tokenUrl = std::move(tokenUrl);
+    a.scopes = std::move(scopes);
+    a.description = std::move(description);
+    return a;
+  }
 };
 
 struct ConnectorInfo {
@@ -515,6 +601,7 @@ struct ConnectorInfo {
   std::vector<ActionInfo> actions{};  // the connector overrides action()
   std::vector<RateLimitInfo> rateLimits{};
   std::vector<HttpRuleInfo> httpRules{};
+  std::vector<AuthInfo> auths{};  // 1.1 auth
 
   ConnectorInfo& stream(StreamInfo s) {
     streams.push_back(std::move(s));
@@ -538,6 +625,10 @@ struct ConnectorInfo {
   }
   ConnectorInfo& httpRule(HttpRuleInfo r) {
     httpRules.push_back(std::move(r));
+    return *this;
+  }
+  ConnectorInfo& auth(AuthInfo a) {
+    auths.push_back(std::move(a));
     return *this;
   }
 };
@@ -762,6 +853,23 @@ class Descriptor {
       v.description = r.description.c_str();
       httpRules_.push_back(v);
     }
+    // "" is "not given" (NULL) for the optional texts: the host's defaults apply.
+    auto orNull = [](const std::string& text) { return text.empty() ? nullptr : text.c_str(); };
+    for (const AuthInfo& a : info_.auths) {
+      tributary_auth_v1 v{};
+      v.struct_size = sizeof v;
+      v.type = static_cast<uint32_t>(a.type);
+      v.flags = (a.inQuery ? TRIBUTARY_AUTH_IN_QUERY : 0u) | (a.pkce ? TRIBUTARY_AUTH_PKCE : 0u) |
+                (a.clientBasic ? TRIBUTARY_AUTH_CLIENT_BASIC : 0u);
+      v.param_name = orNull(a.paramName);
+      v.value_prefix = a.valuePrefix ? a.valuePrefix->c_str() : nullptr;
+      v.authorize_url = orNull(a.authorizeUrl);
+      v.token_url = orNull(a.tokenUrl);
+      v.scopes = orNull(a.scopes);
+      v.authorize_params = orNull(a.authorizeParams);
+      v.description = a.description.c_str();
+      auths_.push_back(v);
+    }
     c_.abi_version = TRIBUTARY_ABI_VERSION;
     c_.struct_size = sizeof c_;
     c_.name = info_.name.c_str();
@@ -787,6 +895,8 @@ class Descriptor {
     c_.rate_limit_count = static_cast<uint32_t>(rateLimits_.size());
     c_.http_rules = httpRules_.empty() ? nullptr : httpRules_.data();
     c_.http_rule_count = static_cast<uint32_t>(httpRules_.size());
+    c_.auths = auths_.empty() ? nullptr : auths_.data();
+    c_.auth_count = static_cast<uint32_t>(auths_.size());
   }
   Descriptor(const Descriptor&) = delete;
   Descriptor& operator=(const Descriptor&) = delete;
@@ -801,6 +911,7 @@ class Descriptor {
   std::vector<tributary_action_v1> actions_;
   std::vector<tributary_rate_limit_v1> rateLimits_;
   std::vector<tributary_http_rule_v1> httpRules_;
+  std::vector<tributary_auth_v1> auths_;
   tributary_connector_v1 c_{};
 };
 

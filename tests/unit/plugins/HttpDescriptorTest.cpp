@@ -116,7 +116,7 @@ TEST(http_descriptor, FromJsonRefusesABadClassOrRuleNamingTheField) {
   EXPECT_EQ(refusal(bad), "plugin.rate_limits[1].requests is not a positive integer");
   bad = j;
   bad["http_rules"][0]["action"] = "backoff";
-  EXPECT_EQ(refusal(bad), "plugin.http_rules[0].action is not retry, rate_limit or quota");
+  EXPECT_EQ(refusal(bad), "plugin.http_rules[0].action is not retry, rate_limit, quota or refresh_auth");
   bad = j;
   bad["http_rules"][1].erase("wait_ms");
   EXPECT_EQ(refusal(bad), "plugin.http_rules[1] has no \"wait_ms\"");
@@ -191,9 +191,11 @@ TEST_F(http_descriptor_checks, RefusesAClassNamedAsTheRateLimitConfigurationsOwn
 
 TEST_F(http_descriptor_checks, RefusesARuleWithAnUnknownActionOrAStatusOutOfRange) {
   rules[0].action = 0;
-  EXPECT_EQ(validate(), "HTTP rule 0 has the action 0 (known: TRIBUTARY_HTTP_RULE_RETRY 1, RATE_LIMIT 2, QUOTA 3)");
-  rules[0].action = 4;
-  EXPECT_EQ(validate(), "HTTP rule 0 has the action 4 (known: TRIBUTARY_HTTP_RULE_RETRY 1, RATE_LIMIT 2, QUOTA 3)");
+  EXPECT_EQ(validate(),
+            "HTTP rule 0 has the action 0 (known: TRIBUTARY_HTTP_RULE_RETRY 1, RATE_LIMIT 2, QUOTA 3, REFRESH_AUTH 4)");
+  rules[0].action = 5;
+  EXPECT_EQ(validate(),
+            "HTTP rule 0 has the action 5 (known: TRIBUTARY_HTTP_RULE_RETRY 1, RATE_LIMIT 2, QUOTA 3, REFRESH_AUTH 4)");
   rules[0].action = TRIBUTARY_HTTP_RULE_QUOTA;
   rules[1].status = 99;
   EXPECT_EQ(validate(), "HTTP rule 1 matches the status 99 (100..599)");

@@ -133,14 +133,14 @@ TEST(http_host_api, ARequestWithAnUnknownFlagBitIsFatalNamingTheBitsAndIsNeverSe
   ctx.services = &services;
   ctx.pluginMinor = 1;
   tributary_http_request_v1 r = request("POST", "http://vendor.test/search");
-  r.flags = TRIBUTARY_HTTP_IDEMPOTENT | 0x6u;
+  r.flags = TRIBUTARY_HTTP_IDEMPOTENT | 0xCu;
   const tributary_http_response_v1* out = nullptr;
   EXPECT_EQ(hostApiTable()->http_request(&ctx, &r, &out), TRIBUTARY_FATAL);
   ASSERT_NE(out, nullptr);
   EXPECT_EQ(out->status, 0);
   EXPECT_EQ(text(out->error),
-            "http_request: POST http://vendor.test/search has unknown flag bits 0x6 (known: TRIBUTARY_HTTP_IDEMPOTENT "
-            "0x1)");
+            "http_request: POST http://vendor.test/search has unknown flag bits 0xc (known: TRIBUTARY_HTTP_IDEMPOTENT "
+            "0x1, TRIBUTARY_HTTP_NO_AUTH 0x2)");
   EXPECT_TRUE(services.httpRequests.empty());
 }
 

@@ -211,6 +211,98 @@ TEST(loader, APluginBuiltAgainstTheOneZeroHeaderLoadsAndSyncsUnchanged) {
   EXPECT_EQ(services.checkpoints[0].cursorJson, "{\"done\":true}");
 }
 
+namespace {
+
+// What a plugin built against the released 1.1 header calls, recorded: each call must arrive here,
+// at the function the 1.1 header put at its offset, whatever a later minor appends.
+class OneOneServices : public RecordingRunServices {
+ public:
+  std::string authValue(std::string_view name) override {
+    calls.push_back("get_auth_value " + std::string(name));
+    return "https://vendor.test";
+  }
+  void reportRateLimit(std::string_view cls, int64_t remaining, std::optional<int64_t> resetAtMs) override {
+    calls.push_back("report_rate_limit " + std::string(cls) + " " + std::to_string(remaining) +
+                    (resetAtMs ? " at" : " window"));
+  }
+  void addRunCounter(std::string_view name, int64_t delta) override {
+    calls.push_back("add_run_counter " + std::string(name) + " " + std::to_string(delta));
+  }
+  void setRunFact(std::string_view name, std::string_view json) override {
+    calls.push_back("set_run_fact " + std::string(name) + " " + std::string(json));
+  }
+  void setStreamState(std::string_view stream, std::string_view json) override {
+    calls.push_back("set_stream_state " + std::string(stream) + " " + std::string(json));
+  }
+  std::vector<std::string> calls;
+};
+
+}  // namespace
+
+// tests/plugins/fixtures/abi-1.1/README.md: the frozen header's plugin, read and run field by field.
+TEST(loader, APluginBuiltAgainstTheFrozenOneOneHeaderLoadsAndSyncsUnchanged) {
+  TempDir dir;
+  auto plugin =
+      loadPlugin(dir.copy(std::filesystem::path(TRIBUTARY_TEST_ABI_1_1_FIXTURE_DIR) / "fixture_abi_1_1.so", "v11.so"));
+  EXPECT_EQ(plugin->name(), "tributary.fixture_abi_1_1");
+  EXPECT_EQ(plugin->abiString(), "1.1");
+  EXPECT_EQ(plugin->descriptor().struct_size, 184u) << "the released 1.1 descriptor's size";
+  ASSERT_EQ(plugin->streams().size(), 1u);
+  EXPECT_TRUE(plugin->streams()[0].modificationOrder());
+  ASSERT_EQ(plugin->rateLimits().size(), 1u);
+  EXPECT_EQ(plugin->rateLimits()[0].name, "rest");
+  EXPECT_EQ(plugin->rateLimits()[0].requests, 10u);
+  EXPECT_EQ(plugin->rateLimits()[0].perMs, 1000);
+  ASSERT_EQ(plugin->httpRules().size(), 2u);
+  EXPECT_EQ(plugin->httpRules()[0].action, HttpRuleAction::RefreshAuth);
+  EXPECT_EQ(plugin->httpRules()[0].status, 401);
+  EXPECT_EQ(plugin->httpRules()[0].errorCode, "INVALID_SESSION_ID");
+  EXPECT_EQ(plugin->httpRules()[1].action, HttpRuleAction::Retry);
+  EXPECT_EQ(plugin->httpRules()[1].waitMs, 2000);
+  ASSERT_EQ(plugin->auths().size(), 2u);
+  const AuthDescriptor& oauth = plugin->auths()[0];
+  EXPECT_EQ(oauth.type, AuthType::OAuth2);
+  EXPECT_TRUE(oauth.pkce);
+  EXPECT_TRUE(oauth.clientBasic);
+  EXPECT_FALSE(oauth.inQuery);
+  EXPECT_EQ(oauth.paramName, "Authorization");
+  EXPECT_EQ(oauth.valuePrefix, "Bearer ");
+  EXPECT_EQ(oauth.authorizeUrl, "https://vendor.example/oauth/authorize");
+  EXPECT_EQ(oauth.tokenUrl, "https://vendor.example/oauth/token");
+  EXPECT_EQ(oauth.scopes, "read write");
+  EXPECT_EQ(oauth.authorizeParams, "access_type=offline");
+  EXPECT_EQ(oauth.description, "OAuth 2.0");
+  const AuthDescriptor& key = plugin->auths()[1];
+  EXPECT_EQ(key.type, AuthType::ApiKey);
+  EXPECT_TRUE(key.inQuery);
+  EXPECT_EQ(key.paramName, "api_key");
+  EXPECT_EQ(key.valuePrefix, "");
+
+  auto instance = makeInstance(plugin, {});
+  OneOneServices services;
+  services.httpHandler = [](const tributary::http::HttpRequest&) {
+    return tributary::http::HttpResponse{201, {}, "{}"};
+  };
+  SyncRequest request;
+  request.stream = "deals";
+  CallResult r = instance->sync(SyncMode::Initial, request, services);
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(services.calls, (std::vector<std::string>{"get_auth_value instance_url", "report_rate_limit rest 5 window",
+                                                      "add_run_counter searches 1", "set_run_fact search_status 201",
+                                                      "set_stream_state deals {\"seen\":1}"}));
+  ASSERT_EQ(services.httpRequests.size(), 1u);
+  const auto& search = services.httpRequests[0];
+  EXPECT_EQ(search.method, "POST");
+  EXPECT_EQ(search.url, "https://vendor.test/search");
+  EXPECT_EQ(search.body, "{\"q\":\"*\"}");
+  EXPECT_TRUE(search.idempotent);
+  EXPECT_TRUE(search.noAuth);
+  EXPECT_EQ(search.limitClass, "rest");
+  EXPECT_EQ(services.ids(), std::vector<std::string>{"d1"});
+  ASSERT_EQ(services.checkpoints.size(), 1u);
+  EXPECT_EQ(services.checkpoints[0].cursorJson, "{\"done\":true}");
+}
+
 TEST(loader, AOneOnePluginInAHostThatKnowsOnlyOneZeroIsRefusedNamingBothVersions) {
   const uint32_t v10 = 1u << 16, v11 = (1u << 16) | 1u;
   EXPECT_EQ(abiRefusal(v11, v10).value_or(""),

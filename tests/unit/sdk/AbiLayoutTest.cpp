@@ -174,8 +174,11 @@ static_assert(offsetof(tributary_host_api_v1, set_action_result) == 152,
               "tributary_host_api_v1.set_action_result moved: released ABI fields never move");
 static_assert(offsetof(tributary_host_api_v1, report_rate_limit) == 160,
               "tributary_host_api_v1.report_rate_limit moved: released ABI fields never move");
+/* tributary_host_api_v1, 1.1 auth */
+static_assert(offsetof(tributary_host_api_v1, get_auth_value) == 168,
+              "tributary_host_api_v1.get_auth_value moved: released ABI fields never move");
 static_assert(
-    sizeof(tributary_host_api_v1) == 168,
+    sizeof(tributary_host_api_v1) == 176,
     "tributary_host_api_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 /* tributary_stream_v1 */
 static_assert(offsetof(tributary_stream_v1, struct_size) == 0,
@@ -265,8 +268,15 @@ static_assert(offsetof(tributary_connector_v1, http_rule_count) == 156,
               "tributary_connector_v1.http_rule_count moved: released ABI fields never move");
 static_assert(offsetof(tributary_connector_v1, http_rules) == 160,
               "tributary_connector_v1.http_rules moved: released ABI fields never move");
+/* tributary_connector_v1, 1.1 auth */
+static_assert(offsetof(tributary_connector_v1, auth_count) == 168,
+              "tributary_connector_v1.auth_count moved: released ABI fields never move");
+static_assert(offsetof(tributary_connector_v1, reserved_auth) == 172,
+              "tributary_connector_v1.reserved_auth moved: released ABI fields never move");
+static_assert(offsetof(tributary_connector_v1, auths) == 176,
+              "tributary_connector_v1.auths moved: released ABI fields never move");
 static_assert(
-    sizeof(tributary_connector_v1) == 168,
+    sizeof(tributary_connector_v1) == 184,
     "tributary_connector_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 /* tributary_link_v1 (1.1) */
 static_assert(offsetof(tributary_link_v1, struct_size) == 0,
@@ -383,11 +393,44 @@ static_assert(offsetof(tributary_http_rule_v1, description) == 40,
 static_assert(
     sizeof(tributary_http_rule_v1) == 48,
     "tributary_http_rule_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_auth_v1 (1.1 auth) */
+static_assert(offsetof(tributary_auth_v1, struct_size) == 0,
+              "tributary_auth_v1.struct_size moved: released ABI fields never move");
+static_assert(offsetof(tributary_auth_v1, type) == 4, "tributary_auth_v1.type moved: released ABI fields never move");
+static_assert(offsetof(tributary_auth_v1, flags) == 8, "tributary_auth_v1.flags moved: released ABI fields never move");
+static_assert(offsetof(tributary_auth_v1, reserved) == 12,
+              "tributary_auth_v1.reserved moved: released ABI fields never move");
+static_assert(offsetof(tributary_auth_v1, param_name) == 16,
+              "tributary_auth_v1.param_name moved: released ABI fields never move");
+static_assert(offsetof(tributary_auth_v1, value_prefix) == 24,
+              "tributary_auth_v1.value_prefix moved: released ABI fields never move");
+static_assert(offsetof(tributary_auth_v1, authorize_url) == 32,
+              "tributary_auth_v1.authorize_url moved: released ABI fields never move");
+static_assert(offsetof(tributary_auth_v1, token_url) == 40,
+              "tributary_auth_v1.token_url moved: released ABI fields never move");
+static_assert(offsetof(tributary_auth_v1, scopes) == 48,
+              "tributary_auth_v1.scopes moved: released ABI fields never move");
+static_assert(offsetof(tributary_auth_v1, authorize_params) == 56,
+              "tributary_auth_v1.authorize_params moved: released ABI fields never move");
+static_assert(offsetof(tributary_auth_v1, description) == 64,
+              "tributary_auth_v1.description moved: released ABI fields never move");
+static_assert(
+    sizeof(tributary_auth_v1) == 72,
+    "tributary_auth_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 static_assert(TRIBUTARY_HTTP_IDEMPOTENT == 1u && TRIBUTARY_RATE_LIMIT_POINTS == 1u &&
                   TRIBUTARY_RATE_LIMIT_QUOTA == 2u && TRIBUTARY_RATE_LIMIT_EVERY_REQUEST == 4u,
               "http flags are released values");
 static_assert(TRIBUTARY_HTTP_RULE_RETRY == 1 && TRIBUTARY_HTTP_RULE_RATE_LIMIT == 2 && TRIBUTARY_HTTP_RULE_QUOTA == 3,
               "http rule actions are released values");
+static_assert(TRIBUTARY_HTTP_NO_AUTH == 2u && TRIBUTARY_HTTP_KNOWN_FLAGS == 3u,
+              "http request flags are released values");
+static_assert(TRIBUTARY_HTTP_RULE_REFRESH_AUTH == 4, "http rule actions are released values");
+static_assert(TRIBUTARY_AUTH_BEARER == 1 && TRIBUTARY_AUTH_BASIC == 2 && TRIBUTARY_AUTH_API_KEY == 3 &&
+                  TRIBUTARY_AUTH_OAUTH2 == 4,
+              "auth types are released values");
+static_assert(TRIBUTARY_AUTH_IN_QUERY == 1u && TRIBUTARY_AUTH_PKCE == 2u && TRIBUTARY_AUTH_CLIENT_BASIC == 4u &&
+                  TRIBUTARY_AUTH_KNOWN_FLAGS == 7u,
+              "auth flags are released values");
 
 TEST(abi, LayoutIsPinnedAtBuildTimeInCAndCpp) {
   EXPECT_EQ(tributary_abi_layout_c_pinned(), 1);
@@ -403,4 +446,8 @@ TEST(abi, HostHasDetectsFunctionsWithinTheTable) {
   EXPECT_FALSE(TRIBUTARY_HOST_HAS(&api, get_secret));
   api.struct_size = sizeof api;
   EXPECT_TRUE(TRIBUTARY_HOST_HAS(&api, get_secret));
+  EXPECT_TRUE(TRIBUTARY_HOST_HAS(&api, get_auth_value));
+  api.struct_size = offsetof(tributary_host_api_v1, get_auth_value);  // 1.1 http, before 1.1 auth
+  EXPECT_TRUE(TRIBUTARY_HOST_HAS(&api, report_rate_limit));
+  EXPECT_FALSE(TRIBUTARY_HOST_HAS(&api, get_auth_value));
 }

@@ -2,6 +2,7 @@
 // descriptor TRIBUTARY_CONNECTOR builds, and every exception mapped to its result code.
 #include "tributary/sdk.hpp"
 
+#include <cstddef>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -23,6 +24,11 @@ struct tributary_host_ctx {
   bool cancelled = false;
   int responsesOut = 0;
   tributary_http_response_v1 response{};
+  uint32_t lastHttpFlags = 0;
+  // get_auth_value's answer, and the names asked for.
+  std::string authValue;
+  tributary_result authResult = TRIBUTARY_OK;
+  std::vector<std::string> authAsked;
 };
 
 namespace {
@@ -60,6 +66,7 @@ const tributary_host_api_v1* fakeHost() {
     a.http_request = [](tributary_host_ctx* c, const tributary_http_request_v1* r,
                         const tributary_http_response_v1** out) {
       ++c->responsesOut;
+      c->lastHttpFlags = r->flags;
       c->response.struct_size = sizeof c->response;
       c->response.status = s(r->url) == "http://down" ? 0 : 200;
       static const char kBody[] = "pong";
@@ -76,6 +83,12 @@ const tributary_host_api_v1* fakeHost() {
     };
     a.get_secret = [](tributary_host_instance* i, tributary_str k, tributary_str* o) {
       return lookup(i->secrets, k, o);
+    };
+    a.get_auth_value = [](tributary_host_ctx* c, tributary_str k, tributary_str* o) {
+      c->authAsked.push_back(s(k));
+      *o = c->authResult == TRIBUTARY_OK ? tributary_str{c->authValue.data(), c->authValue.size()}
+                                         : tributary_str{nullptr, 0};
+      return c->authResult;
     };
     return a;
   }();
@@ -321,4 +334,119 @@ TEST(wrapper, UnimplementedSyncModeIsFatalNamingIt) {
   tributary_result rc = tributary::detail::guard(fakeHost(), &ctx, [&] { connector.incrementalSync(cx, request); });
   EXPECT_EQ(rc, TRIBUTARY_FATAL);
   EXPECT_EQ(ctx.error, "this connector does not implement incrementalSync (stream 'deals')");
+}
+
+// --- 1.1 auth ---
+
+TEST(wrapper_auth, TheDescriptorCarriesEachAuthTypeWithNullForTheHostsDefaults) {
+  tributary::ConnectorInfo info{"tributary.wrapper_auth", "1.0.0", "auth", {}, {}};
+  info.stream({"items", "id", "", "", ""});
+  tributary::AuthInfo oauth = tributary::AuthInfo::oauth2("https://login.vendor.test/authorize",
+                                                          "https://login.vendor.test/token", "api refresh_token");
+  oauth.pkce = true;
+  oauth.clientBasic = true;
+  oauth.authorizeParams = "access_type=offline";
+  info.auth(oauth);
+  tributary::AuthInfo bare = tributary::AuthInfo::bearer("a private-app token");
+  bare.paramName = "X-Token";
+  bare.valuePrefix = "";  // the bare token: "" is not "the default"
+  info.auth(bare);
+  tributary::AuthInfo key = tributary::AuthInfo::apiKeyInQuery("hapikey");
+  key.valuePrefix = "Token ";
+  info.auth(key).auth(tributary::AuthInfo::basic());
+  info.httpRule({tributary::HttpRuleAction::RefreshAuth, 401, "INVALID_SESSION_ID", "", 0, "expired session"});
+  const tributary::detail::Descriptor descriptor(info, tributary::detail::Tag<TestConnector>{});
+  const tributary_connector_v1* d = descriptor.get();
+  ASSERT_EQ(d->auth_count, 4u);
+  EXPECT_EQ(d->reserved_auth, 0u);
+  const tributary_auth_v1* a = d->auths;
+  for (uint32_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(a[i].struct_size, sizeof(tributary_auth_v1));
+    EXPECT_EQ(a[i].reserved, 0u);
+  }
+  EXPECT_EQ(a[0].type, uint32_t{TRIBUTARY_AUTH_OAUTH2});
+  EXPECT_EQ(a[0].flags, TRIBUTARY_AUTH_PKCE | TRIBUTARY_AUTH_CLIENT_BASIC);
+  EXPECT_EQ(a[0].param_name, nullptr);
+  EXPECT_EQ(a[0].value_prefix, nullptr) << "nullopt: the host's \"Bearer \"";
+  EXPECT_STREQ(a[0].authorize_url, "https://login.vendor.test/authorize");
+  EXPECT_STREQ(a[0].token_url, "https://login.vendor.test/token");
+  EXPECT_STREQ(a[0].scopes, "api refresh_token");
+  EXPECT_STREQ(a[0].authorize_params, "access_type=offline");
+  EXPECT_STREQ(a[0].description, "");
+  EXPECT_EQ(a[1].type, uint32_t{TRIBUTARY_AUTH_BEARER});
+  EXPECT_EQ(a[1].flags, 0u);
+  EXPECT_STREQ(a[1].param_name, "X-Token");
+  EXPECT_STREQ(a[1].value_prefix, "");
+  EXPECT_EQ(a[1].authorize_url, nullptr);
+  EXPECT_EQ(a[1].token_url, nullptr);
+  EXPECT_EQ(a[1].scopes, nullptr);
+  EXPECT_EQ(a[1].authorize_params, nullptr);
+  EXPECT_STREQ(a[1].description, "a private-app token");
+  EXPECT_EQ(a[2].type, uint32_t{TRIBUTARY_AUTH_API_KEY});
+  EXPECT_EQ(a[2].flags, TRIBUTARY_AUTH_IN_QUERY);
+  EXPECT_STREQ(a[2].param_name, "hapikey");
+  EXPECT_STREQ(a[2].value_prefix, "Token ");
+  EXPECT_EQ(a[3].type, uint32_t{TRIBUTARY_AUTH_BASIC});
+  EXPECT_EQ(a[3].flags, 0u);
+  EXPECT_EQ(a[3].param_name, nullptr);
+  EXPECT_EQ(a[3].value_prefix, nullptr);
+  ASSERT_EQ(d->http_rule_count, 1u);
+  EXPECT_EQ(d->http_rules[0].action, uint32_t{TRIBUTARY_HTTP_RULE_REFRESH_AUTH});
+  EXPECT_EQ(d->http_rules[0].limit_class[0], '\0');
+}
+
+TEST(wrapper_auth, ADescriptorWithoutAuthTypesHasNone) {
+  const tributary_connector_v1* d = tributary_connector_entry_v1();
+  EXPECT_EQ(d->auth_count, 0u);
+  EXPECT_EQ(d->auths, nullptr);
+  EXPECT_EQ(d->reserved_auth, 0u);
+}
+
+TEST(wrapper_auth, NoAuthAndIdempotentBecomeTheRequestsFlags) {
+  tributary_host_ctx ctx;
+  tributary::Context cx(fakeHost(), &ctx);
+  tributary::HttpRequest r;
+  r.url = "http://up";
+  cx.http(r);
+  EXPECT_EQ(ctx.lastHttpFlags, 0u);
+  r.noAuth = true;
+  cx.http(r);
+  EXPECT_EQ(ctx.lastHttpFlags, TRIBUTARY_HTTP_NO_AUTH);
+  r.idempotent = true;
+  cx.http(r);
+  EXPECT_EQ(ctx.lastHttpFlags, TRIBUTARY_HTTP_NO_AUTH | TRIBUTARY_HTTP_IDEMPOTENT);
+  EXPECT_EQ(ctx.responsesOut, 0);
+}
+
+TEST(wrapper_auth, AuthValueReturnsTheHostsValueAndThrowsItsRefusalAsHostStopped) {
+  tributary_host_ctx ctx;
+  tributary::Context cx(fakeHost(), &ctx);
+  ctx.authValue = "https://na1.my.salesforce.com";
+  EXPECT_EQ(cx.authValue("instance_url"), "https://na1.my.salesforce.com");
+  ctx.authValue.clear();
+  EXPECT_EQ(cx.authValue("api_base_url_for_customer"), "") << "a field the token answer did not have";
+  EXPECT_EQ(ctx.authAsked, (std::vector<std::string>{"instance_url", "api_base_url_for_customer"}));
+  for (tributary_result refused : {TRIBUTARY_FATAL, TRIBUTARY_RETRY, TRIBUTARY_CANCELLED}) {
+    ctx.authResult = refused;
+    try {
+      cx.authValue("instance_url");
+      ADD_FAILURE() << "no throw for " << refused;
+    } catch (const tributary::HostStopped& e) {
+      EXPECT_EQ(e.code(), refused);
+    }
+  }
+  // At the boundary: the hook returns the host's code, with no message of its own.
+  ctx.authResult = TRIBUTARY_RETRY;
+  EXPECT_EQ(tributary::detail::guard(fakeHost(), &ctx, [&] { cx.authValue("instance_url"); }), TRIBUTARY_RETRY);
+  EXPECT_EQ(ctx.error, "");
+}
+
+TEST(wrapper_auth, AuthValueOnAHostWithoutGetAuthValueIsFatalNamingTheHostAsTooOld) {
+  tributary_host_api_v1 older = *fakeHost();
+  older.struct_size = offsetof(tributary_host_api_v1, get_auth_value);  // 1.1 http, before auth
+  tributary_host_ctx ctx;
+  tributary::Context cx(&older, &ctx);
+  EXPECT_EQ(tributary::detail::guard(&older, &ctx, [&] { cx.authValue("instance_url"); }), TRIBUTARY_FATAL);
+  EXPECT_EQ(ctx.error, "this host has no get_auth_value (it predates connector ABI 1.1)");
+  EXPECT_TRUE(ctx.authAsked.empty()) << "beyond the host's struct_size: never called";
 }

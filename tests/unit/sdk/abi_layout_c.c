@@ -101,7 +101,9 @@ _Static_assert(offsetof(tributary_host_api_v1, set_run_fact) == 136, "tributary_
 _Static_assert(offsetof(tributary_host_api_v1, declare_stream) == 144, "tributary_host_api_v1.declare_stream moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_host_api_v1, set_action_result) == 152, "tributary_host_api_v1.set_action_result moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_host_api_v1, report_rate_limit) == 160, "tributary_host_api_v1.report_rate_limit moved: released ABI fields never move");
-_Static_assert(sizeof(tributary_host_api_v1) == 168, "tributary_host_api_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_host_api_v1, 1.1 auth */
+_Static_assert(offsetof(tributary_host_api_v1, get_auth_value) == 168, "tributary_host_api_v1.get_auth_value moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_host_api_v1) == 176, "tributary_host_api_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 /* tributary_stream_v1 */
 _Static_assert(offsetof(tributary_stream_v1, struct_size) == 0, "tributary_stream_v1.struct_size moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_stream_v1, flags) == 4, "tributary_stream_v1.flags moved: released ABI fields never move");
@@ -147,7 +149,11 @@ _Static_assert(offsetof(tributary_connector_v1, rate_limits) == 144, "tributary_
 _Static_assert(offsetof(tributary_connector_v1, rate_limit_count) == 152, "tributary_connector_v1.rate_limit_count moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_connector_v1, http_rule_count) == 156, "tributary_connector_v1.http_rule_count moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_connector_v1, http_rules) == 160, "tributary_connector_v1.http_rules moved: released ABI fields never move");
-_Static_assert(sizeof(tributary_connector_v1) == 168, "tributary_connector_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+/* tributary_connector_v1, 1.1 auth */
+_Static_assert(offsetof(tributary_connector_v1, auth_count) == 168, "tributary_connector_v1.auth_count moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, reserved_auth) == 172, "tributary_connector_v1.reserved_auth moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_connector_v1, auths) == 176, "tributary_connector_v1.auths moved: released ABI fields never move");
+_Static_assert(sizeof(tributary_connector_v1) == 184, "tributary_connector_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 /* tributary_link_v1 (1.1) */
 _Static_assert(offsetof(tributary_link_v1, struct_size) == 0, "tributary_link_v1.struct_size moved: released ABI fields never move");
 _Static_assert(offsetof(tributary_link_v1, flags) == 4, "tributary_link_v1.flags moved: released ABI fields never move");
@@ -190,7 +196,6 @@ _Static_assert(offsetof(tributary_action_v1, reserved) == 36, "tributary_action_
 _Static_assert(sizeof(tributary_action_v1) == 40, "tributary_action_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
 /* clang-format on */
 
-/* Referenced by AbiLayoutTest.cpp so this file is linked in, not just compiled. */
 /* tributary_rate_limit_v1 (1.1 http) */
 _Static_assert(offsetof(tributary_rate_limit_v1, struct_size) == 0,
                "tributary_rate_limit_v1.struct_size moved: released ABI fields never move");
@@ -233,4 +238,40 @@ _Static_assert(TRIBUTARY_HTTP_IDEMPOTENT == 1u && TRIBUTARY_RATE_LIMIT_POINTS ==
 _Static_assert(TRIBUTARY_HTTP_RULE_RETRY == 1 && TRIBUTARY_HTTP_RULE_RATE_LIMIT == 2 && TRIBUTARY_HTTP_RULE_QUOTA == 3,
                "http rule actions are released values");
 
+/* tributary_auth_v1 (1.1 auth) */
+_Static_assert(offsetof(tributary_auth_v1, struct_size) == 0,
+               "tributary_auth_v1.struct_size moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_auth_v1, type) == 4, "tributary_auth_v1.type moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_auth_v1, flags) == 8,
+               "tributary_auth_v1.flags moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_auth_v1, reserved) == 12,
+               "tributary_auth_v1.reserved moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_auth_v1, param_name) == 16,
+               "tributary_auth_v1.param_name moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_auth_v1, value_prefix) == 24,
+               "tributary_auth_v1.value_prefix moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_auth_v1, authorize_url) == 32,
+               "tributary_auth_v1.authorize_url moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_auth_v1, token_url) == 40,
+               "tributary_auth_v1.token_url moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_auth_v1, scopes) == 48,
+               "tributary_auth_v1.scopes moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_auth_v1, authorize_params) == 56,
+               "tributary_auth_v1.authorize_params moved: released ABI fields never move");
+_Static_assert(offsetof(tributary_auth_v1, description) == 64,
+               "tributary_auth_v1.description moved: released ABI fields never move");
+_Static_assert(
+    sizeof(tributary_auth_v1) == 72,
+    "tributary_auth_v1 changed size: grow structs only at the end, in a new minor, and pin the new fields here");
+_Static_assert(TRIBUTARY_HTTP_NO_AUTH == 2u && TRIBUTARY_HTTP_KNOWN_FLAGS == 3u,
+               "http request flags are released values");
+_Static_assert(TRIBUTARY_HTTP_RULE_REFRESH_AUTH == 4, "http rule actions are released values");
+_Static_assert(TRIBUTARY_AUTH_BEARER == 1 && TRIBUTARY_AUTH_BASIC == 2 && TRIBUTARY_AUTH_API_KEY == 3 &&
+                   TRIBUTARY_AUTH_OAUTH2 == 4,
+               "auth types are released values");
+_Static_assert(TRIBUTARY_AUTH_IN_QUERY == 1u && TRIBUTARY_AUTH_PKCE == 2u && TRIBUTARY_AUTH_CLIENT_BASIC == 4u &&
+                   TRIBUTARY_AUTH_KNOWN_FLAGS == 7u,
+               "auth flags are released values");
+
+/* Referenced by AbiLayoutTest.cpp so this file is linked in, not just compiled. */
 int tributary_abi_layout_c_pinned(void) { return 1; }
