@@ -22,13 +22,16 @@ std::string salesforceScenario(int opportunities, bool rotate, int contacts, int
          std::to_string(opportunities) + ", Contact: " + std::to_string(contacts) +
          ", Account: " + std::to_string(accounts) +
          "}\n"
+         "    query: {page_size: 10}\n"
          "    auth: {rotate_refresh_tokens: " +
          (rotate ? "true" : "false") + "}\n";
 }
 
 Secrets::Secrets() {
+  // With database.url the hosts share one key file, made once (as `tributary secrets rotate-key`
+  // does on the first host) and given to each.
   keyFile = dir / "secret.key";
-  // The host makes the key; the test only names where (a shared file: every host gets the same).
+  secrets::KeyRing::loadOrCreate(keyFile);
   clientSecretFile = dir.write("client-secret", "salesforce-secret");
 }
 
@@ -53,7 +56,7 @@ std::vector<int> AuthHost::workerPids() const {
 std::unique_ptr<AuthHost> startAuthHost(QueueDatabase& q, const std::string& name, const Secrets& secrets,
                                         const std::string& connections, int concurrency, int port) {
   auto h = std::make_unique<AuthHost>();
-  const auto plugins = buildDir() / "tests" / "fixture-plugins-http";
+  const auto plugins = buildDir() / "tests" / "fixture-plugins-auth";
   h->config = h->dir.write(
       "tributary.yaml",
       "state_dir: " + (h->dir / "state").string() + "\ndatabase:\n  url: \"" + q.db.conninfo() +
@@ -143,10 +146,12 @@ std::vector<std::string> storedTokens(QueueDatabase& q, const Secrets& secrets, 
   return out;
 }
 
-std::set<std::string> liveIds(QueueDatabase& q, const std::string& connection, const std::string& table) {
+std::set<std::string> liveIds(QueueDatabase& q, const std::string& connection, const std::string& stream) {
   const std::string id = http_e2e::connectionId(q, connection);
   auto c = q.pool->acquire();
-  auto r = c->exec("SELECT source_id FROM " + table + " WHERE connection_id = $1::uuid AND deleted_at IS NULL", id);
+  auto r = c->exec(
+      "SELECT source_id FROM records WHERE connection_id = $1::uuid AND stream = $2 AND deleted_at IS NULL", id,
+      stream);
   std::set<std::string> out;
   for (int i = 0; i < r.rows(); ++i) out.insert(r.text(i, 0));
   return out;

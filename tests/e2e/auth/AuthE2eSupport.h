@@ -19,8 +19,8 @@ namespace tributary::test::auth_e2e {
 using http_e2e::LoggedRequest;
 using http_e2e::Simulator;
 
-// A Salesforce scenario with `opportunities` (and 0 of the other objects unless given), OAuth
-// clients salesforce-client/salesforce-secret; `rotate`: single-use refresh tokens.
+// A Salesforce scenario with `opportunities` (and 0 of the other objects unless given), pages of 10,
+// the OAuth client salesforce-client/salesforce-secret; `rotate`: single-use refresh tokens.
 std::string salesforceScenario(int opportunities, bool rotate, int contacts = 0, int accounts = 0);
 
 // What a test's hosts share: the key file and the client secret file, in one temp dir.
@@ -35,7 +35,7 @@ struct Secrets {
 // Salesforce, its redirect_uri `redirectUri` ("" for the default). `settings` is added to the
 // fixture's settings mapping.
 std::string oauthConnectionYaml(const std::string& name, const Simulator& sim, const Secrets& secrets,
-                                const std::string& settings = "page_size: 10", const std::string& redirectUri = "");
+                                const std::string& settings = "", const std::string& redirectUri = "");
 
 struct AuthHost {
   TempDir dir;
@@ -73,7 +73,8 @@ std::vector<LoggedRequest> tokenRequests(const Simulator& sim);
 // tests collect what the hosts stored (opened with the key file) as they go.
 std::vector<std::string> storedTokens(QueueDatabase& q, const Secrets& secrets, const std::string& connection);
 
-// The source ids of the connection's live rows of `table` (deals: the fixture's opportunities).
-std::set<std::string> liveIds(QueueDatabase& q, const std::string& connection, const std::string& table);
+// The source ids of the connection's live records of `stream` (the fixture's streams are in the
+// generic records table).
+std::set<std::string> liveIds(QueueDatabase& q, const std::string& connection, const std::string& stream);
 
 }  // namespace tributary::test::auth_e2e

@@ -41,7 +41,7 @@ TEST(ConnectFlow, TheCallbackStoresSealedTokensThatTheSyncSendsAndReadsTheInstan
 
   auto j = http_e2e::waitJob(q, enqueue(q, "sf"), std::chrono::seconds(40), host->log());
   ASSERT_EQ(j.status, queue::JobStatus::Completed) << j.toJson().dump(2) << host->log();
-  EXPECT_EQ(liveIds(q, "sf", "deals").size(), 35u);
+  EXPECT_EQ(liveIds(q, "sf", "opportunities").size(), 35u);
 
   // One code exchange, no refresh: the token stayed good.
   EXPECT_EQ(tokenRequests(sim).size(), 1u) << http_e2e::describe(tokenRequests(sim));

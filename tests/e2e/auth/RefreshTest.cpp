@@ -63,7 +63,7 @@ TEST(TokenRefresh, AnAccessTokenExpiringMidSyncUnderFourJobsOnTwoHostsIsRefreshe
     ASSERT_EQ(j.status, queue::JobStatus::Completed) << j.toJson().dump(2) << logs();
     EXPECT_EQ(j.attempts, 1) << j.toJson().dump(2);
   }
-  EXPECT_EQ(liveIds(q, "sf", "deals").size(), static_cast<size_t>(kRecords));
+  EXPECT_EQ(liveIds(q, "sf", "opportunities").size(), static_cast<size_t>(kRecords));
   EXPECT_EQ(liveIds(q, "sf", "contacts").size(), static_cast<size_t>(kRecords));
   EXPECT_EQ(liveIds(q, "sf", "accounts").size(), static_cast<size_t>(kRecords));
 
@@ -119,5 +119,5 @@ TEST(TokenRefresh, ASingleUseRefreshTokenLostToAKillBetweenTheVendorsAnswerAndTh
   EXPECT_TRUE(credentialRow(q)["failure"].is_null());
   auto again = http_e2e::waitJob(q, enqueue(q, "sf"), std::chrono::seconds(40), host->log());
   EXPECT_EQ(again.status, queue::JobStatus::Completed) << again.toJson().dump(2) << host->log();
-  EXPECT_EQ(liveIds(q, "sf", "deals").size(), 30u);
+  EXPECT_EQ(liveIds(q, "sf", "opportunities").size(), 30u);
 }
