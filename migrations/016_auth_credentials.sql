@@ -4,12 +4,15 @@
 -- its associated data binds it to its row ("TABLE:ID"), so a value copied to another row does
 -- not open. `tributary secrets rotate-key` re-seals every row of these tables in one transaction.
 
--- One row per connection whose auth is oauth2: its tokens. A refresh runs under the advisory
--- lock of the connection (db::advisory::kCredential and hashtext(connection_id::text)), so however
--- many jobs and hosts see the token expire, one of them refreshes it and the others read the
--- new version.
+-- One row per OAuth credential: its tokens. A credential is a connection's own
+-- ("connection:<connection id>"), or shared by the connections that name it in auth.credential
+-- ("shared:<name>": one connect flow connects them all, one refresh serves them all). A refresh
+-- runs under the credential's advisory lock (db::advisory::kCredential and hashtext(credential)),
+-- so however many jobs and hosts see the token expire, one of them refreshes it and the others
+-- read the new version.
 CREATE TABLE auth_credentials (
-  connection_id      uuid PRIMARY KEY REFERENCES connections (id) ON DELETE CASCADE,
+  credential         text PRIMARY KEY,
+  connection_id      uuid REFERENCES connections (id) ON DELETE SET NULL,  -- the last to connect it
   auth_type          text NOT NULL,               -- oauth2
   key_id             text NOT NULL,               -- the key that sealed `sealed`
   -- The sealed JSON {access_token, refresh_token, token_type, scope, extra: {...}}: extra holds

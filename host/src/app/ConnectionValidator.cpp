@@ -1,5 +1,7 @@
 #include "app/ConnectionValidator.h"
 
+#include <map>
+
 #include "common/Log.h"
 #include "common/Redact.h"
 #include "common/Strings.h"
@@ -69,6 +71,25 @@ void validateConnections(const config::Config& cfg, const plugins::PluginRegistr
   };
   std::vector<std::string> loaded;
   for (const auto& p : registry.plugins()) loaded.push_back(p->name());
+  // A shared credential is one vendor grant: the connections naming it use one connector and one
+  // OAuth app at one token endpoint.
+  std::map<std::string, const config::ConnectionConfig*> sharers;
+  for (const auto& c : cfg.connections) {
+    if (c.auth.credential.empty()) continue;
+    auto [it, first] = sharers.emplace(c.auth.credential, &c);
+    const config::ConnectionConfig& o = *it->second;
+    if (first) continue;
+    std::string differs;
+    if (o.connector != c.connector) differs = "connector";
+    else if (o.auth.value("client_id") != c.auth.value("client_id")) differs = "auth.client_id";
+    else if (o.auth.tokenUrl != c.auth.tokenUrl) differs = "auth.token_url";
+    if (!differs.empty()) {
+      add(c.auth.location, c.auth.path + ".credential",
+          "credential \"" + c.auth.credential + "\" is shared with " + o.qualifiedName() + " (" +
+              o.auth.location.format() + "), whose " + differs +
+              " differs: connections share a credential only with the same connector, client_id and token_url");
+    }
+  }
   for (const auto& c : cfg.connections) {
     if (c.connector.empty()) continue;
     auto plugin = registry.find(c.connector);

@@ -19,6 +19,7 @@ std::optional<AuthSettings> resolveAuth(const config::ConnectionConfig& conn, co
   s.workspace = conn.workspace;
   s.connection = conn.name;
   s.connectionId = connectionId;
+  s.credential = conn.auth.credential.empty() ? "connection:" + connectionId : "shared:" + conn.auth.credential;
   s.paramName = declared->paramName;
   s.valuePrefix = declared->valuePrefix;
   s.inQuery = declared->inQuery;

@@ -15,7 +15,10 @@ struct AuthSettings {
   std::string label;         // "acme/salesforce", for messages
   std::string workspace;     // the workspace's slug, for the commands messages suggest
   std::string connection;    // the connection's name
-  std::string connectionId;  // its row (oauth2: the key of its auth_credentials row)
+  std::string connectionId;  // its row
+  // oauth2: the key of its auth_credentials row: "shared:NAME" (auth.credential), else
+  // "connection:" + connectionId.
+  std::string credential;
   // How it is sent: a header (paramName: value prefix + credential), or a query parameter.
   std::string paramName;
   std::string valuePrefix;
@@ -29,6 +32,10 @@ struct AuthSettings {
   bool pkce = false, clientBasic = false;
 
   std::string authorizeCommand() const { return "tributary oauth authorize " + workspace + " " + connection; }
+  // "acme/sf" or "acme/sf (credential crm)", for messages about the tokens.
+  std::string tokensOf() const {
+    return credential.rfind("shared:", 0) == 0 ? label + " (credential " + credential.substr(7) + ")" : label;
+  }
 };
 
 // The connection's credential, or nullopt when it has no auth:. `server` gives the default

@@ -128,7 +128,7 @@ ConnectFlow::Finished ConnectFlow::finish(db::Connection& conn, const AuthSettin
   }
   redact::remember(answer.accessToken);
   redact::remember(answer.refreshToken);
-  const StoredCredential stored = CredentialStore(*ring_).store(conn, s.connectionId, answer, "", false);
+  const StoredCredential stored = CredentialStore(*ring_).store(conn, s.credential, s.connectionId, answer, "", false);
   log::info("auth", "[{}] connected: OAuth tokens stored (version {}{})", s.label, stored.version,
             answer.refreshToken.empty() ? ", no refresh token" : "");
   return Finished{s.label, stored.version, !answer.refreshToken.empty()};

@@ -21,12 +21,12 @@ std::string processName() {
   return std::string(host[0] ? host : "unknown") + ":" + std::to_string(getpid());
 }
 
-std::optional<StoredCredential> CredentialStore::load(db::Connection& conn, const std::string& connectionId) const {
-  auto r = conn.exec(std::string("SELECT ") + kColumns + " FROM auth_credentials WHERE connection_id = $1::uuid",
-                     connectionId);
+std::optional<StoredCredential> CredentialStore::load(db::Connection& conn, const std::string& credential) const {
+  auto r = conn.exec(std::string("SELECT ") + kColumns + " FROM auth_credentials WHERE credential = $1",
+                     credential);
   if (r.empty()) return std::nullopt;
   StoredCredential c;
-  const std::string plain = ring_.open(secrets::Sealed{r.text(0, 0), secrets::fromHex(r.text(0, 1))}, aad(connectionId));
+  const std::string plain = ring_.open(secrets::Sealed{r.text(0, 0), secrets::fromHex(r.text(0, 1))}, aad(credential));
   Json j = Json::parse(plain);
   c.accessToken = j.value("access_token", "");
   c.refreshToken = j.value("refresh_token", "");
@@ -43,8 +43,8 @@ std::optional<StoredCredential> CredentialStore::load(db::Connection& conn, cons
   return c;
 }
 
-StoredCredential CredentialStore::store(db::Connection& conn, const std::string& connectionId,
-                                        const TokenAnswer& answer, const std::string& previousRefresh,
+StoredCredential CredentialStore::store(db::Connection& conn, const std::string& credential,
+                                        const std::string& connectionId, const TokenAnswer& answer, const std::string& previousRefresh,
                                         bool refreshed) const {
   StoredCredential c;
   c.accessToken = answer.accessToken;
@@ -57,12 +57,13 @@ StoredCredential CredentialStore::store(db::Connection& conn, const std::string&
                    {"token_type", c.tokenType},
                    {"scope", c.scope},
                    {"extra", c.extra}};
-  const secrets::Sealed sealed = ring_.seal(plain.dump(), aad(connectionId));
+  const secrets::Sealed sealed = ring_.seal(plain.dump(), aad(credential));
   std::optional<int64_t> expiresInS = answer.expiresInS;
   auto r = conn.exec(
-      "INSERT INTO auth_credentials (connection_id, auth_type, key_id, sealed, access_expires_at)"
-      " VALUES ($1::uuid, 'oauth2', $2, $3::bytea, now() + make_interval(secs => $4::bigint))"
-      " ON CONFLICT (connection_id) DO UPDATE SET key_id = EXCLUDED.key_id, sealed = EXCLUDED.sealed,"
+      "INSERT INTO auth_credentials (credential, connection_id, auth_type, key_id, sealed, access_expires_at)"
+      " VALUES ($1, $6::uuid, 'oauth2', $2, $3::bytea, now() + make_interval(secs => $4::bigint))"
+      " ON CONFLICT (credential) DO UPDATE SET key_id = EXCLUDED.key_id, sealed = EXCLUDED.sealed,"
+      "  connection_id = CASE WHEN $5 THEN auth_credentials.connection_id ELSE EXCLUDED.connection_id END,"
       "  access_expires_at = EXCLUDED.access_expires_at, version = auth_credentials.version + 1,"
       "  refreshed_at = CASE WHEN $5 THEN now() ELSE auth_credentials.refreshed_at END,"
       "  obtained_at = CASE WHEN $5 THEN auth_credentials.obtained_at ELSE now() END,"
@@ -70,7 +71,8 @@ StoredCredential CredentialStore::store(db::Connection& conn, const std::string&
       "  refresh_started_at = NULL, refresh_started_by = NULL, failure = NULL, failed_at = NULL, updated_at = now()"
       " RETURNING version, (extract(epoch FROM access_expires_at) * 1000)::bigint,"
       "  (extract(epoch FROM coalesce(refreshed_at, obtained_at)) * 1000)::bigint, refresh_count",
-      connectionId, sealed.keyId, secrets::byteaParam(sealed.bytes), expiresInS, refreshed);
+      credential, sealed.keyId, secrets::byteaParam(sealed.bytes), expiresInS, refreshed,
+      connectionId.empty() ? db::Param() : db::Param(connectionId));
   c.version = static_cast<uint64_t>(r.int64(0, 0));
   if (!r.isNull(0, 1)) c.expiresAtMs = r.int64(0, 1);
   c.issuedAtMs = r.int64(0, 2);
@@ -78,36 +80,36 @@ StoredCredential CredentialStore::store(db::Connection& conn, const std::string&
   return c;
 }
 
-void CredentialStore::seed(db::Connection& conn, const std::string& connectionId,
+void CredentialStore::seed(db::Connection& conn, const std::string& credential, const std::string& connectionId,
                            const std::string& refreshToken) const {
   const Json plain{{"access_token", ""}, {"refresh_token", refreshToken}, {"extra", Json::object()}};
-  const secrets::Sealed sealed = ring_.seal(plain.dump(), aad(connectionId));
+  const secrets::Sealed sealed = ring_.seal(plain.dump(), aad(credential));
   conn.exec(
-      "INSERT INTO auth_credentials (connection_id, auth_type, key_id, sealed, access_expires_at, version)"
-      " VALUES ($1::uuid, 'oauth2', $2, $3::bytea, 'epoch', 0) ON CONFLICT (connection_id) DO NOTHING",
-      connectionId, sealed.keyId, secrets::byteaParam(sealed.bytes));
+      "INSERT INTO auth_credentials (credential, connection_id, auth_type, key_id, sealed, access_expires_at, version)"
+      " VALUES ($1, $4::uuid, 'oauth2', $2, $3::bytea, 'epoch', 0) ON CONFLICT (credential) DO NOTHING",
+      credential, sealed.keyId, secrets::byteaParam(sealed.bytes), connectionId.empty() ? db::Param() : db::Param(connectionId));
 }
 
-void CredentialStore::markRefreshStarted(db::Connection& conn, const std::string& connectionId,
+void CredentialStore::markRefreshStarted(db::Connection& conn, const std::string& credential,
                                          const std::string& by) const {
   conn.exec(
       "UPDATE auth_credentials SET refresh_started_at = now(), refresh_started_by = $2, updated_at = now()"
-      " WHERE connection_id = $1::uuid",
-      connectionId, by);
+      " WHERE credential = $1",
+      credential, by);
 }
 
-void CredentialStore::clearRefreshStarted(db::Connection& conn, const std::string& connectionId) const {
+void CredentialStore::clearRefreshStarted(db::Connection& conn, const std::string& credential) const {
   conn.exec(
       "UPDATE auth_credentials SET refresh_started_at = NULL, refresh_started_by = NULL, updated_at = now()"
-      " WHERE connection_id = $1::uuid",
-      connectionId);
+      " WHERE credential = $1",
+      credential);
 }
 
-void CredentialStore::markFailed(db::Connection& conn, const std::string& connectionId, const std::string& why) const {
+void CredentialStore::markFailed(db::Connection& conn, const std::string& credential, const std::string& why) const {
   conn.exec(
       "UPDATE auth_credentials SET failure = $2, failed_at = now(), refresh_started_at = NULL,"
-      " refresh_started_by = NULL, updated_at = now() WHERE connection_id = $1::uuid",
-      connectionId, why);
+      " refresh_started_by = NULL, updated_at = now() WHERE credential = $1",
+      credential, why);
 }
 
 }  // namespace tributary::auth

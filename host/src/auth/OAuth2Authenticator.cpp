@@ -24,9 +24,9 @@ constexpr milliseconds kLockWait{60'000};
 // The session advisory lock of one credential, held on `conn` until destroyed.
 class CredentialLock {
  public:
-  CredentialLock(db::Connection& conn, const std::string& connectionId, const std::function<bool()>& cancelled,
+  CredentialLock(db::Connection& conn, const std::string& credential, const std::function<bool()>& cancelled,
                  const std::string& label)
-      : conn_(conn), id_(connectionId) {
+      : conn_(conn), id_(credential) {
     const auto deadline = std::chrono::steady_clock::now() + kLockWait;
     for (;;) {
       auto r = conn_.exec("SELECT pg_try_advisory_lock($1, hashtext($2))", db::advisory::kCredential, id_);
@@ -97,16 +97,16 @@ const StoredCredential& OAuth2Authenticator::usable() {
   if (!current_) {
     auto conn = pool_.acquire();
     try {
-      current_ = store().load(*conn, s_.connectionId);
+      current_ = store().load(*conn, s_.credential);
       if (!current_ && !s_.seedRefreshToken.empty()) {
-        store().seed(*conn, s_.connectionId, s_.seedRefreshToken);
-        current_ = store().load(*conn, s_.connectionId);
+        store().seed(*conn, s_.credential, s_.connectionId, s_.seedRefreshToken);
+        current_ = store().load(*conn, s_.credential);
       }
     } catch (const secrets::SecretError& e) {
-      unusable("the OAuth tokens of " + s_.label + " cannot be opened: " + e.what());
+      unusable("the OAuth tokens of " + s_.tokensOf() + " cannot be opened: " + e.what());
     }
     if (!current_) {
-      unusable("connection " + s_.label + " has no OAuth tokens yet: run `" + s_.authorizeCommand() +
+      unusable("connection " + s_.tokensOf() + " has no OAuth tokens yet: run `" + s_.authorizeCommand() +
                "` and open the URL it prints to connect it");
     }
     remember(*current_);
@@ -139,12 +139,12 @@ std::string OAuth2Authenticator::value(std::string_view name) {
 
 void OAuth2Authenticator::refresh(uint64_t seenVersion) {
   auto conn = pool_.acquire();
-  CredentialLock lock(*conn, s_.connectionId, cancelled_, s_.label);
+  CredentialLock lock(*conn, s_.credential, cancelled_, s_.tokensOf());
   std::optional<StoredCredential> row;
   try {
-    row = store().load(*conn, s_.connectionId);
+    row = store().load(*conn, s_.credential);
   } catch (const secrets::SecretError& e) {
-    unusable("the OAuth tokens of " + s_.label + " cannot be opened: " + e.what());
+    unusable("the OAuth tokens of " + s_.tokensOf() + " cannot be opened: " + e.what());
   }
   if (!row) {
     unusable("connection " + s_.label + " has no OAuth tokens (they were removed): run `" + s_.authorizeCommand() + "`");
@@ -161,17 +161,17 @@ void OAuth2Authenticator::refresh(uint64_t seenVersion) {
     return;
   }
   if (row->refreshToken.empty()) {
-    const std::string why = "the OAuth access token of " + s_.label +
+    const std::string why = "the OAuth access token of " + s_.tokensOf() +
                             " expired and the vendor gave no refresh token with it (ask for offline access in "
                             "auth.scopes or the connector's authorize parameters)";
-    store().markFailed(*conn, s_.connectionId, why);
+    store().markFailed(*conn, s_.credential, why);
     current_ = row;
     current_->failure = why;
     unusable(why + "; run `" + s_.authorizeCommand() + "` to connect it again");
   }
   const std::optional<int64_t> unfinishedAt = row->refreshStartedAtMs;
   const std::string unfinishedBy = row->refreshStartedBy;
-  store().markRefreshStarted(*conn, s_.connectionId, processName());
+  store().markRefreshStarted(*conn, s_.credential, processName());
   TokenAnswer answer;
   try {
     answer = TokenEndpoint(service_.transport(), s_).refresh(row->refreshToken);
@@ -179,7 +179,7 @@ void OAuth2Authenticator::refresh(uint64_t seenVersion) {
     if (e.kind() == TokenError::Kind::Transient) {
       // Not answered: a request that never left may be sent again later; one that may have
       // arrived leaves the marker, so that a refusal of its token is explained.
-      if (!e.sent()) store().clearRefreshStarted(*conn, s_.connectionId);
+      if (!e.sent()) store().clearRefreshStarted(*conn, s_.credential);
       throw http::HttpError(http::HttpError::Kind::Transient, e.what(), e.sent());
     }
     std::string why = e.what();
@@ -190,7 +190,7 @@ void OAuth2Authenticator::refresh(uint64_t seenVersion) {
              " and stopped (killed, or cut off) between the vendor's answer and the store, so the vendor has "
              "already replaced the token this host holds (refresh tokens of this vendor are single-use)";
     }
-    store().markFailed(*conn, s_.connectionId, why);
+    store().markFailed(*conn, s_.credential, why);
     current_ = row;
     current_->failure = why;
     log::error("auth", "[{}] {}", s_.label, why);
@@ -199,7 +199,7 @@ void OAuth2Authenticator::refresh(uint64_t seenVersion) {
   // Stored before anything uses it: a rotated refresh token is the only one that still works.
   redact::remember(answer.accessToken);
   redact::remember(answer.refreshToken);
-  current_ = store().store(*conn, s_.connectionId, answer, row->refreshToken, true);
+  current_ = store().store(*conn, s_.credential, s_.connectionId, answer, row->refreshToken, true);
   log::info("auth", "[{}] refreshed the OAuth token (version {}{})", s_.label, current_->version,
             answer.expiresInS ? ", expires in " + std::to_string(*answer.expiresInS) + " s" : std::string());
 }

@@ -18,7 +18,7 @@ namespace tributary::auth {
 // vendor refuses it (a REFRESH_AUTH rule).
 //
 // How a refresh is serialised across jobs and hosts: the refresher holds the session advisory
-// lock (db::advisory::kCredential, hashtext(connection id)) on a pooled connection for the
+// lock (db::advisory::kCredential, hashtext(credential), AuthSettings::credential) on a pooled connection for the
 // whole refresh. Under it, it re-reads the row: when its version moved past the one this run
 // used (another job or host refreshed meanwhile) and the new token is not about to expire, it
 // takes that one and sends nothing. Otherwise it commits refresh_started_at, sends the one

@@ -90,8 +90,8 @@ int OAuthCommand::execute(const std::vector<std::string>& args) {
       }
       return kOk;
     }
-    const auto stored = auth::CredentialStore(*ring).load(conn, connectionId);
-    Json j{{"connection", s.label}, {"connected", stored.has_value()}};
+    const auto stored = auth::CredentialStore(*ring).load(conn, s.credential);
+    Json j{{"connection", s.label}, {"credential", s.credential}, {"connected", stored.has_value()}};
     if (stored) {
       j["version"] = stored->version;
       j["expires_at"] = stored->expiresAtMs ? Json(time::iso8601Ms(*stored->expiresAtMs)) : Json();

@@ -270,6 +270,9 @@ struct AuthConfig {
   // oauth2: overrides of the connector's (a sandbox, a simulator) and the redirect_uri (default
   // server.public_url + /oauth/callback).
   std::optional<std::string> authorizeUrl, tokenUrl, scopes, redirectUri;
+  // oauth2: the name of a credential shared by every connection that gives it (one connect flow
+  // connects them all, one refresh serves them all); empty: the connection's own.
+  std::string credential;
   Location location;  // of auth:
   std::string path;   // "connections[0].auth"
 

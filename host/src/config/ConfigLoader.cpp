@@ -29,6 +29,19 @@ void readServer(Section s, ServerConfig& out) {
   s.finish();
 }
 
+// A workspace's slug, a connection's or a shared credential's name: [a-z0-9][a-z0-9_-]*, at most 63.
+bool validSlug(const std::string& s) {
+  if (s.empty() || s.size() > 63) return false;
+  if (!(std::islower(static_cast<unsigned char>(s[0])) || std::isdigit(static_cast<unsigned char>(s[0])))) return false;
+  for (char c : s) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-' ||
+          c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // A connection's auth: {type, ...the type's values}. What the connector accepts is checked with
 // the plugin (app::validateConnections); here, each type's keys, and that secrets are not literal.
 void readAuth(Section& c, ConnectionConfig& conn) {
@@ -93,6 +106,12 @@ void readAuth(Section& c, ConnectionConfig& conn) {
     url("token_url", out.tokenUrl);
     url("redirect_uri", out.redirectUri);
     if (a.has("scopes")) out.scopes = a.string("scopes", "");
+    out.credential = a.string("credential", "");
+    if (a.has("credential") && !validSlug(out.credential)) {
+      a.error("credential", "\"" + out.credential +
+                                "\" is not a valid credential name: use lowercase letters, digits, - and _ (connections "
+                                "naming the same one share its tokens)");
+    }
   }
   a.finish();
 }
@@ -417,18 +436,6 @@ void checkSession(Section& top, const Config& cfg) {
     batch.error("max_age", "must be shorter than database.session.statement_timeout (" + formatDuration(statement) +
                                ", derived from queue.lease), or batches that stay open that long would be cancelled");
   }
-}
-
-bool validSlug(const std::string& s) {
-  if (s.empty() || s.size() > 63) return false;
-  if (!(std::islower(static_cast<unsigned char>(s[0])) || std::isdigit(static_cast<unsigned char>(s[0])))) return false;
-  for (char c : s) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-' ||
-          c == '_')) {
-      return false;
-    }
-  }
-  return true;
 }
 
 void readWorkspaces(Section& top, Config& cfg) {

@@ -17,8 +17,8 @@ inline constexpr int kConfigApply = 4;        // one host applies or compares it
 inline constexpr int kConfigHosts = 5;        // held shared by every running serve: config_hosts' liveness (session)
 inline constexpr int kMaintenanceLeader = 6;  // the host that rescues expired leases and prunes (session)
 inline constexpr int kKeyRotation = 7;  // one `secrets rotate-key` or `retire-key` at a time: file and rows (session)
-// One class of its own, its object hashtext(connection_id::text): one OAuth refresh of a
-// connection's credential at a time, across every job and host (session).
+// One class of its own, its object hashtext(auth_credentials.credential): one OAuth refresh of
+// a credential at a time, across every job and host (session).
 inline constexpr int kCredential = 0x54724175;  // "TrAu"
 
 }  // namespace advisory

@@ -41,6 +41,8 @@ std::string rateLimitAccount(const config::ConnectionConfig& conn, const std::ve
   if (conn.auth.given() && conn.auth.type != "oauth2") {
     for (const auto& [key, value] : conn.auth.values) credential += "\nauth." + key + "=" + value.value;
   }
+  // Connections sharing an OAuth credential share the vendor account it was granted on.
+  if (!conn.auth.credential.empty()) credential += "\nauth.credential=" + conn.auth.credential;
   if (credential.empty()) return "conn:" + conn.qualifiedName();
   return "cred:" + hash::sha256Hex(conn.connector + credential);
 }

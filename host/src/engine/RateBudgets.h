@@ -35,6 +35,8 @@ std::vector<EffectiveBudget> effectiveBudgets(const config::ConnectionRateLimit&
 //  - else "cred:" + the hex SHA-256 of the connector's name and the connection's secret settings:
 //    "CONNECTOR\nKEY1=VALUE1\nKEY2=VALUE2" with the keys sorted, so that connections with the same
 //    credential share their budgets, and the key holds no secret's text;
+//    A static credential of auth: (bearer, basic, api_key) counts as secret settings "auth.KEY",
+//    and a shared OAuth credential (auth.credential) as "auth.credential=NAME";
 //  - else, when the connection has no secret setting, "conn:" + workspace/name.
 // `secretKeys` are the connector's SECRET config keys.
 std::string rateLimitAccount(const config::ConnectionConfig& conn, const std::vector<std::string>& secretKeys);

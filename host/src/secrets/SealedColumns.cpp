@@ -10,7 +10,7 @@ namespace tributary::secrets {
 
 const std::vector<SealedColumn>& sealedColumns() {
   static const std::vector<SealedColumn> kColumns = {
-      {"auth_credentials", "connection_id", "key_id", "sealed"},
+      {"auth_credentials", "credential", "key_id", "sealed"},
       {"oauth_states", "id", "key_id", "sealed"},
   };
   return kColumns;

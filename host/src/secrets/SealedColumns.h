@@ -21,7 +21,7 @@ struct SealedColumn {
   std::string_view sealedColumn;  // bytea: nonce || ciphertext || tag
 };
 
-// migrations/016: auth_credentials (by connection_id) and oauth_states (by id). A new sealed
+// migrations/016: auth_credentials (by credential) and oauth_states (by id). A new sealed
 // table adds its line here.
 const std::vector<SealedColumn>& sealedColumns();
 

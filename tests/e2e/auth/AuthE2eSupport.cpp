@@ -15,7 +15,10 @@ namespace tributary::test::auth_e2e {
 namespace fs = std::filesystem;
 
 std::string salesforceScenario(int opportunities, bool rotate, int contacts, int accounts) {
+  // Threads for every keep-alive connection the tests' processes hold at once (the hosts' workers,
+  // serve's token requests, the test itself): the simulator's 4 would queue a fifth for 30 s.
   return "seed: 16\n"
+         "server: {threads: 16}\n"
          "vendors:\n"
          "  salesforce:\n"
          "    objects: {Opportunity: " +
@@ -36,7 +39,8 @@ Secrets::Secrets() {
 }
 
 std::string oauthConnectionYaml(const std::string& name, const Simulator& sim, const Secrets& secrets,
-                                const std::string& settings, const std::string& redirectUri) {
+                                const std::string& settings, const std::string& redirectUri,
+                                const std::string& credential) {
   const std::string base = sim.baseUrl("salesforce");
   return "  - workspace: acme\n    name: " + name +
          "\n    connector: tributary.fixture_auth\n    settings: {" + settings +
@@ -44,7 +48,8 @@ std::string oauthConnectionYaml(const std::string& name, const Simulator& sim, c
          "      client_secret: {secret_file: \"" +
          secrets.clientSecretFile.string() + "\"}\n      authorize_url: \"" + base +
          "/services/oauth2/authorize\"\n      token_url: \"" + base + "/services/oauth2/token\"\n" +
-         (redirectUri.empty() ? "" : "      redirect_uri: \"" + redirectUri + "\"\n");
+         (redirectUri.empty() ? "" : "      redirect_uri: \"" + redirectUri + "\"\n") +
+         (credential.empty() ? "" : "      credential: " + credential + "\n");
 }
 
 std::vector<int> AuthHost::workerPids() const {
@@ -84,7 +89,7 @@ std::unique_ptr<AuthHost> startAuthHost(QueueDatabase& q, const std::string& nam
   return h;
 }
 
-int tributary(const AuthHost& host, std::vector<std::string> args, std::string& out, std::string& err) {
+int runTributary(const AuthHost& host, std::vector<std::string> args, std::string& out, std::string& err) {
   std::vector<std::string> argv{tributaryBinary().string()};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.push_back("--config");
@@ -97,7 +102,7 @@ int tributary(const AuthHost& host, std::vector<std::string> args, std::string& 
 
 HttpResult connect(const AuthHost& host, const std::string& connection, std::string* callbackUrl) {
   std::string out, err;
-  const int rc = tributary(host, {"oauth", "authorize", "acme", connection, "--json", "--redirect-uri",
+  const int rc = runTributary(host, {"oauth", "authorize", "acme", connection, "--json", "--redirect-uri",
                                   host.apiUrl() + "/oauth/callback"},
                            out, err);
   if (rc != 0) throw std::runtime_error("tributary oauth authorize exited " + std::to_string(rc) + ": " + err + out);
@@ -134,10 +139,11 @@ std::vector<LoggedRequest> tokenRequests(const Simulator& sim) {
   return sim.requests("/services/oauth2/token", "salesforce");
 }
 
-std::vector<std::string> storedTokens(QueueDatabase& q, const Secrets& secrets, const std::string& connection) {
+std::vector<std::string> storedTokens(QueueDatabase& q, const Secrets& secrets, const std::string& connection,
+                                      const std::string& credential) {
   secrets::KeyRing ring(secrets.keyFile);
   auto c = q.pool->acquire();
-  auto stored = auth::CredentialStore(ring).load(*c, http_e2e::connectionId(q, connection));
+  auto stored = auth::CredentialStore(ring).load(*c, credential.empty() ? "connection:" + http_e2e::connectionId(q, connection) : "shared:" + credential);
   std::vector<std::string> out;
   if (stored) {
     if (!stored->accessToken.empty()) out.push_back(stored->accessToken);

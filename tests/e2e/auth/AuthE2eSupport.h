@@ -32,10 +32,11 @@ struct Secrets {
 };
 
 // One oauth2 connection of tributary.fixture_auth on workspace acme to the simulator's
-// Salesforce, its redirect_uri `redirectUri` ("" for the default). `settings` is added to the
-// fixture's settings mapping.
+// Salesforce, its redirect_uri `redirectUri` ("" for the default), sharing the credential
+// `credential` ("" for its own). `settings` is added to the fixture's settings mapping.
 std::string oauthConnectionYaml(const std::string& name, const Simulator& sim, const Secrets& secrets,
-                                const std::string& settings = "", const std::string& redirectUri = "");
+                                const std::string& settings = "", const std::string& redirectUri = "",
+                                const std::string& credential = "");
 
 struct AuthHost {
   TempDir dir;
@@ -54,7 +55,7 @@ std::unique_ptr<AuthHost> startAuthHost(QueueDatabase& q, const std::string& nam
 
 // Runs `tributary ARGS... --config HOST's`; returns its exit code, its output (stdout and stderr) in
 // `out` (`err` is cleared).
-int tributary(const AuthHost& host, std::vector<std::string> args, std::string& out, std::string& err);
+int runTributary(const AuthHost& host, std::vector<std::string> args, std::string& out, std::string& err);
 
 // The connect flow as a browser runs it: `tributary oauth authorize` prints the URL (redirect_uri:
 // the host's callback), the simulator's authorize page redirects, and the redirect is followed to the
@@ -68,10 +69,10 @@ std::string enqueue(QueueDatabase& q, const std::string& connection, const std::
 // Token requests the simulator saw (POST /services/oauth2/token), in order.
 std::vector<LoggedRequest> tokenRequests(const Simulator& sim);
 
-// Every access and refresh token the simulator has issued in these tests, from its request log and
-// our database, for the secret sweep: read from the token answers' logs is impossible, so the
-// tests collect what the hosts stored (opened with the key file) as they go.
-std::vector<std::string> storedTokens(QueueDatabase& q, const Secrets& secrets, const std::string& connection);
+// The access and refresh tokens the hosts hold for the connection (its own credential, or the shared
+// `credential`), opened with the key file: what the secret sweeps look for.
+std::vector<std::string> storedTokens(QueueDatabase& q, const Secrets& secrets, const std::string& connection,
+                                      const std::string& credential = "");
 
 // The source ids of the connection's live records of `stream` (the fixture's streams are in the
 // generic records table).

@@ -47,7 +47,7 @@ TEST(ConnectFlow, TheCallbackStoresSealedTokensThatTheSyncSendsAndReadsTheInstan
   EXPECT_EQ(tokenRequests(sim).size(), 1u) << http_e2e::describe(tokenRequests(sim));
 
   std::string out, err;
-  ASSERT_EQ(tributary(*host, {"oauth", "status", "acme", "sf", "--json"}, out, err), 0) << out;
+  ASSERT_EQ(runTributary(*host, {"oauth", "status", "acme", "sf", "--json"}, out, err), 0) << out;
   const Json status = Json::parse(out.substr(out.find('{')));
   EXPECT_TRUE(status["connected"].get<bool>()) << status.dump(2);
   EXPECT_TRUE(status["has_refresh_token"].get<bool>()) << status.dump(2);
@@ -68,7 +68,7 @@ TEST(ConnectFlow, AForgedAStateForAnotherConnectionAndAReplayedStateAreRefusedAn
   std::string callback;
   {
     std::string out, err;
-    ASSERT_EQ(tributary(*host,
+    ASSERT_EQ(runTributary(*host,
                         {"oauth", "authorize", "acme", "sf", "--json", "--redirect-uri",
                          host->apiUrl() + "/oauth/callback"},
                         out, err),
@@ -93,7 +93,7 @@ TEST(ConnectFlow, AForgedAStateForAnotherConnectionAndAReplayedStateAreRefusedAn
   // connection, so rewriting it breaks the signature.
   {
     std::string out, err;
-    ASSERT_EQ(tributary(*host,
+    ASSERT_EQ(runTributary(*host,
                         {"oauth", "authorize", "acme", "sf", "--json", "--redirect-uri",
                          host->apiUrl() + "/oauth/callback"},
                         out, err),

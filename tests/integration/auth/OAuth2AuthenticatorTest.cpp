@@ -96,6 +96,7 @@ struct oauth2_authenticator : ::testing::Test {
     s.workspace = "acme";
     s.connection = "sf";
     s.connectionId = connectionId;
+    s.credential = "connection:" + connectionId;
     s.paramName = "Authorization";
     s.valuePrefix = "Bearer ";
     s.tokenUrl = vendor.url("/token");
@@ -114,7 +115,7 @@ struct oauth2_authenticator : ::testing::Test {
     a.refreshToken = "rt-1";
     a.expiresInS = expiresInS;
     a.extra = Json{{"instance_url", "https://eu1.example.com"}};
-    auth::CredentialStore(*ring).store(*c, connectionId, a, "", false);
+    auth::CredentialStore(*ring).store(*c, "connection:" + connectionId, connectionId, a, "", false);
     (void)vendor;
   }
 
@@ -149,7 +150,7 @@ TEST_F(oauth2_authenticator, ATokenAboutToExpireIsRefreshedBeforeItIsSentAndTheR
 
   // The vendor gave no new refresh token: the old one is kept for the next refresh.
   auto c = pool->acquire();
-  const auto stored = auth::CredentialStore(*ring).load(*c, connectionId);
+  const auto stored = auth::CredentialStore(*ring).load(*c, "connection:" + connectionId);
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->refreshToken, "rt-1");
   EXPECT_EQ(stored->accessToken, "at-1");
@@ -201,7 +202,7 @@ TEST_F(oauth2_authenticator, TheVendorClientResendsARequestRefusedForItsTokenOnc
     auth::TokenAnswer a;
     a.accessToken = "at-stale";
     a.refreshToken = "rt-1";
-    auth::CredentialStore(*ring).store(*c, connectionId, a, "", false);
+    auth::CredentialStore(*ring).store(*c, "connection:" + connectionId, connectionId, a, "", false);
   }
   http::VendorProfile profile;
   profile.vendor = "tributary.fixture_auth";

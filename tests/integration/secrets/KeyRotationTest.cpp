@@ -41,8 +41,8 @@ struct SecretsRoom {
     const auto sealed =
         (with ? *with : *ring).seal(plaintext, secrets::aadFor("auth_credentials", aadOf.value_or(connection)));
     conn.exec(
-        "INSERT INTO auth_credentials (connection_id, auth_type, key_id, sealed) VALUES ($1, 'oauth2', $2, "
-        "$3::bytea)",
+        "INSERT INTO auth_credentials (credential, connection_id, auth_type, key_id, sealed)"
+        " VALUES ($1::text, $1::uuid, 'oauth2', $2, $3::bytea)",
         connection, sealed.keyId, secrets::byteaParam(sealed.bytes));
     return connection;
   }

@@ -337,7 +337,7 @@ TEST(KeyRing, ConcurrentCreatorsEndUpWithOneKey) {
 TEST(SealedColumns, ListTheTablesOfMigration016WithTheirAssociatedData) {
   ASSERT_EQ(sealedColumns().size(), 2u);
   EXPECT_EQ(sealedColumns()[0].table, "auth_credentials");
-  EXPECT_EQ(sealedColumns()[0].idColumn, "connection_id");
+  EXPECT_EQ(sealedColumns()[0].idColumn, "credential");
   EXPECT_EQ(sealedColumns()[1].table, "oauth_states");
   EXPECT_EQ(sealedColumns()[1].idColumn, "id");
   EXPECT_EQ(aadFor(sealedColumns()[0], "6f1c"), "auth_credentials:6f1c");
