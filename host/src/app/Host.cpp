@@ -8,6 +8,7 @@
 #include "app/ConnectionValidator.h"
 #include "app/JobKinds.h"
 #include "app/Maintenance.h"
+#include "auth/OAuthCallback.h"
 #include "common/Files.h"
 #include "common/Json.h"
 #include "common/Log.h"
@@ -18,8 +19,6 @@
 #include "queue/Worker.h"
 #include "secrets/HostKeys.h"
 #include "server/HealthRoutes.h"
-#include "auth/OAuthCallback.h"
-#include "secrets/HostKeys.h"
 
 namespace tributary::app {
 

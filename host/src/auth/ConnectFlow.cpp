@@ -60,8 +60,9 @@ ConnectFlow::Started ConnectFlow::begin(db::Connection& conn, const AuthSettings
 ConnectFlow::Parsed ConnectFlow::parse(const std::string& state) const {
   const auto parts = strings::split(state, '.');
   if (parts.size() != 6 || parts[0] != "v1") {
-    throw refused("invalid_state", "the state is not one this host made (malformed): start again with "
-                                   "`tributary oauth authorize`");
+    throw refused("invalid_state",
+                  "the state is not one this host made (malformed): start again with "
+                  "`tributary oauth authorize`");
   }
   Parsed p;
   p.connectionId = parts[1];
@@ -95,26 +96,27 @@ std::string ConnectFlow::connectionOf(const std::string& state) const { return p
 ConnectFlow::Finished ConnectFlow::finish(db::Connection& conn, const AuthSettings& s, const std::string& state,
                                           const std::string& code) const {
   const Parsed p = parse(state);
-  auto r = conn.exec("SELECT redirect_uri, used_at IS NOT NULL FROM oauth_states WHERE id = $1",
-                     stateRowId(p.nonce));
+  auto r = conn.exec("SELECT redirect_uri, used_at IS NOT NULL FROM oauth_states WHERE id = $1", stateRowId(p.nonce));
   const std::string redirect = r.empty() ? std::string() : r.text(0, 0);
   // The MAC covers the redirect_uri stored with the state: checked before anything is consumed.
   if (r.empty() || p.connectionId != s.connectionId ||
       !constantTimeEqual(p.mac, macOf(p.keyId, p.connectionId, p.nonce, p.expiresAtMs, redirect))) {
-    throw refused("invalid_state", "the state was not made by this host (forged, or its signature does not match): "
-                                   "start again with `" + s.authorizeCommand() + "`");
+    throw refused("invalid_state",
+                  "the state was not made by this host (forged, or its signature does not match): "
+                  "start again with `" +
+                      s.authorizeCommand() + "`");
   }
   if (nowMs() > p.expiresAtMs) {
-    throw refused("expired_state", "the state expired at " + time::iso8601Ms(p.expiresAtMs) +
-                                       ": start again with `" + s.authorizeCommand() + "`");
+    throw refused("expired_state", "the state expired at " + time::iso8601Ms(p.expiresAtMs) + ": start again with `" +
+                                       s.authorizeCommand() + "`");
   }
   auto used = conn.exec(
       "UPDATE oauth_states SET used_at = now() WHERE id = $1 AND used_at IS NULL AND expires_at > now()"
       " RETURNING key_id, encode(sealed, 'hex')",
       stateRowId(p.nonce));
   if (used.empty()) {
-    throw refused("used_state", "the state was already used (a replayed callback): start again with `" +
-                                    s.authorizeCommand() + "`");
+    throw refused("used_state",
+                  "the state was already used (a replayed callback): start again with `" + s.authorizeCommand() + "`");
   }
   const std::string verifier = ring_->open(secrets::Sealed{used.text(0, 0), secrets::fromHex(used.text(0, 1))},
                                            secrets::aadFor("oauth_states", stateRowId(p.nonce)));
@@ -123,8 +125,8 @@ ConnectFlow::Finished ConnectFlow::finish(db::Connection& conn, const AuthSettin
   try {
     answer = TokenEndpoint(transport_, s).exchangeCode(code, redirect, s.pkce ? verifier : "");
   } catch (const TokenError& e) {
-    throw ConnectError(502, "token_exchange_failed", std::string(e.what()) + ": start again with `" +
-                                                         s.authorizeCommand() + "`");
+    throw ConnectError(502, "token_exchange_failed",
+                       std::string(e.what()) + ": start again with `" + s.authorizeCommand() + "`");
   }
   redact::remember(answer.accessToken);
   redact::remember(answer.refreshToken);

@@ -22,8 +22,7 @@ std::string processName() {
 }
 
 std::optional<StoredCredential> CredentialStore::load(db::Connection& conn, const std::string& credential) const {
-  auto r = conn.exec(std::string("SELECT ") + kColumns + " FROM auth_credentials WHERE credential = $1",
-                     credential);
+  auto r = conn.exec(std::string("SELECT ") + kColumns + " FROM auth_credentials WHERE credential = $1", credential);
   if (r.empty()) return std::nullopt;
   StoredCredential c;
   const std::string plain = ring_.open(secrets::Sealed{r.text(0, 0), secrets::fromHex(r.text(0, 1))}, aad(credential));
@@ -44,8 +43,8 @@ std::optional<StoredCredential> CredentialStore::load(db::Connection& conn, cons
 }
 
 StoredCredential CredentialStore::store(db::Connection& conn, const std::string& credential,
-                                        const std::string& connectionId, const TokenAnswer& answer, const std::string& previousRefresh,
-                                        bool refreshed) const {
+                                        const std::string& connectionId, const TokenAnswer& answer,
+                                        const std::string& previousRefresh, bool refreshed) const {
   StoredCredential c;
   c.accessToken = answer.accessToken;
   c.refreshToken = answer.refreshToken.empty() ? previousRefresh : answer.refreshToken;
@@ -87,7 +86,8 @@ void CredentialStore::seed(db::Connection& conn, const std::string& credential, 
   conn.exec(
       "INSERT INTO auth_credentials (credential, connection_id, auth_type, key_id, sealed, access_expires_at, version)"
       " VALUES ($1, $4::uuid, 'oauth2', $2, $3::bytea, 'epoch', 0) ON CONFLICT (credential) DO NOTHING",
-      credential, sealed.keyId, secrets::byteaParam(sealed.bytes), connectionId.empty() ? db::Param() : db::Param(connectionId));
+      credential, sealed.keyId, secrets::byteaParam(sealed.bytes),
+      connectionId.empty() ? db::Param() : db::Param(connectionId));
 }
 
 void CredentialStore::markRefreshStarted(db::Connection& conn, const std::string& credential,

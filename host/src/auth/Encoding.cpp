@@ -1,11 +1,11 @@
 #include "auth/Encoding.h"
 
 #include <openssl/crypto.h>
-#include <cctype>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <cctype>
 
 #include <stdexcept>
 

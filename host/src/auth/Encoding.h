@@ -13,7 +13,7 @@ bool fromBase64url(std::string_view text, std::string& out);
 std::string formEncode(std::string_view value);
 // `n` random bytes from OpenSSL's generator (throws std::runtime_error when it fails).
 std::string randomBytes(size_t n);
-std::string sha256(std::string_view bytes);  // raw 32 bytes
+std::string sha256(std::string_view bytes);                           // raw 32 bytes
 std::string hmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
 // Compares in time independent of where they differ.
 bool constantTimeEqual(std::string_view a, std::string_view b);

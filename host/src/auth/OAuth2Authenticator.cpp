@@ -147,7 +147,8 @@ void OAuth2Authenticator::refresh(uint64_t seenVersion) {
     unusable("the OAuth tokens of " + s_.tokensOf() + " cannot be opened: " + e.what());
   }
   if (!row) {
-    unusable("connection " + s_.label + " has no OAuth tokens (they were removed): run `" + s_.authorizeCommand() + "`");
+    unusable("connection " + s_.label + " has no OAuth tokens (they were removed): run `" + s_.authorizeCommand() +
+             "`");
   }
   remember(*row);
   if (row->failure) {

@@ -33,9 +33,9 @@ server::Response answer(const server::Request& r, int status, const std::string&
                         Json ok = Json()) {
   if (wantsHtml(r)) {
     const std::string title = status == 200 ? "Connected" : "Not connected";
-    return server::Response::html(status, "<!doctype html><html><head><meta charset=\"utf-8\"><title>Tributary: " +
-                                              title + "</title></head><body><h1>" + title + "</h1><p>" +
-                                              escapeHtml(message) + "</p></body></html>\n");
+    return server::Response::html(
+        status, "<!doctype html><html><head><meta charset=\"utf-8\"><title>Tributary: " + title +
+                    "</title></head><body><h1>" + title + "</h1><p>" + escapeHtml(message) + "</p></body></html>\n");
   }
   if (status == 200) return server::Response::json(200, std::move(ok));
   return server::Response::error(status, code, message);
@@ -95,8 +95,9 @@ server::Response OAuthCallback::handle(const server::Request& request) const {
     return answer(request, 400, "authorization_denied", message);
   }
   if (state.empty() || code.empty()) {
-    return answer(request, 400, "invalid_request", "the callback needs code and state (open the URL that "
-                                                   "`tributary oauth authorize` prints)");
+    return answer(request, 400, "invalid_request",
+                  "the callback needs code and state (open the URL that "
+                  "`tributary oauth authorize` prints)");
   }
   try {
     ConnectFlow flow(http_->keyRing(), http_->transport());
@@ -106,15 +107,19 @@ server::Response OAuthCallback::handle(const server::Request& request) const {
     try {
       s = oauthSettingsOf(*conn, cfg_, *registry_, connectionId);
     } catch (const std::invalid_argument& e) {
-      return answer(request, 400, "invalid_state", std::string("the state names a connection this host cannot connect: ") +
-                                                       e.what());
+      return answer(request, 400, "invalid_state",
+                    std::string("the state names a connection this host cannot connect: ") + e.what());
     }
     const auto done = flow.finish(*conn, s, state, code);
-    const std::string message = "connection " + done.label + " is connected; its syncs use the new tokens" +
-                                (done.refreshToken ? "" : " (the vendor gave no refresh token: connect again when the token expires)");
+    const std::string message =
+        "connection " + done.label + " is connected; its syncs use the new tokens" +
+        (done.refreshToken ? "" : " (the vendor gave no refresh token: connect again when the token expires)");
     return answer(request, 200, "", message,
-                  Json{{"connected", true}, {"connection", done.label}, {"version", done.version},
-                       {"refresh_token", done.refreshToken}, {"message", message}});
+                  Json{{"connected", true},
+                       {"connection", done.label},
+                       {"version", done.version},
+                       {"refresh_token", done.refreshToken},
+                       {"message", message}});
   } catch (const ConnectError& e) {
     log::warn("auth", "oauth callback refused: {}", e.what());
     return answer(request, e.status(), e.code(), e.what());

@@ -1,8 +1,8 @@
 #include "auth/TokenEndpoint.h"
 
 #include "auth/Encoding.h"
-#include "secrets/Key.h"
 #include "http/HttpError.h"
+#include "secrets/Key.h"
 
 namespace tributary::auth {
 

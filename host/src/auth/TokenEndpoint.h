@@ -49,7 +49,8 @@ class TokenEndpoint {
   TokenEndpoint(const http::HttpClient& transport, const AuthSettings& settings)
       : transport_(transport), s_(settings) {}
 
-  TokenAnswer exchangeCode(const std::string& code, const std::string& redirectUri, const std::string& codeVerifier) const;
+  TokenAnswer exchangeCode(const std::string& code, const std::string& redirectUri,
+                           const std::string& codeVerifier) const;
   TokenAnswer refresh(const std::string& refreshToken) const;
 
  private:

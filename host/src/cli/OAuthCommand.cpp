@@ -39,7 +39,8 @@ std::string describe(OAuthCommand::Action a) {
 }
 }  // namespace
 
-OAuthCommand::OAuthCommand(Action action) : Command(wordOf(action), synopsis(action), describe(action)), action_(action) {}
+OAuthCommand::OAuthCommand(Action action)
+    : Command(wordOf(action), synopsis(action), describe(action)), action_(action) {}
 
 void OAuthCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
   if (action_ == Action::Authorize) {
@@ -99,10 +100,10 @@ int OAuthCommand::execute(const std::vector<std::string>& args) {
       j["refresh_count"] = stored->refreshCount;
       j["has_refresh_token"] = !stored->refreshToken.empty();
       j["failure"] = stored->failure ? Json(*stored->failure) : Json();
-      j["unfinished_refresh"] = stored->refreshStartedAtMs
-                                    ? Json{{"started_at", time::iso8601Ms(*stored->refreshStartedAtMs)},
-                                           {"by", stored->refreshStartedBy}}
-                                    : Json();
+      j["unfinished_refresh"] =
+          stored->refreshStartedAtMs
+              ? Json{{"started_at", time::iso8601Ms(*stored->refreshStartedAtMs)}, {"by", stored->refreshStartedBy}}
+              : Json();
       j["values"] = Json::array();
       for (auto it = stored->extra.begin(); it != stored->extra.end(); ++it) j["values"].push_back(it.key());
     }

@@ -23,8 +23,8 @@ void readServer(Section s, ServerConfig& out) {
   out.port = static_cast<int>(s.integer("port", out.port, 0, 65535));
   out.publicUrl = s.string("public_url", out.publicUrl);
   if (!out.publicUrl.empty() && out.publicUrl.rfind("http://", 0) != 0 && out.publicUrl.rfind("https://", 0) != 0) {
-    s.error("public_url", "must be an http:// or https:// URL (where a browser reaches this server), got \"" +
-                              out.publicUrl + "\"");
+    s.error("public_url",
+            "must be an http:// or https:// URL (where a browser reaches this server), got \"" + out.publicUrl + "\"");
   }
   s.finish();
 }
@@ -108,9 +108,10 @@ void readAuth(Section& c, ConnectionConfig& conn) {
     if (a.has("scopes")) out.scopes = a.string("scopes", "");
     out.credential = a.string("credential", "");
     if (a.has("credential") && !validSlug(out.credential)) {
-      a.error("credential", "\"" + out.credential +
-                                "\" is not a valid credential name: use lowercase letters, digits, - and _ (connections "
-                                "naming the same one share its tokens)");
+      a.error("credential",
+              "\"" + out.credential +
+                  "\" is not a valid credential name: use lowercase letters, digits, - and _ (connections "
+                  "naming the same one share its tokens)");
     }
   }
   a.finish();

@@ -198,7 +198,8 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
         // Refused for its credential, so it had no effect: sent again with a newer one, once.
         if (!authed || reauthorized || !auth_->refreshAfterRejection(authVersion)) return response;
         reauthorized = true;
-        log::info("http", "[{}] {} answered {}: sent again with the refreshed credential", profile_.label, where, v.why);
+        log::info("http", "[{}] {} answered {}: sent again with the refreshed credential", profile_.label, where,
+                  v.why);
         continue;
       case Verdict::Kind::Return:
         if (gate_ && quotaWaits > 0 && response.status < 400) {

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/Redact.h"
 #include "common/Strings.h"
 #include "http/HttpError.h"
 #include "plugins/DescriptorReader.h"
@@ -412,9 +413,10 @@ tributary_result reportRateLimit(tributary_host_ctx* ctx, tributary_str limitCla
 tributary_result getAuthValue(tributary_host_ctx* ctx, tributary_str name, tributary_str* out) {
   *out = {nullptr, 0};
   const std::string_view key = view(name);
-  if (key == "access_token" || key == "refresh_token" || key == "id_token") {
+  if (key == "access_token" || key == "refresh_token" || key == "id_token" || tributary::redact::secretName(key)) {
     return refuse(ctx, "get_auth_value: " + quoted(key) +
-                           " is a token, which the host adds to requests itself and never hands to a plugin");
+                           " is a token or a secret, which the host adds to requests itself and never hands to a "
+                           "plugin");
   }
   const tributary_result rc = serve(ctx, "get_auth_value", [&](RunServices& s) {
     std::string& kept = ctx->authValues.emplace_back(s.authValue(key));

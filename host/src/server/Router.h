@@ -27,7 +27,9 @@ struct Response {
   std::optional<std::string> text;
   std::string contentType = "application/json";
 
-  static Response json(int status, Json body) { return {status, std::move(body), {}, std::nullopt, "application/json"}; }
+  static Response json(int status, Json body) {
+    return {status, std::move(body), {}, std::nullopt, "application/json"};
+  }
   static Response html(int status, std::string page) {
     return {status, Json::object(), {}, std::move(page), "text/html; charset=utf-8"};
   }

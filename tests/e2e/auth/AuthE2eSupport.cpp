@@ -7,6 +7,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "SecretSweep.h"
 #include "auth/CredentialStore.h"
 #include "common/Strings.h"
 #include "secrets/KeyRing.h"
@@ -42,8 +43,8 @@ std::string oauthConnectionYaml(const std::string& name, const Simulator& sim, c
                                 const std::string& settings, const std::string& redirectUri,
                                 const std::string& credential) {
   const std::string base = sim.baseUrl("salesforce");
-  return "  - workspace: acme\n    name: " + name +
-         "\n    connector: tributary.fixture_auth\n    settings: {" + settings +
+  return "  - workspace: acme\n    name: " + name + "\n    connector: tributary.fixture_auth\n    settings: {" +
+         settings +
          "}\n    auth:\n      type: oauth2\n      client_id: salesforce-client\n"
          "      client_secret: {secret_file: \"" +
          secrets.clientSecretFile.string() + "\"}\n      authorize_url: \"" + base +
@@ -62,27 +63,28 @@ std::unique_ptr<AuthHost> startAuthHost(QueueDatabase& q, const std::string& nam
                                         const std::string& connections, int concurrency, int port) {
   auto h = std::make_unique<AuthHost>();
   const auto plugins = buildDir() / "tests" / "fixture-plugins-auth";
-  h->config = h->dir.write(
-      "tributary.yaml",
-      "state_dir: " + (h->dir / "state").string() + "\ndatabase:\n  url: \"" + q.db.conninfo() +
-          "\"\nplugins: {dirs: [\"" + plugins.string() +
-          "\"]}\n"
-          "secrets: {key_file: \"" +
-          secrets.keyFile.string() +
-          "\"}\n"
-          "workers: {processes: 1, concurrency: " +
-          std::to_string(concurrency) +
-          "}\n"
-          "queue: {poll_interval: 200ms, lease: 3s, heartbeat_interval: 500ms, rescue_interval: 300ms,"
-          " timeout_grace: 2s, shutdown_grace: 3s, retry: {default: {base: 50ms, cap: 200ms}}}\n"
-          "workspaces: [{slug: acme}]\n"
-          "connections:\n" +
-          connections);
+  h->config =
+      h->dir.write("tributary.yaml",
+                   "state_dir: " + (h->dir / "state").string() + "\ndatabase:\n  url: \"" + q.db.conninfo() +
+                       "\"\nplugins: {dirs: [\"" + plugins.string() +
+                       "\"]}\n"
+                       "secrets: {key_file: \"" +
+                       secrets.keyFile.string() +
+                       "\"}\n"
+                       "workers: {processes: 1, concurrency: " +
+                       std::to_string(concurrency) +
+                       "}\n"
+                       "queue: {poll_interval: 200ms, lease: 3s, heartbeat_interval: 500ms, rescue_interval: 300ms,"
+                       " timeout_grace: 2s, shutdown_grace: 3s, retry: {default: {base: 50ms, cap: 200ms}}}\n"
+                       "workspaces: [{slug: acme}]\n"
+                       "connections:\n" +
+                       connections);
   const auto readyFile = h->dir / "ready.json";
   h->serve = std::make_unique<ServerProcess>(
       std::vector<std::string>{tributaryBinary().string(), "serve", "--config", h->config.string(), "--port",
                                std::to_string(port), "--ready-file", readyFile.string()},
       h->dir / (name + ".log"));
+  h->logFile = h->dir / (name + ".log");
   auto r = h->serve->waitForReadyFile(readyFile);
   if (!r) throw std::runtime_error(name + " did not start:\n" + h->log());
   h->ready = *r;
@@ -102,9 +104,9 @@ int runTributary(const AuthHost& host, std::vector<std::string> args, std::strin
 
 HttpResult connect(const AuthHost& host, const std::string& connection, std::string* callbackUrl) {
   std::string out, err;
-  const int rc = runTributary(host, {"oauth", "authorize", "acme", connection, "--json", "--redirect-uri",
-                                  host.apiUrl() + "/oauth/callback"},
-                           out, err);
+  const int rc = runTributary(
+      host, {"oauth", "authorize", "acme", connection, "--json", "--redirect-uri", host.apiUrl() + "/oauth/callback"},
+      out, err);
   if (rc != 0) throw std::runtime_error("tributary oauth authorize exited " + std::to_string(rc) + ": " + err + out);
   const Json printed = Json::parse(out.substr(std::min(out.find('{'), out.size())));
   const auto page = httpGet(printed["url"].get<std::string>());
@@ -143,7 +145,8 @@ std::vector<std::string> storedTokens(QueueDatabase& q, const Secrets& secrets, 
                                       const std::string& credential) {
   secrets::KeyRing ring(secrets.keyFile);
   auto c = q.pool->acquire();
-  auto stored = auth::CredentialStore(ring).load(*c, credential.empty() ? "connection:" + http_e2e::connectionId(q, connection) : "shared:" + credential);
+  auto stored = auth::CredentialStore(ring).load(
+      *c, credential.empty() ? "connection:" + http_e2e::connectionId(q, connection) : "shared:" + credential);
   std::vector<std::string> out;
   if (stored) {
     if (!stored->accessToken.empty()) out.push_back(stored->accessToken);
@@ -155,12 +158,22 @@ std::vector<std::string> storedTokens(QueueDatabase& q, const Secrets& secrets, 
 std::set<std::string> liveIds(QueueDatabase& q, const std::string& connection, const std::string& stream) {
   const std::string id = http_e2e::connectionId(q, connection);
   auto c = q.pool->acquire();
-  auto r = c->exec(
-      "SELECT source_id FROM records WHERE connection_id = $1::uuid AND stream = $2 AND deleted_at IS NULL", id,
-      stream);
+  auto r =
+      c->exec("SELECT source_id FROM records WHERE connection_id = $1::uuid AND stream = $2 AND deleted_at IS NULL", id,
+              stream);
   std::set<std::string> out;
   for (int i = 0; i < r.rows(); ++i) out.insert(r.text(i, 0));
   return out;
+}
+
+std::vector<std::string> sweep(QueueDatabase& q, const std::vector<std::string>& secrets,
+                               const std::vector<const AuthHost*>& hosts) {
+  std::vector<std::filesystem::path> logs;
+  for (const auto* h : hosts) logs.push_back(h->logFile);
+  auto hits = findSecrets(q, secrets, logs);
+  TempDir dump;
+  for (auto& hit : findSecretsInDump(q.db.conninfo(), secrets, dump / "dump.sql")) hits.push_back(std::move(hit));
+  return hits;
 }
 
 }  // namespace tributary::test::auth_e2e

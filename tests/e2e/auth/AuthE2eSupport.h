@@ -42,6 +42,7 @@ struct AuthHost {
   TempDir dir;
   std::filesystem::path config;
   std::unique_ptr<ServerProcess> serve;
+  std::filesystem::path logFile;  // serve's and its workers' output
   Json ready;
   std::string log() const { return serve ? serve->log() : ""; }
   std::string apiUrl() const { return ready["api_url"].get<std::string>(); }
@@ -77,5 +78,11 @@ std::vector<std::string> storedTokens(QueueDatabase& q, const Secrets& secrets, 
 // The source ids of the connection's live records of `stream` (the fixture's streams are in the
 // generic records table).
 std::set<std::string> liveIds(QueueDatabase& q, const std::string& connection, const std::string& stream);
+
+// The final sweep (issue 16, item 5): every text and JSON column of the test's database, a pg_dump
+// of it, and every host's log, for `secrets` (the tokens the hosts held, the client secret). One line
+// per hit, never the secret itself; empty when clean.
+std::vector<std::string> sweep(QueueDatabase& q, const std::vector<std::string>& secrets,
+                               const std::vector<const AuthHost*>& hosts);
 
 }  // namespace tributary::test::auth_e2e

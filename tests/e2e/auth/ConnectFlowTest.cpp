@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "AuthE2eSupport.h"
+#include "common/Strings.h"
 
 using namespace tributary;
 using namespace tributary::test;
@@ -52,9 +53,15 @@ TEST(ConnectFlow, TheCallbackStoresSealedTokensThatTheSyncSendsAndReadsTheInstan
   EXPECT_TRUE(status["connected"].get<bool>()) << status.dump(2);
   EXPECT_TRUE(status["has_refresh_token"].get<bool>()) << status.dump(2);
   EXPECT_NE(std::find(status["values"].begin(), status["values"].end(), "instance_url"), status["values"].end());
-  for (const auto& token : storedTokens(q, secrets, "sf")) {
-    EXPECT_EQ(out.find(token), std::string::npos) << "oauth status printed a token";
-  }
+  const auto tokens = storedTokens(q, secrets, "sf");
+  ASSERT_EQ(tokens.size(), 2u) << "an access and a refresh token";
+  for (const auto& token : tokens) EXPECT_EQ(out.find(token), std::string::npos) << "oauth status printed a token";
+
+  // Nothing secret in clear: no column, no pg_dump line, no log line holds a token or the client's secret.
+  std::vector<std::string> secretsUsed = tokens;
+  secretsUsed.push_back("salesforce-secret");
+  const auto hits = sweep(q, secretsUsed, {host.get()});
+  EXPECT_TRUE(hits.empty()) << strings::join(hits, "\n");
 }
 
 TEST(ConnectFlow, AForgedAStateForAnotherConnectionAndAReplayedStateAreRefusedAndStoreNothing) {
@@ -68,11 +75,11 @@ TEST(ConnectFlow, AForgedAStateForAnotherConnectionAndAReplayedStateAreRefusedAn
   std::string callback;
   {
     std::string out, err;
-    ASSERT_EQ(runTributary(*host,
-                        {"oauth", "authorize", "acme", "sf", "--json", "--redirect-uri",
-                         host->apiUrl() + "/oauth/callback"},
-                        out, err),
-              0)
+    ASSERT_EQ(
+        runTributary(
+            *host, {"oauth", "authorize", "acme", "sf", "--json", "--redirect-uri", host->apiUrl() + "/oauth/callback"},
+            out, err),
+        0)
         << out;
     const Json printed = Json::parse(out.substr(out.find('{')));
     const std::string url = printed["url"];
@@ -93,11 +100,11 @@ TEST(ConnectFlow, AForgedAStateForAnotherConnectionAndAReplayedStateAreRefusedAn
   // connection, so rewriting it breaks the signature.
   {
     std::string out, err;
-    ASSERT_EQ(runTributary(*host,
-                        {"oauth", "authorize", "acme", "sf", "--json", "--redirect-uri",
-                         host->apiUrl() + "/oauth/callback"},
-                        out, err),
-              0);
+    ASSERT_EQ(
+        runTributary(
+            *host, {"oauth", "authorize", "acme", "sf", "--json", "--redirect-uri", host->apiUrl() + "/oauth/callback"},
+            out, err),
+        0);
     const std::string url = Json::parse(out.substr(out.find('{')))["url"];
     const auto at = url.find("state=") + 6;
     std::string state = url.substr(at, url.find('&', at) - at);

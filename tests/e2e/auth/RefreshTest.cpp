@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "AuthE2eSupport.h"
+#include "common/Strings.h"
 
 using namespace tributary;
 using namespace tributary::test;
@@ -49,6 +50,7 @@ TEST(TokenRefresh, AnAccessTokenExpiringMidSyncUnderFourJobsOnTwoHostsIsRefreshe
     return all;
   };
   ASSERT_EQ(connect(*hosts[0], "sf1").status, 200) << logs();
+  std::vector<std::string> tokens = storedTokens(q, secrets, "sf1", "crm");
 
   std::vector<std::string> jobs;
   for (const auto& [name, stream] : streams) jobs.push_back(enqueue(q, name, {stream}));
@@ -76,9 +78,9 @@ TEST(TokenRefresh, AnAccessTokenExpiringMidSyncUnderFourJobsOnTwoHostsIsRefreshe
     EXPECT_EQ(liveIds(q, name, stream).size(), static_cast<size_t>(kRecords)) << name;
   }
 
-  const auto tokens = tokenRequests(sim);
+  const auto tokenPosts = tokenRequests(sim);
   // The code exchange, then exactly one refresh for all four jobs on both hosts.
-  EXPECT_EQ(tokens.size(), 2u) << http_e2e::describe(tokens);
+  EXPECT_EQ(tokenPosts.size(), 2u) << http_e2e::describe(tokenPosts);
   const Json row = credentialRow(q);
   EXPECT_EQ(row["refresh_count"], 1) << row.dump();
   EXPECT_EQ(row["version"], 2) << row.dump();
@@ -87,6 +89,12 @@ TEST(TokenRefresh, AnAccessTokenExpiringMidSyncUnderFourJobsOnTwoHostsIsRefreshe
   for (const auto& r : sim.requests("/services/data", "salesforce")) refused += r.status == 401;
   EXPECT_GE(refused, 2) << "fewer than two requests saw the expired session: the test proves little\n"
                         << http_e2e::describe(sim.requests("", "salesforce")) << logs();
+
+  // The refreshed access token, the first one and the refresh token: in clear nowhere.
+  for (auto& t : storedTokens(q, secrets, "sf2", "crm")) tokens.push_back(std::move(t));
+  tokens.push_back("salesforce-secret");
+  const auto hits = sweep(q, tokens, {hosts[0].get(), hosts[1].get()});
+  EXPECT_TRUE(hits.empty()) << strings::join(hits, "\n");
 }
 
 TEST(TokenRefresh, ASingleUseRefreshTokenLostToAKillBetweenTheVendorsAnswerAndTheStoreIsNamedAndReconnectingHeals) {
@@ -95,6 +103,7 @@ TEST(TokenRefresh, ASingleUseRefreshTokenLostToAKillBetweenTheVendorsAnswerAndTh
   Secrets secrets;
   auto host = startAuthHost(q, "host-a", secrets, oauthConnectionYaml("sf", sim, secrets), 1);
   ASSERT_EQ(connect(*host, "sf").status, 200) << host->log();
+  std::vector<std::string> tokens = storedTokens(q, secrets, "sf");
 
   // The vendor rotates the refresh token as it answers, then takes 5 s to send the answer: long
   // enough to kill the worker between the two.
@@ -130,4 +139,9 @@ TEST(TokenRefresh, ASingleUseRefreshTokenLostToAKillBetweenTheVendorsAnswerAndTh
   auto again = http_e2e::waitJob(q, enqueue(q, "sf"), std::chrono::seconds(40), host->log());
   EXPECT_EQ(again.status, queue::JobStatus::Completed) << again.toJson().dump(2) << host->log();
   EXPECT_EQ(liveIds(q, "sf", "opportunities").size(), 30u);
+
+  for (auto& t : storedTokens(q, secrets, "sf")) tokens.push_back(std::move(t));
+  tokens.push_back("salesforce-secret");
+  const auto hits = sweep(q, tokens, {host.get()});
+  EXPECT_TRUE(hits.empty()) << strings::join(hits, "\n");
 }

@@ -43,9 +43,10 @@ std::string sealCredential(const std::string& conninfo, const secrets::KeyRing& 
                    ws, "c" + std::to_string(c.exec("SELECT count(*) FROM connections").int64(0, 0)))
                   .text(0, 0);
   const auto sealed = ring.seal("{\"access_token\":\"" + token + "\"}", secrets::aadFor("auth_credentials", conn));
-  c.exec("INSERT INTO auth_credentials (credential, connection_id, auth_type, key_id, sealed)"
-         " VALUES ($1::text, $1::uuid, 'oauth2', $2, $3::bytea)",
-         conn, sealed.keyId, secrets::byteaParam(sealed.bytes));
+  c.exec(
+      "INSERT INTO auth_credentials (credential, connection_id, auth_type, key_id, sealed)"
+      " VALUES ($1::text, $1::uuid, 'oauth2', $2, $3::bytea)",
+      conn, sealed.keyId, secrets::byteaParam(sealed.bytes));
   return conn;
 }
 
@@ -120,8 +121,7 @@ TEST(CliSecrets, RotateStatusAndRetireOnADatabaseSharedByHosts) {
       << r.output;
   {
     db::Connection c(db.conninfo());
-    auto row =
-        c.exec("SELECT key_id, encode(sealed, 'hex') FROM auth_credentials WHERE credential = $1", connection);
+    auto row = c.exec("SELECT key_id, encode(sealed, 'hex') FROM auth_credentials WHERE credential = $1", connection);
     EXPECT_EQ(row.text(0, 0), second);
     EXPECT_EQ(secrets::KeyRing(keyFile).open({second, secrets::fromHex(row.text(0, 1))},
                                              secrets::aadFor("auth_credentials", connection)),

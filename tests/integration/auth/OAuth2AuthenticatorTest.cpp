@@ -62,9 +62,10 @@ struct oauth2_authenticator : ::testing::Test {
     db::Connection conn(db.conninfo());
     db::Migrator(conn, test::migrationsDir()).apply();
     auto ws = conn.exec("INSERT INTO workspaces (slug, name) VALUES ('acme', 'Acme') RETURNING id");
-    connectionId = conn.exec("INSERT INTO connections (workspace_id, name, connector) VALUES ($1::uuid, 'sf',"
-                             " 'tributary.fixture_auth') RETURNING id",
-                             ws.text(0, 0))
+    connectionId = conn.exec(
+                           "INSERT INTO connections (workspace_id, name, connector) VALUES ($1::uuid, 'sf',"
+                           " 'tributary.fixture_auth') RETURNING id",
+                           ws.text(0, 0))
                        .text(0, 0);
     ring = secrets::KeyRing::loadOrCreate(dir / "secret.key");
     pool = std::make_unique<db::Pool>(db.conninfo(), config::PoolConfig{1, 8, milliseconds(60000), true});
@@ -121,7 +122,8 @@ struct oauth2_authenticator : ::testing::Test {
 
   size_t refreshes(const LoopbackServer& vendor) const {
     size_t n = 0;
-    for (const auto& a : vendor.arrivals()) n += a.uri == "/token" && formField(a.body, "grant_type") == "refresh_token";
+    for (const auto& a : vendor.arrivals())
+      n += a.uri == "/token" && formField(a.body, "grant_type") == "refresh_token";
     return n;
   }
 };

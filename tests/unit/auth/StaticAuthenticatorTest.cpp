@@ -93,8 +93,8 @@ TEST(StaticAuthenticator, AStaticCredentialHasNoValuesToRead) {
 }
 
 TEST(Encoding, Base64urlRoundTripsAndRefusesWhatIsNotIt) {
-  for (const std::string& bytes : {std::string(""), std::string("f"), std::string("fo"), std::string("foo"),
-                                  std::string("\xff\xfe\x00\x01", 4)}) {
+  for (const std::string& bytes :
+       {std::string(""), std::string("f"), std::string("fo"), std::string("foo"), std::string("\xff\xfe\x00\x01", 4)}) {
     std::string back;
     ASSERT_TRUE(fromBase64url(base64url(bytes), back));
     EXPECT_EQ(back, bytes);

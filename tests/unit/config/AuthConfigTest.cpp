@@ -67,8 +67,7 @@ TEST(AuthConfig, ASecretWrittenInTheFileIsRefusedNamingTheKey) {
 
 TEST(AuthConfig, EachTypeNamesWhatItNeedsAndRefusesWhatItDoesNotTake) {
   EXPECT_EQ(messages(withAuth("{type: basic, username: me}")),
-            std::vector<std::string>{
-                "t.yaml:6:11: connections[0].auth.password: auth type basic needs password"});
+            std::vector<std::string>{"t.yaml:6:11: connections[0].auth.password: auth type basic needs password"});
   EXPECT_EQ(messages(withAuth("{type: api_key}")),
             std::vector<std::string>{"t.yaml:6:11: connections[0].auth.key: auth type api_key needs key"});
   const auto r = withAuth("{type: bearer, token: \"${HS_TOKEN}\", client_id: x}");

@@ -72,7 +72,8 @@ bool hasHeader(const http::HttpRequest& r, std::string_view name) {
 }  // namespace
 
 TEST(auth_host_api, GetAuthValueRefusesEachTokenAsFatalAndNeverAsksTheServices) {
-  for (const std::string token : {"access_token", "refresh_token", "id_token"}) {
+  for (const std::string token :
+       {"access_token", "refresh_token", "id_token", "Access-Token", "client_secret", "session_token", "password"}) {
     AuthServices services;
     services.values[token] = "must never leave the host";
     tributary_host_ctx ctx = hookCtx(services);
@@ -83,8 +84,8 @@ TEST(auth_host_api, GetAuthValueRefusesEachTokenAsFatalAndNeverAsksTheServices) 
     ASSERT_TRUE(ctx.hostFailure);
     EXPECT_EQ(ctx.hostFailure->code, ResultCode::Fatal);
     EXPECT_EQ(ctx.hostFailure->message, "get_auth_value: '" + token +
-                                            "' is a token, which the host adds to requests itself and never hands "
-                                            "to a plugin");
+                                            "' is a token or a secret, which the host adds to requests itself and "
+                                            "never hands to a plugin");
     EXPECT_TRUE(services.asked.empty()) << token;
   }
 }
