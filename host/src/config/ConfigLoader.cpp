@@ -92,7 +92,12 @@ void readAuth(Section& c, ConnectionConfig& conn) {
       a.error(k.name, std::string("auth.") + k.name + " is empty");
       continue;
     }
+    // A credential's secret never shows in a log line or an error of this process.
+    if (AuthConfig::secretKey(k.name)) redact::remember(*v);
     out.values[k.name] = SettingValue{*v, src, a.location(k.name), a.path() + "." + k.name};
+  }
+  if (out.type == "basic" && out.values.count("username") && out.values.count("password")) {
+    redact::rememberBasic(out.values["username"].value, out.values["password"].value);
   }
   if (out.type == "oauth2") {
     auto url = [&](const char* key, std::optional<std::string>& into) {

@@ -2,6 +2,7 @@
 // is checked against the plugin: app::validateAuth.)
 #include <gtest/gtest.h>
 
+#include "common/Redact.h"
 #include "config/ConfigLoader.h"
 
 using namespace tributary;
@@ -13,6 +14,7 @@ LoadResult load(const std::string& yaml) {
   auto env = [](const std::string& name) -> std::optional<std::string> {
     if (name == "SF_SECRET") return std::string("the-client-secret");
     if (name == "HS_TOKEN") return std::string("pat-na1-0123");
+    if (name == "HS_LONG") return std::string("pat-na1-0123456789");
     return std::nullopt;
   };
   return ConfigLoader(env).loadString(yaml, "t.yaml", "/etc/trib");
@@ -93,4 +95,18 @@ TEST(AuthConfig, TheServersPublicUrlMakesTheDefaultRedirect) {
   auto d = load("server: {bind: 0.0.0.0, port: 9000}\n");
   EXPECT_EQ(d.config.server.baseUrl(), "http://127.0.0.1:9000");
   EXPECT_EQ(messages(load("server: {public_url: trib.example.com}\n")).size(), 1u);
+}
+
+TEST(AuthConfig, ACredentialsSecretsAreRedactedFromEveryLineOnceLoaded) {
+  redact::forgetAllForTesting();
+  EXPECT_EQ(redact::text("sent pat-na1-0123456789"), "sent pat-na1-0123456789");
+  auto r = load(kConnection + "    auth: {type: bearer, token: \"${HS_LONG}\"}\n");
+  ASSERT_TRUE(r.ok()) << r.diagnostics.format();
+  EXPECT_EQ(redact::text("sent pat-na1-0123456789"), "sent [redacted]");
+  auto basic = load(kConnection + "    auth: {type: basic, username: me, password: \"${SF_SECRET}\"}\n");
+  ASSERT_TRUE(basic.ok()) << basic.diagnostics.format();
+  // The password, and the header it makes (base64 of me:the-client-secret).
+  EXPECT_EQ(redact::text("pw the-client-secret"), "pw [redacted]");
+  EXPECT_EQ(redact::text("hdr bWU6dGhlLWNsaWVudC1zZWNyZXQ="), "hdr [redacted]");
+  redact::forgetAllForTesting();
 }
