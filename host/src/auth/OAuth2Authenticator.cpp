@@ -184,6 +184,12 @@ void OAuth2Authenticator::refresh(uint64_t seenVersion) {
       throw http::HttpError(http::HttpError::Kind::Transient, e.what(), e.sent());
     }
     std::string why = e.what();
+    if (e.oauthError() != "invalid_grant") {
+      // The grant may be fine and the client's configuration wrong (invalid_client: its id or
+      // secret): nothing is marked, so that fixing the YAML is enough.
+      store().clearRefreshStarted(*conn, s_.credential);
+      unusable(why + "; check auth.client_id and auth.client_secret of " + s_.label);
+    }
     if (unfinishedAt) {
       why += ". The refresh token stored was used by an earlier refresh that never stored its answer: " +
              (unfinishedBy.empty() ? std::string("a process") : unfinishedBy) + " began it at " +

@@ -107,7 +107,8 @@ TEST(RedactedRunErrors, AVendorEchoingTheTokenAndAnAccessTokenUrlLeaveNoSecretIn
   // The vendor was asked with the token, and refused it: the failure is the one we mean.
   ASSERT_GE(vendor.count(), 1u);
   bool sentToken = false;
-  for (const auto& [name, value] : vendor.arrivals()[0].headers) sentToken |= value == std::string("Bearer ") + kToken;
+  const auto arrivals = vendor.arrivals();  // a copy: the loop must not outlive it
+  for (const auto& [name, value] : arrivals[0].headers) sentToken |= value == std::string("Bearer ") + kToken;
   EXPECT_TRUE(sentToken);
   const queue::Job job = q.job(id);
   ASSERT_TRUE(job.lastError) << job.toJson().dump(2);
