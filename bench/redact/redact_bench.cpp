@@ -53,7 +53,8 @@ int main() {
                                  [&](const std::string& s) { return std::regex_replace(s, params, "$1=[redacted]"); });
   std::printf(
       "{\"ns_per_clean_line\": %.0f, \"ns_per_clean_line_100_remembered\": %.0f, \"ns_per_dirty_line_100_remembered\": "
-      "%.0f, \"ns_per_clean_line_4000_remembered\": %.0f, \"regex_params_only_ns_per_line\": %.0f}\n",
-      none, clean100, dirty100, clean4000, regex);
+      "%.0f, \"ns_per_clean_line_4000_remembered\": %.0f, \"regex_params_only_ns_per_line\": %.0f, "
+      "\"ratio_dirty_vs_regex\": %.3f, \"ratio_4000_vs_none_remembered\": %.2f}\n",
+      none, clean100, dirty100, clean4000, regex, dirty100 / regex, clean4000 / none);
   return 0;
 }
