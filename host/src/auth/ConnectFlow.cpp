@@ -3,6 +3,7 @@
 #include "auth/CredentialStore.h"
 #include "auth/Encoding.h"
 #include "auth/TokenEndpoint.h"
+#include "common/Base64.h"
 #include "common/Hash.h"
 #include "common/Log.h"
 #include "common/Redact.h"
@@ -24,20 +25,20 @@ ConnectError refused(const std::string& code, const std::string& message) { retu
 std::string ConnectFlow::macOf(const std::string& keyId, const std::string& connectionId, const std::string& nonce,
                                int64_t expiresAtMs, const std::string& redirectUri) const {
   const std::string key = ring_->derive(keyId, "tributary oauth state v1");
-  return hmacSha256(key, connectionId + "\n" + nonce + "\n" + std::to_string(expiresAtMs) + "\n" + redirectUri);
+  return hash::hmacSha256(key, connectionId + "\n" + nonce + "\n" + std::to_string(expiresAtMs) + "\n" + redirectUri);
 }
 
 ConnectFlow::Started ConnectFlow::begin(db::Connection& conn, const AuthSettings& s, const std::string& redirectUri,
                                         std::chrono::milliseconds ttl) const {
   const std::string redirect = redirectUri.empty() ? s.redirectUri : redirectUri;
   const std::string nonce = randomBytes(32);
-  const std::string verifier = base64url(randomBytes(32));
+  const std::string verifier = base64::encodeUrl(randomBytes(32));
   Started out;
   out.expiresAtMs = nowMs() + ttl.count();
   const std::string keyId = ring_->currentKeyId();
   const std::string mac = macOf(keyId, s.connectionId, nonce, out.expiresAtMs, redirect);
-  out.state = "v1." + s.connectionId + "." + base64url(nonce) + "." + std::to_string(out.expiresAtMs) + "." + keyId +
-              "." + base64url(mac);
+  out.state = "v1." + s.connectionId + "." + base64::encodeUrl(nonce) + "." + std::to_string(out.expiresAtMs) + "." +
+              keyId + "." + base64::encodeUrl(mac);
   const std::string id = stateRowId(nonce);
   const secrets::Sealed sealed = ring_->seal(verifier, secrets::aadFor("oauth_states", id));
   conn.exec(
@@ -51,7 +52,7 @@ ConnectFlow::Started ConnectFlow::begin(db::Connection& conn, const AuthSettings
   url += "response_type=code&client_id=" + formEncode(s.clientId) + "&redirect_uri=" + formEncode(redirect);
   if (!s.scopes.empty()) url += "&scope=" + formEncode(s.scopes);
   url += "&state=" + formEncode(out.state);
-  if (s.pkce) url += "&code_challenge=" + base64url(sha256(verifier)) + "&code_challenge_method=S256";
+  if (s.pkce) url += "&code_challenge=" + base64::encodeUrl(hash::sha256(verifier)) + "&code_challenge_method=S256";
   if (!s.authorizeParams.empty()) url += "&" + s.authorizeParams;
   out.url = url;
   return out;
@@ -72,7 +73,7 @@ ConnectFlow::Parsed ConnectFlow::parse(const std::string& state) const {
   } catch (const std::exception&) {
     throw refused("invalid_state", "the state is not one this host made (malformed expiry)");
   }
-  if (!fromBase64url(parts[2], p.nonce) || p.nonce.size() != 32 || !fromBase64url(parts[5], p.mac)) {
+  if (!base64::decodeUrl(parts[2], p.nonce) || p.nonce.size() != 32 || !base64::decodeUrl(parts[5], p.mac)) {
     throw refused("invalid_state", "the state is not one this host made (malformed)");
   }
   bool known = ring_->contains(p.keyId);

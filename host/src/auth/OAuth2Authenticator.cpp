@@ -93,17 +93,25 @@ void OAuth2Authenticator::unusable(const std::string& why) const {
   throw http::HttpError(http::HttpError::Kind::Credential, why);
 }
 
+void OAuth2Authenticator::reconnect(const std::string& why) const {
+  unusable(why + "; run `" + s_.authorizeCommand() + "` to connect it again");
+}
+
+std::optional<StoredCredential> OAuth2Authenticator::loadRow(db::Connection& conn) {
+  try {
+    return store().load(conn, s_.credential);
+  } catch (const secrets::SecretError& e) {
+    unusable("the OAuth tokens of " + s_.tokensOf() + " cannot be opened: " + e.what());
+  }
+}
+
 const StoredCredential& OAuth2Authenticator::usable() {
   if (!current_) {
     auto conn = pool_.acquire();
-    try {
-      current_ = store().load(*conn, s_.credential);
-      if (!current_ && !s_.seedRefreshToken.empty()) {
-        store().seed(*conn, s_.credential, s_.connectionId, s_.seedRefreshToken);
-        current_ = store().load(*conn, s_.credential);
-      }
-    } catch (const secrets::SecretError& e) {
-      unusable("the OAuth tokens of " + s_.tokensOf() + " cannot be opened: " + e.what());
+    current_ = loadRow(*conn);
+    if (!current_ && !s_.seedRefreshToken.empty()) {
+      store().seed(*conn, s_.credential, s_.connectionId, s_.seedRefreshToken);
+      current_ = loadRow(*conn);
     }
     if (!current_) {
       unusable("connection " + s_.tokensOf() + " has no OAuth tokens yet: run `" + s_.authorizeCommand() +
@@ -111,9 +119,7 @@ const StoredCredential& OAuth2Authenticator::usable() {
     }
     remember(*current_);
   }
-  if (current_->failure) {
-    unusable(*current_->failure + "; run `" + s_.authorizeCommand() + "` to connect it again");
-  }
+  if (current_->failure) reconnect(*current_->failure);
   if (expiring(*current_)) refresh(current_->version);
   return *current_;
 }
@@ -140,12 +146,7 @@ std::string OAuth2Authenticator::value(std::string_view name) {
 void OAuth2Authenticator::refresh(uint64_t seenVersion) {
   auto conn = pool_.acquire();
   CredentialLock lock(*conn, s_.credential, cancelled_, s_.tokensOf());
-  std::optional<StoredCredential> row;
-  try {
-    row = store().load(*conn, s_.credential);
-  } catch (const secrets::SecretError& e) {
-    unusable("the OAuth tokens of " + s_.tokensOf() + " cannot be opened: " + e.what());
-  }
+  std::optional<StoredCredential> row = loadRow(*conn);
   if (!row) {
     unusable("connection " + s_.label + " has no OAuth tokens (they were removed): run `" + s_.authorizeCommand() +
              "`");
@@ -153,7 +154,7 @@ void OAuth2Authenticator::refresh(uint64_t seenVersion) {
   remember(*row);
   if (row->failure) {
     current_ = row;
-    unusable(*row->failure + "; run `" + s_.authorizeCommand() + "` to connect it again");
+    reconnect(*row->failure);
   }
   if (row->version != seenVersion && !expiring(*row)) {
     // Another job or host refreshed it while this one waited for the lock: no request of ours.
@@ -168,7 +169,7 @@ void OAuth2Authenticator::refresh(uint64_t seenVersion) {
     store().markFailed(*conn, s_.credential, why);
     current_ = row;
     current_->failure = why;
-    unusable(why + "; run `" + s_.authorizeCommand() + "` to connect it again");
+    reconnect(why);
   }
   const std::optional<int64_t> unfinishedAt = row->refreshStartedAtMs;
   const std::string unfinishedBy = row->refreshStartedBy;
@@ -201,7 +202,7 @@ void OAuth2Authenticator::refresh(uint64_t seenVersion) {
     current_ = row;
     current_->failure = why;
     log::error("auth", "[{}] {}", s_.label, why);
-    unusable(why + "; run `" + s_.authorizeCommand() + "` to connect it again");
+    reconnect(why);
   }
   // Stored before anything uses it: a rotated refresh token is the only one that still works.
   redact::remember(answer.accessToken);

@@ -48,7 +48,11 @@ class OAuth2Authenticator : public http::Authenticator {
   const StoredCredential& usable();
   bool expiring(const StoredCredential& c) const;
   void refresh(uint64_t seenVersion);
+  // The row, opened; unusable() when it does not open (a key this host lacks).
+  std::optional<StoredCredential> loadRow(db::Connection& conn);
   [[noreturn]] void unusable(const std::string& why) const;
+  // unusable(), saying which command connects it again.
+  [[noreturn]] void reconnect(const std::string& why) const;
 
   const CredentialStore& store();
 

@@ -2,10 +2,9 @@
 
 #include <Poco/URI.h>
 
-#include "auth/Encoding.h"
+#include "common/Base64.h"
 #include "common/Strings.h"
 #include "http/HttpError.h"
-#include "secrets/Key.h"
 
 namespace tributary::auth {
 
@@ -39,9 +38,7 @@ void setQueryParameter(http::HttpRequest& request, const std::string& name, cons
 StaticAuthenticator::StaticAuthenticator(AuthSettings settings) : s_(std::move(settings)) {
   switch (s_.type) {
     case plugins::AuthType::Bearer: headerValue_ = s_.valuePrefix + s_.token; break;
-    case plugins::AuthType::Basic:
-      headerValue_ = "Basic " + secrets::encodeBase64(s_.username + ":" + s_.password);
-      break;
+    case plugins::AuthType::Basic: headerValue_ = "Basic " + base64::encode(s_.username + ":" + s_.password); break;
     case plugins::AuthType::ApiKey: headerValue_ = s_.valuePrefix + s_.key; break;
     case plugins::AuthType::OAuth2: break;  // not this class's
   }

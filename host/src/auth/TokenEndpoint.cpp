@@ -1,8 +1,8 @@
 #include "auth/TokenEndpoint.h"
 
 #include "auth/Encoding.h"
+#include "common/Base64.h"
 #include "http/HttpError.h"
-#include "secrets/Key.h"
 
 namespace tributary::auth {
 
@@ -25,7 +25,7 @@ TokenAnswer TokenEndpoint::post(std::vector<std::pair<std::string, std::string>>
   r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
   r.headers.emplace_back("Accept", "application/json");
   if (s_.clientBasic) {
-    r.headers.emplace_back("Authorization", "Basic " + secrets::encodeBase64(s_.clientId + ":" + s_.clientSecret));
+    r.headers.emplace_back("Authorization", "Basic " + base64::encode(s_.clientId + ":" + s_.clientSecret));
   } else {
     form.emplace_back("client_id", s_.clientId);
     if (!s_.clientSecret.empty()) form.emplace_back("client_secret", s_.clientSecret);

@@ -13,6 +13,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/Base64.h"
+#include "tributary/record.hpp"
+
 namespace tributary::redact {
 namespace {
 
@@ -89,51 +92,9 @@ std::string percentEncoded(std::string_view s, const char* hex, bool form) {
 
 // As the value appears inside a JSON string (a body, a jsonb column's text).
 std::string jsonEscaped(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out;
-}
-
-std::string base64(std::string_view s) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < s.size(); i += 3) {
-    const uint32_t n = (static_cast<unsigned char>(s[i]) << 16) | (static_cast<unsigned char>(s[i + 1]) << 8) |
-                       static_cast<unsigned char>(s[i + 2]);
-    out.push_back(kAlphabet[(n >> 18) & 63]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(kAlphabet[(n >> 6) & 63]);
-    out.push_back(kAlphabet[n & 63]);
-  }
-  if (i < s.size()) {
-    uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(s[i])) << 16;
-    if (i + 1 < s.size()) n |= static_cast<uint32_t>(static_cast<unsigned char>(s[i + 1])) << 8;
-    out.push_back(kAlphabet[(n >> 18) & 63]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(i + 1 < s.size() ? kAlphabet[(n >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
+  std::string quoted;
+  appendJsonString(quoted, s);
+  return quoted.substr(1, quoted.size() - 2);
 }
 
 void rememberForms(const std::vector<std::string>& forms) {
@@ -411,7 +372,7 @@ void remember(std::string_view secret) {
 void rememberBasic(std::string_view user, std::string_view password) {
   remember(password);
   std::string pair = std::string(user) + ":" + std::string(password);
-  rememberForms({base64(pair)});
+  rememberForms({base64::encode(pair)});
 }
 
 std::string text(std::string_view s) {

@@ -29,9 +29,4 @@ std::string keyIdOf(const std::array<unsigned char, kKeySize>& bytes);
 // generator fails.
 Key generateKey();
 
-// Standard base64 with padding, for the key file's lines. decodeBase64 is strict: the standard
-// alphabet, padded to a multiple of 4, nothing else (no whitespace); false otherwise.
-std::string encodeBase64(std::string_view bytes);
-bool decodeBase64(std::string_view text, std::string& out);
-
 }  // namespace tributary::secrets

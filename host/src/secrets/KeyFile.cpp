@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 
+#include "common/Base64.h"
 #include "secrets/SecretError.h"
 
 namespace tributary::secrets {
@@ -216,7 +217,7 @@ KeyFile KeyFile::read(const fs::path& path) {
     const std::string id(fields[0]);
     std::string raw;
     const Wipe wipeRaw{raw};
-    if (!decodeBase64(fields[1], raw)) {
+    if (!base64::decode(fields[1], raw)) {
       throw SecretError(where + "the key of " + id + " is not valid base64 (standard alphabet, = padding)");
     }
     if (raw.size() != kKeySize) {
@@ -264,7 +265,7 @@ KeyFile KeyFile::fresh(const fs::path& path, const Key& key) {
 
 KeyFile::Line KeyFile::keyLine(const Key& key) {
   std::string raw(reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size());
-  Line line{key.id + " " + encodeBase64(raw), key};
+  Line line{key.id + " " + base64::encode(raw), key};
   OPENSSL_cleanse(raw.data(), raw.size());
   return line;
 }

@@ -1,8 +1,6 @@
 #include "secrets/KeyRing.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
+#include "common/Hash.h"
 #include "common/Strings.h"
 #include "secrets/Cipher.h"
 #include "secrets/KeyFile.h"
@@ -76,15 +74,12 @@ std::string KeyRing::derive(std::string_view keyId, std::string_view purpose) co
     throw SecretError("key " + std::string(keyId) + " is not in the key file " + file_.string() + " (it holds " +
                       strings::join(keyIds(), ", ") + ")");
   }
-  std::string out(EVP_MAX_MD_SIZE, '\0');
-  unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key->bytes.data(), static_cast<int>(key->bytes.size()),
-            reinterpret_cast<const unsigned char*>(purpose.data()), purpose.size(),
-            reinterpret_cast<unsigned char*>(out.data()), &len)) {
+  try {
+    return hash::hmacSha256(std::string_view(reinterpret_cast<const char*>(key->bytes.data()), key->bytes.size()),
+                            purpose);
+  } catch (const std::runtime_error&) {
     throw SecretError("HMAC-SHA256 failed deriving a key from " + std::string(keyId));
   }
-  out.resize(len);
-  return out;
 }
 
 std::string KeyRing::open(const Sealed& sealed, std::string_view aad) const {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "auth/Encoding.h"
+#include "common/Base64.h"
 #include "http/HttpError.h"
 
 using namespace tributary;
@@ -96,13 +97,13 @@ TEST(Encoding, Base64urlRoundTripsAndRefusesWhatIsNotIt) {
   for (const std::string& bytes :
        {std::string(""), std::string("f"), std::string("fo"), std::string("foo"), std::string("\xff\xfe\x00\x01", 4)}) {
     std::string back;
-    ASSERT_TRUE(fromBase64url(base64url(bytes), back));
+    ASSERT_TRUE(base64::decodeUrl(base64::encodeUrl(bytes), back));
     EXPECT_EQ(back, bytes);
   }
-  EXPECT_EQ(base64url("\xfb\xff"), "-_8");
+  EXPECT_EQ(base64::encodeUrl("\xfb\xff"), "-_8");
   std::string out;
-  EXPECT_FALSE(fromBase64url("a+b", out));
-  EXPECT_FALSE(fromBase64url("a", out));
+  EXPECT_FALSE(base64::decodeUrl("a+b", out));
+  EXPECT_FALSE(base64::decodeUrl("a", out));
   EXPECT_TRUE(constantTimeEqual("abc", "abc"));
   EXPECT_FALSE(constantTimeEqual("abc", "abd"));
   EXPECT_FALSE(constantTimeEqual("abc", "ab"));
