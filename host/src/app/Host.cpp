@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "api/Api.h"
 #include "app/ConfigSync.h"
 #include "app/ConnectionValidator.h"
 #include "app/JobKinds.h"
@@ -111,14 +112,15 @@ void Host::start() {
               "demand only");
   }
 
+  {
+    // The first start's admin token, where scripts/run says it is.
+    db::Connection conn(database_->conninfo());
+    api::ensureAdminToken(conn, adminTokenFile());
+  }
   router_ = std::make_shared<server::Router>();
   auto health = std::make_shared<server::HealthRoutes>(
       pool_, cfg_.migrationsDir, [configSync = configSync_](db::Connection& c) { return configSync->report(c); });
   health->install(*router_);
-  auto registry = registry_;
-  router_->add("GET", "/api/plugins", [registry](const server::Request&) {
-    return server::Response::json(200, Json::parse(registry->toJson().dump()));
-  });
   apiHttp_ = std::make_shared<http::HttpService>(cfg_.http);
   apiHttp_->setKeyRing([this]() -> std::shared_ptr<const secrets::KeyRing> {
     secrets::requireKeyRing(keyRing_, cfg_);  // the ring the start-up check opened
@@ -126,18 +128,30 @@ void Host::start() {
   });
   oauthCallback_ = std::make_shared<auth::OAuthCallback>(cfg_, registry_, pool_, apiHttp_);
   oauthCallback_->install(*router_);
+  api_ = std::make_shared<api::Api>(
+      api::ApiServices{std::make_shared<const config::Config>(cfg_), pool_, queue_, registry_, apiHttp_});
+  api_->install(*router_);
   // The routes hold `health` through the router's lifetime.
   router_->add("GET", "/", [health](const server::Request&) {
     return server::Response::json(
         200, {{"name", "tributary"}, {"version", TRIBUTARY_VERSION}, {"health", "/health"}, {"ready", "/ready"}});
   });
 
+  server::HttpServerOptions so2;
+  so2.threads = cfg_.api.threads;
+  so2.requestTimeout = cfg_.api.requestTimeout;
+  so2.keepAliveTimeout = cfg_.api.keepAliveTimeout;
+  so2.maxBody = static_cast<size_t>(cfg_.api.maxBody);
   http_ = std::make_unique<server::HttpServer>(options_.bind.value_or(cfg_.server.bind),
-                                               options_.port.value_or(cfg_.server.port), router_);
+                                               options_.port.value_or(cfg_.server.port), router_, so2);
   http_->start();
   apiUrl_ = http_->baseUrl();
   writeReadyFile();
   started_ = true;
+}
+
+std::filesystem::path Host::adminTokenFile() const {
+  return cfg_.api.adminTokenFile.empty() ? cfg_.stateDir / "admin.token" : cfg_.api.adminTokenFile;
 }
 
 void Host::checkConnectionBudget() {
@@ -173,6 +187,7 @@ void Host::writeReadyFile() {
       {"pid", ::getpid()}, {"role", options_.role}, {"database", database_->embedded() ? "embedded" : "external"}};
   if (http_) {
     j["api_url"] = apiUrl_;
+    j["admin_token_file"] = adminTokenFile().string();
     j["port"] = http_->port();
   }
   Json workers = Json::array();
@@ -209,6 +224,7 @@ void Host::stop() {
   }
   queue_.reset();
   router_.reset();
+  api_.reset();
   if (configSync_) {
     configSync_->stop();
     configSync_.reset();

@@ -21,6 +21,10 @@
 #include "server/HttpServer.h"
 #include "server/Router.h"
 
+namespace tributary::api {
+class Api;
+}
+
 namespace tributary::app {
 
 struct HostOptions {
@@ -49,6 +53,8 @@ class Host {
   std::string checkHealth();
 
   const std::string& apiUrl() const { return apiUrl_; }
+  // Where the first start wrote an admin token (api.admin_token_file, else STATE_DIR/admin.token).
+  std::filesystem::path adminTokenFile() const;
   // The key ring of secrets.key_file (or STATE_DIR/secret.key with the embedded database),
   // opened by start(); nullptr with database.url and no key_file (secrets::requireKeyRing).
   const std::shared_ptr<secrets::KeyRing>& keyRing() const { return keyRing_; }
@@ -73,6 +79,7 @@ class Host {
   std::shared_ptr<server::Router> router_;
   std::shared_ptr<http::HttpService> apiHttp_;  // the connect flow's token requests (GET /oauth/callback)
   std::shared_ptr<auth::OAuthCallback> oauthCallback_;
+  std::shared_ptr<api::Api> api_;
   std::unique_ptr<server::HttpServer> http_;
   std::string apiUrl_;
   bool started_ = false;

@@ -29,6 +29,28 @@ void readServer(Section s, ServerConfig& out) {
   s.finish();
 }
 
+void readApi(Section s, ApiConfig& out) {
+  using std::chrono::milliseconds;
+  out.threads = static_cast<int>(s.integer("threads", out.threads, 2, 256));
+  out.requestTimeout = s.duration("request_timeout", out.requestTimeout, milliseconds(100));
+  out.keepAliveTimeout = s.duration("keepalive_timeout", out.keepAliveTimeout, milliseconds(100));
+  out.maxBody = s.integer("max_body", out.maxBody, 1024, int64_t{256} * 1024 * 1024);
+  {
+    Section r = s.section("rate_limit");
+    out.ratePerSecond = r.number("per_second", out.ratePerSecond, 0, 1e6);
+    out.rateBurst = static_cast<int>(r.integer("burst", out.rateBurst, 1, 1000000));
+    r.finish();
+  }
+  out.auditRetention = s.duration("audit_retention", out.auditRetention, milliseconds(1000));
+  out.metricsNeedToken = s.choice("metrics_auth", out.metricsNeedToken ? "token" : "open", {"open", "token"}) == "token";
+  out.maxStreams = static_cast<int>(s.integer("max_streams", out.maxStreams, 1, 10000));
+  out.streamHeartbeat = s.duration("stream_heartbeat", out.streamHeartbeat, milliseconds(100));
+  out.streamTokenTtl = s.duration("stream_token_ttl", out.streamTokenTtl, milliseconds(1000));
+  out.actionWait = s.duration("action_wait", out.actionWait, milliseconds(100));
+  out.adminTokenFile = s.filePath("admin_token_file", out.adminTokenFile);
+  s.finish();
+}
+
 // A workspace's slug, a connection's or a shared credential's name: [a-z0-9][a-z0-9_-]*, at most 63.
 bool validSlug(const std::string& s) {
   if (s.empty() || s.size() > 63) return false;
@@ -588,6 +610,7 @@ LoadResult ConfigLoader::loadString(const std::string& yaml, const std::string& 
 
   cfg.stateDir = top.filePath("state_dir", cfg.stateDir);
   readServer(top.section("server"), cfg.server);
+  readApi(top.section("api"), cfg.api);
   readDatabase(top.section("database"), cfg.database);
   {
     Section plugins = top.section("plugins");

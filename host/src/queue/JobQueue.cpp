@@ -247,6 +247,25 @@ std::vector<EnqueueResult> JobQueue::enqueueBatch(db::Connection& conn, const st
   return out;
 }
 
+std::string JobQueue::jobColumns(const std::string& alias) {
+  if (alias.empty()) return kColumns;
+  std::string out;
+  for (const auto& part : strings::split(kColumns, ',')) {
+    std::string c(strings::trim(part));
+    if (!out.empty()) out += ", ";
+    // "(extract(epoch from run_at) * 1000)::bigint": the column inside gets the alias.
+    if (auto from = c.find("from "); from != std::string::npos) {
+      c.insert(from + 5, alias + ".");
+    } else {
+      c = alias + "." + c;
+    }
+    out += c;
+  }
+  return out;
+}
+
+Job JobQueue::parseRow(const db::Result& r, int row) { return parseJob(r, row); }
+
 std::optional<Job> JobQueue::get(const std::string& jobId) {
   auto conn = pool_->acquire();
   auto r = conn->exec(std::string("SELECT ") + kColumns + " FROM jobs WHERE id = $1::uuid", jobId);

@@ -187,6 +187,12 @@ class JobQueue {
   // The default timeout of a job of `kind` whose payload may name a sync mode.
   int64_t defaultTimeoutMs(const std::string& kind, const Json& payload) const;
 
+  // The columns a Job is read from (the first 26 of a SELECT, prefixed "j." when `alias`), and
+  // the Job in row `row` of a result that selected them first: for readers that join more.
+  static std::string jobColumns(const std::string& alias = "");
+  static Job parseRow(const db::Result& r, int row);
+  static constexpr int kJobColumnCount = 26;
+
   const config::QueueConfig& config() const { return cfg_; }
   db::Pool& pool() const { return *pool_; }
 

@@ -32,7 +32,8 @@ std::string defaultHostId() {
 
 // A connection counts as scheduled when it, and its workspace, are enabled and it has a
 // non-blank schedule.
-constexpr const char* kScheduled = "c.enabled AND w.enabled AND coalesce(btrim(c.schedule), '') <> ''";
+constexpr const char* kScheduled =
+    "c.enabled AND w.enabled AND c.paused_at IS NULL AND coalesce(btrim(c.schedule), '') <> ''";
 constexpr const char* kZone = "coalesce(nullif(btrim(c.schedule_timezone), ''), 'UTC')";
 
 // State of connections no longer scheduled is dropped, so that a schedule given back later
