@@ -17,6 +17,7 @@
 #include "cli/PluginsProbeCommand.h"
 #include "cli/RecordsReplayCommand.h"
 #include "cli/SecretsCommand.h"
+#include "cli/TokensCommand.h"
 #include "cli/ServeCommand.h"
 #include "cli/SyncCommand.h"
 #include "cli/VersionCommand.h"
@@ -71,6 +72,12 @@ const std::vector<Entry>& commands() {
        [] { return std::make_unique<SecretsCommand>(SecretsCommand::Action::RetireKey); }},
       {"secrets status", "print the key file's keys and the values each one seals (never a key)",
        [] { return std::make_unique<SecretsCommand>(SecretsCommand::Action::Status); }},
+      {"tokens create", "create an API token (--workspace W or --admin), printed once",
+       [] { return std::make_unique<TokensCommand>(TokensCommand::Action::Create); }},
+      {"tokens list", "list the API tokens (never a token)",
+       [] { return std::make_unique<TokensCommand>(TokensCommand::Action::List); }},
+      {"tokens revoke", "revoke an API token by id, name or prefix",
+       [] { return std::make_unique<TokensCommand>(TokensCommand::Action::Revoke); }},
       {"worker", "(internal) one worker process, as serve starts them",
        [] { return std::make_unique<WorkerCommand>(); }},
       {"version", "print the version", [] { return std::make_unique<VersionCommand>(); }},
