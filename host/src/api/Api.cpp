@@ -259,7 +259,7 @@ void Api::install(server::Router& router) {
     for (int i = 0; i < r.rows(); ++i) {
       entries.push_back({{"id", r.int64(i, 0)},
                          {"at", r.text(i, 1)},
-                         {"token", r.text(i, 2)},
+                         {"tokenName", r.text(i, 2)},
                          {"workspace", r.optText(i, 3) ? Json(*r.optText(i, 3)) : Json(nullptr)},
                          {"action", r.text(i, 4)},
                          {"target", r.text(i, 5)},

@@ -11,6 +11,24 @@ Json optTime(const std::optional<queue::TimePoint>& t) { return t ? Json(time::i
 
 bool terminal(queue::JobStatus s) { return s != queue::JobStatus::Pending && s != queue::JobStatus::Running; }
 
+// A finished job's progress is its whole result; a running one's the latest it reported.
+Json progressOf(const queue::Job& j) {
+  Json p = {{"current", 0}, {"total", 0}, {"message", ""}};
+  if (j.progress.is_object()) {
+    p["current"] = j.progress.value("current", int64_t{0});
+    p["total"] = j.progress.value("total", int64_t{0});
+    p["message"] = j.progress.value("message", std::string());
+    if (j.progress.contains("stream")) p["stream"] = j.progress["stream"];
+  }
+  if (j.status == queue::JobStatus::Completed && j.result.is_object() && j.result.contains("records")) {
+    p["current"] = j.result["records"];
+    p["total"] = j.result["records"];
+    p["message"] = "done";
+    p.erase("stream");
+  }
+  return p;
+}
+
 int64_t recordsOf(const queue::Job& j) {
   if (j.result.is_object()) return j.result.value("records", int64_t{0});
   return j.progress.is_object() ? j.progress.value("current", int64_t{0}) : 0;
@@ -75,7 +93,7 @@ Json JobView::toJson() const {
   if (passive) {
     int64_t cur = 0, tot = 0, done = 0;
     for (const auto& c : children) {
-      const Json p = c.job.progress.is_object() ? c.job.progress : Json::object();
+      const Json p = progressOf(c.job);
       cur += p.value("current", int64_t{0});
       tot += p.value("total", int64_t{0});
       if (c.finished()) ++done;
@@ -91,12 +109,7 @@ Json JobView::toJson() const {
                 {"total", tot},
                 {"message", std::to_string(done) + " of " + std::to_string(children.size()) + " connections done"}};
   } else {
-    if (j.progress.is_object()) {
-      progress["current"] = j.progress.value("current", int64_t{0});
-      progress["total"] = j.progress.value("total", int64_t{0});
-      progress["message"] = j.progress.value("message", std::string());
-      if (j.progress.contains("stream")) progress["stream"] = j.progress["stream"];
-    }
+    progress = progressOf(j);
     results.push_back(resultEntry(*this));
     totalRecords = recordsOf(j);
     if (j.errors.is_array()) {

@@ -5,6 +5,7 @@
 #include "api/Api.h"
 #include "common/Time.h"
 #include "engine/EntitySchema.h"
+#include "plugins/PluginRegistry.h"
 
 namespace tributary::api {
 namespace {
@@ -57,9 +58,15 @@ void installStatusRoutes(Api& api, server::Router& router) {
     for (int i = 0; i < c.rows(); ++i) {
       const std::string id = c.text(i, 0);
       Json entities = Json::object();
+      // The descriptor's streams, unless a discovery stored this connection's own.
+      if (auto plugin = api.services().registry ? api.services().registry->find(c.text(i, 2)) : nullptr) {
+        for (const auto& d : plugin->streams()) entities[d.name] = d.entity.empty() ? "records" : d.entity;
+      }
       if (auto s = c.optText(i, 13)) {
         for (const auto& st : Json::parse(*s)) {
-          if (st.is_object() && st.contains("name")) entities[st.value("name", "")] = st.value("entity", "records");
+          if (!st.is_object() || !st.contains("name")) continue;
+          const std::string entity = st.value("entity", "");
+          entities[st.value("name", "")] = entity.empty() ? "records" : entity;
         }
       }
       auto st = conn.exec(

@@ -132,8 +132,14 @@ bool ensureAdminToken(db::Connection& conn, const std::filesystem::path& file) {
   db::Transaction tx(conn);
   // One host writes it, however many start at once.
   conn.exec("LOCK TABLE api_tokens IN SHARE ROW EXCLUSIVE MODE");
-  auto any = conn.exec("SELECT 1 FROM api_tokens WHERE kind = 'admin' LIMIT 1");
-  if (!any.empty()) return false;
+  auto any = conn.exec("SELECT 1 FROM api_tokens WHERE kind = 'admin' AND revoked_at IS NULL LIMIT 1");
+  if (!any.empty()) {
+    if (!std::filesystem::exists(file)) {
+      log::info("api", "admin tokens exist in the database (none written to {}): create one with "
+                       "`tributary tokens create --admin`", file.string());
+    }
+    return false;
+  }
   auto issued = tokens::create(conn, "admin (first start)", std::nullopt);
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);

@@ -68,11 +68,12 @@ Json authOf(const config::Config& cfg, const std::string& workspace, const std::
 Response pauseOrResume(Api& api, Call& call, bool pause) {
   (void)call.body({});
   auto c = connectionOr404(call, call.param("connection"));
-  auto r = call.db().exec(pause ? "UPDATE connections SET paused_at = coalesce(paused_at, now()), paused_by = $2,"
-                                  " updated_at = now() WHERE id = $1::uuid RETURNING " + iso("paused_at")
-                                : "UPDATE connections SET paused_at = NULL, paused_by = NULL, updated_at = now()"
+  auto r = pause ? call.db().exec("UPDATE connections SET paused_at = coalesce(paused_at, now()), paused_by = $2,"
+                                  " updated_at = now() WHERE id = $1::uuid RETURNING " + iso("paused_at"),
+                                  c.id, call.who.name)
+                 : call.db().exec("UPDATE connections SET paused_at = NULL, paused_by = NULL, updated_at = now()"
                                   " WHERE id = $1::uuid RETURNING NULL::text",
-                          c.id, call.who.name);
+                                  c.id);
   api.audit(call, pause ? "connection.pause" : "connection.resume", call.ws().slug + "/" + c.name);
   return Response::json(200, {{"connection", c.name},
                               {"paused", pause},

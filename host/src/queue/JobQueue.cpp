@@ -291,6 +291,26 @@ std::vector<Job> JobQueue::list(const JobFilter& f) {
 }
 
 CancelOutcome JobQueue::cancel(const std::string& jobId) {
+  std::vector<std::string> children;
+  {
+    auto conn = pool_->acquire();
+    // A passive parent (a workspace sync) runs nowhere: cancelling it cancels its children, and
+    // the last of them to end settles it (migration 017's trigger).
+    auto p = conn->exec(
+        "SELECT c.id FROM jobs p JOIN jobs c ON c.parent_job_id = p.id WHERE p.id = $1::uuid AND p.passive"
+        " AND c.status IN ('pending', 'running') ORDER BY c.created_at",
+        jobId);
+    for (int i = 0; i < p.rows(); ++i) children.push_back(p.text(i, 0));
+  }
+  if (!children.empty()) {
+    CancelOutcome out = CancelOutcome::AlreadyFinished;
+    for (const auto& child : children) {
+      const auto o = cancel(child);
+      if (o == CancelOutcome::Requested) out = CancelOutcome::Requested;
+      if (o == CancelOutcome::Cancelled && out != CancelOutcome::Requested) out = CancelOutcome::Cancelled;
+    }
+    return out;
+  }
   auto conn = pool_->acquire();
   db::Transaction tx(*conn);
   auto r = conn->exec(

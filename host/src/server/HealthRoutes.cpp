@@ -54,7 +54,9 @@ Response HealthRoutes::ready() const {
   } catch (const std::exception& e) {
     std::string reason = std::string("database unavailable: ") + e.what();
     checks["database"] = reason;
-    return Response::json(503, {{"status", "not_ready"}, {"reason", reason}, {"checks", checks}});
+    auto out = Response::json(503, {{"status", "not_ready"}, {"reason", reason}, {"checks", checks}});
+    out.headers["Retry-After"] = "5";
+    return out;
   }
   Json body = {{"status", "ready"}, {"checks", checks}};
   if (!config.is_null()) body["config"] = config;

@@ -117,11 +117,25 @@ class RouterHandler : public Poco::Net::HTTPRequestHandler {
     if ((req.hasContentLength() && req.getContentLength64() > 0) || req.getChunkedTransferEncoding()) {
       std::istream& in = req.stream();
       char buf[8192];
-      while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-        r.body.append(buf, static_cast<size_t>(in.gcount()));
-        if (r.body.size() > options_.maxBody) {
-          throw ApiError(413, "body_too_large", tooLarge, Json{{"limit", options_.maxBody}});
+      try {
+        while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+          r.body.append(buf, static_cast<size_t>(in.gcount()));
+          if (r.body.size() > options_.maxBody) {
+            throw ApiError(413, "body_too_large", tooLarge, Json{{"limit", options_.maxBody}});
+          }
         }
+      } catch (const Poco::TimeoutException&) {
+        ApiError e(408, "request_timeout", "the body did not arrive within the request timeout");
+        e.headers["Connection"] = "close";
+        throw e;
+      }
+      if (req.hasContentLength() && static_cast<int64_t>(r.body.size()) < req.getContentLength64()) {
+        // Poco's stream turns a receive timeout into an early end: either way the client stopped.
+        ApiError e(408, "request_timeout",
+                   "the body ended before its Content-Length: the client stopped sending (request timeout) or "
+                   "closed");
+        e.headers["Connection"] = "close";
+        throw e;
       }
     }
     return router_->dispatch(r);

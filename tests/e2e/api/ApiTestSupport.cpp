@@ -33,8 +33,8 @@ std::string hostConfig(const std::string& conninfo, const std::filesystem::path&
   return y;
 }
 
-ApiHost::ApiHost(TestDatabase& db, HostOptions options) {
-  config_ = dir_.write("tributary.yaml", hostConfig(db.conninfo(), dir_ / "state", options));
+ApiHost::ApiHost(const std::string& conninfo, HostOptions options) {
+  config_ = dir_.write("tributary.yaml", hostConfig(conninfo, dir_ / "state", options));
   serve_ = std::make_unique<ServerProcess>(
       std::vector<std::string>{tributaryBinary().string(), "serve", "--config", config_.string(), "--port", "0",
                                "--ready-file", (dir_ / "ready.json").string()},
@@ -42,10 +42,16 @@ ApiHost::ApiHost(TestDatabase& db, HostOptions options) {
   auto ready = serve_->waitForReadyFile(dir_ / "ready.json");
   if (!ready) throw std::runtime_error("serve did not start:\n" + serve_->log());
   url_ = ready->at("api_url").get<std::string>();
+  // The first start on a database writes the admin token; a later host on the same database
+  // (a restart with another state dir) makes its own.
   const std::filesystem::path tokenFile = ready->at("admin_token_file").get<std::string>();
-  std::string token = files::readFile(tokenFile);
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-  adminToken_ = token;
+  if (std::filesystem::exists(tokenFile)) {
+    std::string token = files::readFile(tokenFile);
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    adminToken_ = token;
+  } else {
+    adminToken_ = createToken("", "test admin");
+  }
 }
 
 ApiHost::~ApiHost() {

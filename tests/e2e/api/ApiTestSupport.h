@@ -25,7 +25,8 @@ struct HostOptions {
 // One `tributary serve` with its config in a temp dir; stopped (SIGTERM) when destroyed.
 class ApiHost {
  public:
-  ApiHost(TestDatabase& db, HostOptions options = {});
+  ApiHost(TestDatabase& db, HostOptions options = {}) : ApiHost(db.conninfo(), std::move(options)) {}
+  ApiHost(const std::string& conninfo, HostOptions options);
   ~ApiHost();
 
   const std::string& url() const { return url_; }

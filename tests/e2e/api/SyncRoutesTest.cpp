@@ -47,21 +47,22 @@ TEST(Sync, WorkspaceSyncAnswers202AndItsParentSettlesFromItsChildren) {
 
   const Json done = host.waitForJob("ws1", jobId);
   EXPECT_EQ(done["status"], "completed") << done.dump(2);
-  // Two connections of two streams of 50 records.
-  EXPECT_EQ(done["result"]["totalRecords"], 200) << done.dump(2);
+  // Two connections of four streams of 50 records.
+  EXPECT_EQ(done["result"]["totalRecords"], 400) << done.dump(2);
   ASSERT_EQ(done["result"]["results"].size(), 2u);
   for (const auto& c : done["result"]["results"]) {
     EXPECT_EQ(c["status"], "completed");
-    EXPECT_EQ(c["records"], 100);
+    EXPECT_EQ(c["records"], 200);
   }
-  EXPECT_EQ(done["progress"]["current"], 200) << done.dump(2);
+  EXPECT_EQ(done["progress"]["current"], 400) << done.dump(2);
+  EXPECT_EQ(done["progress"]["message"], "2 of 2 connections done");
   EXPECT_FALSE(done["completedAt"].is_null());
   for (const auto& id : a["jobIds"]) {
     auto child = host.admin("GET", "/api/workspaces/ws1/sync/jobs/" + id.get<std::string>());
     ASSERT_EQ(child.status, 200);
     EXPECT_EQ(child.json()["status"], "completed");
     EXPECT_EQ(child.json()["parentJobId"], jobId);
-    EXPECT_EQ(child.json()["result"]["totalRecords"], 100);
+    EXPECT_EQ(child.json()["result"]["totalRecords"], 200);
   }
 }
 
@@ -198,7 +199,11 @@ TEST(Sync, JobsAreCancelledRetriedAndListedInPages) {
   for (int page = 0; page < 10; ++page) {
     auto l = host.admin("GET", path);
     ASSERT_EQ(l.status, 200) << l.body;
-    for (const auto& job : l.json()["jobs"]) seen.push_back(job["id"]);
+    if (page == 0) {
+      EXPECT_EQ(l.json()["jobs"].size(), 2u) << l.body;
+    }
+    const Json lBody = l.json();  // alive for the loop
+    for (const auto& job : lBody["jobs"]) seen.push_back(job["id"]);
     if (l.json()["nextCursor"].is_null()) break;
     path = "/api/workspaces/ws1/sync/jobs?limit=2&connector=example&cursor=" + l.json()["nextCursor"].get<std::string>();
   }

@@ -21,7 +21,9 @@ TEST(HttpServer, AnswersAndErrorMessagesLeaveRedacted) {
     return server::Response::json(
         200, Json{{"last_error", "vendor said server-remembered-0001"}, {"auth", {{"refresh_token", "r-1"}}}});
   });
-  server::HttpServer http("127.0.0.1", 0, router, 2);
+  server::HttpServerOptions options;
+  options.threads = 2;
+  server::HttpServer http("127.0.0.1", 0, router, options);
   http.start();
   auto boom = test::httpGet(http.baseUrl() + "/boom");
   EXPECT_EQ(boom.status, 500);
