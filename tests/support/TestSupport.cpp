@@ -222,4 +222,14 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
   }
 }
 
+std::string adminTokenOf(const Json& readyFile) {
+  std::string token = files::readFile(readyFile.at("admin_token_file").get<std::string>());
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  return token;
+}
+
+HttpResult httpGetAsAdmin(const Json& readyFile, const std::string& url) {
+  return httpRequest("GET", url, "", {{"Authorization", "Bearer " + adminTokenOf(readyFile)}});
+}
+
 }  // namespace tributary::test

@@ -97,6 +97,10 @@ struct HttpResult {
 HttpResult httpRequest(const std::string& method, const std::string& url, const std::string& body = "",
                        const std::map<std::string, std::string>& headers = {});
 inline HttpResult httpGet(const std::string& url) { return httpRequest("GET", url); }
+// The admin token a serve wrote at its first start (its ready file's admin_token_file).
+std::string adminTokenOf(const Json& readyFile);
+// GET with that token.
+HttpResult httpGetAsAdmin(const Json& readyFile, const std::string& url);
 
 // Polls `condition` every 50 ms until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(20));

@@ -115,7 +115,15 @@ void Host::start() {
   {
     // The first start's admin token, where scripts/run says it is.
     db::Connection conn(database_->conninfo());
-    api::ensureAdminToken(conn, adminTokenFile());
+    try {
+      api::ensureAdminToken(conn, adminTokenFile());
+    } catch (const std::exception& e) {
+      // No token is stored unless its file was written: the API stays usable through
+      // `tributary tokens create --admin`.
+      log::warn("serve", "{}; no admin token was created: create one with `tributary tokens create --admin`, or set "
+                         "api.admin_token_file (or state_dir) to a directory this host may write",
+                e.what());
+    }
   }
   router_ = std::make_shared<server::Router>();
   auto health = std::make_shared<server::HealthRoutes>(

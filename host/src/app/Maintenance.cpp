@@ -1,5 +1,6 @@
 #include "app/Maintenance.h"
 
+#include "api/Tokens.h"
 #include "common/Log.h"
 #include "db/AdvisoryLocks.h"
 #include "engine/Outbox.h"
@@ -11,7 +12,7 @@ Maintenance::Maintenance(std::string conninfo, std::shared_ptr<db::Pool> pool, s
     : pool_(std::move(pool)),
       queue_(std::move(queue)),
       queueCfg_(cfg.queue),
-      syncCfg_(cfg.sync),
+      syncCfg_(cfg.sync), apiCfg_(cfg.api),
       election_(std::move(conninfo), std::move(hostId), cfg.queue.lease, db::advisory::kMaintenanceLeader,
                 "maintenance") {}
 
@@ -55,6 +56,17 @@ void Maintenance::runOnce(bool prune) {
     if (pruned) log::info("maintenance", "pruned {} events older than sync.event_retention", pruned);
   } catch (const std::exception& e) {
     log::warn("maintenance", "pruning the events outbox failed: {}; trying again later", e.what());
+  }
+  if (!keepLead()) return;
+  try {
+    // The API's audit log for api.audit_retention, and stream tokens an hour past their expiry.
+    auto conn = pool_->acquire();
+    auto r = conn->exec("DELETE FROM api_audit WHERE at < now() - $1::bigint * interval '1 millisecond'",
+                        static_cast<int64_t>(apiCfg_.auditRetention.count()));
+    if (r.affected()) log::info("maintenance", "pruned {} audit entries older than api.audit_retention", r.affected());
+    api::tokens::pruneExpired(*conn);
+  } catch (const std::exception& e) {
+    log::warn("maintenance", "pruning the API's audit log failed: {}; trying again later", e.what());
   }
 }
 

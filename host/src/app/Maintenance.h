@@ -43,6 +43,7 @@ class Maintenance {
   std::shared_ptr<queue::JobQueue> queue_;
   config::QueueConfig queueCfg_;
   config::SyncConfig syncCfg_;
+  config::ApiConfig apiCfg_;
   scheduler::LeaderElection election_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -15,7 +15,9 @@ namespace tributary::test::api_e2e {
 std::string hostConfig(const std::string& conninfo, const std::filesystem::path& stateDir, const HostOptions& o) {
   std::string y = "state_dir: \"" + stateDir.string() + "\"\n";
   y += "database:\n  url: \"" + conninfo + "\"\n";
-  y += "plugins: {dirs: [\"" + std::string(TRIBUTARY_TEST_PLUGIN_DIR) + "\"]}\n";
+  y += "plugins: {dirs: [\"" + std::string(TRIBUTARY_TEST_PLUGIN_DIR) + "\"";
+  for (const auto& d : o.pluginDirs) y += ", \"" + d + "\"";
+  y += "]}\n";
   y += "workers: {processes: " + std::to_string(o.workerProcesses) + ", concurrency: 4}\n";
   y += "queue: {poll_interval: 500ms, lease: 3s, heartbeat_interval: 500ms, rescue_interval: 300ms,"
        " timeout_grace: 2s, shutdown_grace: 3s, retry: {default: {base: 50ms, cap: 200ms}}}\n";

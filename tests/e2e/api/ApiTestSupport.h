@@ -20,6 +20,7 @@ struct HostOptions {
   std::string extraYaml;                // appended to the config (api:, queue:, ...)
   int workerProcesses = 1;
   bool scheduler = false;
+  std::vector<std::string> pluginDirs;  // beside the example's
 };
 
 // One `tributary serve` with its config in a temp dir; stopped (SIGTERM) when destroyed.

@@ -132,3 +132,36 @@ TEST(ConnectFlow, AForgedAStateForAnotherConnectionAndAReplayedStateAreRefusedAn
   EXPECT_EQ(denied.status, 400) << denied.body;
   EXPECT_NE(denied.body.find("access_denied"), std::string::npos) << denied.body;
 }
+
+// The API's route to the same flow (issue 17): an authenticated GET .../oauth/authorize answers
+// 302 to the vendor's authorize URL; following it connects the connection as the CLI's URL does.
+// A connection without oauth2 is a 409 naming why, and no token a 401.
+TEST(ConnectFlow, TheApisAuthorizeRouteRedirectsToTheVendorAndConnects) {
+  Simulator sim(salesforceScenario(5, false));
+  test::QueueDatabase q;
+  Secrets secrets;
+  auto host = startAuthHost(q, "host-a", secrets, oauthConnectionYaml("sf", sim, secrets));
+  std::string out, err;
+  ASSERT_EQ(runTributary(*host, {"tokens", "create", "--admin", "--name", "ci"}, out, err), 0) << out << err;
+  const std::string token = out.substr(out.find("trb_"), 47);
+  const std::string route = host->apiUrl() + "/api/workspaces/acme/connections/sf/oauth/authorize?redirect_uri=" +
+                            host->apiUrl() + "/oauth/callback";
+  EXPECT_EQ(httpGet(route).status, 401);
+  auto r = httpRequest("GET", route, "", {{"Authorization", "Bearer " + token}});
+  ASSERT_EQ(r.status, 302) << r.body << host->log();
+  const std::string location = r.headers["location"];
+  EXPECT_EQ(location.rfind(sim.baseUrl("salesforce"), 0), 0u) << location;
+  EXPECT_NE(location.find("state=v1."), std::string::npos) << location;
+  auto page = httpGet(location);
+  ASSERT_EQ(page.status, 302) << page.body;
+  auto answer = httpGet(page.headers["location"]);
+  ASSERT_EQ(answer.status, 200) << answer.body << host->log();
+  EXPECT_EQ(answer.json()["connection"], "acme/sf");
+  EXPECT_EQ(credentialRows(q), 1);
+  auto j = http_e2e::waitJob(q, enqueue(q, "sf"), std::chrono::seconds(40), host->log());
+  EXPECT_EQ(j.status, queue::JobStatus::Completed) << j.toJson().dump(2);
+  // ?format=json gives the URL instead of a redirect.
+  auto asJson = httpRequest("GET", route + "&format=json", "", {{"Authorization", "Bearer " + token}});
+  ASSERT_EQ(asJson.status, 200) << asJson.body;
+  EXPECT_EQ(asJson.json()["url"].get<std::string>().rfind(sim.baseUrl("salesforce"), 0), 0u);
+}

@@ -62,7 +62,7 @@ TEST(Serve, StartsWhenPluginsCrashWhileLoadingAndListsThemRefused) {
                                         {"abort.so", probeFixture("fixture_abort_in_create")},
                                         {"example.so", examplePlugin()}});
   auto cfg = dir.write(
-      "t.yaml", "database:\n  url: \"" + db.conninfo() + "\"\nworkers: {processes: 1}\nplugins:\n  dirs: [plugins]\n");
+      "t.yaml", "state_dir: state\ndatabase:\n  url: \"" + db.conninfo() + "\"\nworkers: {processes: 1}\nplugins:\n  dirs: [plugins]\n");
   test::ServerProcess serve(serveArgs(cfg, dir / "ready.json"), dir / "serve.log");
   auto ready = serve.waitForReadyFile(dir / "ready.json");
   ASSERT_TRUE(ready) << serve.log();
@@ -73,7 +73,7 @@ TEST(Serve, StartsWhenPluginsCrashWhileLoadingAndListsThemRefused) {
                                (plugins / "segfault.so").string() + "` to see it happen";
   const std::string abort = "probe crashed: killed by signal 6 (SIGABRT)" + std::string(kCrashedLoading) +
                             (plugins / "abort.so").string() + "` to see it happen";
-  auto response = test::httpGet(api + "/api/plugins");
+  auto response = test::httpGetAsAdmin(*ready, api + "/api/plugins");
   ASSERT_EQ(response.status, 200);
   auto listed = byFile(response.json());
   ASSERT_EQ(listed.size(), 3u) << response.body;
@@ -103,7 +103,7 @@ TEST(Serve, StartsWhenAPluginHangsWhileLoadingAndListsItTimedOut) {
   test::TestDatabase db;
   test::TempDir dir;
   pluginsDir(dir, {{"hang.so", probeFixture("fixture_hang_in_static_init")}, {"example.so", examplePlugin()}});
-  auto cfg = dir.write("t.yaml", "database:\n  url: \"" + db.conninfo() +
+  auto cfg = dir.write("t.yaml", "state_dir: state\ndatabase:\n  url: \"" + db.conninfo() +
                                      "\"\nworkers: {processes: 1}\nplugins:\n  dirs: [plugins]\n  probe_timeout: 1s\n");
   const auto start = std::chrono::steady_clock::now();
   test::ServerProcess serve(serveArgs(cfg, dir / "ready.json"), dir / "serve.log");
@@ -112,7 +112,7 @@ TEST(Serve, StartsWhenAPluginHangsWhileLoadingAndListsItTimedOut) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
   const std::string api = ready->at("api_url");
   EXPECT_EQ(test::httpGet(api + "/ready").status, 200);
-  auto listed = byFile(test::httpGet(api + "/api/plugins").json());
+  auto listed = byFile(test::httpGetAsAdmin(*ready, api + "/api/plugins").json());
   EXPECT_EQ(listed["hang.so"]["status"], "refused");
   EXPECT_TRUE(startsWith(listed["hang.so"]["reason"],
                          "probe timed out after 1 s: the plugin hangs while loading (a static initializer or its "

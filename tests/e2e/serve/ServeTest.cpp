@@ -279,7 +279,7 @@ TEST(Cli, PluginsListShowsLoadedAndRefusedPlugins) {
 TEST(Serve, SyncsYamlConnectionsAndDisablesRemovedOnes) {
   test::TestDatabase db;
   test::TempDir dir;
-  const std::string head = "database:\n  url: \"" + db.conninfo() +
+  const std::string head = "state_dir: state\ndatabase:\n  url: \"" + db.conninfo() +
                            "\"\nworkers: {processes: 1}\n"
                            "workspaces:\n  - {slug: acme, name: Acme}\nconnections:\n";
   auto cfg = dir.write("t.yaml", head +
@@ -290,7 +290,7 @@ TEST(Serve, SyncsYamlConnectionsAndDisablesRemovedOnes) {
     test::ServerProcess serve(serveArgs(cfg, dir / "ready.json"), dir / "serve.log");
     auto ready = serve.waitForReadyFile(dir / "ready.json");
     ASSERT_TRUE(ready) << serve.log();
-    auto plugins = test::httpGet(ready->at("api_url").get<std::string>() + "/api/plugins");
+    auto plugins = test::httpGetAsAdmin(*ready, ready->at("api_url").get<std::string>() + "/api/plugins");
     EXPECT_EQ(plugins.status, 200);
     EXPECT_NE(plugins.body.find("\"tributary.example\""), std::string::npos);
   }
