@@ -115,3 +115,37 @@ TEST(Status, APauseRefusesSyncsAndSurvivesARestart) {
   ASSERT_EQ(s.status, 202) << s.body;
   EXPECT_EQ(again.waitForJob("ws1", s.json()["jobId"])["status"], "completed");
 }
+
+// A poison record is listed by GET .../record-errors with its id and error, and POST
+// .../record-errors/replay re-reads exactly it (a backfill by id), audited.
+TEST(Status, PoisonRecordsAreListedAndReplayedById) {
+  test::TestDatabase db;
+  HostOptions o;
+  o.connectionSettings = "{records: 20, page_size: 10, poison_ids: \"deal-000000003\"}";
+  ApiHost host(db, o);
+  auto s = host.admin("POST", "/api/workspaces/ws1/connectors/example/sync");
+  ASSERT_EQ(s.status, 202) << s.body;
+  host.waitForJob("ws1", s.json()["jobId"]);
+  auto errs = host.admin("GET", "/api/workspaces/ws1/record-errors");
+  ASSERT_EQ(errs.status, 200) << errs.body;
+  ASSERT_EQ(errs.json()["errors"].size(), 1u) << errs.body;
+  const Json e = errs.json()["errors"][0];
+  EXPECT_EQ(e["sourceId"], "deal-000000003");
+  EXPECT_EQ(e["stream"], "deals");
+  EXPECT_EQ(e["connection"], "example");
+  EXPECT_FALSE(e["error"].get<std::string>().empty());
+  EXPECT_EQ(host.admin("GET", "/api/workspaces/ws1/record-errors?stream=contacts").json()["errors"].size(), 0u);
+
+  auto replay = host.admin("POST", "/api/workspaces/ws1/record-errors/replay", R"({"stream": "deals"})");
+  ASSERT_EQ(replay.status, 202) << replay.body;
+  ASSERT_EQ(replay.json()["jobIds"].size(), 1u) << replay.body;
+  EXPECT_EQ(replay.json()["replays"][0]["records"], 1);
+  const Json job = host.waitForJob("ws1", replay.json()["jobIds"][0]);
+  EXPECT_EQ(job["kind"], "backfill");
+  EXPECT_EQ(job["status"], "completed") << job.dump(2);
+  // Still poison: the error stays open, and names the replay that tried it.
+  auto after = host.admin("GET", "/api/workspaces/ws1/record-errors");
+  ASSERT_EQ(after.json()["errors"].size(), 1u) << after.body;
+  EXPECT_EQ(after.json()["errors"][0]["replayJobId"], replay.json()["jobIds"][0]);
+  EXPECT_EQ(host.admin("POST", "/api/workspaces/ws1/record-errors/replay", R"({"stream": 3})").status, 400);
+}
