@@ -80,16 +80,19 @@ CREATE TRIGGER jobs_settle_parent AFTER UPDATE OF status ON jobs FOR EACH ROW
         AND OLD.status IS DISTINCT FROM NEW.status)
   EXECUTE FUNCTION jobs_settle_parent();
 
--- Every change of a job's status is pushed to the API's event streams (the payload is the job's
--- id); the events outbox pushes its own (the payload is the event's position).
+-- Changes of jobs' status and new events are pushed to the API's event streams: one
+-- notification per statement, not per row (a queue completing a thousand jobs at once sends
+-- one), which tells the streams' hub to look again at the jobs it follows.
 CREATE FUNCTION jobs_notify_state() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_notify('tributary_job_state', NEW.id::text);
+  PERFORM pg_notify('tributary_job_state', '');
   RETURN NULL;
 END $$;
-CREATE TRIGGER jobs_notify_state AFTER UPDATE OF status ON jobs FOR EACH ROW
-  WHEN (OLD.status IS DISTINCT FROM NEW.status)
+CREATE TRIGGER jobs_notify_state AFTER UPDATE OF status ON jobs FOR EACH STATEMENT
   EXECUTE FUNCTION jobs_notify_state();
+
+-- A stream reads the events of the jobs it follows from their position on.
+CREATE INDEX events_job ON events (job_id, id) WHERE job_id IS NOT NULL;
 
 CREATE FUNCTION events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

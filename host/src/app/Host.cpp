@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "api/Api.h"
+#include "api/EventStream.h"
 #include "app/ConfigSync.h"
 #include "app/ConnectionValidator.h"
 #include "app/JobKinds.h"
@@ -139,6 +140,10 @@ void Host::start() {
   api_ = std::make_shared<api::Api>(
       api::ApiServices{std::make_shared<const config::Config>(cfg_), pool_, queue_, registry_, apiHttp_});
   api_->install(*router_);
+  // Its LISTEN session waits idle by design: no session timeouts on it.
+  events_ = std::make_shared<api::EventHub>(database_->conninfo(), cfg_.api);
+  events_->start();
+  api::installEventRoutes(*api_, *router_, events_);
   // The routes hold `health` through the router's lifetime.
   router_->add("GET", "/", [health](const server::Request&) {
     return server::Response::json(
@@ -217,6 +222,10 @@ void Host::stop() {
   if (http_) {
     http_->stop();
     http_.reset();
+  }
+  if (events_) {
+    events_->stop();
+    events_.reset();
   }
   if (maintenance_) {
     maintenance_->stop();

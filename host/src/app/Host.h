@@ -23,6 +23,7 @@
 
 namespace tributary::api {
 class Api;
+class EventHub;
 }
 
 namespace tributary::app {
@@ -80,6 +81,7 @@ class Host {
   std::shared_ptr<http::HttpService> apiHttp_;  // the connect flow's token requests (GET /oauth/callback)
   std::shared_ptr<auth::OAuthCallback> oauthCallback_;
   std::shared_ptr<api::Api> api_;
+  std::shared_ptr<api::EventHub> events_;  // the API's server-sent event streams
   std::unique_ptr<server::HttpServer> http_;
   std::string apiUrl_;
   bool started_ = false;

@@ -25,7 +25,8 @@ struct ConnectionBudget {
   int workerSessions = 2;      // each worker's LISTEN connection and its rate-limit session
   int perWorker = 0;           // each worker's pool plus its sessions
   int servePool = 0;           // database.pool.max
-  int serveSessions = 4;       // the scheduler's and maintenance's leaders, the config's, the registration
+  int serveSessions = 5;       // the scheduler's and maintenance's leaders, the config's, the registration,
+                               // the API's event streams (api::EventHub)
   int total = 0;               // what this host opens at most
   bool fromBudgetKey = false;  // sized from database.connection_budget
 

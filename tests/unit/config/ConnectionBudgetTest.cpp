@@ -12,9 +12,9 @@ TEST(ConnectionBudget, AHostNeedsItsServePoolItsSessionsAndEachWorkersPoolListen
   EXPECT_EQ(b.processes, 8);
   EXPECT_EQ(b.workerPool, 28) << "3 x 8 + 4";
   EXPECT_EQ(b.perWorker, 30) << "the pool, the LISTEN connection and the HTTP client's rate-limit session";
-  EXPECT_EQ(b.total, 10 + 4 + 8 * 30);
+  EXPECT_EQ(b.total, 10 + 5 + 8 * 30);
   EXPECT_EQ(b.describe(),
-            "up to 254 connections: serve's pool 10 + 4 sessions, and 8 worker processes x (28 + 1 LISTEN + 1 "
+            "up to 255 connections: serve's pool 10 + 5 sessions, and 8 worker processes x (28 + 1 LISTEN + 1 "
             "rate-limit session)");
   cfg.workers.processes = 2;
   cfg.workers.concurrency = 1;
@@ -28,7 +28,7 @@ TEST(ConnectionBudget, ASetBudgetCutsTheWorkersPoolsToFitOrIsRefusedWithWhatToCh
   cfg.database.connectionBudget = 110;
   auto b = ConnectionBudget::of(cfg, 2);
   EXPECT_TRUE(b.fromBudgetKey);
-  EXPECT_EQ(b.workerPool, (110 - 14) / 4 - 2) << "each worker's LISTEN and rate-limit sessions come off its share";
+  EXPECT_EQ(b.workerPool, (110 - 15) / 4 - 2) << "each worker's LISTEN and rate-limit sessions come off its share";
   EXPECT_LE(b.total, 110);
   cfg.database.connectionBudget = 500;
   EXPECT_EQ(ConnectionBudget::of(cfg, 2).workerPool, 28) << "no more than the workers use";
@@ -38,11 +38,11 @@ TEST(ConnectionBudget, ASetBudgetCutsTheWorkersPoolsToFitOrIsRefusedWithWhatToCh
     FAIL() << "a budget too small for the workers was accepted";
   } catch (const std::invalid_argument& e) {
     EXPECT_STREQ(e.what(),
-                 "database.connection_budget is 60: after serve's pool (10) and its 4 sessions, each of the 4 worker "
+                 "database.connection_budget is 60: after serve's pool (10) and its 5 sessions, each of the 4 worker "
                  "processes would get 9 connections, fewer than the 20 that 8 jobs at once need (2 x "
-                 "workers.concurrency + 4): raise the budget to at least 102, or lower workers.processes or "
+                 "workers.concurrency + 4): raise the budget to at least 103, or lower workers.processes or "
                  "workers.concurrency");
   }
-  cfg.database.connectionBudget = 102;
+  cfg.database.connectionBudget = 103;
   EXPECT_EQ(ConnectionBudget::of(cfg, 2).workerPool, 20) << "the budget the refusal names is enough";
 }

@@ -1,0 +1,271 @@
+// GET .../sync/jobs/{job}/events: server-sent events pushed as they are committed, resumed with
+// Last-Event-ID, reachable with a stream token in the query, bounded by api.max_streams, and
+// never holding a request thread.
+#include <gtest/gtest.h>
+
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/URI.h>
+
+#include <set>
+#include <thread>
+
+#include "ApiTestSupport.h"
+
+using namespace tributary;
+using namespace tributary::test::api_e2e;
+
+namespace {
+
+struct Event {
+  std::optional<int64_t> id;
+  std::string type;
+  Json data;
+};
+
+// One event stream read as a client reads it: the status line, then events as they arrive.
+class StreamClient {
+ public:
+  StreamClient(const std::string& url, const std::string& path, const std::map<std::string, std::string>& headers) {
+    Poco::URI uri(url);
+    socket_.connect(Poco::Net::SocketAddress(uri.getHost(), uri.getPort()));
+    socket_.setReceiveTimeout(Poco::Timespan(30, 0));
+    std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n";
+    for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+    req += "\r\n";
+    socket_.sendBytes(req.data(), static_cast<int>(req.size()));
+    while (buffer_.find("\r\n\r\n") == std::string::npos && fill()) {
+    }
+    const auto end = buffer_.find("\r\n\r\n");
+    head = buffer_.substr(0, end);
+    buffer_ = end == std::string::npos ? "" : buffer_.substr(end + 4);
+    status = head.size() > 12 ? std::stoi(head.substr(9, 3)) : 0;
+  }
+  // The next event (comments skipped); none when the server closed.
+  std::optional<Event> next() {
+    while (true) {
+      const auto at = buffer_.find("\n\n");
+      if (at != std::string::npos) {
+        std::string block = buffer_.substr(0, at);
+        buffer_ = buffer_.substr(at + 2);
+        Event e;
+        bool any = false;
+        for (const auto& line : splitLines(block)) {
+          if (line.empty() || line[0] == ':') {
+            if (line.rfind(": keepalive", 0) == 0) ++keepalives;
+            continue;
+          }
+          any = true;
+          if (line.rfind("id: ", 0) == 0) e.id = std::stoll(line.substr(4));
+          if (line.rfind("event: ", 0) == 0) e.type = line.substr(7);
+          if (line.rfind("data: ", 0) == 0) e.data = Json::parse(line.substr(6));
+        }
+        if (any) return e;
+        continue;
+      }
+      if (!fill()) return std::nullopt;
+    }
+  }
+  // Every event until the server closes.
+  std::vector<Event> all() {
+    std::vector<Event> out;
+    while (auto e = next()) out.push_back(*e);
+    return out;
+  }
+  void close() { socket_.close(); }
+
+  int status = 0;
+  std::string head;
+  int keepalives = 0;
+
+ private:
+  static std::vector<std::string> splitLines(const std::string& s) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= s.size()) {
+      auto nl = s.find('\n', start);
+      if (nl == std::string::npos) nl = s.size();
+      out.push_back(s.substr(start, nl - start));
+      start = nl + 1;
+    }
+    return out;
+  }
+  bool fill() {
+    char buf[4096];
+    try {
+      const int n = socket_.receiveBytes(buf, sizeof buf);
+      if (n <= 0) return false;
+      buffer_.append(buf, static_cast<size_t>(n));
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  Poco::Net::StreamSocket socket_;
+  std::string buffer_;
+};
+
+std::map<std::string, std::string> bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+
+std::vector<int64_t> idsOf(const std::vector<Event>& events) {
+  std::vector<int64_t> out;
+  for (const auto& e : events) {
+    if (e.id) out.push_back(*e.id);
+  }
+  return out;
+}
+
+const std::string kSlow = "{records: 100, page_size: 10, latency_ms: 40}";
+
+}  // namespace
+
+// A client that follows a workspace sync sees its state, each child's progress as it is
+// committed, and the final state, then the stream ends.
+TEST(Events, AFollowerSeesProgressAndTheFinalStateOfASync) {
+  test::TestDatabase db;
+  HostOptions o;
+  o.connectionsPerWorkspace = 2;
+  o.connectionSettings = kSlow;
+  ApiHost host(db, o);
+  auto s = host.admin("POST", "/api/workspaces/ws1/sync");
+  ASSERT_EQ(s.status, 202) << s.body;
+  const std::string job = s.json()["jobId"];
+  StreamClient c(host.url(), "/api/workspaces/ws1/sync/jobs/" + job + "/events", bearer(host.adminToken()));
+  ASSERT_EQ(c.status, 200) << c.head;
+  EXPECT_NE(c.head.find("Content-Type: text/event-stream"), std::string::npos) << c.head;
+  const auto events = c.all();
+  ASSERT_GE(events.size(), 4u);
+  EXPECT_EQ(events.front().type, "job");
+  EXPECT_EQ(events.front().data["id"], job);
+  EXPECT_EQ(events.back().type, "end");
+  EXPECT_EQ(events.back().data["status"], "completed");
+  const Event& last = events[events.size() - 2];
+  EXPECT_EQ(last.type, "job");
+  EXPECT_EQ(last.data["status"], "completed");
+  EXPECT_EQ(last.data["result"]["totalRecords"], 800);
+  int progress = 0, completed = 0;
+  std::set<std::string> children;
+  for (const auto& e : events) {
+    if (e.type == "sync.progress") ++progress;
+    if (e.type == "sync.completed") ++completed;
+    if (e.id) children.insert(e.data["jobId"].get<std::string>());
+  }
+  EXPECT_GE(progress, 4) << "progress as pages commit";
+  EXPECT_EQ(completed, 2) << "one per connection";
+  EXPECT_EQ(children.size(), 2u) << "the events of both children";
+  auto ids = idsOf(events);
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end()) << "an id twice";
+
+  // A finished job's stream: its events, its final state, the end, at once.
+  StreamClient again(host.url(), "/api/workspaces/ws1/sync/jobs/" + job + "/events", bearer(host.adminToken()));
+  const auto replay = again.all();
+  EXPECT_EQ(idsOf(replay), ids);
+  EXPECT_EQ(replay.back().type, "end");
+}
+
+// A follower that loses its connection mid-sync and comes back with Last-Event-ID gets every
+// event after that one, and none twice.
+TEST(Events, AReconnectWithLastEventIdMissesNothing) {
+  test::TestDatabase db;
+  HostOptions o;
+  o.connectionSettings = kSlow;
+  ApiHost host(db, o);
+  auto s = host.admin("POST", "/api/workspaces/ws1/connectors/example/sync");
+  ASSERT_EQ(s.status, 202) << s.body;
+  const std::string job = s.json()["jobId"];
+  const std::string path = "/api/workspaces/ws1/sync/jobs/" + job + "/events";
+  std::vector<int64_t> seen;
+  {
+    StreamClient c(host.url(), path, bearer(host.adminToken()));
+    ASSERT_EQ(c.status, 200);
+    while (seen.size() < 3) {
+      auto e = c.next();
+      ASSERT_TRUE(e) << "the stream ended before three events";
+      if (e->id) seen.push_back(*e->id);
+    }
+    c.close();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // events go on meanwhile
+  auto h = bearer(host.adminToken());
+  h["Last-Event-ID"] = std::to_string(seen.back());
+  StreamClient resumed(host.url(), path, h);
+  ASSERT_EQ(resumed.status, 200);
+  for (auto id : idsOf(resumed.all())) seen.push_back(id);
+  StreamClient full(host.url(), path, bearer(host.adminToken()));
+  EXPECT_EQ(seen, idsOf(full.all()));
+  EXPECT_EQ(host.waitForJob("ws1", job)["status"], "completed");
+  StreamClient bad(host.url(), path, {{"Authorization", "Bearer " + host.adminToken()}, {"Last-Event-ID", "x"}});
+  EXPECT_EQ(bad.status, 400);
+}
+
+// A browser's EventSource sends no header: a stream token in the query reaches that job's
+// stream only, for its time, and no log line holds it.
+TEST(Events, AStreamTokenReachesItsJobsStreamOnlyAndIsNotLogged) {
+  test::TestDatabase db;
+  HostOptions o;
+  o.extraYaml = "api: {stream_token_ttl: 2s}\n";
+  ApiHost host(db, o);
+  const std::string ws = host.createToken("ws1");
+  auto a = host.call("POST", "/api/workspaces/ws1/connectors/example/sync", "", ws);
+  ASSERT_EQ(a.status, 202);
+  const std::string job = a.json()["jobId"];
+  host.waitForJob("ws1", job);
+  auto b = host.call("POST", "/api/workspaces/ws1/connectors/example/sync", "", ws);
+  ASSERT_EQ(b.status, 202);
+  const std::string other = b.json()["jobId"];
+
+  auto t = host.call("POST", "/api/workspaces/ws1/sync/jobs/" + job + "/events/token", "", ws);
+  ASSERT_EQ(t.status, 201) << t.body;
+  const std::string token = t.json()["streamToken"];
+  const std::string events = t.json()["eventsUrl"];
+  EXPECT_EQ(events, "/api/workspaces/ws1/sync/jobs/" + job + "/events");
+  StreamClient ok(host.url(), events + "?token=" + token, {});
+  ASSERT_EQ(ok.status, 200) << ok.head;
+  EXPECT_EQ(ok.all().back().type, "end");
+  StreamClient wrongJob(host.url(), "/api/workspaces/ws1/sync/jobs/" + other + "/events?token=" + token, {});
+  EXPECT_EQ(wrongJob.status, 404);
+  EXPECT_EQ(host.call("GET", "/api/workspaces/ws1/sync/jobs/" + job, "", token).status, 401)
+      << "a stream token is no API token";
+  EXPECT_EQ(host.call("GET", events + "?token=" + ws).status, 401) << "an API token goes in the header";
+  EXPECT_EQ(host.log().find(token), std::string::npos) << "the stream token is in the log";
+  EXPECT_NE(host.log().find("events?token=[redacted]"), std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  StreamClient expired(host.url(), events + "?token=" + token, {});
+  EXPECT_EQ(expired.status, 401);
+}
+
+// Streams hold no request thread: with 2 request threads and 3 streams open the API answers;
+// a fourth stream past api.max_streams is a 503.
+TEST(Events, StreamsNeverStarveTheApiAndAreBoundedByMaxStreams) {
+  test::TestDatabase db;
+  HostOptions o;
+  o.connectionSettings = "{records: 400, page_size: 5, latency_ms: 100}";
+  o.extraYaml = "api: {threads: 2, max_streams: 3, stream_heartbeat: 300ms}\n";
+  ApiHost host(db, o);
+  auto s = host.admin("POST", "/api/workspaces/ws1/connectors/example/sync");
+  ASSERT_EQ(s.status, 202);
+  const std::string path = "/api/workspaces/ws1/sync/jobs/" + s.json()["jobId"].get<std::string>() + "/events";
+  std::vector<std::unique_ptr<StreamClient>> open;
+  for (int i = 0; i < 3; ++i) {
+    open.push_back(std::make_unique<StreamClient>(host.url(), path, bearer(host.adminToken())));
+    ASSERT_EQ(open.back()->status, 200);
+    ASSERT_TRUE(open.back()->next()) << "the first event";
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(host.call("GET", "/health").status, 200);
+  EXPECT_EQ(host.admin("GET", "/api/workspaces/ws1/sync/status").status, 200);
+  StreamClient fourth(host.url(), path, bearer(host.adminToken()));
+  EXPECT_EQ(fourth.status, 503) << fourth.head;
+  // A quiet stream gets keepalives; closing one frees its place.
+  open[0]->close();
+  open.erase(open.begin());
+  StreamClient later(host.url(), path, bearer(host.adminToken()));
+  bool admitted = later.status == 200;
+  for (int i = 0; i < 20 && !admitted; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    StreamClient retry(host.url(), path, bearer(host.adminToken()));
+    admitted = retry.status == 200;
+  }
+  EXPECT_TRUE(admitted) << "a closed stream's place was not freed";
+  host.admin("DELETE", path.substr(0, path.size() - 7));
+}
