@@ -6,7 +6,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/URI.h>
+
+#include <cstdlib>
 #include <iostream>
+#include <thread>
 #include <map>
 #include <set>
 
@@ -56,7 +63,9 @@ SyncCommand::SyncCommand()
               "backfill re-reads a time window (--from/--to, ISO 8601) or --ids without moving the incremental "
               "cursor. --dry-run reports what would change and writes nothing. --follow shows each stream's "
               "progress until the syncs end, and exits 1 if one fails; it says so when no worker has claimed a "
-              "job after a few seconds, and why that usually is.") {}
+              "job after a few seconds, and why that usually is. --api URL (with --token T or TRIBUTARY_TOKEN) "
+              "does the same through a running serve's HTTP API, with no configuration or database access, "
+              "following the sync over its server-sent events.") {}
 
 void SyncCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
   options.addOption(
@@ -78,6 +87,12 @@ void SyncCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
   options.addOption(Option("dry-run", "", "report what would change; write nothing").required(false).repeatable(false));
   options.addOption(
       Option("follow", "f", "show progress until done; exit 1 on failure").required(false).repeatable(false));
+  options.addOption(Option("api", "", "queue and follow through this serve's HTTP API (http://HOST:PORT)")
+                        .required(false)
+                        .repeatable(false)
+                        .argument("URL"));
+  options.addOption(
+      Option("token", "", "the API token for --api (default: $TRIBUTARY_TOKEN)").required(false).repeatable(false).argument("T"));
 }
 
 bool SyncCommand::handleCommandOption(const std::string& name, const std::string& value) {
@@ -100,6 +115,10 @@ bool SyncCommand::handleCommandOption(const std::string& name, const std::string
     dryRun_ = true;
   } else if (name == "follow") {
     follow_ = true;
+  } else if (name == "api") {
+    api_ = value;
+  } else if (name == "token") {
+    token_ = value;
   } else {
     return false;
   }
@@ -121,6 +140,7 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
     std::cerr << "tributary sync: --from, --to and --ids go with --mode backfill\n";
     return kUsage;
   }
+  if (api_) return viaApi(args[0]);
   // Before any thread starts, so that --follow alone hears Ctrl-C (and says where the jobs are).
   sigset_t stopSignals;
   sigemptyset(&stopSignals);
@@ -301,6 +321,132 @@ int SyncCommand::execute(const std::vector<std::string>& args) {
       return kFailure;
     }
   }
+}
+
+int SyncCommand::viaApi(const std::string& workspace) {
+  std::string token = token_.value_or("");
+  if (token.empty()) {
+    if (const char* t = std::getenv("TRIBUTARY_TOKEN")) token = t;
+  }
+  if (token.empty()) {
+    std::cerr << "tributary sync: --api needs a token: --token T or TRIBUTARY_TOKEN (`tributary tokens create`)\n";
+    return kUsage;
+  }
+  Poco::URI base;
+  try {
+    base = Poco::URI(*api_);
+  } catch (const Poco::Exception& e) {
+    std::cerr << "tributary sync: --api is not a URL: " << e.displayText() << "\n";
+    return kUsage;
+  }
+  if (base.getScheme() != "http" || base.getHost().empty()) {
+    std::cerr << "tributary sync: --api must be http://HOST:PORT, got \"" << *api_ << "\"\n";
+    return kUsage;
+  }
+  Json body = Json::object();
+  if (mode_) body["mode"] = std::string(sync::toString(*mode_));
+  if (from_) body["from"] = *from_;
+  if (to_) body["to"] = *to_;
+  if (!ids_.empty()) body["ids"] = ids_;
+  if (!streams_.empty()) body["streams"] = streams_;
+  if (dryRun_) body["dryRun"] = true;
+  const std::string ws = "/api/workspaces/" + workspace;
+  const std::string path = connection_ ? ws + "/connectors/" + *connection_ + "/sync" : ws + "/sync";
+  Poco::Net::HTTPClientSession session(base.getHost(), base.getPort());
+  session.setTimeout(Poco::Timespan(30, 0));
+  std::string jobId;
+  try {
+    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_POST, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    req.set("Authorization", "Bearer " + token);
+    req.setContentType("application/json");
+    const std::string text = body.dump();
+    req.setContentLength(static_cast<std::streamsize>(text.size()));
+    session.sendRequest(req) << text;
+    Poco::Net::HTTPResponse res;
+    std::istream& in = session.receiveResponse(res);
+    std::string answer((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Json j = Json::parse(answer, nullptr, false);
+    if (res.getStatus() != 202) {
+      const std::string message =
+          j.is_object() && j.contains("error") ? j["error"].value("message", answer) : answer;
+      std::cerr << "tributary sync: " << *api_ << path << " answered " << static_cast<int>(res.getStatus()) << ": "
+                << message << "\n";
+      return kFailure;
+    }
+    jobId = j.value("jobId", "");
+    std::cout << j.value("message", "queued") << ": job " << jobId << "\n";
+    for (const auto& s : j.value("skipped", Json::array())) {
+      std::cout << "skipped " << workspace << "/" << s.value("connection", "") << " (" << s.value("reason", "")
+                << (s.contains("jobId") ? ", job " + s.value("jobId", "") : "") << ")\n";
+    }
+  } catch (const Poco::Exception& e) {
+    std::cerr << "tributary sync: cannot reach " << *api_ << ": " << e.displayText() << "\n";
+    return kFailure;
+  }
+  if (!follow_) return kOk;
+  std::cout.flush();
+  // Follows the job's events; a dropped connection is resumed with Last-Event-ID.
+  std::string lastId;
+  for (int attempt = 0; attempt < 30; ++attempt) {
+    try {
+      Poco::Net::HTTPClientSession es(base.getHost(), base.getPort());
+      es.setTimeout(Poco::Timespan(60, 0));
+      Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, ws + "/sync/jobs/" + jobId + "/events",
+                                 Poco::Net::HTTPMessage::HTTP_1_1);
+      req.set("Authorization", "Bearer " + token);
+      req.set("Accept", "text/event-stream");
+      if (!lastId.empty()) req.set("Last-Event-ID", lastId);
+      es.sendRequest(req);
+      Poco::Net::HTTPResponse res;
+      std::istream& in = es.receiveResponse(res);
+      if (res.getStatus() != 200) {
+        std::string answer((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::cerr << "tributary sync: following job " << jobId << " answered " << static_cast<int>(res.getStatus())
+                  << ": " << answer << "\n";
+        return kFailure;
+      }
+      std::string line, event, data, id;
+      while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.rfind("id: ", 0) == 0) id = line.substr(4);
+        else if (line.rfind("event: ", 0) == 0) event = line.substr(7);
+        else if (line.rfind("data: ", 0) == 0) data = line.substr(6);
+        else if (line.empty() && !event.empty()) {
+          if (!id.empty()) lastId = id;
+          Json d = Json::parse(data, nullptr, false);
+          if (event == "sync.progress" && d.is_object()) {
+            const Json p = d["payload"].value("progress", Json::object());
+            std::cout << workspace << "/" << d.value("connection", Json("")).get<std::string>() << "  "
+                      << p.value("stream", "") << "  " << p.value("current", int64_t{0}) << "/"
+                      << p.value("total", int64_t{0}) << "  " << p.value("message", "") << "\n";
+          } else if (event == "job" && d.is_object()) {
+            const std::string status = d.value("status", "");
+            if (status != "pending" && status != "running") {
+              const Json result = d.value("result", Json::object());
+              std::cout << "job " << jobId << ": " << status << ", "
+                        << (result.is_object() ? result.value("totalRecords", int64_t{0}) : 0) << " records"
+                        << (d["error"].is_string() ? ": " + d["error"].get<std::string>() : "") << "\n";
+            }
+          } else if (event == "end" && d.is_object()) {
+            std::cout.flush();
+            return d.value("status", "") == "completed" ? kOk : kFailure;
+          } else if (event.rfind("sync.", 0) == 0 && d.is_object()) {
+            std::cout << workspace << "/" << d.value("connection", Json("")).get<std::string>() << "  " << event
+                      << "\n";
+          }
+          std::cout.flush();
+          event.clear();
+          data.clear();
+          id.clear();
+        }
+      }
+    } catch (const Poco::Exception& e) {
+      std::cerr << "tributary sync: the event stream broke (" << e.displayText() << "); resuming\n";
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  std::cerr << "tributary sync: gave up following job " << jobId << "; it goes on without this command\n";
+  return kFailure;
 }
 
 }  // namespace tributary::cli

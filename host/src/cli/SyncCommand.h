@@ -23,6 +23,10 @@ class SyncCommand : public Command {
   std::vector<std::string> streams_, ids_;
   bool dryRun_ = false;
   bool follow_ = false;
+  std::optional<std::string> api_;    // --api URL: through a serve's HTTP API, not the database
+  std::optional<std::string> token_;  // --token, else TRIBUTARY_TOKEN
+  // The --api form: POST .../sync, then (--follow) the job's server-sent events.
+  int viaApi(const std::string& workspace);
 };
 
 }  // namespace tributary::cli
