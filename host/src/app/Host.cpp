@@ -6,6 +6,7 @@
 
 #include "api/Api.h"
 #include "api/EventStream.h"
+#include "api/Metrics.h"
 #include "app/ConfigSync.h"
 #include "app/ConnectionValidator.h"
 #include "app/JobKinds.h"
@@ -144,6 +145,14 @@ void Host::start() {
   events_ = std::make_shared<api::EventHub>(database_->conninfo(), cfg_.api);
   events_->start();
   api::installEventRoutes(*api_, *router_, events_);
+  auto metrics = std::make_shared<api::ApiMetrics>();
+  api::installMetricsRoutes(*api_, *router_, metrics, [this] {
+    int64_t n = 0;
+    if (supervisor_) {
+      for (const auto& c : supervisor_->children()) n += c.restarts;
+    }
+    return n;
+  });
   // The routes hold `health` through the router's lifetime.
   router_->add("GET", "/", [health](const server::Request&) {
     return server::Response::json(
@@ -157,6 +166,9 @@ void Host::start() {
   so2.maxBody = static_cast<size_t>(cfg_.api.maxBody);
   http_ = std::make_unique<server::HttpServer>(options_.bind.value_or(cfg_.server.bind),
                                                options_.port.value_or(cfg_.server.port), router_, so2);
+  http_->setObserver([metrics](const server::Request& r, int status, double ms) {
+    metrics->observe(r.method, r.route, status, ms);
+  });
   http_->start();
   apiUrl_ = http_->baseUrl();
   writeReadyFile();

@@ -13,6 +13,7 @@
 #include "config/ConnectionBudget.h"
 #include "db/DatabaseHandle.h"
 #include "db/SessionSettings.h"
+#include "http/HttpMetrics.h"
 #include "queue/Worker.h"
 
 namespace tributary::cli {
@@ -97,6 +98,11 @@ int WorkerCommand::execute(const std::vector<std::string>& args) {
     opts.plugins = app::loadedPlugins(*pluginRegistry);
     opts.maintenance = std::getenv("TRIBUTARY_WORKER_BOOT") == nullptr;
   }
+  // The HTTP client's per-vendor counters, for GET /metrics on any host.
+  opts.onHeartbeat = [pool] {
+    auto c = pool->acquire(std::chrono::seconds(2));
+    http::HttpMetrics::instance().flush(*c);
+  };
   queue::Worker worker(queue, registry, conninfo, opts);
   worker.start();
   int sig = 0;
@@ -111,6 +117,12 @@ int WorkerCommand::execute(const std::vector<std::string>& args) {
               cfg->queue.shutdownGrace.count());
   }
   worker.stop();
+  try {
+    auto c = pool->acquire(std::chrono::seconds(2));
+    http::HttpMetrics::instance().flush(*c);
+  } catch (const std::exception& e) {
+    log::debug("worker", "flushing the HTTP counters failed: {}", e.what());
+  }
   return kOk;
 }
 

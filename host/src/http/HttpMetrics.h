@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "db/Connection.h"
+
 namespace tributary::http {
 
 // What the client did for one run (sync_runs.metadata and the job's result) or one vendor.
@@ -31,8 +33,14 @@ class HttpMetrics {
   static HttpMetrics& instance();
   void add(const std::string& vendor, const HttpCounters& delta);
   std::map<std::string, HttpCounters> snapshot() const;
+  // Adds what this process counted since its last flush to http_vendor_counters (migration
+  // 017), where GET /metrics sums every worker process of every host. On failure the delta
+  // stays for the next flush.
+  void flush(db::Connection& conn);
 
  private:
+  std::mutex flushMutex_;
+  std::map<std::string, HttpCounters> flushed_;
   mutable std::mutex mutex_;
   std::map<std::string, HttpCounters> byVendor_;
 };

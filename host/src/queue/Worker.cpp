@@ -527,6 +527,13 @@ void Worker::heartbeatLoop() {
     } catch (const std::exception& e) {
       log::warn("worker", "renewing the registration of worker {} failed: {}", options_.workerId, e.what());
     }
+    if (options_.onHeartbeat) {
+      try {
+        options_.onHeartbeat();
+      } catch (const std::exception& e) {
+        log::debug("worker", "the heartbeat hook failed: {}", e.what());
+      }
+    }
     std::vector<std::string> ids;
     {
       std::lock_guard lock(mu_);

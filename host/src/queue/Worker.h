@@ -49,6 +49,9 @@ class Worker {
     // elected maintenance host does it for every host (app::Maintenance); on for a worker run
     // alone (and for tests that run a Worker in-process).
     bool maintenance = true;
+    // Called from the heartbeat thread at each heartbeat interval (the HTTP client's counters
+    // flushed to the database, say); its exceptions are logged, never fatal.
+    std::function<void()> onHeartbeat;
   };
 
   Worker(std::shared_ptr<JobQueue> queue, std::shared_ptr<const HandlerRegistry> registry, std::string conninfo,
