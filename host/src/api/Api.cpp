@@ -275,6 +275,18 @@ void Api::install(server::Router& router) {
   installStatusRoutes(*this, router);
   installWorkspaceRoutes(*this, router);
   installRecordRoutes(*this, router);
+  installOpenApiRoute(*this, router);
+}
+
+extern const char* const kOpenApiDocument;
+
+const char* openApiDocument() { return kOpenApiDocument; }
+
+void installOpenApiRoute(Api& api, server::Router& router) {
+  // Parsed once: a document that does not parse fails the host's start, not a request.
+  auto doc = std::make_shared<const Json>(Json::parse(kOpenApiDocument));
+  api.route(router, "GET", "/api/openapi.json", Access::Open,
+            [doc](Call&) { return server::Response::json(200, *doc); });
 }
 
 }  // namespace tributary::api

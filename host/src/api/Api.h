@@ -123,6 +123,10 @@ void installJobRoutes(Api& api, server::Router& router);
 void installStatusRoutes(Api& api, server::Router& router);
 void installWorkspaceRoutes(Api& api, server::Router& router);
 void installRecordRoutes(Api& api, server::Router& router);
+// GET /api/openapi.json: the document compiled in from host/openapi/openapi.json.
+void installOpenApiRoute(Api& api, server::Router& router);
+// The document itself.
+const char* openApiDocument();
 
 // 404 naming what was not found.
 [[noreturn]] void notFound(const std::string& what);
