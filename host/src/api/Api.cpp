@@ -105,10 +105,11 @@ Json Call::body(const std::vector<Field>& fields) const {
     if (!f) {
       std::vector<std::string> known;
       for (const auto& x : fields) known.push_back(x.name);
-      throw ApiError(400, "unknown_field",
-                     "unknown field \"" + k + "\"" +
-                         (known.empty() ? " (this route takes no body)" : " (known: " + strings::join(known, ", ") + ")"),
-                     Json{{"field", k}});
+      throw ApiError(
+          400, "unknown_field",
+          "unknown field \"" + k + "\"" +
+              (known.empty() ? " (this route takes no body)" : " (known: " + strings::join(known, ", ") + ")"),
+          Json{{"field", k}});
     }
     if (!hasType(v, f->type)) {
       throw ApiError(400, "invalid_field", "field \"" + k + "\" must be " + typeName(f->type), Json{{"field", k}});
@@ -236,19 +237,18 @@ void Api::audit(Call& call, const std::string& action, const std::string& target
       " VALUES ($1::uuid, $2, $3::uuid, $4, $5, $6::jsonb, $7)",
       call.who.tokenId.empty() ? std::nullopt : std::optional<std::string>(call.who.tokenId),
       call.who.name.empty() ? std::string("(none)") : call.who.name,
-      call.workspace ? std::optional<std::string>(call.workspace->id) : std::nullopt, action, target,
-      details.dump(), call.req.clientAddress);
+      call.workspace ? std::optional<std::string>(call.workspace->id) : std::nullopt, action, target, details.dump(),
+      call.req.clientAddress);
 }
 
 void Api::install(server::Router& router) {
   auto registry = s_.registry;
-  route(router, "GET", "/api/plugins", Access::Token, [registry](Call&) {
-    return server::Response::json(200, Json::parse(registry->toJson().dump()));
-  });
+  route(router, "GET", "/api/plugins", Access::Token,
+        [registry](Call&) { return server::Response::json(200, Json::parse(registry->toJson().dump())); });
   route(router, "GET", "/api/audit", Access::Admin, [](Call& call) {
     const int64_t limit = call.intQuery("limit", 50, 1, 500);
-    const int64_t before = call.intQuery("before", std::numeric_limits<int64_t>::max(), 1,
-                                         std::numeric_limits<int64_t>::max());
+    const int64_t before =
+        call.intQuery("before", std::numeric_limits<int64_t>::max(), 1, std::numeric_limits<int64_t>::max());
     auto r = call.db().exec(
         "SELECT a.id, to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), a.token_name, w.slug,"
         " a.action, a.target, a.details::text, a.client"

@@ -43,10 +43,10 @@ struct Workspace {
 
 // Who may call a route.
 enum class Access {
-  Open,     // anyone (/health, /ready, the OpenAPI document)
-  Token,    // any admin or workspace token; a :workspace route only its own workspace's
-  Admin,    // admin tokens only
-  Stream,   // as Token, or a stream token for the route's :job (an EventSource's ?token=)
+  Open,    // anyone (/health, /ready, the OpenAPI document)
+  Token,   // any admin or workspace token; a :workspace route only its own workspace's
+  Admin,   // admin tokens only
+  Stream,  // as Token, or a stream token for the route's :job (an EventSource's ?token=)
 };
 
 // One field of a JSON body: its name, its type, and whether it must be there.

@@ -98,7 +98,8 @@ std::string frame(const std::optional<int64_t>& id, const std::string& event, co
 
 }  // namespace
 
-EventHub::EventHub(std::string conninfo, config::ApiConfig cfg) : conninfo_(std::move(conninfo)), cfg_(std::move(cfg)) {}
+EventHub::EventHub(std::string conninfo, config::ApiConfig cfg)
+    : conninfo_(std::move(conninfo)), cfg_(std::move(cfg)) {}
 
 EventHub::~EventHub() { stop(); }
 
@@ -262,7 +263,8 @@ void installEventRoutes(Api& api, server::Router& router, std::shared_ptr<EventH
         used = 0;
       }
       if (used != last.size() || after < 0) {
-        throw ApiError(400, "invalid_last_event_id", "Last-Event-ID must be an event's id (a number), got \"" + last + "\"",
+        throw ApiError(400, "invalid_last_event_id",
+                       "Last-Event-ID must be an event's id (a number), got \"" + last + "\"",
                        Json{{"field", "Last-Event-ID"}});
       }
     }
@@ -288,12 +290,13 @@ void installEventRoutes(Api& api, server::Router& router, std::shared_ptr<EventH
               const auto ttl = api.cfg().api.streamTokenTtl;
               const auto issued = tokens::createStream(call.db(), call.ws().id, job->job.id, ttl);
               const auto expires = std::chrono::system_clock::now() + ttl;
-              return Response::json(201, {{"streamToken", issued.token},
-                                          {"expiresAt", time::iso8601(expires)},
-                                          {"eventsUrl", "/api/workspaces/" + call.ws().slug + "/sync/jobs/" +
-                                                            job->job.id + "/events"},
-                                          {"usage", "GET eventsUrl?token=STREAM_TOKEN (for EventSource, which sends no "
-                                                    "header); it reaches this job's events only"}});
+              return Response::json(
+                  201, {{"streamToken", issued.token},
+                        {"expiresAt", time::iso8601(expires)},
+                        {"eventsUrl", "/api/workspaces/" + call.ws().slug + "/sync/jobs/" + job->job.id + "/events"},
+                        {"usage",
+                         "GET eventsUrl?token=STREAM_TOKEN (for EventSource, which sends no "
+                         "header); it reaches this job's events only"}});
             });
 }
 

@@ -39,7 +39,8 @@ void installJobRoutes(Api& api, server::Router& router) {
     }
     Json jobs = Json::array();
     for (const auto& j : page.jobs) jobs.push_back(j.toJson());
-    return Response::json(200, {{"jobs", jobs}, {"nextCursor", page.nextCursor ? Json(*page.nextCursor) : Json(nullptr)}});
+    return Response::json(200,
+                          {{"jobs", jobs}, {"nextCursor", page.nextCursor ? Json(*page.nextCursor) : Json(nullptr)}});
   });
 
   api.route(router, "DELETE", "/api/workspaces/:workspace/sync/jobs/:job", Access::Token, [&api](Call& call) {
@@ -66,8 +67,8 @@ void installJobRoutes(Api& api, server::Router& router) {
     api.audit(call, "job.cancel", v.job.id, {{"cancelled", cancelled}, {"stopping", requested}});
     auto now = loadJob(call.db(), call.ws().id, v.job.id);
     Json out = now ? now->toJson() : v.toJson();
-    out["message"] = requested > 0 ? "cancellation requested: the running sync stops at its next check"
-                                   : "cancelled before it ran";
+    out["message"] =
+        requested > 0 ? "cancellation requested: the running sync stops at its next check" : "cancelled before it ran";
     return Response::json(202, out);
   });
 

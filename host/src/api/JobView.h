@@ -19,7 +19,7 @@ struct JobView {
   queue::Job job;
   std::optional<std::string> connection;  // the connection's name
   std::optional<std::string> connector;
-  std::vector<JobView> children;          // a passive parent's
+  std::vector<JobView> children;  // a passive parent's
   bool passive = false;
 
   Json toJson() const;

@@ -84,7 +84,8 @@ void installMetricsRoutes(Api& api, server::Router& router, std::shared_ptr<ApiM
   api.route(router, "GET", "/metrics", access, [metrics, workerRestarts](Call& call) {
     auto& db = call.db();
     std::string out;
-    family(out, "tributary_jobs", "gauge", "Jobs in the queue's table, by kind and status (finished ones until pruned).");
+    family(out, "tributary_jobs", "gauge",
+           "Jobs in the queue's table, by kind and status (finished ones until pruned).");
     auto r = db.exec("SELECT kind, status, count(*) FROM jobs GROUP BY 1, 2 ORDER BY 1, 2");
     for (int i = 0; i < r.rows(); ++i) {
       out += "tributary_jobs" + labels({{"kind", r.text(i, 0)}, {"status", r.text(i, 1)}}) + " " +
@@ -107,8 +108,9 @@ void installMetricsRoutes(Api& api, server::Router& router, std::shared_ptr<ApiM
 
     // Runs, recomputed from the retained sync_runs rows at each scrape.
     family(out, "tributary_sync_runs", "gauge", "Sync runs on record, by connector and status.");
-    r = db.exec("SELECT connector, status, count(*), coalesce(sum(records_synced), 0) FROM sync_runs GROUP BY 1, 2"
-                " ORDER BY 1, 2");
+    r = db.exec(
+        "SELECT connector, status, count(*), coalesce(sum(records_synced), 0) FROM sync_runs GROUP BY 1, 2"
+        " ORDER BY 1, 2");
     std::map<std::string, int64_t> records;
     for (int i = 0; i < r.rows(); ++i) {
       out += "tributary_sync_runs" + labels({{"connector", r.text(i, 0)}, {"status", r.text(i, 1)}}) + " " +
@@ -131,8 +133,9 @@ void installMetricsRoutes(Api& api, server::Router& router, std::shared_ptr<ApiM
     for (int i = 0; i < r.rows(); ++i) {
       const std::string c = r.text(i, 0);
       for (size_t b = 0; b < std::size(runBuckets); ++b) {
-        out += "tributary_sync_run_duration_seconds_bucket" + labels({{"connector", c}, {"le", number(runBuckets[b])}}) +
-               " " + std::to_string(r.int64(i, static_cast<int>(3 + b))) + "\n";
+        out += "tributary_sync_run_duration_seconds_bucket" +
+               labels({{"connector", c}, {"le", number(runBuckets[b])}}) + " " +
+               std::to_string(r.int64(i, static_cast<int>(3 + b))) + "\n";
       }
       out += "tributary_sync_run_duration_seconds_bucket" + labels({{"connector", c}, {"le", "+Inf"}}) + " " +
              std::to_string(r.int64(i, 1)) + "\n";
@@ -171,7 +174,8 @@ void installMetricsRoutes(Api& api, server::Router& router, std::shared_ptr<ApiM
         {"quota_parks", "Jobs parked on the vendor's quota."}};
     r = db.exec("SELECT vendor, counter, value FROM http_vendor_counters ORDER BY 1, 2");
     for (const auto& [name, help] : http) {
-      const std::string metric = std::string("tributary_http_") + (std::string(name) == "429s" ? "429" : name) + "_total";
+      const std::string metric =
+          std::string("tributary_http_") + (std::string(name) == "429s" ? "429" : name) + "_total";
       family(out, metric, "counter", help);
       for (int i = 0; i < r.rows(); ++i) {
         if (r.text(i, 1) == name) out += metric + labels({{"vendor", r.text(i, 0)}}) + " " + r.text(i, 2) + "\n";

@@ -42,7 +42,8 @@ Cursor decodeCursor(const std::string& text) {
     c.sourceId = j.at(3).template get<std::string>();
     return c;
   } catch (const std::exception&) {
-    throw ApiError(400, "invalid_query", "query parameter \"cursor\" is not one this API gave", Json{{"field", "cursor"}});
+    throw ApiError(400, "invalid_query", "query parameter \"cursor\" is not one this API gave",
+                   Json{{"field", "cursor"}});
   }
 }
 
@@ -84,10 +85,12 @@ void installRecordRoutes(Api& api, server::Router& router) {
             (raw ? std::string() : " - 'raw'") + ")::text" + " FROM " + table +
             " t LEFT JOIN connections c ON c.id = t.connection_id WHERE t.workspace_id = $1::uuid"
             " AND ($2::bigint IS NULL OR t.updated_at > 'epoch'::timestamptz + $2::bigint * interval '1 microsecond')"
-            " AND ($3::bigint IS NULL OR (t.updated_at, t.source, " + streamExpr +
+            " AND ($3::bigint IS NULL OR (t.updated_at, t.source, " +
+            streamExpr +
             ", t.source_id) > ('epoch'::timestamptz + $3::bigint * interval '1 microsecond', $4, $5, $6))"
             " AND ($7::text IS NULL OR c.name = $7)"
-            " ORDER BY t.updated_at, t.source, " + streamExpr + ", t.source_id LIMIT $8",
+            " ORDER BY t.updated_at, t.source, " +
+            streamExpr + ", t.source_id LIMIT $8",
         call.ws().id, afterUs, cur ? std::optional<int64_t>(cur->updatedUs) : std::nullopt,
         cur ? std::optional<std::string>(cur->source) : std::nullopt,
         cur ? std::optional<std::string>(cur->stream) : std::nullopt,
@@ -117,14 +120,14 @@ void installRecordRoutes(Api& api, server::Router& router) {
   api.route(router, "GET", "/api/workspaces/:workspace/record-errors", Access::Token, [](Call& call) {
     const int64_t limit = call.intQuery("limit", 100, 1, 1000);
     const bool resolved = call.query("resolved").value_or("false") == "true";
-    auto r = call.db().exec(
-        "SELECT e.id, c.name, e.stream, e.source_id, e.error, e.stage, e.occurrences, " + iso("e.created_at") + ", " +
-            iso("e.resolved_at") + ", e.replay_job_id, e.job_id"
-            " FROM sync_record_errors e LEFT JOIN connections c ON c.id = e.connection_id"
-            " WHERE e.workspace_id = $1::uuid AND ($2 OR e.resolved_at IS NULL)"
-            " AND ($3::text IS NULL OR c.name = $3) AND ($4::text IS NULL OR e.stream = $4)"
-            " ORDER BY e.id DESC LIMIT $5",
-        call.ws().id, resolved, call.query("connection"), call.query("stream"), limit);
+    auto r = call.db().exec("SELECT e.id, c.name, e.stream, e.source_id, e.error, e.stage, e.occurrences, " +
+                                iso("e.created_at") + ", " + iso("e.resolved_at") +
+                                ", e.replay_job_id, e.job_id"
+                                " FROM sync_record_errors e LEFT JOIN connections c ON c.id = e.connection_id"
+                                " WHERE e.workspace_id = $1::uuid AND ($2 OR e.resolved_at IS NULL)"
+                                " AND ($3::text IS NULL OR c.name = $3) AND ($4::text IS NULL OR e.stream = $4)"
+                                " ORDER BY e.id DESC LIMIT $5",
+                            call.ws().id, resolved, call.query("connection"), call.query("stream"), limit);
     Json out = Json::array();
     for (int i = 0; i < r.rows(); ++i) {
       out.push_back({{"id", r.int64(i, 0)},
@@ -156,8 +159,8 @@ void installRecordRoutes(Api& api, server::Router& router) {
         " GROUP BY 1, 2, 3 ORDER BY 2, 3",
         call.ws().id, connection, stream);
     if (errs.empty()) {
-      return Response::json(200, {{"jobIds", Json::array()}, {"replays", Json::array()},
-                                  {"message", "no open record errors to replay"}});
+      return Response::json(
+          200, {{"jobIds", Json::array()}, {"replays", Json::array()}, {"message", "no open record errors to replay"}});
     }
     db::Transaction tx(conn);
     Json replays = Json::array();
@@ -185,9 +188,9 @@ void installRecordRoutes(Api& api, server::Router& router) {
     }
     api.audit(call, "records.replay", call.ws().slug, {{"replays", replays}});
     tx.commit();
-    return Response::json(202, {{"jobIds", jobIds},
-                                {"replays", replays},
-                                {"message", fmt::format("queued {} replay job(s)", jobIds.size())}});
+    return Response::json(
+        202,
+        {{"jobIds", jobIds}, {"replays", replays}, {"message", fmt::format("queued {} replay job(s)", jobIds.size())}});
   });
 }
 

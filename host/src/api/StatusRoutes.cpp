@@ -17,9 +17,7 @@ Json opt(const std::optional<std::string>& v) { return v ? Json(*v) : Json(nullp
 
 constexpr const char* kIso = "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'";
 
-std::string iso(const std::string& column) {
-  return "to_char(" + column + " AT TIME ZONE 'UTC', " + kIso + ")";
-}
+std::string iso(const std::string& column) { return "to_char(" + column + " AT TIME ZONE 'UTC', " + kIso + ")"; }
 
 // The rows a stream holds in its entity's table (not deleted).
 int64_t rowsOf(db::Connection& conn, const std::string& workspaceId, const std::string& connectionId,
@@ -42,14 +40,17 @@ void installStatusRoutes(Api& api, server::Router& router) {
     auto c = conn.exec(
         "SELECT c.id, c.name, c.connector, c.status, c.enabled, c.paused_at IS NOT NULL, " + iso("c.paused_at") +
             ", c.schedule, c.error_message,"
-            " (SELECT " + iso("max(r.completed_at)") +
+            " (SELECT " +
+            iso("max(r.completed_at)") +
             " FROM sync_runs r WHERE r.connection_id = c.id AND r.status IN ('completed', 'completed_with_errors')"
             "  AND NOT r.dry_run),"
             " (SELECT extract(epoch from now() - max(r.completed_at))::bigint FROM sync_runs r"
             "  WHERE r.connection_id = c.id AND r.status IN ('completed', 'completed_with_errors') AND NOT r.dry_run),"
             " (SELECT r.errors::text FROM sync_runs r WHERE r.connection_id = c.id AND r.status = 'failed'"
             "  ORDER BY r.started_at DESC LIMIT 1),"
-            " (SELECT " + iso("r.completed_at") + " FROM sync_runs r WHERE r.connection_id = c.id AND r.status = 'failed'"
+            " (SELECT " +
+            iso("r.completed_at") +
+            " FROM sync_runs r WHERE r.connection_id = c.id AND r.status = 'failed'"
             "  ORDER BY r.started_at DESC LIMIT 1),"
             " (SELECT s.streams::text FROM connection_streams s WHERE s.connection_id = c.id)"
             " FROM connections c WHERE c.workspace_id = $1::uuid ORDER BY c.name",
@@ -69,10 +70,10 @@ void installStatusRoutes(Api& api, server::Router& router) {
           entities[st.value("name", "")] = entity.empty() ? "records" : entity;
         }
       }
-      auto st = conn.exec(
-          "SELECT stream, " + iso("watermark") + ", status, last_mode, last_error, " + iso("last_success_at") + ", " +
-              iso("initialized_at") + ", cursor IS NOT NULL FROM stream_state WHERE connection_id = $1::uuid ORDER BY stream",
-          id);
+      auto st = conn.exec("SELECT stream, " + iso("watermark") + ", status, last_mode, last_error, " +
+                              iso("last_success_at") + ", " + iso("initialized_at") +
+                              ", cursor IS NOT NULL FROM stream_state WHERE connection_id = $1::uuid ORDER BY stream",
+                          id);
       Json streams = Json::array();
       for (int k = 0; k < st.rows(); ++k) {
         const std::string name = st.text(k, 0);
@@ -90,10 +91,13 @@ void installStatusRoutes(Api& api, server::Router& router) {
       }
       // The job that runs it now, or waits to.
       auto j = conn.exec(
-          "SELECT id, status, wait_reason, " + iso("run_at") + ", run_at > now(), attempts, max_attempts, last_error,"
-          " progress::text, " + iso("heartbeat_at") + ", extract(epoch from now() - coalesce(heartbeat_at, started_at))::bigint"
-          " FROM jobs WHERE connection_id = $1::uuid AND kind IN ('sync', 'backfill') AND status IN ('pending', 'running')"
-          " ORDER BY status = 'running' DESC, created_at LIMIT 1",
+          "SELECT id, status, wait_reason, " + iso("run_at") +
+              ", run_at > now(), attempts, max_attempts, last_error,"
+              " progress::text, " +
+              iso("heartbeat_at") +
+              ", extract(epoch from now() - coalesce(heartbeat_at, started_at))::bigint"
+              " FROM jobs WHERE connection_id = $1::uuid AND kind IN ('sync', 'backfill') AND status IN ('pending', 'running')"
+              " ORDER BY status = 'running' DESC, created_at LIMIT 1",
           id);
       Json job = nullptr;
       std::string state = c.text(i, 3);
@@ -119,7 +123,8 @@ void installStatusRoutes(Api& api, server::Router& router) {
         } else if (status == "running") {
           const int64_t quiet = j.isNull(0, 10) ? 0 : j.int64(0, 10);
           // Its worker's heartbeats keep the lease: none for a whole lease is a worker in trouble.
-          const bool stuck = quiet * 1000 > std::chrono::duration_cast<std::chrono::milliseconds>(api.cfg().queue.lease).count();
+          const bool stuck =
+              quiet * 1000 > std::chrono::duration_cast<std::chrono::milliseconds>(api.cfg().queue.lease).count();
           job["state"] = stuck ? fmt::format("stuck: no heartbeat for {} s", quiet) : "running";
           job["heartbeatAt"] = opt(j.optText(0, 9));
           state = stuck ? "stuck" : "syncing";
@@ -160,7 +165,8 @@ void installStatusRoutes(Api& api, server::Router& router) {
     const int64_t limit = call.intQuery("limit", 20, 1, 100);
     auto r = call.db().exec(
         "SELECT r.id, c.name, r.connector, r.job_id, r.mode, r.sync_type, r.status, r.dry_run, r.records_synced,"
-        " r.errors::text, r.duration_ms, " + iso("r.started_at") + ", " + iso("r.completed_at") +
+        " r.errors::text, r.duration_ms, " +
+            iso("r.started_at") + ", " + iso("r.completed_at") +
             ", (r.metadata -> 'totals')::text"
             " FROM sync_runs r LEFT JOIN connections c ON c.id = r.connection_id"
             " WHERE r.workspace_id = $1::uuid AND ($2::text IS NULL OR c.name = $2 OR r.connector = $2)"

@@ -89,7 +89,8 @@ std::vector<Target> targetsOf(db::Connection& conn, const std::string& workspace
 bool isType(const Target& t, const std::string& type) {
   if (t.connector == type) return true;
   // "hubspot" names tributary.hubspot.
-  return t.connector.size() > type.size() && t.connector.compare(t.connector.size() - type.size(), type.size(), type) == 0 &&
+  return t.connector.size() > type.size() &&
+         t.connector.compare(t.connector.size() - type.size(), type.size(), type) == 0 &&
          t.connector[t.connector.size() - type.size() - 1] == '.';
 }
 
@@ -241,10 +242,11 @@ Response startSync(Api& api, Call& call, std::vector<Target> targets, const Sync
   tx.commit();
   std::string message = fmt::format("queued {} {} of {} connection{}", ask.dryRun ? "a dry run" : "a",
                                     ask.backfill() ? "backfill" : "sync", jobIds.size(), jobIds.size() == 1 ? "" : "s");
-  if (ask.dryRun) message = fmt::format("queued a dry run of {} connection{}", jobIds.size(), jobIds.size() == 1 ? "" : "s");
+  if (ask.dryRun)
+    message = fmt::format("queued a dry run of {} connection{}", jobIds.size(), jobIds.size() == 1 ? "" : "s");
   if (!skipped.empty()) message += fmt::format("; skipped {} (see skipped)", skipped.size());
-  Json out = {{"syncId", jobId},   {"jobId", jobId},   {"jobIds", jobIds},
-              {"status", "queued"}, {"message", message}, {"statusUrl", statusUrl(ws, jobId)},
+  Json out = {{"syncId", jobId},       {"jobId", jobId},     {"jobIds", jobIds},
+              {"status", "queued"},    {"message", message}, {"statusUrl", statusUrl(ws, jobId)},
               {"connections", queued}, {"skipped", skipped}};
   auto res = Response::json(202, out);
   res.headers["Location"] = statusUrl(ws, jobId);
@@ -260,9 +262,9 @@ const std::vector<Field> kSyncFields = {{"connectors", Field::Type::StringArray}
                                         {"streams", Field::Type::StringArray},
                                         {"dryRun", Field::Type::Boolean}};
 
-const std::vector<Field> kConnectionSyncFields = {{"mode", Field::Type::String},          {"from", Field::Type::String},
-                                                  {"to", Field::Type::String},            {"ids", Field::Type::StringArray},
-                                                  {"streams", Field::Type::StringArray}, {"dryRun", Field::Type::Boolean}};
+const std::vector<Field> kConnectionSyncFields = {
+    {"mode", Field::Type::String},     {"from", Field::Type::String},         {"to", Field::Type::String},
+    {"ids", Field::Type::StringArray}, {"streams", Field::Type::StringArray}, {"dryRun", Field::Type::Boolean}};
 
 const std::vector<Field> kBackfillFields = {{"streams", Field::Type::StringArray},
                                             {"from", Field::Type::String},
@@ -308,8 +310,9 @@ void installSyncRoutes(Api& api, server::Router& router) {
     if (targets.empty()) notFound("no enabled connection in workspace \"" + ws.slug + "\"");
     // Without duplicates, in name order.
     std::sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) { return a.name < b.name; });
-    targets.erase(std::unique(targets.begin(), targets.end(), [](const Target& a, const Target& b) { return a.id == b.id; }),
-                  targets.end());
+    targets.erase(
+        std::unique(targets.begin(), targets.end(), [](const Target& a, const Target& b) { return a.id == b.id; }),
+        targets.end());
     return startSync(api, call, targets, ask, true);
   });
   api.route(router, "POST", "/api/workspaces/:workspace/connectors/:connector/sync", Access::Token, [&api](Call& call) {

@@ -43,8 +43,14 @@ IssuedToken insert(db::Connection& conn, const std::string& name, const std::str
 }  // namespace
 
 Json TokenRow::toJson() const {
-  Json j = {{"id", id},         {"name", name},           {"kind", kind},           {"prefix", prefix},
-            {"createdAt", createdAt}, {"lastUsedAt", nullptr}, {"expiresAt", nullptr}, {"revokedAt", nullptr},
+  Json j = {{"id", id},
+            {"name", name},
+            {"kind", kind},
+            {"prefix", prefix},
+            {"createdAt", createdAt},
+            {"lastUsedAt", nullptr},
+            {"expiresAt", nullptr},
+            {"revokedAt", nullptr},
             {"workspace", nullptr}};
   if (workspace) j["workspace"] = *workspace;
   if (lastUsedAt) j["lastUsedAt"] = *lastUsedAt;
@@ -135,8 +141,10 @@ bool ensureAdminToken(db::Connection& conn, const std::filesystem::path& file) {
   auto any = conn.exec("SELECT 1 FROM api_tokens WHERE kind = 'admin' AND revoked_at IS NULL LIMIT 1");
   if (!any.empty()) {
     if (!std::filesystem::exists(file)) {
-      log::info("api", "admin tokens exist in the database (none written to {}): create one with "
-                       "`tributary tokens create --admin`", file.string());
+      log::info("api",
+                "admin tokens exist in the database (none written to {}): create one with "
+                "`tributary tokens create --admin`",
+                file.string());
     }
     return false;
   }

@@ -48,9 +48,9 @@ struct ConnectionRow {
 };
 
 ConnectionRow connectionOr404(Call& call, const std::string& key) {
-  auto r = call.db().exec(
-      "SELECT id, name, connector, enabled FROM connections WHERE workspace_id = $1::uuid AND name = $2",
-      call.ws().id, key);
+  auto r =
+      call.db().exec("SELECT id, name, connector, enabled FROM connections WHERE workspace_id = $1::uuid AND name = $2",
+                     call.ws().id, key);
   if (r.empty()) notFound("no connection \"" + key + "\" in workspace \"" + call.ws().slug + "\"");
   return {r.text(0, 0), r.text(0, 1), r.text(0, 2), r.boolean(0, 3)};
 }
@@ -68,12 +68,15 @@ Json authOf(const config::Config& cfg, const std::string& workspace, const std::
 Response pauseOrResume(Api& api, Call& call, bool pause) {
   (void)call.body({});
   auto c = connectionOr404(call, call.param("connection"));
-  auto r = pause ? call.db().exec("UPDATE connections SET paused_at = coalesce(paused_at, now()), paused_by = $2,"
-                                  " updated_at = now() WHERE id = $1::uuid RETURNING " + iso("paused_at"),
-                                  c.id, call.who.name)
-                 : call.db().exec("UPDATE connections SET paused_at = NULL, paused_by = NULL, updated_at = now()"
-                                  " WHERE id = $1::uuid RETURNING NULL::text",
-                                  c.id);
+  auto r = pause ? call.db().exec(
+                       "UPDATE connections SET paused_at = coalesce(paused_at, now()), paused_by = $2,"
+                       " updated_at = now() WHERE id = $1::uuid RETURNING " +
+                           iso("paused_at"),
+                       c.id, call.who.name)
+                 : call.db().exec(
+                       "UPDATE connections SET paused_at = NULL, paused_by = NULL, updated_at = now()"
+                       " WHERE id = $1::uuid RETURNING NULL::text",
+                       c.id);
   api.audit(call, pause ? "connection.pause" : "connection.resume", call.ws().slug + "/" + c.name);
   return Response::json(200, {{"connection", c.name},
                               {"paused", pause},
@@ -141,76 +144,77 @@ void installWorkspaceRoutes(Api& api, server::Router& router) {
   api.route(router, "POST", "/api/workspaces/:workspace/connections/:connection/resume", Access::Token,
             [&api](Call& call) { return pauseOrResume(api, call, false); });
 
-  api.route(router, "GET", "/api/workspaces/:workspace/connections/:connection/oauth/authorize", Access::Token,
-            [&api](Call& call) {
-              auto c = connectionOr404(call, call.param("connection"));
-              auth::AuthSettings s;
-              try {
-                s = auth::oauthSettingsOf(call.db(), api.cfg(), *api.services().registry, c.id);
-              } catch (const std::invalid_argument& e) {
-                throw ApiError(409, "not_oauth", e.what());
-              }
-              auto ring = api.services().http->keyRing();
-              const auto started = auth::ConnectFlow(ring, api.services().http->transport())
-                                       .begin(call.db(), s, call.query("redirect_uri").value_or(""));
-              api.audit(call, "oauth.authorize", call.ws().slug + "/" + c.name);
-              if (call.query("format").value_or("") == "json") {
-                return Response::json(200, {{"connection", c.name},
-                                            {"url", started.url},
-                                            {"expiresAt", time::iso8601Ms(started.expiresAtMs)}});
-              }
-              auto res = Response::json(302, {{"url", started.url}});
-              res.headers["Location"] = started.url;
-              return res;
-            });
+  api.route(
+      router, "GET", "/api/workspaces/:workspace/connections/:connection/oauth/authorize", Access::Token,
+      [&api](Call& call) {
+        auto c = connectionOr404(call, call.param("connection"));
+        auth::AuthSettings s;
+        try {
+          s = auth::oauthSettingsOf(call.db(), api.cfg(), *api.services().registry, c.id);
+        } catch (const std::invalid_argument& e) {
+          throw ApiError(409, "not_oauth", e.what());
+        }
+        auto ring = api.services().http->keyRing();
+        const auto started = auth::ConnectFlow(ring, api.services().http->transport())
+                                 .begin(call.db(), s, call.query("redirect_uri").value_or(""));
+        api.audit(call, "oauth.authorize", call.ws().slug + "/" + c.name);
+        if (call.query("format").value_or("") == "json") {
+          return Response::json(
+              200, {{"connection", c.name}, {"url", started.url}, {"expiresAt", time::iso8601Ms(started.expiresAtMs)}});
+        }
+        auto res = Response::json(302, {{"url", started.url}});
+        res.headers["Location"] = started.url;
+        return res;
+      });
 
-  api.route(router, "POST", "/api/workspaces/:workspace/connectors/:connector/actions/:action", Access::Token,
-            [&api](Call& call) {
-              auto c = connectionOr404(call, call.param("connector"));
-              if (!c.enabled) throw ApiError(409, "connection_disabled", "connection \"" + c.name + "\" is disabled");
-              auto plugin = api.services().registry->find(c.connector);
-              if (!plugin) {
-                throw ApiError(503, "plugin_not_loaded",
-                               "connector " + c.connector + " is not loaded on this host: its actions cannot be checked");
-              }
-              const std::string bodyText = call.req.body.empty() ? "{}" : call.req.body;
-              Json parsed;
-              try {
-                parsed = Json::parse(bodyText);
-              } catch (const Json::parse_error&) {
-                (void)call.body({});  // the same 400, naming line and column
-              }
-              const auto checked = plugins::ActionBody::check(*plugin, call.param("action"), bodyText);
-              if (!checked.ok()) {
-                const bool unknown = !checked.action();
-                if (unknown) notFound("connector " + c.connector + " has no action \"" + call.param("action") + "\"");
-                throw ApiError(400, "invalid_body", checked.problems().front(), Json{{"problems", checked.problems()}});
-              }
-              const auto queued = api.queue().enqueue(actions::actionJob(*checked.action(), call.ws().id, c.id, parsed));
-              api.audit(call, "action.run", call.ws().slug + "/" + c.name + "/" + call.param("action"),
-                        {{"jobId", queued.jobId}});
-              const std::string url = "/api/workspaces/" + call.ws().slug + "/sync/jobs/" + queued.jobId;
-              if (call.query("wait").value_or("") == "true") {
-                // Bounded: past api.action_wait the answer is the 202 a plain call gets.
-                const auto until = std::chrono::steady_clock::now() + api.cfg().api.actionWait;
-                while (std::chrono::steady_clock::now() < until) {
-                  auto v = loadJob(call.db(), call.ws().id, queued.jobId);
-                  if (v && v->finished()) {
-                    Json out = v->toJson();
-                    out["output"] = v->job.result;
-                    return Response::json(v->job.status == queue::JobStatus::Completed ? 200 : 502, out);
-                  }
-                  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-                }
-              }
-              auto v = loadJob(call.db(), call.ws().id, queued.jobId);
-              Json out = v ? v->toJson() : Json{{"id", queued.jobId}};
-              out["jobId"] = queued.jobId;
-              out["statusUrl"] = url;
-              auto res = Response::json(202, out);
-              res.headers["Location"] = url;
-              return res;
-            });
+  api.route(
+      router, "POST", "/api/workspaces/:workspace/connectors/:connector/actions/:action", Access::Token,
+      [&api](Call& call) {
+        auto c = connectionOr404(call, call.param("connector"));
+        if (!c.enabled) throw ApiError(409, "connection_disabled", "connection \"" + c.name + "\" is disabled");
+        auto plugin = api.services().registry->find(c.connector);
+        if (!plugin) {
+          throw ApiError(503, "plugin_not_loaded",
+                         "connector " + c.connector + " is not loaded on this host: its actions cannot be checked");
+        }
+        const std::string bodyText = call.req.body.empty() ? "{}" : call.req.body;
+        Json parsed;
+        try {
+          parsed = Json::parse(bodyText);
+        } catch (const Json::parse_error&) {
+          (void)call.body({});  // the same 400, naming line and column
+        }
+        const auto checked = plugins::ActionBody::check(*plugin, call.param("action"), bodyText);
+        if (!checked.ok()) {
+          const bool unknown = !checked.action();
+          if (unknown) notFound("connector " + c.connector + " has no action \"" + call.param("action") + "\"");
+          throw ApiError(400, "invalid_body", checked.problems().front(), Json{{"problems", checked.problems()}});
+        }
+        const auto queued = api.queue().enqueue(actions::actionJob(*checked.action(), call.ws().id, c.id, parsed));
+        api.audit(call, "action.run", call.ws().slug + "/" + c.name + "/" + call.param("action"),
+                  {{"jobId", queued.jobId}});
+        const std::string url = "/api/workspaces/" + call.ws().slug + "/sync/jobs/" + queued.jobId;
+        if (call.query("wait").value_or("") == "true") {
+          // Bounded: past api.action_wait the answer is the 202 a plain call gets.
+          const auto until = std::chrono::steady_clock::now() + api.cfg().api.actionWait;
+          while (std::chrono::steady_clock::now() < until) {
+            auto v = loadJob(call.db(), call.ws().id, queued.jobId);
+            if (v && v->finished()) {
+              Json out = v->toJson();
+              out["output"] = v->job.result;
+              return Response::json(v->job.status == queue::JobStatus::Completed ? 200 : 502, out);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          }
+        }
+        auto v = loadJob(call.db(), call.ws().id, queued.jobId);
+        Json out = v ? v->toJson() : Json{{"id", queued.jobId}};
+        out["jobId"] = queued.jobId;
+        out["statusUrl"] = url;
+        auto res = Response::json(202, out);
+        res.headers["Location"] = url;
+        return res;
+      });
 }
 
 }  // namespace tributary::api

@@ -122,8 +122,9 @@ void Host::start() {
     } catch (const std::exception& e) {
       // No token is stored unless its file was written: the API stays usable through
       // `tributary tokens create --admin`.
-      log::warn("serve", "{}; no admin token was created: create one with `tributary tokens create --admin`, or set "
-                         "api.admin_token_file (or state_dir) to a directory this host may write",
+      log::warn("serve",
+                "{}; no admin token was created: create one with `tributary tokens create --admin`, or set "
+                "api.admin_token_file (or state_dir) to a directory this host may write",
                 e.what());
     }
   }
@@ -166,9 +167,8 @@ void Host::start() {
   so2.maxBody = static_cast<size_t>(cfg_.api.maxBody);
   http_ = std::make_unique<server::HttpServer>(options_.bind.value_or(cfg_.server.bind),
                                                options_.port.value_or(cfg_.server.port), router_, so2);
-  http_->setObserver([metrics](const server::Request& r, int status, double ms) {
-    metrics->observe(r.method, r.route, status, ms);
-  });
+  http_->setObserver(
+      [metrics](const server::Request& r, int status, double ms) { metrics->observe(r.method, r.route, status, ms); });
   http_->start();
   apiUrl_ = http_->baseUrl();
   writeReadyFile();

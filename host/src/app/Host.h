@@ -24,7 +24,7 @@
 namespace tributary::api {
 class Api;
 class EventHub;
-}
+}  // namespace tributary::api
 
 namespace tributary::app {
 

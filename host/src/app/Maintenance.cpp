@@ -12,7 +12,8 @@ Maintenance::Maintenance(std::string conninfo, std::shared_ptr<db::Pool> pool, s
     : pool_(std::move(pool)),
       queue_(std::move(queue)),
       queueCfg_(cfg.queue),
-      syncCfg_(cfg.sync), apiCfg_(cfg.api),
+      syncCfg_(cfg.sync),
+      apiCfg_(cfg.api),
       election_(std::move(conninfo), std::move(hostId), cfg.queue.lease, db::advisory::kMaintenanceLeader,
                 "maintenance") {}
 

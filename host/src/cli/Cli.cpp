@@ -17,9 +17,9 @@
 #include "cli/PluginsProbeCommand.h"
 #include "cli/RecordsReplayCommand.h"
 #include "cli/SecretsCommand.h"
-#include "cli/TokensCommand.h"
 #include "cli/ServeCommand.h"
 #include "cli/SyncCommand.h"
+#include "cli/TokensCommand.h"
 #include "cli/VersionCommand.h"
 #include "cli/WorkerCommand.h"
 

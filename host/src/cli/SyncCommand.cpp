@@ -13,9 +13,9 @@
 
 #include <cstdlib>
 #include <iostream>
-#include <thread>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "cli/UnclaimedJob.h"
 #include "common/Process.h"
@@ -91,8 +91,10 @@ void SyncCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
                         .required(false)
                         .repeatable(false)
                         .argument("URL"));
-  options.addOption(
-      Option("token", "", "the API token for --api (default: $TRIBUTARY_TOKEN)").required(false).repeatable(false).argument("T"));
+  options.addOption(Option("token", "", "the API token for --api (default: $TRIBUTARY_TOKEN)")
+                        .required(false)
+                        .repeatable(false)
+                        .argument("T"));
 }
 
 bool SyncCommand::handleCommandOption(const std::string& name, const std::string& value) {
@@ -367,8 +369,7 @@ int SyncCommand::viaApi(const std::string& workspace) {
     std::string answer((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     Json j = Json::parse(answer, nullptr, false);
     if (res.getStatus() != 202) {
-      const std::string message =
-          j.is_object() && j.contains("error") ? j["error"].value("message", answer) : answer;
+      const std::string message = j.is_object() && j.contains("error") ? j["error"].value("message", answer) : answer;
       std::cerr << "tributary sync: " << *api_ << path << " answered " << static_cast<int>(res.getStatus()) << ": "
                 << message << "\n";
       return kFailure;

@@ -55,8 +55,10 @@ TokensCommand::TokensCommand(Action action)
 
 void TokensCommand::defineCommandOptions(Poco::Util::OptionSet& options) {
   if (action_ == Action::Create) {
-    options.addOption(
-        Option("workspace", "", "a token of this workspace (its slug)").required(false).repeatable(false).argument("W"));
+    options.addOption(Option("workspace", "", "a token of this workspace (its slug)")
+                          .required(false)
+                          .repeatable(false)
+                          .argument("W"));
     options.addOption(Option("admin", "", "an admin token").required(false).repeatable(false));
     options.addOption(Option("name", "", "what the token is for (default: its kind and workspace)")
                           .required(false)
@@ -100,8 +102,11 @@ int TokensCommand::execute(const std::vector<std::string>& args) {
     const std::string name = name_.value_or(workspace_ ? "workspace " + *workspace_ : std::string("admin"));
     const auto issued = api::tokens::create(conn, name, workspaceId);
     if (json_) {
-      std::cout << Json{{"id", issued.id}, {"name", name}, {"kind", workspace_ ? "workspace" : "admin"},
-                        {"workspace", workspace_ ? Json(*workspace_) : Json(nullptr)}, {"token", issued.token}}
+      std::cout << Json{{"id", issued.id},
+                        {"name", name},
+                        {"kind", workspace_ ? "workspace" : "admin"},
+                        {"workspace", workspace_ ? Json(*workspace_) : Json(nullptr)},
+                        {"token", issued.token}}
                        .dump(2)
                 << "\n";
     } else {

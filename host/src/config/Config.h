@@ -32,19 +32,19 @@ struct ServerConfig {
 
 // The HTTP API (api:).
 struct ApiConfig {
-  int threads = 8;                                     // request threads
-  std::chrono::milliseconds requestTimeout{10000};     // a silent client mid-request is cut off
-  std::chrono::milliseconds keepAliveTimeout{5000};    // an idle keep-alive connection is closed
-  int64_t maxBody = 1024 * 1024;                       // bytes; larger answers 413
+  int threads = 8;                                   // request threads
+  std::chrono::milliseconds requestTimeout{10000};   // a silent client mid-request is cut off
+  std::chrono::milliseconds keepAliveTimeout{5000};  // an idle keep-alive connection is closed
+  int64_t maxBody = 1024 * 1024;                     // bytes; larger answers 413
   // Each token's request rate: a burst of `rateBurst`, refilled at `ratePerSecond` (0: no limit).
   double ratePerSecond = 50;
   int rateBurst = 100;
   std::chrono::milliseconds auditRetention{std::chrono::hours(24 * 90)};
-  bool metricsNeedToken = false;                       // metrics_auth: open (default) or token
-  int maxStreams = 64;                                 // server-sent event streams at once
-  std::chrono::milliseconds streamHeartbeat{15000};    // a comment line this often on a quiet stream
-  std::chrono::milliseconds streamTokenTtl{300000};    // a stream token's life
-  std::chrono::milliseconds actionWait{30000};         // the most ?wait=true waits for an action
+  bool metricsNeedToken = false;                     // metrics_auth: open (default) or token
+  int maxStreams = 64;                               // server-sent event streams at once
+  std::chrono::milliseconds streamHeartbeat{15000};  // a comment line this often on a quiet stream
+  std::chrono::milliseconds streamTokenTtl{300000};  // a stream token's life
+  std::chrono::milliseconds actionWait{30000};       // the most ?wait=true waits for an action
   // Where the first start writes an admin token (mode 600); empty: STATE_DIR/admin.token.
   std::filesystem::path adminTokenFile;
 };

@@ -42,7 +42,8 @@ void readApi(Section s, ApiConfig& out) {
     r.finish();
   }
   out.auditRetention = s.duration("audit_retention", out.auditRetention, milliseconds(1000));
-  out.metricsNeedToken = s.choice("metrics_auth", out.metricsNeedToken ? "token" : "open", {"open", "token"}) == "token";
+  out.metricsNeedToken =
+      s.choice("metrics_auth", out.metricsNeedToken ? "token" : "open", {"open", "token"}) == "token";
   out.maxStreams = static_cast<int>(s.integer("max_streams", out.maxStreams, 1, 10000));
   out.streamHeartbeat = s.duration("stream_heartbeat", out.streamHeartbeat, milliseconds(100));
   out.streamTokenTtl = s.duration("stream_token_ttl", out.streamTokenTtl, milliseconds(1000));

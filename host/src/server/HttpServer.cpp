@@ -24,8 +24,7 @@ namespace {
 
 class RouterHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  RouterHandler(std::shared_ptr<const Router> router, const HttpServerOptions& options,
-                const RequestObserver& observer)
+  RouterHandler(std::shared_ptr<const Router> router, const HttpServerOptions& options, const RequestObserver& observer)
       : router_(std::move(router)), options_(options), observer_(observer) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) override {
@@ -43,8 +42,8 @@ class RouterHandler : public Poco::Net::HTTPRequestHandler {
     } catch (const db::DbError& e) {
       if (e.isConnectionFailure()) {
         log::warn("http", "{} {}: the database is unreachable: {}", r.method, r.path, e.what());
-        out = Response::error(503, "database_unavailable",
-                              "the database cannot be reached; try again shortly", Json{{"reason", e.what()}});
+        out = Response::error(503, "database_unavailable", "the database cannot be reached; try again shortly",
+                              Json{{"reason", e.what()}});
         out.headers["Retry-After"] = std::to_string(options_.unavailableRetryAfterS);
       } else {
         log::error("http", "{} {} failed: {}", r.method, r.path, e.what());
@@ -189,7 +188,8 @@ void HttpServer::start() {
   params->setKeepAliveTimeout(timespanOf(options_.keepAliveTimeout));
   // The server's own pool, sized to its threads (Poco's default pool is shared and holds 16).
   threads_ = std::make_unique<Poco::ThreadPool>(std::min(2, options_.threads), options_.threads);
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(router_, options_, observer_), *threads_, socket, params);
+  server_ =
+      std::make_unique<Poco::Net::HTTPServer>(new Factory(router_, options_, observer_), *threads_, socket, params);
   server_->start();
 }
 

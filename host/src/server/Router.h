@@ -23,8 +23,8 @@ struct Request {
   std::map<std::string, std::string> params;   // from ":name" segments of the route
   std::map<std::string, std::string> headers;  // lower-cased names
   std::string body;
-  std::string route;           // the pattern that matched ("/api/workspaces/:workspace"), set by dispatch
-  std::string clientAddress;   // host part of the peer's address
+  std::string route;          // the pattern that matched ("/api/workspaces/:workspace"), set by dispatch
+  std::string clientAddress;  // host part of the peer's address
   std::string header(const std::string& lowerName) const {
     auto it = headers.find(lowerName);
     return it == headers.end() ? std::string() : it->second;
@@ -59,8 +59,7 @@ struct Response {
     return {status, Json::object(), {}, std::move(text), std::move(contentType), nullptr};
   }
   // {"error": {"code", "message", "details"}}: every 4xx and 5xx the API sends.
-  static Response error(int status, const std::string& code, const std::string& message,
-                        Json details = Json::object());
+  static Response error(int status, const std::string& code, const std::string& message, Json details = Json::object());
 };
 
 // Thrown by a handler for an answer other than its success: the router makes it the error body.

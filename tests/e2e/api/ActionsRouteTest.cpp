@@ -12,10 +12,11 @@ TEST(Actions, AnActionRunsAsAJobOrAnswersItsResultWithWait) {
   test::TestDatabase db;
   HostOptions o;
   o.pluginDirs = {TRIBUTARY_TEST_ACTIONS_PLUGIN_DIR};
-  o.extraYaml = "  - {workspace: ws1, name: crm, connector: tributary.fixture_v11_actions_cpp, settings: {fail: none}}\n"
-                "  - {workspace: ws1, name: broken, connector: tributary.fixture_v11_actions_cpp,"
-                " settings: {fail: fatal}}\n"
-                "api: {action_wait: 20s}\n";
+  o.extraYaml =
+      "  - {workspace: ws1, name: crm, connector: tributary.fixture_v11_actions_cpp, settings: {fail: none}}\n"
+      "  - {workspace: ws1, name: broken, connector: tributary.fixture_v11_actions_cpp,"
+      " settings: {fail: fatal}}\n"
+      "api: {action_wait: 20s}\n";
   ApiHost host(db, o);
 
   auto r = host.admin("POST", "/api/workspaces/ws1/connectors/crm/actions/echo?wait=true", R"({"note": "hi"})");

@@ -23,7 +23,8 @@ std::string hostConfig(const std::string& conninfo, const std::filesystem::path&
        " timeout_grace: 2s, shutdown_grace: 3s, retry: {default: {base: 50ms, cap: 200ms}}}\n";
   y += std::string("scheduler: {enabled: ") + (o.scheduler ? "true" : "false") + "}\n";
   y += "workspaces:\n";
-  for (int w = 1; w <= o.workspaces; ++w) y += "  - {slug: ws" + std::to_string(w) + ", name: Workspace " + std::to_string(w) + "}\n";
+  for (int w = 1; w <= o.workspaces; ++w)
+    y += "  - {slug: ws" + std::to_string(w) + ", name: Workspace " + std::to_string(w) + "}\n";
   y += "connections:\n";
   for (int w = 1; w <= o.workspaces; ++w) {
     for (int c = 1; c <= o.connectionsPerWorkspace; ++c) {
@@ -114,7 +115,8 @@ Json ApiHost::waitForJob(const std::string& workspace, const std::string& jobId,
 RawReply rawExchange(const std::string& url, const std::string& request, std::chrono::milliseconds timeout) {
   Poco::URI uri(url);
   Poco::Net::StreamSocket s(Poco::Net::SocketAddress(uri.getHost(), uri.getPort()));
-  s.setReceiveTimeout(Poco::Timespan(static_cast<long>(timeout.count() / 1000), static_cast<long>(timeout.count() % 1000) * 1000));
+  s.setReceiveTimeout(
+      Poco::Timespan(static_cast<long>(timeout.count() / 1000), static_cast<long>(timeout.count() % 1000) * 1000));
   const auto start = std::chrono::steady_clock::now();
   RawReply out;
   if (!request.empty()) s.sendBytes(request.data(), static_cast<int>(request.size()));

@@ -14,10 +14,10 @@
 namespace tributary::test::api_e2e {
 
 struct HostOptions {
-  int workspaces = 1;                   // ws1, ws2, ...
-  int connectionsPerWorkspace = 1;      // example, example2, ...
+  int workspaces = 1;               // ws1, ws2, ...
+  int connectionsPerWorkspace = 1;  // example, example2, ...
   std::string connectionSettings = "{records: 50, page_size: 25}";
-  std::string extraYaml;                // appended to the config (api:, queue:, ...)
+  std::string extraYaml;  // appended to the config (api:, queue:, ...)
   int workerProcesses = 1;
   bool scheduler = false;
   std::vector<std::string> pluginDirs;  // beside the example's

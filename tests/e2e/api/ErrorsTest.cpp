@@ -38,7 +38,8 @@ TEST(Errors, EveryErrorHasItsReasonPhraseAndTheErrorEnvelope) {
   EXPECT_EQ(j["error"]["message"], "no route for GET /nope");
   EXPECT_TRUE(j["error"]["details"].is_object());
 
-  r = rawExchange(host.url(), request("PUT", "/api/workspaces/ws1/sync", t, "Content-Length: 0\r\nConnection: close\r\n"));
+  r = rawExchange(host.url(),
+                  request("PUT", "/api/workspaces/ws1/sync", t, "Content-Length: 0\r\nConnection: close\r\n"));
   EXPECT_EQ(r.statusLine, "HTTP/1.1 405 Method Not Allowed") << r.text;
   EXPECT_NE(r.text.find("\r\nAllow: POST\r\n"), std::string::npos) << r.text;
   EXPECT_EQ(Json::parse(bodyOf(r))["error"]["code"], "method_not_allowed");

@@ -276,8 +276,9 @@ TEST(Events, SyncFollowOverTheApiPrintsProgressAndExitsWithTheOutcome) {
   test::TestDatabase db;
   HostOptions o;
   o.connectionSettings = kSlow;
-  o.extraYaml = "  - {workspace: ws1, name: broken, connector: tributary.example,"
-                " settings: {records: 20, page_size: 5, fail_at_page: 1, fail_mode: fatal}}\n";
+  o.extraYaml =
+      "  - {workspace: ws1, name: broken, connector: tributary.example,"
+      " settings: {records: 20, page_size: 5, fail_at_page: 1, fail_mode: fatal}}\n";
   ApiHost host(db, o);
   const std::string token = host.createToken("ws1");
   auto ok = test::runProgram({test::tributaryBinary().string(), "sync", "ws1", "--connection", "example", "--follow",
@@ -286,13 +287,13 @@ TEST(Events, SyncFollowOverTheApiPrintsProgressAndExitsWithTheOutcome) {
   EXPECT_NE(ok.output.find("queued a sync of 1 connection: job "), std::string::npos) << ok.output;
   EXPECT_NE(ok.output.find("ws1/example  deals  "), std::string::npos) << ok.output;
   EXPECT_NE(ok.output.find(": completed, 400 records"), std::string::npos) << ok.output;
-  auto failed = test::runProgram({test::tributaryBinary().string(), "sync", "ws1", "--connection", "broken", "--follow",
-                                  "--api", host.url()},
-                                 {{"TRIBUTARY_TOKEN", token}});
+  auto failed = test::runProgram(
+      {test::tributaryBinary().string(), "sync", "ws1", "--connection", "broken", "--follow", "--api", host.url()},
+      {{"TRIBUTARY_TOKEN", token}});
   EXPECT_EQ(WEXITSTATUS(failed.status), 1) << failed.output;
   EXPECT_NE(failed.output.find(": failed, "), std::string::npos) << failed.output;
-  auto denied = test::runProgram({test::tributaryBinary().string(), "sync", "ws1", "--api", host.url(), "--token",
-                                  "trb_" + std::string(43, 'x')});
+  auto denied = test::runProgram(
+      {test::tributaryBinary().string(), "sync", "ws1", "--api", host.url(), "--token", "trb_" + std::string(43, 'x')});
   EXPECT_EQ(WEXITSTATUS(denied.status), 1) << denied.output;
   EXPECT_NE(denied.output.find("answered 401: the token is unknown, revoked or expired"), std::string::npos)
       << denied.output;

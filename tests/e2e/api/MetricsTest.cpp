@@ -97,10 +97,11 @@ TEST(Metrics, ShowTheQueueTheRunsAndTheApiInThePrometheusFormat) {
   EXPECT_EQ(valueOf(samples, "tributary_dead_letters", {}), 0);
   EXPECT_EQ(valueOf(samples, "tributary_sync_run_duration_seconds_count", {{"connector", "tributary.example"}}), 1);
   EXPECT_GE(valueOf(samples, "tributary_connection_last_success_age_seconds", {{"connection", "example"}}), 0);
-  EXPECT_EQ(valueOf(samples, "tributary_api_requests_total",
-                    {{"method", "POST"}, {"route", "/api/workspaces/:workspace/connectors/:connector/sync"},
-                     {"status", "202"}}),
-            1)
+  EXPECT_EQ(
+      valueOf(
+          samples, "tributary_api_requests_total",
+          {{"method", "POST"}, {"route", "/api/workspaces/:workspace/connectors/:connector/sync"}, {"status", "202"}}),
+      1)
       << m.body;
   EXPECT_GE(valueOf(samples, "tributary_api_request_duration_seconds_count",
                     {{"method", "GET"}, {"route", "/api/workspaces/:workspace/sync/jobs/:job"}}),

@@ -18,15 +18,17 @@ TEST(OpenApi, EveryOperationAnswersAsDocumented) {
   const auto keyCfg = keys.write("k.yaml", "database:\n  url: \"" + db.conninfo() + "\"\n" + keyYaml);
   auto migrated = test::runProgram({test::tributaryBinary().string(), "migrate", "--config", keyCfg.string()});
   ASSERT_TRUE(migrated.ok()) << migrated.output;
-  auto made = test::runProgram({test::tributaryBinary().string(), "secrets", "rotate-key", "--config", keyCfg.string()});
+  auto made =
+      test::runProgram({test::tributaryBinary().string(), "secrets", "rotate-key", "--config", keyCfg.string()});
   ASSERT_TRUE(made.ok()) << made.output;
   o.extraYaml = keyYaml;
   ApiHost host(db, o);
   auto s = host.admin("POST", "/api/workspaces/ws1/connectors/example/sync");
   ASSERT_EQ(s.status, 202);
   host.waitForJob("ws1", s.json()["jobId"]);
-  auto r = test::runProgram({"/usr/bin/env", "node", (test::sourceDir() / "tests" / "js" / "api" / "contract.mjs").string(), host.url(),
-                             host.adminToken(), host.createToken("ws1"), host.createToken("ws2")});
+  auto r =
+      test::runProgram({"/usr/bin/env", "node", (test::sourceDir() / "tests" / "js" / "api" / "contract.mjs").string(),
+                        host.url(), host.adminToken(), host.createToken("ws1"), host.createToken("ws2")});
   EXPECT_TRUE(r.ok()) << r.output;
   EXPECT_NE(r.output.find("operations as documented"), std::string::npos) << r.output;
 }

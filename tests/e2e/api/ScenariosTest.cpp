@@ -108,9 +108,8 @@ TEST(Scenarios, AJobWhoseWorkerDiedIsRescuedAndTheNextSyncProceeds) {
   ASSERT_EQ(r.status, 202) << r.body;
   const std::string jobId = r.json()["jobId"];
   // Wait until it runs, then kill its worker process.
-  ASSERT_TRUE(test::eventually([&] {
-    return host.admin("GET", "/api/workspaces/ws1/sync/jobs/" + jobId).json()["status"] == "running";
-  }));
+  ASSERT_TRUE(test::eventually(
+      [&] { return host.admin("GET", "/api/workspaces/ws1/sync/jobs/" + jobId).json()["status"] == "running"; }));
   const Json ready = Json::parse(files::readFile(host.dir() / "ready.json"));
   const int pid = ready["workers"][0]["pid"];
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
@@ -142,16 +141,16 @@ TEST(Scenarios, APostgresRestartGives503sThenRecoversWithNothingLost) {
     auto first = host.admin("POST", "/api/workspaces/ws1/connectors/example/sync");
     ASSERT_EQ(first.status, 202) << first.body;
     const std::string firstJob = first.json()["jobId"];
-    ASSERT_TRUE(test::eventually([&] {
-      return host.admin("GET", "/api/workspaces/ws1/sync/jobs/" + firstJob).json()["status"] == "running";
-    }));
+    ASSERT_TRUE(test::eventually(
+        [&] { return host.admin("GET", "/api/workspaces/ws1/sync/jobs/" + firstJob).json()["status"] == "running"; }));
 
     ASSERT_TRUE(db::EmbeddedPostgres::stopDetached(po.stateDir));
     test::HttpResult down;
     ASSERT_TRUE(test::eventually([&] {
       down = host.admin("GET", "/api/workspaces/ws1/sync/status");
       return down.status == 503;
-    })) << down.status << " " << down.body;
+    })) << down.status
+        << " " << down.body;
     EXPECT_EQ(down.json()["error"]["code"], "database_unavailable") << down.body;
     EXPECT_EQ(down.headers["retry-after"], "5");
     auto post = host.admin("POST", "/api/workspaces/ws1/sync");
@@ -169,10 +168,13 @@ TEST(Scenarios, APostgresRestartGives503sThenRecoversWithNothingLost) {
     const Json resumed = host.waitForJob("ws1", firstJob, std::chrono::seconds(120));
     EXPECT_EQ(resumed["status"], "completed") << resumed.dump(2) << host.log();
     test::HttpResult again;
-    ASSERT_TRUE(test::eventually([&] {
-      again = host.admin("POST", "/api/workspaces/ws1/connectors/example/sync");
-      return again.status == 202;
-    }, std::chrono::seconds(30))) << again.body;
+    ASSERT_TRUE(test::eventually(
+        [&] {
+          again = host.admin("POST", "/api/workspaces/ws1/connectors/example/sync");
+          return again.status == 202;
+        },
+        std::chrono::seconds(30)))
+        << again.body;
     const Json done = host.waitForJob("ws1", again.json()["jobId"], std::chrono::seconds(90));
     EXPECT_EQ(done["status"], "completed") << done.dump(2);
     EXPECT_FALSE(host.process().waitForExit(std::chrono::milliseconds(0))) << "the host restarted";

@@ -73,7 +73,9 @@ TEST(Status, StatusHistoryAndRecordsShowWhatASyncWrote) {
   auto none = host.admin("GET", "/api/workspaces/ws1/records/deals?modifiedAfter=" + lastUpdated);
   ASSERT_EQ(none.status, 200) << none.body;
   EXPECT_EQ(none.json()["records"].size(), 0u);
-  EXPECT_TRUE(host.admin("GET", "/api/workspaces/ws1/records/deals?raw=true&limit=1").json()["records"][0]["data"].contains("raw"));
+  EXPECT_TRUE(host.admin("GET", "/api/workspaces/ws1/records/deals?raw=true&limit=1")
+                  .json()["records"][0]["data"]
+                  .contains("raw"));
   EXPECT_EQ(host.admin("GET", "/api/workspaces/ws1/records/deals?cursor=xyz").status, 400);
   EXPECT_EQ(host.admin("GET", "/api/workspaces/ws1/records/deals?modifiedAfter=soon").status, 400);
 

@@ -167,10 +167,11 @@ TEST(Sync, JobsAreCancelledRetriedAndListedInPages) {
   test::TestDatabase db;
   HostOptions o;
   o.connectionsPerWorkspace = 1;
-  o.extraYaml = "  - {workspace: ws1, name: broken, connector: tributary.example,"
-                " settings: {records: 20, page_size: 5, fail_at_page: 1, fail_mode: fatal}}\n"
-                "  - {workspace: ws1, name: slow, connector: tributary.example,"
-                " settings: {records: 400, page_size: 5, latency_ms: 100}}\n";
+  o.extraYaml =
+      "  - {workspace: ws1, name: broken, connector: tributary.example,"
+      " settings: {records: 20, page_size: 5, fail_at_page: 1, fail_mode: fatal}}\n"
+      "  - {workspace: ws1, name: slow, connector: tributary.example,"
+      " settings: {records: 400, page_size: 5, latency_ms: 100}}\n";
   ApiHost host(db, o);
   auto f = host.admin("POST", "/api/workspaces/ws1/connectors/broken/sync");
   ASSERT_EQ(f.status, 202) << f.body;
@@ -205,7 +206,8 @@ TEST(Sync, JobsAreCancelledRetriedAndListedInPages) {
     const Json lBody = l.json();  // alive for the loop
     for (const auto& job : lBody["jobs"]) seen.push_back(job["id"]);
     if (l.json()["nextCursor"].is_null()) break;
-    path = "/api/workspaces/ws1/sync/jobs?limit=2&connector=example&cursor=" + l.json()["nextCursor"].get<std::string>();
+    path =
+        "/api/workspaces/ws1/sync/jobs?limit=2&connector=example&cursor=" + l.json()["nextCursor"].get<std::string>();
   }
   std::vector<std::string> newestFirst(ids.rbegin(), ids.rend());
   EXPECT_EQ(seen, newestFirst);

@@ -144,8 +144,9 @@ TEST(ConnectFlow, TheApisAuthorizeRouteRedirectsToTheVendorAndConnects) {
   std::string out, err;
   ASSERT_EQ(runTributary(*host, {"tokens", "create", "--admin", "--name", "ci"}, out, err), 0) << out << err;
   const std::string token = out.substr(out.find("trb_"), 47);
-  const std::string route = host->apiUrl() + "/api/workspaces/acme/connections/sf/oauth/authorize?redirect_uri=" +
-                            host->apiUrl() + "/oauth/callback";
+  const std::string route = host->apiUrl() +
+                            "/api/workspaces/acme/connections/sf/oauth/authorize?redirect_uri=" + host->apiUrl() +
+                            "/oauth/callback";
   EXPECT_EQ(httpGet(route).status, 401);
   auto r = httpRequest("GET", route, "", {{"Authorization", "Bearer " + token}});
   ASSERT_EQ(r.status, 302) << r.body << host->log();

@@ -61,8 +61,8 @@ TEST(Serve, StartsWhenPluginsCrashWhileLoadingAndListsThemRefused) {
   const auto plugins = pluginsDir(dir, {{"segfault.so", probeFixture("fixture_segfault_in_static_init")},
                                         {"abort.so", probeFixture("fixture_abort_in_create")},
                                         {"example.so", examplePlugin()}});
-  auto cfg = dir.write(
-      "t.yaml", "state_dir: state\ndatabase:\n  url: \"" + db.conninfo() + "\"\nworkers: {processes: 1}\nplugins:\n  dirs: [plugins]\n");
+  auto cfg = dir.write("t.yaml", "state_dir: state\ndatabase:\n  url: \"" + db.conninfo() +
+                                     "\"\nworkers: {processes: 1}\nplugins:\n  dirs: [plugins]\n");
   test::ServerProcess serve(serveArgs(cfg, dir / "ready.json"), dir / "serve.log");
   auto ready = serve.waitForReadyFile(dir / "ready.json");
   ASSERT_TRUE(ready) << serve.log();
