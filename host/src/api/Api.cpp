@@ -182,7 +182,7 @@ void Api::resolveWorkspace(Call& call) const {
   auto it = call.req.params.find("workspace");
   if (it == call.req.params.end()) return;
   const std::string& key = it->second;
-  auto r = call.db().exec(
+  auto r = call.db().execPrepared(
       "SELECT id, slug, name, enabled FROM workspaces WHERE slug = $1"
       " OR ($1 ~ '^[0-9a-fA-F-]{36}$' AND id::text = lower($1))",
       key);
@@ -232,7 +232,7 @@ void Api::route(server::Router& router, const std::string& method, const std::st
 }
 
 void Api::audit(Call& call, const std::string& action, const std::string& target, const Json& details) {
-  call.db().exec(
+  call.db().execPrepared(
       "INSERT INTO api_audit (token_id, token_name, workspace_id, action, target, details, client)"
       " VALUES ($1::uuid, $2, $3::uuid, $4, $5, $6::jsonb, $7)",
       call.who.tokenId.empty() ? std::nullopt : std::optional<std::string>(call.who.tokenId),

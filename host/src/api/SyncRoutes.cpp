@@ -97,6 +97,14 @@ bool isType(const Target& t, const std::string& type) {
 // The connection a {connector} segment names: a connection's name, else the one connection of
 // that connector type.
 Target findOne(db::Connection& conn, const Workspace& ws, const std::string& key) {
+  // By name first: one indexed row, the common case.
+  auto byName = conn.execPrepared(
+      "SELECT id, name, connector, enabled, paused_at IS NOT NULL FROM connections WHERE workspace_id = $1::uuid"
+      " AND name = $2",
+      ws.id, key);
+  if (!byName.empty()) {
+    return {byName.text(0, 0), byName.text(0, 1), byName.text(0, 2), byName.boolean(0, 3), byName.boolean(0, 4)};
+  }
   auto all = targetsOf(conn, ws.id);
   for (const auto& t : all) {
     if (t.name == key) return t;
@@ -121,7 +129,7 @@ Target findOne(db::Connection& conn, const Workspace& ws, const std::string& key
 std::map<std::string, std::string> busy(db::Connection& conn, const std::vector<Target>& targets, bool backfill) {
   std::vector<std::string> ids;
   for (const auto& t : targets) ids.push_back(t.id);
-  auto r = conn.exec(
+  auto r = conn.execPrepared(
       "SELECT DISTINCT ON (connection_id) connection_id, id FROM jobs WHERE connection_id = ANY($1::uuid[])"
       " AND kind = $2 AND status IN ('pending', 'running') ORDER BY connection_id, status = 'running' DESC, created_at",
       db::Param(db::textArray(ids)), backfill ? "backfill" : "sync");

@@ -9,7 +9,7 @@ std::unordered_map<std::string, sync::Mode> autoSyncModes(db::Connection& conn,
   std::unordered_map<std::string, sync::Mode> out;
   if (connectionIds.empty()) return out;
   Json ids = connectionIds;
-  auto rows = conn.exec(
+  auto rows = conn.execPrepared(
       "SELECT c.id::text,"
       " EXISTS (SELECT 1 FROM stream_state s WHERE s.connection_id = c.id"
       "  AND (s.initialized_at IS NULL OR s.read_whole))"
