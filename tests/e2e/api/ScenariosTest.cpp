@@ -183,3 +183,22 @@ TEST(Scenarios, APostgresRestartGives503sThenRecoversWithNothingLost) {
   }
   db::EmbeddedPostgres::stopDetached(po.stateDir);
 }
+
+// A paused connection is skipped by the scheduler: no scheduled sync while paused, and its
+// schedule applies again once resumed.
+TEST(Scenarios, TheSchedulerSkipsAPausedConnection) {
+  test::TestDatabase db;
+  HostOptions o;
+  o.scheduler = true;
+  o.connectionSettings = "{records: 5, page_size: 5}";
+  ApiHost host(db, o);
+  ASSERT_EQ(host.admin("POST", "/api/workspaces/ws1/connections/example/pause").status, 200);
+  db::Connection c(db.conninfo());
+  c.exec("UPDATE connections SET schedule = '* * * * * *'");
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  EXPECT_EQ(c.exec("SELECT count(*) FROM jobs WHERE kind = 'sync'").int64(0, 0), 0) << host.log();
+  ASSERT_EQ(host.admin("POST", "/api/workspaces/ws1/connections/example/resume").status, 200);
+  EXPECT_TRUE(test::eventually([&] { return c.exec("SELECT count(*) FROM jobs WHERE kind = 'sync'").int64(0, 0) > 0; },
+                               std::chrono::seconds(20)))
+      << host.log();
+}
