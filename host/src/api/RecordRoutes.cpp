@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "api/Api.h"
+#include "api/Sql.h"
 #include "common/Base64.h"
 #include "common/Time.h"
 #include "engine/EntitySchema.h"
@@ -14,11 +15,12 @@ namespace {
 
 using server::ApiError;
 using server::Response;
+using sql::opt;
 
-Json opt(const std::optional<std::string>& v) { return v ? Json(*v) : Json(nullptr); }
-
-const std::string kIsoFmt = "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'";
-std::string iso(const std::string& c) { return "to_char(" + c + " AT TIME ZONE 'UTC', " + kIsoFmt + ")"; }
+// Microseconds: a client's modifiedAfter must name a row's updatedAt exactly.
+std::string iso(const std::string& c) {
+  return "to_char(" + c + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+}
 
 struct Cursor {
   int64_t updatedUs = 0;

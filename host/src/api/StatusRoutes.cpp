@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "api/Api.h"
+#include "api/Sql.h"
 #include "common/Time.h"
 #include "engine/EntitySchema.h"
 #include "plugins/PluginRegistry.h"
@@ -12,12 +13,8 @@ namespace {
 
 using server::ApiError;
 using server::Response;
-
-Json opt(const std::optional<std::string>& v) { return v ? Json(*v) : Json(nullptr); }
-
-constexpr const char* kIso = "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'";
-
-std::string iso(const std::string& column) { return "to_char(" + column + " AT TIME ZONE 'UTC', " + kIso + ")"; }
+using sql::iso;
+using sql::opt;
 
 // The rows a stream holds in its entity's table (not deleted).
 int64_t rowsOf(db::Connection& conn, const std::string& workspaceId, const std::string& connectionId,

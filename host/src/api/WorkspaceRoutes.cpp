@@ -8,6 +8,7 @@
 #include "actions/ActionJobs.h"
 #include "api/Api.h"
 #include "api/JobView.h"
+#include "api/Sql.h"
 #include "auth/ConnectFlow.h"
 #include "auth/OAuthCallback.h"
 #include "common/Time.h"
@@ -22,11 +23,8 @@ namespace {
 
 using server::ApiError;
 using server::Response;
-
-Json opt(const std::optional<std::string>& v) { return v ? Json(*v) : Json(nullptr); }
-
-const std::string kIsoFmt = "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'";
-std::string iso(const std::string& c) { return "to_char(" + c + " AT TIME ZONE 'UTC', " + kIsoFmt + ")"; }
+using sql::iso;
+using sql::opt;
 
 Json workspaceJson(db::Connection& conn, const Workspace& ws) {
   auto r = conn.exec(

@@ -56,7 +56,7 @@ std::string thousands(int64_t n) {
 SyncCommand::SyncCommand()
     : Command("sync",
               "WORKSPACE [--connection C] [--mode auto|initial|incremental|backfill] [--streams S,S] "
-              "[--from T --to T] [--ids A,B] [--dry-run] [--follow]",
+              "[--from T --to T] [--ids A,B] [--dry-run] [--follow] [--api URL [--token T]]",
               "Enqueues a sync of one connection (--connection) or of every enabled connection of WORKSPACE, as "
               "manual work (it runs before scheduled work). The mode defaults to what each stream needs: "
               "incremental once it has synced, initial before; --mode initial forces a full resync; --mode "
@@ -130,7 +130,7 @@ bool SyncCommand::handleCommandOption(const std::string& name, const std::string
 int SyncCommand::execute(const std::vector<std::string>& args) {
   if (args.size() != 1) {
     std::cerr << "usage: tributary sync WORKSPACE [--connection C] [--mode auto|initial|incremental|backfill]"
-                 " [--streams S,S] [--from T --to T] [--ids A,B] [--dry-run] [--follow]\n";
+                 " [--streams S,S] [--from T --to T] [--ids A,B] [--dry-run] [--follow] [--api URL [--token T]]\n";
     return kUsage;
   }
   const bool backfill = mode_ == sync::Mode::Backfill;

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/Json.h"
+
+// Small helpers the API's routes share for what they read from the database.
+namespace tributary::api::sql {
+
+// A nullable column as JSON: the text or null.
+inline Json opt(const std::optional<std::string>& v) { return v ? Json(*v) : Json(nullptr); }
+
+// `column` (a timestamptz) as ISO 8601 in UTC with milliseconds, in SQL.
+inline std::string iso(const std::string& column) {
+  return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+}
+
+}  // namespace tributary::api::sql
