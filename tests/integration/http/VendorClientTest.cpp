@@ -127,7 +127,10 @@ TEST_F(vendor_client, RequestsOfAClassAreSpacedSoThatNoWindowSeesMoreThanItsBudg
   for (size_t i = 0; i + 9 < a.size(); ++i) {
     EXPECT_GT(msBetween(a[i], a[i + 9]), 1000) << "10 requests within a second from request " << i;
   }
-  for (size_t i = 1; i < a.size(); ++i) EXPECT_GE(msBetween(a[i - 1], a[i]), 120) << "request " << i;
+  // Slots are 125 ms apart; an arrival is its slot plus however late its thread ran, so a late one
+  // followed by a prompt one arrives closer (119 ms was seen on a loaded 2-core machine). The
+  // windows above are the promise; this only says the requests are spaced, not bunched.
+  for (size_t i = 1; i < a.size(); ++i) EXPECT_GE(msBetween(a[i - 1], a[i]), 100) << "request " << i;
   EXPECT_EQ(c->counters().calls, 20);
   EXPECT_GE(c->counters().waits, 18);
   EXPECT_EQ(run.calls, 20) << "the run's counters get every count too";
