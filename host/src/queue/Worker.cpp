@@ -527,13 +527,6 @@ void Worker::heartbeatLoop() {
     } catch (const std::exception& e) {
       log::warn("worker", "renewing the registration of worker {} failed: {}", options_.workerId, e.what());
     }
-    if (options_.onHeartbeat) {
-      try {
-        options_.onHeartbeat();
-      } catch (const std::exception& e) {
-        log::debug("worker", "the heartbeat hook failed: {}", e.what());
-      }
-    }
     std::vector<std::string> ids;
     {
       std::lock_guard lock(mu_);
@@ -541,22 +534,32 @@ void Worker::heartbeatLoop() {
         if (!forgotten_.count(id)) ids.push_back(id);
       }
     }
-    if (ids.empty()) continue;
-    try {
-      auto reply = queue_->heartbeat(options_.workerId, ids);
-      std::lock_guard lock(mu_);
-      for (const auto& id : reply.cancelRequested) {
-        if (auto it = running_.find(id); it != running_.end()) it->second.ctx->requestStop(StopReason::Cancel);
-      }
-      for (const auto& id : reply.lost) {
-        if (auto it = running_.find(id); it != running_.end()) {
-          log::warn("worker", "job {} is no longer held by {} (its lease expired and it was rescued); stopping it", id,
-                    options_.workerId);
-          it->second.ctx->requestStop(StopReason::Lost);
+    if (!ids.empty()) {
+      try {
+        auto reply = queue_->heartbeat(options_.workerId, ids);
+        std::lock_guard lock(mu_);
+        for (const auto& id : reply.cancelRequested) {
+          if (auto it = running_.find(id); it != running_.end()) it->second.ctx->requestStop(StopReason::Cancel);
         }
+        for (const auto& id : reply.lost) {
+          if (auto it = running_.find(id); it != running_.end()) {
+            log::warn("worker", "job {} is no longer held by {} (its lease expired and it was rescued); stopping it",
+                      id, options_.workerId);
+            it->second.ctx->requestStop(StopReason::Lost);
+          }
+        }
+      } catch (const std::exception& e) {
+        log::error("worker", "heartbeat failed: {}", e.what());
       }
-    } catch (const std::exception& e) {
-      log::error("worker", "heartbeat failed: {}", e.what());
+    }
+    // After the leases: the hook (the HTTP counters' flush) may wait for a pooled connection
+    // while every job holds one, and no lease should wait behind it.
+    if (options_.onHeartbeat) {
+      try {
+        options_.onHeartbeat();
+      } catch (const std::exception& e) {
+        log::debug("worker", "the heartbeat hook failed: {}", e.what());
+      }
     }
   }
 }
