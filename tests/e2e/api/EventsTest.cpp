@@ -449,6 +449,13 @@ TEST(Events, SyncFollowOverTheApiPrintsProgressAndExitsWithTheOutcome) {
       {{"TRIBUTARY_TOKEN", token}});
   EXPECT_EQ(WEXITSTATUS(failed.status), 1) << failed.output;
   EXPECT_NE(failed.output.find(": failed, "), std::string::npos) << failed.output;
+  // A workspace sync follows the parent: both children's progress, and the failure of one.
+  auto both = test::runProgram(
+      {test::tributaryBinary().string(), "sync", "ws1", "--follow", "--api", host.url(), "--token", token});
+  EXPECT_EQ(WEXITSTATUS(both.status), 1) << both.output;
+  EXPECT_NE(both.output.find("queued a sync of 2 connections: job "), std::string::npos) << both.output;
+  EXPECT_NE(both.output.find("ws1/example  deals  "), std::string::npos) << both.output;
+  EXPECT_NE(both.output.find("ws1/broken  failed: "), std::string::npos) << both.output;
   auto denied = test::runProgram(
       {test::tributaryBinary().string(), "sync", "ws1", "--api", host.url(), "--token", "trb_" + std::string(43, 'x')});
   EXPECT_EQ(WEXITSTATUS(denied.status), 1) << denied.output;
