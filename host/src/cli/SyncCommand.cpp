@@ -11,6 +11,7 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/URI.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -386,11 +387,19 @@ int SyncCommand::viaApi(const std::string& workspace) {
   }
   if (!follow_) return kOk;
   std::cout.flush();
-  // Follows the job's events; a dropped connection is resumed with Last-Event-ID.
+  // Follows the job's events; a dropped connection is resumed with Last-Event-ID, and a server
+  // that is busy (503: its most streams, or its database away) is asked again when it says.
   std::string lastId;
+  Json finalJob;  // the last `job` event whose status was final
+  auto name = [&](const Json& d) {
+    const Json c = d.value("connection", Json(nullptr));
+    return workspace + "/" + (c.is_string() ? c.get<std::string>() : std::string("?"));
+  };
   for (int attempt = 0; attempt < 30; ++attempt) {
+    int pause = 1;
     try {
       Poco::Net::HTTPClientSession es(base.getHost(), base.getPort());
+      // Longer than the server's keepalive (api.stream_heartbeat, 15 s by default).
       es.setTimeout(Poco::Timespan(60, 0));
       Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, ws + "/sync/jobs/" + jobId + "/events",
                                  Poco::Net::HTTPMessage::HTTP_1_1);
@@ -400,51 +409,74 @@ int SyncCommand::viaApi(const std::string& workspace) {
       es.sendRequest(req);
       Poco::Net::HTTPResponse res;
       std::istream& in = es.receiveResponse(res);
-      if (res.getStatus() != 200) {
+      if (res.getStatus() != Poco::Net::HTTPResponse::HTTP_OK) {
         std::string answer((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        std::cerr << "tributary sync: following job " << jobId << " answered " << static_cast<int>(res.getStatus())
-                  << ": " << answer << "\n";
-        return kFailure;
-      }
-      std::string line, event, data, id;
-      while (std::getline(in, line)) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.rfind("id: ", 0) == 0) id = line.substr(4);
-        else if (line.rfind("event: ", 0) == 0) event = line.substr(7);
-        else if (line.rfind("data: ", 0) == 0) data = line.substr(6);
-        else if (line.empty() && !event.empty()) {
-          if (!id.empty()) lastId = id;
-          Json d = Json::parse(data, nullptr, false);
-          if (event == "sync.progress" && d.is_object()) {
-            const Json p = d["payload"].value("progress", Json::object());
-            std::cout << workspace << "/" << d.value("connection", Json("")).get<std::string>() << "  "
-                      << p.value("stream", "") << "  " << p.value("current", int64_t{0}) << "/"
-                      << p.value("total", int64_t{0}) << "  " << p.value("message", "") << "\n";
-          } else if (event == "job" && d.is_object()) {
-            const std::string status = d.value("status", "");
-            if (status != "pending" && status != "running") {
-              const Json result = d.value("result", Json::object());
+        Json j = Json::parse(answer, nullptr, false);
+        const std::string message = j.is_object() && j.contains("error") ? j["error"].value("message", answer) : answer;
+        const int status = static_cast<int>(res.getStatus());
+        if (status != 503) {
+          std::cerr << "tributary sync: following job " << jobId << " answered " << status << ": " << message << "\n";
+          return kFailure;
+        }
+        pause = std::clamp(std::atoi(res.get("Retry-After", "5").c_str()), 1, 60);
+        std::cerr << "tributary sync: following job " << jobId << ": " << message << "; asking again in " << pause
+                  << " s\n";
+      } else {
+        // The stream, line by line as it arrives (an event ends at its blank line).
+        std::string line, event, data, id;
+        while (std::getline(in, line)) {
+          if (!line.empty() && line.back() == '\r') line.pop_back();
+          if (line.rfind("id: ", 0) == 0) {
+            id = line.substr(4);
+          } else if (line.rfind("event: ", 0) == 0) {
+            event = line.substr(7);
+          } else if (line.rfind("data: ", 0) == 0) {
+            data = line.substr(6);
+          } else if (line.empty() && !event.empty()) {
+            if (!id.empty()) lastId = id;
+            Json d = Json::parse(data, nullptr, false);
+            if (!d.is_object()) d = Json::object();
+            const Json payload = d.value("payload", Json::object());
+            if (event == "sync.progress") {
+              const Json p = payload.value("progress", Json::object());
+              std::cout << name(d) << "  " << p.value("stream", "") << "  " << p.value("current", int64_t{0}) << "/"
+                        << p.value("total", int64_t{0}) << "  " << p.value("message", "") << "\n";
+            } else if (event == "sync.waiting") {
+              std::cout << name(d) << "  waiting until " << payload.value("until", "?") << ": "
+                        << payload.value("reason", "") << "\n";
+            } else if (event == "sync.failed" || event == "sync.cancelled") {
+              std::cout << name(d) << "  " << event.substr(5) << ": " << payload.value("error", "")
+                        << (payload.value("will_retry", false) ? " (it will be retried)" : "") << "\n";
+            } else if (event.rfind("sync.", 0) == 0) {
+              std::cout << name(d) << "  " << event << "\n";
+            } else if (event == "job") {
+              const std::string status = d.value("status", "");
+              if (status != "pending" && status != "running" && status != "waiting") finalJob = d;
+            } else if (event == "end") {
+              if (!finalJob.is_object()) {
+                std::cout << "job " << jobId << ": " << d.value("reason", "ended") << "\n";
+                return kFailure;
+              }
+              const Json result = finalJob.value("result", Json::object());
+              const std::string status = finalJob.value("status", "");
               std::cout << "job " << jobId << ": " << status << ", "
                         << (result.is_object() ? result.value("totalRecords", int64_t{0}) : 0) << " records"
-                        << (d["error"].is_string() ? ": " + d["error"].get<std::string>() : "") << "\n";
+                        << (finalJob["error"].is_string() ? ": " + finalJob["error"].get<std::string>() : "") << "\n";
+              std::cout.flush();
+              return status == "completed" ? kOk : kFailure;
             }
-          } else if (event == "end" && d.is_object()) {
             std::cout.flush();
-            return d.value("status", "") == "completed" ? kOk : kFailure;
-          } else if (event.rfind("sync.", 0) == 0 && d.is_object()) {
-            std::cout << workspace << "/" << d.value("connection", Json("")).get<std::string>() << "  " << event
-                      << "\n";
+            event.clear();
+            data.clear();
+            id.clear();
           }
-          std::cout.flush();
-          event.clear();
-          data.clear();
-          id.clear();
         }
+        std::cerr << "tributary sync: the event stream of job " << jobId << " closed before its end; resuming\n";
       }
     } catch (const Poco::Exception& e) {
       std::cerr << "tributary sync: the event stream broke (" << e.displayText() << "); resuming\n";
     }
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::this_thread::sleep_for(std::chrono::seconds(pause));
   }
   std::cerr << "tributary sync: gave up following job " << jobId << "; it goes on without this command\n";
   return kFailure;

@@ -6,6 +6,10 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/URI.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <set>
 #include <thread>
@@ -115,7 +119,43 @@ std::vector<int64_t> idsOf(const std::vector<Event>& events) {
   return out;
 }
 
-const std::string kSlow = "{records: 100, page_size: 10, latency_ms: 40}";
+// Ten pages of 50 ms: progress to see, and time to see it in.
+const std::string kSlow = "{records: 100, page_size: 10, latency_ms: 50}";
+
+// A client that sends its request and then reads nothing, on a socket whose receive buffer is
+// as small as the kernel allows: what the server sends it piles up.
+class StalledClient {
+ public:
+  StalledClient(const std::string& url, const std::string& path, const std::string& token) {
+    Poco::URI uri(url);
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int small = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(uri.getPort());
+    ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    connected = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    const std::string req =
+        "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token + "\r\n\r\n";
+    if (connected) connected = ::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size());
+  }
+  ~StalledClient() { ::close(fd_); }
+  // Everything the server sent, read now until it closes (or 30 s pass).
+  std::string drain() {
+    timeval tv{30, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string out;
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::recv(fd_, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+    return out;
+  }
+  bool connected = false;
+
+ private:
+  int fd_ = -1;
+};
 
 }  // namespace
 
@@ -162,6 +202,17 @@ TEST(Events, AFollowerSeesProgressAndTheFinalStateOfASync) {
   const auto replay = again.all();
   EXPECT_EQ(idsOf(replay), ids);
   EXPECT_EQ(replay.back().type, "end");
+  // ... or those after ?lastEventId=, then the final state and the end.
+  const int64_t middle = ids[ids.size() / 2];
+  StreamClient rest(host.url(),
+                    "/api/workspaces/ws1/sync/jobs/" + job + "/events?lastEventId=" + std::to_string(middle),
+                    bearer(host.adminToken()));
+  const auto tail = rest.all();
+  EXPECT_EQ(idsOf(tail), std::vector<int64_t>(ids.begin() + static_cast<long>(ids.size() / 2) + 1, ids.end()));
+  ASSERT_GE(tail.size(), 3u);
+  EXPECT_EQ(tail.front().type, "job");
+  EXPECT_EQ(tail[tail.size() - 2].data["status"], "completed");
+  EXPECT_EQ(tail.back().type, "end");
 }
 
 // A follower that loses its connection mid-sync and comes back with Last-Event-ID gets every
@@ -228,46 +279,152 @@ TEST(Events, AStreamTokenReachesItsJobsStreamOnlyAndIsNotLogged) {
   EXPECT_EQ(host.call("GET", "/api/workspaces/ws1/sync/jobs/" + job, "", token).status, 401)
       << "a stream token is no API token";
   EXPECT_EQ(host.call("GET", events + "?token=" + ws).status, 401) << "an API token goes in the header";
-  EXPECT_EQ(host.log().find(token), std::string::npos) << "the stream token is in the log";
-  EXPECT_NE(host.log().find("events?token=[redacted]"), std::string::npos);
+  // Revoked: refused at once.
+  auto t2 = host.call("POST", "/api/workspaces/ws1/sync/jobs/" + job + "/events/token", "", ws);
+  ASSERT_EQ(t2.status, 201) << t2.body;
+  const std::string revoked = t2.json()["streamToken"];
+  EXPECT_EQ(StreamClient(host.url(), events + "?token=" + revoked, {}).status, 200);
+  auto r = host.cli({"tokens", "revoke", revoked.substr(0, 10)});
+  ASSERT_TRUE(r.ok()) << r.output;
+  EXPECT_EQ(StreamClient(host.url(), events + "?token=" + revoked, {}).status, 401);
+  // The access log keeps the request line, with the token redacted.
+  const std::string log = host.log();
+  EXPECT_EQ(log.find(token), std::string::npos) << "the stream token is in the log";
+  EXPECT_EQ(log.find(revoked), std::string::npos) << "the stream token is in the log";
+  EXPECT_EQ(log.find(token.substr(4)), std::string::npos) << "part of the stream token is in the log";
+  EXPECT_NE(log.find("GET " + events + "?token=[redacted] 200"), std::string::npos) << log;
+  EXPECT_NE(log.find("GET " + events + "?token=[redacted] 401"), std::string::npos) << log;
+  // Expired (api.stream_token_ttl: 2s).
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   StreamClient expired(host.url(), events + "?token=" + token, {});
   EXPECT_EQ(expired.status, 401);
 }
 
-// Streams hold no request thread: with 2 request threads and 3 streams open the API answers;
-// a fourth stream past api.max_streams is a 503.
+// Streams hold no request thread: with 2 request threads and 6 streams open the API answers;
+// past api.max_streams (8) a stream is a 503 before anything streams, and a stream that closes
+// gives its place back.
 TEST(Events, StreamsNeverStarveTheApiAndAreBoundedByMaxStreams) {
   test::TestDatabase db;
   HostOptions o;
   o.connectionSettings = "{records: 400, page_size: 5, latency_ms: 100}";
-  o.extraYaml = "api: {threads: 2, max_streams: 3, stream_heartbeat: 300ms}\n";
+  o.extraYaml = "api: {threads: 2, max_streams: 8}\n";
   ApiHost host(db, o);
   auto s = host.admin("POST", "/api/workspaces/ws1/connectors/example/sync");
   ASSERT_EQ(s.status, 202);
-  const std::string path = "/api/workspaces/ws1/sync/jobs/" + s.json()["jobId"].get<std::string>() + "/events";
+  const std::string job = s.json()["jobId"];
+  const std::string path = "/api/workspaces/ws1/sync/jobs/" + job + "/events";
   std::vector<std::unique_ptr<StreamClient>> open;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 6; ++i) {
     open.push_back(std::make_unique<StreamClient>(host.url(), path, bearer(host.adminToken())));
     ASSERT_EQ(open.back()->status, 200);
     ASSERT_TRUE(open.back()->next()) << "the first event";
   }
   for (int i = 0; i < 5; ++i) EXPECT_EQ(host.call("GET", "/health").status, 200);
   EXPECT_EQ(host.admin("GET", "/api/workspaces/ws1/sync/status").status, 200);
-  StreamClient fourth(host.url(), path, bearer(host.adminToken()));
-  EXPECT_EQ(fourth.status, 503) << fourth.head;
-  // A quiet stream gets keepalives; closing one frees its place.
+  EXPECT_EQ(host.admin("GET", "/api/workspaces/ws1/sync/jobs/" + job).status, 200);
+  for (int i = 0; i < 2; ++i) {
+    open.push_back(std::make_unique<StreamClient>(host.url(), path, bearer(host.adminToken())));
+    ASSERT_EQ(open.back()->status, 200);
+  }
+  auto ninth = rawExchange(host.url(),
+                           "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                               host.adminToken() + "\r\nConnection: close\r\n\r\n",
+                           std::chrono::seconds(10));
+  EXPECT_EQ(ninth.statusLine, "HTTP/1.1 503 Service Unavailable") << ninth.text;
+  EXPECT_NE(ninth.text.find("Retry-After: 5"), std::string::npos) << ninth.text;
+  EXPECT_NE(ninth.text.find("Content-Type: application/json"), std::string::npos) << ninth.text;
+  EXPECT_NE(ninth.text.find("\"code\":\"too_many_streams\""), std::string::npos) << ninth.text;
+  EXPECT_NE(ninth.text.find("api.max_streams"), std::string::npos) << ninth.text;
+  EXPECT_EQ(host.call("GET", "/health").status, 200) << "with every stream taken";
+  // A client that goes away gives its place back (the server notices at once, not at its next
+  // event).
   open[0]->close();
   open.erase(open.begin());
-  StreamClient later(host.url(), path, bearer(host.adminToken()));
-  bool admitted = later.status == 200;
-  for (int i = 0; i < 20 && !admitted; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  bool admitted = false;
+  for (int i = 0; i < 50 && !admitted; ++i) {
     StreamClient retry(host.url(), path, bearer(host.adminToken()));
     admitted = retry.status == 200;
+    if (!admitted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(admitted) << "a closed stream's place was not freed";
-  host.admin("DELETE", path.substr(0, path.size() - 7));
+  host.admin("DELETE", "/api/workspaces/ws1/sync/jobs/" + job);
+  // Every follower sees the cancelled job's end.
+  for (auto& c : open) {
+    const auto rest = c->all();
+    ASSERT_FALSE(rest.empty());
+    EXPECT_EQ(rest.back().type, "end");
+    EXPECT_EQ(rest.back().data["status"], "cancelled");
+  }
+}
+
+// A sync whose first page takes seconds: its stream stays quiet but for the keepalive
+// comments; a stopping host closes it before its end (the client resumes with Last-Event-ID,
+// here or elsewhere) and exits cleanly.
+TEST(Events, AQuietStreamGetsKeepalivesAndTheHostStopsWithStreamsOpen) {
+  test::TestDatabase db;
+  HostOptions o;
+  o.connectionSettings = "{records: 10, page_size: 10, latency_ms: 5000}";
+  o.extraYaml = "api: {stream_heartbeat: 200ms}\n";
+  ApiHost host(db, o);
+  auto s = host.admin("POST", "/api/workspaces/ws1/connectors/example/sync");
+  ASSERT_EQ(s.status, 202);
+  const std::string path = "/api/workspaces/ws1/sync/jobs/" + s.json()["jobId"].get<std::string>() + "/events";
+  StreamClient a(host.url(), path, bearer(host.adminToken()));
+  StreamClient b(host.url(), path, bearer(host.adminToken()));
+  ASSERT_EQ(a.status, 200);
+  ASSERT_EQ(b.status, 200);
+  auto first = a.next();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->type, "job");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  const int status = host.process().stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << process::describeStatus(status) << host.log();
+  for (StreamClient* c : {&a, &b}) {
+    const auto rest = c->all();
+    for (const auto& e : rest) EXPECT_NE(e.type, "end") << "the sync went on for seconds";
+    EXPECT_GE(c->keepalives, 3) << "a keepalive every 200 ms of a quiet second";
+  }
+}
+
+// A client that stops reading is dropped once it has taken no byte for api.request_timeout:
+// it costs a buffer, never a thread, and the follower beside it gets every event of the sync.
+TEST(Events, AStalledClientIsDroppedAndOthersGetEverything) {
+  test::TestDatabase db;
+  HostOptions o;
+  // 1,200 pages of 2 ms, each with its progress event: megabytes of events, which the stalled
+  // clients' sockets cannot hold.
+  o.connectionSettings = "{records: 3000, page_size: 10, latency_ms: 2}";
+  o.extraYaml = "api: {request_timeout: 1s}\nsync: {progress_interval: 1ms}\n";
+  ApiHost host(db, o);
+  auto s = host.admin("POST", "/api/workspaces/ws1/connectors/example/sync");
+  ASSERT_EQ(s.status, 202);
+  const std::string job = s.json()["jobId"];
+  const std::string path = "/api/workspaces/ws1/sync/jobs/" + job + "/events";
+  std::vector<std::unique_ptr<StalledClient>> stalled;
+  for (int i = 0; i < 3; ++i) {
+    stalled.push_back(std::make_unique<StalledClient>(host.url(), path, host.adminToken()));
+    ASSERT_TRUE(stalled.back()->connected);
+  }
+  StreamClient reader(host.url(), path, bearer(host.adminToken()));
+  ASSERT_EQ(reader.status, 200);
+  const auto events = reader.all();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().type, "end");
+  EXPECT_EQ(events.back().data["status"], "completed");
+  StreamClient full(host.url(), path, bearer(host.adminToken()));
+  EXPECT_EQ(idsOf(events), idsOf(full.all()));
+  for (auto& c : stalled) {
+    const std::string got = c->drain();
+    EXPECT_NE(got.find("HTTP/1.1 200 OK"), std::string::npos);
+    EXPECT_EQ(got.find("event: end"), std::string::npos) << "a stalled client got to the end";
+  }
+  const std::string log = host.log();
+  size_t drops = 0;
+  for (auto at = log.find("event stream of job " + job + " dropped: its client"); at != std::string::npos;
+       at = log.find("event stream of job " + job + " dropped: its client", at + 1)) {
+    ++drops;
+  }
+  EXPECT_EQ(drops, stalled.size()) << log;
 }
 
 // `tributary sync --follow --api URL` queues through the API and follows the sync's events to
@@ -292,6 +449,13 @@ TEST(Events, SyncFollowOverTheApiPrintsProgressAndExitsWithTheOutcome) {
       {{"TRIBUTARY_TOKEN", token}});
   EXPECT_EQ(WEXITSTATUS(failed.status), 1) << failed.output;
   EXPECT_NE(failed.output.find(": failed, "), std::string::npos) << failed.output;
+  // A workspace sync follows the parent: both children's progress, and the failure of one.
+  auto both = test::runProgram(
+      {test::tributaryBinary().string(), "sync", "ws1", "--follow", "--api", host.url(), "--token", token});
+  EXPECT_EQ(WEXITSTATUS(both.status), 1) << both.output;
+  EXPECT_NE(both.output.find("queued a sync of 2 connections: job "), std::string::npos) << both.output;
+  EXPECT_NE(both.output.find("ws1/example  deals  "), std::string::npos) << both.output;
+  EXPECT_NE(both.output.find("ws1/broken  failed: "), std::string::npos) << both.output;
   auto denied = test::runProgram(
       {test::tributaryBinary().string(), "sync", "ws1", "--api", host.url(), "--token", "trb_" + std::string(43, 'x')});
   EXPECT_EQ(WEXITSTATUS(denied.status), 1) << denied.output;
