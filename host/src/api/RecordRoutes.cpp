@@ -18,9 +18,7 @@ using server::Response;
 using sql::opt;
 
 // Microseconds: a client's modifiedAfter must name a row's updatedAt exactly.
-std::string iso(const std::string& c) {
-  return "to_char(" + c + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
-}
+using sql::isoMicros;
 
 struct Cursor {
   int64_t updatedUs = 0;
@@ -81,8 +79,8 @@ void installRecordRoutes(Api& api, server::Router& router) {
     const std::string usExpr = "(extract(epoch from t.updated_at) * 1000000)::bigint";
     const std::string streamExpr = generic ? "t.stream" : "''::text";
     auto r = call.db().exec(
-        "SELECT " + usExpr + ", t.source, " + streamExpr + ", t.source_id, " + iso("t.updated_at") + ", " +
-            iso("t.source_modified_at") + ", " + iso("t.deleted_at") + ", c.name, t.stream," +
+        "SELECT " + usExpr + ", t.source, " + streamExpr + ", t.source_id, " + isoMicros("t.updated_at") + ", " +
+            isoMicros("t.source_modified_at") + ", " + isoMicros("t.deleted_at") + ", c.name, t.stream," +
             " (to_jsonb(t) - 'workspace_id' - 'connection_id' - 'raw_hash' - 'source_read_at'" +
             (raw ? std::string() : " - 'raw'") + ")::text" + " FROM " + table +
             " t LEFT JOIN connections c ON c.id = t.connection_id WHERE t.workspace_id = $1::uuid"
@@ -123,7 +121,7 @@ void installRecordRoutes(Api& api, server::Router& router) {
     const int64_t limit = call.intQuery("limit", 100, 1, 1000);
     const bool resolved = call.query("resolved").value_or("false") == "true";
     auto r = call.db().exec("SELECT e.id, c.name, e.stream, e.source_id, e.error, e.stage, e.occurrences, " +
-                                iso("e.created_at") + ", " + iso("e.resolved_at") +
+                                isoMicros("e.created_at") + ", " + isoMicros("e.resolved_at") +
                                 ", e.replay_job_id, e.job_id"
                                 " FROM sync_record_errors e LEFT JOIN connections c ON c.id = e.connection_id"
                                 " WHERE e.workspace_id = $1::uuid AND ($2 OR e.resolved_at IS NULL)"

@@ -16,4 +16,9 @@ inline std::string iso(const std::string& column) {
   return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
 }
 
+// The same with microseconds, where a client must be able to name a row's time exactly.
+inline std::string isoMicros(const std::string& column) {
+  return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+}
+
 }  // namespace tributary::api::sql

@@ -14,8 +14,6 @@
 namespace tributary::auth {
 namespace {
 
-int64_t nowMs() { return time::toEpochMs(time::Clock::now()); }
-
 std::string stateRowId(const std::string& nonce) { return hash::sha256Hex(nonce); }
 
 ConnectError refused(const std::string& code, const std::string& message) { return ConnectError(400, code, message); }
@@ -34,7 +32,7 @@ ConnectFlow::Started ConnectFlow::begin(db::Connection& conn, const AuthSettings
   const std::string nonce = randomBytes(32);
   const std::string verifier = base64::encodeUrl(randomBytes(32));
   Started out;
-  out.expiresAtMs = nowMs() + ttl.count();
+  out.expiresAtMs = time::nowEpochMs() + ttl.count();
   const std::string keyId = ring_->currentKeyId();
   const std::string mac = macOf(keyId, s.connectionId, nonce, out.expiresAtMs, redirect);
   out.state = "v1." + s.connectionId + "." + base64::encodeUrl(nonce) + "." + std::to_string(out.expiresAtMs) + "." +
@@ -107,7 +105,7 @@ ConnectFlow::Finished ConnectFlow::finish(db::Connection& conn, const AuthSettin
                   "start again with `" +
                       s.authorizeCommand() + "`");
   }
-  if (nowMs() > p.expiresAtMs) {
+  if (time::nowEpochMs() > p.expiresAtMs) {
     throw refused("expired_state", "the state expired at " + time::iso8601Ms(p.expiresAtMs) + ": start again with `" +
                                        s.authorizeCommand() + "`");
   }

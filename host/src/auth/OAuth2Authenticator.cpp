@@ -16,8 +16,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-int64_t nowMs() { return time::toEpochMs(time::Clock::now()); }
-
 // How long a run waits for another process's refresh before it gives up for now (RETRY).
 constexpr milliseconds kLockWait{60'000};
 
@@ -86,7 +84,7 @@ int64_t OAuth2Authenticator::leadMs(const StoredCredential& c) {
 
 bool OAuth2Authenticator::expiring(const StoredCredential& c) const {
   if (c.accessToken.empty()) return true;  // a seeded row: only its refresh token
-  return c.expiresAtMs && nowMs() >= *c.expiresAtMs - leadMs(c);
+  return c.expiresAtMs && time::nowEpochMs() >= *c.expiresAtMs - leadMs(c);
 }
 
 void OAuth2Authenticator::unusable(const std::string& why) const {

@@ -27,7 +27,7 @@ namespace tributary::http {
 namespace {
 
 // What the verify callback saw in the last full handshake on this thread.
-struct Verdict {
+struct HandshakeVerdict {
   int error = X509_V_OK;
   int depth = 0;
   std::string reason;   // OpenSSL's words for error
@@ -38,7 +38,7 @@ struct Verdict {
   std::vector<std::string> serverNames;  // the DNS and IP names of the server's own certificate
 };
 
-thread_local Verdict lastVerdict;
+thread_local HandshakeVerdict lastVerdict;
 
 std::string nameText(const X509_NAME* name) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
@@ -93,7 +93,7 @@ std::vector<std::string> namesOf(X509* cert) {
 int verifyServerCertificate(int ok, X509_STORE_CTX* store) {
   const int depth = X509_STORE_CTX_get_error_depth(store);
   if (ok && depth > 0) return 1;
-  Verdict verdict;
+  HandshakeVerdict verdict;
   if (X509* server = X509_STORE_CTX_get0_cert(store)) verdict.serverNames = namesOf(server);
   if (!ok) {
     verdict.error = X509_STORE_CTX_get_error(store);
@@ -167,7 +167,7 @@ std::string joined(const std::vector<std::string>& names) {
   return out;
 }
 
-std::string untrusted(const Verdict& v) {
+std::string untrusted(const HandshakeVerdict& v) {
   const bool server = v.depth == 0;
   const std::string which = server ? "it" : "the CA certificate '" + v.subject + "' in its chain";
   switch (v.error) {
@@ -216,7 +216,7 @@ Poco::Net::Session::Ptr resumableTlsSession(Poco::Net::HTTPSClientSession& sessi
 }
 
 TlsFailure describeTlsFailure(const Poco::Exception& e, const std::string& host, std::uint16_t port) {
-  const Verdict verdict = std::exchange(lastVerdict, Verdict{});
+  const HandshakeVerdict verdict = std::exchange(lastVerdict, HandshakeVerdict{});
   const std::string prefix = "TLS: the certificate of " + hostPort(host, port);
   if (dynamic_cast<const Poco::Net::CertificateValidationException*>(&e) != nullptr) {
     const std::string names = verdict.serverNames.empty() ? "" : " (it is for " + joined(verdict.serverNames) + ")";

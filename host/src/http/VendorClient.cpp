@@ -17,8 +17,6 @@ using std::chrono::duration_cast;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
-int64_t nowMs() { return time::toEpochMs(time::Clock::now()); }
-
 std::string seconds(milliseconds d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(d.count()) / 1000.0);
@@ -115,7 +113,7 @@ void VendorClient::park(milliseconds delay, const std::string& reason, const std
   (reason == "quota" ? delta.quotaParks : delta.rateLimitParks) = 1;
   count(delta);
   log::info("http", "[{}] {}", profile_.label, message);
-  throw WaitRequired(nowMs() + std::max<int64_t>(delay.count(), 1), reason, message);
+  throw WaitRequired(time::nowEpochMs() + std::max<int64_t>(delay.count(), 1), reason, message);
 }
 
 milliseconds VendorClient::backoff(int retry) {
@@ -189,7 +187,7 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
 
     // 3. What it calls for.
     const Verdict v = classify(response, profile_.rules);
-    const auto after = retryAfter(response, nowMs());
+    const auto after = retryAfter(response, time::nowEpochMs());
     const milliseconds ruleWait = v.rule ? v.rule->wait : milliseconds(0);
     const LimitClass* target = slots.primary;
     if (v.rule && !v.rule->limitClass.empty()) target = profile_.findClass(v.rule->limitClass);
@@ -241,7 +239,8 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
         std::optional<milliseconds> until = after;
         if (!until && target) {
           auto it = resets_.find(target->name);
-          if (it != resets_.end() && it->second > nowMs()) until = milliseconds(it->second - nowMs());
+          if (it != resets_.end() && it->second > time::nowEpochMs())
+            until = milliseconds(it->second - time::nowEpochMs());
         }
         if (!until && ruleWait.count() > 0) until = ruleWait;
         int waits = 1;
@@ -283,7 +282,7 @@ void VendorClient::report(std::string_view cls, int64_t remaining, std::optional
                                 profile_.vendor + " does not declare" +
                                 (known.empty() ? "" : " (known: " + known + ")"));
   }
-  const int64_t now = nowMs();
+  const int64_t now = time::nowEpochMs();
   const milliseconds window = resetAtMs ? milliseconds(std::max<int64_t>(0, *resetAtMs - now)) : c->per;
   if (resetAtMs) resets_[c->name] = *resetAtMs;
   if (!gate_) return;

@@ -21,7 +21,9 @@
 #include <thread>
 
 namespace tributary::sim {
-namespace {
+// Named, not anonymous: HttpListener::Server holds a SimHandlerFactory, and a class
+// declared in a header may not use a type of this file's anonymous namespace.
+namespace listener_detail {
 
 std::string reasonFor(int status) {
   switch (status) {
@@ -173,7 +175,8 @@ class CountedConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
   Poco::Net::HTTPRequestHandlerFactory::Ptr handlers_;
 };
 
-}  // namespace
+}  // namespace listener_detail
+using namespace listener_detail;
 
 struct HttpListener::Server {
   SimHandlerFactory* handlers = nullptr;  // owned by handlersOwner
