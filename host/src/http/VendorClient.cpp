@@ -239,8 +239,8 @@ HttpResponse VendorClient::send(const HttpRequest& request) {
         std::optional<milliseconds> until = after;
         if (!until && target) {
           auto it = resets_.find(target->name);
-          if (it != resets_.end() && it->second > time::nowEpochMs())
-            until = milliseconds(it->second - time::nowEpochMs());
+          const int64_t now = time::nowEpochMs();
+          if (it != resets_.end() && it->second > now) until = milliseconds(it->second - now);
         }
         if (!until && ruleWait.count() > 0) until = ruleWait;
         int waits = 1;

@@ -11,6 +11,7 @@
 
 #include "LoopbackServer.h"
 #include "TestSupport.h"
+#include "common/Time.h"
 #include "db/Connection.h"
 #include "db/Migrator.h"
 #include "http/HttpService.h"
@@ -24,9 +25,6 @@ using std::chrono::milliseconds;
 
 namespace {
 
-int64_t nowMs() {
-  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 int64_t msBetween(const Arrival& a, const Arrival& b) {
   return std::chrono::duration_cast<milliseconds>(b.at - a.at).count();
 }
@@ -232,14 +230,14 @@ TEST_F(vendor_client, ASlotBeyondMaxInlineWaitParksTheJobForRateLimitWithoutSend
   // 2 per 4 s: spaced by 4 s.
   auto c = client(profile({limitClass("slow", 2, milliseconds(4000))}));
   ASSERT_EQ(c->send(get(server.url("/items"))).status, 200);
-  const int64_t before = nowMs();
+  const int64_t before = time::nowEpochMs();
   try {
     c->send(get(server.url("/items")));
     FAIL() << "sent without its slot";
   } catch (const WaitRequired& e) {
     EXPECT_EQ(e.reason(), "rate_limit");
     EXPECT_GE(e.untilMs(), before + 3800);
-    EXPECT_LE(e.untilMs(), nowMs() + 4000);
+    EXPECT_LE(e.untilMs(), time::nowEpochMs() + 4000);
     const std::string m = e.what();
     const std::string start =
         "GET " + server.url("/items") + ": the rate limit of class 'slow' of tributary.test has no slot for ";
@@ -256,14 +254,14 @@ TEST_F(vendor_client, ARetryAfterBeyondMaxInlineWaitParksTheJobForRateLimit) {
   cfg.maxInlineWait = milliseconds(1000);
   LoopbackServer server(firstThenOk(1, Reply::withStatus(429, {{"Retry-After", "60"}})));
   auto c = client(profile({fast()}));
-  const int64_t before = nowMs();
+  const int64_t before = time::nowEpochMs();
   try {
     c->send(get(server.url("/items")));
     FAIL() << "waited a minute inline";
   } catch (const WaitRequired& e) {
     EXPECT_EQ(e.reason(), "rate_limit");
     EXPECT_GE(e.untilMs(), before + 59000);
-    EXPECT_LE(e.untilMs(), nowMs() + 60000);
+    EXPECT_LE(e.untilMs(), time::nowEpochMs() + 60000);
   }
   EXPECT_EQ(server.count(), 1u);
 }
@@ -287,14 +285,14 @@ TEST_F(vendor_client, A429AtTheLastAttemptParksTheJobForRateLimit) {
 TEST_F(vendor_client, AQuotaRuleParksTheJobForQuotaUntilRetryAfter) {
   LoopbackServer server(firstThenOk(1, Reply::withStatus(403, {{"Retry-After", "120"}}, kLimitBody)));
   auto c = client(profile({fast(), limitClass("daily", 1000, milliseconds(86'400'000), true, true)}, {quotaRule()}));
-  const int64_t before = nowMs();
+  const int64_t before = time::nowEpochMs();
   try {
     c->send(get(server.url("/query")));
     FAIL() << "a spent quota returned";
   } catch (const WaitRequired& e) {
     EXPECT_EQ(e.reason(), "quota");
     EXPECT_GE(e.untilMs(), before + 120'000);
-    EXPECT_LE(e.untilMs(), nowMs() + 120'000);
+    EXPECT_LE(e.untilMs(), time::nowEpochMs() + 120'000);
     EXPECT_EQ(std::string(e.what()), "GET " + server.url("/query") +
                                          ": the vendor's quota is spent (403 REQUEST_LIMIT_EXCEEDED (Salesforce's "
                                          "request limit)); the job waits 120.0 s (its Retry-After), quota wait 1 "
@@ -308,21 +306,21 @@ TEST_F(vendor_client, AQuotaRuleWithoutRetryAfterParksForTheRulesWait) {
   LoopbackServer server(firstThenOk(1, Reply::withStatus(403, {}, kLimitBody)));
   auto c = client(profile({fast(), limitClass("daily", 1000, milliseconds(86'400'000), true, true)},
                           {quotaRule(milliseconds(7000))}));
-  const int64_t before = nowMs();
+  const int64_t before = time::nowEpochMs();
   try {
     c->send(get(server.url("/query")));
     FAIL() << "a spent quota returned";
   } catch (const WaitRequired& e) {
     EXPECT_EQ(e.reason(), "quota");
     EXPECT_GE(e.untilMs(), before + 7000);
-    EXPECT_LE(e.untilMs(), nowMs() + 7000);
+    EXPECT_LE(e.untilMs(), time::nowEpochMs() + 7000);
   }
 }
 
 TEST_F(vendor_client, AQuotaRuleWithoutRetryAfterOrWaitParksForTheResetThePluginReported) {
   LoopbackServer server(firstThenOk(1, Reply::withStatus(403, {}, kLimitBody)));
   auto c = client(profile({fast(), limitClass("daily", 1000, milliseconds(86'400'000), true, true)}, {quotaRule()}));
-  const int64_t reset = nowMs() + 3000;
+  const int64_t reset = time::nowEpochMs() + 3000;
   c->report("daily", 10, reset);
   try {
     c->send(get(server.url("/query")));
@@ -371,14 +369,14 @@ TEST_F(vendor_client, AnUnreadableRetryAfterOnAQuotaFallsBackToTheRulesWait) {
   LoopbackServer server(firstThenOk(1, Reply::withStatus(403, {{"Retry-After", "soon"}}, kLimitBody)));
   auto c = client(profile({fast(), limitClass("daily", 1000, milliseconds(86'400'000), true, true)},
                           {quotaRule(milliseconds(7000))}));
-  const int64_t before = nowMs();
+  const int64_t before = time::nowEpochMs();
   try {
     c->send(get(server.url("/query")));
     FAIL() << "a spent quota returned";
   } catch (const WaitRequired& e) {
     EXPECT_EQ(e.reason(), "quota");
     EXPECT_GE(e.untilMs(), before + 7000) << "parked for " << e.untilMs() - before << " ms, not the rule's 7 s";
-    EXPECT_LE(e.untilMs(), nowMs() + 7000);
+    EXPECT_LE(e.untilMs(), time::nowEpochMs() + 7000);
   }
 }
 
@@ -490,7 +488,7 @@ TEST_F(vendor_client, ARequestNamingAClassOfAVendorWithNoneIsAnInvalidRequest) {
 TEST_F(vendor_client, AReportOfNothingLeftUntilAResetHoldsTheNextRequestUntilThen) {
   LoopbackServer server;
   auto c = client(profile({fast()}));
-  const int64_t reset = nowMs() + 2000;
+  const int64_t reset = time::nowEpochMs() + 2000;
   c->report("rest", 0, reset);
   ASSERT_EQ(c->send(get(server.url("/items"))).status, 200);
   auto a = server.arrivals();

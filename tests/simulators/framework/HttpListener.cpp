@@ -176,10 +176,9 @@ class CountedConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
 };
 
 }  // namespace listener_detail
-using namespace listener_detail;
 
 struct HttpListener::Server {
-  SimHandlerFactory* handlers = nullptr;  // owned by handlersOwner
+  listener_detail::SimHandlerFactory* handlers = nullptr;  // owned by handlersOwner
   Poco::Net::HTTPRequestHandlerFactory::Ptr handlersOwner;
   std::unique_ptr<Poco::Net::TCPServer> tcp;
 };
@@ -207,10 +206,10 @@ void HttpListener::start() {
   params->setMaxThreads(pool_->capacity());
   params->setMaxQueued(1024);
   server_ = std::make_unique<Server>();
-  server_->handlers = new SimHandlerFactory(handler_, baseUrlCache_);
+  server_->handlers = new listener_detail::SimHandlerFactory(handler_, baseUrlCache_);
   server_->handlersOwner = server_->handlers;
-  server_->tcp = std::make_unique<Poco::Net::TCPServer>(new CountedConnectionFactory(params, server_->handlersOwner),
-                                                        *pool_, socket, params);
+  server_->tcp = std::make_unique<Poco::Net::TCPServer>(
+      new listener_detail::CountedConnectionFactory(params, server_->handlersOwner), *pool_, socket, params);
   server_->tcp->start();
 }
 
