@@ -3,6 +3,8 @@
 // Helpers every integration and end-to-end test shares: a database of its own on the fixture's
 // cluster, temporary directories, child servers that report their ports, and plain HTTP.
 
+#include <sys/wait.h>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -101,6 +103,9 @@ inline HttpResult httpGet(const std::string& url) { return httpRequest("GET", ur
 std::string adminTokenOf(const Json& readyFile);
 // GET with that token.
 HttpResult httpGetAsAdmin(const Json& readyFile, const std::string& url);
+
+// Whether a wait status (waitpid's, or a finished process's) is a normal exit with `code`.
+inline bool exitedWith(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
 
 // Polls `condition` every 50 ms until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(20));

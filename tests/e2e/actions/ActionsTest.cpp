@@ -24,7 +24,6 @@ const std::vector<std::string> kModes = {"none", "retry", "fatal", "wait", "canc
 
 fs::path actionsPluginDir() { return test::buildDir() / "tests" / "fixture-plugins-actions"; }
 std::string bin() { return test::tributaryBinary().string(); }
-bool exitedWith(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
 
 // The connection of fixture `lang` ("c", "cpp") whose actions end as `mode` says: "c", "c_retry".
 std::string connectionName(const std::string& lang, const std::string& mode) {
@@ -179,7 +178,7 @@ TEST_P(Actions, AnActionRunsAsAJobAndItsResultIsTheJobs) {
 
   // `tributary jobs show` is the record an operator reads.
   auto shown = host.cli({"jobs", "show", id});
-  ASSERT_TRUE(exitedWith(shown.status, 0)) << shown.output;
+  ASSERT_TRUE(test::exitedWith(shown.status, 0)) << shown.output;
   EXPECT_EQ(plain(Json::parse(shown.output)["result"]), plain(j.result));
 }
 
@@ -380,18 +379,18 @@ TEST_P(Actions, TheCliRefusesABadBodyBeforeQueueingAnything) {
     std::vector<std::string> argv = {"actions", "run", "acme", c};
     argv.insert(argv.end(), args.begin(), args.end());
     auto r = host.cli(argv);
-    EXPECT_TRUE(exitedWith(r.status, 2)) << r.output;
+    EXPECT_TRUE(test::exitedWith(r.status, 2)) << r.output;
     EXPECT_EQ(r.output, expected + nothing);
   }
   EXPECT_EQ(host.actionJobs(), 0);
 
   auto r = host.cli({"actions", "run", "acme", "nope", "echo"});
-  EXPECT_TRUE(exitedWith(r.status, 1)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 1)) << r.output;
   EXPECT_NE(r.output.find("tributary actions run: no connection \"nope\" in workspace acme (its connections: c, "),
             std::string::npos)
       << r.output;
   r = host.cli({"actions", "run", "acme", c});
-  EXPECT_TRUE(exitedWith(r.status, 2)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 2)) << r.output;
   EXPECT_EQ(r.output, "usage: tributary actions run WORKSPACE CONNECTION ACTION [--body JSON] [--wait]\n");
   EXPECT_EQ(host.actionJobs(), 0);
 }
@@ -400,7 +399,7 @@ TEST_P(Actions, TheCliRunsAnActionAndWithWaitPrintsItsResult) {
   const std::string c = connectionName(lang(), "none");
   std::string err;
   auto r = host.cliStdout("actions run acme " + c + " echo --body '{\"note\": \"hi\"}' --wait", err);
-  ASSERT_TRUE(exitedWith(r.status, 0)) << r.output << err;
+  ASSERT_TRUE(test::exitedWith(r.status, 0)) << r.output << err;
   std::smatch m;
   ASSERT_TRUE(
       std::regex_search(r.output, m, std::regex("^queued action echo of acme/" + c + ": job ([0-9a-f-]{36})\n")))
@@ -415,7 +414,7 @@ TEST_P(Actions, TheCliRunsAnActionAndWithWaitPrintsItsResult) {
 
   // Without --wait it prints the job and leaves it to the workers.
   r = host.cli({"actions", "run", "acme", c, "ping"});
-  ASSERT_TRUE(exitedWith(r.status, 0)) << r.output;
+  ASSERT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   ASSERT_TRUE(std::regex_match(r.output, m, std::regex("queued action ping of acme/" + c + ": job ([0-9a-f-]{36})\n")))
       << r.output;
   EXPECT_EQ(host.waitJob(m[1]).status, queue::JobStatus::Completed);
@@ -425,7 +424,7 @@ TEST_P(Actions, TheCliWithWaitExitsNonZeroWithTheFailure) {
   const std::string c = connectionName(lang(), "retry");
   std::string err;
   auto r = host.cliStdout("actions run acme " + c + " send --body '{\"to\": \"ops\"}' --wait", err);
-  EXPECT_TRUE(exitedWith(r.status, 1)) << r.output << err;
+  EXPECT_TRUE(test::exitedWith(r.status, 1)) << r.output << err;
   std::smatch m;
   ASSERT_TRUE(std::regex_match(r.output, m, std::regex("queued action send of acme/" + c + ": job ([0-9a-f-]{36})\n")))
       << r.output;
@@ -442,7 +441,7 @@ TEST_P(Actions, TheCliWithWaitExitsNonZeroWithTheFailure) {
 TEST_P(Actions, TheCliListsAConnectionsActionsAndTheirBodyFields) {
   const std::string c = connectionName(lang(), "none");
   auto r = host.cli({"actions", "list", "acme", c});
-  ASSERT_TRUE(exitedWith(r.status, 0)) << r.output;
+  ASSERT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_EQ(r.output, plugin() + " 0.0.1, connection acme/" + c +
                           ":\n"
                           "  echo (idempotent): Echo the body back\n"
@@ -460,7 +459,7 @@ TEST_P(Actions, TheCliListsAConnectionsActionsAndTheirBodyFields) {
                           "  sleep (idempotent): Wait, until cancelled\n"
                           "      ms: integer, default 10000. How long\n");
   r = host.cli({"actions", "list", "acme", c, "--json"});
-  ASSERT_TRUE(exitedWith(r.status, 0)) << r.output;
+  ASSERT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   const Json j = Json::parse(r.output);
   ASSERT_EQ(j.size(), 1u);
   EXPECT_EQ(j[0]["connector"], plugin());
@@ -471,35 +470,35 @@ TEST_P(Actions, TheCliListsAConnectionsActionsAndTheirBodyFields) {
 
   // Every loaded connector, without a connection.
   r = host.cli({"actions", "list"});
-  ASSERT_TRUE(exitedWith(r.status, 0)) << r.output;
+  ASSERT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_NE(r.output.find("tributary.fixture_v11_actions_c 0.0.1:\n  echo (idempotent)"), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("tributary.fixture_v11_actions_cpp 0.0.1:\n  echo (idempotent)"), std::string::npos)
       << r.output;
 
   r = host.cli({"actions", "list", "acme", "nope"});
-  EXPECT_TRUE(exitedWith(r.status, 1)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 1)) << r.output;
   EXPECT_EQ(r.output.rfind("tributary actions list: no connection \"nope\" in workspace acme in " + host.cfg.string() +
                                " (its connections: c, c_retry, ",
                            0),
             0u)
       << r.output;
   r = host.cli({"actions", "list", "acme"});
-  EXPECT_TRUE(exitedWith(r.status, 2)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 2)) << r.output;
   EXPECT_EQ(r.output, "usage: tributary actions list [WORKSPACE CONNECTION] [--json]\n");
 }
 
 // Not per fixture: the command group's help.
 TEST(ActionsCli, TheGroupsHelpListsItsCommands) {
   auto r = test::runProgram({bin(), "actions", "--help"});
-  ASSERT_TRUE(exitedWith(r.status, 0)) << r.output;
+  ASSERT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_EQ(r.output,
             "usage: tributary actions COMMAND [options]   (tributary actions COMMAND --help for details)\n\n"
             "commands:\n"
             "  actions run     run a connector's action (write-back) as a job (--wait prints its result)\n"
             "  actions list    list the connectors' actions and their body fields (no database needed)\n");
   r = test::runProgram({bin(), "actions", "run", "--help"});
-  ASSERT_TRUE(exitedWith(r.status, 0)) << r.output;
+  ASSERT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_NE(r.output.find("WORKSPACE CONNECTION ACTION [--body JSON] [--wait]"), std::string::npos) << r.output;
 }
 

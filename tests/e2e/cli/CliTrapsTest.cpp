@@ -15,8 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool exitedWith(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
-
 std::string bin() { return test::tributaryBinary().string(); }
 
 // Runs tributary ARGS in `cwd`, as someone in a checkout would.
@@ -53,7 +51,7 @@ TEST(CliTraps, ACommandOtherThanServeAndMigrateNeverStartsAClusterAndNamesItsFil
                                        {"records", "replay", "acme"}}) {
     const std::string name = cmd[0] == "sync" ? "sync" : cmd[0] + " " + cmd[1];
     auto r = runIn(dir.path(), cmd);
-    EXPECT_TRUE(exitedWith(r.status, 1)) << name << ": " << r.output;
+    EXPECT_TRUE(test::exitedWith(r.status, 1)) << name << ": " << r.output;
     EXPECT_NE(r.output.find("tributary " + name + ": " + expected + name + "` never starts a cluster of its own)\n"),
               std::string::npos)
         << r.output;
@@ -67,7 +65,7 @@ TEST(CliTraps, ACommandOtherThanServeAndMigrateNeverStartsAClusterAndNamesItsFil
       dir / "serve.log");
   ASSERT_TRUE(serve.waitForReadyFile(dir / "ready.json")) << serve.log();
   auto r = runIn(dir.path(), {"jobs", "list"});
-  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_EQ(r.output.rfind("ID  ", 0), 0u) << r.output;
 }
 
@@ -78,7 +76,7 @@ TEST(CliTraps, AnUnmigratedDatabaseIsReportedWithTheCommandToRun) {
   test::TempDir dir;
   const auto cfg = dir.write("t.yaml", "database:\n  url: \"" + db.conninfo() + "\"\n");
   auto r = run({"jobs", "list", "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(r.status, 1)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 1)) << r.output;
   EXPECT_NE(r.output.find("tributary jobs list: the database \"" + db.name() + "\" on "), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find(" has no Tributary tables: it was never migrated. Run `tributary migrate --config " +
@@ -94,23 +92,23 @@ TEST(CliTraps, AnUnmigratedDatabaseIsReportedWithTheCommandToRun) {
   fs::create_directories(dir / "older");
   for (size_t i = 0; i + 1 < files.size(); ++i) fs::copy(files[i], dir / "older" / files[i].filename());
   r = run({"migrate", "--config", cfg.string(), "--migrations-dir", (dir / "older").string()});
-  ASSERT_TRUE(exitedWith(r.status, 0)) << r.output;
+  ASSERT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   r = run({"sync", "acme", "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(r.status, 1)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 1)) << r.output;
   EXPECT_NE(r.output.find(" is not migrated for this tributary: 1 migration(s) pending, first " +
                           files.back().stem().string() + ". Run `tributary migrate --config " + cfg.string() + "`\n"),
             std::string::npos)
       << r.output;
 
   r = run({"migrate", "--config", cfg.string()});
-  ASSERT_TRUE(exitedWith(r.status, 0)) << r.output;
+  ASSERT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   r = run({"jobs", "list", "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
 
   // Any other failure names the file it came from.
   const auto gone = dir.write("gone.yaml", "database:\n  url: \"" + db.conninfo() + "_gone\"\n");
   r = run({"jobs", "list", "--config", gone.string()});
-  EXPECT_TRUE(exitedWith(r.status, 1)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 1)) << r.output;
   EXPECT_NE(r.output.find("tributary jobs list: cannot connect to database \"" + db.name() + "_gone\""),
             std::string::npos)
       << r.output;
@@ -121,7 +119,7 @@ TEST(CliTraps, AnUnmigratedDatabaseIsReportedWithTheCommandToRun) {
   test::TempDir empty;
   if (!fs::exists("/etc/tributary/tributary.yaml")) {
     r = runIn(empty.path(), {"jobs", "list"});
-    EXPECT_TRUE(exitedWith(r.status, 1)) << r.output;
+    EXPECT_TRUE(test::exitedWith(r.status, 1)) << r.output;
     EXPECT_NE(r.output.find("tributary jobs list: no --config was given and there is no ./config/tributary.yaml "
                             "here, so tributary looked for /etc/tributary/tributary.yaml: pass --config FILE\n"),
               std::string::npos)
@@ -143,7 +141,7 @@ TEST(CliTraps, SyncFollowSaysWhenNoWorkerHasClaimedTheJob) {
         {bin(), "serve", "--config", cfg.string(), "--port", "0", "--ready-file", (dir / "ready.json").string()},
         dir / "serve.log");
     ASSERT_TRUE(serve.waitForReadyFile(dir / "ready.json")) << serve.log();
-    EXPECT_TRUE(exitedWith(serve.stop(), 0)) << serve.log();
+    EXPECT_TRUE(test::exitedWith(serve.stop(), 0)) << serve.log();
   }
   test::ServerProcess follow({bin(), "sync", "acme", "--follow", "--config", cfg.string()}, dir / "follow.log");
   ASSERT_TRUE(test::eventually([&] { return follow.log().find("no worker has claimed") != std::string::npos; },
@@ -164,7 +162,7 @@ TEST(CliTraps, SyncFollowSaysWhenNoWorkerHasClaimedTheJob) {
       << log;
   EXPECT_FALSE(follow.waitForExit(std::chrono::milliseconds(500))) << "it stopped waiting\n" << log;
   const int status = follow.stop();
-  EXPECT_TRUE(exitedWith(status, 1)) << process::describeStatus(status) << "\n" << follow.log();
+  EXPECT_TRUE(test::exitedWith(status, 1)) << process::describeStatus(status) << "\n" << follow.log();
   EXPECT_NE(
       follow.log().find("tributary sync: stopped following (SIGTERM); the jobs stay queued or running without this "
                         "command: see `tributary jobs show " +
@@ -190,7 +188,7 @@ TEST(CliTraps, ConfigCheckReportsEveryKindOfProblemInOneRun) {
                                 "  - {workspace: acme, connector: tributary.fixture_good, settings: {token: "
                                 "'${TRIBUTARY_TEST_UNSET_TOKEN}'}}\n");
   auto r = run({"config", "check", f.string()});
-  EXPECT_TRUE(exitedWith(r.status, 1)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 1)) << r.output;
   const std::string file = f.string();
   for (const std::string& line :
        {file + ":2:10: server.prot: unknown key (did you mean \"port\"?)",
@@ -221,16 +219,16 @@ TEST(CliTraps, EachCommandGroupListsItsCommands) {
                               " COMMAND --help for details)\n\ncommands:\n";
     for (const char* help : {"--help", "-h", "help"}) {
       auto r = run({group, help});
-      EXPECT_TRUE(exitedWith(r.status, 0)) << group << " " << help << ": " << r.output;
+      EXPECT_TRUE(test::exitedWith(r.status, 0)) << group << " " << help << ": " << r.output;
       EXPECT_EQ(r.output.rfind(usage, 0), 0u) << r.output;
       for (const auto& sub : subcommands) EXPECT_NE(r.output.find("\n  " + sub + " "), std::string::npos) << r.output;
       EXPECT_EQ(r.output.find("unknown command"), std::string::npos) << r.output;
     }
     auto bare = run({group});
-    EXPECT_TRUE(exitedWith(bare.status, 2)) << bare.output;
+    EXPECT_TRUE(test::exitedWith(bare.status, 2)) << bare.output;
     EXPECT_EQ(bare.output.rfind(usage, 0), 0u) << bare.output;
     auto wrong = run({group, "frobnicate"});
-    EXPECT_TRUE(exitedWith(wrong.status, 2)) << wrong.output;
+    EXPECT_TRUE(test::exitedWith(wrong.status, 2)) << wrong.output;
     EXPECT_EQ(wrong.output.rfind("tributary " + group + ": unknown command \"frobnicate\"\n\n" + usage, 0), 0u)
         << wrong.output;
   }
@@ -254,7 +252,7 @@ TEST(CliTraps, UsageLinesNameEveryOption) {
     args.push_back("--help");
     auto r = run(args);
     const std::string name = strings::join(cmd, " ");
-    ASSERT_TRUE(exitedWith(r.status, 0)) << name << ": " << r.output;
+    ASSERT_TRUE(test::exitedWith(r.status, 0)) << name << ": " << r.output;
     // The usage line, with its wrapped continuations (indented), and the options, one per line
     // starting with "-".
     auto lines = strings::split(r.output, '\n');

@@ -15,9 +15,7 @@
 using namespace tributary;
 namespace fs = std::filesystem;
 
-namespace {
-
-bool exitedWith(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
+namespace secrets_cli_test {
 
 // Everything the commands of a test printed, to check that none showed a key.
 std::string transcript;
@@ -71,8 +69,6 @@ std::vector<std::string> serveArgs(const fs::path& cfg, const fs::path& ready) {
           ready.string()};
 }
 
-}  // namespace
-
 TEST(CliSecrets, RotateStatusAndRetireOnADatabaseSharedByHosts) {
   test::TestDatabase db;
   test::TempDir dir;
@@ -83,14 +79,14 @@ TEST(CliSecrets, RotateStatusAndRetireOnADatabaseSharedByHosts) {
   ASSERT_TRUE(cli({"migrate", "--config", cfg.string()}).ok());
 
   auto r = cli({"secrets", "status", "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_EQ(r.output, "key file: " + keyFile.string() +
                           " does not exist yet (create it on one host with `tributary secrets rotate-key --config " +
                           cfg.string() + "`, then copy it to every host)\nsealed values: none\n");
 
   // The first rotate-key makes the file.
   r = cli({"secrets", "rotate-key", "--config", cfg.string()});
-  ASSERT_TRUE(exitedWith(r.status, 0)) << r.output;
+  ASSERT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   const std::string first = secrets::KeyFile::read(keyFile).currentId();
   EXPECT_EQ(r.output, "created the key file " + keyFile.string() + " (mode 0600)\nnew key " + first +
                           " is the current key of " + keyFile.string() + "\nre-sealed 0 value(s) under " + first +
@@ -103,7 +99,7 @@ TEST(CliSecrets, RotateStatusAndRetireOnADatabaseSharedByHosts) {
 
   const auto connection = sealCredential(db.conninfo(), secrets::KeyRing(keyFile), "at-secret-1");
   r = cli({"secrets", "rotate-key", "--config", cfg.string()});
-  ASSERT_TRUE(exitedWith(r.status, 0)) << r.output;
+  ASSERT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   const std::string second = secrets::KeyFile::read(keyFile).currentId();
   EXPECT_NE(second, first);
   EXPECT_NE(r.output.find("new key " + second + " is the current key of " + keyFile.string() +
@@ -129,7 +125,7 @@ TEST(CliSecrets, RotateStatusAndRetireOnADatabaseSharedByHosts) {
   }
 
   r = cli({"secrets", "status", "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_EQ(r.output, "key file: " + keyFile.string() + " (mode 0600)\nkeys:\n  " + second +
                           "  current: seals new values, opens\n  " + first +
                           "  opens only\nsealed values:\n  auth_credentials  " + second + "  1\n");
@@ -138,24 +134,24 @@ TEST(CliSecrets, RotateStatusAndRetireOnADatabaseSharedByHosts) {
 
   // The current key is not retired; the old one, which seals nothing now, is.
   r = cli({"secrets", "retire-key", second, "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(r.status, 1)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 1)) << r.output;
   EXPECT_NE(r.output.find("tributary secrets retire-key: " + second + " is the current key of " + keyFile.string()),
             std::string::npos)
       << r.output;
   r = cli({"secrets", "retire-key", first, "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_EQ(r.output, "retired key " + first + ": removed from " + keyFile.string() + ", which holds " + second + " (" +
                           second + " current)\ncopy it to every host that shares this database, as after a rotation\n");
   EXPECT_EQ(keyMaterial(keyFile), std::vector<std::string>{material[0]});
 
   r = cli({"secrets", "retire-key", "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(r.status, 2)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 2)) << r.output;
   EXPECT_EQ(r.output, "usage: tributary secrets retire-key KEY_ID\n");
 
   // A key file others can read is refused by every command, with the fix.
   fs::permissions(keyFile, static_cast<fs::perms>(0644));
   r = cli({"secrets", "status", "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(r.status, 1)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 1)) << r.output;
   EXPECT_NE(r.output.find("tributary secrets status: the key file " + keyFile.string() +
                           " is mode 0644, readable by group or others: it opens every sealed credential, so it must "
                           "be readable by its owner only (0600 or stricter). Run `chmod 600 " +
@@ -172,7 +168,7 @@ TEST(CliSecrets, RotateStatusAndRetireOnADatabaseSharedByHosts) {
   // and status says the values cannot be opened here.
   const auto bare = dir.write("bare.yaml", "database:\n  url: \"" + db.conninfo() + "\"\n");
   r = cli({"secrets", "rotate-key", "--config", bare.string()});
-  EXPECT_TRUE(exitedWith(r.status, 1)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 1)) << r.output;
   EXPECT_EQ(r.output.rfind("tributary secrets rotate-key: secrets.key_file is required when database.url is set: "
                            "several hosts share the database and must share one key file. Set secrets.key_file in " +
                                bare.string(),
@@ -180,7 +176,7 @@ TEST(CliSecrets, RotateStatusAndRetireOnADatabaseSharedByHosts) {
             0u)
       << r.output;
   r = cli({"secrets", "status", "--config", bare.string()});
-  EXPECT_TRUE(exitedWith(r.status, 1)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 1)) << r.output;
   EXPECT_NE(r.output.find("sealed values:\n  auth_credentials  " + second + "  1\n"), std::string::npos) << r.output;
 }
 
@@ -208,7 +204,7 @@ TEST(CliSecrets, ServeWithoutTheSharedKeyRefusesToStartAndChangesNothing) {
   test::ServerProcess a(serveArgs(wrong, dir / "a.json"), dir / "a.log");
   auto status = a.waitForExit(std::chrono::seconds(60));
   ASSERT_TRUE(status) << a.log();
-  EXPECT_TRUE(exitedWith(*status, 1)) << a.log();
+  EXPECT_TRUE(test::exitedWith(*status, 1)) << a.log();
   EXPECT_NE(a.log().find("cannot start: the database holds values sealed with key " + sharedRing->currentKeyId() +
                          " (auth_credentials 1), which the key file " + own.string() + " does not hold (it holds " +
                          ownRing->currentKeyId() + "): every host sharing the database must use the same key file."),
@@ -221,7 +217,7 @@ TEST(CliSecrets, ServeWithoutTheSharedKeyRefusesToStartAndChangesNothing) {
   test::ServerProcess b(serveArgs(none, dir / "b.json"), dir / "b.log");
   status = b.waitForExit(std::chrono::seconds(60));
   ASSERT_TRUE(status) << b.log();
-  EXPECT_TRUE(exitedWith(*status, 1)) << b.log();
+  EXPECT_TRUE(test::exitedWith(*status, 1)) << b.log();
   EXPECT_NE(b.log().find("cannot start: the database holds sealed values (auth_credentials 1) and this host has no key "
                          "file to open them: secrets.key_file is required when database.url is set: several hosts "
                          "share the database and must share one key file."),
@@ -239,7 +235,7 @@ TEST(CliSecrets, ServeWithoutTheSharedKeyRefusesToStartAndChangesNothing) {
                          sharedRing->currentKeyId() + " (1 key(s))"),
             std::string::npos)
       << c.log();
-  EXPECT_TRUE(exitedWith(c.stop(), 0)) << c.log();
+  EXPECT_TRUE(test::exitedWith(c.stop(), 0)) << c.log();
 }
 
 // With the embedded database, the first start makes STATE_DIR/secret.key, mode 0600, and the CLI
@@ -256,15 +252,17 @@ TEST(CliSecrets, EmbeddedServeCreatesStateDirSecretKeyMode0600AtItsFirstStart) {
     EXPECT_EQ(st.st_mode & 07777, 0600u);
     const std::string id = secrets::KeyFile::read(keyFile).currentId();
     auto r = cli({"secrets", "status", "--config", cfg.string()});
-    EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+    EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
     EXPECT_EQ(r.output, "key file: " + keyFile.string() + " (mode 0600)\nkeys:\n  " + id +
                             "  current: seals new values, opens\nsealed values: none\n");
-    EXPECT_TRUE(exitedWith(serve.stop(), 0)) << serve.log();
+    EXPECT_TRUE(test::exitedWith(serve.stop(), 0)) << serve.log();
   }
   // The next start keeps it.
   const std::string text = files::readFile(keyFile);
   test::ServerProcess again(serveArgs(cfg, dir / "ready2.json"), dir / "serve2.log");
   ASSERT_TRUE(again.waitForReadyFile(dir / "ready2.json", std::chrono::seconds(120))) << again.log();
   EXPECT_EQ(files::readFile(keyFile), text);
-  EXPECT_TRUE(exitedWith(again.stop(), 0)) << again.log();
+  EXPECT_TRUE(test::exitedWith(again.stop(), 0)) << again.log();
 }
+
+}  // namespace secrets_cli_test

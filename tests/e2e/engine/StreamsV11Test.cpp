@@ -124,8 +124,6 @@ class FixtureHost {
   int generation_ = 0;
 };
 
-bool exitedWith(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
-
 size_t occurrences(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
@@ -230,7 +228,7 @@ TEST_P(StreamsV11, ABackfillOfAStreamReadOnlyWholeFailsWhenItIsAloneAndSkipsItBe
   // Through the CLI, as an operator asks for it.
   auto cli = h.cli({"sync", "acme", "--connection", "pg", "--mode", "backfill", "--streams", "whole", "--from",
                     "2023-11-14T00:00:00Z", "--to", "2023-11-15T00:00:00Z", "--follow"});
-  EXPECT_TRUE(exitedWith(cli.status, 1)) << cli.output;
+  EXPECT_TRUE(test::exitedWith(cli.status, 1)) << cli.output;
   EXPECT_NE(cli.output.find("tributary sync: acme/pg: failed: " + refused), std::string::npos) << cli.output;
 }
 
@@ -290,7 +288,7 @@ TEST_P(StreamsV11, ASyncDiscoversItsStreamsStoresThemAndSyncsOnlyWhatItFound) {
   EXPECT_EQ(unknown.lastError.value_or(""), "connection acme/pg has no stream 'whole' (streams: orders, people)");
 
   auto listed = h.cli({"connections", "streams", "acme", "pg"});
-  ASSERT_TRUE(exitedWith(listed.status, 0)) << listed.output;
+  ASSERT_TRUE(test::exitedWith(listed.status, 0)) << listed.output;
   EXPECT_EQ(listed.output.rfind("acme/pg (" + plugin() + " 0.0.1): 2 streams discovered at ", 0), 0u) << listed.output;
   EXPECT_NE(listed.output.find(" by job " + unknown.id + "\n"), std::string::npos) << listed.output;
   EXPECT_NE(listed.output.find("  NAME    ENTITY    PRIMARY KEY  CURSOR FIELD  FLAGS               DESCRIPTION\n"
@@ -299,7 +297,7 @@ TEST_P(StreamsV11, ASyncDiscoversItsStreamsStoresThemAndSyncsOnlyWhatItFound) {
             std::string::npos)
       << listed.output;
   auto json = h.cli({"connections", "streams", "acme", "pg", "--json"});
-  ASSERT_TRUE(exitedWith(json.status, 0)) << json.output;
+  ASSERT_TRUE(test::exitedWith(json.status, 0)) << json.output;
   const Json j = Json::parse(json.output);
   EXPECT_EQ(j["connection"], "acme/pg");
   EXPECT_EQ(j["stored"], true);
@@ -316,7 +314,7 @@ TEST_P(StreamsV11, ASyncDiscoversItsStreamsStoresThemAndSyncsOnlyWhatItFound) {
 TEST_P(StreamsV11, EachBadDiscoveredStreamFailsTheDiscoveryWithItsMessageAndTheStoredListStays) {
   FixtureHost h(q, plugin(), "{streams: 'orders'}");
   auto good = h.cli({"connections", "discover", "acme", "pg", "--wait"});
-  ASSERT_TRUE(exitedWith(good.status, 0)) << good.output << h.log();
+  ASSERT_TRUE(test::exitedWith(good.status, 0)) << good.output << h.log();
   EXPECT_EQ(good.output.rfind("queued a discovery of acme/pg: job ", 0), 0u) << good.output;
   EXPECT_NE(good.output.find("acme/pg (" + plugin() + " 0.0.1): 1 stream discovered at "), std::string::npos)
       << good.output;
@@ -336,7 +334,7 @@ TEST_P(StreamsV11, EachBadDiscoveredStreamFailsTheDiscoveryWithItsMessageAndTheS
   for (const auto& [streams, message] : bad) {
     h.restart("{streams: '" + streams + "'}");
     auto r = h.cli({"connections", "discover", "acme", "pg", "--wait"});
-    EXPECT_TRUE(exitedWith(r.status, 1)) << streams << ": " << r.output;
+    EXPECT_TRUE(test::exitedWith(r.status, 1)) << streams << ": " << r.output;
     EXPECT_NE(r.output.find("tributary connections discover: acme/pg: failed: discover failed: " + message + "\n"),
               std::string::npos)
         << streams << ": " << r.output;
@@ -357,7 +355,7 @@ TEST_P(StreamsV11, EachBadDiscoveredStreamFailsTheDiscoveryWithItsMessageAndTheS
 TEST_P(StreamsV11, AConnectionWhoseDiscoveryFindsNoStreamHasNothingToSync) {
   FixtureHost h(q, plugin(), "{streams: ''}");
   auto discover = h.cli({"connections", "discover", "acme", "pg", "--wait"});
-  ASSERT_TRUE(exitedWith(discover.status, 0)) << discover.output << h.log();
+  ASSERT_TRUE(test::exitedWith(discover.status, 0)) << discover.output << h.log();
   EXPECT_NE(discover.output.find("acme/pg (" + plugin() + " 0.0.1): 0 streams discovered at "), std::string::npos)
       << discover.output;
   auto sync = h.run(Json::object());
@@ -371,13 +369,13 @@ TEST_P(StreamsV11, AConnectionWhoseDiscoveryFindsNoStreamHasNothingToSync) {
 TEST_P(StreamsV11, AConnectorWithoutADiscoverHookStoresItsDeclaredStreamsAndListsItsFlags) {
   FixtureHost h(q, plugin("declared"), "{}");
   auto none = h.cli({"connections", "streams", "acme", "pg"});
-  ASSERT_TRUE(exitedWith(none.status, 0)) << none.output;
+  ASSERT_TRUE(test::exitedWith(none.status, 0)) << none.output;
   EXPECT_EQ(none.output, "acme/pg (" + plugin("declared") +
                              "): no stream list stored yet. `tributary connections discover acme pg` stores one (a "
                              "connector without a discover hook stores the streams it declares, which `tributary "
                              "plugins list` also shows)\n");
   auto discover = h.cli({"connections", "discover", "acme", "pg", "--wait"});
-  ASSERT_TRUE(exitedWith(discover.status, 0)) << discover.output << h.log();
+  ASSERT_TRUE(test::exitedWith(discover.status, 0)) << discover.output << h.log();
   EXPECT_NE(discover.output.find("acme/pg (" + plugin("declared") +
                                  " 0.0.1): 3 streams declared by the connector (it has no discover hook), stored at "),
             std::string::npos)
@@ -387,7 +385,7 @@ TEST_P(StreamsV11, AConnectorWithoutADiscoverHookStoresItsDeclaredStreamsAndList
       << discover.output;
 
   auto plugins = h.cli({"plugins", "list"});
-  ASSERT_TRUE(exitedWith(plugins.status, 0)) << plugins.output;
+  ASSERT_TRUE(test::exitedWith(plugins.status, 0)) << plugins.output;
   EXPECT_NE(plugins.output.find("streams: ordered [modification_order], whole [full_refresh], plain\n"),
             std::string::npos)
       << plugins.output;
@@ -396,7 +394,7 @@ TEST_P(StreamsV11, AConnectorWithoutADiscoverHookStoresItsDeclaredStreamsAndList
 TEST_P(StreamsV11, PluginsListSaysAPluginDiscoversItsStreamsPerConnection) {
   FixtureHost h(q, plugin(), "{}");
   auto plugins = h.cli({"plugins", "list"});
-  ASSERT_TRUE(exitedWith(plugins.status, 0)) << plugins.output;
+  ASSERT_TRUE(test::exitedWith(plugins.status, 0)) << plugins.output;
   EXPECT_NE(plugins.output.find("streams: ordered [modification_order], whole [full_refresh], plain (each connection "
                                 "discovers its own: tributary connections streams)\n"),
             std::string::npos)

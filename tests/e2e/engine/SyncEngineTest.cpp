@@ -16,7 +16,7 @@ using test::EngineHost;
 using test::live;
 using test::RowState;
 
-namespace {
+namespace sync_engine_test {
 
 Json result(const Job& j) { return j.result.is_object() ? j.result : Json::object(); }
 
@@ -24,8 +24,6 @@ int64_t count(test::QueueDatabase& q, const std::string& sql) {
   auto c = q.pool->acquire();
   return c->exec(sql).int64(0, 0);
 }
-
-}  // namespace
 
 TEST(SyncEngine, AnInitialSyncThenAnIncrementalOneThatFetchesOnlyTheChanges) {
   test::QueueDatabase q;
@@ -510,3 +508,5 @@ TEST(SyncEngine, AFullRefreshDoesNotDeleteTheRowsOfRecordsThatFailed) {
   EXPECT_FALSE(rows["deal-000000005"].deleted) << "a row whose record failed was swept as unseen";
   EXPECT_EQ(live(rows).size(), 200u);
 }
+
+}  // namespace sync_engine_test

@@ -8,7 +8,7 @@
 using namespace tributary;
 using namespace tributary::test::http_e2e;
 
-namespace {
+namespace vendor_rules_test {
 
 constexpr const char* kList = "/crm/v3/objects/deals";
 
@@ -25,8 +25,6 @@ struct RulesSetup {
   test::TempDir secrets;
   std::unique_ptr<Host> host;
 };
-
-}  // namespace
 
 TEST(VendorRules, ARateLimitErrorInsideA200IsWaitedOutAndResentAfterItsRetryAfter) {
   RulesSetup s(Json::array({Json{
@@ -90,3 +88,5 @@ TEST(VendorRules, A403QuotaErrorParksTheJobWithoutUsingAnAttemptAndItCompletesAf
   EXPECT_GE(log[1].timeMs, log[0].timeMs + 1000 - 5)
       << "asked again " << log[1].timeMs - log[0].timeMs << " ms after the quota error";
 }
+
+}  // namespace vendor_rules_test

@@ -14,8 +14,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool exitedWith(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
-
 // One host's file: its own state dir, the shared database, and `connections` under workspace acme.
 std::string hostYaml(const test::TestDatabase& db, const std::string& state, const std::string& connections) {
   return "state_dir: " + state + "\ndatabase:\n  url: \"" + db.conninfo() +
@@ -71,7 +69,7 @@ struct Host {
   void stop() {
     if (!process) return;
     const int status = process->stop();
-    EXPECT_TRUE(exitedWith(status, 0)) << process->log();
+    EXPECT_TRUE(test::exitedWith(status, 0)) << process->log();
   }
   Json readyBody() const {
     auto r = test::httpGet(api + "/ready");
@@ -246,7 +244,7 @@ TEST(MultiHostConfig, AWorkerHostNeverAppliesAndReportsItsDifference) {
 
   auto r = test::runProgram(
       {test::tributaryBinary().string(), "serve", "--config", w.config.string(), "--role", "worker", "--apply-config"});
-  EXPECT_TRUE(exitedWith(r.status, 2)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 2)) << r.output;
   EXPECT_NE(r.output.find("tributary serve: --apply-config goes with --role all: a worker host never applies the "
                           "configuration"),
             std::string::npos)
@@ -261,18 +259,18 @@ TEST(MultiHostConfig, ConfigCheckComparesTheFileWithTheAppliedOne) {
   const auto other = dir.write("other.yaml", hostYaml(db, "state-o", kAlpha + kBeta));
   const auto bin = test::tributaryBinary().string();
   auto r = test::runProgram({bin, "config", "check", a.config.string()});
-  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_NE(r.output.find(a.config.string() + ": no configuration was applied to the database \"" + db.name()),
             std::string::npos)
       << r.output;
 
   ASSERT_TRUE(a.start());
   r = test::runProgram({bin, "config", "check", a.config.string()});
-  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_NE(r.output.find(a.config.string() + ": is the configuration the database \"" + db.name()), std::string::npos)
       << r.output;
   r = test::runProgram({bin, "config", "check", other.string()});
-  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_NE(r.output.find(other.string() + ": differs from the configuration the database \"" + db.name()),
             std::string::npos)
       << r.output;

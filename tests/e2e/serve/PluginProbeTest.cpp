@@ -9,7 +9,7 @@
 using namespace tributary;
 namespace fs = std::filesystem;
 
-namespace {
+namespace plugin_probe_test {
 
 fs::path probeFixture(const std::string& name) {
   return test::buildDir() / "tests" / "probe-fixture-plugins" / (name + ".so");
@@ -47,13 +47,9 @@ std::map<std::string, Json> byFile(const Json& listing) {
 
 bool startsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
-bool exitedWith(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
-
 const char* kCrashedLoading =
     " while loading it (a static initializer or its entry point) or in its load check (create, destroy); fix the "
     "plugin, or remove it from the plugins dir; run `tributary plugins probe ";
-
-}  // namespace
 
 TEST(Serve, StartsWhenPluginsCrashWhileLoadingAndListsThemRefused) {
   test::TestDatabase db;
@@ -88,7 +84,7 @@ TEST(Serve, StartsWhenPluginsCrashWhileLoadingAndListsThemRefused) {
       << serve.log();
 
   auto list = test::runProgram({test::tributaryBinary().string(), "plugins", "list", "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(list.status, 0)) << list.output;
+  EXPECT_TRUE(test::exitedWith(list.status, 0)) << list.output;
   EXPECT_NE(list.output.find("refused  " + (plugins / "segfault.so").string() + "\n         " + segfault + "\n"),
             std::string::npos)
       << list.output;
@@ -96,7 +92,7 @@ TEST(Serve, StartsWhenPluginsCrashWhileLoadingAndListsThemRefused) {
             std::string::npos)
       << list.output;
   EXPECT_NE(list.output.find("1 loaded, 2 refused"), std::string::npos) << list.output;
-  EXPECT_TRUE(exitedWith(serve.stop(), 0)) << serve.log();
+  EXPECT_TRUE(test::exitedWith(serve.stop(), 0)) << serve.log();
 }
 
 TEST(Serve, StartsWhenAPluginHangsWhileLoadingAndListsItTimedOut) {
@@ -120,7 +116,7 @@ TEST(Serve, StartsWhenAPluginHangsWhileLoadingAndListsItTimedOut) {
                          "plugins.probe_timeout)"))
       << listed["hang.so"];
   EXPECT_EQ(listed["example.so"]["status"], "loaded");
-  EXPECT_TRUE(exitedWith(serve.stop(), 0)) << serve.log();
+  EXPECT_TRUE(test::exitedWith(serve.stop(), 0)) << serve.log();
 }
 
 // Workers load plugins to run them, but only those whose probe passed: a plugin that crashes
@@ -136,7 +132,7 @@ TEST(Serve, AWorkerSurvivesAPluginThatCrashesWhileLoading) {
   auto migrate = test::runProgram({bin, "migrate", "--config", cfg.string()});
   ASSERT_TRUE(migrate.ok()) << migrate.output;
   auto worker = test::runProgram({bin, "worker", "--once", "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(worker.status, 0)) << process::describeStatus(worker.status) << "\n" << worker.output;
+  EXPECT_TRUE(test::exitedWith(worker.status, 0)) << process::describeStatus(worker.status) << "\n" << worker.output;
 }
 
 // The probe's child writes its report on its own fd: what a plugin prints on stdout goes to
@@ -154,3 +150,5 @@ TEST(Cli, PluginsListJsonStaysJsonWhenAPluginPrintsOnStdout) {
   EXPECT_NE(test::runProgram({"/bin/cat", (dir / "stderr").string()}).output.find("fixture: hello from create"),
             std::string::npos);
 }
+
+}  // namespace plugin_probe_test

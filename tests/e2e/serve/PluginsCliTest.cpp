@@ -9,9 +9,8 @@
 using namespace tributary;
 namespace fs = std::filesystem;
 
-namespace {
+namespace plugins_cli_test {
 
-bool exitedWith(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 std::string bin() { return test::tributaryBinary().string(); }
@@ -28,8 +27,6 @@ fs::path crashingDir(const test::TempDir& dir) {
   return dir / "crash";
 }
 
-}  // namespace
-
 // With the checkout's own config (run from the source tree, no --config), the listing is the
 // build's connectors: no test fixture is on a default plugin path.
 TEST(Cli, PluginsListInTheCheckoutShowsNoTestFixtures) {
@@ -37,7 +34,7 @@ TEST(Cli, PluginsListInTheCheckoutShowsNoTestFixtures) {
   o.argv = {bin(), "plugins", "list"};
   o.workingDir = test::sourceDir().string();
   auto r = process::run(o);
-  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_TRUE(contains(r.output, "plugin dirs: " + buildPlugins().string() + "\n")) << r.output;
   EXPECT_TRUE(contains(r.output, "loaded   tributary.example 1.0.0 (ABI 1.1)")) << r.output;
   EXPECT_TRUE(contains(r.output, " 0 refused\n")) << r.output;
@@ -61,22 +58,22 @@ TEST(Cli, PluginsListNeedsNoConnectionSecretsButConfigCheckAndServeReportThem) {
       "connections[0].settings.api_key: environment variable TRIBUTARY_TEST_UNSET_SECRET is not set (use "
       "${TRIBUTARY_TEST_UNSET_SECRET:-default} to give a default)";
   auto list = test::runProgram({bin(), "plugins", "list", "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(list.status, 0)) << list.output;
+  EXPECT_TRUE(test::exitedWith(list.status, 0)) << list.output;
   EXPECT_TRUE(contains(list.output, "loaded   tributary.example 1.0.0 (ABI 1.1)")) << list.output;
   EXPECT_FALSE(contains(list.output, "TRIBUTARY_TEST_UNSET_SECRET")) << list.output;
 
   auto check = test::runProgram({bin(), "config", "check", cfg.string()});
-  EXPECT_TRUE(exitedWith(check.status, 1)) << check.output;
+  EXPECT_TRUE(test::exitedWith(check.status, 1)) << check.output;
   EXPECT_TRUE(contains(check.output, cfg.string() + ":7:")) << check.output;
   EXPECT_TRUE(contains(check.output, unset)) << check.output;
   auto serve = test::runProgram({bin(), "serve", "--config", cfg.string(), "--port", "0"});
-  EXPECT_TRUE(exitedWith(serve.status, 1)) << serve.output;
+  EXPECT_TRUE(test::exitedWith(serve.status, 1)) << serve.output;
   EXPECT_TRUE(contains(serve.output, unset)) << serve.output;
   EXPECT_TRUE(contains(serve.output, "problem(s) in the configuration; nothing was started")) << serve.output;
 
   auto badDirs = dir.write("dirs.yaml", "plugins:\n  dirs: [\"${TRIBUTARY_TEST_UNSET_DIR}\"]\n");
   list = test::runProgram({bin(), "plugins", "list", "--config", badDirs.string()});
-  EXPECT_TRUE(exitedWith(list.status, 1)) << list.output;
+  EXPECT_TRUE(test::exitedWith(list.status, 1)) << list.output;
   EXPECT_TRUE(contains(list.output, badDirs.string() +
                                         ":2:10: plugins.dirs[0]: environment variable TRIBUTARY_TEST_UNSET_DIR is not "
                                         "set (use ${TRIBUTARY_TEST_UNSET_DIR:-default} to give a default)\n"
@@ -98,7 +95,7 @@ TEST(Cli, AMissingPluginsDirIsNamedByPluginsListConfigCheckAndServe) {
                               " does not exist: no plugin is loaded from it; create it, or correct plugins.dirs";
 
   auto list = test::runProgram({bin(), "plugins", "list", "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(list.status, 0)) << list.output;
+  EXPECT_TRUE(test::exitedWith(list.status, 0)) << list.output;
   EXPECT_TRUE(contains(list.output, "warning: " + warning + "\n")) << list.output;
   EXPECT_TRUE(
       contains(list.output, "plugin dirs: " + buildPlugins().string() + ", " + missing.string() + " (missing)\n"))
@@ -106,7 +103,7 @@ TEST(Cli, AMissingPluginsDirIsNamedByPluginsListConfigCheckAndServe) {
   EXPECT_TRUE(contains(list.output, "1 loaded, 0 refused")) << list.output;
 
   auto check = test::runProgram({bin(), "config", "check", cfg.string()});
-  EXPECT_TRUE(exitedWith(check.status, 0)) << check.output;
+  EXPECT_TRUE(test::exitedWith(check.status, 0)) << check.output;
   EXPECT_TRUE(contains(check.output, cfg.string() + ": plugins.dirs[1]: warning: " + warning + "\n" + cfg.string() +
                                          ": OK (0 workspace(s), 0 connection(s))\n"))
       << check.output;
@@ -116,7 +113,7 @@ TEST(Cli, AMissingPluginsDirIsNamedByPluginsListConfigCheckAndServe) {
       dir / "serve.log");
   ASSERT_TRUE(serve.waitForReadyFile(dir / "ready.json")) << serve.log();
   EXPECT_TRUE(contains(serve.log(), "[plugins] " + warning)) << serve.log();
-  EXPECT_TRUE(exitedWith(serve.stop(), 0)) << serve.log();
+  EXPECT_TRUE(test::exitedWith(serve.stop(), 0)) << serve.log();
 }
 
 // --help answers before anything is loaded: here a plugin that would crash the tool.
@@ -128,12 +125,12 @@ TEST(Cli, PluginProbeHelpComesBeforeAnyPluginIsLoaded) {
         {probeTool(), "--help"},
         {probeTool(), "run", "--dir", crash.string(), "-h"}}) {
     auto r = test::runProgram(argv);
-    EXPECT_TRUE(exitedWith(r.status, 0)) << process::describeStatus(r.status) << "\n" << r.output;
+    EXPECT_TRUE(test::exitedWith(r.status, 0)) << process::describeStatus(r.status) << "\n" << r.output;
     EXPECT_TRUE(contains(r.output, "usage: tributary-plugin-probe list")) << r.output;
     EXPECT_FALSE(contains(r.output, "loaded from")) << "scanned before answering --help\n" << r.output;
   }
   auto r = test::runProgram({bin(), "plugins", "probe", (crash / "segfault.so").string(), "--help"});
-  EXPECT_TRUE(exitedWith(r.status, 0)) << process::describeStatus(r.status) << "\n" << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << process::describeStatus(r.status) << "\n" << r.output;
   EXPECT_TRUE(contains(r.output, "usage: tributary plugins probe [--output-fd N] PATH...")) << r.output;
 }
 
@@ -141,7 +138,7 @@ TEST(Cli, PluginProbeHelpComesBeforeAnyPluginIsLoaded) {
 TEST(Cli, PluginProbeRunFailsWhenCheckReturnsFatal) {
   auto r = test::runProgram({probeTool(), "run", "--dir", buildPlugins().string(), "--connector", "tributary.example",
                              "--stream", "deals", "--set", "check_fail=fatal"});
-  EXPECT_TRUE(exitedWith(r.status, 1)) << process::describeStatus(r.status) << "\n" << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 1)) << process::describeStatus(r.status) << "\n" << r.output;
   auto line = r.output.substr(r.output.rfind('{'));
   auto j = Json::parse(line);
   EXPECT_EQ(j["result"], "FATAL") << r.output;
@@ -158,13 +155,13 @@ TEST(Cli, PluginProbeRunChecksSettingsAsTheHostDoes) {
     return test::runProgram(argv);
   };
   auto r = with({});
-  EXPECT_TRUE(exitedWith(r.status, 2)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 2)) << r.output;
   EXPECT_TRUE(contains(r.output,
                        "\ntributary-plugin-probe: missing required setting 'token' of tributary.fixture_good (give it "
                        "with --secret token=VALUE)\n"))
       << r.output;
   r = with({"--set", "token=t", "--set", "colour=red"});
-  EXPECT_TRUE(exitedWith(r.status, 2)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 2)) << r.output;
   EXPECT_TRUE(contains(r.output,
                        "tributary-plugin-probe: unknown setting 'colour' for tributary.fixture_good (known: "
                        "greeting, token)\n"))
@@ -174,7 +171,7 @@ TEST(Cli, PluginProbeRunChecksSettingsAsTheHostDoes) {
                        "it with --secret token=VALUE, not --set\n"))
       << r.output;
   r = with({"--secret", "token=t"});
-  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_TRUE(contains(r.output, "\"records\":3")) << r.output;
 }
 
@@ -184,18 +181,20 @@ TEST(Cli, PluginsProbePrintsTheListingAndExits1WhenAnyIsRefused) {
   test::TempDir dir;
   auto r =
       test::runProgram({"/bin/sh", "-c", "'" + bin() + "' plugins probe '" + fixtures().string() + "' 2>/dev/null"});
-  EXPECT_TRUE(exitedWith(r.status, 1)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 1)) << r.output;
   auto j = Json::parse(r.output);
   EXPECT_EQ(j["dirs"], Json::array({fixtures().string()}));
   // fixture_abi_1_0 and the 1.1 feature fixtures (fixture_v11_*) beside the loader's cases.
   EXPECT_EQ(j["plugins"].size(), 16u);
   const auto prints = test::buildDir() / "tests" / "probe-fixture-plugins" / "fixture_prints_to_stdout.so";
   r = test::runProgram({"/bin/sh", "-c", "'" + bin() + "' plugins probe '" + prints.string() + "' 2>/dev/null"});
-  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   j = Json::parse(r.output);
   ASSERT_EQ(j["plugins"].size(), 1u) << r.output;
   EXPECT_EQ(j["plugins"][0]["name"], "tributary.fixture_prints_to_stdout");
   r = test::runProgram({bin(), "plugins", "probe"});
-  EXPECT_TRUE(exitedWith(r.status, 2)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 2)) << r.output;
   EXPECT_EQ(r.output, "tributary plugins probe: give one or more plugin files or dirs (see --help)\n");
 }
+
+}  // namespace plugins_cli_test

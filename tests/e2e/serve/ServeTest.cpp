@@ -10,7 +10,7 @@
 using namespace tributary;
 namespace fs = std::filesystem;
 
-namespace {
+namespace serve_test {
 
 std::vector<std::string> serveArgs(const fs::path& cfg, const fs::path& ready, std::vector<std::string> extra = {}) {
   std::vector<std::string> a = {test::tributaryBinary().string(),
@@ -24,10 +24,6 @@ std::vector<std::string> serveArgs(const fs::path& cfg, const fs::path& ready, s
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
 }
-
-bool exitedWith(int status, int code) { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
-
-}  // namespace
 
 TEST(Serve, AnswersHealthAndReadyOverHttp) {
   test::TestDatabase db;
@@ -53,7 +49,7 @@ TEST(Serve, AnswersHealthAndReadyOverHttp) {
   // One access-log line per request.
   EXPECT_TRUE(test::eventually([&] { return serve.log().find("GET /health 200") != std::string::npos; }))
       << serve.log();
-  EXPECT_TRUE(exitedWith(serve.stop(), 0)) << serve.log();
+  EXPECT_TRUE(test::exitedWith(serve.stop(), 0)) << serve.log();
 }
 
 // /ready follows the database: 503 with the reason while it is down, 200 again once it is back,
@@ -121,7 +117,7 @@ TEST(Serve, ASecondServeOnTheSameStateDirIsRefused) {
   test::ServerProcess second(serveArgs(cfg, dir / "ready2.json"), dir / "second.log");
   auto st = second.waitForExit(std::chrono::seconds(30));
   ASSERT_TRUE(st);
-  EXPECT_TRUE(exitedWith(*st, 1));
+  EXPECT_TRUE(test::exitedWith(*st, 1));
   EXPECT_NE(second.log().find("cannot start: state_dir " + (dir / "state").string() +
                               " is in use by another tributary (pid " + std::to_string(first.pid()) +
                               ", serve): stop it first, or give this one its own state_dir"),
@@ -129,7 +125,7 @@ TEST(Serve, ASecondServeOnTheSameStateDirIsRefused) {
       << second.log();
   // The first one and its cluster are untouched.
   EXPECT_EQ(test::httpGet(ready->at("api_url").get<std::string>() + "/ready").status, 200);
-  EXPECT_TRUE(exitedWith(first.stop(), 0)) << first.log();
+  EXPECT_TRUE(test::exitedWith(first.stop(), 0)) << first.log();
   EXPECT_FALSE(fs::exists(dir / "state" / "postgres" / "postmaster.pid")) << "not stopped cleanly";
 }
 
@@ -146,7 +142,7 @@ TEST(Serve, CtrlCStopsTheWorkersFirstAndTheDatabaseLast) {
   ASSERT_EQ(::kill(-serve.pid(), SIGINT), 0);
   auto st = serve.waitForExit(std::chrono::seconds(60));
   ASSERT_TRUE(st) << serve.log();
-  EXPECT_TRUE(exitedWith(*st, 0)) << serve.log();
+  EXPECT_TRUE(test::exitedWith(*st, 0)) << serve.log();
   const std::string log = serve.log();
   EXPECT_EQ(log.find("worker-0 received SIGINT"), std::string::npos) << "a worker heard the terminal\n" << log;
   EXPECT_NE(log.find("worker-0 received SIGTERM"), std::string::npos) << log;
@@ -165,7 +161,7 @@ TEST(Serve, RefusesToStartOnAnInvalidConfig) {
   test::TempDir dir;
   auto cfg = dir.write("t.yaml", "server:\n  prot: 1\n");
   auto r = test::runProgram({test::tributaryBinary().string(), "serve", "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(r.status, 1));
+  EXPECT_TRUE(test::exitedWith(r.status, 1));
   EXPECT_NE(r.output.find(cfg.string() + ":2:3: server.prot: unknown key (did you mean \"port\"?)"), std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("1 problem(s) in the configuration; nothing was started"), std::string::npos);
@@ -176,7 +172,7 @@ TEST(Serve, MissingPostgresBinariesNameTheDebianPackage) {
   fs::create_directories(dir / "nobin");
   auto cfg = dir.write("t.yaml", "state_dir: state\ndatabase:\n  embedded:\n    bin_dir: nobin\n");
   auto r = test::runProgram(serveArgs(cfg, dir / "ready.json"));
-  EXPECT_TRUE(exitedWith(r.status, 1));
+  EXPECT_TRUE(test::exitedWith(r.status, 1));
   EXPECT_NE(r.output.find("install the Debian package postgresql"), std::string::npos) << r.output;
 }
 
@@ -184,14 +180,14 @@ TEST(Cli, ConfigCheckPrintsEveryProblemAndExits1) {
   test::TempDir dir;
   auto bad = dir.write("bad.yaml", "server: {port: x}\nlogging: {level: loud}\n");
   auto r = test::runProgram({test::tributaryBinary().string(), "config", "check", bad.string()});
-  EXPECT_TRUE(exitedWith(r.status, 1));
+  EXPECT_TRUE(test::exitedWith(r.status, 1));
   EXPECT_EQ(r.output, bad.string() + ":1:16: server.port: expected an integer, got \"x\"\n" + bad.string() +
                           ":2:18: logging.level: must be one of trace, debug, info, warn, error, off, got "
                           "\"loud\"\n" +
                           bad.string() + ": 2 problem(s)\n");
   auto good = dir.write("good.yaml", "server: {port: 9000}\n");
   r = test::runProgram({test::tributaryBinary().string(), "config", "check", good.string()});
-  EXPECT_TRUE(exitedWith(r.status, 0));
+  EXPECT_TRUE(test::exitedWith(r.status, 0));
   EXPECT_EQ(r.output, good.string() + ": OK (0 workspace(s), 0 connection(s))\n");
 }
 
@@ -202,14 +198,14 @@ TEST(Cli, EverySubcommandHasHelp) {
     argv.insert(argv.end(), cmd.begin(), cmd.end());
     argv.push_back("--help");
     auto r = test::runProgram(argv);
-    EXPECT_TRUE(exitedWith(r.status, 0)) << cmd[0];
+    EXPECT_TRUE(test::exitedWith(r.status, 0)) << cmd[0];
     EXPECT_NE(r.output.find("usage: tributary " + cmd[0]), std::string::npos) << r.output;
   }
   auto r = test::runProgram({test::tributaryBinary().string(), "frobnicate"});
-  EXPECT_TRUE(exitedWith(r.status, 2));
+  EXPECT_TRUE(test::exitedWith(r.status, 2));
   EXPECT_NE(r.output.find("tributary: unknown command \"frobnicate\""), std::string::npos);
   r = test::runProgram({test::tributaryBinary().string(), "serve", "--bogus"});
-  EXPECT_TRUE(exitedWith(r.status, 2)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 2)) << r.output;
 }
 
 TEST(Cli, MigrateStatusListsAppliedAndPending) {
@@ -221,10 +217,10 @@ TEST(Cli, MigrateStatusListsAppliedAndPending) {
   const auto bin = test::tributaryBinary().string();
   auto r = test::runProgram(
       {bin, "migrate", "--status", "--config", cfg.string(), "--migrations-dir", (dir / "m").string()});
-  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_EQ(r.output, "pending  001_one\npending  002_two\n0 applied, 2 pending\n");
   r = test::runProgram({bin, "migrate", "--config", cfg.string(), "--migrations-dir", (dir / "m").string()});
-  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_NE(r.output.find("applied 2 migration(s)"), std::string::npos) << r.output;
   r = test::runProgram(
       {bin, "migrate", "--status", "--config", cfg.string(), "--migrations-dir", (dir / "m").string()});
@@ -239,7 +235,7 @@ TEST(Cli, MigrateJoinsTheClusterOfARunningServe) {
   test::ServerProcess serve(serveArgs(cfg, dir / "ready.json"), dir / "serve.log");
   ASSERT_TRUE(serve.waitForReadyFile(dir / "ready.json")) << serve.log();
   auto r = test::runProgram({test::tributaryBinary().string(), "migrate", "--status", "--config", cfg.string()});
-  EXPECT_TRUE(exitedWith(r.status, 0)) << r.output;
+  EXPECT_TRUE(test::exitedWith(r.status, 0)) << r.output;
   EXPECT_NE(r.output.find(" applied, 0 pending"), std::string::npos) << r.output;
 }
 
@@ -321,10 +317,12 @@ TEST(Serve, RefusesConnectionsThatDoNotMatchTheirPlugin) {
                        "workspaces: [{slug: acme}]\nconnections:\n"
                        "  - {workspace: acme, connector: tributary.example, settings: {page_size: ten}}\n");
   auto r = test::runProgram(serveArgs(cfg, dir / "ready.json"));
-  EXPECT_TRUE(exitedWith(r.status, 1));
+  EXPECT_TRUE(test::exitedWith(r.status, 1));
   EXPECT_NE(r.output.find("1 problem(s) with the configured connections:\n" + cfg.string() +
                           ":3:75: connections[0].settings.page_size: setting 'page_size' of tributary.example must "
                           "be an integer, got \"ten\""),
             std::string::npos)
       << r.output;
 }
+
+}  // namespace serve_test

@@ -17,7 +17,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using SteadyClock = std::chrono::steady_clock;
 
-namespace {
+namespace run_alone_test {
 
 const std::string kOomKill =
     "worker lost: worker process 4242 killed by signal 9 (SIGKILL) by the kernel's OOM killer: over its memory "
@@ -105,8 +105,6 @@ std::unique_ptr<Worker> startWorker(test::QueueDatabase& q, const std::shared_pt
   w->start();
   return w;
 }
-
-}  // namespace
 
 TEST(OutOfMemory, ARescueChargesNoneOfTheWorkersJobsAndMarksThemToRunAlone) {
   test::QueueDatabase q;
@@ -321,3 +319,5 @@ TEST(RunAloneWorker, ABusyWorkerDrainsForADueRunAloneJobWhileTheOthersGoOnClaimi
   }
   EXPECT_GT(besideOnOtherWorker, 0) << "the other worker stopped claiming too: only the one that takes it drains";
 }
+
+}  // namespace run_alone_test

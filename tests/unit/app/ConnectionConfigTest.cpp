@@ -9,7 +9,7 @@
 using namespace tributary;
 using namespace tributary::config;
 
-namespace {
+namespace connection_config_test {
 
 EnvLookup env(std::map<std::string, std::string> vars) {
   return [vars](const std::string& n) -> std::optional<std::string> {
@@ -76,8 +76,6 @@ std::vector<std::string> validateRateLimits(const LoadResult& r, const plugins::
   app::validateRateLimits(r.config.connections.at(0), plugin, d);
   return messages(d);
 }
-
-}  // namespace
 
 TEST(Yaml, ReadsWorkspacesAndConnectionsWithDefaults) {
   auto r = load(std::string(kWorkspace) + R"(connections:
@@ -285,3 +283,5 @@ TEST(Validate, ARateLimitClassForAConnectorThatDeclaresNoneSaysSo) {
                              "tributary.example declares: it declares none, so there is nothing to override (remove "
                              "it)"});
 }
+
+}  // namespace connection_config_test

@@ -13,7 +13,7 @@
 using namespace tributary;
 using namespace tributary::config;
 
-namespace {
+namespace secret_settings_test {
 
 EnvLookup env(std::map<std::string, std::string> vars) {
   return [vars](const std::string& n) -> std::optional<std::string> {
@@ -25,8 +25,6 @@ EnvLookup env(std::map<std::string, std::string> vars) {
 const char* kConnection =
     "workspaces: [{slug: acme}]\n"
     "connections:\n  - workspace: acme\n    connector: tributary.example\n    settings:\n";
-
-}  // namespace
 
 TEST(SecretSettings, TheLoaderRemembersSecretFilesAndEnvValuesUnderASecretsName) {
   test::TempDir dir;
@@ -60,3 +58,5 @@ TEST(SecretSettings, TheValidatorRemembersTheSettingsAPluginDeclaresSecret) {
   EXPECT_EQ(d.items()[0].format().find("literal-api-key-0003"), std::string::npos) << d.items()[0].format();
   EXPECT_EQ(redact::text("the key literal-api-key-0003"), "the key [redacted]");
 }
+
+}  // namespace secret_settings_test

@@ -8,7 +8,7 @@
 using namespace tributary;
 using namespace tributary::config;
 
-namespace {
+namespace auth_config_test {
 
 LoadResult load(const std::string& yaml) {
   auto env = [](const std::string& name) -> std::optional<std::string> {
@@ -31,8 +31,6 @@ const std::string kConnection =
     "workspaces:\n  - {slug: acme}\nconnections:\n  - workspace: acme\n    connector: tributary.salesforce\n";
 
 LoadResult withAuth(const std::string& auth) { return load(kConnection + "    auth: " + auth + "\n"); }
-
-}  // namespace
 
 TEST(AuthConfig, AbsentMeansNoAuth) {
   auto r = load(kConnection);
@@ -110,3 +108,5 @@ TEST(AuthConfig, ACredentialsSecretsAreRedactedFromEveryLineOnceLoaded) {
   EXPECT_EQ(redact::text("hdr bWU6dGhlLWNsaWVudC1zZWNyZXQ="), "hdr [redacted]");
   redact::forgetAllForTesting();
 }
+
+}  // namespace auth_config_test

@@ -10,7 +10,7 @@
 using namespace tributary;
 using namespace tributary::config;
 
-namespace {
+namespace config_loader_test {
 
 EnvLookup fakeEnv(std::map<std::string, std::string> vars) {
   return [vars](const std::string& name) -> std::optional<std::string> {
@@ -29,8 +29,6 @@ std::vector<std::string> messages(const LoadResult& r) {
   for (const auto& d : r.diagnostics.items()) out.push_back(d.format());
   return out;
 }
-
-}  // namespace
 
 TEST(ConfigLoader, EmptyFileGivesEveryDefault) {
   auto r = load("");
@@ -347,3 +345,5 @@ TEST(ConfigLoader, DemoConfigIsValid) {
   auto r = ConfigLoader(fakeEnv({})).loadFile(test::sourceDir() / "config" / "demo.yaml");
   EXPECT_TRUE(r.ok()) << r.diagnostics.format();
 }
+
+}  // namespace config_loader_test

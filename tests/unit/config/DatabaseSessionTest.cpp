@@ -16,7 +16,7 @@ using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-namespace {
+namespace database_session_test {
 
 LoadResult load(const std::string& yaml) {
   return ConfigLoader([](const std::string&) { return std::optional<std::string>(); })
@@ -51,8 +51,6 @@ SessionTimeouts defaults() { return load("").config.sessionTimeouts(); }
 const std::string kDefaultOptions =
     "-c idle_in_transaction_session_timeout=60000 -c lock_timeout=30000 -c statement_timeout=1800000"
     " -c tcp_keepalives_idle=15 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3 -c tcp_user_timeout=30000";
-
-}  // namespace
 
 TEST(DatabaseSessionConfig, EveryValueIsDerivedFromTheLeaseWhenNotSet) {
   auto r = load("");
@@ -244,3 +242,5 @@ TEST(DatabaseSessionConninfo, TheLogNamesTheSettingsAsPostgresqlDoes) {
             "tcp_user_timeout=30000");
   EXPECT_EQ(db::describeSessionSettings(SessionTimeouts{}), "(none)");
 }
+
+}  // namespace database_session_test

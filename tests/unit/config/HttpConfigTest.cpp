@@ -9,7 +9,7 @@
 using namespace tributary;
 using namespace tributary::config;
 
-namespace {
+namespace http_config_test {
 
 EnvLookup noEnv() {
   return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
@@ -26,8 +26,6 @@ std::vector<std::string> messages(const LoadResult& r) {
 }
 
 const char* kPem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-
-}  // namespace
 
 TEST(HttpConfig, AbsentSectionGivesTheDefaults) {
   auto r = load("");
@@ -129,3 +127,5 @@ TEST(HttpConfig, AnUnknownKeySuggestsTheClosest) {
                              "t.yaml:3:11: http.retry.max_attempt: unknown key (did you mean \"max_attempts\"?)",
                              "t.yaml:2:3: http.timout: unknown key (did you mean \"timeout\"?)"}));
 }
+
+}  // namespace http_config_test

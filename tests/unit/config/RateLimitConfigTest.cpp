@@ -7,7 +7,7 @@
 using namespace tributary;
 using namespace tributary::config;
 
-namespace {
+namespace rate_limit_config_test {
 
 LoadResult load(const std::string& yaml) {
   auto noEnv = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
@@ -25,8 +25,6 @@ const std::string kConnection =
     "workspaces:\n  - {slug: acme}\nconnections:\n  - workspace: acme\n    connector: tributary.hubspot\n";
 
 LoadResult withRateLimit(const std::string& rateLimit) { return load(kConnection + "    rate_limit: " + rateLimit); }
-
-}  // namespace
 
 TEST(RateLimitConfig, AbsentMeansTheDeclaredBudgetsAtHeadroom09AndTheCredentialsAccount) {
   auto r = load(kConnection);
@@ -129,3 +127,5 @@ TEST(RateLimitConfig, ARateLimitThatIsNotAMappingIsReported) {
   EXPECT_EQ(messages(withRateLimit("100\n")),
             std::vector<std::string>{"t.yaml:6:17: connections[0].rate_limit: expected a mapping, got \"100\""});
 }
+
+}  // namespace rate_limit_config_test

@@ -7,7 +7,7 @@
 using namespace tributary;
 using namespace tributary::config;
 
-namespace {
+namespace secrets_config_test {
 
 LoadResult load(const std::string& yaml, const std::filesystem::path& dir = "/etc/trib") {
   return ConfigLoader([](const std::string&) { return std::optional<std::string>(); }).loadString(yaml, "t.yaml", dir);
@@ -18,8 +18,6 @@ std::vector<std::string> messages(const LoadResult& r) {
   for (const auto& d : r.diagnostics.items()) out.push_back(d.format());
   return out;
 }
-
-}  // namespace
 
 TEST(SecretsConfig, AbsentOrNullMeansTheDefault) {
   for (const char* yaml : {"", "secrets:\n", "secrets:\n  key_file: ~\n"}) {
@@ -57,3 +55,5 @@ TEST(SecretsConfig, BadValuesAreReportedAtTheirKey) {
   EXPECT_EQ(unknown[0].rfind("t.yaml:2:3: secrets.keyfile: unknown key", 0), 0u) << unknown[0];
   EXPECT_NE(unknown[0].find("key_file"), std::string::npos) << unknown[0];
 }
+
+}  // namespace secrets_config_test

@@ -11,8 +11,7 @@
 #include "common/Strings.h"
 #include "plugins/HostContext.h"
 
-namespace tributary::plugins {
-namespace {
+namespace tributary::plugins::auth_host_api_test {
 
 using testing::loadPlugin;
 using testing::makeInstance;
@@ -68,8 +67,6 @@ bool hasHeader(const http::HttpRequest& r, std::string_view name) {
   }
   return false;
 }
-
-}  // namespace
 
 TEST(auth_host_api, GetAuthValueRefusesEachTokenAsFatalAndNeverAsksTheServices) {
   for (const std::string token :
@@ -186,8 +183,6 @@ TEST(auth_host_api, AnUnknownFlagBitIsFatalAndTheMessageListsNoAuth) {
 
 // --- The auth fixture (sdk.hpp) through the loader ---
 
-namespace {
-
 // Two pages of the Salesforce query endpoint at `instance`.
 void serveTwoPages(AuthServices& services, const std::string& instance) {
   services.httpHandler = [instance](const http::HttpRequest& r) -> http::HttpResponse {
@@ -205,8 +200,6 @@ void serveTwoPages(AuthServices& services, const std::string& instance) {
     return {404, {}, R"([{"errorCode":"NOT_FOUND"}])"};
   };
 }
-
-}  // namespace
 
 TEST(auth_host_api, TheAuthFixtureReadsTheInstanceFromTheHostAndSendsNoCredentialOfItsOwn) {
   auto instance = makeInstance(loadPlugin(authFixture()), {});
@@ -318,4 +311,4 @@ TEST(auth_host_api, TheAuthFixtureReturnsTheHostsRefusalOfGetAuthValueAsItIs) {
   EXPECT_TRUE(services.httpRequests.empty());
 }
 
-}  // namespace tributary::plugins
+}  // namespace tributary::plugins::auth_host_api_test

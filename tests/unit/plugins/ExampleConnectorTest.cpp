@@ -15,7 +15,7 @@
 using namespace tributary::plugins;
 using namespace tributary::plugins::testing;
 
-namespace {
+namespace example_connector_test {
 
 constexpr int64_t kEpochMs = 1700000000000;
 constexpr int64_t kGenerationSpanMs = 365LL * 86400000;
@@ -51,8 +51,6 @@ std::map<std::string, int64_t> byId(const SyncRun& r) {
   for (const auto& rec : r.services.records) out[rec.sourceId] = *rec.modifiedAtMs;
   return out;
 }
-
-}  // namespace
 
 TEST(example, InitialSyncListsEveryRecordInKeysetOrderWithACheckpointPerPage) {
   auto r = run({{"records", "250"}, {"page_size", "100"}}, SyncMode::Initial, streamRequest("deals"));
@@ -339,3 +337,5 @@ TEST(example, InstancesRunConcurrentlyOnTheirOwnThreads) {
     }
   }
 }
+
+}  // namespace example_connector_test

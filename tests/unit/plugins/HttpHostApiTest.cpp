@@ -11,8 +11,7 @@
 #include "plugins/DescriptorReader.h"
 #include "plugins/HostContext.h"
 
-namespace tributary::plugins {
-namespace {
+namespace tributary::plugins::http_host_api_test {
 
 using testing::loadPlugin;
 using testing::makeInstance;
@@ -124,8 +123,6 @@ SyncRequest stream(const std::string& name) {
   r.stream = name;
   return r;
 }
-
-}  // namespace
 
 TEST(http_host_api, ARequestWithAnUnknownFlagBitIsFatalNamingTheBitsAndIsNeverSent) {
   RecordingRunServices services;
@@ -294,4 +291,4 @@ TEST(http_host_api, APluginReportingANegativeRemainingFailsItsHookFatal) {
   EXPECT_TRUE(services.reports.empty());
 }
 
-}  // namespace tributary::plugins
+}  // namespace tributary::plugins::http_host_api_test

@@ -20,7 +20,7 @@ using namespace tributary;
 using namespace tributary::secrets;
 namespace fs = std::filesystem;
 
-namespace {
+namespace key_ring_test {
 
 // bytes(range(32)) and 32 x 0xff, with their ids as Python's hashlib computes them:
 // "k" + sha256(b"tributary-secret-key\n" + key)[:8].hex().
@@ -55,8 +55,6 @@ std::string errorOf(const std::function<void()>& f) {
 }
 
 std::string fromHexString(const std::string& hex) { return fromHex(hex); }
-
-}  // namespace
 
 TEST(KeyRing, SealsAndOpensWithTheCurrentKey) {
   test::TempDir dir;
@@ -345,3 +343,5 @@ TEST(SealedColumns, ListTheTablesOfMigration016WithTheirAssociatedData) {
   EXPECT_EQ(fromHex("00ff10"), std::string("\x00\xff\x10", 3));
   EXPECT_THROW(fromHex("0g"), SecretError);
 }
+
+}  // namespace key_ring_test

@@ -9,7 +9,7 @@
 using tributary::sim::testing::HttpResult;
 using tributary::sim::testing::SimProcess;
 
-namespace {
+namespace transport_faults_test {
 
 const char* const kScenario = "vendors:\n  hubspot: {objects: {deals: 300}}\n";
 const std::map<std::string, std::string> kAuth = {{"Authorization", "Bearer hubspot-test-token"}};
@@ -21,8 +21,6 @@ HttpResult deals(SimProcess& sim, const std::string& query = "") {
 void setFault(SimProcess& sim, const std::string& rule) {
   ASSERT_EQ(SimProcess::request("POST", sim.adminUrl("hubspot") + "/faults", rule).status, 200);
 }
-
-}  // namespace
 
 TEST(faults_e2e, ConnectionResetDropsTheConnectionWithoutAnAnswer) {
   SimProcess sim(kScenario);
@@ -161,3 +159,5 @@ TEST(faults_e2e, BadRespondRuleIsRefusedWithTheField) {
             std::string::npos)
       << exit.second;
 }
+
+}  // namespace transport_faults_test

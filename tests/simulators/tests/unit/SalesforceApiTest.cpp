@@ -6,7 +6,7 @@
 using tributary::sim::SalesforceIds;
 using tributary::sim::testing::VendorFixture;
 
-namespace {
+namespace salesforce_api_test {
 
 const char* const kScenario = R"(
 seed: 3
@@ -21,8 +21,6 @@ const char* const kToken = "salesforce-test-token";
 const std::string kV = "/services/data/v60.0";
 
 std::string q(const std::string& soql) { return kV + "/query?q=" + tributary::sim::SimRequest::percentEncode(soql); }
-
-}  // namespace
 
 TEST(salesforce_ids, AreEighteenCharactersWithTheCaseSafeSuffixAndSortByIndex) {
   const std::string id = SalesforceIds::make("006", 12345);
@@ -174,3 +172,5 @@ TEST(salesforce_api, BulkQueryJobMovesThroughItsStatesAndPagesCsvByLocator) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(sf.json(bad)[0]["errorCode"], "INVALID_FIELD");
 }
+
+}  // namespace salesforce_api_test
