@@ -1,5 +1,7 @@
 #include "api/JobView.h"
 
+#include "api/Sql.h"
+#include "common/Strings.h"
 #include "common/Time.h"
 #include "db/PgArray.h"
 #include "queue/JobQueue.h"
@@ -167,15 +169,18 @@ JobPage listJobs(db::Connection& conn, const std::string& workspaceId, int limit
     auto sep = cursor->find('_');
     try {
       if (sep == std::string::npos) throw std::invalid_argument("no _");
-      beforeUs = std::stoll(cursor->substr(0, sep));
+      size_t used = 0;
+      beforeUs = std::stoll(cursor->substr(0, sep), &used);
       beforeId = cursor->substr(sep + 1);
+      if (used != sep || !strings::isUuid(*beforeId)) throw std::invalid_argument("not <µs>_<uuid>");
     } catch (const std::exception&) {
       throw std::invalid_argument("cursor");
     }
   }
   auto r = conn.exec(kColumns + ", (extract(epoch from j.created_at) * 1000000)::bigint" + kFrom +
                          " WHERE j.workspace_id = $1::uuid AND j.parent_job_id IS NULL"
-                         " AND ($2::text IS NULL OR j.status = $2) AND ($3::text IS NULL OR c.name = $3)"
+                         " AND ($2::text IS NULL OR j.status = $2) AND " +
+                         sql::connectorMatches("c.name", "c.connector", "$1", "$3") +
                          " AND ($4::bigint IS NULL OR ((extract(epoch from j.created_at) * 1000000)::bigint, j.id) <"
                          "      ($4::bigint, $5::uuid))"
                          " ORDER BY j.created_at DESC, j.id DESC LIMIT $6",

@@ -21,4 +21,18 @@ inline std::string isoMicros(const std::string& column) {
   return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 }
 
+// The rule for a request's word for connections (`connector=`), in SQL: the connection named
+// `key`, and only when the workspace has no connection of that name, those whose connector type
+// is `key` or ends in "." + `key` ("example" for tributary.example). `nameColumn` and
+// `typeColumn` hold a row's connection name and connector type; `workspaceParam` and `keyParam`
+// are the statement's placeholders ("$1"). A null key matches every row.
+inline std::string connectorMatches(const std::string& nameColumn, const std::string& typeColumn,
+                                    const std::string& workspaceParam, const std::string& keyParam) {
+  const std::string key = keyParam + "::text";
+  return "(" + key + " IS NULL OR " + nameColumn + " = " + key +
+         " OR (NOT EXISTS (SELECT 1 FROM connections named WHERE named.workspace_id = " + workspaceParam +
+         "::uuid AND named.name = " + key + ") AND (" + typeColumn + " = " + key + " OR right(" + typeColumn +
+         ", length(" + key + ") + 1) = '.' || " + key + ")))";
+}
+
 }  // namespace tributary::api::sql

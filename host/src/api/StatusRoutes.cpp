@@ -166,8 +166,8 @@ void installStatusRoutes(Api& api, server::Router& router) {
             iso("r.started_at") + ", " + iso("r.completed_at") +
             ", (r.metadata -> 'totals')::text"
             " FROM sync_runs r LEFT JOIN connections c ON c.id = r.connection_id"
-            " WHERE r.workspace_id = $1::uuid AND ($2::text IS NULL OR c.name = $2 OR r.connector = $2)"
-            " ORDER BY r.started_at DESC LIMIT $3",
+            " WHERE r.workspace_id = $1::uuid AND " +
+            sql::connectorMatches("c.name", "r.connector", "$1", "$2") + " ORDER BY r.started_at DESC LIMIT $3",
         call.ws().id, call.query("connector"), limit);
     Json runs = Json::array();
     for (int i = 0; i < r.rows(); ++i) {

@@ -3,6 +3,8 @@
 // answers 202 as soon as its jobs are committed; no route waits for a sync.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "api/Api.h"
 #include "common/Strings.h"
 #include "common/SyncMode.h"
@@ -291,10 +293,12 @@ void installSyncRoutes(Api& api, server::Router& router) {
     std::vector<Target> targets;
     if (body.contains("connectors")) {
       for (const auto& item : body["connectors"]) {
+        // A connection's name; only a word no connection is named is a connector type.
         const std::string name = item.get<std::string>();
+        const bool isName = std::any_of(all.begin(), all.end(), [&](const Target& t) { return t.name == name; });
         bool found = false;
         for (const auto& t : all) {
-          if (t.name == name || isType(t, name)) {
+          if (isName ? t.name == name : isType(t, name)) {
             found = true;
             if (t.enabled) targets.push_back(t);
           }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "cli/UnclaimedJob.h"
 #include "common/Process.h"
 #include "common/Strings.h"
 #include "db/DatabaseHandle.h"
@@ -38,11 +39,6 @@ std::string describe(ConnectionsCommand::Action a) {
   return "Prints the connection's streams as the last discovery stored them (name, entity, primary key, cursor "
          "field, flags), and the last discovery's failure if one came after. Reads the database only: no plugin "
          "is loaded.";
-}
-
-bool terminal(queue::JobStatus s) {
-  return s == queue::JobStatus::Completed || s == queue::JobStatus::Failed || s == queue::JobStatus::Cancelled ||
-         s == queue::JobStatus::Discarded;
 }
 
 void printStreams(std::ostream& out, const std::string& label, const std::string& connector,

@@ -56,18 +56,6 @@ std::string describe(JobsCommand::Action a) {
   return "";
 }
 
-bool isUuid(const std::string& s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (s[i] != '-') return false;
-    } else if (!std::isxdigit(static_cast<unsigned char>(s[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // The run of a sync or backfill job for people: the plugin's statistics, its follow-ups and its
 // connection's streams, in aligned columns after the job's JSON.
 std::string describeRun(const engine::RunReport& r) {
@@ -189,7 +177,7 @@ int JobsCommand::execute(const std::vector<std::string>& args) {
     std::cerr << "usage: tributary " << wordOf(action_) << " " << synopsis(action_) << "\n";
     return kUsage;
   }
-  if (needsId && !isUuid(args[0])) {
+  if (needsId && !strings::isUuid(args[0])) {
     std::cerr << "tributary " << wordOf(action_) << ": \"" << args[0] << "\" is not a job id (a UUID)\n";
     return kUsage;
   }

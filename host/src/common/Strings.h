@@ -34,6 +34,10 @@ std::string validUtf8(std::string_view s);
 // was cut: for showing a value that may be long (a stream's carried state) on one line.
 std::string truncate(std::string_view s, size_t maxBytes);
 
+// Whether `s` is a uuid in its canonical 8-4-4-4-12 hex form (either case), as PostgreSQL's
+// uuid type prints it: for refusing an id by name before it reaches a ::uuid cast.
+bool isUuid(std::string_view s);
+
 // Compares dotted version numbers ("1.10.2" > "1.9"): negative, 0 or positive. Missing parts
 // are 0; a part that is not a number compares as text, after the numbers.
 int compareVersions(std::string_view a, std::string_view b);

@@ -74,7 +74,16 @@ class RouterHandler : public Poco::Net::HTTPRequestHandler {
       // Every answer leaves here, an error's message (an exception's what(), which may quote a
       // URL or a vendor's body) as much as a route's JSON (a job's error, a run's metadata): the
       // one place where the API is redacted, whatever the route. A page is redacted as text.
-      const std::string body = out.text ? redact::text(*out.text) : redact::json(out.body).dump();
+      std::string body;
+      if (out.text) {
+        body = redact::text(*out.text);
+      } else {
+        Json redacted = redact::json(out.body);
+        for (const auto& key : out.revealed) {
+          if (out.body.is_object() && out.body.contains(key)) redacted[key] = out.body[key];
+        }
+        body = redacted.dump();
+      }
       sent = body.size();
       res.setContentLength(static_cast<std::streamsize>(body.size()));
       try {
@@ -108,8 +117,15 @@ class RouterHandler : public Poco::Net::HTTPRequestHandler {
     }
     for (const auto& [k, v] : req) r.headers[strings::toLower(k)] = v;
     const std::string tooLarge = "request bodies are limited to " + std::to_string(options_.maxBody) + " bytes";
+    // A body refused unread (by its length) or read only in part stays on the connection, where
+    // it would be taken for the next request: the 413 closes the connection.
+    auto tooLargeError = [&] {
+      ApiError e(413, "body_too_large", tooLarge, Json{{"limit", options_.maxBody}});
+      e.headers["Connection"] = "close";
+      return e;
+    };
     if (req.hasContentLength() && req.getContentLength64() > static_cast<int64_t>(options_.maxBody)) {
-      throw ApiError(413, "body_too_large", tooLarge, Json{{"limit", options_.maxBody}});
+      throw tooLargeError();
     }
     // A body is read only when the client said it sends one (a length or chunks): a POST with
     // neither (curl -X POST URL) has an empty body, not one that ends when the connection does.
@@ -119,9 +135,7 @@ class RouterHandler : public Poco::Net::HTTPRequestHandler {
       try {
         while (in.read(buf, sizeof buf) || in.gcount() > 0) {
           r.body.append(buf, static_cast<size_t>(in.gcount()));
-          if (r.body.size() > options_.maxBody) {
-            throw ApiError(413, "body_too_large", tooLarge, Json{{"limit", options_.maxBody}});
-          }
+          if (r.body.size() > options_.maxBody) throw tooLargeError();
         }
       } catch (const Poco::TimeoutException&) {
         ApiError e(408, "request_timeout", "the body did not arrive within the request timeout");

@@ -48,15 +48,18 @@ struct Response {
   std::optional<std::string> text;
   std::string contentType = "application/json";
   std::shared_ptr<StreamBody> stream;
+  // Keys of `body` (top level) sent as they are although every answer is redacted: what a route
+  // shows once on purpose (a generated webhook secret). Nothing else may go here.
+  std::vector<std::string> revealed;
 
   static Response json(int status, Json body) {
-    return {status, std::move(body), {}, std::nullopt, "application/json", nullptr};
+    return {status, std::move(body), {}, std::nullopt, "application/json", nullptr, {}};
   }
   static Response html(int status, std::string page) {
-    return {status, Json::object(), {}, std::move(page), "text/html; charset=utf-8", nullptr};
+    return {status, Json::object(), {}, std::move(page), "text/html; charset=utf-8", nullptr, {}};
   }
   static Response plain(int status, std::string text, std::string contentType = "text/plain; charset=utf-8") {
-    return {status, Json::object(), {}, std::move(text), std::move(contentType), nullptr};
+    return {status, Json::object(), {}, std::move(text), std::move(contentType), nullptr, {}};
   }
   // {"error": {"code", "message", "details"}}: every 4xx and 5xx the API sends.
   static Response error(int status, const std::string& code, const std::string& message, Json details = Json::object());

@@ -2,6 +2,10 @@
 // details}} with its reason phrase; a POST without a body or a length answers at once; a body
 // over the limit is a 413; a stalled client is cut off; invalid UTF-8 and a path traversal are
 // refused by name.
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/URI.h>
 #include <gtest/gtest.h>
 
 #include "ApiTestSupport.h"
@@ -100,4 +104,38 @@ TEST(Errors, AStalledClientIsCutOffByTheRequestTimeout) {
   EXPECT_TRUE(partial.closedByServer) << partial.text;
   EXPECT_LT(partial.ms, 8000);
   EXPECT_EQ(host.call("GET", "/health").status, 200);
+}
+
+// A body refused by its Content-Length is never read, so the connection cannot carry another
+// request: the 413 says Connection: close and the server closes, and the unread bytes (here a
+// request of their own) are never answered as one.
+TEST(Errors, ABodyRefusedByItsLengthClosesTheConnectionAndItsBytesAreNeverReadAsARequest) {
+  test::TestDatabase db;
+  HostOptions o;
+  o.extraYaml = "api: {request_timeout: 2s, max_body: 1024}\n";
+  ApiHost host(db, o);
+  const std::string smuggled = request("GET", "/nope", host.adminToken(), "Connection: close\r\n");
+  const std::string padding(2048 - smuggled.size(), ' ');
+  // Everything the server sends on the connection, read until it ends it (a close, or a reset
+  // for the bytes it left unread) or 10 s pass.
+  const Poco::URI uri(host.url());
+  Poco::Net::StreamSocket s(Poco::Net::SocketAddress(uri.getHost(), uri.getPort()));
+  s.setReceiveTimeout(Poco::Timespan(10, 0));
+  const std::string sent =
+      request("POST", "/api/workspaces/ws1/sync", host.adminToken(), "Content-Length: 2048\r\n") + smuggled + padding;
+  s.sendBytes(sent.data(), static_cast<int>(sent.size()));
+  std::string text;
+  bool ended = false;
+  char buf[4096];
+  try {
+    for (int n; (n = s.receiveBytes(buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+    ended = true;
+  } catch (const Poco::TimeoutException&) {
+  } catch (const Poco::Net::ConnectionResetException&) {
+    ended = true;
+  }
+  EXPECT_EQ(text.substr(0, text.find("\r\n")), "HTTP/1.1 413 Request Entity Too Large") << text.substr(0, 300);
+  EXPECT_NE(text.find("\r\nConnection: close\r\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("404"), std::string::npos) << "the refused body was read as a request:\n" << text;
+  EXPECT_TRUE(ended) << "the server kept the connection open:\n" << text;
 }

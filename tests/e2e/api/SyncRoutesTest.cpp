@@ -3,6 +3,7 @@
 // list's pages.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <thread>
 
@@ -219,6 +220,14 @@ TEST(Sync, JobsAreCancelledRetriedAndListedInPages) {
   EXPECT_EQ(host.admin("GET", "/api/workspaces/ws1/sync/jobs?limit=101").status, 400);
   EXPECT_EQ(host.admin("GET", "/api/workspaces/ws1/sync/jobs?status=bogus").status, 400);
   EXPECT_EQ(host.admin("GET", "/api/workspaces/ws1/sync/jobs?cursor=bogus").status, 400);
+  // A cursor that looks like one but whose id is no uuid, or whose time has a tail, is the
+  // client's mistake (400, naming the cursor), never the database's (500).
+  for (const std::string bad :
+       {"1_x", "1_", "_0f3c2a9e-7b1d-4c8e-9a2f-1d2e3f4a5b6c", "12abc_0f3c2a9e-7b1d-4c8e-9a2f-1d2e3f4a5b6c"}) {
+    auto r = host.admin("GET", "/api/workspaces/ws1/sync/jobs?cursor=" + bad);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_EQ(r.json()["error"]["details"]["field"], "cursor") << bad << ": " << r.body;
+  }
   EXPECT_EQ(host.admin("GET", "/api/workspaces/ws1/sync/jobs/00000000-0000-0000-0000-000000000000").status, 404);
   EXPECT_EQ(host.admin("GET", "/api/workspaces/ws1/sync/jobs/not-a-uuid").status, 404);
 
@@ -233,4 +242,63 @@ TEST(Sync, JobsAreCancelledRetriedAndListedInPages) {
   EXPECT_EQ(ended["result"]["results"][0]["status"], "cancelled") << ended.dump(2);
   EXPECT_EQ(host.admin("DELETE", "/api/workspaces/ws1/sync/jobs/" + slow.json()["jobId"].get<std::string>()).status,
             409);
+}
+
+// One rule for every place a request names connections (a workspace sync's `connectors`, the
+// `connector=` filter of the job list and of the history): a connection's name, and only when no
+// connection has that name, a connector type (tributary.example, or its last part).
+TEST(Sync, AConnectionsNameWinsOverAConnectorTypeOfTheSameWordInSyncsAndFilters) {
+  test::TestDatabase db;
+  HostOptions o;
+  o.workspaces = 2;
+  o.connectionsPerWorkspace = 0;
+  o.extraYaml =
+      "  - {workspace: ws1, name: example, connector: tributary.example, settings: {records: 10, page_size: 5}}\n"
+      "  - {workspace: ws1, name: other, connector: tributary.example, settings: {records: 10, page_size: 5}}\n"
+      "  - {workspace: ws2, name: alpha, connector: tributary.example, settings: {records: 10, page_size: 5}}\n";
+  ApiHost host(db, o);
+  auto sync = [&](const std::string& ws, const std::string& body) {
+    auto r = host.admin("POST", "/api/workspaces/" + ws + "/sync", body);
+    EXPECT_EQ(r.status, 202) << body << ": " << r.body;
+    if (r.status == 202) host.waitForJob(ws, r.json()["jobId"]);
+    return r.status == 202 ? r.json()["connections"] : Json();
+  };
+  EXPECT_EQ(sync("ws1", R"({"connectors": ["example"]})"), Json::array({"example"}));
+  EXPECT_EQ(sync("ws1", R"({"connectors": ["tributary.example"]})"), Json::array({"example", "other"}));
+  EXPECT_EQ(sync("ws2", R"({"connectors": ["example"]})"), Json::array({"alpha"})) << "no name: the type";
+
+  std::map<std::string, std::string> jobOf;
+  for (const auto& [ws, c] :
+       std::vector<std::pair<std::string, std::string>>{{"ws1", "example"}, {"ws1", "other"}, {"ws2", "alpha"}}) {
+    auto r = host.admin("POST", "/api/workspaces/" + ws + "/connectors/" + c + "/sync");
+    ASSERT_EQ(r.status, 202) << r.body;
+    jobOf[c] = r.json()["jobId"];
+    host.waitForJob(ws, jobOf[c]);
+  }
+  auto jobs = [&](const std::string& ws, const std::string& key) {
+    auto r = host.admin("GET", "/api/workspaces/" + ws + "/sync/jobs?connector=" + key);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::set<std::string> ids;
+    const Json body = r.json();  // alive for the loop
+    for (const auto& j : body["jobs"]) ids.insert(j["id"].get<std::string>());
+    return ids;
+  };
+  EXPECT_EQ(jobs("ws1", "example"), (std::set<std::string>{jobOf["example"]}));
+  EXPECT_EQ(jobs("ws1", "tributary.example"), (std::set<std::string>{jobOf["example"], jobOf["other"]}));
+  EXPECT_EQ(jobs("ws2", "example"), (std::set<std::string>{jobOf["alpha"]}));
+  EXPECT_EQ(jobs("ws1", "nope"), std::set<std::string>{});
+
+  auto history = [&](const std::string& ws, const std::string& key) {
+    auto r = host.admin("GET", "/api/workspaces/" + ws + "/sync/history?limit=100&connector=" + key);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::map<std::string, int> runsPerConnection;
+    const Json body = r.json();  // alive for the loop
+    for (const auto& run : body["runs"]) ++runsPerConnection[run["connection"].get<std::string>()];
+    return runsPerConnection;
+  };
+  // In ws1 example ran three times (two workspace syncs and its own) and other twice; in ws2
+  // alpha twice.
+  EXPECT_EQ(history("ws1", "example"), (std::map<std::string, int>{{"example", 3}}));
+  EXPECT_EQ(history("ws1", "tributary.example"), (std::map<std::string, int>{{"example", 3}, {"other", 2}}));
+  EXPECT_EQ(history("ws2", "example"), (std::map<std::string, int>{{"alpha", 2}}));
 }

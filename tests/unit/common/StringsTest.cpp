@@ -46,3 +46,14 @@ TEST(Strings, ValidUtf8KeepsWellFormedTextAndReplacesEveryBadByteAndNul) {
   EXPECT_EQ(validUtf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD") << "a surrogate";
   EXPECT_EQ(validUtf8("cut \xE2\x82"), "cut \xEF\xBF\xBD\xEF\xBF\xBD") << "a sequence cut short";
 }
+
+TEST(Strings, IsUuidTakesTheCanonicalFormInEitherCaseAndNothingElse) {
+  EXPECT_TRUE(strings::isUuid("0f3c2a9e-7b1d-4c8e-9a2f-1d2e3f4a5b6c"));
+  EXPECT_TRUE(strings::isUuid("0F3C2A9E-7B1D-4C8E-9A2F-1D2E3F4A5B6C"));
+  EXPECT_FALSE(strings::isUuid(""));
+  EXPECT_FALSE(strings::isUuid("x"));
+  EXPECT_FALSE(strings::isUuid("0f3c2a9e7b1d4c8e9a2f1d2e3f4a5b6c")) << "no dashes";
+  EXPECT_FALSE(strings::isUuid("{0f3c2a9e-7b1d-4c8e-9a2f-1d2e3f4a5b6c}")) << "braces";
+  EXPECT_FALSE(strings::isUuid("0f3c2a9e-7b1d-4c8e-9a2f-1d2e3f4a5b6g"));
+  EXPECT_FALSE(strings::isUuid("0f3c2a9e-7b1d-4c8e-9a2f1-d2e3f4a5b6c")) << "a dash out of place";
+}
