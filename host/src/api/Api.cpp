@@ -275,6 +275,7 @@ void Api::install(server::Router& router) {
   installStatusRoutes(*this, router);
   installWorkspaceRoutes(*this, router);
   installRecordRoutes(*this, router);
+  installWebhookRoutes(*this, router);
   installOpenApiRoute(*this, router);
 }
 

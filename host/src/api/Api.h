@@ -123,6 +123,7 @@ void installJobRoutes(Api& api, server::Router& router);
 void installStatusRoutes(Api& api, server::Router& router);
 void installWorkspaceRoutes(Api& api, server::Router& router);
 void installRecordRoutes(Api& api, server::Router& router);
+void installWebhookRoutes(Api& api, server::Router& router);
 // GET /api/openapi.json: the document compiled in from host/openapi/openapi.json.
 void installOpenApiRoute(Api& api, server::Router& router);
 // The document itself.

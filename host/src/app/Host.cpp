@@ -22,6 +22,7 @@
 #include "queue/Worker.h"
 #include "secrets/HostKeys.h"
 #include "server/HealthRoutes.h"
+#include "webhooks/Dispatcher.h"
 
 namespace tributary::app {
 
@@ -142,6 +143,15 @@ void Host::start() {
   api_ = std::make_shared<api::Api>(
       api::ApiServices{std::make_shared<const config::Config>(cfg_), pool_, queue_, registry_, apiHttp_});
   api_->install(*router_);
+  if (keyRing_) {
+    // Its LISTEN session waits idle by design, as the event streams' below.
+    webhooks_ = std::make_unique<webhooks::Dispatcher>(database_->conninfo(), pool_, keyRing_, cfg_.webhooks,
+                                                       queue::Worker::processWorkerId());
+    webhooks_->start();
+  } else {
+    log::info("serve",
+              "webhooks: no key file (secrets.key_file), so no endpoint can be stored and nothing is delivered");
+  }
   // Its LISTEN session waits idle by design: no session timeouts on it.
   events_ = std::make_shared<api::EventHub>(database_->conninfo(), cfg_.api);
   events_->start();
@@ -238,6 +248,10 @@ void Host::stop() {
   if (events_) {
     events_->stop();
     events_.reset();
+  }
+  if (webhooks_) {
+    webhooks_->stop();
+    webhooks_.reset();
   }
   if (maintenance_) {
     maintenance_->stop();

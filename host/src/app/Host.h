@@ -26,6 +26,10 @@ class Api;
 class EventHub;
 }  // namespace tributary::api
 
+namespace tributary::webhooks {
+class Dispatcher;
+}
+
 namespace tributary::app {
 
 struct HostOptions {
@@ -81,7 +85,8 @@ class Host {
   std::shared_ptr<http::HttpService> apiHttp_;  // the connect flow's token requests (GET /oauth/callback)
   std::shared_ptr<auth::OAuthCallback> oauthCallback_;
   std::shared_ptr<api::Api> api_;
-  std::shared_ptr<api::EventHub> events_;  // the API's server-sent event streams
+  std::shared_ptr<api::EventHub> events_;           // the API's server-sent event streams
+  std::unique_ptr<webhooks::Dispatcher> webhooks_;  // role "all", with a key ring
   std::unique_ptr<server::HttpServer> http_;
   std::string apiUrl_;
   bool started_ = false;

@@ -14,6 +14,7 @@ Maintenance::Maintenance(std::string conninfo, std::shared_ptr<db::Pool> pool, s
       queueCfg_(cfg.queue),
       syncCfg_(cfg.sync),
       apiCfg_(cfg.api),
+      webhooksCfg_(cfg.webhooks),
       election_(std::move(conninfo), std::move(hostId), cfg.queue.lease, db::advisory::kMaintenanceLeader,
                 "maintenance") {}
 
@@ -68,6 +69,22 @@ void Maintenance::runOnce(bool prune) {
     api::tokens::pruneExpired(*conn);
   } catch (const std::exception& e) {
     log::warn("maintenance", "pruning the API's audit log failed: {}; trying again later", e.what());
+  }
+  if (!keepLead()) return;
+  try {
+    // Webhook deliveries that ended (their attempts go with them) after webhooks.retention, and
+    // the secrets whose rotation overlap ended.
+    auto conn = pool_->acquire();
+    auto r = conn->exec(
+        "DELETE FROM webhook_deliveries WHERE status <> 'pending'"
+        " AND created_at < now() - $1::bigint * interval '1 millisecond'",
+        static_cast<int64_t>(webhooksCfg_.retention.count()));
+    if (r.affected()) {
+      log::info("maintenance", "pruned {} webhook deliveries older than webhooks.retention", r.affected());
+    }
+    conn->exec("DELETE FROM webhook_secrets WHERE expires_at < now()");
+  } catch (const std::exception& e) {
+    log::warn("maintenance", "pruning the webhook deliveries failed: {}; trying again later", e.what());
   }
 }
 

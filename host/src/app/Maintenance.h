@@ -44,6 +44,7 @@ class Maintenance {
   config::QueueConfig queueCfg_;
   config::SyncConfig syncCfg_;
   config::ApiConfig apiCfg_;
+  config::WebhooksConfig webhooksCfg_;
   scheduler::LeaderElection election_;
   std::mutex mu_;
   std::condition_variable cv_;

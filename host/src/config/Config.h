@@ -234,6 +234,35 @@ struct SecretsConfig {
   std::optional<std::filesystem::path> keyFile;
 };
 
+// Outgoing webhooks (webhooks:): how the dispatcher delivers the events endpoints ask for.
+struct WebhooksConfig {
+  // Destinations in these networks (CIDRs) may be loopback, private, link-local or metadata
+  // addresses; every other such destination is refused, at PUT and again at each delivery.
+  std::vector<std::string> allowPrivate;
+  milliseconds timeout{5'000};           // connect and response, per attempt
+  milliseconds progressInterval{5'000};  // at most one sync.progress per job per endpoint this often
+  // The wait before each attempt, the first included: the defaults of the Standard Webhooks
+  // reference (now, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). After the last, the delivery fails.
+  std::vector<milliseconds> retrySchedule{milliseconds(0),          milliseconds(5'000),     milliseconds(300'000),
+                                          milliseconds(1'800'000),  milliseconds(7'200'000), milliseconds(18'000'000),
+                                          milliseconds(36'000'000), milliseconds(36'000'000)};
+  milliseconds disableAfter{5LL * 86'400'000};  // an endpoint failing every attempt this long is disabled
+  bool ordered = true;                          // an endpoint's deliveries go out in event order
+  milliseconds retention{30LL * 86'400'000};    // deliveries and their attempts are pruned after this
+  int concurrency = 8;                          // attempts in flight per host
+  milliseconds secretOverlap{86'400'000};       // a rotated-out secret keeps signing this long
+  milliseconds pollInterval{1'000};             // the dispatcher looks again this often without a notification
+};
+
+// Alerts, sent as events (alerts:).
+struct AlertsConfig {
+  // A scheduled connection with no success for this long is stale; unset: three times the gap
+  // between its last two scheduled slots.
+  std::optional<milliseconds> staleAfter;
+  milliseconds backlogAfter{900'000};  // the oldest runnable job waiting longer is a backlog
+  milliseconds checkInterval{60'000};  // how often the maintenance lead looks
+};
+
 struct LoggingConfig {
   log::Level level = log::Level::Info;
   log::Format format = log::Format::Text;
@@ -350,6 +379,8 @@ struct Config {
   HttpConfig http;
   SecretsConfig secrets;
   SchedulerConfig scheduler;
+  WebhooksConfig webhooks;
+  AlertsConfig alerts;
   LoggingConfig logging;
   std::vector<WorkspaceConfig> workspaces;
   std::vector<ConnectionConfig> connections;

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <thread>
 
+#include "common/Cidr.h"
 #include "common/Files.h"
 #include "common/Redact.h"
 #include "common/Strings.h"
@@ -267,6 +268,56 @@ void readScheduler(Section s, SchedulerConfig& out) {
             "must be shorter than scheduler.leader_lease, or another host could not take "
             "over within the lease");
   }
+  s.finish();
+}
+
+// webhooks: the dispatcher's timeouts, retry schedule and limits, and which private networks
+// an endpoint may reach.
+void readWebhooks(Section s, WebhooksConfig& out) {
+  using std::chrono::milliseconds;
+  const auto allow = s.stringList("allow_private", out.allowPrivate);
+  out.allowPrivate.clear();
+  for (size_t i = 0; i < allow.size(); ++i) {
+    if (!net::Cidr::parse(allow[i])) {
+      s.error("allow_private", "item " + std::to_string(i + 1) + " (\"" + allow[i] +
+                                   "\") is not a network: give an address or address/prefix, as 127.0.0.0/8 or ::1");
+      continue;
+    }
+    out.allowPrivate.push_back(allow[i]);
+  }
+  out.timeout = s.duration("timeout", out.timeout, milliseconds(10));
+  out.progressInterval = s.duration("progress_interval", out.progressInterval);
+  if (s.has("retry_schedule")) {
+    const auto items = s.stringList("retry_schedule", {});
+    std::vector<milliseconds> schedule;
+    for (size_t i = 0; i < items.size(); ++i) {
+      auto d = parseDuration(strings::trim(items[i]));
+      if (!d) {
+        s.error("retry_schedule", "item " + std::to_string(i + 1) + " (\"" + items[i] +
+                                      "\") is not a duration: give one as 500ms, 5s, 30m or 2h");
+        continue;
+      }
+      schedule.push_back(*d);
+    }
+    if (schedule.empty() && items.empty()) s.error("retry_schedule", "must list at least one wait (the first try's)");
+    if (schedule.size() > 100) s.error("retry_schedule", "lists more than 100 attempts");
+    if (!schedule.empty()) out.retrySchedule = schedule;
+  }
+  out.disableAfter = s.duration("disable_after", out.disableAfter, milliseconds(1));
+  out.ordered = s.boolean("ordered", out.ordered);
+  out.retention = s.duration("retention", out.retention, milliseconds(1000));
+  out.concurrency = static_cast<int>(s.integer("concurrency", out.concurrency, 1, 256));
+  out.secretOverlap = s.duration("secret_overlap", out.secretOverlap);
+  out.pollInterval = s.duration("poll_interval", out.pollInterval, milliseconds(10));
+  s.finish();
+}
+
+// alerts: when a connection is stale and the queue backed up.
+void readAlerts(Section s, AlertsConfig& out) {
+  using std::chrono::milliseconds;
+  if (s.has("stale_after")) out.staleAfter = s.duration("stale_after", milliseconds(0), milliseconds(1000));
+  out.backlogAfter = s.duration("backlog_after", out.backlogAfter, milliseconds(1000));
+  out.checkInterval = s.duration("check_interval", out.checkInterval, milliseconds(100));
   s.finish();
 }
 
@@ -627,6 +678,8 @@ LoadResult ConfigLoader::loadString(const std::string& yaml, const std::string& 
   readSecrets(top.section("secrets"), cfg.secrets);
   checkSession(top, cfg);
   readScheduler(top.section("scheduler"), cfg.scheduler);
+  readWebhooks(top.section("webhooks"), cfg.webhooks);
+  readAlerts(top.section("alerts"), cfg.alerts);
   readLogging(top.section("logging"), cfg.logging);
   readWorkspaces(top, cfg);
   readConnections(top, cfg);

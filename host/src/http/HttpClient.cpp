@@ -15,6 +15,7 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/Session.h>
 #include <Poco/Timespan.h>
 #include <Poco/URI.h>
@@ -138,10 +139,12 @@ namespace {
 
 // One exchange on `session`. `sent` becomes true once the request may have reached the server.
 HttpResponse exchange(Poco::Net::HTTPClientSession& session, const HttpRequest& request, const std::string& target,
-                      std::size_t maxBody, const std::string& where, bool& sent, bool& keepAlive) {
+                      const std::string& hostHeader, std::size_t maxBody, const std::string& where, bool& sent,
+                      bool& keepAlive) {
   Poco::Net::HTTPRequest out(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
   out.setKeepAlive(true);
   for (const auto& [name, value] : request.headers) out.add(name, value);
+  if (!hostHeader.empty() && !out.has(Poco::Net::HTTPRequest::HOST)) out.set(Poco::Net::HTTPRequest::HOST, hostHeader);
   if (!request.body.empty() || request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
     out.setContentLength(static_cast<std::streamsize>(request.body.size()));
   }
@@ -187,7 +190,14 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
 
   const auto timeout = request.timeout.count() > 0 ? request.timeout : options_.defaultTimeout;
   const std::string where = request.method + " " + request.url;
-  const std::string key = scheme + "://" + uri.getHost() + ":" + std::to_string(uri.getPort());
+  std::string key = scheme + "://" + uri.getHost() + ":" + std::to_string(uri.getPort());
+  if (!request.connectAddress.empty()) key += "@" + request.connectAddress;
+  // With a connect address the session knows only the address: Host names the URL's host.
+  std::string hostHeader;
+  if (!request.connectAddress.empty()) {
+    hostHeader = uri.getHost().find(':') != std::string::npos ? "[" + uri.getHost() + "]" : uri.getHost();
+    if (uri.getPort() != (scheme == "https" ? 443 : 80)) hostHeader += ":" + std::to_string(uri.getPort());
+  }
   const std::string pathEtc = uri.getPathEtc();
   const std::string target = pathEtc.empty() ? std::string("/") : pathEtc;
 
@@ -196,7 +206,19 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
     if (!lease) {
       ConnectionPool::Lease fresh;
       try {
-        if (scheme == "https") {
+        if (!request.connectAddress.empty()) {
+          // The session connects to the address given; the URL's host goes in Host (exchange),
+          // and for https in the TLS server name and the certificate check: the socket's peer
+          // host name, which the session's connect keeps when it is set.
+          if (scheme == "https") {
+            auto https = std::make_unique<Poco::Net::HTTPSClientSession>(
+                request.connectAddress, uri.getPort(), clientTlsContext(options_.caFile), pool_->tlsSession(key));
+            Poco::Net::SecureStreamSocket(https->socket()).setPeerHostName(uri.getHost());
+            fresh.session = std::move(https);
+          } else {
+            fresh.session = std::make_unique<Poco::Net::HTTPClientSession>(request.connectAddress, uri.getPort());
+          }
+        } else if (scheme == "https") {
           fresh.session = std::make_unique<Poco::Net::HTTPSClientSession>(
               uri.getHost(), uri.getPort(), clientTlsContext(options_.caFile), pool_->tlsSession(key));
         } else {
@@ -214,7 +236,8 @@ HttpResponse HttpClient::send(const HttpRequest& request) const {
     session.setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout.count()) * 1000));
     bool sent = false, keepAlive = false;
     try {
-      HttpResponse response = exchange(session, request, target, options_.maxBodyBytes, where, sent, keepAlive);
+      HttpResponse response =
+          exchange(session, request, target, hostHeader, options_.maxBodyBytes, where, sent, keepAlive);
       if (keepAlive) pool_->give(key, std::move(*lease));
       return response;
     } catch (const HttpError&) {

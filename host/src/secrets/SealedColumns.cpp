@@ -12,6 +12,7 @@ const std::vector<SealedColumn>& sealedColumns() {
   static const std::vector<SealedColumn> kColumns = {
       {"auth_credentials", "credential", "key_id", "sealed"},
       {"oauth_states", "id", "key_id", "sealed"},
+      {"webhook_secrets", "id", "key_id", "sealed"},
   };
   return kColumns;
 }

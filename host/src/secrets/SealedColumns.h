@@ -21,8 +21,8 @@ struct SealedColumn {
   std::string_view sealedColumn;  // bytea: nonce || ciphertext || tag
 };
 
-// migrations/016: auth_credentials (by credential) and oauth_states (by id). A new sealed
-// table adds its line here.
+// migrations/016: auth_credentials (by credential) and oauth_states (by id); migrations/018:
+// webhook_secrets (by id). A new sealed table adds its line here.
 const std::vector<SealedColumn>& sealedColumns();
 
 // "auth_credentials:6f1c2b1e-...": the associated data of the value in row `id`.

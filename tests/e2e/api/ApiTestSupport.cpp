@@ -1,6 +1,9 @@
 #include "ApiTestSupport.h"
 
+#include <signal.h>
+
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include <Poco/Net/SocketAddress.h>
@@ -37,11 +40,40 @@ std::string hostConfig(const std::string& conninfo, const std::filesystem::path&
 }
 
 ApiHost::ApiHost(const std::string& conninfo, HostOptions options) {
+  if (options.keyFile) {
+    const std::string keyYaml = "secrets: {key_file: \"" + (dir_ / "secret.key").string() + "\"}\n";
+    const auto keyCfg = dir_.write("keys.yaml", "database:\n  url: \"" + conninfo + "\"\n" + keyYaml);
+    auto migrated = runProgram({tributaryBinary().string(), "migrate", "--config", keyCfg.string()});
+    if (!migrated.ok()) throw std::runtime_error("migrate failed:\n" + migrated.output);
+    auto made = runProgram({tributaryBinary().string(), "secrets", "rotate-key", "--config", keyCfg.string()});
+    if (!made.ok()) throw std::runtime_error("secrets rotate-key failed:\n" + made.output);
+    options.extraYaml += keyYaml;
+  }
   config_ = dir_.write("tributary.yaml", hostConfig(conninfo, dir_ / "state", options));
+  start();
+}
+
+void ApiHost::kill() {
+  if (!serve_) return;
+  // The whole group: the worker processes die with the host, as when its machine goes.
+  ::kill(-serve_->pid(), SIGKILL);
+  serve_->signal(SIGKILL);
+  serve_->waitForExit(std::chrono::seconds(20));
+  serve_.reset();
+}
+
+void ApiHost::restart() {
+  if (serve_) serve_->stop();
+  serve_.reset();
+  std::filesystem::remove(dir_ / "ready.json");
+  start();
+}
+
+void ApiHost::start() {
   serve_ = std::make_unique<ServerProcess>(
       std::vector<std::string>{tributaryBinary().string(), "serve", "--config", config_.string(), "--port", "0",
                                "--ready-file", (dir_ / "ready.json").string()},
-      dir_ / "serve.log");
+      dir_ / "serve.log", std::map<std::string, std::string>{}, true);
   auto ready = serve_->waitForReadyFile(dir_ / "ready.json");
   if (!ready) throw std::runtime_error("serve did not start:\n" + serve_->log());
   url_ = ready->at("api_url").get<std::string>();

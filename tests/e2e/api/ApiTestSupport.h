@@ -21,6 +21,9 @@ struct HostOptions {
   int workerProcesses = 1;
   bool scheduler = false;
   std::vector<std::string> pluginDirs;  // beside the example's
+  // A key file (secrets.key_file), made before the host starts: what webhook secrets and OAuth
+  // tokens are sealed with.
+  bool keyFile = false;
 };
 
 // One `tributary serve` with its config in a temp dir; stopped (SIGTERM) when destroyed.
@@ -49,6 +52,10 @@ class ApiHost {
   std::string createToken(const std::string& workspace, const std::string& name = "") const;
   // Runs `tributary ARGS --config CONFIG`; returns exit code, stdout and stderr.
   process::RunResult cli(std::vector<std::string> args) const;
+  // SIGKILL: the host and its worker processes die at once, as in a crash.
+  void kill();
+  // Starts the host again on the same config and database (after kill() or with it running).
+  void restart();
   // Polls GET /api/workspaces/WS/sync/jobs/ID until its status is final; returns its JSON.
   Json waitForJob(const std::string& workspace, const std::string& jobId,
                   std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
@@ -56,6 +63,7 @@ class ApiHost {
  private:
   TempDir dir_;
   std::filesystem::path config_;
+  void start();
   std::unique_ptr<ServerProcess> serve_;
   std::string url_;
   std::string adminToken_;

@@ -90,7 +90,8 @@ TEST(CliSecrets, RotateStatusAndRetireOnADatabaseSharedByHosts) {
   const std::string first = secrets::KeyFile::read(keyFile).currentId();
   EXPECT_EQ(r.output, "created the key file " + keyFile.string() + " (mode 0600)\nnew key " + first +
                           " is the current key of " + keyFile.string() + "\nre-sealed 0 value(s) under " + first +
-                          ", in one transaction: auth_credentials 0, oauth_states 0\nnext: copy " + keyFile.string() +
+                          ", in one transaction: auth_credentials 0, oauth_states 0, webhook_secrets 0\nnext: copy " +
+                          keyFile.string() +
                           " to every host that shares this database (mode 600, the same file on each: "
                           "docs/operators.md, \"Secrets at rest\")\n");
   struct stat st {};
@@ -106,7 +107,7 @@ TEST(CliSecrets, RotateStatusAndRetireOnADatabaseSharedByHosts) {
                           "\nre-sealed 1 value(s) "
                           "under " +
                           second +
-                          ", in one transaction: auth_credentials 1, oauth_states 0\nkept after it "
+                          ", in one transaction: auth_credentials 1, oauth_states 0, webhook_secrets 0\nkept after it "
                           "in the file: " +
                           first + ". "),
             std::string::npos)

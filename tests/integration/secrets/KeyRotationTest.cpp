@@ -14,6 +14,7 @@
 #include "secrets/KeyRotation.h"
 #include "secrets/SealedColumns.h"
 #include "secrets/SecretError.h"
+#include "webhooks/EndpointStore.h"
 
 using namespace tributary;
 namespace fs = std::filesystem;
@@ -93,14 +94,19 @@ TEST(KeyRotation, RotateKeyResealsEveryRowOfEveryTableUnderTheNewKeyAndKeepsTheO
   for (const std::string id : {"aa01", "bb02"}) {
     plain[secrets::aadFor("oauth_states", room.state(id, "verifier-" + id))] = "verifier-" + id;
   }
+  // A webhook endpoint's signing secret, stored as the API stores it.
+  webhooks::EndpointStore(*room.ring)
+      .create(room.conn, room.workspace, {"https://93.184.215.14/h", "whsec-bytes-1", {}, "", true});
+  plain[secrets::aadFor("webhook_secrets", room.conn.exec("SELECT id FROM webhook_secrets").text(0, 0))] =
+      "whsec-bytes-1";
   const auto before = room.rows();
 
   const auto result = secrets::rotateKey(room.conn, room.keyFile);
   EXPECT_NE(result.newKeyId, oldKey);
   EXPECT_FALSE(result.createdFile);
   EXPECT_EQ(result.keptKeyIds, std::vector<std::string>{oldKey});
-  EXPECT_EQ(result.resealed,
-            (std::vector<std::pair<std::string, int64_t>>{{"auth_credentials", 3}, {"oauth_states", 2}}));
+  EXPECT_EQ(result.resealed, (std::vector<std::pair<std::string, int64_t>>{
+                                 {"auth_credentials", 3}, {"oauth_states", 2}, {"webhook_secrets", 1}}));
 
   // The file: the new key first (it seals), the old one kept after it (it opens), mode 0600.
   const auto file = secrets::KeyFile::read(room.keyFile);
@@ -152,8 +158,8 @@ TEST(KeyRotation, ARotationWhoseTransactionFailsChangesNeitherTheRowsNorTheFile)
   // Once the bad row is gone, the same rotation goes through.
   room.conn.exec("DELETE FROM oauth_states WHERE id = 'zz99'");
   const auto result = secrets::rotateKey(room.conn, room.keyFile);
-  EXPECT_EQ(result.resealed,
-            (std::vector<std::pair<std::string, int64_t>>{{"auth_credentials", 2}, {"oauth_states", 1}}));
+  EXPECT_EQ(result.resealed, (std::vector<std::pair<std::string, int64_t>>{
+                                 {"auth_credentials", 2}, {"oauth_states", 1}, {"webhook_secrets", 0}}));
 }
 
 TEST(KeyRotation, ARowSealedWithAKeyTheFileLacksStopsTheRotationAndChangesNothing) {

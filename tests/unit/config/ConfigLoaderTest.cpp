@@ -285,6 +285,19 @@ TEST(ConfigLoader, DocumentedDefaultFileEqualsTheBuiltInDefaults) {
   EXPECT_EQ(a.scheduler.leaderLease, b.scheduler.leaderLease);
   EXPECT_EQ(a.scheduler.misfireGrace, b.scheduler.misfireGrace);
   EXPECT_EQ(a.scheduler.misfire, b.scheduler.misfire);
+  EXPECT_EQ(a.webhooks.allowPrivate, b.webhooks.allowPrivate);
+  EXPECT_EQ(a.webhooks.timeout, b.webhooks.timeout);
+  EXPECT_EQ(a.webhooks.progressInterval, b.webhooks.progressInterval);
+  EXPECT_EQ(a.webhooks.retrySchedule, b.webhooks.retrySchedule);
+  EXPECT_EQ(a.webhooks.disableAfter, b.webhooks.disableAfter);
+  EXPECT_EQ(a.webhooks.ordered, b.webhooks.ordered);
+  EXPECT_EQ(a.webhooks.retention, b.webhooks.retention);
+  EXPECT_EQ(a.webhooks.concurrency, b.webhooks.concurrency);
+  EXPECT_EQ(a.webhooks.secretOverlap, b.webhooks.secretOverlap);
+  EXPECT_EQ(a.webhooks.pollInterval, b.webhooks.pollInterval);
+  EXPECT_EQ(a.alerts.staleAfter, b.alerts.staleAfter);
+  EXPECT_EQ(a.alerts.backlogAfter, b.alerts.backlogAfter);
+  EXPECT_EQ(a.alerts.checkInterval, b.alerts.checkInterval);
   EXPECT_EQ(a.logging.level, b.logging.level);
   EXPECT_EQ(a.logging.format, b.logging.format);
 }

@@ -332,12 +332,14 @@ TEST(KeyRing, ConcurrentCreatorsEndUpWithOneKey) {
   EXPECT_EQ(KeyFile::read(path).keys().size(), 1u);
 }
 
-TEST(SealedColumns, ListTheTablesOfMigration016WithTheirAssociatedData) {
-  ASSERT_EQ(sealedColumns().size(), 2u);
+TEST(SealedColumns, ListTheTablesOfMigrations016And018WithTheirAssociatedData) {
+  ASSERT_EQ(sealedColumns().size(), 3u);
   EXPECT_EQ(sealedColumns()[0].table, "auth_credentials");
   EXPECT_EQ(sealedColumns()[0].idColumn, "credential");
   EXPECT_EQ(sealedColumns()[1].table, "oauth_states");
   EXPECT_EQ(sealedColumns()[1].idColumn, "id");
+  EXPECT_EQ(sealedColumns()[2].table, "webhook_secrets");
+  EXPECT_EQ(sealedColumns()[2].idColumn, "id");
   EXPECT_EQ(aadFor(sealedColumns()[0], "6f1c"), "auth_credentials:6f1c");
   EXPECT_EQ(byteaParam(std::string("\x00\xff\x10", 3)), "\\x00ff10");
   EXPECT_EQ(fromHex("00ff10"), std::string("\x00\xff\x10", 3));
