@@ -9,6 +9,7 @@
 #include "common/Time.h"
 #include "http/HttpService.h"
 #include "secrets/SecretError.h"
+#include "webhooks/Deliveries.h"
 #include "webhooks/Destination.h"
 #include "webhooks/EndpointStore.h"
 #include "webhooks/Envelope.h"
@@ -310,35 +311,25 @@ void installWebhookRoutes(Api& api, server::Router& router) {
     // What the endpoint missed since then (it was disabled, or filtered the type out then) and
     // the outbox still holds: made into deliveries first; then every delivery since then is
     // sent again, in event order, with the ids it had.
+    // The outbox's own reader, from the workspace's first event since then up to the endpoint's
+    // cursor (past it, the fan-out makes the deliveries).
+    auto from = conn.exec(
+        "SELECT (SELECT coalesce(min(id) - 1, 0) FROM events WHERE workspace_id = $1::uuid"
+        "  AND created_at >= to_timestamp($2::bigint / 1000.0)),"
+        " (SELECT outbox_cursor FROM webhook_endpoints WHERE id = $3::uuid)",
+        call.ws().id, sinceMs, e.id);
+    const int64_t cursor = from.int64(0, 1);
+    engine::OutboxFilter filter;
+    filter.workspaceId = call.ws().id;
     int64_t created = 0;
-    for (int64_t after = 0;;) {
-      auto ev = conn.exec(
-          "SELECT id, type, workspace_id, connection_id, run_id, job_id, payload::text,"
-          " (extract(epoch from created_at) * 1000)::bigint FROM events"
-          " WHERE workspace_id = $1::uuid AND created_at >= to_timestamp($2::bigint / 1000.0) AND id > $3"
-          " AND id <= (SELECT outbox_cursor FROM webhook_endpoints WHERE id = $4::uuid) ORDER BY id LIMIT 500",
-          call.ws().id, sinceMs, after, e.id);
-      for (int i = 0; i < ev.rows(); ++i) {
-        engine::OutboxEvent o;
-        o.position = ev.int64(i, 0);
-        o.type = ev.text(i, 1);
-        o.scope = engine::EventScope{ev.optText(i, 2), ev.optText(i, 3), ev.optText(i, 4), ev.optText(i, 5)};
-        o.payload = Json::parse(ev.view(i, 6));
-        o.createdAtMs = ev.int64(i, 7);
-        after = o.position;
-        if (!e.wants(o.type)) continue;
-        created +=
-            conn.exec(
-                    "INSERT INTO webhook_deliveries (endpoint_id, message_id, event_position, event_type, job_id,"
-                    " body, created_at) VALUES ($1::uuid, $2, $3, $4, $5::uuid, $6,"
-                    " to_timestamp($7::bigint / 1000.0))"
-                    " ON CONFLICT (endpoint_id, event_position) WHERE event_position IS NOT NULL DO NOTHING"
-                    " RETURNING id",
-                    e.id, webhooks::messageIdOf(o.position), o.position, o.type, o.scope.jobId,
-                    webhooks::envelopeOf(o).dump(), o.createdAtMs)
-                .rows();
+    for (int64_t after = from.int64(0, 0); after < cursor;) {
+      auto page = engine::outbox::read(conn, after, 500, filter);
+      for (const auto& o : page.events) {
+        if (o.position > cursor) break;
+        if (o.createdAtMs >= sinceMs && e.wants(o.type)) created += webhooks::enqueueEvent(conn, e.id, o) ? 1 : 0;
       }
-      if (ev.rows() < 500) break;
+      if (page.events.size() < 500) break;
+      after = page.next;
     }
     auto requeued = conn.exec(
         "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), completed_at = NULL"

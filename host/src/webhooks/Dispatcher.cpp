@@ -12,7 +12,7 @@
 #include "engine/Outbox.h"
 #include "http/HttpError.h"
 #include "http/RetryRules.h"
-#include "webhooks/Envelope.h"
+#include "webhooks/Deliveries.h"
 #include "webhooks/Signing.h"
 
 namespace tributary::webhooks {
@@ -124,13 +124,7 @@ int Dispatcher::fanOut() {
               endpointId, *ev.scope.jobId, ev.createdAtMs, static_cast<int64_t>(cfg_.progressInterval.count()));
           if (!recent.empty()) continue;
         }
-        auto ins = conn->exec(
-            "INSERT INTO webhook_deliveries (endpoint_id, message_id, event_position, event_type, job_id, body,"
-            " created_at) VALUES ($1::uuid, $2, $3, $4, $5::uuid, $6, to_timestamp($7::bigint / 1000.0))"
-            " ON CONFLICT (endpoint_id, event_position) WHERE event_position IS NOT NULL DO NOTHING RETURNING id",
-            endpointId, messageIdOf(ev.position), ev.position, ev.type, ev.scope.jobId, envelopeOf(ev).dump(),
-            ev.createdAtMs);
-        made += ins.rows();
+        made += enqueueEvent(*conn, endpointId, ev) ? 1 : 0;
       }
       // Past every event of this page, and when the page is the last, past the other
       // workspaces' events up to the head, so that the endpoint is not behind for them.
