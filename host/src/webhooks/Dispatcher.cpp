@@ -143,8 +143,10 @@ int Dispatcher::fanOut() {
 std::optional<Dispatcher::Claimed> Dispatcher::claim() {
   auto conn = pool_->acquire();
   // Each enabled endpoint's oldest pending deliveries (one when ordered): those due and not in
-  // flight are claimable, the longest-due first. The UPDATE checks the claim again under the
-  // row's lock, so two senders never take one delivery.
+  // flight are claimable, the longest-due first. The UPDATE checks every condition again under
+  // the row's lock, on the row's newest version: a sender whose snapshot predates another's claim,
+  // attempt and record would otherwise find the delivery pending and unclaimed again and send it
+  // at once, without waiting for its retry (the CTE's rows are never checked again).
   const int perEndpoint = cfg_.ordered ? 1 : std::max(1, cfg_.concurrency / 2);
   const int64_t leaseMs = cfg_.timeout.count() * 2 + 10'000;
   auto r = conn->exec(
@@ -156,7 +158,7 @@ std::optional<Dispatcher::Claimed> Dispatcher::claim() {
       "  ORDER BY d.next_attempt_at LIMIT 1)"
       " UPDATE webhook_deliveries w SET claimed_until = now() + $2::bigint * interval '1 millisecond', claimed_by = $3"
       " FROM candidate, webhook_endpoints e"
-      " WHERE w.id = candidate.id AND e.id = w.endpoint_id AND w.status = 'pending'"
+      " WHERE w.id = candidate.id AND e.id = w.endpoint_id AND w.status = 'pending' AND w.next_attempt_at <= now()"
       "  AND (w.claimed_until IS NULL OR w.claimed_until < now())"
       " RETURNING w.id, w.endpoint_id, e.workspace_id, e.url, w.message_id, w.event_type, w.body, w.attempts",
       perEndpoint, leaseMs, hostId_);

@@ -168,6 +168,40 @@ await call('post', W + '/record-errors/replay', w1 + '/record-errors/replay', 40
 await call('post', W + '/connectors/{connector}/actions/{action}', w1 + '/connectors/example/actions/nope', 404, { body: {} });
 await call('get', W + '/connections/{connection}/oauth/authorize', w1 + '/connections/example/oauth/authorize', 409);
 
+// Webhooks: the seeds' single-webhook alias, the collection, an endpoint's log. Nothing listens
+// on the endpoints' port: their deliveries fail and wait for their retries.
+const hook = 'http://127.0.0.1:9/hook';
+const A = W + '/webhook';
+await call('get', A, w1 + '/webhook', 404);
+await call('put', A, w1 + '/webhook', 201, { body: { webhookUrl: hook } });
+await call('put', A, w1 + '/webhook', 200, { body: { webhookUrl: hook, events: ['sync.completed'] } });
+await call('put', A, w1 + '/webhook', 400, { body: { webhookUrl: 'http://169.254.169.254/latest' } });
+await call('get', A, w1 + '/webhook', 200, { token: ws1 });
+await call('post', A + '/test', w1 + '/webhook/test', 202);
+const made = await call('post', W + '/webhooks', w1 + '/webhooks', 201, { body: { url: hook, description: 'contract' } });
+await call('post', W + '/webhooks', w1 + '/webhooks', 400, { body: { url: hook, events: ['sync.nope'] } });
+await call('post', W + '/webhooks', w1 + '/webhooks', 400, { body: { url: hook, secret: 'short' } });
+await call('get', W + '/webhooks', w1 + '/webhooks', 200);
+await call('get', W + '/webhooks', w1 + '/webhooks', 404, { token: ws2 });
+const E = W + '/webhooks/{endpoint}';
+const e1 = `${w1}/webhooks/${made?.value.id}`;
+await call('get', E, e1, 200);
+await call('get', E, `${w1}/webhooks/00000000-0000-0000-0000-000000000000`, 404);
+await call('patch', E, e1, 200, { body: { description: 'changed', events: ['sync.failed'] } });
+await call('patch', E, e1, 400, { body: { enabled: 'yes' } });
+const queued = await call('post', E + '/test', e1 + '/test', 202);
+await call('get', E + '/deliveries', e1 + '/deliveries', 200, { query: '?limit=10' });
+await call('get', E + '/deliveries', e1 + '/deliveries', 400, { query: '?status=lost' });
+const redeliver = E + '/deliveries/{delivery}/redeliver';
+await call('post', redeliver, `${e1}/deliveries/${queued?.value.deliveryId}/redeliver`, 202);
+await call('post', redeliver, `${e1}/deliveries/not-a-delivery/redeliver`, 404);
+await call('post', E + '/recover', e1 + '/recover', 202, { query: '?since=2026-01-01T00:00:00Z' });
+await call('post', E + '/recover', e1 + '/recover', 400, { query: '?since=yesterday' });
+await call('patch', E, e1, 200, { body: { enabled: false } });
+await call('post', E + '/test', e1 + '/test', 409);
+await call('delete', E, e1, 200);
+await call('delete', A, w1 + '/webhook', 200);
+
 // Another workspace's token and no token, on a few routes.
 await call('get', W + '/sync/status', w1 + '/sync/status', 404, { token: ws2 });
 await call('post', W + '/sync', w1 + '/sync', 401, { token: null });
