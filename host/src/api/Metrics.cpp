@@ -136,6 +136,49 @@ void vendors(PromText& out, db::Connection& db) {
   }
 }
 
+// Outgoing webhooks (migrations/018): the endpoints, the delivery log by status, and how far
+// behind each endpoint with pending deliveries is (the age of its oldest).
+void webhooks(PromText& out, db::Connection& db) {
+  auto e =
+      db.exec("SELECT count(*) FILTER (WHERE enabled), count(*) FILTER (WHERE NOT enabled) FROM webhook_endpoints");
+  out.family("tributary_webhook_endpoints", "gauge", "Webhook endpoints, enabled or disabled.");
+  out.sample("tributary_webhook_endpoints", {{"state", "enabled"}}, e.number(0, 0));
+  out.sample("tributary_webhook_endpoints", {{"state", "disabled"}}, e.number(0, 1));
+  auto d = db.exec(
+      "SELECT s.status, count(d.id) FROM unnest(ARRAY['pending', 'succeeded', 'failed']) s(status)"
+      " LEFT JOIN webhook_deliveries d ON d.status = s.status GROUP BY 1 ORDER BY 1");
+  out.family("tributary_webhook_deliveries", "gauge",
+             "Deliveries in the log (webhooks.retention), by status: pending ones are still to be sent.");
+  for (int i = 0; i < d.rows(); ++i)
+    out.sample("tributary_webhook_deliveries", {{"status", d.text(i, 0)}}, d.number(i, 1));
+  auto lag = db.exec(
+      "SELECT w.slug, e.id, extract(epoch from now() - min(d.created_at))::float8 FROM webhook_deliveries d"
+      " JOIN webhook_endpoints e ON e.id = d.endpoint_id JOIN workspaces w ON w.id = e.workspace_id"
+      " WHERE d.status = 'pending' GROUP BY 1, 2 ORDER BY 1, 2");
+  out.family("tributary_webhook_oldest_pending_age_seconds", "gauge",
+             "Age of each endpoint's oldest pending delivery (from its event): how far behind it is.");
+  for (int i = 0; i < lag.rows(); ++i) {
+    out.sample("tributary_webhook_oldest_pending_age_seconds",
+               {{"workspace", lag.text(i, 0)}, {"endpoint", lag.text(i, 1)}}, lag.number(i, 2));
+  }
+}
+
+void serveCounters(PromText& out, const ServeCounters& c) {
+  out.family("tributary_worker_restarts_total", "counter",
+             "Worker processes this serve's supervisor restarted after they died.");
+  out.sample("tributary_worker_restarts_total", {}, static_cast<double>(c.workerRestarts));
+  out.family("tributary_webhook_attempts_total", "counter",
+             "Webhook attempts this serve sent, by outcome (delivered: a 2xx; failed: anything else).");
+  out.sample("tributary_webhook_attempts_total", {{"outcome", "delivered"}}, static_cast<double>(c.webhookDelivered));
+  out.sample("tributary_webhook_attempts_total", {{"outcome", "failed"}}, static_cast<double>(c.webhookFailedAttempts));
+  out.family("tributary_webhook_given_up_total", "counter",
+             "Deliveries this serve marked failed after the last attempt of webhooks.retry_schedule.");
+  out.sample("tributary_webhook_given_up_total", {}, static_cast<double>(c.webhookGaveUp));
+  out.family("tributary_webhook_endpoints_disabled_total", "counter",
+             "Endpoints this serve disabled (a 410, or failing for webhooks.disable_after).");
+  out.sample("tributary_webhook_endpoints_disabled_total", {}, static_cast<double>(c.webhookDisabled));
+}
+
 }  // namespace
 
 std::string ApiMetrics::methodLabel(const std::string& method) {
@@ -176,9 +219,9 @@ void ApiMetrics::render(PromText& out) const {
 }
 
 void installMetricsRoutes(Api& api, server::Router& router, std::shared_ptr<ApiMetrics> metrics,
-                          std::function<int64_t()> workerRestarts) {
+                          std::function<ServeCounters()> serve) {
   const Access access = api.cfg().api.metricsNeedToken ? Access::Admin : Access::Open;
-  api.route(router, "GET", "/metrics", access, [metrics, workerRestarts](Call& call) {
+  api.route(router, "GET", "/metrics", access, [metrics, serve](Call& call) {
     auto& db = call.db();
     PromText out;
     jobs(out, db);
@@ -187,9 +230,8 @@ void installMetricsRoutes(Api& api, server::Router& router, std::shared_ptr<ApiM
     recordErrors(out, db);
     freshness(out, db);
     vendors(out, db);
-    out.family("tributary_worker_restarts_total", "counter",
-               "Worker processes this serve's supervisor restarted after they died.");
-    out.sample("tributary_worker_restarts_total", {}, static_cast<double>(workerRestarts ? workerRestarts() : 0));
+    webhooks(out, db);
+    serveCounters(out, serve ? serve() : ServeCounters{});
     metrics->render(out);
     return Response::plain(200, out.take(), "text/plain; version=0.0.4; charset=utf-8");
   });

@@ -48,7 +48,17 @@ class ApiMetrics {
 // each, so that every host of a database shows the same figures for the queue, the runs, the
 // records, the record errors, freshness and the HTTP client's per-vendor counters (which each
 // worker process adds to http_vendor_counters at its heartbeats).
+//
+// `serve` gives what only this process counts: its supervisor's restarts and its webhook
+// dispatcher's attempts (webhooks::Dispatcher::stats).
+struct ServeCounters {
+  int64_t workerRestarts = 0;
+  int64_t webhookDelivered = 0;
+  int64_t webhookFailedAttempts = 0;
+  int64_t webhookGaveUp = 0;
+  int64_t webhookDisabled = 0;
+};
 void installMetricsRoutes(Api& api, server::Router& router, std::shared_ptr<ApiMetrics> metrics,
-                          std::function<int64_t()> workerRestarts);
+                          std::function<ServeCounters()> serve);
 
 }  // namespace tributary::api

@@ -324,10 +324,12 @@ void installWebhookRoutes(Api& api, server::Router& router) {
     int64_t created = 0;
     for (int64_t after = from.int64(0, 0); after < cursor;) {
       auto page = engine::outbox::read(conn, after, 500, filter);
-      for (const auto& o : page.events) {
+      std::vector<engine::OutboxEvent> missed;
+      for (auto& o : page.events) {
         if (o.position > cursor) break;
-        if (o.createdAtMs >= sinceMs && e.wants(o.type)) created += webhooks::enqueueEvent(conn, e.id, o) ? 1 : 0;
+        if (o.createdAtMs >= sinceMs && e.wants(o.type)) missed.push_back(std::move(o));
       }
+      created += webhooks::enqueueEvents(conn, e.id, missed);
       if (page.events.size() < 500) break;
       after = page.next;
     }

@@ -158,11 +158,18 @@ void Host::start() {
   api::installEventRoutes(*api_, *router_, events_);
   auto metrics = std::make_shared<api::ApiMetrics>();
   api::installMetricsRoutes(*api_, *router_, metrics, [this] {
-    int64_t n = 0;
+    api::ServeCounters c;
     if (supervisor_) {
-      for (const auto& c : supervisor_->children()) n += c.restarts;
+      for (const auto& child : supervisor_->children()) c.workerRestarts += child.restarts;
     }
-    return n;
+    if (webhooks_) {
+      const auto s = webhooks_->stats();
+      c.webhookDelivered = s.delivered;
+      c.webhookFailedAttempts = s.failedAttempts;
+      c.webhookGaveUp = s.gaveUp;
+      c.webhookDisabled = s.disabled;
+    }
+    return c;
   });
   // The routes hold `health` through the router's lifetime.
   router_->add("GET", "/", [health](const server::Request&) {

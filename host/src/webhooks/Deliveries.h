@@ -1,16 +1,17 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "db/Connection.h"
 #include "engine/Outbox.h"
 
 namespace tributary::webhooks {
 
-// Makes `event` a delivery to `endpointId` (its body, msg_<position>, the event's time), in the
-// caller's transaction; does nothing when the endpoint already has one for the event. The one
-// way an outbox event becomes a delivery: the dispatcher's fan-out and a recovery both use it.
-// Returns whether it made one.
-bool enqueueEvent(db::Connection& conn, const std::string& endpointId, const engine::OutboxEvent& event);
+// Makes each of `events` a delivery to `endpointId` (its body, msg_<position>, the event's
+// time), in the caller's transaction and in one statement; an event the endpoint already has a
+// delivery for is left alone. The one way outbox events become deliveries: the dispatcher's
+// fan-out and a recovery both use it. Returns how many it made.
+int enqueueEvents(db::Connection& conn, const std::string& endpointId, const std::vector<engine::OutboxEvent>& events);
 
 }  // namespace tributary::webhooks

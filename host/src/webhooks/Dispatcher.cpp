@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 
 #include "common/Log.h"
 #include "common/Strings.h"
@@ -114,18 +115,31 @@ int Dispatcher::fanOut() {
         log::warn("webhooks", "endpoint {} fell behind the outbox's retention: events before {} were pruned unsent",
                   endpointId, page.next);
       }
-      for (const auto& ev : page.events) {
+      std::vector<engine::OutboxEvent> wanted;
+      std::map<std::string, int64_t> progressKept;  // a job's latest sync.progress of this page
+      const int64_t progressMs = cfg_.progressInterval.count();
+      for (auto& ev : page.events) {
         if (!ep.enabled || !ep.wants(ev.type)) continue;
-        if (ev.type == "sync.progress" && ev.scope.jobId && cfg_.progressInterval.count() > 0) {
+        if (ev.type == "sync.progress" && ev.scope.jobId && progressMs > 0) {
+          // At most one per job per interval: against this page's, then the deliveries made.
+          auto kept = progressKept.find(*ev.scope.jobId);
+          if (kept != progressKept.end()) {
+            if (kept->second > ev.createdAtMs - progressMs) continue;
+            kept->second = ev.createdAtMs;
+            wanted.push_back(std::move(ev));
+            continue;
+          }
           auto recent = conn->exec(
               "SELECT 1 FROM webhook_deliveries WHERE endpoint_id = $1::uuid AND event_type = 'sync.progress'"
               " AND job_id = $2::uuid AND created_at > to_timestamp($3::bigint / 1000.0) - $4::bigint * interval "
               "'1 millisecond' LIMIT 1",
-              endpointId, *ev.scope.jobId, ev.createdAtMs, static_cast<int64_t>(cfg_.progressInterval.count()));
+              endpointId, *ev.scope.jobId, ev.createdAtMs, progressMs);
           if (!recent.empty()) continue;
+          progressKept[*ev.scope.jobId] = ev.createdAtMs;
         }
-        made += enqueueEvent(*conn, endpointId, ev) ? 1 : 0;
+        wanted.push_back(std::move(ev));
       }
+      made += enqueueEvents(*conn, endpointId, wanted);
       // Past every event of this page, and when the page is the last, past the other
       // workspaces' events up to the head, so that the endpoint is not behind for them.
       more = static_cast<int>(page.events.size()) == kPage;
@@ -142,29 +156,70 @@ int Dispatcher::fanOut() {
 
 std::optional<Dispatcher::Claimed> Dispatcher::claim() {
   auto conn = pool_->acquire();
-  // Each enabled endpoint's oldest pending deliveries (one when ordered): those due and not in
-  // flight are claimable, the longest-due first. The UPDATE checks every condition again under
-  // the row's lock, on the row's newest version: a sender whose snapshot predates another's claim,
-  // attempt and record would otherwise find the delivery pending and unclaimed again and send it
-  // at once, without waiting for its retry (the CTE's rows are never checked again).
-  const int perEndpoint = cfg_.ordered ? 1 : std::max(1, cfg_.concurrency / 2);
+  // Each enabled endpoint's oldest pending deliveries (one when ordered, the head): those due and
+  // not in flight are claimable, the longest-due first. The one taken is locked SKIP LOCKED, so
+  // that senders at once take different heads (they all want the longest-due one; waiting for
+  // it, all but one would find nothing and go to sleep), and its conditions are checked again on
+  // the row's newest version once locked: a sender whose snapshot predates another's claim,
+  // attempt and record would otherwise find it pending and unclaimed and send it at once, without
+  // waiting for its retry. Skipping a head never takes the delivery behind it: heads are chosen
+  // per endpoint before any lock.
   const int64_t leaseMs = cfg_.timeout.count() * 2 + 10'000;
   auto r = conn->exec(
-      "WITH candidate AS ("
-      "  SELECT d.id FROM webhook_endpoints e CROSS JOIN LATERAL ("
+      "WITH heads AS ("
+      "  SELECT d.id, d.next_attempt_at FROM webhook_endpoints e CROSS JOIN LATERAL ("
       "    SELECT d.id, d.next_attempt_at, d.claimed_until FROM webhook_deliveries d"
       "    WHERE d.endpoint_id = e.id AND d.status = 'pending' ORDER BY d.seq LIMIT $1) d"
-      "  WHERE e.enabled AND d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())"
-      "  ORDER BY d.next_attempt_at LIMIT 1)"
+      "  WHERE e.enabled AND d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())),"
+      " candidate AS ("
+      "  SELECT w.id FROM webhook_deliveries w JOIN heads h ON h.id = w.id"
+      "  WHERE w.status = 'pending' AND w.next_attempt_at <= now()"
+      "   AND (w.claimed_until IS NULL OR w.claimed_until < now())"
+      "  ORDER BY h.next_attempt_at LIMIT 1 FOR UPDATE OF w SKIP LOCKED)"
       " UPDATE webhook_deliveries w SET claimed_until = now() + $2::bigint * interval '1 millisecond', claimed_by = $3"
-      " FROM candidate, webhook_endpoints e"
-      " WHERE w.id = candidate.id AND e.id = w.endpoint_id AND w.status = 'pending' AND w.next_attempt_at <= now()"
-      "  AND (w.claimed_until IS NULL OR w.claimed_until < now())"
-      " RETURNING w.id, w.endpoint_id, e.workspace_id, e.url, w.message_id, w.event_type, w.body, w.attempts",
-      perEndpoint, leaseMs, hostId_);
+      " FROM candidate, webhook_endpoints e WHERE w.id = candidate.id AND e.id = w.endpoint_id"
+      " RETURNING w.id, w.endpoint_id, e.workspace_id, e.url, w.message_id, w.event_type, w.body, w.attempts,"
+      "  e.updated_at::text",
+      perEndpoint(), leaseMs, hostId_);
   if (r.empty()) return std::nullopt;
-  return Claimed{r.text(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3),
-                 r.text(0, 4), r.text(0, 5), r.text(0, 6), static_cast<int>(r.int64(0, 7))};
+  return Claimed{r.text(0, 0), r.text(0, 1), r.text(0, 2),
+                 r.text(0, 3), r.text(0, 4), r.text(0, 5),
+                 r.text(0, 6), r.text(0, 8), static_cast<int>(r.int64(0, 7))};
+}
+
+std::vector<std::string> Dispatcher::signingSecrets(const Claimed& d) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(secretsMu_);
+    auto it = secrets_.find(d.endpointId);
+    if (it != secrets_.end() && it->second.version == d.endpointVersion && now - it->second.read < kSecretsKept) {
+      return it->second.secrets;
+    }
+  }
+  std::vector<std::string> fresh;
+  {
+    auto conn = pool_->acquire();
+    fresh = store_.signingSecrets(*conn, d.endpointId);
+  }
+  std::lock_guard lock(secretsMu_);
+  if (secrets_.size() > 10'000) secrets_.clear();  // endpoints deleted since; bounded either way
+  secrets_[d.endpointId] = CachedSecrets{d.endpointVersion, now, fresh};
+  return fresh;
+}
+
+std::optional<std::chrono::milliseconds> Dispatcher::soonestDue() {
+  auto conn = pool_->acquire();
+  // Over the claimable heads only (the claim's own choice), so that it costs an index probe per
+  // endpoint whatever the backlog.
+  auto r = conn->exec(
+      "SELECT greatest(0, (extract(epoch from min(d.next_attempt_at) - now()) * 1000)::bigint)"
+      " FROM webhook_endpoints e CROSS JOIN LATERAL ("
+      "  SELECT d.next_attempt_at, d.claimed_until FROM webhook_deliveries d"
+      "  WHERE d.endpoint_id = e.id AND d.status = 'pending' ORDER BY d.seq LIMIT $1) d"
+      " WHERE e.enabled AND (d.claimed_until IS NULL OR d.claimed_until < now())",
+      perEndpoint());
+  if (r.empty() || r.isNull(0, 0)) return std::nullopt;
+  return std::chrono::milliseconds(r.int64(0, 0));
 }
 
 AttemptOutcome Dispatcher::attempt(const Claimed& d, const std::vector<std::string>& secrets) {
@@ -221,6 +276,28 @@ void Dispatcher::disable(db::Connection& conn, const Claimed& d, const std::stri
 
 void Dispatcher::record(const Claimed& d, const AttemptOutcome& o, std::chrono::system_clock::time_point started) {
   auto conn = pool_->acquire();
+  if (o.delivered) {
+    // The common case in one statement (one round trip, one commit): the attempt is logged
+    // whatever; the delivery succeeds only while the claim is still this sender's (one that
+    // outlived its lease was taken over), and its endpoint stops failing.
+    conn->exec(
+        "WITH done AS ("
+        "  UPDATE webhook_deliveries SET status = 'succeeded', attempts = attempts + 1, completed_at = now(),"
+        "   claimed_until = NULL, claimed_by = NULL, last_status = $5, last_error = NULL"
+        "  WHERE id = $1::uuid AND claimed_by = $7 AND status = 'pending' RETURNING endpoint_id),"
+        " logged AS ("
+        "  INSERT INTO webhook_attempts (delivery_id, attempt, started_at, latency_ms, status, response, error, host)"
+        "  VALUES ($1::uuid, (SELECT count(*) + 1 FROM webhook_attempts WHERE delivery_id = $1::uuid),"
+        "   to_timestamp($2::bigint / 1000.0), $3, $5, $6, NULL, $7)),"
+        " healthy AS ("
+        "  UPDATE webhook_endpoints SET failing_since = NULL"
+        "  WHERE id = $4::uuid AND failing_since IS NOT NULL AND EXISTS (SELECT 1 FROM done))"
+        " SELECT count(*) FROM done",
+        d.id, time::toEpochMs(started), o.latencyMs, d.endpointId, o.status, o.response, hostId_);
+    ++attempts_;
+    ++delivered_;  // a 2xx attempt, whether or not the claim was still this sender's
+    return;
+  }
   db::Transaction tx(*conn);
   // Only while the claim is still this sender's: one that outlived its lease was taken over.
   auto mine = conn->exec(
@@ -238,17 +315,6 @@ void Dispatcher::record(const Claimed& d, const AttemptOutcome& o, std::chrono::
     return;
   }
   const int attempts = static_cast<int>(mine.int64(0, 0)) + 1;
-  if (o.delivered) {
-    ++delivered_;
-    conn->exec(
-        "UPDATE webhook_deliveries SET status = 'succeeded', attempts = $2, completed_at = now(), claimed_until = NULL,"
-        " claimed_by = NULL, last_status = $3, last_error = NULL WHERE id = $1::uuid",
-        d.id, attempts, o.status);
-    conn->exec("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1::uuid AND failing_since IS NOT NULL",
-               d.endpointId);
-    tx.commit();
-    return;
-  }
   ++failedAttempts_;
   const bool last = attempts >= static_cast<int>(cfg_.retrySchedule.size());
   std::chrono::milliseconds wait{0};
@@ -281,12 +347,7 @@ bool Dispatcher::sendOne() {
   const auto started = std::chrono::system_clock::now();
   AttemptOutcome o;
   try {
-    std::vector<std::string> secrets;
-    {
-      auto conn = pool_->acquire();
-      secrets = store_.signingSecrets(*conn, d->endpointId);
-    }
-    o = attempt(*d, secrets);
+    o = attempt(*d, signingSecrets(*d));
   } catch (const std::exception& e) {
     o.error = strings::validUtf8(e.what());
   }
@@ -308,10 +369,16 @@ void Dispatcher::senderLoop() {
       log::warn("webhooks", "a delivery round failed (it is tried again): {}", e.what());
     }
     if (sent) continue;
-    // Nothing due: sleep until woken (an event, a new delivery) or the poll interval; a retry
-    // due sooner is found by the fan-out thread's wake-up at the same interval.
+    // Nothing claimable: sleep until woken (a new delivery, one due again) or until the soonest
+    // retry, within the poll interval (what another host claims and puts off is found by then).
+    auto wait = cfg_.pollInterval;
+    try {
+      if (auto due = soonestDue()) wait = std::min(wait, std::max(std::chrono::milliseconds(5), *due));
+    } catch (const std::exception& e) {
+      log::debug("webhooks", "the soonest retry could not be read ({}); waiting the poll interval", e.what());
+    }
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, cfg_.pollInterval, [&] { return stopping_ || generation_ != seen; });
+    cv_.wait_for(lock, wait, [&] { return stopping_ || generation_ != seen; });
   }
 }
 
@@ -328,26 +395,14 @@ void Dispatcher::fanOutLoop() {
         warned = false;
       }
       fanOut();
-      // The soonest retry decides how long to wait, within the poll interval.
-      auto conn = pool_->acquire();
-      auto next = conn->exec(
-          "SELECT greatest(0, (extract(epoch from min(d.next_attempt_at) - now()) * 1000)::bigint)"
-          " FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled"
-          " WHERE d.status = 'pending'");
-      conn = db::PooledConnection();
-      auto wait = cfg_.pollInterval;
-      if (!next.isNull(0, 0)) {
-        const auto due = std::chrono::milliseconds(next.int64(0, 0));
-        if (due.count() == 0) wakeSenders();
-        wait = std::min(wait, std::max(std::chrono::milliseconds(10), due));
-      }
-      auto notes = listener->waitForNotifications(wait, wakePipe_[0]);
+      auto notes = listener->waitForNotifications(cfg_.pollInterval, wakePipe_[0]);
       char buf[64];
       while (::read(wakePipe_[0], buf, sizeof buf) > 0) {
       }
+      // A delivery became sendable (here or on another host: migrations/019).
       bool deliveries = false;
       for (const auto& n : notes) deliveries = deliveries || n.channel == kWebhooksChannel;
-      if (deliveries || notes.empty()) wakeSenders();
+      if (deliveries) wakeSenders();
     } catch (const std::exception& e) {
       if (!warned) log::warn("webhooks", "the dispatcher lost the database ({}); it keeps trying", e.what());
       warned = true;

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -44,7 +46,10 @@ struct AttemptOutcome {
 //    and the delivery's next state in one statement group. With webhooks.ordered an endpoint's
 //    next delivery is claimable only when it is the oldest pending one (one in flight per
 //    endpoint); without, up to half the senders may work on one endpoint. Claims favour the
-//    longest-due delivery, so a failing endpoint, whose retries wait, never holds back another.
+//    longest-due delivery, so a failing endpoint, whose retries wait, never holds back another;
+//    senders at once take different ones (SKIP LOCKED). A sender that finds nothing sleeps until
+//    the soonest retry (within webhooks.poll_interval) or until woken by a delivery that became
+//    sendable (migrations/019's notification: a new one, or one due again).
 //
 // Memory is bounded whatever the backlog: a fan-out reads pages of kPage events; a sender holds
 // one delivery. A sync never waits for any of it: it only commits its events.
@@ -76,9 +81,24 @@ class Dispatcher {
  private:
   struct Claimed {
     std::string id, endpointId, workspaceId, url, messageId, eventType, body;
+    std::string endpointVersion;  // its updated_at: a change of secret changes it
     int attempts = 0;
   };
+  // An endpoint's signing secrets, read and unsealed at most once per kSecretsKept while the
+  // endpoint is unchanged (a rotation changes it, and is used at once); an old secret past its
+  // overlap may sign for that much longer.
+  static constexpr std::chrono::milliseconds kSecretsKept{1000};
+  struct CachedSecrets {
+    std::string version;
+    std::chrono::steady_clock::time_point read;
+    std::vector<std::string> secrets;
+  };
+  std::vector<std::string> signingSecrets(const Claimed& d);
+  // The deliveries at the head of an endpoint that may be in flight at once.
+  int perEndpoint() const { return cfg_.ordered ? 1 : std::max(1, cfg_.concurrency / 2); }
   std::optional<Claimed> claim();
+  // How long until the soonest claimable delivery is due (0: now); none when none is pending.
+  std::optional<std::chrono::milliseconds> soonestDue();
   AttemptOutcome attempt(const Claimed& d, const std::vector<std::string>& secrets);
   void record(const Claimed& d, const AttemptOutcome& o, std::chrono::system_clock::time_point started);
   // Disables the endpoint (if still enabled) and tells the workspace's other endpoints.
@@ -96,6 +116,8 @@ class Dispatcher {
   EndpointStore store_;
   http::HttpClient client_;
 
+  std::mutex secretsMu_;
+  std::map<std::string, CachedSecrets> secrets_;  // by endpoint id
   std::mutex mu_;
   std::condition_variable cv_;
   uint64_t generation_ = 0;  // bumped by each wake-up, so that a sender waiting misses none

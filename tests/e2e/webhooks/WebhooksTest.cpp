@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <map>
 #include <set>
@@ -73,6 +74,13 @@ HostOptions hostOptions(const std::string& webhooks = "") {
       " progress_interval: 0s, poll_interval: 100ms" +
       webhooks + "}\n";
   return o;
+}
+
+// The value of the sample `series` (name and labels, as /metrics writes them); NaN when absent.
+double sampleOf(const std::string& metrics, const std::string& series) {
+  const auto at = metrics.find("\n" + series + " ");
+  if (at == std::string::npos) return std::nan("");
+  return std::stod(metrics.substr(at + series.size() + 2));
 }
 
 std::vector<std::string> typesOf(const Json& log, bool onlyAnswered2xx = true) {
@@ -234,6 +242,14 @@ TEST(Webhooks, AnEndpointFailingFirstAttemptsGetsEveryEventOnceInOrderOnTheSched
     EXPECT_GE(at(1) - at(0), 190) << d.dump(2);
     EXPECT_GE(at(2) - at(1), 390) << d.dump(2);
   }
+  // /metrics: this serve's attempts by outcome, and the log by status.
+  const std::string metrics = host.call("GET", "/metrics").body;
+  const double n = static_cast<double>(answers.size());
+  EXPECT_EQ(sampleOf(metrics, "tributary_webhook_attempts_total{outcome=\"failed\"}"), 2 * n) << metrics;
+  EXPECT_EQ(sampleOf(metrics, "tributary_webhook_attempts_total{outcome=\"delivered\"}"), n) << metrics;
+  EXPECT_EQ(sampleOf(metrics, "tributary_webhook_deliveries{status=\"succeeded\"}"), n) << metrics;
+  EXPECT_EQ(sampleOf(metrics, "tributary_webhook_deliveries{status=\"pending\"}"), 0) << metrics;
+  EXPECT_EQ(sampleOf(metrics, "tributary_webhook_endpoints{state=\"enabled\"}"), 1) << metrics;
 }
 
 // EDGE-3: an endpoint that sleeps 30 s per request does not make a sync slower.
