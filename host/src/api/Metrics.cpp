@@ -138,7 +138,7 @@ void vendors(PromText& out, db::Connection& db) {
 
 // Outgoing webhooks (migrations/018): the endpoints, the delivery log by status, and how far
 // behind each endpoint with pending deliveries is (the age of its oldest).
-void webhooks(PromText& out, db::Connection& db) {
+void webhookFigures(PromText& out, db::Connection& db) {
   auto e =
       db.exec("SELECT count(*) FILTER (WHERE enabled), count(*) FILTER (WHERE NOT enabled) FROM webhook_endpoints");
   out.family("tributary_webhook_endpoints", "gauge", "Webhook endpoints, enabled or disabled.");
@@ -169,14 +169,15 @@ void serveCounters(PromText& out, const ServeCounters& c) {
   out.sample("tributary_worker_restarts_total", {}, static_cast<double>(c.workerRestarts));
   out.family("tributary_webhook_attempts_total", "counter",
              "Webhook attempts this serve sent, by outcome (delivered: a 2xx; failed: anything else).");
-  out.sample("tributary_webhook_attempts_total", {{"outcome", "delivered"}}, static_cast<double>(c.webhookDelivered));
-  out.sample("tributary_webhook_attempts_total", {{"outcome", "failed"}}, static_cast<double>(c.webhookFailedAttempts));
+  out.sample("tributary_webhook_attempts_total", {{"outcome", "delivered"}}, static_cast<double>(c.webhooks.delivered));
+  out.sample("tributary_webhook_attempts_total", {{"outcome", "failed"}},
+             static_cast<double>(c.webhooks.failedAttempts));
   out.family("tributary_webhook_given_up_total", "counter",
              "Deliveries this serve marked failed after the last attempt of webhooks.retry_schedule.");
-  out.sample("tributary_webhook_given_up_total", {}, static_cast<double>(c.webhookGaveUp));
+  out.sample("tributary_webhook_given_up_total", {}, static_cast<double>(c.webhooks.gaveUp));
   out.family("tributary_webhook_endpoints_disabled_total", "counter",
              "Endpoints this serve disabled (a 410, or failing for webhooks.disable_after).");
-  out.sample("tributary_webhook_endpoints_disabled_total", {}, static_cast<double>(c.webhookDisabled));
+  out.sample("tributary_webhook_endpoints_disabled_total", {}, static_cast<double>(c.webhooks.disabled));
 }
 
 }  // namespace
@@ -230,7 +231,7 @@ void installMetricsRoutes(Api& api, server::Router& router, std::shared_ptr<ApiM
     recordErrors(out, db);
     freshness(out, db);
     vendors(out, db);
-    webhooks(out, db);
+    webhookFigures(out, db);
     serveCounters(out, serve ? serve() : ServeCounters{});
     metrics->render(out);
     return Response::plain(200, out.take(), "text/plain; version=0.0.4; charset=utf-8");

@@ -11,6 +11,7 @@
 
 #include "api/Api.h"
 #include "api/PromText.h"
+#include "webhooks/Deliveries.h"
 
 namespace tributary::api {
 
@@ -53,10 +54,7 @@ class ApiMetrics {
 // dispatcher's attempts (webhooks::Dispatcher::stats).
 struct ServeCounters {
   int64_t workerRestarts = 0;
-  int64_t webhookDelivered = 0;
-  int64_t webhookFailedAttempts = 0;
-  int64_t webhookGaveUp = 0;
-  int64_t webhookDisabled = 0;
+  webhooks::DeliveryStats webhooks;
 };
 void installMetricsRoutes(Api& api, server::Router& router, std::shared_ptr<ApiMetrics> metrics,
                           std::function<ServeCounters()> serve);

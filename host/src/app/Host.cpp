@@ -162,13 +162,7 @@ void Host::start() {
     if (supervisor_) {
       for (const auto& child : supervisor_->children()) c.workerRestarts += child.restarts;
     }
-    if (webhooks_) {
-      const auto s = webhooks_->stats();
-      c.webhookDelivered = s.delivered;
-      c.webhookFailedAttempts = s.failedAttempts;
-      c.webhookGaveUp = s.gaveUp;
-      c.webhookDisabled = s.disabled;
-    }
+    if (webhooks_) c.webhooks = webhooks_->stats();
     return c;
   });
   // The routes hold `health` through the router's lifetime.

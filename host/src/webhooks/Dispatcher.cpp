@@ -22,6 +22,13 @@ namespace {
 
 constexpr const char* kEventsChannel = "tributary_events";
 constexpr const char* kWebhooksChannel = "tributary_webhooks";
+// The heads that may be claimed, of the claim and of the soonest-due wait alike: each enabled
+// endpoint's first $1 pending deliveries (by seq) not in flight, as rows d (id, next_attempt_at).
+constexpr const char* kClaimableHeads =
+    " FROM webhook_endpoints e CROSS JOIN LATERAL ("
+    "  SELECT d.id, d.next_attempt_at, d.claimed_until FROM webhook_deliveries d"
+    "  WHERE d.endpoint_id = e.id AND d.status = 'pending' ORDER BY d.seq LIMIT $1) d"
+    " WHERE e.enabled AND (d.claimed_until IS NULL OR d.claimed_until < now())";
 constexpr size_t kResponseKept = 1024;
 
 std::string userAgent() { return std::string("Tributary-Webhooks/") + TRIBUTARY_VERSION; }
@@ -73,7 +80,7 @@ void Dispatcher::stop() {
   }
 }
 
-Dispatcher::Stats Dispatcher::stats() const {
+DeliveryStats Dispatcher::stats() const {
   return {attempts_.load(), delivered_.load(), failedAttempts_.load(), gaveUp_.load(), disabled_.load()};
 }
 
@@ -166,20 +173,17 @@ std::optional<Dispatcher::Claimed> Dispatcher::claim() {
   // per endpoint before any lock.
   const int64_t leaseMs = cfg_.timeout.count() * 2 + 10'000;
   auto r = conn->exec(
-      "WITH heads AS ("
-      "  SELECT d.id, d.next_attempt_at FROM webhook_endpoints e CROSS JOIN LATERAL ("
-      "    SELECT d.id, d.next_attempt_at, d.claimed_until FROM webhook_deliveries d"
-      "    WHERE d.endpoint_id = e.id AND d.status = 'pending' ORDER BY d.seq LIMIT $1) d"
-      "  WHERE e.enabled AND d.next_attempt_at <= now() AND (d.claimed_until IS NULL OR d.claimed_until < now())),"
-      " candidate AS ("
-      "  SELECT w.id FROM webhook_deliveries w JOIN heads h ON h.id = w.id"
-      "  WHERE w.status = 'pending' AND w.next_attempt_at <= now()"
-      "   AND (w.claimed_until IS NULL OR w.claimed_until < now())"
-      "  ORDER BY h.next_attempt_at LIMIT 1 FOR UPDATE OF w SKIP LOCKED)"
-      " UPDATE webhook_deliveries w SET claimed_until = now() + $2::bigint * interval '1 millisecond', claimed_by = $3"
-      " FROM candidate, webhook_endpoints e WHERE w.id = candidate.id AND e.id = w.endpoint_id"
-      " RETURNING w.id, w.endpoint_id, e.workspace_id, e.url, w.message_id, w.event_type, w.body, w.attempts,"
-      "  e.updated_at::text",
+      std::string("WITH heads AS (SELECT d.id, d.next_attempt_at") + kClaimableHeads +
+          " AND d.next_attempt_at <= now()),"
+          " candidate AS ("
+          "  SELECT w.id FROM webhook_deliveries w JOIN heads h ON h.id = w.id"
+          "  WHERE w.status = 'pending' AND w.next_attempt_at <= now()"
+          "   AND (w.claimed_until IS NULL OR w.claimed_until < now())"
+          "  ORDER BY h.next_attempt_at LIMIT 1 FOR UPDATE OF w SKIP LOCKED)"
+          " UPDATE webhook_deliveries w SET claimed_until = now() + $2::bigint * interval '1 millisecond', claimed_by = $3"
+          " FROM candidate, webhook_endpoints e WHERE w.id = candidate.id AND e.id = w.endpoint_id"
+          " RETURNING w.id, w.endpoint_id, e.workspace_id, e.url, w.message_id, w.event_type, w.body, w.attempts,"
+          "  e.updated_at::text",
       perEndpoint(), leaseMs, hostId_);
   if (r.empty()) return std::nullopt;
   return Claimed{r.text(0, 0), r.text(0, 1), r.text(0, 2),
@@ -212,11 +216,8 @@ std::optional<std::chrono::milliseconds> Dispatcher::soonestDue() {
   // Over the claimable heads only (the claim's own choice), so that it costs an index probe per
   // endpoint whatever the backlog.
   auto r = conn->exec(
-      "SELECT greatest(0, (extract(epoch from min(d.next_attempt_at) - now()) * 1000)::bigint)"
-      " FROM webhook_endpoints e CROSS JOIN LATERAL ("
-      "  SELECT d.next_attempt_at, d.claimed_until FROM webhook_deliveries d"
-      "  WHERE d.endpoint_id = e.id AND d.status = 'pending' ORDER BY d.seq LIMIT $1) d"
-      " WHERE e.enabled AND (d.claimed_until IS NULL OR d.claimed_until < now())",
+      std::string("SELECT greatest(0, (extract(epoch from min(d.next_attempt_at) - now()) * 1000)::bigint)") +
+          kClaimableHeads,
       perEndpoint());
   if (r.empty() || r.isNull(0, 0)) return std::nullopt;
   return std::chrono::milliseconds(r.int64(0, 0));

@@ -16,6 +16,7 @@
 #include "db/Pool.h"
 #include "http/HttpClient.h"
 #include "secrets/KeyRing.h"
+#include "webhooks/Deliveries.h"
 #include "webhooks/Destination.h"
 #include "webhooks/EndpointStore.h"
 
@@ -69,14 +70,7 @@ class Dispatcher {
   // Claims and attempts one due delivery; false when none was due.
   bool sendOne();
 
-  struct Stats {
-    int64_t attempts = 0;
-    int64_t delivered = 0;
-    int64_t failedAttempts = 0;
-    int64_t gaveUp = 0;
-    int64_t disabled = 0;
-  };
-  Stats stats() const;
+  DeliveryStats stats() const;
 
  private:
   struct Claimed {

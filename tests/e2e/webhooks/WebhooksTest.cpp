@@ -93,6 +93,23 @@ std::vector<std::string> typesOf(const Json& log, bool onlyAnswered2xx = true) {
   return out;
 }
 
+// An endpoint of ws1 made over the API to the receiver's `name` (with `fields` beside its url),
+// whose generated secret and `answers` (status, failFirst, sleepMs, ...) the receiver is given.
+struct Made {
+  std::string id, secret;
+};
+Made endpointTo(ApiHost& host, const Receiver& rx, const std::string& name, Json answers = Json::object(),
+                Json fields = Json::object()) {
+  fields["url"] = rx.url(name);
+  auto created = host.admin("POST", "/api/workspaces/ws1/webhooks", fields.dump());
+  if (created.status != 201) throw std::runtime_error("creating the endpoint " + name + " failed: " + created.body);
+  const Json j = created.json();
+  Made m{j["id"], j["secret"]};
+  answers["secret"] = m.secret;
+  rx.configure(name, answers);
+  return m;
+}
+
 size_t countOf(const Json& log, const std::string& type) {
   size_t n = 0;
   for (const auto& e : log) n += e["body"]["type"] == type && e["answered"].get<int>() / 100 == 2;
@@ -204,11 +221,7 @@ TEST(Webhooks, AnEndpointFailingFirstAttemptsGetsEveryEventOnceInOrderOnTheSched
   test::TestDatabase db;
   Receiver rx;
   ApiHost host(db, hostOptions());
-  auto created = host.admin("POST", "/api/workspaces/ws1/webhooks", Json{{"url", rx.url("flaky")}}.dump());
-  ASSERT_EQ(created.status, 201) << created.body;
-  const std::string eid = created.json()["id"];
-  rx.configure("flaky",
-               {{"secret", created.json()["secret"].get<std::string>()}, {"failFirst", 2}, {"failStatus", 500}});
+  const std::string eid = endpointTo(host, rx, "flaky", {{"failFirst", 2}, {"failStatus", 500}}).id;
 
   auto s = host.admin("POST", "/api/workspaces/ws1/connectors/example/sync");
   ASSERT_EQ(s.status, 202);
@@ -269,9 +282,7 @@ TEST(Webhooks, AnEndpointThatSleepsNeverSlowsASync) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
   };
   const auto without = timed();
-  auto created = host.admin("POST", "/api/workspaces/ws1/webhooks", Json{{"url", rx.url("sleepy")}}.dump());
-  ASSERT_EQ(created.status, 201);
-  rx.configure("sleepy", {{"secret", created.json()["secret"].get<std::string>()}, {"sleepMs", 30000}});
+  endpointTo(host, rx, "sleepy", {{"sleepMs", 30000}});
   const auto with = timed();
   EXPECT_LT(with, without * 2 + 1500) << "without a webhook " << without << " ms, with a sleeping one " << with
                                       << " ms";
@@ -287,10 +298,7 @@ TEST(Webhooks, EveryEventArrivesAfterTheReceiverWasDownAndTheHostKilledMidDelive
   Receiver rx;
   ApiHost host(db, hostOptions(", retry_schedule: [0, 300ms, 300ms, 300ms, 300ms, 300ms, 300ms, 300ms, 300ms, 1s,"
                                " 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s, 1s]"));
-  auto created = host.admin("POST", "/api/workspaces/ws1/webhooks", Json{{"url", rx.url("down")}}.dump());
-  ASSERT_EQ(created.status, 201);
-  const std::string secret = created.json()["secret"];
-  rx.configure("down", {{"secret", secret}, {"status", 503}});
+  const std::string secret = endpointTo(host, rx, "down", {{"status", 503}}).secret;
 
   auto s = host.admin("POST", "/api/workspaces/ws1/connectors/example/sync");
   ASSERT_EQ(s.status, 202);
@@ -330,13 +338,9 @@ TEST(Webhooks, A410DisablesTheEndpointAndTheOthersAreTold) {
   test::TestDatabase db;
   Receiver rx;
   ApiHost host(db, hostOptions());
-  auto gone = host.admin("POST", "/api/workspaces/ws1/webhooks", Json{{"url", rx.url("gone")}}.dump());
-  auto other = host.admin("POST", "/api/workspaces/ws1/webhooks", Json{{"url", rx.url("other")}}.dump());
-  ASSERT_EQ(gone.status, 201);
-  ASSERT_EQ(other.status, 201);
-  rx.configure("gone", {{"secret", gone.json()["secret"].get<std::string>()}, {"status", 410}});
-  rx.configure("other", {{"secret", other.json()["secret"].get<std::string>()}});
-  const std::string eid = gone.json()["id"];
+  const Made gone = endpointTo(host, rx, "gone", {{"status", 410}});
+  endpointTo(host, rx, "other");
+  const std::string eid = gone.id;
   ASSERT_EQ(host.admin("POST", "/api/workspaces/ws1/webhooks/" + eid + "/test").status, 202);
   auto log = rx.waitFor("other", [](const Json& l) { return countOf(l, "webhook.endpoint_disabled") == 1; });
   const Json& told = log.back()["body"];
@@ -354,11 +358,9 @@ TEST(Webhooks, DisableAfterThenRedeliveryAndRecoverySendAgainWithTheSameIds) {
   test::TestDatabase db;
   Receiver rx;
   ApiHost host(db, hostOptions(", disable_after: 1s"));
-  auto created = host.admin("POST", "/api/workspaces/ws1/webhooks", Json{{"url", rx.url("broken")}}.dump());
-  ASSERT_EQ(created.status, 201);
-  const std::string eid = created.json()["id"];
-  const std::string secret = created.json()["secret"];
-  rx.configure("broken", {{"secret", secret}, {"status", 500}});
+  const Made broken = endpointTo(host, rx, "broken", {{"status", 500}});
+  const std::string& eid = broken.id;
+  const std::string& secret = broken.secret;
   const std::string since = time::iso8601(time::Clock::now() - std::chrono::seconds(1));
   auto s = host.admin("POST", "/api/workspaces/ws1/connectors/example/sync");
   ASSERT_EQ(s.status, 202);
@@ -419,11 +421,7 @@ TEST(Webhooks, EventsOfWhileAnEndpointWasDisabledArriveByARecovery) {
   test::TestDatabase db;
   Receiver rx;
   ApiHost host(db, hostOptions());
-  auto created =
-      host.admin("POST", "/api/workspaces/ws1/webhooks", Json{{"url", rx.url("away")}, {"enabled", false}}.dump());
-  ASSERT_EQ(created.status, 201) << created.body;
-  const std::string eid = created.json()["id"];
-  rx.configure("away", {{"secret", created.json()["secret"].get<std::string>()}});
+  const std::string eid = endpointTo(host, rx, "away", Json::object(), {{"enabled", false}}).id;
   const std::string since = time::iso8601(time::Clock::now() - std::chrono::seconds(1));
   auto s = host.admin("POST", "/api/workspaces/ws1/connectors/example/sync");
   ASSERT_EQ(s.status, 202);
@@ -463,10 +461,7 @@ TEST(Webhooks, ADestinationNoLongerAllowedIsRefusedAtDeliveryNamingItsAddress) {
   test::TestDatabase db;
   Receiver rx;
   ApiHost host(db, hostOptions());
-  auto created = host.admin("POST", "/api/workspaces/ws1/webhooks", Json{{"url", rx.url("moved")}}.dump());
-  ASSERT_EQ(created.status, 201) << created.body;
-  const std::string eid = created.json()["id"];
-  rx.configure("moved", {{"secret", created.json()["secret"].get<std::string>()}});
+  const std::string eid = endpointTo(host, rx, "moved").id;
   host.kill();
   const auto config = host.dir() / "tributary.yaml";
   std::string yaml = files::readFile(config);
