@@ -163,6 +163,16 @@ void webhookFigures(PromText& out, db::Connection& db) {
   }
 }
 
+// The alerts on now (app/Alerts.h): one row per episode, whichever host raised it.
+void alertsOn(PromText& out, db::Connection& db) {
+  auto r = db.exec(
+      "SELECT k.kind, count(a.kind) FROM unnest(ARRAY['queue.backlog', 'sync.stale']) k(kind)"
+      " LEFT JOIN alerts a ON a.kind = k.kind GROUP BY 1 ORDER BY 1");
+  out.family("tributary_alerts_active", "gauge",
+             "Alerts on now, by type: sync.stale per connection, queue.backlog per workspace and for the host.");
+  for (int i = 0; i < r.rows(); ++i) out.sample("tributary_alerts_active", {{"type", r.text(i, 0)}}, r.number(i, 1));
+}
+
 void serveCounters(PromText& out, const ServeCounters& c) {
   out.family("tributary_worker_restarts_total", "counter",
              "Worker processes this serve's supervisor restarted after they died.");
@@ -232,6 +242,7 @@ void installMetricsRoutes(Api& api, server::Router& router, std::shared_ptr<ApiM
     freshness(out, db);
     vendors(out, db);
     webhookFigures(out, db);
+    alertsOn(out, db);
     serveCounters(out, serve ? serve() : ServeCounters{});
     metrics->render(out);
     return Response::plain(200, out.take(), "text/plain; version=0.0.4; charset=utf-8");

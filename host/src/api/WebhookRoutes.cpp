@@ -24,9 +24,17 @@ using sql::iso;
 using sql::opt;
 
 // The events an endpoint may ask for.
-const std::vector<std::string> kEventTypes = {
-    "sync.started",   "sync.progress", "sync.waiting", "sync.completed", "sync.failed",
-    "sync.cancelled", "job.discarded", "sync.stale",   "queue.backlog",  "webhook.endpoint_disabled"};
+const std::vector<std::string> kEventTypes = {"sync.started",
+                                              "sync.progress",
+                                              "sync.waiting",
+                                              "sync.completed",
+                                              "sync.failed",
+                                              "sync.cancelled",
+                                              "job.discarded",
+                                              "sync.stale",
+                                              "queue.backlog",
+                                              "alert.resolved",
+                                              "webhook.endpoint_disabled"};
 
 std::shared_ptr<const secrets::KeyRing> ringOf(Api& api) {
   try {

@@ -1,6 +1,7 @@
 #include "app/Maintenance.h"
 
 #include "api/Tokens.h"
+#include "app/Alerts.h"
 #include "common/Log.h"
 #include "db/AdvisoryLocks.h"
 #include "engine/Outbox.h"
@@ -15,6 +16,7 @@ Maintenance::Maintenance(std::string conninfo, std::shared_ptr<db::Pool> pool, s
       syncCfg_(cfg.sync),
       apiCfg_(cfg.api),
       webhooksCfg_(cfg.webhooks),
+      alertsCfg_(cfg.alerts),
       election_(std::move(conninfo), std::move(hostId), cfg.queue.lease, db::advisory::kMaintenanceLeader,
                 "maintenance") {}
 
@@ -88,6 +90,18 @@ void Maintenance::runOnce(bool prune) {
   }
 }
 
+void Maintenance::checkAlerts() {
+  try {
+    auto conn = pool_->acquire();
+    const auto report = alerts::check(*conn, alertsCfg_);
+    if (report.raised || report.resolved) {
+      log::info("maintenance", "alerts: {} raised, {} resolved, {} on", report.raised, report.resolved, report.active);
+    }
+  } catch (const std::exception& e) {
+    log::warn("maintenance", "checking for alerts failed: {}; trying again in alerts.check_interval", e.what());
+  }
+}
+
 bool Maintenance::keepLead() {
   if (!election_.leading()) return true;  // a round run by hand (tests), not as the leader
   try {
@@ -119,9 +133,11 @@ void Maintenance::loop() {
   // A round every queue.rescue_interval, but the lead is checked (its session speaks) at least
   // three times a lease whatever that interval, and before every round: a host whose session
   // ended does no round as if it still led.
-  const milliseconds tick = std::max(milliseconds(1), std::min(queueCfg_.rescueInterval, queueCfg_.lease / 3));
+  const milliseconds tick =
+      std::max(milliseconds(1), std::min({queueCfg_.rescueInterval, queueCfg_.lease / 3, alertsCfg_.checkInterval}));
   auto nextRound = Clock::now();
   auto nextPrune = Clock::now() + std::chrono::minutes(1);
+  auto nextAlerts = Clock::now();
   bool wasLeading = false;
   std::unique_lock lock(mu_);
   while (!stopping_) {
@@ -141,6 +157,10 @@ void Maintenance::loop() {
       if (prune) nextPrune = Clock::now() + std::chrono::hours(1);
       runOnce(prune);
       keepLead();
+    }
+    if (leading && Clock::now() >= nextAlerts && election_.leading()) {
+      nextAlerts = Clock::now() + alertsCfg_.checkInterval;
+      checkAlerts();
     }
     lock.lock();
     cv_.wait_for(lock, tick, [this] { return stopping_; });

@@ -19,7 +19,8 @@ namespace tributary::app {
 // leader; another host takes over when it goes) rescues jobs whose leases expired (every
 // queue.rescue_interval), marks jobs that no running worker can run (say so in their status),
 // forgets workers gone silent, and once an hour prunes finished jobs past queue.retention and
-// events past sync.event_retention. Worker processes under a serve do none of it themselves.
+// events past sync.event_retention, and raises the alerts (sync.stale, queue.backlog) every
+// alerts.check_interval. Worker processes under a serve do none of it themselves.
 class Maintenance {
  public:
   Maintenance(std::string conninfo, std::shared_ptr<db::Pool> pool, std::shared_ptr<queue::JobQueue> queue,
@@ -31,6 +32,9 @@ class Maintenance {
   bool leading() const { return election_.leading(); }
   // One round now, as the leader would do it (tests): rescue, unrunnable jobs, workers, pruning.
   void runOnce(bool prune = true);
+  // The alerts' look (app/Alerts.h), done by the leader every alerts.check_interval; errors are
+  // logged, and the next look tries again.
+  void checkAlerts();
 
  private:
   void loop();
@@ -45,6 +49,7 @@ class Maintenance {
   config::SyncConfig syncCfg_;
   config::ApiConfig apiCfg_;
   config::WebhooksConfig webhooksCfg_;
+  config::AlertsConfig alertsCfg_;
   scheduler::LeaderElection election_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -188,7 +188,7 @@ TEST(WorkerProcesses, AJobThatIgnoresItsTimeoutHasItsWorkerKilledAndOthersGoOn) 
       },
       seconds(30)))
       << host.log();
-  EXPECT_EQ(q.job(other).attempts, 1);
+  EXPECT_EQ(q.job(other).attempts, 1) << q.job(other).toJson().dump(2) << host.log();
 }
 
 TEST(WorkerProcesses, CancellingARunningJobStopsItPromptly) {

@@ -491,6 +491,45 @@ TEST(Webhooks, ADestinationNoLongerAllowedIsRefusedAtDeliveryNamingItsAddress) {
 }
 
 // EDGE-2 and the private-address refusals, at the API.
+// Alerts: a scheduled connection without a success for alerts.stale_after reaches the endpoint
+// as sync.stale, once however many looks see it stale, and its next success as alert.resolved;
+// /metrics counts the alert while it is on.
+TEST(Webhooks, AStaleConnectionArrivesAsSyncStaleOnceAndItsNextSuccessAsAlertResolved) {
+  test::TestDatabase db;
+  Receiver rx;
+  HostOptions o = hostOptions();
+  o.extraYaml =
+      "  - {workspace: ws1, name: yearly, connector: tributary.example, schedule: '0 0 1 1 *',"
+      " settings: {records: 10, page_size: 5}}\n" +
+      o.extraYaml + "alerts: {stale_after: 1h, check_interval: 100ms}\n";
+  ApiHost host(db, o);
+  endpointTo(host, rx, "alerts", Json::object(), {{"events", {"sync.stale", "alert.resolved"}}});
+  // Made two hours ago, as far as the host can tell, and never synced.
+  db::Connection conn(db.conninfo());
+  const std::string id =
+      conn.exec(
+              "UPDATE connections SET created_at = now() - interval '2 hours' WHERE name = 'yearly' RETURNING id::text")
+          .text(0, 0);
+  auto log = rx.waitFor("alerts", [](const Json& l) { return countOf(l, "sync.stale") >= 1; });
+  ASSERT_EQ(countOf(log, "sync.stale"), 1u) << log.dump(2);
+  const Json data = log[0]["body"]["data"];
+  EXPECT_EQ(data["connection"], "yearly") << data.dump();
+  EXPECT_EQ(data["connectionId"], id) << data.dump();
+  EXPECT_TRUE(data["lastSuccessAt"].is_null()) << data.dump();
+  EXPECT_EQ(data["staleAfterSeconds"].get<double>(), 3600.0) << data.dump();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // five more looks
+  EXPECT_EQ(sampleOf(host.call("GET", "/metrics").body, "tributary_alerts_active{type=\"sync.stale\"}"), 1);
+
+  auto s = host.admin("POST", "/api/workspaces/ws1/connectors/yearly/sync");
+  ASSERT_EQ(s.status, 202) << s.body;
+  EXPECT_EQ(host.waitForJob("ws1", s.json()["jobId"])["status"], "completed");
+  log = rx.waitFor("alerts", [](const Json& l) { return countOf(l, "alert.resolved") >= 1; });
+  EXPECT_EQ(typesOf(log), (std::vector<std::string>{"sync.stale", "alert.resolved"})) << log.dump(2);
+  EXPECT_EQ(log.back()["body"]["data"]["alert"], "sync.stale");
+  EXPECT_EQ(sampleOf(host.call("GET", "/metrics").body, "tributary_alerts_active{type=\"sync.stale\"}"), 0);
+  expectAllVerified(log);
+}
+
 TEST(Webhooks, BadAndPrivateDestinationsAreRefusedNamingTheField) {
   test::TestDatabase db;
   HostOptions o;

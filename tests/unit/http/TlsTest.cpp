@@ -229,6 +229,34 @@ TEST_F(tls, PlainHttpPortIsTransientAndSaysSo) {
   EXPECT_NE(message.find("(is it a plain http port?)"), std::string::npos) << message;
 }
 
+// A connect address (what a webhook delivery uses: the address its destination check passed)
+// is where the connection goes, while the certificate is checked for the URL's host:
+// wrong.example resolves nowhere, and its certificate is good for it and for nothing else.
+TEST_F(tls, AConnectAddressIsWhereItConnectsAndTheCertificateIsCheckedForTheUrlsHost) {
+  auto server = serve(certs().wrongHost);
+  HttpRequest request;
+  request.method = "POST";
+  request.url = url("wrong.example", *server) + "hook";
+  request.connectAddress = "127.0.0.1";
+  request.body = "{}";
+  request.timeout = std::chrono::milliseconds(5000);
+  auto response = HttpClient(trustingTestCa()).send(request);
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "ok");
+
+  // The same address under a name the certificate is not for: refused, naming that name.
+  request.url = url("localhost", *server) + "hook";
+  try {
+    HttpClient(trustingTestCa()).send(request);
+    ADD_FAILURE() << "a certificate for wrong.example was accepted for localhost";
+  } catch (const HttpError& e) {
+    EXPECT_EQ(e.kind(), HttpError::Kind::Certificate);
+    EXPECT_NE(std::string(e.what()).find("does not match the host name 'localhost' (it is for wrong.example)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 // For the connection pool: a new session to the same server resumes the last connection's TLS
 // session, and the one after resumes the newest.
 TEST_F(tls, NewSessionResumesTheLastConnectionsTlsSession) {
