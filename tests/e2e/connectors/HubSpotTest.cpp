@@ -69,7 +69,8 @@ struct Room {
     if (!serve->waitForReadyFile(readyFile)) throw std::runtime_error("serve did not start:\n" + serve->log());
   }
 
-  std::string sync(const std::string& mode) {
+  std::string sync(const std::string& mode) { return syncJob(mode).id; }
+  queue::Job syncJob(const std::string& mode) {
     queue::EnqueueRequest r;
     r.kind = "sync";
     auto c = q.pool->acquire();
@@ -80,7 +81,7 @@ struct Room {
     const std::string id = q.queue->enqueue(r).jobId;
     auto job = waitJob(q, id, seconds(large() ? 900 : 240), serve->log());
     EXPECT_EQ(job.status, queue::JobStatus::Completed) << job.toJson().dump(2) << serve->log();
-    return id;
+    return job;
   }
 
   Json admin(const std::string& method, const std::string& path, const Json& body = Json::object()) {
@@ -222,6 +223,66 @@ TEST(HubSpot, TwelveThousandRecordsSharingOneTimestampAreAllRead) {
   room.expectGroundTruth("after 12,000 changes at one timestamp");
   const Json meta = runMetadata(room.q, id);
   EXPECT_NE(meta.dump().find("hubspot_timestamp_splits"), std::string::npos) << meta.dump(2);
+}
+
+// EDGE-5: an incremental with nothing changed at the vendor writes nothing and reads one search
+// page per stream.
+TEST(HubSpot, AnIncrementalWithNoChangesWritesNothing) {
+  Room room(2000);
+  room.sync("initial");
+  const int64_t before = room.requestsOf("/crm/v3/objects");
+  const auto job = room.syncJob("incremental");
+  room.expectGroundTruth("after an incremental of no changes");
+  auto c = room.q.pool->acquire();
+  auto r = c->exec("SELECT metadata FROM sync_runs WHERE job_id = $1::uuid", job.id);
+  ASSERT_EQ(r.rows(), 1);
+  const Json meta = Json::parse(r.view(0, 0));
+  EXPECT_EQ(meta["totals"].value("inserted", -1), 0) << meta.dump(2);
+  EXPECT_EQ(meta["totals"].value("updated", -1), 0) << meta.dump(2);
+  // The check's one call, and per stream the archived listing (one page) and one search page.
+  EXPECT_EQ(room.requestsOf("/crm/v3/objects") - before, 7) << describe(room.sim.requests("/crm"));
+}
+
+// MW-2 and 5xx: 429s (with Retry-After) and server errors on the list and the search are waited
+// out and retried by the host; the run ends equal to the ground truth and counts the 429s.
+TEST(HubSpot, RateLimitsAndServerErrorsAreWaitedOutAndNothingIsLost) {
+  Room room(2000);
+  room.sim.addFaults(
+      Json::array({{{"kind", "rate_limit"}, {"path", "/crm/v3/objects/deals"}, {"count", 3}},
+                   {{"kind", "server_error"}, {"status", 503}, {"path", "/crm/v3/objects/contacts"}, {"count", 2}}}));
+  const auto first = room.syncJob("initial");
+  room.expectGroundTruth("after an initial through 429s and 503s");
+  EXPECT_EQ(first.attempts, 1) << "waited out inside the attempt";
+  room.admin("POST", "/clock/advance", {{"seconds", 3600}});
+  room.admin("POST", "/records/companies/modify", {{"count", 300}});
+  room.sim.addFaults(Json::array(
+      {{{"kind", "rate_limit"}, {"path", "/crm/v3/objects/companies/search"}, {"count", 2}},
+       {{"kind", "server_error"}, {"status", 502}, {"path", "/crm/v3/objects/companies/search"}, {"count", 1}}}));
+  const auto second = room.syncJob("incremental");
+  room.expectGroundTruth("after an incremental through 429s and a 502");
+  const Json meta = runMetadata(room.q, second.id);
+  EXPECT_EQ(meta.value("http_429s", int64_t{-1}), 2) << meta.dump(2);
+}
+
+// INT-4: the credentials refused (401) for the first attempts, then accepted again: the job
+// retries with an error naming the problem, then succeeds with everything.
+TEST(HubSpot, CredentialsRefusedThenRestoredRetryThenSucceed) {
+  Room room(500);
+  room.sim.addFaults(Json::array(
+      {{{"kind", "respond"},
+        {"status", 401},
+        {"count", 2},
+        {"path", "/crm/v3/objects"},
+        {"body",
+         R"({"status":"error","message":"Authentication credentials not found.","category":"INVALID_AUTHENTICATION","correlationId":"c1"})"}}}));
+  const auto job = room.syncJob("initial");
+  room.expectGroundTruth("after the credentials came back");
+  EXPECT_EQ(job.attempts, 3) << job.toJson().dump(2);
+  ASSERT_GE(job.errors.size(), 2u) << job.toJson().dump(2);
+  const std::string first = job.errors[0].dump();
+  EXPECT_NE(first.find("401 INVALID_AUTHENTICATION: Authentication credentials not found."), std::string::npos)
+      << first;
+  EXPECT_NE(first.find("check the private app token"), std::string::npos) << first;
 }
 
 }  // namespace hubspot_test
