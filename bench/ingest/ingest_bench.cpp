@@ -1,6 +1,7 @@
 // The Tributary side of bench/ingest/run, and its PostgreSQL references.
-//   tributary-ingest-bench sync CONNINFO CONFIG MODE
-//     enqueues one sync of the `deals` stream of connection bench/example and runs it in a
+//   tributary-ingest-bench sync CONNINFO CONFIG MODE [CONNECTION STREAM]
+//     enqueues one sync of the `deals` stream of connection bench/example (or of STREAM of
+//     CONNECTION: bench/connectors/run runs tributary.hubspot so) and runs it in a
 //     `tributary worker --once` process: the real path (worker, example plugin, ABI emit,
 //     COPY-staged upsert). Prints {"records", "seconds", "rps", "rss_mb"}; rss_mb is the
 //     worker's peak resident set (ru_maxrss), so run one measurement per invocation.
@@ -31,7 +32,8 @@ namespace {
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-int sync(const std::string& conninfo, const std::filesystem::path& cfgFile, const std::string& mode) {
+int sync(const std::string& conninfo, const std::filesystem::path& cfgFile, const std::string& mode,
+         const std::string& connection = "example", const std::string& stream = "deals") {
   auto loaded = config::ConfigLoader().loadFile(cfgFile);
   if (!loaded.ok()) {
     std::cerr << loaded.diagnostics.format();
@@ -41,7 +43,11 @@ int sync(const std::string& conninfo, const std::filesystem::path& cfgFile, cons
   db::Migrator(conn, std::filesystem::path(TRIBUTARY_SOURCE_DIR) / "migrations").apply();
   auto registry = app::loadPlugins(loaded.config, true);
   app::syncConfigToDatabase(conn, loaded.config, registry);
-  auto ids = conn.exec("SELECT c.id, c.workspace_id FROM connections c WHERE c.name = 'example'");
+  auto ids = conn.exec("SELECT c.id, c.workspace_id FROM connections c WHERE c.name = $1", connection);
+  if (ids.empty()) {
+    std::cerr << "no connection " << connection << " in " << cfgFile << "\n";
+    return 1;
+  }
   config::PoolConfig pc;
   auto pool = std::make_shared<db::Pool>(conninfo, pc);
   queue::JobQueue q(pool, loaded.config.queue);
@@ -49,7 +55,7 @@ int sync(const std::string& conninfo, const std::filesystem::path& cfgFile, cons
   r.kind = "sync";
   r.connectionId = ids.text(0, 0);
   r.workspaceId = ids.text(0, 1);
-  r.payload = Json{{"mode", mode}, {"streams", {"deals"}}};
+  r.payload = Json{{"mode", mode}, {"streams", {stream}}};
   auto job = q.enqueue(r);
   const auto started = Clock::now();
   process::SpawnOptions o;
@@ -65,7 +71,7 @@ int sync(const std::string& conninfo, const std::filesystem::path& cfgFile, cons
     std::cerr << "the sync did not complete: " << (j ? j->toJson().dump(2) : std::string("no job")) << "\n";
     return 1;
   }
-  const int64_t records = j->result["streams"]["deals"]["counts"]["records"];
+  const int64_t records = j->result["streams"][stream]["counts"]["records"];
   std::cout << Json{{"mode", mode},
                     {"records", records},
                     {"seconds", secs},
@@ -73,7 +79,7 @@ int sync(const std::string& conninfo, const std::filesystem::path& cfgFile, cons
                     {"rss_mb", static_cast<double>(ru.ru_maxrss) / 1024.0},
                     {"worker_cpu_seconds", static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
                                                static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6},
-                    {"counts", j->result["streams"]["deals"]["counts"]}}
+                    {"counts", j->result["streams"][stream]["counts"]}}
                    .dump()
             << std::endl;
   return 0;
@@ -145,11 +151,13 @@ int main(int argc, char** argv) {
   try {
     std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "sync" && argc == 5) return sync(argv[2], argv[3], argv[4]);
+    if (mode == "sync" && argc == 7) return sync(argv[2], argv[3], argv[4], argv[5], argv[6]);
     if (mode == "references" && argc == 4) return references(argv[2], argv[3]);
   } catch (const std::exception& e) {
     std::cerr << "tributary-ingest-bench: " << e.what() << "\n";
     return 1;
   }
-  std::cerr << "usage: tributary-ingest-bench sync CONNINFO CONFIG MODE | references CONNINFO WORKDIR\n";
+  std::cerr << "usage: tributary-ingest-bench sync CONNINFO CONFIG MODE [CONNECTION STREAM] | references CONNINFO "
+               "WORKDIR\n";
   return 2;
 }
