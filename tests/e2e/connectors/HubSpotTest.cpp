@@ -4,6 +4,7 @@
 // record errors with its poison ids.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -26,7 +27,11 @@ bool large() {
 
 // Dirty data and poison as the simulator serves them; limits lifted on the simulator (the
 // host's own budgets are raised on the connection, so the test measures correctness, not waits).
-std::string scenario(int perObject, int indexingLagMs = 0) {
+constexpr const char* kNoLimits =
+    "{app: {max: 0, window_ms: 1000}, daily: {max: 0, window_ms: 86400000}, search: {max: 0, window_ms: 1000}}";
+constexpr const char* kHostBudgets = "{rest: {requests: 100000, per: 10s}, search: {requests: 10000, per: 1s}}";
+
+std::string scenario(int perObject, const std::string& rateLimits = kNoLimits, int indexingLagMs = 0) {
   const std::string n = std::to_string(perObject);
   return "seed: 42\nclock: {start: \"2024-06-01T00:00:00Z\"}\nvendors:\n  hubspot:\n"
          "    objects: {deals: " +
@@ -34,8 +39,9 @@ std::string scenario(int perObject, int indexingLagMs = 0) {
          "}\n"
          "    dirty_rate: 0.1\n    poison_rate: 0.01\n"
          "    auth: {static_tokens: [hubspot-test-token]}\n"
-         "    rate_limits: {app: {max: 0, window_ms: 1000}, daily: {max: 0, window_ms: 86400000},"
-         " search: {max: 0, window_ms: 1000}}\n"
+         "    rate_limits: " +
+         rateLimits +
+         "\n"
          "    search: {indexing_lag_ms: " +
          std::to_string(indexingLagMs) + "}\n";
 }
@@ -46,7 +52,9 @@ struct Room {
   test::TempDir dir;
   std::unique_ptr<test::ServerProcess> serve;
 
-  explicit Room(int perObject, const std::string& settings = "") : sim(scenario(perObject)) {
+  explicit Room(int perObject, const std::string& settings = "", const std::string& simLimits = kNoLimits,
+                const std::string& budgets = kHostBudgets)
+      : sim(scenario(perObject, simLimits)) {
     const auto token = dir.write("hubspot-token", "hubspot-test-token");
     const auto cfg =
         dir.write("tributary.yaml",
@@ -62,7 +70,8 @@ struct Room {
                       "    auth: {type: bearer, token: {secret_file: \"" +
                       token.string() + "\"}}\n    settings: {base_url: \"" + sim.baseUrl() + "\"" + settings +
                       "}\n"
-                      "    rate_limit: {rest: {requests: 100000, per: 10s}, search: {requests: 10000, per: 1s}}\n");
+                      "    rate_limit: " +
+                      budgets + "\n");
     const auto readyFile = dir / "ready.json";
     serve = std::make_unique<test::ServerProcess>(
         std::vector<std::string>{test::tributaryBinary().string(), "serve", "--config", cfg.string(), "--port", "0",
@@ -306,6 +315,36 @@ TEST(HubSpot, AWorkerKilledMidSyncResumesToTheExactGroundTruth) {
   EXPECT_LE(again, 126) << "stored before the kill: " << before;
   EXPECT_LE(again * 100, 8000 - before) << "more read again than was left after the kill";
   std::cerr << "kill -9 at " << before << " contacts stored: " << again << " pages read again\n";
+}
+
+// As fast as the limits allow, and no faster: the simulator enforces a rolling window of 100
+// requests per 5 s (HubSpot's 100 per 10 s, twice as fast) and the host's budget for it is the
+// same with its headroom (18 a second). A stream's pages keep to the budget with no 429, instead
+// of reading X-HubSpot-RateLimit-Remaining as a fixed window's and slowing to half of it.
+TEST(HubSpot, AnInitialSyncUsesTheRateLimitBudgetWithNo429) {
+  Room room(4000, "",
+            "{app: {max: 100, window_ms: 5000}, daily: {max: 0, window_ms: 86400000},"
+            " search: {max: 5, window_ms: 1000}}",
+            "{rest: {requests: 100, per: 5s}, search: {requests: 5, per: 1s}}");
+  room.sync("initial");
+  room.expectGroundTruth("after an initial under the limits");
+  const auto log = room.sim.requests("/crm/v3/objects");
+  std::vector<int64_t> all, contacts;
+  int n429 = 0;
+  for (const auto& r : log) {
+    all.push_back(r.timeMs);
+    n429 += r.status == 429;
+    if (r.path == "/crm/v3/objects/contacts" && r.param("limit") == "100") contacts.push_back(r.timeMs);
+  }
+  std::sort(all.begin(), all.end());
+  std::sort(contacts.begin(), contacts.end());
+  ASSERT_GE(contacts.size(), 40u) << describe(log);
+  const double rate =
+      static_cast<double>(contacts.size() - 1) * 1000.0 / static_cast<double>(contacts.back() - contacts.front());
+  EXPECT_EQ(n429, 0) << describe(log);
+  EXPECT_GE(rate, 0.9 * 18) << "requests a second while listing contacts, of a budget of 18";
+  EXPECT_LE(maxInWindow(all, 5000), 100) << "the simulator's window";
+  std::cerr << "request rate " << rate << "/s of a budget of 18/s\n";
 }
 
 // EDGE-5: an incremental with nothing changed at the vendor writes nothing and reads one search
