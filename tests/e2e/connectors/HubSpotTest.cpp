@@ -81,7 +81,7 @@ struct Room {
   }
 
   std::string sync(const std::string& mode) { return syncJob(mode).id; }
-  queue::Job syncJob(const std::string& mode) {
+  queue::Job syncJob(const std::string& mode, const Json& more = Json::object()) {
     queue::EnqueueRequest r;
     r.kind = "sync";
     auto c = q.pool->acquire();
@@ -89,6 +89,7 @@ struct Room {
     r.connectionId = connectionId(q, "hubspot");
     r.priority = queue::kPriorityManual;
     r.payload = Json{{"mode", mode}};
+    r.payload.update(more);
     const std::string id = q.queue->enqueue(r).jobId;
     auto job = waitJob(q, id, seconds(large() ? 900 : 240), serve->log());
     EXPECT_EQ(job.status, queue::JobStatus::Completed) << job.toJson().dump(2) << serve->log();
@@ -345,6 +346,40 @@ TEST(HubSpot, AnInitialSyncUsesTheRateLimitBudgetWithNo429) {
   EXPECT_GE(rate, 0.9 * 18) << "requests a second while listing contacts, of a budget of 18";
   EXPECT_LE(maxInWindow(all, 5000), 100) << "the simulator's window";
   std::cerr << "request rate " << rate << "/s of a budget of 18/s\n";
+}
+
+// A backfill of a time window reads the deals changed in it (through the search, bounded
+// above); a backfill of ids reads those deals one by one, and an id HubSpot no longer has is
+// skipped.
+TEST(HubSpot, ABackfillOfAWindowOrOfIdsReadsWhatItNames) {
+  Room room(1500);
+  room.sync("initial");
+  room.admin("POST", "/clock/advance", {{"seconds", 3600}});
+  const int64_t from = room.admin("GET", "/clock")["now_ms"].get<int64_t>();
+  room.admin("POST", "/records/deals/modify", {{"count", 300}});
+  room.admin("POST", "/clock/advance", {{"seconds", 60}});
+  const int64_t to = room.admin("GET", "/clock")["now_ms"].get<int64_t>();
+  const size_t listed = room.sim.requests("/crm/v3/objects/deals").size();
+  room.syncJob("backfill", {{"streams", {"deals"}}, {"window", {{"from", from}, {"to", to}}}});
+  room.expectGroundTruth("after a backfill of the window");
+  const auto during = room.sim.requests("/crm/v3/objects/deals");
+  ASSERT_GT(during.size(), listed);
+  for (size_t i = listed; i < during.size(); ++i) {
+    EXPECT_EQ(during[i].path, "/crm/v3/objects/deals/search")
+        << "the window is searched, not listed: " << describe(during);
+  }
+
+  const Json changed = room.admin("POST", "/records/deals/modify", {{"count", 3}});
+  Json ids = Json::array();
+  for (const auto& id : changed.value("modified", changed.value("ids", Json::array()))) ids.push_back(id);
+  ASSERT_EQ(ids.size(), 3u) << changed.dump();
+  ids.push_back("39999999999");  // no such deal
+  const auto job = room.syncJob("backfill", {{"streams", {"deals"}}, {"ids", ids}});
+  room.expectGroundTruth("after a backfill of ids");
+  const auto reads = room.sim.requests("/crm/v3/objects/deals/3");
+  EXPECT_EQ(reads.size(), 4u) << "one read per id, the missing one too";
+  EXPECT_EQ(std::count_if(reads.begin(), reads.end(), [](const LoggedRequest& r) { return r.status == 404; }), 1)
+      << describe(reads);
 }
 
 // EDGE-5: an incremental with nothing changed at the vendor writes nothing and reads one search
