@@ -105,6 +105,24 @@ bool looksLikeEmail(std::string_view e) {
          e.find_first_of(" \t\r\n\f\v") == std::string_view::npos;
 }
 
+// A page's results, by reference (no copy of the page's records); empty when absent.
+const Json& resultsOf(const Json& page) {
+  static const Json kNone = Json::array();
+  auto r = page.find("results");
+  return r != page.end() && r->is_array() ? *r : kNone;
+}
+
+// A list page's paging.next.after; "" on the last page.
+std::string nextAfter(const Json& page) {
+  auto p = page.find("paging");
+  if (p == page.end() || !p->is_object()) return {};
+  auto n = p->find("next");
+  if (n == p->end() || !n->is_object()) return {};
+  auto a = n->find("after");
+  if (a == n->end() || a->is_null()) return {};
+  return a->is_string() ? a->get<std::string>() : a->dump();
+}
+
 std::string idOf(const Json& record) {
   auto id = record.find("id");
   if (id == record.end()) return {};
@@ -505,14 +523,10 @@ class HubSpotConnector : public tributary::Connector {
       auto [status, body] = get(ctx, url);
       if (status != 200) fail(status, body, "GET " + url);
       const Json page = parseBody(body, "GET " + url);
-      const Json& results = page.contains("results") ? page["results"] : Json::array();
+      const Json& results = resultsOf(page);
       for (const auto& rec : results) emit(ctx, spec, rec, false);
       read += static_cast<int64_t>(results.size());
-      std::string next;
-      if (page.contains("paging") && page["paging"].contains("next")) {
-        const Json& n = page["paging"]["next"];
-        if (n.contains("after")) next = n["after"].is_string() ? n["after"].get<std::string>() : n["after"].dump();
-      }
+      const std::string next = nextAfter(page);
       if (next.empty()) {
         ctx.progress(read, read, std::string("listed ") + spec.stream);
         return;  // the last page: the hook's return commits it
@@ -536,8 +550,8 @@ class HubSpotConnector : public tributary::Connector {
       auto [status, body] = get(ctx, url);
       if (status != 200) fail(status, body, "GET " + url);
       const Json page = parseBody(body, "GET " + url);
-      if (page.contains("results")) {
-        for (const auto& rec : page["results"]) {
+      {
+        for (const auto& rec : resultsOf(page)) {
           // Ordered by the time the record carries (its deletion, as updatedAt); kept when that
           // or archivedAt is at or after sinceMs.
           const auto at = modifiedOf(spec, rec);
@@ -549,11 +563,7 @@ class HubSpotConnector : public tributary::Connector {
           out.push_back({at.value_or(archivedAt.value_or(sinceMs)), idOf(rec), rec});
         }
       }
-      std::string next;
-      if (page.contains("paging") && page["paging"].contains("next") && page["paging"]["next"].contains("after")) {
-        const Json& a = page["paging"]["next"]["after"];
-        next = a.is_string() ? a.get<std::string>() : a.dump();
-      }
+      const std::string next = nextAfter(page);
       if (next.empty() || next == after) break;
       after = next;
     }
@@ -623,7 +633,7 @@ class HubSpotConnector : public tributary::Connector {
       const Json page = parseBody(body, "POST " + url);
       if (total < 0 && page.contains("total") && page["total"].is_number_integer())
         total = page["total"].get<int64_t>();
-      const Json& results = page.contains("results") ? page["results"] : Json::array();
+      const Json& results = resultsOf(page);
       ctx.count("hubspot_searches");
       const bool full = results.size() >= static_cast<size_t>(kSearchPage);
       if (c.phase == "eq") {

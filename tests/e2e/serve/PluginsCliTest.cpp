@@ -100,7 +100,8 @@ TEST(Cli, AMissingPluginsDirIsNamedByPluginsListConfigCheckAndServe) {
   EXPECT_TRUE(
       contains(list.output, "plugin dirs: " + buildPlugins().string() + ", " + missing.string() + " (missing)\n"))
       << list.output;
-  EXPECT_TRUE(contains(list.output, "1 loaded, 0 refused")) << list.output;
+  // The in-tree connectors: tributary.example and tributary.hubspot.
+  EXPECT_TRUE(contains(list.output, "2 loaded, 0 refused")) << list.output;
 
   auto check = test::runProgram({bin(), "config", "check", cfg.string()});
   EXPECT_TRUE(test::exitedWith(check.status, 0)) << check.output;
